@@ -1,0 +1,44 @@
+/* image.h — decoding face images and turning them into network input.
+ *
+ * Preprocessing, identical for training, validation and prediction (DESIGN.md): decode to
+ * 8-bit RGB (grey, grey+alpha, RGBA, 16-bit are converted; alpha dropped), centre-crop to a
+ * square ((w-s)/2, (h-s)/2 as PIL's crop in the reference), resize to S×S with PIL's
+ * antialiased BILINEAR filter (bit-exact with Pillow's 8-bit resampler, so our inputs equal
+ * the reference's), scale to [0,1], normalise with the ImageNet mean and std.
+ *
+ * Files are untrusted: sizes and dimensions are capped before decoding.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define IMAGE_MAX_FILE_BYTES (64u << 20) /* 64 MiB */
+#define IMAGE_MAX_SIDE 16384
+#define IMAGE_MAX_PIXELS (64u << 20) /* 64 Mpx */
+
+extern const float image_mean[3]; /* 0.485, 0.456, 0.406 */
+extern const float image_std[3];  /* 0.229, 0.224, 0.225 */
+
+typedef struct
+{
+  int w, h;
+  uint8_t *rgb; /* (h, w, 3), row-major, owned */
+} HnImage;
+
+bool image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err);
+bool image_decode_file (const char *path, HnImage *out, HnError *err);
+void image_clear (HnImage *img);
+
+/* Centre crop to a square, then PIL-BILINEAR resize to size×size. dst (size, size, 3).
+ * When the crop is already size×size the pixels are copied unchanged (as PIL does). */
+void image_crop_resize (const HnImage *src, int size, uint8_t *dst);
+
+/* dst (3, size, size) planar floats: (v/255 − mean[c]) / std[c]. */
+void image_normalize (const uint8_t *rgb, int size, float *dst);
+
+/* decode + crop/resize + normalise. dst (3, size, size). */
+bool image_load_input (const char *path, int size, float *dst, HnError *err);

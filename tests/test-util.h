@@ -1,0 +1,32 @@
+/* test-util.h — small helpers shared by the Check suites. */
+#pragma once
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Fails the running test unless |got − want| ≤ atol + rtol·|want| for every element, and
+ * prints the first mismatch (index, both values) and the worst one. */
+void assert_close (const char *what,
+                   const float *got,
+                   const float *want,
+                   size_t n,
+                   double atol,
+                   double rtol);
+
+/* Same comparison, as a predicate, for tests that count mismatches. */
+bool is_close (double got, double want, double atol, double rtol);
+
+/* A fresh directory under $TMPDIR (or /tmp); the caller frees the string. Removed by
+ * test_rmtree. */
+char *test_tmpdir (void);
+void test_rmtree (const char *dir);
+
+/* path joined with the tests' source directory ($HYDRANET_TEST_DATA); caller frees. */
+char *test_data_path (const char *relative);
+
+/* Writes len bytes to path, failing the test on error. */
+void test_write_file (const char *path, const void *data, size_t len);
+
+/* Runs one suite, returns the process exit status (0 when every test passed). */
+int test_run_suite (Suite *suite);
