@@ -29,7 +29,7 @@ hn_error_prefix (HnError *err, const char *fmt, ...)
   vsnprintf (prefix, sizeof prefix, fmt, ap);
   va_end (ap);
   memcpy (old, err->message, sizeof old);
-  snprintf (err->message, sizeof err->message, "%s: %s", prefix, old);
+  snprintf (err->message, sizeof err->message, "%.200s: %.300s", prefix, old);
   return false;
 }
 

@@ -34,8 +34,10 @@ bool image_decode_file (const char *path, HnImage *out, HnError *err);
 void image_clear (HnImage *img);
 
 /* Centre crop to a square, then PIL-BILINEAR resize to size×size. dst (size, size, 3).
- * When the crop is already size×size the pixels are copied unchanged (as PIL does). */
-void image_crop_resize (const HnImage *src, int size, uint8_t *dst);
+ * When the crop is already size×size the pixels are copied unchanged (as PIL does).
+ * Resizing needs scratch memory (coefficients and an 8-bit intermediate of up to
+ * (s, size, 3)), so it returns false and fills err only when that allocation fails. */
+bool image_crop_resize (const HnImage *src, int size, uint8_t *dst, HnError *err);
 
 /* dst (3, size, size) planar floats: (v/255 − mean[c]) / std[c]. */
 void image_normalize (const uint8_t *rgb, int size, float *dst);

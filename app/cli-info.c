@@ -1,0 +1,63 @@
+/* hydranet-cli info — what a checkpoint holds, as one JSON object. */
+#include <getopt.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+
+int
+cli_info (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "model", required_argument, NULL, 'm' },
+    { 0 },
+  };
+  const char *path = NULL;
+  int opt;
+  while ((opt = getopt_long (argc, argv, "m:", options, NULL)) != -1)
+    {
+      if (opt != 'm')
+        return cli_usage_error ("info", "unknown option");
+      path = optarg;
+    }
+  if (path == NULL)
+    return cli_usage_error ("info", "--model is required");
+  if (optind < argc)
+    return cli_usage_error ("info", "unexpected argument '%s'", argv[optind]);
+
+  HnError err = { 0 };
+  HnSafetensors *st = safetensors_read (path, &err);
+  if (st == NULL)
+    return cli_fail ("%s", err.message);
+  HnCheckpointInfo info;
+  HnModel *model = NULL;
+  if (!checkpoint_info (st, &info, &err)
+      || (model = model_new (info.backbone, 0)) == NULL
+      || !checkpoint_apply (model, st, &err))
+    {
+      if (model == NULL && err.message[0] == '\0')
+        hn_error_set (&err, "out of memory");
+      safetensors_free (st);
+      model_free (model);
+      return cli_fail ("%s: %s", path, err.message);
+    }
+
+  const HnParamTable *table = model_params (model);
+  int optim_tensors = safetensors_count (st) - table->n;
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "file", path);
+  cJSON_AddStringToObject (o, "backbone", backbone_name (info.backbone));
+  cJSON_AddNumberToObject (o, "input_size", info.input_size);
+  cJSON_AddNumberToObject (o, "parameters", (double) table->n_params);
+  cJSON_AddNumberToObject (o, "tensors", table->n);
+  cJSON_AddBoolToObject (o, "optimizer_state", optim_tensors > 0);
+  cJSON *meta = cJSON_AddObjectToObject (o, "metadata");
+  for (int i = 0; i < safetensors_meta_count (st); i++)
+    {
+      const StMeta *m = safetensors_meta_at (st, i);
+      cJSON_AddStringToObject (meta, m->key, m->value);
+    }
+  cli_print_json (o);
+  model_free (model);
+  safetensors_free (st);
+  return EXIT_OK;
+}

@@ -1,0 +1,123 @@
+/* hydranet-cli — the HydraNet engine without a window. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const struct
+{
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *synopsis;
+} commands[] = {
+  { "predict", cli_predict, "predict --model M.safetensors IMAGE...   age, gender and race of faces" },
+  { "info", cli_info, "info --model M.safetensors                what a checkpoint holds" },
+  { "init", cli_init, "init --out M.safetensors [--seed S] [--backbone resnet18|resnet34] [--size 32]" },
+  { "bench", cli_bench, "bench [--size 32] [--batch 64] [--threads T] [--steps 20] [--runs 5] [--backbone B]" },
+};
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, "Usage: hydranet-cli COMMAND [OPTIONS]\n\nCommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf (out, "  %s\n", commands[i].synopsis);
+  fprintf (out, "\nMachine output is JSON on stdout; messages go to stderr.\n"
+                "Exit status: 0 success, 1 the work failed, 2 usage error.\n");
+}
+
+int
+cli_usage_error (const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf (stderr, "hydranet-cli %s: ", cmd);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "\nTry 'hydranet-cli --help'.\n");
+  return EXIT_USAGE;
+}
+
+int
+cli_fail (const char *fmt, ...)
+{
+  va_list ap;
+  fprintf (stderr, "hydranet-cli: ");
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  return EXIT_FAILED;
+}
+
+bool
+cli_parse_int (const char *s, int lo, int hi, int *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol (s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+    return false;
+  *out = (int) v;
+  return true;
+}
+
+bool
+cli_parse_u64 (const char *s, unsigned long long *out)
+{
+  char *end;
+  errno = 0;
+  if (*s == '-')
+    return false;
+  unsigned long long v = strtoull (s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0')
+    return false;
+  *out = v;
+  return true;
+}
+
+void
+cli_print_json (cJSON *object)
+{
+  char *text = cJSON_PrintUnformatted (object);
+  if (text != NULL)
+    {
+      puts (text);
+      fflush (stdout);
+      cJSON_free (text);
+    }
+  cJSON_Delete (object);
+}
+
+int
+cli_default_threads (void)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int) n : 1;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2)
+    {
+      print_help (stderr);
+      return EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+      || strcmp (argv[1], "help") == 0)
+    {
+      print_help (stdout);
+      return EXIT_OK;
+    }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      return commands[i].run (argc - 1, argv + 1);
+  fprintf (stderr, "hydranet-cli: unknown command '%s'\n", argv[1]);
+  print_help (stderr);
+  return EXIT_USAGE;
+}

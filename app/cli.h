@@ -1,0 +1,35 @@
+/* cli.h — what the hydranet-cli subcommands share. */
+#pragma once
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+/* Exit statuses (DESIGN.md): success, the work failed, the command line was wrong. */
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2
+};
+
+/* Each subcommand: argv[0] is the subcommand's name. Returns an exit status. */
+int cli_predict (int argc, char **argv);
+int cli_info (int argc, char **argv);
+int cli_bench (int argc, char **argv);
+int cli_init (int argc, char **argv);
+
+/* Prints "hydranet-cli CMD: message" and the hint to stderr; returns EXIT_USAGE. */
+int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Prints "hydranet-cli: message" to stderr; returns EXIT_FAILED. */
+int cli_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Strict number parsing for option values: the whole string must be a number in range. */
+bool cli_parse_int (const char *s, int lo, int hi, int *out);
+bool cli_parse_u64 (const char *s, unsigned long long *out);
+
+/* Prints a JSON object compactly on one line of stdout and frees it. */
+void cli_print_json (cJSON *object);
+
+/* Threads for OpenBLAS when --threads is not given: the machine's cores. */
+int cli_default_threads (void);

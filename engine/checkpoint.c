@@ -1,0 +1,218 @@
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+
+#define OPTIM_PREFIX "optim."
+
+bool
+checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta *extra,
+                 int n_extra, HnError *err)
+{
+  const HnParamTable *table = model_params (model);
+  StTensor *tensors = calloc (table->n, sizeof *tensors);
+  StMeta *meta = calloc (5 + n_extra, sizeof *meta);
+  if (tensors == NULL || meta == NULL)
+    {
+      free (tensors);
+      free (meta);
+      return hn_error_set (err, "%s: out of memory", path);
+    }
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *t = &table->items[i];
+      StTensor *st = &tensors[i];
+      st->name = t->name;
+      st->ndim = t->ndim;
+      for (int d = 0; d < t->ndim; d++)
+        st->shape[d] = t->shape[d];
+      switch (tensor_role_kind (t->role))
+        {
+        case TENSOR_PARAM:
+          st->dtype = ST_F32;
+          st->data = model_param_data (model) + t->offset;
+          break;
+        case TENSOR_BUFFER:
+          st->dtype = ST_F32;
+          st->data = model_buffer_data (model) + t->offset;
+          break;
+        case TENSOR_COUNT:
+          st->dtype = ST_I64;
+          st->data = model_count_data (model) + t->offset;
+          break;
+        }
+      st->nbytes = t->numel * st_dtype_size (st->dtype);
+    }
+  char size[16], mean[64], std[64];
+  snprintf (size, sizeof size, "%d", input_size);
+  snprintf (mean, sizeof mean, "[%g, %g, %g]", image_mean[0], image_mean[1], image_mean[2]);
+  snprintf (std, sizeof std, "[%g, %g, %g]", image_std[0], image_std[1], image_std[2]);
+  int n_meta = 0;
+  meta[n_meta++] = (StMeta) { "format", CHECKPOINT_FORMAT };
+  meta[n_meta++] = (StMeta) { "backbone", backbone_name (model_backbone (model)) };
+  meta[n_meta++] = (StMeta) { "input_size", size };
+  meta[n_meta++] = (StMeta) { "mean", mean };
+  meta[n_meta++] = (StMeta) { "std", std };
+  for (int i = 0; i < n_extra; i++)
+    meta[n_meta++] = extra[i];
+  bool ok = safetensors_write (path, tensors, table->n, meta, n_meta, err);
+  free (tensors);
+  free (meta);
+  return ok;
+}
+
+bool
+checkpoint_info (const HnSafetensors *st, HnCheckpointInfo *info, HnError *err)
+{
+  const char *format = safetensors_meta (st, "format");
+  const char *backbone = safetensors_meta (st, "backbone");
+  const char *size = safetensors_meta (st, "input_size");
+  if (format != NULL && strcmp (format, CHECKPOINT_FORMAT) != 0)
+    return hn_error_set (err, "unsupported checkpoint format \"%s\" (expected \"%s\")", format,
+                         CHECKPOINT_FORMAT);
+  if (backbone != NULL)
+    {
+      if (!backbone_from_name (backbone, &info->backbone))
+        return hn_error_set (err, "unknown backbone \"%s\" (expected resnet18 or resnet34)",
+                             backbone);
+    }
+  else /* a bare state_dict: ResNet-34's first stage has a third block */
+    info->backbone = safetensors_find (st, "net.layer1.2.conv1.weight") ? BACKBONE_RESNET34
+                                                                        : BACKBONE_RESNET18;
+  info->input_size = CHECKPOINT_DEFAULT_SIZE;
+  if (size != NULL)
+    {
+      char *end;
+      errno = 0;
+      long v = strtol (size, &end, 10);
+      if (errno != 0 || end == size || *end != '\0' || v < MODEL_MIN_SIZE || v > MODEL_MAX_SIZE)
+        return hn_error_set (err, "input_size \"%s\" is not a size between %d and %d", size,
+                             MODEL_MIN_SIZE, MODEL_MAX_SIZE);
+      info->input_size = (int) v;
+    }
+  return true;
+}
+
+static bool
+shape_matches (const StTensor *st, const HnTensorInfo *t)
+{
+  if (st->ndim != t->ndim)
+    return false;
+  for (int d = 0; d < t->ndim; d++)
+    if (st->shape[d] != t->shape[d])
+      return false;
+  return true;
+}
+
+static void
+format_shape (char *buf, size_t len, int ndim, const int64_t *shape)
+{
+  size_t used = (size_t) snprintf (buf, len, "[");
+  for (int d = 0; d < ndim && used < len; d++)
+    used += (size_t) snprintf (buf + used, len - used, d ? ",%lld" : "%lld", (long long) shape[d]);
+  if (used < len)
+    snprintf (buf + used, len - used, "]");
+}
+
+/* Every check runs before the first byte is copied, so a refused file changes nothing. */
+static bool
+validate (const HnModel *model, const HnSafetensors *st, HnError *err)
+{
+  const HnParamTable *table = model_params (model);
+  const char *arch = backbone_name (model_backbone (model));
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *t = &table->items[i];
+      const StTensor *s = safetensors_find (st, t->name);
+      if (s == NULL)
+        {
+          int missing = 0;
+          for (int j = i; j < table->n; j++)
+            missing += safetensors_find (st, table->items[j].name) == NULL;
+          return hn_error_set (err, "missing tensor %s (%d of the %d tensors of a %s HydraNet "
+                                    "are missing)", t->name, missing, table->n, arch);
+        }
+      StDtype want = tensor_role_kind (t->role) == TENSOR_COUNT ? ST_I64 : ST_F32;
+      if (s->dtype != want)
+        return hn_error_set (err, "tensor %s has dtype %s, expected %s", t->name,
+                             st_dtype_name (s->dtype), st_dtype_name (want));
+      if (!shape_matches (s, t))
+        {
+          char got[96], expected[96];
+          int64_t shape[4];
+          for (int d = 0; d < t->ndim; d++)
+            shape[d] = t->shape[d];
+          format_shape (got, sizeof got, s->ndim, s->shape);
+          format_shape (expected, sizeof expected, t->ndim, shape);
+          return hn_error_set (err, "tensor %s has shape %s, expected %s for a %s HydraNet",
+                               t->name, got, expected, arch);
+        }
+      if (want == ST_F32)
+        for (size_t j = 0; j < t->numel; j++)
+          {
+            float v;
+            memcpy (&v, (const char *) s->data + j * sizeof v, sizeof v);
+            if (!isfinite (v))
+              return hn_error_set (err, "tensor %s holds a non-finite value (%g at index %zu)",
+                                   t->name, v, j);
+          }
+    }
+  for (int i = 0; i < safetensors_count (st); i++)
+    {
+      const char *name = safetensors_at (st, i)->name;
+      if (strncmp (name, OPTIM_PREFIX, strlen (OPTIM_PREFIX)) != 0
+          && param_table_find (table, name) == NULL)
+        return hn_error_set (err, "unexpected tensor %s: not part of a %s HydraNet", name, arch);
+    }
+  return true;
+}
+
+bool
+checkpoint_apply (HnModel *model, const HnSafetensors *st, HnError *err)
+{
+  if (!validate (model, st, err))
+    return false;
+  const HnParamTable *table = model_params (model);
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *t = &table->items[i];
+      const StTensor *s = safetensors_find (st, t->name);
+      void *dst = tensor_role_kind (t->role) == TENSOR_PARAM    ? (void *) (model_param_data (model) + t->offset)
+                  : tensor_role_kind (t->role) == TENSOR_BUFFER ? (void *) (model_buffer_data (model) + t->offset)
+                                                                : (void *) (model_count_data (model) + t->offset);
+      memcpy (dst, s->data, s->nbytes);
+    }
+  return true;
+}
+
+HnModel *
+checkpoint_load (const char *path, HnCheckpointInfo *info, HnError *err)
+{
+  HnSafetensors *st = safetensors_read (path, err);
+  if (st == NULL)
+    return NULL;
+  HnModel *model = NULL;
+  if (!checkpoint_info (st, info, err))
+    goto fail;
+  model = model_new (info->backbone, 0);
+  if (model == NULL)
+    {
+      hn_error_set (err, "out of memory");
+      goto fail;
+    }
+  if (!checkpoint_apply (model, st, err))
+    goto fail;
+  safetensors_free (st);
+  return model;
+
+fail:
+  hn_error_prefix (err, "%s", path);
+  model_free (model);
+  safetensors_free (st);
+  return NULL;
+}

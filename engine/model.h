@@ -1,0 +1,115 @@
+/* model.h — the tutorial's HydraNet: a torchvision ResNet trunk and three heads.
+ *
+ *   x (N,3,S,S) ─ conv 7×7/2 ─ BN ─ ReLU ─ maxpool 3×3/2 ─ layer1…layer4 ─ avgpool ─ f (512,N)
+ *   f ─ fc1: Linear 512→512 ─ ReLU ─ Linear 512→1   age in years
+ *   f ─ fc2: Linear 512→512 ─ ReLU ─ Linear 512→1   logit of P(female)
+ *   f ─ fc3: Linear 512→512 ─ ReLU ─ Linear 512→5   race logits
+ *
+ * Inside, every activation is channel-major (C, N, H, W) so each convolution over the batch is
+ * one GEMM (see conv2d.h). The model owns four flat blocks (params.h) and, once planned for a
+ * batch size and input size, an arena holding every activation and scratch buffer.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "losses.h"
+#include "params.h"
+
+typedef enum
+{
+  BACKBONE_RESNET18,
+  BACKBONE_RESNET34,
+} HnBackbone;
+
+const char *backbone_name (HnBackbone backbone); /* "resnet18", "resnet34" */
+bool backbone_from_name (const char *name, HnBackbone *backbone);
+
+enum
+{
+  HEAD_AGE,
+  HEAD_GENDER,
+  HEAD_RACE,
+  N_HEADS
+};
+
+#define N_RACES 5
+#define FEATURES 512
+#define MODEL_MIN_SIZE 16
+#define MODEL_MAX_SIZE 512
+
+extern const char *const race_names[N_RACES]; /* white, black, asian, indian, other */
+
+typedef struct HnModel HnModel;
+
+/* A model with PyTorch's default initialisation drawn from `seed`: convolutions
+ * kaiming-normal (fan_out, ReLU), BN γ=1 β=0, running mean 0 / var 1, linear layers
+ * uniform(±1/√fan_in). NULL when out of memory. */
+HnModel *model_new (HnBackbone backbone, uint64_t seed);
+void model_free (HnModel *model);
+
+HnBackbone model_backbone (const HnModel *model);
+const HnParamTable *model_params (const HnModel *model);
+
+/* The four blocks the table's offsets point into. */
+float *model_param_data (HnModel *model);   /* (n_params) */
+float *model_grad_data (HnModel *model);    /* (n_params) */
+float *model_buffer_data (HnModel *model);  /* (n_buffers) */
+int64_t *model_count_data (HnModel *model); /* (n_counts) */
+
+/* Lays out activations for batches of up to `batch` images of size×size. Needed before
+ * forward; cheap to call again with the same or smaller sizes. */
+bool model_plan (HnModel *model, int batch, int size, HnError *err);
+
+/* x (N, 3, S, S) as preprocessed images; n ≤ the planned batch, S the planned size.
+ * Train mode uses batch statistics and updates the running ones; eval mode uses them. */
+void model_forward (HnModel *model, const float *x, int n, bool training);
+
+/* Outputs of the last forward, class-major: age (N), gender logit (N), race logits (5, N). */
+const float *model_output (const HnModel *model, int head);
+
+typedef struct
+{
+  const float *age;    /* (N) years */
+  const float *gender; /* (N) 0 male, 1 female */
+  const int32_t *race; /* (N) 0…4 */
+} HnTargets;
+
+typedef struct
+{
+  HnAgeLoss age_loss;
+  float weight[N_HEADS]; /* w_age, w_gender, w_race */
+} HnLossConfig;
+
+typedef struct
+{
+  float raw[N_HEADS];      /* each head's loss */
+  float weighted[N_HEADS]; /* weight · raw */
+  float total;             /* Σ weighted */
+} HnLossReport;
+
+/* Losses of the last forward against targets; also seeds the backward pass with each head's
+ * output gradient scaled by its weight. */
+HnLossReport model_loss (HnModel *model, const HnTargets *targets, const HnLossConfig *config);
+
+void model_zero_grad (HnModel *model);
+
+/* Accumulates into the gradient block, from the gradients model_loss left on the outputs.
+ * The heads' gradients meet at the shared 512-d feature, already weighted. */
+void model_backward (HnModel *model);
+
+/* The gradient head h sent into the trunk in the last backward: (512, N). */
+const float *model_head_feature_grad (const HnModel *model, int head);
+
+typedef struct
+{
+  float age;
+  float p_female;
+  float race_probs[N_RACES];
+  int race;
+} HnPrediction;
+
+/* Sample i of the last forward, turned into what a person reads. */
+void model_prediction (const HnModel *model, int i, HnPrediction *out);

@@ -1,0 +1,125 @@
+#include "optimizer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+static const char *const names[] = { "sgd", "adam", "adamw" };
+
+const char *
+optimizer_name (HnOptimizerKind kind)
+{
+  HN_ASSERT (kind >= OPTIMIZER_SGD && kind <= OPTIMIZER_ADAMW);
+  return names[kind];
+}
+
+bool
+optimizer_from_name (const char *name, HnOptimizerKind *kind)
+{
+  for (int i = 0; i <= OPTIMIZER_ADAMW; i++)
+    if (strcmp (name, names[i]) == 0)
+      {
+        *kind = (HnOptimizerKind) i;
+        return true;
+      }
+  return false;
+}
+
+HnOptimizerConfig
+optimizer_defaults (HnOptimizerKind kind, float lr)
+{
+  return (HnOptimizerConfig) {
+    .kind = kind,
+    .lr = lr,
+    .momentum = 0.0f,
+    .weight_decay = kind == OPTIMIZER_ADAMW ? 0.01f : 0.0f,
+    .beta1 = 0.9f,
+    .beta2 = 0.999f,
+    .eps = 1e-8f,
+  };
+}
+
+HnOptimizer *
+optimizer_new (const HnOptimizerConfig *config, size_t n)
+{
+  HnOptimizer *opt = calloc (1, sizeof *opt);
+  if (opt == NULL)
+    return NULL;
+  opt->config = *config;
+  opt->n = n;
+  opt->m = calloc (n, sizeof (float));
+  opt->v = config->kind == OPTIMIZER_SGD ? NULL : calloc (n, sizeof (float));
+  if (opt->m == NULL || (config->kind != OPTIMIZER_SGD && opt->v == NULL))
+    {
+      optimizer_free (opt);
+      return NULL;
+    }
+  return opt;
+}
+
+void
+optimizer_free (HnOptimizer *opt)
+{
+  if (opt == NULL)
+    return;
+  free (opt->m);
+  free (opt->v);
+  free (opt);
+}
+
+/* torch.optim.SGD (dampening 0, no Nesterov):
+ *   g ← g + wd·p;  b ← g on the first step, else μ·b + g;  p ← p − lr·b */
+static void
+sgd_step (HnOptimizer *opt, float *p, const float *grads)
+{
+  const HnOptimizerConfig *c = &opt->config;
+  for (size_t i = 0; i < opt->n; i++)
+    {
+      float g = grads[i] + c->weight_decay * p[i];
+      if (c->momentum != 0.0f)
+        {
+          opt->m[i] = opt->step == 1 ? g : c->momentum * opt->m[i] + g;
+          g = opt->m[i];
+        }
+      p[i] -= c->lr * g;
+    }
+}
+
+/* torch.optim.Adam / AdamW (no amsgrad), step t:
+ *   Adam:  g ← g + wd·p          AdamW: p ← p·(1 − lr·wd)
+ *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+ *   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε) */
+static void
+adam_step (HnOptimizer *opt, float *p, const float *grads)
+{
+  const HnOptimizerConfig *c = &opt->config;
+  const bool decoupled = c->kind == OPTIMIZER_ADAMW;
+  const float bc1 = (float) (1.0 - pow (c->beta1, (double) opt->step));
+  const float bc2_sqrt = (float) sqrt (1.0 - pow (c->beta2, (double) opt->step));
+  const float step_size = c->lr / bc1;
+  const float decay = 1.0f - c->lr * c->weight_decay;
+  for (size_t i = 0; i < opt->n; i++)
+    {
+      float g = grads[i];
+      if (decoupled)
+        p[i] *= decay;
+      else
+        g += c->weight_decay * p[i];
+      opt->m[i] = c->beta1 * opt->m[i] + (1.0f - c->beta1) * g;
+      opt->v[i] = c->beta2 * opt->v[i] + (1.0f - c->beta2) * g * g;
+      float denom = sqrtf (opt->v[i]) / bc2_sqrt + c->eps;
+      p[i] -= step_size * opt->m[i] / denom;
+    }
+}
+
+void
+optimizer_step (HnOptimizer *opt, float *params, const float *grads)
+{
+  opt->step++;
+  if (opt->config.kind == OPTIMIZER_SGD)
+    sgd_step (opt, params, grads);
+  else
+    adam_step (opt, params, grads);
+}

@@ -1,0 +1,48 @@
+/* optimizer.h — SGD with momentum, Adam and AdamW, each with PyTorch's exact update rule,
+ * over the model's flat parameter block (one loop for the whole network).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum
+{
+  OPTIMIZER_SGD,
+  OPTIMIZER_ADAM,
+  OPTIMIZER_ADAMW,
+} HnOptimizerKind;
+
+const char *optimizer_name (HnOptimizerKind kind); /* "sgd", "adam", "adamw" */
+bool optimizer_from_name (const char *name, HnOptimizerKind *kind);
+
+typedef struct
+{
+  HnOptimizerKind kind;
+  float lr;
+  float momentum;     /* SGD */
+  float weight_decay; /* L2 added to the gradient (SGD, Adam); decoupled (AdamW) */
+  float beta1, beta2, eps;
+} HnOptimizerConfig;
+
+/* PyTorch's defaults for the kind: SGD momentum 0, Adam(W) betas (0.9, 0.999), eps 1e-8,
+ * AdamW weight decay 0.01. */
+HnOptimizerConfig optimizer_defaults (HnOptimizerKind kind, float lr);
+
+typedef struct
+{
+  HnOptimizerConfig config;
+  size_t n;
+  int64_t step;   /* steps taken */
+  float *m;       /* (n) SGD momentum buffer, or Adam's first moment */
+  float *v;       /* (n) Adam's second moment; NULL for SGD */
+} HnOptimizer;
+
+/* NULL when out of memory. The state starts empty, as a fresh torch.optim instance. */
+HnOptimizer *optimizer_new (const HnOptimizerConfig *config, size_t n);
+void optimizer_free (HnOptimizer *opt);
+
+/* One update of params (n) from grads (n). The config may change between steps (a live
+ * learning-rate change); the state carries over. */
+void optimizer_step (HnOptimizer *opt, float *params, const float *grads);

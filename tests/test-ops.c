@@ -1,0 +1,593 @@
+/* test-ops.c — every layer and loss against two oracles:
+ *  - the fast float kernel against the naive double kernel beside it (forward);
+ *  - the float backward against central differences of the double forward: for a random
+ *    projection L = Σ r·y, dL/dθ ≈ (L(θ + h) − L(θ − h)) / 2h, in double, h = 1e-3 (the
+ *    truncation error is O(h²) ≈ 1e-6 relative, far below float32 round-off of the analytic
+ *    gradient, so a mismatch above ~1e-3 relative is a bug, not noise).
+ * Inputs keep a margin from every kink (ReLU at 0, max-pool ties, |d| = 0 and 1 of the
+ * L1 / Huber losses) larger than h, so the finite differences never straddle one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "avgpool2d.h"
+#include "batchnorm2d.h"
+#include "conv2d.h"
+#include "linear.h"
+#include "losses.h"
+#include "maxpool2d.h"
+#include "relu.h"
+#include "residual.h"
+#include "rng.h"
+#include "test-util.h"
+
+#define H 1e-3
+#define MAX_CHECKED 300 /* coordinates checked per gradient (spread evenly over the tensor) */
+
+/* A double function of one float operand: writes y (ny) for input v (nv). */
+typedef void (*RefFn) (double *y, const double *v, void *ctx);
+
+static float *
+random_floats (HnRng *rng, size_t n, double lo, double hi)
+{
+  float *v = malloc (n * sizeof *v);
+  for (size_t i = 0; i < n; i++)
+    v[i] = (float) (lo + (hi - lo) * rng_uniform (rng));
+  return v;
+}
+
+/* Values at least 0.05 away from zero, either sign. */
+static float *
+random_away_from_zero (HnRng *rng, size_t n)
+{
+  float *v = random_floats (rng, n, 0.05, 1.0);
+  for (size_t i = 0; i < n; i++)
+    if (rng_below (rng, 2))
+      v[i] = -v[i];
+  return v;
+}
+
+static double *
+to_double (const float *v, size_t n)
+{
+  double *d = malloc (n * sizeof *d);
+  for (size_t i = 0; i < n; i++)
+    d[i] = v[i];
+  return d;
+}
+
+/* Checks analytic (nv) against central differences of Σ r·f(v). */
+static void
+gradcheck (const char *what, RefFn f, void *ctx, const float *v, size_t nv, const float *r,
+           size_t ny, const float *analytic)
+{
+  double *vd = to_double (v, nv), *y = malloc (ny * sizeof *y);
+  size_t step = nv > MAX_CHECKED ? nv / MAX_CHECKED : 1, m = 0;
+  float *numeric = malloc ((nv / step + 1) * sizeof *numeric);
+  float *picked = malloc ((nv / step + 1) * sizeof *picked);
+  double scale = 0.0;
+  for (size_t j = 0; j < nv; j += step, m++)
+    {
+      double l[2];
+      for (int side = 0; side < 2; side++)
+        {
+          vd[j] = v[j] + (side ? -H : H);
+          f (y, vd, ctx);
+          l[side] = 0.0;
+          for (size_t i = 0; i < ny; i++)
+            l[side] += r[i] * y[i];
+        }
+      vd[j] = v[j];
+      numeric[m] = (float) ((l[0] - l[1]) / (2 * H));
+      picked[m] = analytic[j];
+      scale = fmax (scale, fabs (numeric[m]));
+    }
+  assert_close (what, picked, numeric, m, 1e-3 * scale + 1e-6, 1e-3);
+  free (picked);
+  free (numeric);
+  free (y);
+  free (vd);
+}
+
+/* ---- conv2d ---- */
+
+typedef struct
+{
+  Conv2dShape s;
+  double *x, *w, *b;
+  int which; /* 0 x, 1 w, 2 b */
+} ConvCtx;
+
+static void
+conv_ref (double *y, const double *v, void *p)
+{
+  ConvCtx *c = p;
+  conv2d_forward_ref (y, c->which == 0 ? v : c->x, c->which == 1 ? v : c->w,
+                      c->which == 2 ? v : c->b, &c->s);
+}
+
+static void
+check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, bool bias)
+{
+  HnRng rng = { .seed = 100 + k * 10 + stride };
+  ConvCtx c = { .s = conv2d_shape (n, ci, h, w, oc, k, stride, pad) };
+  const Conv2dShape *s = &c.s;
+  size_t nx = (size_t) ci * n * h * w, nw = (size_t) oc * ci * k * k;
+  size_t ny = (size_t) oc * n * s->oh * s->ow;
+  float *x = random_floats (&rng, nx, -1, 1), *wt = random_floats (&rng, nw, -1, 1);
+  float *b = bias ? random_floats (&rng, oc, -1, 1) : NULL;
+  float *y = malloc (ny * sizeof *y), *col = malloc ((conv2d_scratch_size (s) + 1) * sizeof *col);
+  c.x = to_double (x, nx);
+  c.w = to_double (wt, nw);
+  c.b = b ? to_double (b, oc) : NULL;
+
+  /* fast forward against the naive one */
+  conv2d_forward (y, col, x, wt, b, s);
+  double *yd = malloc (ny * sizeof *yd);
+  conv2d_forward_ref (yd, c.x, c.w, c.b, s);
+  float *yref = malloc (ny * sizeof *yref);
+  for (size_t i = 0; i < ny; i++)
+    yref[i] = (float) yd[i];
+  char what[128];
+  snprintf (what, sizeof what, "conv2d forward k%d s%d p%d", k, stride, pad);
+  assert_close (what, y, yref, ny, 1e-5, 1e-4);
+
+  /* backward against central differences, for each operand */
+  float *r = random_floats (&rng, ny, -1, 1);
+  float *dx = calloc (nx, sizeof *dx), *dw = calloc (nw, sizeof *dw);
+  float *db = bias ? calloc (oc, sizeof *db) : NULL;
+  for (size_t i = 0; i < nx; i++)
+    dx[i] = 0.25f; /* backward accumulates: start from a known non-zero value */
+  conv2d_backward (dx, dw, db, col, r, x, wt, s);
+  for (size_t i = 0; i < nx; i++)
+    dx[i] -= 0.25f;
+  snprintf (what, sizeof what, "conv2d dx k%d s%d p%d", k, stride, pad);
+  c.which = 0;
+  gradcheck (what, conv_ref, &c, x, nx, r, ny, dx);
+  snprintf (what, sizeof what, "conv2d dw k%d s%d p%d", k, stride, pad);
+  c.which = 1;
+  gradcheck (what, conv_ref, &c, wt, nw, r, ny, dw);
+  if (bias)
+    {
+      c.which = 2;
+      gradcheck ("conv2d db", conv_ref, &c, b, oc, r, ny, db);
+    }
+  free (x), free (wt), free (b), free (y), free (col), free (yd), free (yref), free (r);
+  free (dx), free (dw), free (db), free (c.x), free (c.w), free (c.b);
+}
+
+START_TEST (test_conv2d)
+{
+  check_conv (2, 3, 9, 7, 4, 3, 1, 1, false);  /* ResNet 3×3 */
+  check_conv (3, 4, 8, 8, 5, 3, 2, 1, false);  /* 3×3 stride 2 */
+  check_conv (2, 3, 11, 10, 4, 7, 2, 3, false); /* the stem, odd size */
+  check_conv (2, 6, 5, 5, 3, 1, 2, 0, false);  /* 1×1 downsample */
+  check_conv (2, 6, 4, 3, 5, 1, 1, 0, true);   /* pointwise path, with bias */
+  check_conv (1, 2, 1, 1, 3, 3, 1, 1, true);   /* 1×1 spatial, all padding */
+  check_conv (2, 2, 6, 5, 3, 2, 3, 0, true);   /* even kernel, uneven stride */
+}
+END_TEST
+
+/* ---- batchnorm2d ---- */
+
+typedef struct
+{
+  int c;
+  size_t m;
+  double *x, *gamma, *beta;
+  int which;
+} BnCtx;
+
+static void
+bn_ref (double *y, const double *v, void *p)
+{
+  BnCtx *b = p;
+  batchnorm2d_forward_ref (y, b->which == 0 ? v : b->x, b->which == 1 ? v : b->gamma,
+                           b->which == 2 ? v : b->beta, b->c, b->m);
+}
+
+START_TEST (test_batchnorm2d)
+{
+  HnRng rng = { .seed = 7 };
+  const int c = 3;
+  const size_t m = 2 * 5 * 4; /* N·H·W */
+  float *x = random_floats (&rng, c * m, -2, 3), *gamma = random_floats (&rng, c, 0.5, 1.5);
+  float *beta = random_floats (&rng, c, -0.5, 0.5), *y = malloc (c * m * sizeof *y);
+  float mean[3], invstd[3], rmean[3] = { 0.1f, -0.2f, 0.3f }, rvar[3] = { 1.0f, 2.0f, 0.5f };
+  batchnorm2d_forward_train (y, mean, invstd, rmean, rvar, x, gamma, beta, c, m);
+
+  BnCtx b = { .c = c, .m = m, .x = to_double (x, c * m), .gamma = to_double (gamma, c),
+              .beta = to_double (beta, c) };
+  double *yd = malloc (c * m * sizeof *yd);
+  bn_ref (yd, b.x, &b);
+  for (size_t i = 0; i < c * m; i++)
+    ck_assert_msg (is_close (y[i], yd[i], 1e-5, 1e-5), "bn forward [%zu] %g vs %g", i, y[i], yd[i]);
+
+  /* running statistics: momentum 0.1, unbiased variance (PyTorch) */
+  const float r0[3] = { 0.1f, -0.2f, 0.3f }, v0[3] = { 1.0f, 2.0f, 0.5f };
+  for (int ch = 0; ch < c; ch++)
+    {
+      double mu = 0, ss = 0;
+      for (size_t i = 0; i < m; i++)
+        mu += x[ch * m + i];
+      mu /= m;
+      for (size_t i = 0; i < m; i++)
+        ss += (x[ch * m + i] - mu) * (x[ch * m + i] - mu);
+      ck_assert (is_close (rmean[ch], 0.9 * r0[ch] + 0.1 * mu, 1e-6, 1e-5));
+      ck_assert (is_close (rvar[ch], 0.9 * v0[ch] + 0.1 * ss / (m - 1), 1e-6, 1e-5));
+    }
+
+  float *r = random_floats (&rng, c * m, -1, 1), *dx = calloc (c * m, sizeof *dx);
+  float dgamma[3] = { 0 }, dbeta[3] = { 0 };
+  batchnorm2d_backward (dx, dgamma, dbeta, r, x, mean, invstd, gamma, c, m);
+  b.which = 0;
+  gradcheck ("bn dx", bn_ref, &b, x, c * m, r, c * m, dx);
+  b.which = 1;
+  gradcheck ("bn dgamma", bn_ref, &b, gamma, c, r, c * m, dgamma);
+  b.which = 2;
+  gradcheck ("bn dbeta", bn_ref, &b, beta, c, r, c * m, dbeta);
+
+  /* eval mode uses the running statistics */
+  batchnorm2d_forward_eval (y, x, gamma, beta, rmean, rvar, c, m);
+  for (int ch = 0; ch < c; ch++)
+    for (size_t i = 0; i < m; i++)
+      ck_assert (is_close (y[ch * m + i],
+                           gamma[ch] * (x[ch * m + i] - rmean[ch]) / sqrt (rvar[ch] + 1e-5)
+                             + beta[ch],
+                           1e-5, 1e-5));
+  free (x), free (gamma), free (beta), free (y), free (yd), free (r), free (dx);
+  free (b.x), free (b.gamma), free (b.beta);
+}
+END_TEST
+
+/* ---- relu, residual ---- */
+
+static void
+relu_ref (double *y, const double *v, void *p)
+{
+  size_t n = *(size_t *) p;
+  for (size_t i = 0; i < n; i++)
+    y[i] = v[i] > 0 ? v[i] : 0;
+}
+
+START_TEST (test_relu)
+{
+  HnRng rng = { .seed = 3 };
+  size_t n = 200;
+  float *x = random_away_from_zero (&rng, n), *y = malloc (n * sizeof *y);
+  float *r = random_floats (&rng, n, -1, 1), *dx = calloc (n, sizeof *dx);
+  relu_forward (y, x, n);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_float_eq (y[i], x[i] > 0 ? x[i] : 0);
+  relu_backward (dx, r, y, n);
+  gradcheck ("relu dx", relu_ref, &n, x, n, r, n, dx);
+  /* in place: masks the gradient */
+  memcpy (dx, r, n * sizeof *dx);
+  relu_backward (dx, dx, y, n);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_float_eq (dx[i], y[i] > 0 ? r[i] : 0);
+  free (x), free (y), free (r), free (dx);
+}
+END_TEST
+
+typedef struct
+{
+  size_t n;
+  const float *shortcut;
+} ResidualCtx;
+
+static void
+residual_ref (double *y, const double *v, void *p)
+{
+  ResidualCtx *c = p;
+  for (size_t i = 0; i < c->n; i++)
+    y[i] = fmax (v[i] + c->shortcut[i], 0.0);
+}
+
+START_TEST (test_residual)
+{
+  HnRng rng = { .seed = 4 };
+  size_t n = 150;
+  float *x = random_floats (&rng, n, -1, 1), *sc = malloc (n * sizeof *sc);
+  /* the sum keeps a margin from zero: shortcut = s − x with |s| ≥ 0.05 */
+  float *s = random_away_from_zero (&rng, n);
+  for (size_t i = 0; i < n; i++)
+    sc[i] = s[i] - x[i];
+  float *y = malloc (n * sizeof *y), *r = random_floats (&rng, n, -1, 1);
+  memcpy (y, x, n * sizeof *y);
+  residual_add_relu_forward (y, sc, n);
+  float *d = malloc (n * sizeof *d);
+  memcpy (d, r, n * sizeof *d);
+  residual_add_relu_backward (d, y, n);
+  ResidualCtx c = { n, sc };
+  gradcheck ("residual d(main)", residual_ref, &c, x, n, r, n, d);
+  free (x), free (sc), free (s), free (y), free (r), free (d);
+}
+END_TEST
+
+/* ---- pooling ---- */
+
+static void
+maxpool_ref (double *y, const double *v, void *p)
+{
+  maxpool2d_forward_ref (y, v, p);
+}
+
+START_TEST (test_maxpool2d)
+{
+  HnRng rng = { .seed = 5 };
+  /* 2 channels × 2 images of 7×6; values are a shuffled grid with steps of 0.01 (≫ h), so
+   * no two window members are within h of each other. */
+  MaxPool2dShape s = maxpool2d_shape (4, 7, 6, 3, 2, 1);
+  size_t nx = 4 * 7 * 6, ny = (size_t) 4 * s.oh * s.ow;
+  ck_assert_int_eq (s.oh, 4);
+  ck_assert_int_eq (s.ow, 3);
+  float *x = malloc (nx * sizeof *x);
+  for (size_t i = 0; i < nx; i++)
+    x[i] = 0.01f * (float) i - 0.8f;
+  for (size_t i = nx - 1; i > 0; i--)
+    {
+      size_t j = rng_below (&rng, (uint32_t) i + 1);
+      float t = x[i];
+      x[i] = x[j], x[j] = t;
+    }
+  float *y = malloc (ny * sizeof *y), *r = random_floats (&rng, ny, -1, 1);
+  int32_t *argmax = malloc (ny * sizeof *argmax);
+  float *dx = calloc (nx, sizeof *dx);
+  double *xd = to_double (x, nx), *yd = malloc (ny * sizeof *yd);
+  maxpool2d_forward (y, argmax, x, &s);
+  maxpool2d_forward_ref (yd, xd, &s);
+  for (size_t i = 0; i < ny; i++)
+    ck_assert_float_eq (y[i], (float) yd[i]);
+  maxpool2d_backward (dx, r, argmax, &s);
+  gradcheck ("maxpool dx", maxpool_ref, &s, x, nx, r, ny, dx);
+  free (x), free (y), free (r), free (argmax), free (dx), free (xd), free (yd);
+}
+END_TEST
+
+START_TEST (test_maxpool2d_ties)
+{
+  /* After a ReLU whole windows are zero; PyTorch gives the gradient to the first element of
+   * the clipped window in row-major order. */
+  MaxPool2dShape s = maxpool2d_shape (1, 4, 4, 3, 2, 1);
+  float x[16] = { 0 }, y[4], dy[4] = { 1, 2, 3, 4 }, dx[16] = { 0 };
+  int32_t argmax[4];
+  maxpool2d_forward (y, argmax, x, &s);
+  maxpool2d_backward (dx, dy, argmax, &s);
+  /* windows: rows/cols [0,2) [1,4): first elements (0,0) (0,1) (1,0) (1,1) */
+  ck_assert_int_eq (argmax[0], 0);
+  ck_assert_int_eq (argmax[1], 1);
+  ck_assert_int_eq (argmax[2], 4);
+  ck_assert_int_eq (argmax[3], 5);
+  ck_assert_float_eq (dx[5], 4.0f);
+}
+END_TEST
+
+typedef struct
+{
+  int planes, hw;
+} AvgCtx;
+
+static void
+avgpool_ref (double *y, const double *v, void *p)
+{
+  AvgCtx *c = p;
+  for (int i = 0; i < c->planes; i++)
+    {
+      double s = 0;
+      for (int j = 0; j < c->hw; j++)
+        s += v[(size_t) i * c->hw + j];
+      y[i] = s / c->hw;
+    }
+}
+
+START_TEST (test_avgpool2d)
+{
+  HnRng rng = { .seed = 6 };
+  AvgCtx c = { 6, 9 };
+  float *x = random_floats (&rng, 54, -1, 1), y[6], *r = random_floats (&rng, 6, -1, 1);
+  float *dx = calloc (54, sizeof *dx);
+  double yd[6], *xd = to_double (x, 54);
+  avgpool2d_forward (y, x, c.planes, c.hw);
+  avgpool_ref (yd, xd, &c);
+  for (int i = 0; i < 6; i++)
+    ck_assert (is_close (y[i], yd[i], 1e-6, 1e-6));
+  avgpool2d_backward (dx, r, c.planes, c.hw);
+  gradcheck ("avgpool dx", avgpool_ref, &c, x, 54, r, 6, dx);
+  free (x), free (r), free (dx), free (xd);
+}
+END_TEST
+
+/* ---- linear ---- */
+
+typedef struct
+{
+  int in, out, n;
+  double *x, *w, *b;
+  int which;
+} LinearCtx;
+
+static void
+linear_ref (double *y, const double *v, void *p)
+{
+  LinearCtx *c = p;
+  linear_forward_ref (y, c->which == 0 ? v : c->x, c->which == 1 ? v : c->w,
+                      c->which == 2 ? v : c->b, c->in, c->out, c->n);
+}
+
+START_TEST (test_linear)
+{
+  HnRng rng = { .seed = 8 };
+  LinearCtx c = { .in = 17, .out = 5, .n = 3 };
+  size_t nx = 17 * 3, nw = 17 * 5, ny = 5 * 3;
+  float *x = random_floats (&rng, nx, -1, 1), *w = random_floats (&rng, nw, -1, 1);
+  float *b = random_floats (&rng, 5, -1, 1), y[15], yref[15], *r = random_floats (&rng, ny, -1, 1);
+  c.x = to_double (x, nx), c.w = to_double (w, nw), c.b = to_double (b, 5);
+  linear_forward (y, x, w, b, c.in, c.out, c.n);
+  double yd[15];
+  linear_forward_ref (yd, c.x, c.w, c.b, c.in, c.out, c.n);
+  for (int i = 0; i < 15; i++)
+    yref[i] = (float) yd[i];
+  assert_close ("linear forward", y, yref, ny, 1e-5, 1e-5);
+  float *dx = calloc (nx, sizeof *dx), *dw = calloc (nw, sizeof *dw), db[5] = { 0 };
+  linear_backward (dx, dw, db, r, x, w, c.in, c.out, c.n);
+  c.which = 0;
+  gradcheck ("linear dx", linear_ref, &c, x, nx, r, ny, dx);
+  c.which = 1;
+  gradcheck ("linear dw", linear_ref, &c, w, nw, r, ny, dw);
+  c.which = 2;
+  gradcheck ("linear db", linear_ref, &c, b, 5, r, ny, db);
+  free (x), free (w), free (b), free (r), free (dx), free (dw), free (c.x), free (c.w), free (c.b);
+}
+END_TEST
+
+/* ---- losses: each checked against its textbook formula in double ---- */
+
+#define N_LOSS 6
+
+typedef struct
+{
+  HnAgeLoss kind;
+  const float *target;
+  const int32_t *classes;
+} LossCtx;
+
+static void
+age_ref (double *y, const double *v, void *p)
+{
+  LossCtx *c = p;
+  double s = 0;
+  for (int i = 0; i < N_LOSS; i++)
+    {
+      double d = v[i] - c->target[i];
+      s += c->kind == AGE_LOSS_L1    ? fabs (d)
+           : c->kind == AGE_LOSS_MSE ? d * d
+           : fabs (d) < 1            ? 0.5 * d * d
+                                     : fabs (d) - 0.5;
+    }
+  y[0] = s / N_LOSS;
+}
+
+static void
+bce_ref (double *y, const double *v, void *p)
+{
+  LossCtx *c = p;
+  double s = 0;
+  for (int i = 0; i < N_LOSS; i++)
+    {
+      double sig = 1 / (1 + exp (-v[i]));
+      s += -(c->target[i] * log (sig) + (1 - c->target[i]) * log (1 - sig));
+    }
+  y[0] = s / N_LOSS;
+}
+
+static void
+ce_ref (double *y, const double *v, void *p)
+{
+  LossCtx *c = p;
+  double s = 0;
+  for (int j = 0; j < N_LOSS; j++)
+    {
+      double z = 0;
+      for (int k = 0; k < 5; k++)
+        z += exp (v[k * N_LOSS + j]);
+      s += log (z) - v[c->classes[j] * N_LOSS + j];
+    }
+  y[0] = s / N_LOSS;
+}
+
+START_TEST (test_age_losses)
+{
+  /* differences of −3.5, −0.4, 0.2, 0.7, 2.5, 12: both sides of Huber's |d| = 1, none near 0 */
+  const float pred[N_LOSS] = { 20.5f, 30.6f, 41.2f, 50.7f, 2.5f, 92.0f };
+  const float target[N_LOSS] = { 24, 31, 41, 50, 0, 80 };
+  const float weight = 0.7f, one = 1.0f;
+  for (int kind = AGE_LOSS_L1; kind <= AGE_LOSS_HUBER; kind++)
+    {
+      LossCtx c = { .kind = kind, .target = target };
+      double want;
+      double *pd = to_double (pred, N_LOSS);
+      age_ref (&want, pd, &c);
+      float got = age_loss_forward (kind, pred, target, N_LOSS);
+      ck_assert_msg (is_close (got, want, 1e-6, 1e-6), "%s: %g vs %g", age_loss_name (kind), got,
+                     want);
+      float d[N_LOSS] = { 0 };
+      age_loss_backward (kind, d, pred, target, N_LOSS, weight);
+      for (int i = 0; i < N_LOSS; i++)
+        d[i] /= weight;
+      gradcheck (age_loss_name (kind), age_ref, &c, pred, N_LOSS, &one, 1, d);
+      free (pd);
+    }
+  HnAgeLoss k;
+  ck_assert (age_loss_from_name ("huber", &k) && k == AGE_LOSS_HUBER);
+  ck_assert (!age_loss_from_name ("l2", &k));
+}
+END_TEST
+
+START_TEST (test_bce_logits)
+{
+  const float logit[N_LOSS] = { -3.0f, -0.5f, 0.3f, 2.0f, 8.0f, -6.0f };
+  const float target[N_LOSS] = { 0, 1, 1, 0, 1, 0 }, one = 1.0f;
+  LossCtx c = { .target = target };
+  double want, *ld = to_double (logit, N_LOSS);
+  bce_ref (&want, ld, &c);
+  ck_assert (is_close (bce_logits_forward (logit, target, N_LOSS), want, 1e-6, 1e-6));
+  float d[N_LOSS] = { 0 };
+  bce_logits_backward (d, logit, target, N_LOSS, 1.0f);
+  gradcheck ("bce", bce_ref, &c, logit, N_LOSS, &one, 1, d);
+  /* the stable form: huge logits give finite losses, where log(σ(x)) would give −∞ */
+  const float huge[2] = { 200.0f, -200.0f }, wrong[2] = { 0, 1 };
+  ck_assert (is_close (bce_logits_forward (huge, wrong, 2), 200.0, 1e-3, 1e-6));
+  free (ld);
+}
+END_TEST
+
+START_TEST (test_cross_entropy)
+{
+  HnRng rng = { .seed = 9 };
+  float *logits = random_floats (&rng, 5 * N_LOSS, -3, 3);
+  const int32_t classes[N_LOSS] = { 0, 4, 2, 3, 1, 2 };
+  const float one = 1.0f;
+  LossCtx c = { .classes = classes };
+  double want, *ld = to_double (logits, 5 * N_LOSS);
+  ce_ref (&want, ld, &c);
+  ck_assert (is_close (cross_entropy_forward (logits, classes, 5, N_LOSS), want, 1e-6, 1e-6));
+  float d[5 * N_LOSS] = { 0 };
+  cross_entropy_backward (d, logits, classes, 5, N_LOSS, 1.0f);
+  gradcheck ("cross-entropy", ce_ref, &c, logits, 5 * N_LOSS, &one, 1, d);
+  /* logits of 1000 do not overflow */
+  for (int i = 0; i < 5 * N_LOSS; i++)
+    logits[i] *= 400.0f;
+  ck_assert (isfinite (cross_entropy_forward (logits, classes, 5, N_LOSS)));
+  free (logits), free (ld);
+}
+END_TEST
+
+static Suite *
+ops_suite (void)
+{
+  Suite *s = suite_create ("ops");
+  TCase *tc = tcase_create ("ops");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_conv2d);
+  tcase_add_test (tc, test_batchnorm2d);
+  tcase_add_test (tc, test_relu);
+  tcase_add_test (tc, test_residual);
+  tcase_add_test (tc, test_maxpool2d);
+  tcase_add_test (tc, test_maxpool2d_ties);
+  tcase_add_test (tc, test_avgpool2d);
+  tcase_add_test (tc, test_linear);
+  tcase_add_test (tc, test_age_losses);
+  tcase_add_test (tc, test_bce_logits);
+  tcase_add_test (tc, test_cross_entropy);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return test_run_suite (ops_suite ());
+}
