@@ -64,12 +64,17 @@ HnSafetensors *safetensors_parse_owned (uint8_t *buf, size_t len, HnError *err);
 
 void safetensors_free (HnSafetensors *st);
 
+/* Tensors in name order, whatever their order in the file. */
 int safetensors_count (const HnSafetensors *st);
 const StTensor *safetensors_at (const HnSafetensors *st, int i);
 const StTensor *safetensors_find (const HnSafetensors *st, const char *name);
 
 /* NULL when the key is absent. */
 const char *safetensors_meta (const HnSafetensors *st, const char *key);
+
+/* Metadata entries in key order. */
+int safetensors_meta_count (const HnSafetensors *st);
+const StMeta *safetensors_meta_at (const HnSafetensors *st, int i);
 
 const char *st_dtype_name (StDtype dtype);
 size_t st_dtype_size (StDtype dtype);
