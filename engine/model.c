@@ -106,7 +106,7 @@ struct HnModel
 static Conv
 add_conv (HnParamTable *t, const char *name, int c_in, int c_out, int k, int stride, int pad)
 {
-  char full[PARAM_NAME_MAX];
+  char full[PARAM_NAME_MAX + 32];
   snprintf (full, sizeof full, "%s.weight", name);
   Conv conv = { .c_in = c_in, .c_out = c_out, .k = k, .stride = stride, .pad = pad };
   conv.w = param_table_add (t, ROLE_CONV_WEIGHT, full, 4, (int[]) { c_out, c_in, k, k });
@@ -116,7 +116,7 @@ add_conv (HnParamTable *t, const char *name, int c_in, int c_out, int k, int str
 static BatchNorm
 add_bn (HnParamTable *t, const char *name, int c)
 {
-  char full[PARAM_NAME_MAX];
+  char full[PARAM_NAME_MAX + 32];
   BatchNorm bn = { .c = c };
 #define ADD(field, role, suffix, ndim)                                                             \
   snprintf (full, sizeof full, "%s." suffix, name);                                                \
@@ -133,7 +133,7 @@ add_bn (HnParamTable *t, const char *name, int c)
 static Linear
 add_linear (HnParamTable *t, const char *name, int in, int out)
 {
-  char full[PARAM_NAME_MAX];
+  char full[PARAM_NAME_MAX + 32];
   Linear l = { .in = in, .out = out };
   snprintf (full, sizeof full, "%s.weight", name);
   l.w = param_table_add (t, ROLE_LINEAR_WEIGHT, full, 2, (int[]) { out, in });

@@ -1,0 +1,513 @@
+/* test-model.c — the whole HydraNet against PyTorch.
+ *
+ * tests/golden/hydranet-r18-b4.safetensors was written by tests/golden/make_golden.py with
+ * Debian's python3-torch from the reference model (run by hand, not by this suite). Both
+ * sides fill the weights from the same counter-based splitmix64 stream (rng.h), so the file
+ * holds only the input batch, the outputs, the losses, every gradient and the parameters
+ * after 3 steps of SGD-momentum, Adam and AdamW — large tensors sampled at 1024 fixed
+ * indices, with the L2 norm of each full gradient.
+ *
+ * Tolerances, and why (make_golden.py measured PyTorch's own float32 against float64 on the
+ * same weights; our float32 differs from PyTorch's float32 by the same kind of round-off in
+ * a different summation order — OpenBLAS against oneDNN):
+ *  - outputs and losses: |Δ| ≤ 1e-4·max|y| + 1e-4·|y|, the ~1e-4 relative the issue expects;
+ *  - gradients: |Δ| ≤ 2e-3·rms(golden sample) + 2e-3·|g|. Train-mode BN over a batch of 4
+ *    divides by standard deviations of 4 values at the 1×1 layer4 stage, amplifying
+ *    round-off by ~10× over the outputs; the L2 norm of each full gradient within 1e-3;
+ *  - optimizer runs (3 steps from the golden weights, SGD lr 1e-3 / Adam(W) lr 1e-4 — rates
+ *    at which PyTorch's own float32 and float64 trajectories agree, see make_golden.py)
+ *    compare each tensor's update p₃ − p₀ as a whole: relative L2 error ≤ 0.02 for SGD
+ *    (measured 0.0064) and ≤ 0.25 for Adam and AdamW (measured 0.13: Adam turns every
+ *    coordinate into a ±lr-sized step, so coordinates whose gradient is round-off-sized
+ *    take steps of either sign on either side); the running statistics after the three
+ *    forwards within 2e-3 of their scale;
+ *  - the update rules alone, on fixed gradients, within 1e-6 relative (float round-off).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "model.h"
+#include "optimizer.h"
+#include "rng.h"
+#include "safetensors.h"
+#include "test-util.h"
+
+#define GOLDEN_SEED 20261128u
+#define BATCH 4
+#define SIZE 32
+
+static const HnLossConfig golden_losses = { AGE_LOSS_L1, { 0.7f, 1.3f, 0.9f } };
+
+static HnSafetensors *golden;
+
+static void
+load_golden (void)
+{
+  char *path = test_data_path ("golden/hydranet-r18-b4.safetensors");
+  HnError err;
+  golden = safetensors_read (path, &err);
+  ck_assert_msg (golden != NULL, "%s", err.message);
+  free (path);
+}
+
+static void
+free_golden (void)
+{
+  safetensors_free (golden);
+  golden = NULL;
+}
+
+/* A golden tensor's values as floats (F32 copied out, I64 converted); the caller frees. */
+static float *
+golden_floats (const char *name, size_t *n)
+{
+  const StTensor *t = safetensors_find (golden, name);
+  ck_assert_msg (t != NULL, "golden file lacks %s", name);
+  *n = (size_t) st_numel (t);
+  float *v = malloc ((*n + 1) * sizeof *v);
+  for (size_t i = 0; i < *n; i++)
+    {
+      if (t->dtype == ST_I64)
+        {
+          int64_t x;
+          memcpy (&x, (const char *) t->data + i * 8, 8);
+          v[i] = (float) x;
+        }
+      else
+        memcpy (&v[i], (const char *) t->data + i * 4, 4);
+    }
+  return v;
+}
+
+/* The fill of make_golden.py: one counter over state_dict order, per-role formulas. */
+static HnModel *
+golden_model (void)
+{
+  HnModel *m = model_new (BACKBONE_RESNET18, 0);
+  ck_assert_ptr_nonnull (m);
+  HnRng rng = { .seed = GOLDEN_SEED };
+  const HnParamTable *table = model_params (m);
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *t = &table->items[i];
+      float *p = tensor_role_kind (t->role) == TENSOR_BUFFER ? model_buffer_data (m) + t->offset
+                                                             : model_param_data (m) + t->offset;
+      if (t->role == ROLE_BN_COUNT)
+        {
+          model_count_data (m)[t->offset] = 7;
+          continue;
+        }
+      for (size_t j = 0; j < t->numel; j++)
+        {
+          double u = rng_uniform (&rng);
+          switch (t->role)
+            {
+            case ROLE_CONV_WEIGHT:
+              p[j] = (float) ((2 * u - 1) * sqrt (6.0 / (t->shape[1] * t->shape[2] * t->shape[3])));
+              break;
+            case ROLE_BN_WEIGHT:
+              p[j] = (float) (0.5 + u);
+              break;
+            case ROLE_BN_BIAS:
+            case ROLE_BN_MEAN:
+              p[j] = (float) (0.4 * (u - 0.5));
+              break;
+            case ROLE_BN_VAR:
+              p[j] = (float) (0.5 + 1.5 * u);
+              break;
+            default: /* linear weight and bias: every fan_in here is 512 */
+              p[j] = (float) ((2 * u - 1) / sqrt (512.0));
+              break;
+            }
+        }
+    }
+  HnError err;
+  ck_assert_msg (model_plan (m, BATCH, SIZE, &err), "%s", err.message);
+  return m;
+}
+
+/* The golden sampling rule: all of a small tensor, else flat[k·n/1024] for k < 1024. */
+static size_t
+sample (const float *full, size_t n, float *out)
+{
+  if (n <= 4096)
+    {
+      memcpy (out, full, n * sizeof *out);
+      return n;
+    }
+  for (size_t k = 0; k < 1024; k++)
+    out[k] = full[k * n / 1024];
+  return 1024;
+}
+
+/* Values of table entry t in the model (params, buffers or counts as floats), sampled. */
+static size_t
+sample_entry (HnModel *m, const HnTensorInfo *t, float *out)
+{
+  if (t->role == ROLE_BN_COUNT)
+    {
+      out[0] = (float) model_count_data (m)[t->offset];
+      return 1;
+    }
+  const float *base = tensor_role_kind (t->role) == TENSOR_BUFFER ? model_buffer_data (m)
+                                                                  : model_param_data (m);
+  return sample (base + t->offset, t->numel, out);
+}
+
+static double
+rms (const float *v, size_t n)
+{
+  double s = 0;
+  for (size_t i = 0; i < n; i++)
+    s += (double) v[i] * v[i];
+  return sqrt (s / (n ? n : 1));
+}
+
+static double
+max_abs (const float *v, size_t n)
+{
+  double s = 0;
+  for (size_t i = 0; i < n; i++)
+    s = fmax (s, fabs (v[i]));
+  return s;
+}
+
+static HnTargets
+golden_targets (float **age, float **gender, int32_t *race)
+{
+  size_t n;
+  *age = golden_floats ("target.age", &n);
+  *gender = golden_floats ("target.gender", &n);
+  float *r = golden_floats ("target.race", &n);
+  for (size_t i = 0; i < n; i++)
+    race[i] = (int32_t) r[i];
+  free (r);
+  return (HnTargets) { *age, *gender, race };
+}
+
+/* The model's outputs (class-major) against the golden (N, K) ones. */
+static void
+check_outputs (HnModel *m, const char *prefix)
+{
+  static const char *names[N_HEADS] = { "age", "gender", "race" };
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      char key[64];
+      size_t n;
+      snprintf (key, sizeof key, "%s.%s", prefix, names[h]);
+      float *want = golden_floats (key, &n);
+      int k = (int) (n / BATCH);
+      float got[BATCH * N_RACES];
+      for (int i = 0; i < BATCH; i++)
+        for (int c = 0; c < k; c++)
+          got[i * k + c] = model_output (m, h)[c * BATCH + i];
+      assert_close (key, got, want, n, 1e-4 * max_abs (want, n), 1e-4);
+      free (want);
+    }
+}
+
+START_TEST (test_table_matches_state_dict)
+{
+  HnModel *m = golden_model ();
+  const HnParamTable *t = model_params (m);
+  ck_assert_int_eq (t->n, 132);
+  /* every entry exists in the golden init.* set with the same (sampled) values: the fill and
+   * the names and their order are PyTorch's */
+  float *got = malloc (4096 * sizeof *got);
+  for (int i = 0; i < t->n; i++)
+    {
+      char key[96];
+      size_t n;
+      snprintf (key, sizeof key, "init.%s", t->items[i].name);
+      float *want = golden_floats (key, &n);
+      ck_assert_uint_eq (sample_entry (m, &t->items[i], got), n);
+      ck_assert_msg (memcmp (got, want, n * sizeof *got) == 0, "%s differs", key);
+      free (want);
+    }
+  free (got);
+  model_free (m);
+
+  HnModel *r34 = model_new (BACKBONE_RESNET34, 0);
+  ck_assert_int_eq (model_params (r34)->n, 228);
+  ck_assert_ptr_nonnull (param_table_find (model_params (r34), "net.layer3.5.bn2.running_var"));
+  model_free (r34);
+}
+END_TEST
+
+START_TEST (test_eval_forward)
+{
+  HnModel *m = golden_model ();
+  size_t n;
+  float *x = golden_floats ("input.x", &n);
+  ck_assert_uint_eq (n, (size_t) BATCH * 3 * SIZE * SIZE);
+  model_forward (m, x, BATCH, false);
+  check_outputs (m, "eval");
+  /* eval mode leaves the running statistics alone */
+  ck_assert_int_eq (model_count_data (m)[0], 7);
+  free (x);
+  model_free (m);
+}
+END_TEST
+
+START_TEST (test_train_forward_losses_gradients)
+{
+  HnModel *m = golden_model ();
+  size_t n;
+  float *x = golden_floats ("input.x", &n), *age, *gender;
+  int32_t race[BATCH];
+  HnTargets targets = golden_targets (&age, &gender, race);
+
+  model_zero_grad (m);
+  model_forward (m, x, BATCH, true);
+  check_outputs (m, "train");
+
+  /* every loss kind on the same outputs, and the weighted total */
+  static const struct
+  {
+    const char *name;
+    HnAgeLoss kind;
+  } age_kinds[] = { { "loss.l1", AGE_LOSS_L1 }, { "loss.mse", AGE_LOSS_MSE },
+                    { "loss.huber", AGE_LOSS_HUBER } };
+  for (int i = 2; i >= 0; i--) /* L1 last: its gradients are the ones compared */
+    {
+      HnLossConfig cfg = golden_losses;
+      cfg.age_loss = age_kinds[i].kind;
+      HnLossReport r = model_loss (m, &targets, &cfg);
+      float *want = golden_floats (age_kinds[i].name, &n);
+      ck_assert_msg (is_close (r.raw[HEAD_AGE], want[0], 0, 1e-4), "%s: %g vs %g",
+                     age_kinds[i].name, r.raw[HEAD_AGE], want[0]);
+      free (want);
+    }
+  HnLossReport r = model_loss (m, &targets, &golden_losses);
+  float *bce = golden_floats ("loss.bce", &n), *ce = golden_floats ("loss.ce", &n);
+  float *total = golden_floats ("loss.total", &n);
+  ck_assert (is_close (r.raw[HEAD_GENDER], bce[0], 0, 1e-4));
+  ck_assert (is_close (r.raw[HEAD_RACE], ce[0], 0, 1e-4));
+  ck_assert (is_close (r.total, total[0], 0, 1e-4));
+  for (int h = 0; h < N_HEADS; h++)
+    ck_assert_float_eq (r.weighted[h], golden_losses.weight[h] * r.raw[h]);
+  free (bce), free (ce), free (total);
+
+  /* running statistics after one train-mode forward */
+  const HnParamTable *t = model_params (m);
+  float *got = malloc (4096 * sizeof *got);
+  for (int i = 0; i < t->n; i++)
+    {
+      const HnTensorInfo *e = &t->items[i];
+      if (tensor_role_kind (e->role) == TENSOR_PARAM)
+        continue;
+      char key[96];
+      snprintf (key, sizeof key, "bn_after_train.%s", e->name);
+      float *want = golden_floats (key, &n);
+      ck_assert_uint_eq (sample_entry (m, e, got), n);
+      assert_close (key, got, want, n, 1e-4 * max_abs (want, n), 1e-4);
+      free (want);
+    }
+
+  /* every parameter's gradient */
+  model_backward (m);
+  const float *grads = model_grad_data (m);
+  for (int i = 0; i < t->n; i++)
+    {
+      const HnTensorInfo *e = &t->items[i];
+      if (tensor_role_kind (e->role) != TENSOR_PARAM)
+        continue;
+      char key[96];
+      snprintf (key, sizeof key, "grad.%s", e->name);
+      float *want = golden_floats (key, &n);
+      ck_assert_uint_eq (sample (grads + e->offset, e->numel, got), n);
+      assert_close (key, got, want, n, 2e-3 * rms (want, n), 2e-3);
+      free (want);
+
+      snprintf (key, sizeof key, "gradnorm.%s", e->name);
+      const StTensor *norm = safetensors_find (golden, key);
+      ck_assert_ptr_nonnull (norm);
+      double want_norm, sum = 0;
+      memcpy (&want_norm, norm->data, 8);
+      for (size_t j = 0; j < e->numel; j++)
+        sum += (double) grads[e->offset + j] * grads[e->offset + j];
+      ck_assert_msg (is_close (sqrt (sum), want_norm, 1e-9, 1e-3), "%s: %g vs %g", key,
+                     sqrt (sum), want_norm);
+    }
+  free (got), free (x), free (age), free (gender);
+  model_free (m);
+}
+END_TEST
+
+/* Three steps of an optimizer from the golden weights. Each tensor's update p₃ − p₀ is
+ * compared as a whole: ‖Δ − Δ_torch‖ ≤ tol · ‖Δ_torch‖ (the update, not p₃, whose magnitude
+ * would hide it). The batch-norm running statistics, which integrate the three forwards, are
+ * compared elementwise. */
+static void
+check_optimizer (const char *prefix, HnOptimizerConfig cfg, double tol)
+{
+  HnModel *m = golden_model ();
+  const HnParamTable *t = model_params (m);
+  size_t n;
+  float *x = golden_floats ("input.x", &n), *age, *gender;
+  int32_t race[BATCH];
+  HnTargets targets = golden_targets (&age, &gender, race);
+  HnOptimizer *opt = optimizer_new (&cfg, t->n_params);
+
+  float *p0 = malloc (t->n_params * sizeof *p0);
+  memcpy (p0, model_param_data (m), t->n_params * sizeof *p0);
+  for (int step = 0; step < 3; step++)
+    {
+      model_zero_grad (m);
+      model_forward (m, x, BATCH, true);
+      model_loss (m, &targets, &golden_losses);
+      model_backward (m);
+      optimizer_step (opt, model_param_data (m), model_grad_data (m));
+    }
+
+  float *got = malloc (4096 * sizeof *got), *start = malloc (4096 * sizeof *start);
+  double worst = 0;
+  const char *worst_name = "";
+  for (int i = 0; i < t->n; i++)
+    {
+      const HnTensorInfo *e = &t->items[i];
+      char key[96];
+      snprintf (key, sizeof key, "%s.%s", prefix, e->name);
+      float *want = golden_floats (key, &n);
+      ck_assert_uint_eq (sample_entry (m, e, got), n);
+      switch (tensor_role_kind (e->role))
+        {
+        case TENSOR_COUNT:
+          ck_assert_float_eq (got[0], want[0]);
+          break;
+        case TENSOR_BUFFER:
+          assert_close (key, got, want, n, 2e-3 * max_abs (want, n), 2e-3);
+          break;
+        case TENSOR_PARAM:
+          sample (p0 + e->offset, e->numel, start);
+          double diff = 0, norm = 0;
+          for (size_t j = 0; j < n; j++)
+            {
+              double dg = got[j] - start[j], dw = want[j] - start[j];
+              diff += (dg - dw) * (dg - dw);
+              norm += dw * dw;
+            }
+          double rel = sqrt (diff / norm);
+          if (rel > worst)
+            worst = rel, worst_name = e->name;
+          break;
+        }
+      free (want);
+    }
+  printf ("%s: worst relative update error %.3g (%s)\n", prefix, worst, worst_name);
+  ck_assert_msg (worst <= tol, "%s: update of %s off by %.3g of its norm (allowed %.3g)", prefix,
+                 worst_name, worst, tol);
+  free (got), free (start), free (p0), free (x), free (age), free (gender);
+  optimizer_free (opt);
+  model_free (m);
+}
+
+START_TEST (test_sgd_momentum_steps)
+{
+  HnOptimizerConfig cfg = optimizer_defaults (OPTIMIZER_SGD, 1e-3f);
+  cfg.momentum = 0.9f;
+  cfg.weight_decay = 5e-4f;
+  check_optimizer ("sgd", cfg, 0.02);
+}
+END_TEST
+
+START_TEST (test_adam_steps)
+{
+  check_optimizer ("adam", optimizer_defaults (OPTIMIZER_ADAM, 1e-4f), 0.25);
+}
+END_TEST
+
+START_TEST (test_adamw_steps)
+{
+  check_optimizer ("adamw", optimizer_defaults (OPTIMIZER_ADAMW, 1e-4f), 0.25);
+}
+END_TEST
+
+/* The update rules alone, on PyTorch's own three steps with fixed gradients: these must
+ * agree to float32 round-off. */
+static void
+check_rule (const char *name, HnOptimizerConfig cfg)
+{
+  char key[64];
+  size_t n, ng, np;
+  snprintf (key, sizeof key, "rule.%s.p0", name);
+  float *p = golden_floats (key, &n);
+  float *grads = golden_floats ("rule.grads", &ng);
+  snprintf (key, sizeof key, "rule.%s.p", name);
+  float *want = golden_floats (key, &np);
+  ck_assert_uint_eq (ng, 3 * n);
+  HnOptimizer *opt = optimizer_new (&cfg, n);
+  for (int step = 0; step < 3; step++)
+    {
+      optimizer_step (opt, p, grads + step * n);
+      snprintf (key, sizeof key, "rule.%s step %d", name, step + 1);
+      assert_close (key, p, want + step * n, n, 1e-7, 1e-6);
+    }
+  optimizer_free (opt);
+  free (p), free (grads), free (want);
+}
+
+START_TEST (test_optimizer_rules)
+{
+  HnOptimizerConfig sgd = optimizer_defaults (OPTIMIZER_SGD, 0.1f);
+  sgd.momentum = 0.9f;
+  sgd.weight_decay = 0.01f;
+  check_rule ("sgd", sgd);
+  HnOptimizerConfig adam = optimizer_defaults (OPTIMIZER_ADAM, 0.01f);
+  adam.weight_decay = 0.01f;
+  check_rule ("adam", adam);
+  HnOptimizerConfig adamw = optimizer_defaults (OPTIMIZER_ADAMW, 0.01f);
+  adamw.weight_decay = 0.1f;
+  check_rule ("adamw", adamw);
+}
+END_TEST
+
+START_TEST (test_smaller_batch_after_plan)
+{
+  /* a model planned for 4 runs 1 image as it would alone */
+  HnModel *m = golden_model ();
+  size_t n;
+  float *x = golden_floats ("input.x", &n);
+  model_forward (m, x, BATCH, false);
+  float age3 = model_output (m, HEAD_AGE)[3];
+  model_forward (m, x + 3 * 3 * SIZE * SIZE, 1, false);
+  ck_assert (is_close (model_output (m, HEAD_AGE)[0], age3, 1e-5, 1e-5));
+  HnPrediction p;
+  model_prediction (m, 0, &p);
+  float sum = 0;
+  for (int c = 0; c < N_RACES; c++)
+    sum += p.race_probs[c];
+  ck_assert (is_close (sum, 1.0, 1e-6, 0));
+  ck_assert (p.p_female > 0 && p.p_female < 1);
+  free (x);
+  model_free (m);
+}
+END_TEST
+
+static Suite *
+model_suite (void)
+{
+  Suite *s = suite_create ("model");
+  TCase *tc = tcase_create ("golden");
+  tcase_set_timeout (tc, 240);
+  tcase_add_unchecked_fixture (tc, load_golden, free_golden);
+  tcase_add_test (tc, test_table_matches_state_dict);
+  tcase_add_test (tc, test_eval_forward);
+  tcase_add_test (tc, test_train_forward_losses_gradients);
+  tcase_add_test (tc, test_sgd_momentum_steps);
+  tcase_add_test (tc, test_adam_steps);
+  tcase_add_test (tc, test_adamw_steps);
+  tcase_add_test (tc, test_optimizer_rules);
+  tcase_add_test (tc, test_smaller_batch_after_plan);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return test_run_suite (model_suite ());
+}
