@@ -3,8 +3,11 @@
  * Preprocessing, identical for training, validation and prediction (DESIGN.md): decode to
  * 8-bit RGB (grey, grey+alpha, RGBA, 16-bit are converted; alpha dropped), centre-crop to a
  * square ((w-s)/2, (h-s)/2 as PIL's crop in the reference), resize to S×S with PIL's
- * antialiased BILINEAR filter (bit-exact with Pillow's 8-bit resampler, so our inputs equal
- * the reference's), scale to [0,1], normalise with the ImageNet mean and std.
+ * antialiased BILINEAR filter (bit-exact with Pillow's 8-bit resampler), scale to [0,1],
+ * normalise with the ImageNet mean and std (bit-exact with the reference's float32 math).
+ * So from the same decoded pixels our inputs equal the reference's. Decoding is stb_image's,
+ * not PIL's: PNG, BMP and GIF match, but JPEG differs from libjpeg-turbo by ±1–3 in about 5%
+ * of bytes, and 16-bit grey keeps the high byte where PIL saturates at 255.
  *
  * Files are untrusted: sizes and dimensions are capped before decoding.
  */
@@ -29,9 +32,10 @@ typedef struct
   uint8_t *rgb; /* (h, w, 3), row-major, owned */
 } HnImage;
 
+/* On failure *out is empty and err says why (image_decode_file starts it with the path). */
 bool image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err);
 bool image_decode_file (const char *path, HnImage *out, HnError *err);
-void image_clear (HnImage *img);
+void image_clear (HnImage *img); /* frees rgb and empties img; fine on an empty image */
 
 /* Centre crop to a square, then PIL-BILINEAR resize to size×size. dst (size, size, 3).
  * When the crop is already size×size the pixels are copied unchanged (as PIL does).
