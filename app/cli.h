@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
+#include "evaluate.h"
+
 /* Exit statuses (DESIGN.md): success, the work failed, the command line was wrong. */
 enum
 {
@@ -17,6 +19,10 @@ int cli_predict (int argc, char **argv);
 int cli_info (int argc, char **argv);
 int cli_bench (int argc, char **argv);
 int cli_init (int argc, char **argv);
+int cli_train (int argc, char **argv);
+int cli_eval (int argc, char **argv);
+int cli_dataset (int argc, char **argv);
+int cli_synth (int argc, char **argv);
 
 /* Prints "hydranet-cli CMD: message" and the hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
@@ -30,6 +36,9 @@ bool cli_parse_u64 (const char *s, unsigned long long *out);
 
 /* Prints a JSON object compactly on one line of stdout and frees it. */
 void cli_print_json (cJSON *object);
+
+/* The JSON of `eval` (DESIGN.md), also the "final" of `train --json`. */
+cJSON *cli_eval_json (const HnEvalResult *result);
 
 /* Threads for OpenBLAS when --threads is not given: the machine's cores. */
 int cli_default_threads (void);

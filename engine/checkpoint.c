@@ -11,11 +11,11 @@
 #define OPTIM_PREFIX "optim."
 
 bool
-checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta *extra,
-                 int n_extra, HnError *err)
+checkpoint_save (HnModel *model, int input_size, const char *path, const StTensor *extra_tensors,
+                 int n_extra_tensors, const StMeta *extra, int n_extra, HnError *err)
 {
   const HnParamTable *table = model_params (model);
-  StTensor *tensors = calloc (table->n, sizeof *tensors);
+  StTensor *tensors = calloc (table->n + n_extra_tensors, sizeof *tensors);
   StMeta *meta = calloc (5 + n_extra, sizeof *meta);
   if (tensors == NULL || meta == NULL)
     {
@@ -60,7 +60,12 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
   meta[n_meta++] = (StMeta) { "std", std };
   for (int i = 0; i < n_extra; i++)
     meta[n_meta++] = extra[i];
-  bool ok = safetensors_write (path, tensors, table->n, meta, n_meta, err);
+  for (int i = 0; i < n_extra_tensors; i++)
+    {
+      HN_ASSERT (strncmp (extra_tensors[i].name, OPTIM_PREFIX, strlen (OPTIM_PREFIX)) == 0);
+      tensors[table->n + i] = extra_tensors[i];
+    }
+  bool ok = safetensors_write (path, tensors, table->n + n_extra_tensors, meta, n_meta, err);
   free (tensors);
   free (meta);
   return ok;
@@ -119,9 +124,16 @@ format_shape (char *buf, size_t len, int ndim, const int64_t *shape)
     snprintf (buf + used, len - used, "]");
 }
 
-/* Every check runs before the first byte is copied, so a refused file changes nothing. */
 static bool
-validate (const HnModel *model, const HnSafetensors *st, HnError *err)
+is_head (const char *name)
+{
+  return strncmp (name, "net.fc", 6) == 0;
+}
+
+/* Every check runs before the first byte is copied, so a refused file changes nothing.
+ * for_init: heads may be missing and torchvision's own classifier (net.fc.) is ignored. */
+static bool
+validate (const HnModel *model, const HnSafetensors *st, bool for_init, HnError *err)
 {
   const HnParamTable *table = model_params (model);
   const char *arch = backbone_name (model_backbone (model));
@@ -129,6 +141,8 @@ validate (const HnModel *model, const HnSafetensors *st, HnError *err)
     {
       const HnTensorInfo *t = &table->items[i];
       const StTensor *s = safetensors_find (st, t->name);
+      if (s == NULL && for_init && is_head (t->name))
+        continue;
       if (s == NULL)
         {
           int missing = 0;
@@ -166,32 +180,52 @@ validate (const HnModel *model, const HnSafetensors *st, HnError *err)
     {
       const char *name = safetensors_at (st, i)->name;
       if (strncmp (name, OPTIM_PREFIX, strlen (OPTIM_PREFIX)) != 0
-          && param_table_find (table, name) == NULL)
+          && param_table_find (table, name) == NULL && !(for_init && strncmp (name, "net.fc.", 7) == 0))
         return hn_error_set (err, "unexpected tensor %s: not part of a %s HydraNet", name, arch);
     }
   return true;
 }
 
-bool
-checkpoint_apply (HnModel *model, const HnSafetensors *st, HnError *err)
+static int
+copy_tensors (HnModel *model, const HnSafetensors *st)
 {
-  if (!validate (model, st, err))
-    return false;
   const HnParamTable *table = model_params (model);
+  int copied = 0;
   for (int i = 0; i < table->n; i++)
     {
       const HnTensorInfo *t = &table->items[i];
       const StTensor *s = safetensors_find (st, t->name);
+      if (s == NULL)
+        continue;
+      copied++;
       void *dst = tensor_role_kind (t->role) == TENSOR_PARAM    ? (void *) (model_param_data (model) + t->offset)
                   : tensor_role_kind (t->role) == TENSOR_BUFFER ? (void *) (model_buffer_data (model) + t->offset)
                                                                 : (void *) (model_count_data (model) + t->offset);
       memcpy (dst, s->data, s->nbytes);
     }
+  return copied;
+}
+
+bool
+checkpoint_apply (HnModel *model, const HnSafetensors *st, HnError *err)
+{
+  if (!validate (model, st, false, err))
+    return false;
+  copy_tensors (model, st);
   return true;
 }
 
-HnModel *
-checkpoint_load (const char *path, HnCheckpointInfo *info, HnError *err)
+bool
+checkpoint_apply_init (HnModel *model, const HnSafetensors *st, int *loaded, HnError *err)
+{
+  if (!validate (model, st, true, err))
+    return false;
+  *loaded = copy_tensors (model, st);
+  return true;
+}
+
+static HnModel *
+load (const char *path, bool for_init, HnCheckpointInfo *info, HnError *err)
 {
   HnSafetensors *st = safetensors_read (path, err);
   if (st == NULL)
@@ -205,7 +239,9 @@ checkpoint_load (const char *path, HnCheckpointInfo *info, HnError *err)
       hn_error_set (err, "out of memory");
       goto fail;
     }
-  if (!checkpoint_apply (model, st, err))
+  int loaded;
+  if (!(for_init ? checkpoint_apply_init (model, st, &loaded, err)
+                 : checkpoint_apply (model, st, err)))
     goto fail;
   safetensors_free (st);
   return model;
@@ -215,4 +251,16 @@ fail:
   model_free (model);
   safetensors_free (st);
   return NULL;
+}
+
+HnModel *
+checkpoint_load (const char *path, HnCheckpointInfo *info, HnError *err)
+{
+  return load (path, false, info, err);
+}
+
+HnModel *
+checkpoint_load_init (const char *path, HnCheckpointInfo *info, HnError *err)
+{
+  return load (path, true, info, err);
 }

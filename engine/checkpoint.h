@@ -23,9 +23,10 @@ typedef struct
   int input_size;
 } HnCheckpointInfo;
 
-/* Writes every tensor of the model atomically, with extra metadata appended. */
-bool checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta *extra,
-                      int n_extra, HnError *err);
+/* Writes every tensor of the model atomically, with extra tensors (whose names must start
+ * with "optim.") and extra metadata appended. */
+bool checkpoint_save (HnModel *model, int input_size, const char *path, const StTensor *tensors,
+                      int n_tensors, const StMeta *meta, int n_meta, HnError *err);
 
 /* Reads the backbone and input size from a validated file's metadata — or, for a bare
  * state_dict without metadata, infers the backbone from its tensor names and assumes 32. */
@@ -34,6 +35,15 @@ bool checkpoint_info (const HnSafetensors *st, HnCheckpointInfo *info, HnError *
 /* Copies every tensor of the model from st, refusing (and leaving the model unchanged) on a
  * missing tensor, an unexpected one, a wrong dtype or shape, or a non-finite value. */
 bool checkpoint_apply (HnModel *model, const HnSafetensors *st, HnError *err);
+
+/* For starting a new run from existing weights (for instance an ImageNet-pretrained trunk
+ * converted from PyTorch): like checkpoint_apply, but heads (net.fc1–3) missing from the file
+ * keep their fresh initialisation, and torchvision's classifier (net.fc.*) is ignored.
+ * *loaded receives the number of tensors taken from the file. */
+bool checkpoint_apply_init (HnModel *model, const HnSafetensors *st, int *loaded, HnError *err);
+
+/* checkpoint_load with checkpoint_apply_init. */
+HnModel *checkpoint_load_init (const char *path, HnCheckpointInfo *info, HnError *err);
 
 /* safetensors_read + checkpoint_info + model_new + checkpoint_apply. Messages start with
  * the file's name. */

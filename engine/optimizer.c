@@ -114,6 +114,35 @@ adam_step (HnOptimizer *opt, float *p, const float *grads)
     }
 }
 
+double
+optimizer_update_ratio (const HnOptimizer *opt, const float *p, const float *grads)
+{
+  const HnOptimizerConfig *c = &opt->config;
+  const int64_t t = opt->step + 1;
+  const bool first = opt->step == 0, adam = c->kind != OPTIMIZER_SGD;
+  const double bc1 = 1.0 - pow (c->beta1, (double) t), bc2_sqrt = sqrt (1.0 - pow (c->beta2, (double) t));
+  double update = 0.0, weights = 0.0;
+  for (size_t i = 0; i < opt->n; i++)
+    {
+      double g = grads[i], d;
+      if (c->kind != OPTIMIZER_ADAMW)
+        g += (double) c->weight_decay * p[i];
+      if (adam)
+        {
+          double m = c->beta1 * opt->m[i] + (1.0 - c->beta1) * g;
+          double v = c->beta2 * opt->v[i] + (1.0 - c->beta2) * g * g;
+          d = c->lr / bc1 * m / (sqrt (v) / bc2_sqrt + c->eps);
+          if (c->kind == OPTIMIZER_ADAMW)
+            d += (double) c->lr * c->weight_decay * p[i];
+        }
+      else
+        d = c->lr * (c->momentum != 0.0f && !first ? c->momentum * opt->m[i] + g : g);
+      update += d * d;
+      weights += (double) p[i] * p[i];
+    }
+  return sqrt (update) / sqrt (weights > 0.0 ? weights : 1.0);
+}
+
 void
 optimizer_step (HnOptimizer *opt, float *params, const float *grads)
 {

@@ -43,6 +43,11 @@ typedef struct
 HnOptimizer *optimizer_new (const HnOptimizerConfig *config, size_t n);
 void optimizer_free (HnOptimizer *opt);
 
+/* What the next optimizer_step would do, without doing it: returns ‖Δp‖ / ‖p‖, the size of
+ * the update against the weights (NaN or ∞ when the gradient is not finite). One read-only
+ * pass — the trainer's guard against a step that would wreck the weights. */
+double optimizer_update_ratio (const HnOptimizer *opt, const float *params, const float *grads);
+
 /* One update of params (n) from grads (n). The config may change between steps (a live
  * learning-rate change); the state carries over. */
 void optimizer_step (HnOptimizer *opt, float *params, const float *grads);

@@ -1,0 +1,293 @@
+/* hydranet-cli dataset — what a UTKFace folder holds, as one JSON object.
+ *
+ * The folder is opened exactly as training opens it (same cache), so this is also the way
+ * to build the cache ahead of time. Progress goes to stderr from a second thread that polls
+ * the loader's counters: a live bar on a terminal, a line per 10% otherwise. Ctrl-C cancels
+ * the load cleanly (no partial cache); a second Ctrl-C kills as usual.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dataset.h"
+
+static const char *const gender_names[2] = { "male", "female" };
+static const char *const race_names_json[5] = { "white", "black", "asian", "indian", "other" };
+
+/* The age histogram's bins: decades, the last one up to DATASET_MAX_AGE. */
+#define AGE_BIN_YEARS 10
+#define N_AGE_BINS (DATASET_MAX_AGE / AGE_BIN_YEARS + 1)
+
+static HnLoadProgress *interrupted_load;
+
+static void
+on_interrupt (int sig)
+{
+  /* A lock-free atomic store is async-signal-safe. */
+  if (interrupted_load != NULL)
+    atomic_store (&interrupted_load->cancel, true);
+}
+
+typedef struct
+{
+  HnLoadProgress *progress;
+  atomic_bool finished;
+  bool tty;
+} Reporter;
+
+static void
+report (Reporter *r, int done, int total, int *last_tenth)
+{
+  if (total <= 0)
+    return;
+  int percent = (int) ((long long) done * 100 / total);
+  if (r->tty)
+    {
+      char bar[31];
+      int filled = percent * 30 / 100;
+      memset (bar, '#', filled);
+      memset (bar + filled, '.', 30 - filled);
+      bar[30] = '\0';
+      fprintf (stderr, "\rLoading images [%s] %3d%% %d/%d", bar, percent, done, total);
+    }
+  else if (percent / 10 > *last_tenth)
+    {
+      *last_tenth = percent / 10;
+      fprintf (stderr, "hydranet-cli dataset: %d/%d images (%d%%)\n", done, total, percent);
+    }
+}
+
+static void *
+report_progress (void *data)
+{
+  Reporter *r = data;
+  int last_tenth = 0, shown = 0;
+  while (!atomic_load (&r->finished))
+    {
+      int done = atomic_load (&r->progress->done), total = atomic_load (&r->progress->total);
+      if (done != shown)
+        report (r, done, total, &last_tenth);
+      shown = done;
+      nanosleep (&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+    }
+  /* Where the load ended, even when it ended before the first look. */
+  int done = atomic_load (&r->progress->done), total = atomic_load (&r->progress->total);
+  report (r, done, total, &last_tenth);
+  if (r->tty && total > 0)
+    fputc ('\n', stderr);
+  return NULL;
+}
+
+/* s with every byte that is not part of valid UTF-8 replaced by U+FFFD, so that a file name
+ * in another encoding still gives valid JSON. Caller frees. */
+static char *
+utf8_clean (const char *s)
+{
+  size_t n = strlen (s);
+  char *out = malloc (3 * n + 1), *o = out;
+  if (out == NULL)
+    return NULL;
+  const unsigned char *p = (const unsigned char *) s;
+  while (*p != '\0')
+    {
+      int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+      uint32_t cp = len == 1 ? *p : len == 2 ? *p & 0x1F : len == 3 ? *p & 0x0F : *p & 0x07;
+      for (int i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+          len = 0;
+        else
+          cp = cp << 6 | (p[i] & 0x3F);
+      /* Overlong forms, surrogates and code points past U+10FFFF are invalid too. */
+      static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+      if (len == 0 || cp < least[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        {
+          memcpy (o, "\xEF\xBF\xBD", 3);
+          o += 3;
+          p++;
+          continue;
+        }
+      memcpy (o, p, len);
+      o += len;
+      p += len;
+    }
+  *o = '\0';
+  return out;
+}
+
+static void
+add_string (cJSON *to, const char *key, const char *s)
+{
+  char *clean = utf8_clean (s);
+  cJSON *item = cJSON_CreateString (clean != NULL ? clean : "");
+  free (clean);
+  if (key != NULL)
+    cJSON_AddItemToObject (to, key, item);
+  else
+    cJSON_AddItemToArray (to, item);
+}
+
+static int
+compare_name (const void *key, const void *name)
+{
+  return strcmp (key, *(char *const *) name);
+}
+
+static cJSON *
+dataset_json (const char *dir, const HnDataset *ds, int val_percent, double seconds)
+{
+  cJSON *o = cJSON_CreateObject ();
+  add_string (o, "folder", dir);
+  cJSON_AddNumberToObject (o, "size", ds->size);
+  cJSON_AddNumberToObject (o, "files", ds->n + ds->n_skipped);
+  cJSON_AddNumberToObject (o, "usable", ds->n);
+
+  cJSON *skipped = cJSON_AddArrayToObject (o, "skipped");
+  for (int i = 0; i < ds->n_skipped; i++)
+    {
+      cJSON *s = cJSON_CreateObject ();
+      add_string (s, "file", ds->skipped[i].file);
+      add_string (s, "reason", ds->skipped[i].reason);
+      cJSON_AddItemToArray (skipped, s);
+    }
+
+  /* Each group's first file is the copy in use; "kept_in" says on which side of the split
+   * it landed ("train" always when the copies' labels conflict: never_val). */
+  cJSON *groups = cJSON_AddArrayToObject (o, "duplicate_groups");
+  for (int i = 0; i < ds->n_duplicates; i++)
+    {
+      const HnDuplicateGroup *g = &ds->duplicates[i];
+      cJSON *j = cJSON_CreateObject ();
+      cJSON *files = cJSON_AddArrayToObject (j, "files");
+      for (int f = 0; f < g->n_files; f++)
+        add_string (files, NULL, g->files[f]);
+      cJSON_AddBoolToObject (j, "conflicting", g->conflicting);
+      add_string (j, "kept", g->files[0]);
+      char **at = bsearch (g->files[0], ds->names, ds->n, sizeof *ds->names, compare_name);
+      if (at != NULL)
+        cJSON_AddStringToObject (
+            j, "kept_in",
+            dataset_is_val (ds, (int) (at - ds->names), val_percent) ? "val" : "train");
+      cJSON_AddItemToArray (groups, j);
+    }
+
+  int n_train, n_val, never_val = 0, gender[2] = { 0 }, race[5] = { 0 }, ages[N_AGE_BINS] = { 0 };
+  dataset_split (ds, val_percent, NULL, &n_train, NULL, &n_val);
+  for (int i = 0; i < ds->n; i++)
+    {
+      never_val += ds->labels[i].never_val;
+      gender[ds->labels[i].gender]++;
+      race[ds->labels[i].race]++;
+      ages[ds->labels[i].age / AGE_BIN_YEARS]++;
+    }
+  cJSON_AddNumberToObject (o, "val_percent", val_percent);
+  cJSON_AddNumberToObject (o, "train", n_train);
+  cJSON_AddNumberToObject (o, "val", n_val);
+  cJSON_AddNumberToObject (o, "never_val", never_val);
+  /* Counts indexed by label: gender [male, female], race [white, black, asian, indian,
+   * other], as the names' digits; the key lists repeat the order. */
+  cJSON_AddItemToObject (o, "gender", cJSON_CreateIntArray (gender, 2));
+  cJSON_AddItemToObject (o, "gender_labels", cJSON_CreateStringArray (gender_names, 2));
+  cJSON_AddItemToObject (o, "race", cJSON_CreateIntArray (race, 5));
+  cJSON_AddItemToObject (o, "race_labels", cJSON_CreateStringArray (race_names_json, 5));
+  cJSON *hist = cJSON_AddObjectToObject (o, "age_histogram");
+  for (int b = 0; b < N_AGE_BINS; b++)
+    {
+      char bin[16];
+      int hi = b * AGE_BIN_YEARS + AGE_BIN_YEARS - 1;
+      snprintf (bin, sizeof bin, "%d-%d", b * AGE_BIN_YEARS,
+                hi < DATASET_MAX_AGE ? hi : DATASET_MAX_AGE);
+      cJSON_AddNumberToObject (hist, bin, ages[b]);
+    }
+
+  cJSON_AddBoolToObject (o, "from_cache", ds->from_cache);
+  const char *cache_file = dataset_cache_file (ds);
+  if (cache_file != NULL)
+    add_string (o, "cache_file", cache_file);
+  else
+    cJSON_AddNullToObject (o, "cache_file");
+  add_string (o, "cache", dataset_cache_status (ds));
+  cJSON_AddNumberToObject (o, "load_seconds", seconds);
+  return o;
+}
+
+int
+cli_dataset (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "size", required_argument, NULL, 's' },
+    { "cache-dir", required_argument, NULL, 'c' },
+    { "threads", required_argument, NULL, 't' },
+    { "val-percent", required_argument, NULL, 'v' },
+    { 0 },
+  };
+  const char *cache_dir = NULL;
+  int size = 32, threads = 0, val_percent = 20, opt;
+  while ((opt = getopt_long (argc, argv, "s:c:t:v:", options, NULL)) != -1)
+    switch (opt)
+      {
+      case 's':
+        if (!cli_parse_int (optarg, 1, 100000, &size) || !dataset_size_supported (size))
+          return cli_usage_error ("dataset", "--size wants 32, 64, 96 or 128, not '%s'", optarg);
+        break;
+      case 'c':
+        cache_dir = optarg;
+        break;
+      case 't':
+        if (!cli_parse_int (optarg, 1, 256, &threads))
+          return cli_usage_error ("dataset", "--threads wants a number from 1 to 256, not '%s'",
+                                  optarg);
+        break;
+      case 'v':
+        if (!cli_parse_int (optarg, 0, 100, &val_percent))
+          return cli_usage_error ("dataset", "--val-percent wants a number from 0 to 100, not '%s'",
+                                  optarg);
+        break;
+      default:
+        return cli_usage_error ("dataset", "unknown option");
+      }
+  if (optind >= argc)
+    return cli_usage_error ("dataset", "which folder? Give DIR, a folder of UTKFace images");
+  if (optind + 1 < argc)
+    return cli_usage_error ("dataset", "one folder only, not '%s' too", argv[optind + 1]);
+  const char *dir = argv[optind];
+
+  HnLoadProgress progress = { 0 };
+  Reporter reporter = { .progress = &progress, .tty = isatty (STDERR_FILENO) };
+  pthread_t reporter_thread;
+  bool reporting = pthread_create (&reporter_thread, NULL, report_progress, &reporter) == 0;
+  interrupted_load = &progress;
+  struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESETHAND }, old_int, old_term;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, &old_int);
+  sigaction (SIGTERM, &sa, &old_term);
+
+  struct timespec t0, t1;
+  HnError err = { 0 };
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  HnDataset *ds = dataset_open_folder (dir, size, cache_dir, threads, &progress, &err);
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  double seconds = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  interrupted_load = NULL;
+  atomic_store (&reporter.finished, true);
+  if (reporting)
+    pthread_join (reporter_thread, NULL);
+  if (ds == NULL)
+    return cli_fail ("%s", err.message);
+
+  fprintf (stderr,
+           "hydranet-cli dataset: %d usable, %d skipped, %d groups of copies in %.2f s "
+           "(cache: %s)\n",
+           ds->n, ds->n_skipped, ds->n_duplicates, seconds, dataset_cache_status (ds));
+  cli_print_json (dataset_json (dir, ds, val_percent, seconds));
+  dataset_free (ds);
+  return EXIT_OK;
+}

@@ -1,0 +1,22 @@
+/* evaluate.h — the model's quality on a set of images, in eval mode. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "batches.h"
+#include "losses.h"
+#include "model.h"
+
+typedef struct
+{
+  int n;
+  double age_mae, age_rmse;  /* years */
+  double gender_acc;         /* in [0, 1] */
+  double race_acc;
+  int race_confusion[N_RACES][N_RACES]; /* [true][predicted] */
+  double loss[N_HEADS];      /* age (with the given kind), gender BCE, race CE — means */
+} HnEvalResult;
+
+/* Runs every batch of `batches` (built without shuffling or augmentation) through the model
+ * in eval mode. The model must be planned for the batcher's batch size. */
+void evaluate (HnModel *model, HnBatcher *batches, HnAgeLoss age_loss, HnEvalResult *out);

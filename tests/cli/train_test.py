@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""hydranet-cli train and eval end to end, on built-in synthetic faces.
+
+Usage: train_test.py HYDRANET_CLI
+"""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+CLI = None
+SMALL = ["--synthetic", "96", "--batch", "16", "--threads", "1", "--seed", "4"]
+
+
+def run(*args, timeout=600):
+    p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Train(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def test_usage_errors_exit_2(self):
+        for args in [(), ("--synthetic", "50", "--data", "x"), ("--synthetic", "ten"),
+                     ("--synthetic", "50", "--size", "40"), ("--synthetic", "50", "--optimizer", "rmsprop"),
+                     ("--synthetic", "50", "--age-loss", "l2"), ("--synthetic", "50", "--preset", "fast"),
+                     ("--synthetic", "50", "--lr", "-1"), ("--synthetic", "50", "--augment", "rotate"),
+                     ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra")]:
+            code, out, err = run("train", *args)
+            self.assertEqual(code, 2, args)
+            self.assertEqual(out, "", args)
+            self.assertIn("hydranet-cli train", err, args)
+
+    def test_help_lists_every_option(self):
+        code, out, _ = run("train", "--help")
+        self.assertEqual(code, 0)
+        for opt in ("--data", "--synthetic", "--preset", "--resume", "--init", "--log", "--json",
+                    "--w-age", "--age-loss", "--augment"):
+            self.assertIn(opt, out)
+
+    def test_json_log_and_checkpoint(self):
+        out_model, log = self.path("m.safetensors"), self.path("steps.csv")
+        code, out, err = run("train", *SMALL, "--epochs", "2", "--out", out_model, "--log", log,
+                             "--json", "--w-gender", "2", "--age-loss", "huber")
+        self.assertEqual(code, 0, err)
+        summary = json.loads(out)
+        self.assertEqual(summary["state"], "finished")
+        self.assertEqual(summary["n_train"] + summary["n_val"], 96)
+        self.assertGreater(summary["n_val"], 0)
+        self.assertGreater(summary["img_per_s"], 0)
+        final = summary["final"]
+        self.assertEqual(final["n"], summary["n_val"])
+        for k in ("age_mae", "age_rmse", "gender_acc", "race_acc", "race_confusion", "loss"):
+            self.assertIn(k, final)
+        self.assertEqual(sum(map(sum, final["race_confusion"])), final["n"])
+        with open(log) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), summary["steps"])
+        self.assertEqual(rows[0]["age_loss"], "huber")
+        self.assertEqual(float(rows[0]["w_gender"]), 2.0)
+        self.assertAlmostEqual(float(rows[0]["weighted_gender"]), 2 * float(rows[0]["loss_gender"]), places=4)
+        for col in ("gradnorm_age", "cos_age_gender", "img_per_s", "lr", "total"):
+            self.assertIn(col, rows[0])
+        # the checkpoint is a model predict and eval accept, and it carries training state
+        info = json.loads(run("info", "--model", out_model)[1])
+        self.assertTrue(info["optimizer_state"])
+        self.assertEqual(info["metadata"]["train.epoch"], "2")
+
+    def test_ctrl_c_saves_and_resume_continues(self):
+        model = self.path("m.safetensors")
+        p = subprocess.Popen([CLI, "train", *SMALL, "--epochs", "500", "--out", model],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # wait until training is under way (a step line on stderr), then interrupt
+        deadline = time.time() + 120
+        seen = ""
+        while time.time() < deadline:
+            line = p.stderr.readline()
+            seen += line
+            if line.startswith("epoch "):
+                break
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        err = seen + err
+        self.assertEqual(p.returncode, 130, err)
+        self.assertIn("--resume", err)
+        info = json.loads(run("info", "--model", model)[1])
+        step = int(info["metadata"]["train.step"])
+        self.assertGreater(step, 0)
+        code, out, err = run("train", *SMALL, "--epochs", "2", "--resume", model, "--json")
+        self.assertEqual(code, 0, err)
+        self.assertGreaterEqual(json.loads(out)["steps"], step)
+
+    def test_bad_data_and_checkpoints_exit_1(self):
+        code, _, err = run("train", "--data", self.path("nowhere"), "--epochs", "1")
+        self.assertEqual(code, 1)
+        self.assertIn("nowhere", err)
+        junk = self.path("junk.safetensors")
+        with open(junk, "wb") as f:
+            f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
+        for flag in ("--init", "--resume"):
+            code, _, err = run("train", *SMALL, flag, junk)
+            self.assertEqual(code, 1, flag)
+            self.assertIn("junk.safetensors", err)
+
+    def test_eval_json(self):
+        folder = self.path("faces")
+        code, _, err = run("synth", "--out", folder, "--count", "40", "--size", "64")
+        self.assertEqual(code, 0, err)
+        model = self.path("m.safetensors")
+        self.assertEqual(run("init", "--out", model)[0], 0)
+        code, out, err = run("eval", "--model", model, "--data", folder, "--split", "all",
+                             "--cache-dir", "")
+        self.assertEqual(code, 0, err)
+        r = json.loads(out)
+        self.assertEqual(r["n"], 40)
+        self.assertEqual(set(r), {"n", "age_mae", "age_rmse", "gender_acc", "race_acc",
+                                  "race_confusion", "loss"})
+        self.assertTrue(0 <= r["gender_acc"] <= 1)
+        code, _, _ = run("eval", "--model", model)
+        self.assertEqual(code, 2)
+
+
+if __name__ == "__main__":
+    CLI = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
