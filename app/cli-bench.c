@@ -7,18 +7,11 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "gemm.h"
 #include "model.h"
 #include "optimizer.h"
 #include "rng.h"
-
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int
 compare_double (const void *a, const void *b)
@@ -103,7 +96,7 @@ cli_bench (int argc, char **argv)
   for (int r = -1; r < runs; r++) /* run −1: 3 warm-up steps */
     {
       int n_steps = r < 0 ? 3 : steps;
-      double t0 = now_seconds ();
+      double t0 = hn_seconds ();
       for (int s = 0; s < n_steps; s++)
         {
           model_zero_grad (model);
@@ -113,16 +106,16 @@ cli_bench (int argc, char **argv)
           optimizer_step (optimizer, model_param_data (model), model_grad_data (model));
         }
       if (r >= 0)
-        rates[r] = batch * n_steps / (now_seconds () - t0);
+        rates[r] = batch * n_steps / (hn_seconds () - t0);
     }
   double train_rate = median (rates, runs);
 
   for (int i = 0; i < 110; i++) /* 10 warm-up forwards, 100 timed */
     {
-      double t0 = now_seconds ();
+      double t0 = hn_seconds ();
       model_forward (model, x, 1, false);
       if (i >= 10)
-        rates[i - 10] = (now_seconds () - t0) * 1e3;
+        rates[i - 10] = (hn_seconds () - t0) * 1e3;
     }
   double infer_ms = median (rates, 100);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "dataset.h"
 
 static const char *const gender_names[2] = { "male", "female" };
@@ -279,12 +280,10 @@ cli_dataset (int argc, char **argv)
   sigaction (SIGINT, &sa, &old_int);
   sigaction (SIGTERM, &sa, &old_term);
 
-  struct timespec t0, t1;
   HnError err = { 0 };
-  clock_gettime (CLOCK_MONOTONIC, &t0);
+  double t0 = hn_seconds ();
   HnDataset *ds = dataset_open_folder (dir, size, cache_dir, threads, &progress, &err);
-  clock_gettime (CLOCK_MONOTONIC, &t1);
-  double seconds = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+  double seconds = hn_seconds () - t0;
 
   sigaction (SIGINT, &old_int, NULL);
   sigaction (SIGTERM, &old_term, NULL);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "synth.h"
 
 static const char help[]
@@ -69,19 +70,11 @@ run_job (void *data)
   return NULL;
 }
 
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* A bar redrawn in place on a terminal; otherwise a plain line at most every 2 s. */
 static void
 show_progress (bool tty, int done, int total, double *last_line, double started)
 {
-  double now = now_seconds ();
+  double now = hn_seconds ();
   if (tty)
     {
       int filled = total > 0 ? (int) ((long long) BAR_WIDTH * done / total) : 0;
@@ -167,7 +160,7 @@ cli_synth (int argc, char **argv)
   if (pthread_create (&worker, NULL, run_job, &job) != 0)
     return cli_fail ("cannot start a thread");
   bool tty = isatty (STDERR_FILENO);
-  double started = now_seconds (), last_line = started;
+  double started = hn_seconds (), last_line = started;
   const struct timespec tick = { 0, 100 * 1000 * 1000 };
   while (!atomic_load (&job.finished))
     {
@@ -190,7 +183,7 @@ cli_synth (int argc, char **argv)
       return cli_fail ("%s", job.err.message);
     }
   fprintf (stderr, "wrote %d faces to %s in %.1f s\n", job.count, job.dir,
-           now_seconds () - started);
+           hn_seconds () - started);
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "dir", job.dir);
   cJSON_AddNumberToObject (o, "count", job.count);

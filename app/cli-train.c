@@ -11,6 +11,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "clock.h"
 #include "gemm.h"
 #include "trainer.h"
 
@@ -48,14 +49,6 @@ typedef struct
   double started, rate; /* smoothed images/s */
   int64_t last_line_step;
 } Progress;
-
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void
 format_eta (char *buf, size_t len, double seconds)
@@ -378,7 +371,7 @@ cli_train (int argc, char **argv)
   sigaction (SIGTERM, &sa, NULL);
 
   Progress p = { .tty = isatty (STDERR_FILENO), .epochs = a.config.epochs,
-                 .started = now_seconds () };
+                 .started = hn_seconds () };
   HnEvalResult final = { 0 };
   bool have_final = false, stopping = false;
   int64_t last_step = 0;
@@ -448,7 +441,7 @@ cli_train (int argc, char **argv)
     }
   trainer_join (t);
   end_line (&p);
-  double seconds = now_seconds () - p.started;
+  double seconds = hn_seconds () - p.started;
 
   if (end == TRAINER_STOPPED && interrupted)
     {

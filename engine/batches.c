@@ -183,6 +183,17 @@ worker_main (void *data)
   return NULL;
 }
 
+/* Frees what batcher_new allocated (the thread is not running). */
+static void
+release (HnBatcher *b)
+{
+  for (int i = 0; i < 2; i++)
+    free_batch (&b->slots[i].batch);
+  free (b->indices);
+  free (b->order);
+  free (b);
+}
+
 HnBatcher *
 batcher_new (const HnDataset *ds, const int *indices, int n_indices, int batch, uint64_t seed,
              bool shuffle, HnAugment augment, HnError *err)
@@ -200,7 +211,10 @@ batcher_new (const HnDataset *ds, const int *indices, int n_indices, int batch, 
     }
   HnBatcher *b = calloc (1, sizeof *b);
   if (b == NULL)
-    goto oom;
+    {
+      hn_error_set (err, "out of memory");
+      return NULL;
+    }
   b->ds = ds;
   b->n = n_indices;
   b->batch_size = batch < n_indices ? batch : n_indices;
@@ -214,42 +228,31 @@ batcher_new (const HnDataset *ds, const int *indices, int n_indices, int batch, 
   b->job_slot = -1;
   b->indices = malloc (sizeof (int) * n_indices);
   b->order = malloc (sizeof (int) * n_indices);
-  if (!b->indices || !b->order)
-    goto oom;
-  memcpy (b->indices, indices, sizeof (int) * n_indices);
+  bool ok = b->indices && b->order;
   for (int i = 0; i < 2; i++)
     {
       b->slots[i].epoch = b->slots[i].index = -1;
-      if (!alloc_batch (&b->slots[i].batch, b->batch_size, ds->size))
-        goto oom;
+      ok = alloc_batch (&b->slots[i].batch, b->batch_size, ds->size) && ok;
     }
+  if (!ok)
+    {
+      release (b);
+      hn_error_set (err, "out of memory for batches of %d images at %d×%d", batch, ds->size,
+                    ds->size);
+      return NULL;
+    }
+  memcpy (b->indices, indices, sizeof (int) * n_indices);
   pthread_mutex_init (&b->lock, NULL);
   pthread_cond_init (&b->changed, NULL);
   if (pthread_create (&b->worker, NULL, worker_main, b) != 0)
     {
       pthread_mutex_destroy (&b->lock);
       pthread_cond_destroy (&b->changed);
-      for (int i = 0; i < 2; i++)
-        free_batch (&b->slots[i].batch);
-      free (b->indices);
-      free (b->order);
-      free (b);
+      release (b);
       hn_error_set (err, "cannot start the data thread");
       return NULL;
     }
   return b;
-
-oom:
-  if (b)
-    {
-      for (int i = 0; i < 2; i++)
-        free_batch (&b->slots[i].batch);
-      free (b->indices);
-      free (b->order);
-      free (b);
-    }
-  hn_error_set (err, "out of memory for batches of %d images at %d×%d", batch, ds->size, ds->size);
-  return NULL;
 }
 
 void
@@ -264,11 +267,7 @@ batcher_free (HnBatcher *b)
   pthread_join (b->worker, NULL);
   pthread_mutex_destroy (&b->lock);
   pthread_cond_destroy (&b->changed);
-  for (int i = 0; i < 2; i++)
-    free_batch (&b->slots[i].batch);
-  free (b->indices);
-  free (b->order);
-  free (b);
+  release (b);
 }
 
 int

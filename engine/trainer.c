@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "clock.h"
 
 #define STEP_RING 4096  /* ~15 min of steps at 5 steps/s before the oldest are dropped */
 #define OTHER_RING 1024 /* epochs, settings, states: a few per minute */
@@ -439,14 +440,6 @@ dot (const float *a, const float *b, size_t n)
   return s;
 }
 
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void
 restore_buffers (HnTrainer *t)
 {
@@ -462,7 +455,7 @@ train_step (HnTrainer *t, const HnLossConfig *loss, HnStepEvent *ev, char *why, 
 {
   static const char *const head_names[N_HEADS] = { "age", "gender", "race" };
   const HnParamTable *table = model_params (t->model);
-  const double t0 = now_seconds ();
+  const double t0 = hn_seconds ();
   const HnBatch *b = batcher_get (t->train, t->epoch, t->batch_index);
 
   memcpy (t->saved_buffers, model_buffer_data (t->model), table->n_buffers * sizeof (float));
@@ -535,7 +528,7 @@ train_step (HnTrainer *t, const HnLossConfig *loss, HnStepEvent *ev, char *why, 
   ev->images = b->n;
   ev->lr = t->opt->config.lr;
   ev->age_loss = loss->age_loss;
-  ev->img_per_s = (float) (b->n / (now_seconds () - t0));
+  ev->img_per_s = (float) (b->n / (hn_seconds () - t0));
 
   /* the guard's running average: a plain mean over the first steps, then an EMA */
   t->steps_since_change++;

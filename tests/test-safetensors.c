@@ -68,14 +68,6 @@ count_entries (const char *dir)
   return n;
 }
 
-static char *
-join (const char *dir, const char *name)
-{
-  char *path = NULL;
-  ck_assert (asprintf (&path, "%s/%s", dir, name) > 0);
-  return path;
-}
-
 static void
 assert_refused (HnSafetensors *st, const HnError *err, const char *needle)
 {
@@ -112,7 +104,7 @@ START_TEST (test_round_trip)
     { "note", "quotes \" and \\ and é, newline\n" },
   };
   char *dir = test_tmpdir ();
-  char *path = join (dir, "m.safetensors");
+  char *path = test_path (dir, "m.safetensors");
   HnError err = { "" };
   ck_assert_msg (safetensors_write (path, in, n, meta, 3, &err), "%s", err.message);
 
@@ -223,7 +215,7 @@ START_TEST (test_writer_matches_reference)
   };
   StMeta meta = { "format", "hydranet-1" };
   char *dir = test_tmpdir ();
-  char *path = join (dir, "ref.safetensors");
+  char *path = test_path (dir, "ref.safetensors");
   HnError err = { "" };
   ck_assert_msg (safetensors_write (path, t, 3, &meta, 1, &err), "%s", err.message);
   uint8_t *got = read_bytes (path, &got_len);
@@ -415,7 +407,7 @@ END_TEST
 START_TEST (test_empty_file)
 {
   char *dir = test_tmpdir ();
-  char *path = join (dir, "empty.safetensors");
+  char *path = test_path (dir, "empty.safetensors");
   test_write_file (path, "", 0);
   HnError err = { "" };
   assert_refused (safetensors_read (path, &err), &err, "the file is empty");
@@ -430,7 +422,7 @@ END_TEST
 START_TEST (test_damaged_file_names_path)
 {
   char *dir = test_tmpdir ();
-  char *path = join (dir, "model.safetensors");
+  char *path = test_path (dir, "model.safetensors");
   size_t len;
   uint8_t *buf = make_file (reference_json, 44, &len);
   buf[1] = 0x27;
@@ -462,7 +454,7 @@ END_TEST
 START_TEST (test_fifo)
 {
   char *dir = test_tmpdir ();
-  char *path = join (dir, "pipe");
+  char *path = test_path (dir, "pipe");
   ck_assert_int_eq (mkfifo (path, 0600), 0);
   HnError err = { "" };
   assert_refused (safetensors_read (path, &err), &err, "not a regular file");
@@ -484,7 +476,7 @@ START_TEST (test_file_over_limit)
 {
   /* Sparse, so it costs no disk: refused from its size before anything is read. */
   char *dir = test_tmpdir ();
-  char *path = join (dir, "big.safetensors");
+  char *path = test_path (dir, "big.safetensors");
   test_write_file (path, "", 0);
   ck_assert_int_eq (truncate (path, ((off_t) 4 << 30) + 1), 0);
   HnError err = { "" };
@@ -583,7 +575,7 @@ END_TEST
 START_TEST (test_write_failure_keeps_old_file)
 {
   char *dir = test_tmpdir ();
-  char *path = join (dir, "m.safetensors");
+  char *path = test_path (dir, "m.safetensors");
   float old_w[2] = { 1, 2 }, new_w[64];
   for (int i = 0; i < 64; i++)
     new_w[i] = (float) i;
@@ -645,7 +637,7 @@ assert_write_refused (const char *path, const char *needle)
 START_TEST (test_write_missing_directory)
 {
   char *dir = test_tmpdir ();
-  char *path = join (dir, "no/such/dir/m.safetensors");
+  char *path = test_path (dir, "no/such/dir/m.safetensors");
   assert_write_refused (path, "No such file or directory");
   test_rmtree (dir);
   free (path);
@@ -658,8 +650,8 @@ START_TEST (test_write_parent_is_file)
   /* Root ignores permission bits, so a regular file as the parent is the portable way to make
    * a directory unwritable. */
   char *dir = test_tmpdir ();
-  char *file = join (dir, "file");
-  char *path = join (file, "m.safetensors");
+  char *file = test_path (dir, "file");
+  char *path = test_path (file, "m.safetensors");
   test_write_file (file, "x", 1);
   assert_write_refused (path, "Not a directory");
   test_rmtree (dir);
@@ -673,7 +665,7 @@ START_TEST (test_write_over_directory)
 {
   /* The failure comes at rename, after the data is written: the temporary file must go. */
   char *dir = test_tmpdir ();
-  char *path = join (dir, "m.safetensors");
+  char *path = test_path (dir, "m.safetensors");
   ck_assert_int_eq (mkdir (path, 0700), 0);
   assert_write_refused (path, "Is a directory");
   ck_assert_int_eq (count_entries (dir), 1);

@@ -189,17 +189,21 @@ START_TEST (test_setting_reaches_next_step)
 }
 END_TEST
 
-START_TEST (test_pause_resume_is_invisible)
+/* A run whose settings change before its first step (the gender weight, the age loss, and
+ * the learning rate doubled), paused and resumed after each of its first `pauses` steps. */
+static HnModel *
+run_with_history (const HnTrainConfig *c, const HnDataset *ds, int pauses)
 {
-  HnDataset *ds = tiny_dataset ();
-  HnTrainConfig c = tiny_config ();
-  HnModel *straight = run_to_end (&c, ds, NULL);
-
   HnError err;
-  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
+  HnTrainer *t = trainer_new (c, ds, NULL, NULL, &err);
+  trainer_pause (t);
   ck_assert (trainer_start (t, &err));
+  trainer_set_weight (t, HEAD_GENDER, 2.5f);
+  trainer_set_age_loss (t, AGE_LOSS_HUBER);
+  trainer_set_lr (t, 2 * c->optimizer.lr);
+  trainer_resume_training (t);
   HnEvent e[64];
-  int pauses = 0;
+  int paused = 0;
   HnTrainerState end = TRAINER_RUNNING;
   while (end == TRAINER_RUNNING || end == TRAINER_PAUSED)
     {
@@ -207,10 +211,10 @@ START_TEST (test_pause_resume_is_invisible)
       int n = trainer_poll (t, e, 64, NULL);
       for (int i = 0; i < n; i++)
         {
-          if (e[i].kind == EVENT_STEP && pauses < 3)
+          if (e[i].kind == EVENT_STEP && paused < pauses)
             {
               trainer_pause (t);
-              pauses++;
+              paused++;
             }
           if (e[i].kind == EVENT_STATE)
             {
@@ -224,13 +228,26 @@ START_TEST (test_pause_resume_is_invisible)
         }
     }
   ck_assert_int_eq (end, TRAINER_FINISHED);
-  HnModel *paused = model_new (c.backbone, 0);
-  trainer_snapshot (t, paused);
+  ck_assert_int_eq (paused, pauses);
+  HnModel *out = model_new (c->backbone, 0);
+  trainer_snapshot (t, out);
   trainer_free (t);
-  ck_assert_int_eq (pauses, 3);
+  return out;
+}
+
+START_TEST (test_pause_resume_is_invisible)
+{
+  HnDataset *ds = tiny_dataset ();
+  HnTrainConfig c = tiny_config ();
+  HnModel *straight = run_with_history (&c, ds, 0);
+  HnModel *paused = run_with_history (&c, ds, 3);
   ck_assert_msg (same_weights (straight, paused), "pausing changed the result");
+  /* and the settings mattered: without them the weights differ */
+  HnModel *plain = run_to_end (&c, ds, NULL);
+  ck_assert (!same_weights (straight, plain));
   model_free (straight);
   model_free (paused);
+  model_free (plain);
   free_tiny (ds);
 }
 END_TEST
@@ -244,13 +261,14 @@ START_TEST (test_resume_from_checkpoint_is_invisible)
   c.optimizer = optimizer_defaults (OPTIMIZER_ADAM, 1e-3f); /* state that must survive */
   c.epochs = 3;
   c.loss.weight[HEAD_AGE] = 0.5f;
-  HnModel *straight = run_to_end (&c, ds, NULL);
+  HnModel *straight = run_with_history (&c, ds, 0);
 
-  /* the same run in two pieces: 1 epoch, then resumed for the rest */
+  /* the same run in two pieces: 1 epoch, then resumed for the rest, which must pick up the
+   * weights, the optimizer state and the settings changed along the way */
   HnTrainConfig first = c;
   first.epochs = 1;
   first.checkpoint_path = path;
-  model_free (run_to_end (&first, ds, NULL));
+  model_free (run_with_history (&first, ds, 0));
   HnError err;
   HnTrainConfig rest = tiny_config (); /* settings come back from the checkpoint */
   rest.epochs = 3;
@@ -265,6 +283,14 @@ START_TEST (test_resume_from_checkpoint_is_invisible)
   ck_assert_int_eq (trainer_step (t), 9);
   trainer_free (t);
   ck_assert_msg (same_weights (straight, resumed), "resuming changed the result");
+  /* the history travelled through both checkpoints, for the plot's markers */
+  HnSafetensors *st = safetensors_read (path, &err);
+  ck_assert_ptr_nonnull (st);
+  const char *history = safetensors_meta (st, "train.history");
+  ck_assert_ptr_nonnull (history);
+  for (const char *needle = "w_gender\0age_loss\0lr\0"; *needle; needle += strlen (needle) + 1)
+    ck_assert_msg (strstr (history, needle) != NULL, "history lacks %s: %s", needle, history);
+  safetensors_free (st);
 
   /* a plain model file is not a training checkpoint */
   char *plain = NULL;

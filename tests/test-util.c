@@ -62,6 +62,14 @@ test_rmtree (const char *dir)
 }
 
 char *
+test_path (const char *dir, const char *name)
+{
+  char *path = NULL;
+  ck_assert (asprintf (&path, "%s/%s", dir, name) > 0);
+  return path;
+}
+
+char *
 test_data_path (const char *relative)
 {
   const char *base = getenv ("HYDRANET_TEST_DATA");

@@ -22,6 +22,9 @@ bool is_close (double got, double want, double atol, double rtol);
 char *test_tmpdir (void);
 void test_rmtree (const char *dir);
 
+/* dir/name; the caller frees. */
+char *test_path (const char *dir, const char *name);
+
 /* path joined with the tests' source directory ($HYDRANET_TEST_DATA); caller frees. */
 char *test_data_path (const char *relative);
 

@@ -6,31 +6,11 @@ suite runs.  Usage: cli_test.py HYDRANET_CLI
 """
 import json
 import os
-import struct
-import subprocess
-import sys
 import tempfile
 import unittest
-import zlib
 
-CLI = None
-
-
-def run(*args, timeout=120):
-    p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
-
-
-def png(path, w, h, pixel):
-    """An 8-bit RGB PNG whose pixel (x, y) is pixel(x, y)."""
-    raw = b"".join(b"\0" + bytes(c for x in range(w) for c in pixel(x, y)) for y in range(h))
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+import clitest
+from clitest import png, run
 
 
 class Cli(unittest.TestCase):
@@ -158,5 +138,4 @@ class Cli(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    clitest.main()

@@ -7,19 +7,16 @@ import csv
 import json
 import os
 import signal
+import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-CLI = None
+import clitest
+from clitest import run
+
 SMALL = ["--synthetic", "96", "--batch", "16", "--threads", "1", "--seed", "4"]
-
-
-def run(*args, timeout=600):
-    p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
 
 
 class Train(unittest.TestCase):
@@ -80,7 +77,7 @@ class Train(unittest.TestCase):
 
     def test_ctrl_c_saves_and_resume_continues(self):
         model = self.path("m.safetensors")
-        p = subprocess.Popen([CLI, "train", *SMALL, "--epochs", "500", "--out", model],
+        p = subprocess.Popen([clitest.CLI, "train", *SMALL, "--epochs", "500", "--out", model],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # wait until training is under way (a step line on stderr), then interrupt
         deadline = time.time() + 120
@@ -114,6 +111,40 @@ class Train(unittest.TestCase):
             self.assertEqual(code, 1, flag)
             self.assertIn("junk.safetensors", err)
 
+    def test_init_from_a_trunk_only_checkpoint(self):
+        # what a converted ImageNet checkpoint looks like: the trunk, torchvision's own
+        # classifier (net.fc.*), and no heads
+        full = self.path("full.safetensors")
+        self.assertEqual(run("init", "--out", full, "--seed", "8")[0], 0)
+        with open(full, "rb") as f:
+            raw = f.read()
+        n = struct.unpack("<Q", raw[:8])[0]
+        header = json.loads(raw[8:8 + n])
+        header.pop("__metadata__", None)
+        data = raw[8 + n:]
+        tensors = {k: data[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in header.items()
+                   if not k.startswith(("net.fc1.", "net.fc2.", "net.fc3."))}
+        tensors["net.fc.weight"] = bytes(1000 * 512 * 4)
+        shapes = {k: header[k]["shape"] if k in header else [1000, 512] for k in tensors}
+        dtypes = {k: header[k]["dtype"] if k in header else "F32" for k in tensors}
+        out_header, blob = {}, b""
+        for k in sorted(tensors):
+            out_header[k] = {"dtype": dtypes[k], "shape": shapes[k],
+                             "data_offsets": [len(blob), len(blob) + len(tensors[k])]}
+            blob += tensors[k]
+        hj = json.dumps(out_header).encode()
+        trunk = self.path("trunk.safetensors")
+        with open(trunk, "wb") as f:
+            f.write(struct.pack("<Q", len(hj)) + hj + blob)
+        # a plain load refuses it (heads missing), --init takes it
+        code, _, err = run("predict", "--model", trunk, full)
+        self.assertEqual(code, 1)
+        self.assertIn("missing tensor net.fc1", err)
+        code, out, err = run("train", *SMALL, "--epochs", "1", "--init", trunk, "--json",
+                             "--out", self.path("m.safetensors"))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)["state"], "finished")
+
     def test_eval_json(self):
         folder = self.path("faces")
         code, _, err = run("synth", "--out", folder, "--count", "40", "--size", "64")
@@ -133,5 +164,4 @@ class Train(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    clitest.main()
