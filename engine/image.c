@@ -36,7 +36,7 @@ refuse_byte_count (unsigned long long bytes, HnError *err)
 }
 
 /* False, with a message, unless w×h is within IMAGE_MAX_SIDE and IMAGE_MAX_PIXELS (and not
- * empty: stb_image's PNM reader accepts 0×0, and even "P5" followed by junk). */
+ * empty: stb_image decodes a BMP whose header says 0 wide). */
 static bool
 within_limits (unsigned w, unsigned h, HnError *err)
 {
@@ -74,12 +74,28 @@ jpeg_start (const uint8_t *buf, size_t len)
   return i > 0 && i < len && buf[i] == 0xD8 ? i + 1 : 0;
 }
 
+static bool
+is_png (const uint8_t *buf, size_t len)
+{
+  return len >= 8 && memcmp (buf, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
+/* The formats we need and test, by their signatures. stb_image 2.27 also reads PNM, TGA,
+ * PSD, PIC and HDR: less-travelled code with bugs on hostile files (its 16-bit PNM path
+ * reads past its buffer), kept away from it. None of their signatures can pass for these. */
+static bool
+is_known_format (const uint8_t *buf, size_t len)
+{
+  return jpeg_start (buf, len) > 0 || is_png (buf, len) || (len >= 2 && memcmp (buf, "BM", 2) == 0)
+         || (len >= 6 && (memcmp (buf, "GIF87a", 6) == 0 || memcmp (buf, "GIF89a", 6) == 0));
+}
+
 /* The size a PNG or JPEG header claims, read without stb_image (see image_decode_memory). */
 static bool
 header_size (const uint8_t *buf, size_t len, unsigned *w, unsigned *h)
 {
   /* PNG: 8-byte signature, then the IHDR chunk: length, "IHDR", width, height (big-endian). */
-  if (len >= 24 && memcmp (buf, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp (buf + 12, "IHDR", 4) == 0)
+  if (len >= 24 && is_png (buf, len) && memcmp (buf + 12, "IHDR", 4) == 0)
     {
       *w = be32 (buf + 16);
       *h = be32 (buf + 20);
@@ -103,17 +119,28 @@ header_size (const uint8_t *buf, size_t len, unsigned *w, unsigned *h)
   return false;
 }
 
-/* stb_image 2.27 (Debian 12's libstb) trusts the sixteen code-length counts of a JPEG
- * Huffman table: their sum, up to 4080, is written into 257-entry arrays (fixed upstream in
- * 2.28). The overrun stays inside stb's decoder struct, but it is undefined behaviour on
- * hostile input, so refuse such tables first. A valid table holds at most 256 codes.
- *
- * Walks the markers as stb does: segments FF xx + 16-bit length (counting itself) are
- * skipped whole; entropy-coded data between them is scanned for the next marker, where FF 00
- * (a stuffed FF), FF FF (fill) and FF D0–D7 (restart) are not markers. */
-static bool
-jpeg_huffman_ok (const uint8_t *buf, size_t len)
+/* buf[k], or 0 past the end, which is what stb_image reads there. */
+static unsigned
+byte_at (const uint8_t *buf, size_t len, size_t k)
 {
+  return k < len ? buf[k] : 0;
+}
+
+/* stb_image 2.27 (Debian 12's libstb) trusts a JPEG's Huffman tables, which hostile or
+ * damaged files abuse in two ways, so both are refused before stb sees the file:
+ *  - a table's sixteen code counts are summed (up to 4080) and that many entries written into
+ *    257-entry arrays (stb 2.28 checks the sum);
+ *  - a scan may use a table no DHT segment defined: stb then decodes with uninitialised heap
+ *    memory and, depending on what the heap held, reads out of bounds or fails an assert(),
+ *    which aborts the whole process.
+ * Markers are walked as stb walks them: segments FF xx + 16-bit length (counting itself) are
+ * skipped whole; entropy-coded data is scanned for the next marker, where FF 00 (a stuffed
+ * FF), FF FF (fill) and FF D0–D7 (restarts) do not count. NULL when the tables are sound. */
+static const char *
+jpeg_table_problem (const uint8_t *buf, size_t len)
+{
+  unsigned defined = 0; /* bit 4·class + id for each table defined so far (class 0 DC, 1 AC) */
+  bool progressive = false;
   size_t i = jpeg_start (buf, len);
   while (i > 0 && i + 4 <= len)
     {
@@ -127,21 +154,41 @@ jpeg_huffman_ok (const uint8_t *buf, size_t len)
       else
         {
           size_t end = i + 2 + be16 (buf + i + 2);
-          /* DHT: tables of class/id byte, 16 counts, then that many symbols. stb reads
+          progressive |= m == 0xC2;
+          /* DHT: tables of class·16 + id, 16 counts, then that many symbols; stb reads
            * another table while any of the segment remains. */
           for (size_t t = i + 4; m == 0xC4 && t < end && t < len;)
             {
-              unsigned n = 0; /* stb reads zeros past the end of the file */
-              for (size_t b = t + 1; b <= t + 16 && b < len; b++)
-                n += buf[b];
+              unsigned q = buf[t], n = 0;
+              for (size_t b = t + 1; b <= t + 16; b++)
+                n += byte_at (buf, len, b);
               if (n > 256)
-                return false;
+                return "a Huffman table lists more than 256 codes";
+              if (q >> 4 <= 1 && (q & 15) <= 3) /* stb refuses other ids */
+                defined |= 1u << ((q >> 4) * 4 + (q & 15));
               t += 17 + n;
+            }
+          /* SOS: count, then (component, DC·16 + AC table) each, then Ss, Se, Ah·16 + Al.
+           * Sequential scans use both tables; progressive ones the DC table in a first DC
+           * scan (Ss = Ah = 0), none in a DC refinement, the AC table in AC scans (Ss > 0). */
+          if (m == 0xDA)
+            {
+              unsigned ns = byte_at (buf, len, i + 4);
+              unsigned ss = byte_at (buf, len, i + 5 + 2 * ns);
+              unsigned ah = byte_at (buf, len, i + 7 + 2 * ns) >> 4;
+              bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss > 0;
+              for (unsigned c = 0; c < ns; c++)
+                {
+                  unsigned q = byte_at (buf, len, i + 6 + 2 * c);
+                  bool dc_ok = defined >> (q >> 4) & 1, ac_ok = defined >> (4 + (q & 15)) & 1;
+                  if ((dc && !dc_ok) || (ac && !ac_ok))
+                    return "a scan uses a Huffman table that was never defined";
+                }
             }
           i = end;
         }
     }
-  return true;
+  return NULL;
 }
 
 static const char *
@@ -159,19 +206,22 @@ image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
     return hn_error_set (err, "empty file");
   if (len > IMAGE_MAX_FILE_BYTES) /* also keeps len within stb_image's int */
     return refuse_byte_count (len, err);
-  if (!jpeg_huffman_ok (buf, len))
-    return hn_error_set (err, "damaged JPEG: a Huffman table lists more than 256 codes");
+  if (!is_known_format (buf, len))
+    return hn_error_set (err, "not a JPEG, PNG, BMP or GIF image");
+  const char *problem = jpeg_table_problem (buf, len);
+  if (problem != NULL)
+    return hn_error_set (err, "damaged JPEG: %s", problem);
 
   /* The header alone: a few bytes can claim 100000×100000, so check before stb allocates. */
   int w, h, channels;
   if (!stbi_info_from_memory (buf, (int) len, &w, &h, &channels))
     {
-      /* stbi_info says "unknown image type" even for a PNG or JPEG it only finds too large
-       * (over 2^30 or INT_MAX bytes decoded); read those headers ourselves to say so. */
+      /* stbi_info's only reason is "unknown image type", even for a PNG or JPEG it merely
+       * finds too large (over 2^30 or INT_MAX bytes decoded): read those sizes ourselves. */
       unsigned hw, hh;
       if (header_size (buf, len, &hw, &hh) && !within_limits (hw, hh, err))
         return false;
-      return hn_error_set (err, "not an image stb_image can read (%s)", stb_reason ());
+      return hn_error_set (err, "damaged image header");
     }
   if (!within_limits ((unsigned) w, (unsigned) h, err))
     return false;
@@ -180,8 +230,7 @@ image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
    * byte. */
   uint8_t *rgb = stbi_load_from_memory (buf, (int) len, &w, &h, &channels, 3);
   if (rgb == NULL)
-    return hn_error_set (err, "damaged or truncated image, stb_image cannot decode it (%s)",
-                         stb_reason ());
+    return hn_error_set (err, "damaged or truncated image (stb_image: %s)", stb_reason ());
   *out = (HnImage){ .w = w, .h = h, .rgb = rgb };
   return true;
 }

@@ -9,7 +9,8 @@
  * not PIL's: PNG, BMP and GIF match, but JPEG differs from libjpeg-turbo by ±1–3 in about 5%
  * of bytes, and 16-bit grey keeps the high byte where PIL saturates at 255.
  *
- * Files are untrusted: sizes and dimensions are capped before decoding.
+ * Files are untrusted: only JPEG, PNG, BMP and GIF are accepted, sizes and dimensions are
+ * capped, and JPEG Huffman tables are checked, all before stb_image decodes anything.
  */
 #pragma once
 

@@ -33,14 +33,6 @@ read_golden (const char *name, size_t len)
   return buf;
 }
 
-static char *
-join (const char *dir, const char *name)
-{
-  char *path = NULL;
-  ck_assert (asprintf (&path, "%s/%s", dir, name) > 0);
-  return path;
-}
-
 /* Fails unless got equals want byte for byte, naming the first differing byte. */
 static void
 assert_same_bytes (const char *what, const uint8_t *got, const uint8_t *want, size_t n)
@@ -153,7 +145,7 @@ START_TEST (test_decode_layouts)
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
     {
       int ch = cases[k].channels;
-      char *path = join (dir, cases[k].name);
+      char *path = test_path (dir, cases[k].name);
       if (strstr (path, ".png") != NULL)
         ck_assert (stbi_write_png (path, w, h, ch, px, w * ch));
       else
@@ -192,7 +184,7 @@ START_TEST (test_decode_jpeg)
     for (int x = 0; x < 16; x++)
       memcpy (px + (y * 16 + x) * 3, colours[(y / 8) * 2 + x / 8], 3);
   char *dir = test_tmpdir ();
-  char *path = join (dir, "blocks.jpg");
+  char *path = test_path (dir, "blocks.jpg");
   ck_assert (stbi_write_jpg (path, 16, 16, 3, px, 100));
 
   HnImage img;
@@ -307,58 +299,73 @@ START_TEST (test_refusals)
   for (size_t i = 0; i < sizeof px; i++)
     px[i] = (uint8_t) ((i * 7919) >> 3);
 
-  char *missing = join (dir, "missing.jpg");
+  char *missing = test_path (dir, "missing.jpg");
   assert_refused (missing, "cannot open (No such file or directory)");
 
-  char *empty = join (dir, "empty.png");
+  char *empty = test_path (dir, "empty.png");
   test_write_file (empty, "", 0);
   assert_refused (empty, "empty file");
 
-  char *folder = join (dir, "folder.jpg");
+  char *folder = test_path (dir, "folder.jpg");
   ck_assert_int_eq (mkdir (folder, 0700), 0);
   assert_refused (folder, "is a folder, not an image file");
 
-  char *text = join (dir, "face.jpg");
+  char *text = test_path (dir, "face.jpg");
   const char *words = "not a JPEG at all, just some words\n";
   test_write_file (text, words, strlen (words));
-  assert_refused (text, "not an image stb_image can read (unknown image type)");
+  assert_refused (text, "not a JPEG, PNG, BMP or GIF image");
 
-  char *short_png = join (dir, "truncated.png");
+  /* Formats stb_image reads but we refuse: a 16-bit PGM makes stb 2.27 read past its buffer. */
+  char *pgm = test_path (dir, "deep.pgm");
+  test_write_file (pgm, "P5\n2 1\n65535\n\1\2\3\4", 17);
+  assert_refused (pgm, "not a JPEG, PNG, BMP or GIF image");
+
+  char *header = test_path (dir, "header.png");
+  test_write_file (header, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16); /* ends mid-chunk */
+  assert_refused (header, "damaged image header");
+
+  char *short_png = test_path (dir, "truncated.png");
   ck_assert (stbi_write_png (short_png, side, side, 3, px, side * 3));
   truncate_to_half (short_png);
-  assert_refused (short_png, "damaged or truncated image, stb_image cannot decode it (outofdata)");
+  assert_refused (short_png, "damaged or truncated image (stb_image: outofdata)");
 
-  char *short_jpg = join (dir, "truncated.jpg");
+  char *short_jpg = test_path (dir, "truncated.jpg");
   ck_assert (stbi_write_jpg (short_jpg, side, side, 3, px, 90));
   truncate_to_half (short_jpg);
-  assert_refused (short_jpg,
-                  "damaged or truncated image, stb_image cannot decode it (expected marker)");
+  assert_refused (short_jpg, "damaged or truncated image (stb_image: expected marker)");
 
   /* Headers claiming huge images, refused before anything is allocated. stb_image itself
    * finds 100000×100000 too large and calls it an unknown type; 16000×16000 it would
    * decode. */
-  char *huge = join (dir, "huge.png");
+  char *huge = test_path (dir, "huge.png");
   write_png_header (huge, 100000, 100000);
   assert_refused (huge, "100000×100000 pixels is larger than the 16384-pixel limit");
   write_png_header (huge, 16000, 16000);
   assert_refused (huge, "16000×16000 pixels is more than the 64-megapixel limit");
 
-  char *pnm = join (dir, "empty.ppm");
-  test_write_file (pnm, "P6\n0 0\n255\n", 11);
-  assert_refused (pnm, "empty image (0×0 pixels)");
+  /* stb_image decodes a BMP 0 pixels wide; the engine must not accept it. */
+  char *thin = test_path (dir, "thin.bmp");
+  ck_assert (stbi_write_bmp (thin, side, side, 3, px));
+  FILE *f = fopen (thin, "r+b");
+  ck_assert_ptr_nonnull (f);
+  ck_assert_int_eq (fseek (f, 18, SEEK_SET), 0); /* BITMAPINFOHEADER width, int32 LE */
+  ck_assert_uint_eq (fwrite ("\0\0\0\0", 1, 4, f), 4);
+  ck_assert_int_eq (fclose (f), 0);
+  assert_refused (thin, "empty image (0×64 pixels)");
 
-  /* A real JPEG, patched: its start of frame claims 60000×60000, or a Huffman table's
-   * sixteen code counts add up to 16 × 255 (stb_image 2.27 would write past its arrays). */
-  char *jpg_path = join (dir, "real.jpg");
+  /* A real JPEG, patched: its start of frame claims 60000×60000; a scan uses an undefined
+   * Huffman table (stb_image 2.27 would decode with uninitialised memory); a table's sixteen
+   * code counts add up to 16 × 255 (stb_image 2.27 would write past its arrays). */
+  char *jpg_path = test_path (dir, "real.jpg");
   ck_assert (stbi_write_jpg (jpg_path, side, side, 3, px, 90));
   uint8_t jpg[16384];
-  FILE *f = fopen (jpg_path, "rb");
+  f = fopen (jpg_path, "rb");
   ck_assert_ptr_nonnull (f);
   size_t n = fread (jpg, 1, sizeof jpg, f);
   ck_assert (feof (f));
   fclose (f);
 
-  char *wide = join (dir, "wide.jpg");
+  char *wide = test_path (dir, "wide.jpg");
   size_t sof = find_segment (jpg, n, 0xC0);
   uint8_t sof_bytes[4];
   memcpy (sof_bytes, jpg + sof + 5, 4);
@@ -368,13 +375,19 @@ START_TEST (test_refusals)
   assert_refused (wide, "60000×60000 pixels is larger than the 16384-pixel limit");
   memcpy (jpg + sof + 5, sof_bytes, 4);
 
-  char *dht = join (dir, "dht.jpg");
+  char *undefined = test_path (dir, "undefined.jpg");
+  size_t sos = find_segment (jpg, n, 0xDA);
+  jpg[sos + 6] = 0x33; /* first component: DC and AC table 3, which no DHT defines */
+  test_write_file (undefined, jpg, n);
+  assert_refused (undefined, "damaged JPEG: a scan uses a Huffman table that was never defined");
+
+  char *dht = test_path (dir, "dht.jpg");
   memset (jpg + find_segment (jpg, n, 0xC4) + 5, 0xFF, 16);
   test_write_file (dht, jpg, n);
   assert_refused (dht, "damaged JPEG: a Huffman table lists more than 256 codes");
 
   /* One byte over the cap, sparse so that it costs nothing: refused before reading. */
-  char *big = join (dir, "big.png");
+  char *big = test_path (dir, "big.png");
   int fd = open (big, O_CREAT | O_WRONLY, 0600);
   ck_assert_int_ge (fd, 0);
   ck_assert_int_eq (ftruncate (fd, (off_t) IMAGE_MAX_FILE_BYTES + 1), 0);
@@ -386,8 +399,8 @@ START_TEST (test_refusals)
   ck_assert (!image_decode_memory ((const uint8_t *) "", 0, &img, &err));
   ck_assert_str_eq (err.message, "empty file");
 
-  char *paths[]
-      = { missing, empty, folder, text, short_png, short_jpg, huge, pnm, jpg_path, wide, dht, big };
+  char *paths[] = { missing, empty, folder,   text, pgm,       header, short_png, short_jpg,
+                    huge,    thin,  jpg_path, wide, undefined, dht,    big };
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
     free (paths[i]);
   test_rmtree (dir);
@@ -415,7 +428,7 @@ decode_many (void *arg)
         job->failures++;
       image_clear (&img);
       if (image_decode_file (job->bad, &img, &err)
-          || strstr (err.message, "(unknown image type)") == NULL)
+          || strstr (err.message, "not a JPEG, PNG, BMP or GIF image") == NULL)
         job->failures++;
     }
   return NULL;
@@ -425,7 +438,7 @@ START_TEST (test_decode_from_threads)
 {
   char *dir = test_tmpdir ();
   char *good = test_data_path ("golden/image-101x77.png");
-  char *bad = join (dir, "bad.png");
+  char *bad = test_path (dir, "bad.png");
   test_write_file (bad, "no image", 8);
   pthread_t threads[4];
   DecodeJob jobs[4];
