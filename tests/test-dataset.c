@@ -564,7 +564,7 @@ START_TEST (test_broken_files_skipped_with_reasons)
   assert_usable (ds, "9_1_1_9.jpg", 9, 1, 1);
   assert_usable (ds, "9_1_1_10.png", 9, 1, 1);
   assert_skipped (ds, "1_0_0_1.jpg", "empty file");
-  assert_skipped (ds, "2_0_0_2.jpg", "not an image");
+  assert_skipped (ds, "2_0_0_2.jpg", "not a JPEG, PNG, BMP or GIF image");
   assert_skipped (ds, "2_0_0_3.png", "");
   assert_skipped (ds, "3_0_0_4.jpg", "truncated JPEG");
   assert_skipped (ds, "3_0_0_5.jpg", "damaged JPEG");

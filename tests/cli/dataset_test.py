@@ -70,7 +70,7 @@ class Dataset(unittest.TestCase):
                                         "20_0_0_20170300.jpg", "21_0_0_20170301.png",
                                         "117_0_0_20170302.png", "IMG_0001.jpg"})
         self.assertIn("empty", reasons["20_0_0_20170300.jpg"])
-        self.assertIn("not an image", reasons["21_0_0_20170301.png"])
+        self.assertIn("not a JPEG, PNG, BMP or GIF image", reasons["21_0_0_20170301.png"])
         self.assertIn("age 117", reasons["117_0_0_20170302.png"])
         self.assertIn("AGE_GENDER_RACE_DATETIME", reasons["IMG_0001.jpg"])
         self.assertIn(self.faces[0], reasons["50_1_4_20170200.jpg.chip.jpg"])
