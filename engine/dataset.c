@@ -14,11 +14,9 @@
  * noise and keeps the face, while validation would score a right answer wrong. `dataset`
  * shows such groups with "conflicting": true, the copy kept and "kept_in": "train".
  *
- * JPEGs are decoded by libjpeg-turbo's TurboJPEG API at full scale with its default
- * (accurate) IDCT and fancy upsampling: the same decoder and settings as Pillow, so the
- * pixels equal the reference's bit for bit (stb_image's decoder differs in about 7% of the
- * bytes, by up to 2, and decoding plus resizing with it takes 1.4× as long). Every other
- * format goes through image.c (stb).
+ * JPEGs are decoded by libjpeg-turbo (jpeg.h) at full scale, as Pillow decodes them, with one
+ * decoder per thread (decoding plus resizing through stb_image would take 1.4× as long).
+ * Every other format, and CMYK JPEGs, go through image.c (stb).
  *
  * The preprocessed pixels are kept in a cache file, so the next open of an unchanged folder
  * reads one file instead of decoding thousands (format below, at CACHE_VERSION).
@@ -34,10 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <turbojpeg.h>
 #include <unistd.h>
 
 #include "image.h"
+#include "jpeg.h"
 #include "sha1.h"
 
 struct HnDatasetPrivate
@@ -143,7 +141,7 @@ shape:
 /* What one decoding thread keeps between files. */
 typedef struct
 {
-  tjhandle tj;
+  HnJpeg jpeg;
   uint8_t *bytes; /* the file (cap) */
   size_t bytes_cap;
   uint8_t *rgb; /* a decoded JPEG (cap) */
@@ -204,21 +202,6 @@ read_entry (int dfd, const char *name, Scratch *s, size_t *len, HnError *err)
   return ok;
 }
 
-/* image.c's limits, checked on the header before anything is allocated. */
-static bool
-within_limits (int w, int h, HnError *err)
-{
-  if (w <= 0 || h <= 0)
-    return hn_error_set (err, "damaged image: %d×%d pixels", w, h);
-  if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
-    return hn_error_set (err, "%d×%d pixels is larger than the %d-pixel limit", w, h,
-                         IMAGE_MAX_SIDE);
-  if ((uint64_t) w * h > IMAGE_MAX_PIXELS)
-    return hn_error_set (err, "%d×%d pixels is more than the %u-megapixel limit", w, h,
-                         IMAGE_MAX_PIXELS >> 20);
-  return true;
-}
-
 /* Everything but JPEG, and the JPEGs TurboJPEG cannot turn into RGB: stb through image.c. */
 static bool
 decode_other (const uint8_t *buf, size_t len, int size, uint8_t *dst, HnError *err)
@@ -231,52 +214,21 @@ decode_other (const uint8_t *buf, size_t len, int size, uint8_t *dst, HnError *e
   return ok;
 }
 
-/* Fills err from TurboJPEG's message, then replaces the handle: TurboJPEG 2.1 leaves it
- * mid-header after a failed tjDecompressHeader3, and the next file would then fail with
- * "two SOI markers". (A NULL handle stops the worker: out of memory.) */
-static bool
-jpeg_failed (Scratch *s, bool truncated, HnError *err)
-{
-  if (truncated)
-    hn_error_set (err, "truncated JPEG: the file ends before the image does");
-  else
-    hn_error_set (err, "damaged JPEG (%s)", tjGetErrorStr2 (s->tj));
-  tjDestroy (s->tj);
-  s->tj = tjInitDecompress ();
-  return false;
-}
-
 static bool
 decode_jpeg (Scratch *s, const uint8_t *buf, size_t len, int size, uint8_t *dst, HnError *err)
 {
-  int w, h, subsamp, colorspace;
-  if (tjDecompressHeader3 (s->tj, buf, (unsigned long) len, &w, &h, &subsamp, &colorspace) != 0)
-    return jpeg_failed (s, false, err);
-  if (!within_limits (w, h, err))
+  int w, h;
+  bool cmyk;
+  if (!jpeg_read_header (&s->jpeg, buf, len, &w, &h, &cmyk, err))
     return false;
-  /* TurboJPEG 2.1 does not convert CMYK to RGB; stb does, as Pillow does. */
-  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK)
+  if (cmyk)
     return decode_other (buf, len, size, dst, err);
+  if (!image_check_size (w, h, err))
+    return false;
   if (!grow (&s->rgb, &s->rgb_cap, (size_t) w * h * 3))
     return hn_error_set (err, "out of memory decoding a %d×%d image", w, h);
-
-  /* Flags 0 = Pillow's settings: accurate integer IDCT, fancy upsampling. LIMITSCANS refuses
-   * progressive files of over 500 scans, a way to make a small file decode for minutes. */
-  if (tjDecompress2 (s->tj, buf, (unsigned long) len, s->rgb, w, 0, h, TJPF_RGB, TJFLAG_LIMITSCANS)
-      != 0)
-    {
-      /* Refused: data that ends early (libjpeg pads it with grey; Pillow refuses it too,
-       * "image file is truncated"), and any other failure or warning (damaged data comes
-       * out as garbled pixels). TurboJPEG 2.1 reports a fatal error that follows a warning
-       * as a warning, so the message decides, not tjGetErrorCode. Kept, as by Pillow: stray
-       * bytes before a marker, which change no pixel. UTKFace's 20,762 files raise no
-       * warning at all. */
-      const char *why = tjGetErrorStr2 (s->tj);
-      if (strstr (why, "Premature end of JPEG file") != NULL)
-        return jpeg_failed (s, true, err);
-      if (tjGetErrorCode (s->tj) != TJERR_WARNING || strstr (why, "extraneous bytes") == NULL)
-        return jpeg_failed (s, false, err);
-    }
+  if (!jpeg_read_pixels (&s->jpeg, buf, len, s->rgb, w, h, err))
+    return false;
   HnImage img = { .w = w, .h = h, .rgb = s->rgb };
   return image_crop_resize (&img, size, dst, err);
 }
@@ -321,11 +273,11 @@ static void *
 decode_worker (void *data)
 {
   DecodeJob *job = data;
-  Scratch s = { .tj = tjInitDecompress () };
-  if (s.tj == NULL)
+  Scratch s = { 0 };
+  if (!jpeg_open (&s.jpeg, NULL))
     atomic_store (&job->out_of_memory, true);
   size_t slot_bytes = (size_t) job->size * job->size * 3;
-  while (s.tj != NULL && !cancelled (job->progress) && !atomic_load (&job->out_of_memory))
+  while (s.jpeg.tj != NULL && !cancelled (job->progress) && !atomic_load (&job->out_of_memory))
     {
       int k = atomic_fetch_add (&job->next, 1);
       if (k >= job->n_todo)
@@ -334,13 +286,12 @@ decode_worker (void *data)
       HnError err = { 0 };
       e->slot = k;
       if (!load_entry (job->dfd, e, job->size, &s, job->pixels + k * slot_bytes, &err)
-          && ((e->reason = strdup (err.message)) == NULL || s.tj == NULL))
+          && ((e->reason = strdup (err.message)) == NULL || s.jpeg.tj == NULL))
         atomic_store (&job->out_of_memory, true);
       if (job->progress != NULL)
         atomic_fetch_add (&job->progress->done, 1);
     }
-  if (s.tj != NULL)
-    tjDestroy (s.tj);
+  jpeg_close (&s.jpeg);
   free (s.bytes);
   free (s.rgb);
   return NULL;

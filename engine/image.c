@@ -8,6 +8,8 @@
  */
 #include "image.h"
 
+#include "jpeg.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -49,6 +51,14 @@ within_limits (unsigned w, unsigned h, HnError *err)
     return hn_error_set (err, "%u×%u pixels is more than the %u-megapixel limit", w, h,
                          IMAGE_MAX_PIXELS >> 20);
   return true;
+}
+
+bool
+image_check_size (int w, int h, HnError *err)
+{
+  if (w < 0 || h < 0)
+    return hn_error_set (err, "damaged image: %d×%d pixels", w, h);
+  return within_limits ((unsigned) w, (unsigned) h, err);
 }
 
 static unsigned
@@ -191,6 +201,31 @@ jpeg_table_problem (const uint8_t *buf, size_t len)
   return NULL;
 }
 
+/* A JPEG through libjpeg-turbo, as Pillow decodes it (jpeg.h). *done is false for the CMYK
+ * files TurboJPEG leaves to stb. */
+static bool
+decode_jpeg (const uint8_t *buf, size_t len, HnImage *out, bool *done, HnError *err)
+{
+  HnJpeg j;
+  int w, h;
+  bool cmyk = false, ok = jpeg_open (&j, err) && jpeg_read_header (&j, buf, len, &w, &h, &cmyk, err);
+  *done = !ok || !cmyk;
+  if (ok && !cmyk)
+    {
+      uint8_t *rgb = NULL;
+      ok = image_check_size (w, h, err)
+           && ((rgb = malloc ((size_t) w * h * 3)) != NULL
+               || hn_error_set (err, "out of memory decoding a %d×%d image", w, h))
+           && jpeg_read_pixels (&j, buf, len, rgb, w, h, err);
+      if (ok)
+        *out = (HnImage){ .w = w, .h = h, .rgb = rgb };
+      else
+        free (rgb);
+    }
+  jpeg_close (&j);
+  return ok;
+}
+
 static const char *
 stb_reason (void)
 {
@@ -211,6 +246,12 @@ image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
   const char *problem = jpeg_table_problem (buf, len);
   if (problem != NULL)
     return hn_error_set (err, "damaged JPEG: %s", problem);
+  if (jpeg_start (buf, len) > 0)
+    {
+      bool done = false, ok = decode_jpeg (buf, len, out, &done, err);
+      if (done)
+        return ok;
+    }
 
   /* The header alone: a few bytes can claim 100000×100000, so check before stb allocates. */
   int w, h, channels;
@@ -301,7 +342,7 @@ image_decode_file (const char *path, HnImage *out, HnError *err)
 void
 image_clear (HnImage *img)
 {
-  stbi_image_free (img->rgb);
+  free (img->rgb); /* stb_image allocates with malloc too (STBI_MALLOC's default) */
   *img = (HnImage){ 0 };
 }
 

@@ -5,9 +5,10 @@
  * square ((w-s)/2, (h-s)/2 as PIL's crop in the reference), resize to S×S with PIL's
  * antialiased BILINEAR filter (bit-exact with Pillow's 8-bit resampler), scale to [0,1],
  * normalise with the ImageNet mean and std (bit-exact with the reference's float32 math).
- * So from the same decoded pixels our inputs equal the reference's. Decoding is stb_image's,
- * not PIL's: PNG, BMP and GIF match, but JPEG differs from libjpeg-turbo by ±1–3 in about 5%
- * of bytes, and 16-bit grey keeps the high byte where PIL saturates at 255.
+ * Decoding matches Pillow's too: JPEGs go through libjpeg-turbo (jpeg.h), the decoder Pillow
+ * uses, and PNG, BMP and GIF through stb_image, which decodes them as Pillow does — except
+ * 16-bit grey, where we keep the high byte and Pillow saturates at 255. So our inputs equal
+ * the reference's. (CMYK JPEGs, which TurboJPEG cannot convert, go through stb_image.)
  *
  * Files are untrusted: only JPEG, PNG, BMP and GIF are accepted, sizes and dimensions are
  * capped, and JPEG Huffman tables are checked, all before stb_image decodes anything.
@@ -36,7 +37,11 @@ typedef struct
 /* On failure *out is empty and err says why (image_decode_file starts it with the path). */
 bool image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err);
 bool image_decode_file (const char *path, HnImage *out, HnError *err);
-void image_clear (HnImage *img); /* frees rgb and empties img; fine on an empty image */
+void image_clear (HnImage *img);
+
+/* False, with a message naming the limit, unless w×h is a non-empty image within
+ * IMAGE_MAX_SIDE and IMAGE_MAX_PIXELS. */
+bool image_check_size (int w, int h, HnError *err); /* frees rgb and empties img; fine on an empty image */
 
 /* Centre crop to a square, then PIL-BILINEAR resize to size×size. dst (size, size, 3).
  * When the crop is already size×size the pixels are copied unchanged (as PIL does).

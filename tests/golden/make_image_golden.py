@@ -13,7 +13,8 @@ Normalise: image-101x77-32.f32, the (3, 32, 32) float32 tensor the reference's p
 gives for image-101x77.png, and image-all-values.f32, the same arithmetic on the 16x16 image
 image-all-values holding every byte value in every channel (generated the same way in C).
 
-Decoding: files stb_image_write cannot make, each with the RGB we expect from it (.rgb):
+Decoding: files stb_image_write cannot make, and JPEGs as Pillow decodes them, each with
+the RGB we expect from it (.rgb):
 a palette GIF and a 16-bit RGBA PNG (both as PIL's convert("RGB")), and a 16-bit grey PNG.
 For the last we expect the high byte of each sample, as stb_image gives and as PIL does for
 16-bit RGB(A); PIL's own convert("RGB") of 16-bit grey ("I" mode) clips to 255 instead, so
@@ -135,6 +136,13 @@ def main():
     write_png16("image-grey16.png", grey16[..., None])
     np.repeat((grey16 >> 8).astype(np.uint8)[..., None], 3, axis=-1).tofile(
         path("image-grey16.rgb"))
+
+    # JPEGs, baseline 4:2:0 and progressive, with the RGB Pillow (libjpeg-turbo) decodes from
+    # them: ours must be the same bytes, not merely close.
+    photo = Image.fromarray(source(rng, 61, 47), "RGB")
+    for name, progressive in (("image-photo", False), ("image-photo-progressive", True)):
+        photo.save(path(name + ".jpg"), quality=85, progressive=progressive)
+        np.asarray(Image.open(path(name + ".jpg")).convert("RGB")).tofile(path(name + ".rgb"))
 
 
 if __name__ == "__main__":
