@@ -114,30 +114,37 @@ adam_step (HnOptimizer *opt, float *p, const float *grads)
     }
 }
 
+/* Every RATIO_STRIDE-th coordinate: the guard asks whether the update is anywhere near the
+ * size of the weights (normal steps are a few percent of it), which a 1-in-8 sample of 11
+ * million coordinates answers with room to spare, at an eighth of a full pass's cost (a full
+ * pass over parameters, gradients and both moments took 11% of a training step). */
+#define RATIO_STRIDE 8
+
 double
 optimizer_update_ratio (const HnOptimizer *opt, const float *p, const float *grads)
 {
   const HnOptimizerConfig *c = &opt->config;
   const int64_t t = opt->step + 1;
   const bool first = opt->step == 0, adam = c->kind != OPTIMIZER_SGD;
-  const double bc1 = 1.0 - pow (c->beta1, (double) t), bc2_sqrt = sqrt (1.0 - pow (c->beta2, (double) t));
+  const float step_size = (float) (c->lr / (1.0 - pow (c->beta1, (double) t)));
+  const float bc2_sqrt = (float) sqrt (1.0 - pow (c->beta2, (double) t));
   double update = 0.0, weights = 0.0;
-  for (size_t i = 0; i < opt->n; i++)
+  for (size_t i = 0; i < opt->n; i += RATIO_STRIDE)
     {
-      double g = grads[i], d;
+      float g = grads[i], d;
       if (c->kind != OPTIMIZER_ADAMW)
-        g += (double) c->weight_decay * p[i];
+        g += c->weight_decay * p[i];
       if (adam)
         {
-          double m = c->beta1 * opt->m[i] + (1.0 - c->beta1) * g;
-          double v = c->beta2 * opt->v[i] + (1.0 - c->beta2) * g * g;
-          d = c->lr / bc1 * m / (sqrt (v) / bc2_sqrt + c->eps);
+          float m = c->beta1 * opt->m[i] + (1.0f - c->beta1) * g;
+          float v = c->beta2 * opt->v[i] + (1.0f - c->beta2) * g * g;
+          d = step_size * m / (sqrtf (v) / bc2_sqrt + c->eps);
           if (c->kind == OPTIMIZER_ADAMW)
-            d += (double) c->lr * c->weight_decay * p[i];
+            d += c->lr * c->weight_decay * p[i];
         }
       else
         d = c->lr * (c->momentum != 0.0f && !first ? c->momentum * opt->m[i] + g : g);
-      update += d * d;
+      update += (double) d * d;
       weights += (double) p[i] * p[i];
     }
   return sqrt (update) / sqrt (weights > 0.0 ? weights : 1.0);

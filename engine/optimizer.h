@@ -43,9 +43,10 @@ typedef struct
 HnOptimizer *optimizer_new (const HnOptimizerConfig *config, size_t n);
 void optimizer_free (HnOptimizer *opt);
 
-/* What the next optimizer_step would do, without doing it: returns ‖Δp‖ / ‖p‖, the size of
- * the update against the weights (NaN or ∞ when the gradient is not finite). One read-only
- * pass — the trainer's guard against a step that would wreck the weights. */
+/* What the next optimizer_step would do, without doing it: ‖Δp‖ / ‖p‖, the size of the
+ * update against the weights, estimated on a regular sample of the coordinates (NaN or ∞
+ * when the sampled gradients are not finite). Read-only — the trainer's guard against a
+ * step that would wreck the weights. */
 double optimizer_update_ratio (const HnOptimizer *opt, const float *params, const float *grads);
 
 /* One update of params (n) from grads (n). The config may change between steps (a live

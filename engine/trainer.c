@@ -488,8 +488,29 @@ train_step (HnTrainer *t, const HnLossConfig *loss, HnStepEvent *ev, char *why, 
     }
 
   model_backward (t->model);
+
+  /* balance diagnostics on the shared feature — and every gradient the trunk receives passes
+   * through it, so a non-finite one shows here in full, not only in the ratio's sample */
+  const size_t nf = (size_t) FEATURES * b->n;
+  const float *g[N_HEADS];
+  double sum_norms = 0;
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      g[h] = model_head_feature_grad (t->model, h);
+      ev->grad_norm[h] = (float) sqrt (dot (g[h], g[h], nf));
+      sum_norms += ev->grad_norm[h];
+    }
+  static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
+  for (int p = 0; p < 3; p++)
+    {
+      double na = ev->grad_norm[pairs[p][0]], nb = ev->grad_norm[pairs[p][1]];
+      ev->cosine[p] = na > 0 && nb > 0 ? (float) (dot (g[pairs[p][0]], g[pairs[p][1]], nf) / (na * nb)) : 0.0f;
+    }
+
   double ratio = optimizer_update_ratio (t->opt, model_param_data (t->model),
                                          model_grad_data (t->model));
+  if (!isfinite (sum_norms))
+    ratio = sum_norms;
   if (!(ratio <= GUARD_UPDATE)) /* also catches NaN */
     {
       if (isfinite (ratio))
@@ -504,20 +525,6 @@ train_step (HnTrainer *t, const HnLossConfig *loss, HnStepEvent *ev, char *why, 
     }
   optimizer_step (t->opt, model_param_data (t->model), model_grad_data (t->model));
 
-  /* balance diagnostics on the shared feature */
-  const size_t nf = (size_t) FEATURES * b->n;
-  const float *g[N_HEADS];
-  for (int h = 0; h < N_HEADS; h++)
-    {
-      g[h] = model_head_feature_grad (t->model, h);
-      ev->grad_norm[h] = (float) sqrt (dot (g[h], g[h], nf));
-    }
-  static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
-  for (int p = 0; p < 3; p++)
-    {
-      double na = ev->grad_norm[pairs[p][0]], nb = ev->grad_norm[pairs[p][1]];
-      ev->cosine[p] = na > 0 && nb > 0 ? (float) (dot (g[pairs[p][0]], g[pairs[p][1]], nf) / (na * nb)) : 0.0f;
-    }
   for (int h = 0; h < N_HEADS; h++)
     {
       ev->raw[h] = r.raw[h];
