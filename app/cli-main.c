@@ -1,5 +1,6 @@
 /* hydranet-cli — the HydraNet engine without a window. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,15 @@ static const struct
   const char *name;
   int (*run) (int argc, char **argv);
   const char *synopsis;
+  bool own_help; /* prints a longer --help of its own */
 } commands[] = {
   { "predict", cli_predict, "predict --model M.safetensors IMAGE...   age, gender and race of faces" },
   { "info", cli_info, "info --model M.safetensors                what a checkpoint holds" },
   { "init", cli_init, "init --out M.safetensors [--seed S] [--backbone resnet18|resnet34] [--size 32]" },
-  { "train", cli_train, "train [--data DIR | --synthetic N] [OPTIONS]  (train --help lists them)" },
+  { "train", cli_train, "train [--data DIR | --synthetic N] [OPTIONS]  (train --help lists them)", true },
   { "eval", cli_eval, "eval --model M --data DIR [--split val|all] [--val-percent 20]" },
-  { "dataset", cli_dataset, "dataset DIR [--size 32]                  statistics and skipped files" },
-  { "synth", cli_synth, "synth --out DIR [--count N] [--seed S]   write synthetic faces" },
+  { "dataset", cli_dataset, "dataset DIR [--size 32]                  statistics and skipped files", true },
+  { "synth", cli_synth, "synth --out DIR [--count N] [--seed S]   write synthetic faces", true },
   { "bench", cli_bench, "bench [--size 32] [--batch 64] [--threads T] [--steps 20] [--runs 5] [--backbone B]" },
 };
 
@@ -120,7 +122,14 @@ main (int argc, char **argv)
     }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp (argv[1], commands[i].name) == 0)
-      return commands[i].run (argc - 1, argv + 1);
+      {
+        if (!commands[i].own_help && argc == 3 && strcmp (argv[2], "--help") == 0)
+          {
+            printf ("Usage: hydranet-cli %s\n", commands[i].synopsis);
+            return EXIT_OK;
+          }
+        return commands[i].run (argc - 1, argv + 1);
+      }
   fprintf (stderr, "hydranet-cli: unknown command '%s'\n", argv[1]);
   print_help (stderr);
   return EXIT_USAGE;

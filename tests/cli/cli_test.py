@@ -46,8 +46,12 @@ class Cli(unittest.TestCase):
     def test_help(self):
         code, out, _ = run("--help")
         self.assertEqual(code, 0)
-        for cmd in ("predict", "info", "init", "bench"):
+        commands = ("predict", "info", "init", "bench", "train", "eval", "dataset", "synth")
+        for cmd in commands:
             self.assertIn(cmd, out)
+            code, out_cmd, _ = run(cmd, "--help")
+            self.assertEqual(code, 0, cmd)
+            self.assertIn("Usage: hydranet-cli " + cmd, out_cmd)
 
     def test_info(self):
         code, out, _ = run("info", "--model", self.model)
