@@ -1,5 +1,8 @@
 /* hydranet-cli info — what a checkpoint holds, as one JSON object. */
 #include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "cli.h"
@@ -42,14 +45,18 @@ cli_info (int argc, char **argv)
     }
 
   const HnParamTable *table = model_params (model);
-  int optim_tensors = safetensors_count (st) - table->n;
+  /* a training checkpoint keeps its optimizer state beside it, in PATH.optim */
+  char *optim = NULL;
+  bool resumable = safetensors_meta (st, "optim.kind") != NULL
+                   && asprintf (&optim, "%s.optim", path) > 0 && access (optim, R_OK) == 0;
+  free (optim);
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "file", path);
   cJSON_AddStringToObject (o, "backbone", backbone_name (info.backbone));
   cJSON_AddNumberToObject (o, "input_size", info.input_size);
   cJSON_AddNumberToObject (o, "parameters", (double) table->n_params);
   cJSON_AddNumberToObject (o, "tensors", table->n);
-  cJSON_AddBoolToObject (o, "optimizer_state", optim_tensors > 0);
+  cJSON_AddBoolToObject (o, "optimizer_state", resumable);
   cJSON *meta = cJSON_AddObjectToObject (o, "metadata");
   for (int i = 0; i < safetensors_meta_count (st); i++)
     {

@@ -228,7 +228,20 @@ history_json (const HnTrainer *t)
   return s;
 }
 
-/* Called with model_lock held. */
+/* Where the optimizer state of checkpoint `path` lives: a sibling file, so that the
+ * checkpoint itself holds only the model and loads with a plain, strict load_state_dict in
+ * PyTorch. Caller frees. */
+static char *
+optimizer_path (const char *path)
+{
+  char *p = NULL;
+  return asprintf (&p, "%s.optim", path) < 0 ? NULL : p;
+}
+
+/* Writes the optimizer state next to path, then the model with all the training metadata:
+ * each write is atomic, and both carry the step, so a crash between the two leaves a pair
+ * that resume recognises as mismatched rather than one it would trust. Called with
+ * model_lock held. */
 static bool
 save (HnTrainer *t, const char *path, HnError *err)
 {
@@ -268,8 +281,12 @@ save (HnTrainer *t, const char *path, HnError *err)
     { "optim.momentum", momentum },
     { "optim.weight_decay", wd },
   };
-  bool ok = checkpoint_save (t->model, t->config.size, path, tensors, t->opt->v ? 2 : 1, meta,
-                             (int) (sizeof meta / sizeof meta[0]), err);
+  char *optim = optimizer_path (path);
+  bool ok = optim != NULL || hn_error_set (err, "out of memory");
+  ok = ok && safetensors_write (optim, tensors, t->opt->v ? 2 : 1, meta, 1, err);
+  ok = ok && checkpoint_save (t->model, t->config.size, path, NULL, 0, meta,
+                              (int) (sizeof meta / sizeof meta[0]), err);
+  free (optim);
   cJSON_free (history);
   return ok;
 }
@@ -300,10 +317,10 @@ meta_float (const HnSafetensors *st, const char *key, float *out, HnError *err)
   return true;
 }
 
-/* Restores optimizer state, progress and settings history from st into t (model weights are
- * applied by the caller). */
+/* Restores optimizer state (from the sibling of `path`), progress and settings history (from
+ * st, the checkpoint at `path`) into t; the model weights are applied by the caller. */
 static bool
-restore_training_state (HnTrainer *t, const HnSafetensors *st, HnError *err)
+restore_training_state (HnTrainer *t, const HnSafetensors *st, const char *path, HnError *err)
 {
   HnOptimizerKind kind;
   const char *kind_name = safetensors_meta (st, "optim.kind");
@@ -319,18 +336,33 @@ restore_training_state (HnTrainer *t, const HnSafetensors *st, HnError *err)
       || !meta_i64 (st, "train.batch_index", 0, 1 << 30, &batch, err)
       || !meta_i64 (st, "optim.step", 0, INT64_MAX / 2, &opt_step, err))
     return false;
+  char *optim_file = optimizer_path (path);
+  HnSafetensors *os = optim_file ? safetensors_read (optim_file, err) : NULL;
+  free (optim_file);
+  if (os == NULL)
+    return hn_error_prefix (err, "the optimizer state beside the checkpoint");
+  int64_t os_step;
   const size_t n = model_params (t->model)->n_params;
-  const StTensor *m = safetensors_find (st, "optim.m"), *v = safetensors_find (st, "optim.v");
+  const StTensor *m = safetensors_find (os, "optim.m"), *v = safetensors_find (os, "optim.v");
   const bool adam = kind != OPTIMIZER_SGD;
-  if (m == NULL || m->dtype != ST_F32 || st_numel (m) != (int64_t) n
-      || (adam && (v == NULL || v->dtype != ST_F32 || st_numel (v) != (int64_t) n)))
-    return hn_error_set (err, "optimizer state is missing or does not match the model");
-  HnOptimizer *opt = optimizer_new (&cfg, n);
+  HnOptimizer *opt = NULL;
+  if (!meta_i64 (os, "train.step", 0, INT64_MAX / 2, &os_step, err) || os_step != step)
+    hn_error_set (err, "the optimizer state beside the checkpoint is from another step than "
+                       "the model (a save was interrupted); use --init to start from the weights");
+  else if (m == NULL || m->dtype != ST_F32 || st_numel (m) != (int64_t) n
+           || (adam && (v == NULL || v->dtype != ST_F32 || st_numel (v) != (int64_t) n)))
+    hn_error_set (err, "the optimizer state beside the checkpoint does not match the model");
+  else if ((opt = optimizer_new (&cfg, n)) == NULL)
+    hn_error_set (err, "out of memory");
   if (opt == NULL)
-    return hn_error_set (err, "out of memory");
+    {
+      safetensors_free (os);
+      return false;
+    }
   memcpy (opt->m, m->data, n * sizeof (float));
   if (adam)
     memcpy (opt->v, v->data, n * sizeof (float));
+  safetensors_free (os);
   opt->step = opt_step;
   optimizer_free (t->opt);
   t->opt = opt;
@@ -565,7 +597,7 @@ do_rollback (HnTrainer *t)
          && checkpoint_apply (t->model, st, &err);
   pthread_mutex_lock (&t->lock);
   if (ok)
-    ok = restore_training_state (t, st, &err);
+    ok = restore_training_state (t, st, t->checkpoint_path, &err);
   if (ok)
     {
       record (t, SETTING_ROLLBACK, (double) t->step, 0, true);
@@ -811,7 +843,7 @@ trainer_resume (const char *path, const HnTrainConfig *config, const HnDataset *
   if (t == NULL)
     goto fail;
   t->n_history = 0;
-  if (!restore_training_state (t, st, err))
+  if (!restore_training_state (t, st, path, err))
     {
       trainer_free (t);
       t = NULL;

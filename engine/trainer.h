@@ -16,8 +16,9 @@
  * steers the trunk, and whether the heads pull together or against each other.
  *
  * Safety: a step whose loss or gradient is NaN/Inf, or whose loss explodes, is not applied;
- * training pauses with a message naming the head. Each epoch ends with an atomic checkpoint
- * (weights, optimizer state, step, epoch, settings history); rollback returns to it.
+ * training pauses with a message naming the head. Each epoch ends with an atomic checkpoint:
+ * the model with step, epoch, settings and their history as metadata (so it loads strictly in
+ * PyTorch), and the optimizer state beside it in PATH.optim; rollback returns to it.
  */
 #pragma once
 

@@ -239,13 +239,19 @@ def main():
             return run([cli, *args], TIMEOUT_CLI, what="hydranet-cli " + " ".join(args[:1]))
 
         cases = [("ref-init-r18", "ref", "resnet18", 3), ("app-init-r18", "app", "resnet18", 5),
-                 ("ref-init-r34", "ref", "resnet34", 3), ("app-init-r34", "app", "resnet34", 5)]
+                 ("ref-init-r34", "ref", "resnet34", 3), ("app-init-r34", "app", "resnet34", 5),
+                 ("app-trained", "train", "resnet18", 6)]
         for case, writer, backbone, seed in cases:
             model = os.path.join(tmp, f"{case}.safetensors")
             init = ["init", "--out", model, "--seed", str(seed), "--backbone", backbone]
             try:
                 if writer == "ref":
                     ref_cmd(*init)
+                elif writer == "train":
+                    # a checkpoint saved by training (with running statistics that moved and
+                    # optimizer state beside it) must load strictly in PyTorch too
+                    run([cli, "train", "--synthetic", "48", "--epochs", "1", "--batch", "16",
+                         "--seed", str(seed), "--out", model], TIMEOUT_CLI, what="hydranet-cli train")
                 else:
                     cli_cmd(*init, "--size", "32")
                     meta = read_metadata(model)
