@@ -292,6 +292,19 @@ START_TEST (test_resume_from_checkpoint_is_invisible)
     ck_assert_msg (strstr (history, needle) != NULL, "history lacks %s: %s", needle, history);
   safetensors_free (st);
 
+  /* optimizer state from another step than the model (a save cut short between the two
+   * files) is refused, not trusted */
+  char *optim = NULL;
+  ck_assert (asprintf (&optim, "%s.optim", path) > 0);
+  float zero = 0;
+  StTensor m = { .name = "optim.m", .dtype = ST_F32, .ndim = 1, .shape = { 1 }, .data = &zero,
+                 .nbytes = 4 };
+  StMeta other_step = { "train.step", "2" };
+  ck_assert (safetensors_write (optim, &m, 1, &other_step, 1, &err));
+  ck_assert (trainer_resume (path, &rest, ds, &err) == NULL);
+  ck_assert_msg (strstr (err.message, "another step") != NULL, "%s", err.message);
+  free (optim);
+
   /* a plain model file is not a training checkpoint */
   char *plain = NULL;
   ck_assert (asprintf (&plain, "%s/plain.safetensors", dir) > 0);
