@@ -49,7 +49,7 @@ cli_init (int argc, char **argv)
   if (model == NULL)
     return cli_fail ("out of memory");
   HnError err;
-  bool ok = checkpoint_save (model, size, out, NULL, 0, NULL, 0, &err);
+  bool ok = checkpoint_save (model, size, out, NULL, 0, &err);
   model_free (model);
   if (!ok)
     return cli_fail ("%s", err.message);

@@ -11,11 +11,11 @@
 #define OPTIM_PREFIX "optim."
 
 bool
-checkpoint_save (HnModel *model, int input_size, const char *path, const StTensor *extra_tensors,
-                 int n_extra_tensors, const StMeta *extra, int n_extra, HnError *err)
+checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta *extra,
+                 int n_extra, HnError *err)
 {
   const HnParamTable *table = model_params (model);
-  StTensor *tensors = calloc (table->n + n_extra_tensors, sizeof *tensors);
+  StTensor *tensors = calloc (table->n, sizeof *tensors);
   StMeta *meta = calloc (5 + n_extra, sizeof *meta);
   if (tensors == NULL || meta == NULL)
     {
@@ -60,12 +60,7 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StTenso
   meta[n_meta++] = (StMeta) { "std", std };
   for (int i = 0; i < n_extra; i++)
     meta[n_meta++] = extra[i];
-  for (int i = 0; i < n_extra_tensors; i++)
-    {
-      HN_ASSERT (strncmp (extra_tensors[i].name, OPTIM_PREFIX, strlen (OPTIM_PREFIX)) == 0);
-      tensors[table->n + i] = extra_tensors[i];
-    }
-  bool ok = safetensors_write (path, tensors, table->n + n_extra_tensors, meta, n_meta, err);
+  bool ok = safetensors_write (path, tensors, table->n, meta, n_meta, err);
   free (tensors);
   free (meta);
   return ok;

@@ -23,10 +23,9 @@ typedef struct
   int input_size;
 } HnCheckpointInfo;
 
-/* Writes every tensor of the model atomically, with extra tensors (whose names must start
- * with "optim.") and extra metadata appended. */
-bool checkpoint_save (HnModel *model, int input_size, const char *path, const StTensor *tensors,
-                      int n_tensors, const StMeta *meta, int n_meta, HnError *err);
+/* Writes every tensor of the model atomically, with extra metadata appended. */
+bool checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta *meta,
+                      int n_meta, HnError *err);
 
 /* Reads the backbone and input size from a validated file's metadata — or, for a bare
  * state_dict without metadata, infers the backbone from its tensor names and assumes 32. */

@@ -284,7 +284,7 @@ save (HnTrainer *t, const char *path, HnError *err)
   char *optim = optimizer_path (path);
   bool ok = optim != NULL || hn_error_set (err, "out of memory");
   ok = ok && safetensors_write (optim, tensors, t->opt->v ? 2 : 1, meta, 1, err);
-  ok = ok && checkpoint_save (t->model, t->config.size, path, NULL, 0, meta,
+  ok = ok && checkpoint_save (t->model, t->config.size, path, meta,
                               (int) (sizeof meta / sizeof meta[0]), err);
   free (optim);
   cJSON_free (history);

@@ -50,7 +50,7 @@ setup (void)
   HnModel *m = model_new (BACKBONE_RESNET18, 42);
   HnError err;
   StMeta extra[] = { { "epoch", "3" } };
-  ck_assert_msg (checkpoint_save (m, 32, good, NULL, 0, extra, 1, &err), "%s", err.message);
+  ck_assert_msg (checkpoint_save (m, 32, good, extra, 1, &err), "%s", err.message);
   model_free (m);
   good_bytes = read_all (good, &good_len);
 }
@@ -325,7 +325,7 @@ START_TEST (test_failed_write_keeps_previous)
   HnModel *m = model_new (BACKBONE_RESNET18, 7);
   HnError err;
   safetensors_set_write_limit_for_testing (1 << 20); /* the disk fills after 1 MB */
-  ck_assert (!checkpoint_save (m, 32, good, NULL, 0, NULL, 0, &err));
+  ck_assert (!checkpoint_save (m, 32, good, NULL, 0, &err));
   safetensors_set_write_limit_for_testing (-1);
   ck_assert_msg (strstr (err.message, "No space left") != NULL, "%s", err.message);
   size_t len;
@@ -334,7 +334,7 @@ START_TEST (test_failed_write_keeps_previous)
   ck_assert (memcmp (now, good_bytes, len) == 0);
   free (now);
   char *p = path_in_dir ("no/such/dir/m.safetensors");
-  ck_assert (!checkpoint_save (m, 32, p, NULL, 0, NULL, 0, &err));
+  ck_assert (!checkpoint_save (m, 32, p, NULL, 0, &err));
   free (p);
   model_free (m);
 }

@@ -308,7 +308,7 @@ START_TEST (test_resume_from_checkpoint_is_invisible)
   /* a plain model file is not a training checkpoint */
   char *plain = NULL;
   ck_assert (asprintf (&plain, "%s/plain.safetensors", dir) > 0);
-  ck_assert (checkpoint_save (straight, SIZE, plain, NULL, 0, NULL, 0, &err));
+  ck_assert (checkpoint_save (straight, SIZE, plain, NULL, 0, &err));
   ck_assert (trainer_resume (plain, &rest, ds, &err) == NULL);
   ck_assert_msg (strstr (err.message, "--init") != NULL, "%s", err.message);
   model_free (straight);
