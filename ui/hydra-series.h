@@ -1,0 +1,108 @@
+/* hydra-series.h — everything a training session measured, kept for plotting and export.
+ *
+ * Main thread only. The trainer facade (hydra-trainer.h) appends what the engine reports;
+ * the plots read it and redraw on "changed", which is emitted once per batch of appends
+ * (hydra_series_commit), not once per point. Nothing is ever dropped: plots decimate for
+ * drawing, export writes every point.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+/* The seven loss curves, in legend order. */
+typedef enum
+{
+  HYDRA_CURVE_AGE,           /* raw loss of each head */
+  HYDRA_CURVE_GENDER,
+  HYDRA_CURVE_RACE,
+  HYDRA_CURVE_AGE_WEIGHTED,  /* weight · raw */
+  HYDRA_CURVE_GENDER_WEIGHTED,
+  HYDRA_CURVE_RACE_WEIGHTED,
+  HYDRA_CURVE_TOTAL,         /* Σ weighted */
+  HYDRA_N_CURVES
+} HydraCurve;
+
+/* One optimizer step. */
+typedef struct
+{
+  int64_t step;                /* optimizer steps done after this one (1-based) */
+  double epoch;                /* fractional: epochs done + batch_index / batches */
+  float loss[HYDRA_N_CURVES];
+  float grad_norm[N_HEADS];    /* ‖∂(w·L_h)/∂feature‖ */
+  float cosine[3];             /* age·gender, age·race, gender·race */
+  float lr;
+  float img_per_s;
+} HydraStepPoint;
+
+/* One validation pass, at an epoch's end. */
+typedef struct
+{
+  int64_t step;
+  int epoch;                   /* epochs completed (1-based) */
+  float loss[HYDRA_N_CURVES];  /* validation losses, weighted with the weights then in force */
+  HnEvalResult eval;           /* MAE, RMSE, accuracies, race confusion */
+} HydraEpochPoint;
+
+typedef enum
+{
+  HYDRA_MARKER_SETTING,  /* a weight, the age loss or the learning rate changed */
+  HYDRA_MARKER_STATE,    /* start, pause, resume, stop, divergence */
+  HYDRA_MARKER_ROLLBACK,
+} HydraMarkerKind;
+
+/* A vertical line on the plots: something the user (or the guard) did, and when. */
+typedef struct
+{
+  int64_t step;
+  HydraMarkerKind kind;
+  char *label;           /* short: "w_age 1 → 0.1", "age L1 → MSE", "paused" */
+} HydraMarker;
+
+#define HYDRA_TYPE_SERIES (hydra_series_get_type ())
+G_DECLARE_FINAL_TYPE (HydraSeries, hydra_series, HYDRA, SERIES, GObject)
+
+HydraSeries *hydra_series_new (void);
+
+/* Forgets everything (a new run); emits "changed". */
+void hydra_series_clear (HydraSeries *self);
+
+/* Appends without emitting; call hydra_series_commit after a batch of appends. */
+void hydra_series_add_step (HydraSeries *self, const HydraStepPoint *point);
+void hydra_series_add_epoch (HydraSeries *self, const HydraEpochPoint *point);
+void hydra_series_add_marker (HydraSeries *self, int64_t step, HydraMarkerKind kind,
+                              const char *label);
+/* Emits "changed" when anything was appended since the last commit. */
+void hydra_series_commit (HydraSeries *self);
+
+guint hydra_series_get_n_steps (HydraSeries *self);
+const HydraStepPoint *hydra_series_get_step (HydraSeries *self, guint i);
+guint hydra_series_get_n_epochs (HydraSeries *self);
+const HydraEpochPoint *hydra_series_get_epoch (HydraSeries *self, guint i);
+guint hydra_series_get_n_markers (HydraSeries *self);
+const HydraMarker *hydra_series_get_marker (HydraSeries *self, guint i);
+
+/* The index of the last step point with step ≤ `step` (0 when none is). Binary search. */
+guint hydra_series_find_step (HydraSeries *self, int64_t step);
+
+/* The age-loss kind in force now, for legends ("age (L1)"). Property "age-loss". */
+HnAgeLoss hydra_series_get_age_loss (HydraSeries *self);
+void hydra_series_set_age_loss (HydraSeries *self, HnAgeLoss kind);
+
+/* Every step point, every epoch point and every marker as CSV (one table with a "kind"
+ * column: step / val / marker). Written atomically (g_file_set_contents). */
+gboolean hydra_series_write_csv (HydraSeries *self, const char *path, GError **error);
+
+/* Legend names: "age", "gender", "race", "w·age", …, "total". */
+const char *hydra_curve_name (HydraCurve curve);
+
+/* TensorBoard's smoothing: an exponential moving average debiased for its start, so the
+ * first points are not pulled toward zero. weight in [0, 1): 0 copies x. NaN/Inf inputs are
+ * skipped (their output repeats the last smoothed value). */
+void hydra_smooth_ema (const float *x, gsize stride, guint n, double weight, float *out);
+
+G_END_DECLS

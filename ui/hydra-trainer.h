@@ -1,0 +1,86 @@
+/* hydra-trainer.h — the engine's trainer, seen from the GTK main thread.
+ *
+ * A GObject that lives on the main thread over the engine's plain-C trainer thread
+ * (engine/trainer.h). It forwards settings at once (they take effect at the next step),
+ * drains the trainer's bounded event channel from a main-loop timer, appends what it reads to
+ * a HydraSeries, and exposes the run's state as properties for the window to bind to.
+ *
+ * It also holds "the model" for prediction: the live trainer's weights while one exists,
+ * otherwise the last model loaded from a file or left by a finished run.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hydra-series.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  HYDRA_RUN_IDLE,      /* no run yet (or after Reset) */
+  HYDRA_RUN_RUNNING,
+  HYDRA_RUN_PAUSED,
+  HYDRA_RUN_DIVERGED,  /* paused by the guard; "message" says why; Roll back is offered */
+  HYDRA_RUN_FINISHED,
+  HYDRA_RUN_STOPPED,
+  HYDRA_RUN_FAILED,    /* "message" says why */
+} HydraRunState;
+
+#define HYDRA_TYPE_TRAINER (hydra_trainer_get_type ())
+G_DECLARE_FINAL_TYPE (HydraTrainer, hydra_trainer, HYDRA, TRAINER, GObject)
+
+HydraTrainer *hydra_trainer_new (void);
+
+HydraSeries *hydra_trainer_get_series (HydraTrainer *self);
+
+/* Properties (all notify on the main thread):
+ *   "state"       HydraRunState
+ *   "message"     string: the last error or guard message, or NULL
+ *   "step"        int64: optimizer steps done
+ *   "epoch"       int: epochs done;  "epochs": epochs planned
+ *   "progress"    double in [0, 1]: position in the current epoch
+ *   "img-per-s"   double: recent training speed
+ *   "eta"         double: seconds left in the run, or -1 when unknown
+ *   "val-mae"     double: the last validation age MAE in years, or -1 before the first
+ *   "has-model"   boolean: a model exists to predict with
+ *   "input-size"  int: the model's input side (32 when none)
+ */
+HydraRunState hydra_trainer_get_state (HydraTrainer *self);
+const char *hydra_trainer_get_message (HydraTrainer *self);
+double hydra_trainer_get_val_mae (HydraTrainer *self);
+gboolean hydra_trainer_get_has_model (HydraTrainer *self);
+int hydra_trainer_get_input_size (HydraTrainer *self);
+
+/* Starts a new run on ds (borrowed: it must stay alive until the next start, reset or
+ * dispose) with config; the series is cleared. */
+gboolean hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config,
+                              const HnDataset *ds, GError **error);
+void hydra_trainer_pause (HydraTrainer *self);
+void hydra_trainer_resume (HydraTrainer *self);
+void hydra_trainer_stop (HydraTrainer *self);
+void hydra_trainer_rollback (HydraTrainer *self);
+/* Stops and forgets the run and its curves; the model stays for prediction. */
+void hydra_trainer_reset (HydraTrainer *self);
+
+void hydra_trainer_set_weight (HydraTrainer *self, int head, double weight);
+void hydra_trainer_set_age_loss (HydraTrainer *self, HnAgeLoss kind);
+void hydra_trainer_set_lr (HydraTrainer *self, double lr);
+
+/* A private copy of the current model (planned for nothing) and its input size, or NULL when
+ * there is none. Thread-safe, and meant for worker threads: during training it waits for the
+ * trainer to finish its current step. Free with model_free. */
+HnModel *hydra_trainer_dup_model (HydraTrainer *self, int *input_size);
+
+/* Saves the current model (with the run's settings as metadata) off the main thread. */
+void hydra_trainer_save_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+gboolean hydra_trainer_save_finish (HydraTrainer *self, GAsyncResult *result, GError **error);
+
+/* Loads a model for prediction off the main thread (refused while a run is active). */
+void hydra_trainer_load_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+gboolean hydra_trainer_load_finish (HydraTrainer *self, GAsyncResult *result, GError **error);
+
+G_END_DECLS
