@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "trainer.h"
@@ -86,23 +87,53 @@ const HydraEpochPoint *hydra_series_get_epoch (HydraSeries *self, guint i);
 guint hydra_series_get_n_markers (HydraSeries *self);
 const HydraMarker *hydra_series_get_marker (HydraSeries *self, guint i);
 
-/* The index of the last step point with step ≤ `step` (0 when none is). Binary search. */
+/* The index of the last step point with step ≤ `step` (0 when none is). Binary search.
+ * After a rollback the steps start again from an earlier one, so the points form several
+ * runs of increasing step ("segments"); the latest segment that covers `step` answers, and
+ * when none does, the point with the greatest step below it. */
 guint hydra_series_find_step (HydraSeries *self, int64_t step);
+
+/* Segments: maximal runs of step points with increasing step. Segment 0 starts at point 0;
+ * each rollback starts a new one. A plot draws each as its own line. */
+guint hydra_series_get_n_segments (HydraSeries *self);
+/* The first point of segment i; its end is the next segment's start (or n_steps). */
+guint hydra_series_get_segment_start (HydraSeries *self, guint i);
 
 /* The age-loss kind in force now, for legends ("age (L1)"). Property "age-loss". */
 HnAgeLoss hydra_series_get_age_loss (HydraSeries *self);
 void hydra_series_set_age_loss (HydraSeries *self, HnAgeLoss kind);
 
 /* Every step point, every epoch point and every marker as CSV (one table with a "kind"
- * column: step / val / marker). Written atomically (g_file_set_contents). */
+ * column: step / val / marker). Written atomically (g_file_set_contents). The columns are
+ * documented in hydra-series.c. */
 gboolean hydra_series_write_csv (HydraSeries *self, const char *path, GError **error);
+/* The same, formatted and written on a worker thread from a copy taken now. */
+void hydra_series_write_csv_async (HydraSeries *self, const char *path,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean hydra_series_write_csv_finish (HydraSeries *self, GAsyncResult *result,
+                                        GError **error);
 
 /* Legend names: "age", "gender", "race", "w·age", …, "total". */
 const char *hydra_curve_name (HydraCurve curve);
 
 /* TensorBoard's smoothing: an exponential moving average debiased for its start, so the
  * first points are not pulled toward zero. weight in [0, 1): 0 copies x. NaN/Inf inputs are
- * skipped (their output repeats the last smoothed value). */
+ * skipped (their output repeats the last smoothed value, or is NaN before the first finite
+ * one). `stride` is the distance between inputs in floats: 1 for a plain array, or
+ * sizeof (HydraStepPoint) / sizeof (float) to read one field of consecutive step points. */
 void hydra_smooth_ema (const float *x, gsize stride, guint n, double weight, float *out);
+
+/* The same, one value at a time, for curves that grow: start from HYDRA_EMA_INIT. */
+typedef struct
+{
+  double last;     /* the biased running average */
+  double debias;   /* weight^(number of finite inputs so far) */
+  float value;     /* the last output */
+} HydraEma;
+
+#define HYDRA_EMA_INIT ((HydraEma) { 0.0, 1.0, NAN })
+
+float hydra_ema_push (HydraEma *ema, double weight, float x);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "hydra-dataset.h"
 #include "hydra-series.h"
 #include "trainer.h"
 
@@ -20,6 +21,7 @@ G_BEGIN_DECLS
 typedef enum
 {
   HYDRA_RUN_IDLE,      /* no run yet (or after Reset) */
+  HYDRA_RUN_STARTING,  /* the run is being built on a worker */
   HYDRA_RUN_RUNNING,
   HYDRA_RUN_PAUSED,
   HYDRA_RUN_DIVERGED,  /* paused by the guard; "message" says why; Roll back is offered */
@@ -27,6 +29,9 @@ typedef enum
   HYDRA_RUN_STOPPED,
   HYDRA_RUN_FAILED,    /* "message" says why */
 } HydraRunState;
+
+#define HYDRA_TYPE_RUN_STATE (hydra_run_state_get_type ())
+GType hydra_run_state_get_type (void) G_GNUC_CONST;
 
 #define HYDRA_TYPE_TRAINER (hydra_trainer_get_type ())
 G_DECLARE_FINAL_TYPE (HydraTrainer, hydra_trainer, HYDRA, TRAINER, GObject)
@@ -46,17 +51,28 @@ HydraSeries *hydra_trainer_get_series (HydraTrainer *self);
  *   "val-mae"     double: the last validation age MAE in years, or -1 before the first
  *   "has-model"   boolean: a model exists to predict with
  *   "input-size"  int: the model's input side (32 when none)
+ *   "run-folder"  string: where this run's checkpoints and curves are kept, or NULL
+ *   "saving"      boolean: the run folder is being written (the model and curves.csv at the
+ *                 run's end, the curves after each epoch)
+ *   "busy"        boolean: a run is starting, active (running, paused, diverged), or a
+ *                 model is loading — the settings that shape a run cannot change
  */
 HydraRunState hydra_trainer_get_state (HydraTrainer *self);
+gboolean hydra_trainer_get_busy (HydraTrainer *self);
+gboolean hydra_trainer_get_saving (HydraTrainer *self);
+const char *hydra_trainer_get_run_folder (HydraTrainer *self);
 const char *hydra_trainer_get_message (HydraTrainer *self);
 double hydra_trainer_get_val_mae (HydraTrainer *self);
 gboolean hydra_trainer_get_has_model (HydraTrainer *self);
 int hydra_trainer_get_input_size (HydraTrainer *self);
 
-/* Starts a new run on ds (borrowed: it must stay alive until the next start, reset or
- * dispose) with config; the series is cleared. */
-gboolean hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config,
-                              const HnDataset *ds, GError **error);
+/* Starts a new run on ds (held by reference until the run is torn down) with config; the
+ * series is cleared. The engine's trainer is built and its first checkpoint written on a
+ * worker, so this returns at once; a failure shows as HYDRA_RUN_FAILED with a message.
+ * Checkpoints go to a new folder under $XDG_DATA_HOME/hydranet-studio/runs ("run-folder"):
+ * checkpoint.safetensors (+ .optim) at each epoch's end, curves.csv after each epoch, and
+ * model.safetensors with the final weights when the run finishes or is stopped. */
+void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
 void hydra_trainer_resume (HydraTrainer *self);
 void hydra_trainer_stop (HydraTrainer *self);

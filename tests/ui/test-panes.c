@@ -1,0 +1,713 @@
+/* test-panes.c — the data set loader, the data set pane and the metrics view, under Xvfb.
+ *
+ * The loader runs the engine's real loaders on real (synthetic) faces: a folder written by
+ * synth_write_folder with a junk file and a conflicting copy in it, a synthetic set, a load
+ * cancelled half-way, a missing folder. The pane and the view are shown in a window, checked
+ * against the data set's own counts, and photographed to $HYDRANET_TEST_ARTIFACTS (light
+ * and dark) so a person can look at them.
+ */
+
+#include <cairo.h>
+#include <gtk/gtk.h>
+#include <locale.h>
+#include <math.h>
+#include <string.h>
+
+#include "hydra-dataset-loader.h"
+#include "hydra-dataset-pane.h"
+#include "hydra-metrics-view.h"
+#include "hydra-series.h"
+#include "synth.h"
+#include "test-util.h"
+
+static char *cache_dir;
+
+/* ---------------------------------------------------------------------------------------
+ * Helpers
+ */
+
+static void
+spin (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+typedef struct
+{
+  gboolean done;
+  HnDataset *ds;
+  GError *error;
+  gint64 finished_at;
+  /* "fraction" as seen by a progress bar, and whether "loading" was TRUE in the callback */
+  GArray *fractions;
+  gboolean loading_in_callback;
+} Load;
+
+static void
+on_loaded (GObject *source,
+           GAsyncResult *result,
+           gpointer user_data)
+{
+  Load *load = user_data;
+
+  load->ds = hydra_dataset_loader_load_finish (HYDRA_DATASET_LOADER (source), result,
+                                               &load->error);
+  load->loading_in_callback = hydra_dataset_loader_get_loading (HYDRA_DATASET_LOADER (source));
+  load->finished_at = g_get_monotonic_time ();
+  load->done = TRUE;
+}
+
+static void
+on_fraction (HydraDatasetLoader *loader,
+             GParamSpec *pspec,
+             Load *load)
+{
+  double f = hydra_dataset_loader_get_fraction (loader);
+
+  if (load->fractions != NULL)
+    g_array_append_val (load->fractions, f);
+}
+
+/* Runs the main loop until the load is done, failing after timeout_s. */
+static void
+wait_load (Load *load,
+           double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+
+  while (!load->done && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert_msg (load->done, "the load did not finish within %.0f s", timeout_s);
+}
+
+static void
+load_clear (Load *load)
+{
+  g_clear_pointer (&load->ds, dataset_free);
+  g_clear_error (&load->error);
+  g_clear_pointer (&load->fractions, g_array_unref);
+}
+
+/* A UTKFace-style folder: n synthetic faces, a junk file, and a byte-identical copy of the
+ * first face under a name that disagrees on its age (a conflicting duplicate group). */
+static char *
+make_folder (int n)
+{
+  char *dir = test_tmpdir ();
+  HnError err;
+  g_autofree char *junk = test_path (dir, "notes.txt");
+  g_autofree char *first = NULL;
+  g_autofree char *copy = test_path (dir, "99_0_0_20990101000000000.jpg.chip.jpg");
+  g_autofree char *bytes = NULL;
+  gsize len;
+  HnFaceLabels labels;
+  char name[64];
+
+  ck_assert_msg (synth_write_folder (dir, n, 7, 48, SYNTH_JPEG, 0, NULL, &err), "%s",
+                 err.message);
+  test_write_file (junk, "not an image\n", 13);
+
+  synth_labels (7, 0, &labels);
+  synth_file_name (&labels, 0, SYNTH_JPEG, name, sizeof name);
+  first = test_path (dir, name);
+  ck_assert (g_file_get_contents (first, &bytes, &len, NULL));
+  ck_assert_int_ne (labels.age, 99);
+  test_write_file (copy, bytes, len);
+  return dir;
+}
+
+static GtkWindow *
+show_in_window (GtkWidget *child,
+                int width,
+                int height)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
+
+  gtk_window_set_default_size (window, width, height);
+  gtk_window_set_child (window, child);
+  gtk_window_present (window);
+  spin (0.3);
+  return window;
+}
+
+static void
+screenshot (GtkWidget *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
+  int w, h;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  spin (0.3); /* let a frame be laid out */
+
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  ck_assert_int_gt (w, 0);
+  ck_assert_int_gt (h, 0);
+  {
+    g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+    g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+    g_autoptr (GskRenderNode) node = NULL;
+
+    gdk_paintable_snapshot (paintable, snapshot, w, h);
+    node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    ck_assert_ptr_nonnull (node);
+    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+    cr = cairo_create (surface);
+    gsk_render_node_draw (node, cr);
+    cairo_destroy (cr);
+  }
+  path = g_strdup_printf ("%s/%s.png", dir, name);
+  ck_assert_int_eq (cairo_surface_write_to_png (surface, path), CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+}
+
+static void
+set_dark (gboolean dark)
+{
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The loader
+ */
+
+START_TEST (test_loader_synthetic)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  Load load = { 0 };
+
+  hydra_dataset_loader_load_synthetic_async (loader, 96, 3, 32, NULL, on_loaded, &load);
+  ck_assert (hydra_dataset_loader_get_loading (loader));
+  wait_load (&load, 60);
+
+  ck_assert_msg (load.ds != NULL, "%s", load.error->message);
+  ck_assert_int_eq (load.ds->n, 96);
+  ck_assert_int_eq (load.ds->size, 32);
+  ck_assert_int_eq (load.ds->n_skipped, 0);
+  /* The state is settled before the caller hears of the result. */
+  ck_assert (!load.loading_in_callback);
+  ck_assert (!hydra_dataset_loader_get_loading (loader));
+  ck_assert_str_eq (hydra_dataset_loader_get_text (loader), "");
+  load_clear (&load);
+}
+END_TEST
+
+START_TEST (test_loader_folder)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  g_autofree char *dir = make_folder (12);
+  Load load = { 0 };
+  gboolean junk_skipped = FALSE;
+
+  hydra_dataset_loader_load_folder_async (loader, dir, 32, NULL, on_loaded, &load);
+  wait_load (&load, 60);
+
+  ck_assert_msg (load.ds != NULL, "%s", load.error->message);
+  ck_assert_int_eq (load.ds->size, 32);
+  ck_assert_int_eq (load.ds->n, 12); /* the copy is not used twice */
+  ck_assert_int_eq (load.ds->n_skipped, 2);
+  for (int i = 0; i < load.ds->n_skipped; i++)
+    if (g_str_equal (load.ds->skipped[i].file, "notes.txt"))
+      {
+        junk_skipped = TRUE;
+        ck_assert (load.ds->skipped[i].reason != NULL && load.ds->skipped[i].reason[0] != '\0');
+      }
+  ck_assert_msg (junk_skipped, "notes.txt is not among the skipped files");
+  ck_assert_int_eq (load.ds->n_duplicates, 1);
+  ck_assert (load.ds->duplicates[0].conflicting);
+  load_clear (&load);
+  test_rmtree (dir);
+}
+END_TEST
+
+START_TEST (test_loader_missing_folder)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  g_autofree char *dir = test_tmpdir ();
+  g_autofree char *missing = test_path (dir, "no-such-folder");
+  g_autofree char *file = test_path (dir, "a-file.jpg");
+  Load load = { 0 };
+
+  hydra_dataset_loader_load_folder_async (loader, missing, 32, NULL, on_loaded, &load);
+  wait_load (&load, 10);
+  ck_assert_ptr_null (load.ds);
+  ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND));
+  ck_assert_msg (strstr (load.error->message, "no-such-folder") != NULL, "message: %s",
+                 load.error->message);
+  load_clear (&load);
+
+  test_write_file (file, "x", 1);
+  memset (&load, 0, sizeof load);
+  hydra_dataset_loader_load_folder_async (loader, file, 32, NULL, on_loaded, &load);
+  wait_load (&load, 10);
+  ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY));
+  load_clear (&load);
+
+  memset (&load, 0, sizeof load);
+  hydra_dataset_loader_load_folder_async (loader, dir, 33, NULL, on_loaded, &load);
+  wait_load (&load, 10);
+  ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  load_clear (&load);
+
+  ck_assert (!hydra_dataset_loader_get_loading (loader));
+  test_rmtree (dir);
+}
+END_TEST
+
+static gboolean
+cancel_soon (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+START_TEST (test_loader_cancel)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Load load = { 0 };
+  gint64 cancelled_at;
+
+  /* 20,000 faces at 64 px take tens of seconds: a cancel must cut that short. */
+  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded,
+                                             &load);
+  spin (0.3);
+  ck_assert (!load.done);
+  ck_assert (hydra_dataset_loader_get_loading (loader));
+  ck_assert_double_gt (hydra_dataset_loader_get_fraction (loader), 0.0);
+  ck_assert_double_lt (hydra_dataset_loader_get_fraction (loader), 1.0);
+
+  cancelled_at = g_get_monotonic_time ();
+  g_idle_add (cancel_soon, cancellable);
+  wait_load (&load, 10);
+  ck_assert_ptr_null (load.ds);
+  ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  ck_assert_msg (load.finished_at - cancelled_at < G_USEC_PER_SEC / 2,
+                 "cancelling took %.3f s", (load.finished_at - cancelled_at) / 1e6);
+  ck_assert (!hydra_dataset_loader_get_loading (loader));
+  load_clear (&load);
+
+  /* A cancellable cancelled before the start: no data set, same error. */
+  memset (&load, 0, sizeof load);
+  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded,
+                                             &load);
+  wait_load (&load, 10);
+  ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  load_clear (&load);
+}
+END_TEST
+
+START_TEST (test_loader_supersede)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  Load first = { 0 }, second = { 0 };
+
+  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, NULL, on_loaded, &first);
+  spin (0.1);
+  hydra_dataset_loader_load_synthetic_async (loader, 40, 2, 32, NULL, on_loaded, &second);
+  wait_load (&first, 10);
+  wait_load (&second, 30);
+
+  ck_assert (g_error_matches (first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  ck_assert_msg (second.ds != NULL, "%s", second.error->message);
+  ck_assert_int_eq (second.ds->n, 40);
+  ck_assert (!hydra_dataset_loader_get_loading (loader));
+  load_clear (&first);
+  load_clear (&second);
+}
+END_TEST
+
+START_TEST (test_loader_progress)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  Load load = { 0 };
+  guint rising = 0;
+  gboolean saw_text = FALSE;
+
+  load.fractions = g_array_new (FALSE, FALSE, sizeof (double));
+  g_signal_connect (loader, "notify::fraction", G_CALLBACK (on_fraction), &load);
+  hydra_dataset_loader_load_synthetic_async (loader, 4000, 5, 64, NULL, on_loaded, &load);
+  while (!load.done)
+    {
+      const char *text = hydra_dataset_loader_get_text (loader);
+
+      if (g_str_has_prefix (text, "Drawing ") && strstr (text, " of 4,000 ") != NULL)
+        saw_text = TRUE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  ck_assert_msg (load.ds != NULL, "%s", load.error->message);
+
+  /* It went up, never down, while the load ran (the last notify resets it to 0 at the end). */
+  for (guint i = 1; i + 1 < load.fractions->len; i++)
+    {
+      double a = g_array_index (load.fractions, double, i - 1);
+      double b = g_array_index (load.fractions, double, i);
+
+      ck_assert_msg (b >= a, "fraction went down: %g → %g", a, b);
+      rising += b > a;
+    }
+  ck_assert_msg (rising >= 2, "fraction rose only %u times over %u notifications", rising,
+                 load.fractions->len);
+  ck_assert (saw_text);
+  ck_assert_double_eq (hydra_dataset_loader_get_fraction (loader), 0.0);
+  load_clear (&load);
+}
+END_TEST
+
+START_TEST (test_format_count)
+{
+  g_autofree char *a = hydra_format_count (0);
+  g_autofree char *b = hydra_format_count (999);
+  g_autofree char *c = hydra_format_count (20762);
+  g_autofree char *d = hydra_format_count (-1234567);
+
+  ck_assert_str_eq (a, "0");
+  ck_assert_str_eq (b, "999");
+  ck_assert_str_eq (c, "20,762"); /* the test runs in the C locale */
+  ck_assert_str_eq (d, "-1,234,567");
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------
+ * The data set pane
+ */
+
+static void
+check_figure (HydraDatasetPane *pane,
+              HydraDatasetFigure figure,
+              gint64 want)
+{
+  g_autofree char *text = hydra_format_count (want);
+
+  ck_assert_str_eq (hydra_dataset_pane_get_figure_text (pane, figure), text);
+}
+
+static void
+check_pane_matches (HydraDatasetPane *pane,
+                    const HnDataset *ds,
+                    int val_percent)
+{
+  int n_train, n_val, n_conflicting = 0;
+  const guint *hist = hydra_dataset_pane_get_age_histogram (pane);
+  guint sum = 0, young = 0;
+
+  dataset_split (ds, val_percent, NULL, &n_train, NULL, &n_val);
+  for (int i = 0; i < ds->n_duplicates; i++)
+    n_conflicting += ds->duplicates[i].conflicting;
+
+  ck_assert (!hydra_dataset_pane_get_empty (pane));
+  check_figure (pane, HYDRA_DATASET_FIGURE_USABLE, ds->n);
+  check_figure (pane, HYDRA_DATASET_FIGURE_TRAIN, n_train);
+  check_figure (pane, HYDRA_DATASET_FIGURE_VAL, n_val);
+  check_figure (pane, HYDRA_DATASET_FIGURE_SKIPPED, ds->n_skipped);
+  check_figure (pane, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates);
+  check_figure (pane, HYDRA_DATASET_FIGURE_CONFLICTING, n_conflicting);
+
+  for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b++)
+    sum += hist[b];
+  for (int i = 0; i < ds->n; i++)
+    young += ds->labels[i].age < 5;
+  ck_assert_uint_eq (sum, ds->n);
+  ck_assert_uint_eq (hist[0], young);
+
+  ck_assert_uint_eq (g_list_model_get_n_items (hydra_dataset_pane_get_skipped (pane)),
+                     ds->n_skipped);
+  ck_assert_uint_eq (g_list_model_get_n_items (hydra_dataset_pane_get_duplicates (pane)),
+                     ds->n_duplicates);
+}
+
+START_TEST (test_pane_folder)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  g_autofree char *dir = make_folder (400);
+  GtkWidget *pane = hydra_dataset_pane_new ();
+  GtkWindow *window;
+  Load load = { 0 };
+  g_autoptr (GObject) row = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *conflict = NULL;
+  gboolean conflicting = FALSE;
+
+  hydra_dataset_loader_load_folder_async (loader, dir, 64, NULL, on_loaded, &load);
+  wait_load (&load, 120);
+  ck_assert_msg (load.ds != NULL, "%s", load.error->message);
+
+  window = show_in_window (pane, 1280, 1000);
+  ck_assert (hydra_dataset_pane_get_empty (HYDRA_DATASET_PANE (pane)));
+
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), load.ds, "utkface-sample", 20);
+  check_pane_matches (HYDRA_DATASET_PANE (pane), load.ds, 20);
+
+  /* The duplicate row names the kept file and says which label disagrees. */
+  row = g_list_model_get_item (hydra_dataset_pane_get_duplicates (HYDRA_DATASET_PANE (pane)), 0);
+  g_object_get (row, "file", &file, "conflict", &conflict, "conflicting", &conflicting, NULL);
+  ck_assert (conflicting);
+  ck_assert_ptr_nonnull (strstr (conflict, "age"));
+  ck_assert_ptr_nonnull (strstr (conflict, "99"));
+
+  /* Another split: the pane recounts. */
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), load.ds, "utkface-sample", 50);
+  check_pane_matches (HYDRA_DATASET_PANE (pane), load.ds, 50);
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), load.ds, "utkface-sample", 20);
+
+  screenshot (GTK_WIDGET (window), "dataset-pane");
+  set_dark (TRUE);
+  screenshot (GTK_WIDGET (window), "dataset-pane-dark");
+  set_dark (FALSE);
+
+  /* The pane keeps nothing of the data set: it may be freed at once. */
+  load_clear (&load);
+  spin (0.1);
+  gtk_window_destroy (window);
+  test_rmtree (dir);
+}
+END_TEST
+
+START_TEST (test_pane_synthetic_and_empty)
+{
+  HnError err;
+  HnDataset *ds = dataset_new_synthetic (600, 11, 32, 0, NULL, &err);
+  GtkWidget *pane = hydra_dataset_pane_new ();
+  GtkWindow *window;
+
+  ck_assert_msg (ds != NULL, "%s", err.message);
+  window = show_in_window (pane, 1280, 900);
+  screenshot (GTK_WIDGET (window), "dataset-pane-empty");
+
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), ds, "Synthetic faces", 20);
+  check_pane_matches (HYDRA_DATASET_PANE (pane), ds, 20);
+  screenshot (GTK_WIDGET (window), "dataset-pane-synthetic");
+
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), NULL, NULL, 20);
+  ck_assert (hydra_dataset_pane_get_empty (HYDRA_DATASET_PANE (pane)));
+  ck_assert_str_eq (hydra_dataset_pane_get_figure_text (HYDRA_DATASET_PANE (pane),
+                                                        HYDRA_DATASET_FIGURE_USABLE),
+                    "–");
+  ck_assert_uint_eq (g_list_model_get_n_items (
+                       hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane))),
+                     0);
+
+  dataset_free (ds);
+  gtk_window_destroy (window);
+}
+END_TEST
+
+/* 20,000 skipped files (as a folder of non-images would give) stay responsive: the list is
+ * virtual, so filling it and drawing a frame are quick. */
+START_TEST (test_pane_many_skipped)
+{
+  HnError err;
+  HnDataset *ds = dataset_new_synthetic (50, 11, 32, 0, NULL, &err);
+  GtkWidget *pane = hydra_dataset_pane_new ();
+  GtkWindow *window;
+  HnSkippedFile *skipped = g_new (HnSkippedFile, 20000);
+  char **names = g_new0 (char *, 50);
+  gint64 start, took;
+
+  ck_assert_msg (ds != NULL, "%s", err.message);
+  for (int i = 0; i < 20000; i++)
+    {
+      skipped[i].file = g_strdup_printf ("IMG_%05d.heic", i);
+      skipped[i].reason = g_strdup ("name is not AGE_GENDER_RACE_DATETIME.jpg");
+    }
+  for (int i = 0; i < 50; i++)
+    names[i] = g_strdup_printf ("%d_0_0_2017.jpg", i);
+  ds->skipped = skipped;
+  ds->n_skipped = 20000;
+  ds->names = names; /* so the pane treats it as a folder */
+
+  window = show_in_window (pane, 1280, 900);
+  start = g_get_monotonic_time ();
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), ds, "many-skipped", 20);
+  spin (0.2);
+  took = g_get_monotonic_time () - start - 200000;
+  check_figure (HYDRA_DATASET_PANE (pane), HYDRA_DATASET_FIGURE_SKIPPED, 20000);
+  ck_assert_uint_eq (g_list_model_get_n_items (
+                       hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane))),
+                     20000);
+  /* Not a benchmark, a guard against a list that builds 20,000 widgets (seconds). */
+  ck_assert_msg (took < G_USEC_PER_SEC, "showing 20,000 skipped files took %.3f s", took / 1e6);
+
+  for (int i = 0; i < 50; i++)
+    g_free (names[i]);
+  g_free (names);
+  ds->names = NULL;
+  for (int i = 0; i < 20000; i++)
+    {
+      g_free (skipped[i].file);
+      g_free (skipped[i].reason);
+    }
+  g_free (skipped);
+  ds->skipped = NULL;
+  ds->n_skipped = 0;
+  dataset_free (ds);
+  gtk_window_destroy (window);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------
+ * The metrics view
+ */
+
+/* An epoch whose numbers improve with e, with a plausible race confusion matrix. */
+static void
+fill_epoch (HydraEpochPoint *p,
+            int e)
+{
+  static const int class_n[N_RACES] = { 1700, 780, 600, 680, 290 };
+
+  memset (p, 0, sizeof *p);
+  p->epoch = e;
+  p->step = 250 * e;
+  p->eval.n = 0;
+  p->eval.age_mae = 11.5 / (1 + 0.35 * e);
+  p->eval.age_rmse = p->eval.age_mae * 1.35;
+  p->eval.gender_acc = 0.72 + 0.06 * e - 0.004 * e * e;
+  for (int t = 0; t < N_RACES; t++)
+    {
+      double right = MIN (0.92, 0.35 + 0.12 * e + (t == 0 ? 0.2 : 0) - (t == 4 ? 0.25 : 0));
+      int correct = (int) (class_n[t] * MAX (right, 0.05));
+      int rest = class_n[t] - correct;
+
+      for (int q = 0; q < N_RACES; q++)
+        p->eval.race_confusion[t][q] = q == t ? correct : 0;
+      /* Most mistakes go to white, the majority class. */
+      p->eval.race_confusion[t][t == 0 ? 2 : 0] += rest * 6 / 10;
+      p->eval.race_confusion[t][t == 3 ? 2 : 3] += rest - rest * 6 / 10;
+      p->eval.n += class_n[t];
+    }
+  {
+    int right = 0;
+
+    for (int t = 0; t < N_RACES; t++)
+      right += p->eval.race_confusion[t][t];
+    p->eval.race_acc = (double) right / p->eval.n;
+  }
+  for (int h = 0; h < HYDRA_N_CURVES; h++)
+    p->loss[h] = 1.0f / e;
+}
+
+START_TEST (test_metrics_view)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  GtkWidget *view = hydra_metrics_view_new ();
+  HydraMetricsView *mv = HYDRA_METRICS_VIEW (view);
+  GtkWindow *window;
+  HydraEpochPoint p;
+
+  window = show_in_window (view, 1280, 820);
+  hydra_metrics_view_set_series (mv, series);
+  ck_assert_ptr_eq (hydra_metrics_view_get_series (mv), series);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 0);
+  screenshot (GTK_WIDGET (window), "metrics-empty");
+
+  for (int e = 1; e <= 3; e++)
+    {
+      fill_epoch (&p, e);
+      hydra_series_add_epoch (series, &p);
+    }
+  hydra_series_commit (series);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 3);
+  screenshot (GTK_WIDGET (window), "metrics");
+  set_dark (TRUE);
+  screenshot (GTK_WIDGET (window), "metrics-dark");
+  set_dark (FALSE);
+
+  /* An older epoch stays picked while new ones arrive… */
+  hydra_metrics_view_set_epoch (mv, 2);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 2);
+  fill_epoch (&p, 4);
+  hydra_series_add_epoch (series, &p);
+  hydra_series_commit (series);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 2);
+  spin (0.1);
+
+  /* …and picking the latest follows again. */
+  hydra_metrics_view_set_epoch (mv, 4);
+  for (int e = 5; e <= 12; e++)
+    {
+      fill_epoch (&p, e);
+      hydra_series_add_epoch (series, &p);
+    }
+  hydra_series_commit (series);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 12);
+  screenshot (GTK_WIDGET (window), "metrics-12-epochs");
+
+  /* A new run empties it. */
+  hydra_series_clear (series);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 0);
+  spin (0.1);
+
+  hydra_metrics_view_set_series (mv, NULL);
+  gtk_window_destroy (window);
+}
+END_TEST
+
+static Suite *
+panes_suite (void)
+{
+  Suite *s = suite_create ("panes");
+  TCase *loader = tcase_create ("loader");
+  TCase *pane = tcase_create ("dataset-pane");
+  TCase *metrics = tcase_create ("metrics-view");
+
+  tcase_set_timeout (loader, 240);
+  tcase_add_test (loader, test_format_count);
+  tcase_add_test (loader, test_loader_synthetic);
+  tcase_add_test (loader, test_loader_folder);
+  tcase_add_test (loader, test_loader_missing_folder);
+  tcase_add_test (loader, test_loader_cancel);
+  tcase_add_test (loader, test_loader_supersede);
+  tcase_add_test (loader, test_loader_progress);
+  suite_add_tcase (s, loader);
+
+  tcase_set_timeout (pane, 240);
+  tcase_add_test (pane, test_pane_folder);
+  tcase_add_test (pane, test_pane_synthetic_and_empty);
+  tcase_add_test (pane, test_pane_many_skipped);
+  suite_add_tcase (s, pane);
+
+  tcase_set_timeout (metrics, 120);
+  tcase_add_test (metrics, test_metrics_view);
+  suite_add_tcase (s, metrics);
+  return s;
+}
+
+int
+main (void)
+{
+  g_autoptr (GtkCssProvider) css = NULL;
+  int status;
+
+  /* The folder loads write their cache here, not into the user's cache. */
+  cache_dir = g_dir_make_tmp ("hydranet-panes-cache-XXXXXX", NULL);
+  if (cache_dir == NULL)
+    return 1;
+  g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
+
+  gtk_init ();
+  /* Counts are grouped with the locale's separator, "," when it has none (as C has). */
+  setlocale (LC_NUMERIC, "C");
+  /* Screenshots of the final state, not of a crossfade. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/hydranet/Studio/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  status = test_run_suite (panes_suite ());
+  test_rmtree (cache_dir);
+  g_free (cache_dir);
+  return status;
+}

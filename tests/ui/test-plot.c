@@ -1,0 +1,1034 @@
+/* test-plot.c — the series store and the loss plot (suite "plot"). Runs under Xvfb. */
+
+#include <cairo.h>
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "hydra-loss-plot.h"
+#include "hydra-series.h"
+#include "test-util.h"
+
+#define STRIDE (sizeof (HydraStepPoint) / sizeof (float))
+
+/* ---- synthetic sessions ---------------------------------------------------------------- */
+
+/* A run that looks like a real one: L1 on age at first, switched to MSE (the age loss jumps
+ * a hundredfold), then w_age lowered, the learning rate cut, a pause; losses decay with
+ * noise; a validation pass per epoch. */
+static HydraSeries *
+make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
+{
+  HydraSeries *series = hydra_series_new ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  guint mse_at = n_steps * 3 / 10, w_at = n_steps / 2, lr_at = n_steps * 7 / 10;
+  guint pause_at = n_steps * 17 / 20;
+  double w_age = 1.0, lr = 1e-3;
+
+  hydra_series_add_marker (series, 0, HYDRA_MARKER_STATE, "started");
+  for (guint i = 0; i < n_steps; i++)
+    {
+      HydraStepPoint p = { 0 };
+      double t = (double) i / n_steps;
+      double decay = exp (-4 * t);
+      gboolean mse = i >= mse_at;
+
+      if (i == mse_at)
+        {
+          hydra_series_add_marker (series, i + 1, HYDRA_MARKER_SETTING, "age L1 → MSE");
+          hydra_series_set_age_loss (series, AGE_LOSS_MSE);
+        }
+      if (i == w_at)
+        {
+          hydra_series_add_marker (series, i + 1, HYDRA_MARKER_SETTING, "w_age 1 → 0.1");
+          w_age = 0.1;
+        }
+      if (i == lr_at)
+        {
+          hydra_series_add_marker (series, i + 1, HYDRA_MARKER_SETTING, "lr 1e-3 → 3e-4");
+          lr = 3e-4;
+        }
+      if (i == pause_at)
+        {
+          hydra_series_add_marker (series, i + 1, HYDRA_MARKER_STATE, "paused");
+          hydra_series_add_marker (series, i + 1, HYDRA_MARKER_STATE, "resumed");
+        }
+      p.step = i + 1;
+      p.epoch = (double) i / steps_per_epoch;
+      p.loss[HYDRA_CURVE_AGE] = mse ? (130 + 300 * decay) * (1 + 0.35 * (g_rand_double (rand) - 0.5))
+                                    : (6.5 + 9 * decay) * (1 + 0.3 * (g_rand_double (rand) - 0.5));
+      p.loss[HYDRA_CURVE_GENDER] = (0.25 + 0.45 * decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
+      p.loss[HYDRA_CURVE_RACE] = (0.6 + 1.0 * decay) * (1 + 0.4 * (g_rand_double (rand) - 0.5));
+      p.loss[HYDRA_CURVE_AGE_WEIGHTED] = w_age * p.loss[HYDRA_CURVE_AGE];
+      p.loss[HYDRA_CURVE_GENDER_WEIGHTED] = p.loss[HYDRA_CURVE_GENDER];
+      p.loss[HYDRA_CURVE_RACE_WEIGHTED] = p.loss[HYDRA_CURVE_RACE];
+      p.loss[HYDRA_CURVE_TOTAL] = p.loss[HYDRA_CURVE_AGE_WEIGHTED]
+                                  + p.loss[HYDRA_CURVE_GENDER_WEIGHTED]
+                                  + p.loss[HYDRA_CURVE_RACE_WEIGHTED];
+      p.grad_norm[HEAD_AGE] = w_age * (mse ? 8.0 : 0.4) * (0.4 + decay)
+                              * (1 + 0.5 * (g_rand_double (rand) - 0.5));
+      p.grad_norm[HEAD_GENDER] = 0.15 * (0.5 + decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
+      p.grad_norm[HEAD_RACE] = 0.3 * (0.5 + decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
+      p.cosine[0] = 0.05 - (mse ? 0.25 : 0) + 0.3 * (g_rand_double (rand) - 0.5);
+      p.cosine[1] = 0.15 + 0.3 * (g_rand_double (rand) - 0.5);
+      p.cosine[2] = 0.35 * decay + 0.3 * (g_rand_double (rand) - 0.5);
+      p.lr = lr;
+      p.img_per_s = 300 + 20 * g_rand_double (rand);
+      hydra_series_add_step (series, &p);
+
+      if ((i + 1) % steps_per_epoch == 0)
+        {
+          HydraEpochPoint e = { 0 };
+
+          e.step = i + 1;
+          e.epoch = (i + 1) / steps_per_epoch;
+          for (guint c = 0; c < HYDRA_N_CURVES; c++)
+            e.loss[c] = p.loss[c] * 1.15;
+          e.eval.n = 4000;
+          e.eval.age_mae = mse ? 7.2 : 9.5;
+          e.eval.gender_acc = 0.85;
+          e.eval.race_acc = 0.7;
+          hydra_series_add_epoch (series, &e);
+        }
+    }
+  hydra_series_commit (series);
+  return series;
+}
+
+/* ---- GTK helpers ------------------------------------------------------------------------ */
+
+static gboolean
+timeout_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_flag, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static GtkWidget *
+show_in_window (GtkWidget *plot, int width, int height)
+{
+  GtkWidget *window = gtk_window_new ();
+
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_set_decorated (GTK_WINDOW (window), FALSE);
+  gtk_window_set_child (GTK_WINDOW (window), plot);
+  gtk_window_present (GTK_WINDOW (window));
+  for (int i = 0; i < 100 && gtk_widget_get_width (plot) <= 0; i++)
+    spin (20);
+  spin (100);
+  ck_assert_int_gt (gtk_widget_get_width (plot), 0);
+  return window;
+}
+
+/* What is on screen, through the window's own renderer. */
+static cairo_surface_t *
+grab_window (GtkWidget *window)
+{
+  GdkPaintable *paintable = gtk_widget_paintable_new (window);
+  int w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GskRenderNode *node;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create (surface);
+
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  ck_assert_ptr_nonnull (node);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  gsk_render_node_unref (node);
+  g_object_unref (paintable);
+  return surface;
+}
+
+static void
+save_artifact (cairo_surface_t *surface, const char *name)
+{
+  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  ck_assert_int_eq (cairo_surface_write_to_png (surface, path), CAIRO_STATUS_SUCCESS);
+}
+
+/* Counts pixels near an opaque colour (premultiplied ARGB32, opaque background). */
+static guint
+count_color (cairo_surface_t *surface, int r, int g, int b, int tolerance, int *top, int *bottom)
+{
+  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data;
+  guint n = 0;
+
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  if (top)
+    *top = h;
+  if (bottom)
+    *bottom = -1;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 px = *(const guint32 *) (data + y * stride + x * 4);
+        int pr = (px >> 16) & 0xff, pg = (px >> 8) & 0xff, pb = px & 0xff;
+
+        if (ABS (pr - r) <= tolerance && ABS (pg - g) <= tolerance && ABS (pb - b) <= tolerance)
+          {
+            n++;
+            if (top)
+              *top = MIN (*top, y);
+            if (bottom)
+              *bottom = MAX (*bottom, y);
+          }
+      }
+  return n;
+}
+
+/* ---- EMA ------------------------------------------------------------------------------ */
+
+START_TEST (test_ema_hand)
+{
+  const float x[] = { 1, 2, 3 };
+  /* last = last·w + (1−w)·x; out = last / (1 − w^(i+1)), w = 0.6:
+   * 0.4/0.4 = 1;  (0.24 + 0.8)/0.64 = 1.625;  (0.624 + 1.2)/0.784 = 2.3265306 */
+  const float want[] = { 1.0f, 1.625f, 2.3265306f };
+  float out[3];
+
+  hydra_smooth_ema (x, 1, 3, 0.6, out);
+  assert_close ("ema w=0.6", out, want, 3, 1e-6, 1e-6);
+  /* TensorBoard's debiasing: the first output is the first input, not (1−w)·x0 */
+  ck_assert_float_eq (out[0], x[0]);
+}
+END_TEST
+
+START_TEST (test_ema_edges)
+{
+  const float x[] = { NAN, 2, INFINITY, 4 };
+  float out[4];
+  float constant[10], flat[10];
+
+  /* non-finite inputs are skipped and not counted for the debias: w = 0.5
+   * 2 → 1/0.5 = 2;  4 → (0.5 + 2)/(1 − 0.25) = 3.3333 (3 counted would give 2.857) */
+  hydra_smooth_ema (x, 1, 4, 0.5, out);
+  ck_assert (isnan (out[0]));
+  ck_assert_float_eq_tol (out[1], 2.0f, 1e-6);
+  ck_assert_float_eq_tol (out[2], 2.0f, 1e-6);
+  ck_assert_float_eq_tol (out[3], 10.0f / 3.0f, 1e-5);
+
+  /* weight 0 copies; a constant stays constant at any weight */
+  hydra_smooth_ema (x + 1, 1, 1, 0.0, out);
+  ck_assert_float_eq (out[0], 2.0f);
+  for (guint i = 0; i < 10; i++)
+    constant[i] = 5.0f;
+  hydra_smooth_ema (constant, 1, 10, 0.99, flat);
+  assert_close ("constant", flat, constant, 10, 1e-5, 1e-6);
+}
+END_TEST
+
+START_TEST (test_ema_stride)
+{
+  HydraStepPoint points[5] = { 0 };
+  float plain[5], a[5], b[5];
+
+  for (guint i = 0; i < 5; i++)
+    points[i].loss[HYDRA_CURVE_RACE] = plain[i] = 1.0f + i * i;
+  hydra_smooth_ema (plain, 1, 5, 0.8, a);
+  hydra_smooth_ema (&points[0].loss[HYDRA_CURVE_RACE], STRIDE, 5, 0.8, b);
+  assert_close ("stride", b, a, 5, 0, 0);
+}
+END_TEST
+
+/* ---- the series ------------------------------------------------------------------------- */
+
+static void
+changed_count (HydraSeries *series, guint *count)
+{
+  (*count)++;
+}
+
+START_TEST (test_series_find_step)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  guint changed = 0;
+
+  g_signal_connect (series, "changed", G_CALLBACK (changed_count), &changed);
+  ck_assert_uint_eq (hydra_series_find_step (series, 5), 0);
+  for (guint i = 0; i < 100; i++)
+    {
+      HydraStepPoint p = { .step = 2 * (i + 1) }; /* steps 2, 4, …, 200 */
+
+      hydra_series_add_step (series, &p);
+    }
+  ck_assert_uint_eq (changed, 0);
+  hydra_series_commit (series);
+  hydra_series_commit (series);
+  ck_assert_uint_eq (changed, 1);
+  ck_assert_uint_eq (hydra_series_get_n_steps (series), 100);
+  ck_assert_uint_eq (hydra_series_get_n_segments (series), 1);
+
+  ck_assert_uint_eq (hydra_series_find_step (series, 1), 0);  /* none ≤ 1 */
+  ck_assert_uint_eq (hydra_series_find_step (series, 2), 0);
+  ck_assert_uint_eq (hydra_series_find_step (series, 3), 0);
+  ck_assert_uint_eq (hydra_series_find_step (series, 4), 1);
+  ck_assert_uint_eq (hydra_series_find_step (series, 101), 49);
+  ck_assert_uint_eq (hydra_series_find_step (series, 200), 99);
+  ck_assert_uint_eq (hydra_series_find_step (series, 100000), 99);
+
+  /* a rollback to step 80: steps 82 … 120 again, a new segment */
+  for (guint s = 82; s <= 120; s += 2)
+    {
+      HydraStepPoint p = { .step = s };
+
+      hydra_series_add_step (series, &p);
+    }
+  hydra_series_commit (series);
+  ck_assert_uint_eq (hydra_series_get_n_segments (series), 2);
+  ck_assert_uint_eq (hydra_series_get_segment_start (series, 1), 100);
+  ck_assert_uint_eq (hydra_series_find_step (series, 60), 29);   /* only the first covers it */
+  ck_assert_uint_eq (hydra_series_find_step (series, 90), 104);  /* the latest wins: step 90 */
+  ck_assert_int_eq (hydra_series_get_step (series, 104)->step, 90);
+  ck_assert_uint_eq (hydra_series_find_step (series, 150), 74);  /* abandoned steps: 150 */
+
+  hydra_series_clear (series);
+  ck_assert_uint_eq (changed, 3);
+  ck_assert_uint_eq (hydra_series_get_n_steps (series), 0);
+  ck_assert_uint_eq (hydra_series_get_n_segments (series), 0);
+}
+END_TEST
+
+START_TEST (test_series_age_loss)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  int kind = -1;
+
+  ck_assert_int_eq (hydra_series_get_age_loss (series), AGE_LOSS_L1);
+  hydra_series_set_age_loss (series, AGE_LOSS_HUBER);
+  g_object_get (series, "age-loss", &kind, NULL);
+  ck_assert_int_eq (kind, AGE_LOSS_HUBER);
+  ck_assert_str_eq (hydra_curve_name (HYDRA_CURVE_TOTAL), "total");
+  ck_assert_str_eq (hydra_curve_name (HYDRA_CURVE_AGE_WEIGHTED), "w·age");
+}
+END_TEST
+
+/* ---- CSV -------------------------------------------------------------------------------- */
+
+/* RFC 4180: rows of cells; quoted cells may hold commas, quotes ("") and newlines. */
+static GPtrArray *
+parse_csv (const char *text)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  GPtrArray *row = g_ptr_array_new_with_free_func (g_free);
+  GString *cell = g_string_new (NULL);
+  gboolean quoted = FALSE;
+
+  for (const char *c = text; *c; c++)
+    {
+      if (quoted)
+        {
+          if (*c == '"' && c[1] == '"')
+            g_string_append_c (cell, '"'), c++;
+          else if (*c == '"')
+            quoted = FALSE;
+          else
+            g_string_append_c (cell, *c);
+        }
+      else if (*c == '"')
+        quoted = TRUE;
+      else if (*c == ',')
+        g_ptr_array_add (row, g_string_free (g_string_new (cell->str), FALSE)),
+          g_string_truncate (cell, 0);
+      else if (*c == '\n')
+        {
+          g_ptr_array_add (row, g_strdup (cell->str));
+          g_string_truncate (cell, 0);
+          g_ptr_array_add (rows, row);
+          row = g_ptr_array_new_with_free_func (g_free);
+        }
+      else
+        g_string_append_c (cell, *c);
+    }
+  ck_assert_msg (!quoted, "unterminated quoted cell");
+  ck_assert_uint_eq (row->len, 0);
+  ck_assert_uint_eq (cell->len, 0);
+  g_ptr_array_unref (row);
+  g_string_free (cell, TRUE);
+  return rows;
+}
+
+static int
+column (GPtrArray *header, const char *name)
+{
+  for (guint i = 0; i < header->len; i++)
+    if (strcmp (g_ptr_array_index (header, i), name) == 0)
+      return i;
+  ck_abort_msg ("no column %s", name);
+  return -1;
+}
+
+#define CELL(row, col) ((const char *) g_ptr_array_index ((GPtrArray *) (row), (col)))
+
+START_TEST (test_csv_round_trip)
+{
+  g_autoptr (HydraSeries) series = make_session (300, 100, 7);
+  g_autofree char *dir = test_tmpdir ();
+  g_autofree char *path = test_path (dir, "curves.csv");
+  const char *label = "lr 1e-3 → 3e-4, \"warm\" restart";
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  GPtrArray *header;
+  guint n_step = 0, n_val = 0, n_marker = 0, n_cols;
+  int c_kind, c_step, c_age, c_total, c_label, c_cos, c_mae, c_epoch;
+  gboolean found_label = FALSE;
+  const HydraStepPoint *p10 = NULL;
+
+  hydra_series_add_marker (series, 300, HYDRA_MARKER_SETTING, label);
+  hydra_series_commit (series);
+  ck_assert_msg (hydra_series_write_csv (series, path, &error), "%s",
+                 error ? error->message : "");
+  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
+  rows = parse_csv (text);
+  header = g_ptr_array_index (rows, 0);
+  n_cols = header->len;
+  ck_assert_uint_eq (n_cols, 25);
+  c_kind = column (header, "kind");
+  c_step = column (header, "step");
+  c_epoch = column (header, "epoch");
+  c_age = column (header, "age_loss");
+  c_total = column (header, "total_loss");
+  c_cos = column (header, "cos_gender_race");
+  c_mae = column (header, "val_age_mae");
+  c_label = column (header, "label");
+
+  for (guint r = 1; r < rows->len; r++)
+    {
+      GPtrArray *row = g_ptr_array_index (rows, r);
+      const char *kind = CELL (row, c_kind);
+
+      ck_assert_uint_eq (row->len, n_cols);
+      if (strcmp (kind, "step") == 0)
+        {
+          gint64 step = g_ascii_strtoll (CELL (row, c_step), NULL, 10);
+          const HydraStepPoint *p = hydra_series_get_step (series, n_step);
+
+          ck_assert_int_eq (step, p->step);
+          /* 9 significant digits: floats come back exactly */
+          ck_assert_float_eq ((float) g_ascii_strtod (CELL (row, c_age), NULL),
+                              p->loss[HYDRA_CURVE_AGE]);
+          ck_assert_float_eq ((float) g_ascii_strtod (CELL (row, c_cos), NULL), p->cosine[2]);
+          ck_assert_str_eq (CELL (row, c_label), "");
+          ck_assert_str_eq (CELL (row, c_mae), "");
+          if (step == 10)
+            p10 = p;
+          n_step++;
+        }
+      else if (strcmp (kind, "val") == 0)
+        {
+          ck_assert_str_ne (CELL (row, c_total), "");
+          ck_assert_float_eq_tol (g_ascii_strtod (CELL (row, c_mae), NULL),
+                                  hydra_series_get_epoch (series, n_val)->eval.age_mae, 1e-9);
+          ck_assert_int_eq (g_ascii_strtoll (CELL (row, c_epoch), NULL, 10), n_val + 1);
+          n_val++;
+        }
+      else if (strcmp (kind, "marker") == 0)
+        {
+          ck_assert_str_eq (CELL (row, c_age), "");
+          if (strcmp (CELL (row, c_label), label) == 0)
+            found_label = TRUE;
+          if (n_marker == 0)
+            ck_assert_msg (r == 1, "the marker at step 0 comes first (row %u)", r);
+          n_marker++;
+        }
+      else
+        ck_abort_msg ("unknown kind %s", kind);
+    }
+  ck_assert_uint_eq (n_step, 300);
+  ck_assert_uint_eq (n_val, 3);
+  ck_assert_uint_eq (n_marker, hydra_series_get_n_markers (series));
+  ck_assert_uint_eq (rows->len, 1 + 300 + 3 + n_marker);
+  ck_assert_msg (found_label, "the label with a comma and quotes came back intact");
+  ck_assert_ptr_nonnull (p10);
+  test_rmtree (dir);
+}
+END_TEST
+
+static void
+csv_async_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GError **error = data;
+
+  if (!hydra_series_write_csv_finish (HYDRA_SERIES (source), result, error) && *error == NULL)
+    *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "failed without an error");
+  else if (*error == NULL)
+    *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "ok");
+}
+
+START_TEST (test_csv_async)
+{
+  g_autoptr (HydraSeries) series = make_session (1000, 250, 3);
+  g_autofree char *dir = test_tmpdir ();
+  g_autofree char *path = test_path (dir, "async.csv");
+  g_autofree char *sync_path = test_path (dir, "sync.csv");
+  g_autofree char *a = NULL, *b = NULL;
+  GError *error = NULL;
+
+  hydra_series_write_csv_async (series, path, NULL, csv_async_done, &error);
+  /* appended after the call: not in the file, which holds a copy taken at the call */
+  {
+    HydraStepPoint p = { .step = 5000 };
+
+    ck_assert (hydra_series_write_csv (series, sync_path, NULL));
+    hydra_series_add_step (series, &p);
+    hydra_series_commit (series);
+  }
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert (g_file_get_contents (path, &a, NULL, NULL));
+  ck_assert (g_file_get_contents (sync_path, &b, NULL, NULL));
+  ck_assert_str_eq (a, b);
+  test_rmtree (dir);
+}
+END_TEST
+
+/* ---- export ------------------------------------------------------------------------------ */
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  ck_assert_ptr_nonnull (d);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+START_TEST (test_export)
+{
+  g_autoptr (HydraSeries) series = make_session (2000, 400, 11);
+  GtkWidget *plot = g_object_ref_sink (hydra_loss_plot_new ());
+  g_autofree char *dir = test_tmpdir ();
+  g_autofree char *png = test_path (dir, "plot.png");
+  g_autofree char *svg = test_path (dir, "plot.SVG");
+  g_autofree char *csv = test_path (dir, "plot.csv");
+  g_autofree char *missing = g_build_filename (dir, "no-such-folder", "plot.png", NULL);
+  g_autofree char *missing_dir = g_build_filename (dir, "no-such-folder", NULL);
+  g_autofree char *bad = test_path (dir, "plot.bmp");
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize length;
+  cairo_surface_t *back;
+
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (plot), series);
+  hydra_loss_plot_set_log_scale (HYDRA_LOSS_PLOT (plot), TRUE);
+
+  ck_assert_msg (hydra_loss_plot_export (HYDRA_LOSS_PLOT (plot), png, 640, 400, &error), "%s",
+                 error ? error->message : "");
+  ck_assert (g_file_get_contents (png, &contents, &length, NULL));
+  ck_assert_uint_ge (length, 8);
+  ck_assert_mem_eq (contents, "\x89PNG\r\n\x1a\n", 8);
+  back = cairo_image_surface_create_from_png (png);
+  ck_assert_int_eq (cairo_surface_status (back), CAIRO_STATUS_SUCCESS);
+  ck_assert_int_eq (cairo_image_surface_get_width (back), 640);
+  ck_assert_int_eq (cairo_image_surface_get_height (back), 400);
+  /* light background, and the age curve's blue is there */
+  ck_assert_uint_gt (count_color (back, 0xff, 0xff, 0xff, 0, NULL, NULL), 640 * 400 / 2);
+  ck_assert_uint_gt (count_color (back, 0x1c, 0x71, 0xd8, 8, NULL, NULL), 50);
+  cairo_surface_destroy (back);
+  g_clear_pointer (&contents, g_free);
+
+  ck_assert (hydra_loss_plot_export (HYDRA_LOSS_PLOT (plot), svg, 800, 500, &error));
+  ck_assert (g_file_get_contents (svg, &contents, &length, NULL));
+  ck_assert (g_str_has_prefix (contents, "<?xml"));
+  ck_assert_ptr_nonnull (strstr (contents, "<svg"));
+  ck_assert_ptr_nonnull (strstr (contents, "800"));
+  g_clear_pointer (&contents, g_free);
+
+  ck_assert (hydra_loss_plot_export (HYDRA_LOSS_PLOT (plot), csv, 0, 0, &error));
+  ck_assert (g_file_get_contents (csv, &contents, &length, NULL));
+  ck_assert (g_str_has_prefix (contents, "kind,step,epoch,"));
+  ck_assert_uint_eq (count_files (dir), 3);
+
+  /* a folder that does not exist: an error, and nothing left behind */
+  ck_assert (!hydra_loss_plot_export (HYDRA_LOSS_PLOT (plot), missing, 640, 400, &error));
+  ck_assert_ptr_nonnull (error);
+  ck_assert_msg (error->domain == G_FILE_ERROR, "%s", error->message);
+  g_clear_error (&error);
+  ck_assert (!g_file_test (missing_dir, G_FILE_TEST_EXISTS));
+  ck_assert_uint_eq (count_files (dir), 3);
+
+  ck_assert (!hydra_loss_plot_export (HYDRA_LOSS_PLOT (plot), bad, 640, 400, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED));
+  g_clear_error (&error);
+  ck_assert (!hydra_loss_plot_export (HYDRA_LOSS_PLOT (plot), png, 0, 400, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT));
+  ck_assert_uint_eq (count_files (dir), 3);
+
+  g_object_unref (plot);
+  test_rmtree (dir);
+}
+END_TEST
+
+/* ---- decimation ----------------------------------------------------------------------- */
+
+START_TEST (test_decimate_keeps_spike)
+{
+  const guint n = 100000, spike = 54321;
+  g_autofree double *x = g_new (double, n);
+  g_autofree float *y = g_new (float, n);
+  HydraPlotColumn cols[997];
+  guint filled, total = 0, spike_col = G_MAXUINT;
+  float max = -INFINITY, min = INFINITY;
+
+  for (guint i = 0; i < n; i++)
+    {
+      x[i] = i + 1;
+      y[i] = 0.5f + 0.5f * sinf (i * 0.37f);
+    }
+  y[spike] = 1e6f;
+  y[777] = NAN;
+  filled = hydra_plot_decimate (x, y, n, 1, n, FALSE, cols, G_N_ELEMENTS (cols));
+  ck_assert_uint_eq (filled, G_N_ELEMENTS (cols));
+  for (guint c = 0; c < G_N_ELEMENTS (cols); c++)
+    {
+      total += cols[c].count;
+      if (cols[c].max > max)
+        max = cols[c].max, spike_col = c;
+      min = MIN (min, cols[c].min);
+    }
+  ck_assert_uint_eq (total, n - 1);  /* every finite point counted once, the NaN skipped */
+  ck_assert_float_eq (max, 1e6f);
+  ck_assert_uint_eq (spike_col, (guint) ((x[spike] - 1) / (n - 1) * G_N_ELEMENTS (cols)));
+  ck_assert_float_lt (min, 0.0001f);
+
+  /* a window in the middle, and log scales' positive_only */
+  y[50000] = -3;
+  filled = hydra_plot_decimate (x, y, n, 50001, 50100, TRUE, cols, 10);
+  ck_assert_uint_eq (filled, 10);
+  ck_assert_uint_eq (cols[0].count, 9);  /* 50001 … 50010, −3 skipped */
+  ck_assert_float_ge (cols[0].min, 0.0f);
+  ck_assert_float_eq (cols[0].first, y[50001]);
+  ck_assert_float_eq (cols[0].last, y[50009]);
+}
+END_TEST
+
+/* The whole drawing path: one huge value among 100,000 flat ones still reaches the top. */
+START_TEST (test_plot_keeps_spike)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  GtkWidget *plot = g_object_ref_sink (hydra_loss_plot_new ());
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 800, 400);
+  cairo_t *cr = cairo_create (surface);
+  int top, bottom;
+
+  for (guint i = 0; i < 100000; i++)
+    {
+      HydraStepPoint p = { .step = i + 1, .epoch = i / 1000.0 };
+
+      p.loss[HYDRA_CURVE_AGE] = i == 54321 ? 1000.0f : 1.0f;
+      hydra_series_add_step (series, &p);
+    }
+  hydra_series_commit (series);
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (plot), series);
+  hydra_loss_plot_set_smoothing (HYDRA_LOSS_PLOT (plot), 0);
+  for (guint c = 0; c < HYDRA_N_CURVES; c++)
+    hydra_loss_plot_set_curve_visible (HYDRA_LOSS_PLOT (plot), c, c == HYDRA_CURVE_AGE);
+  hydra_loss_plot_render (HYDRA_LOSS_PLOT (plot), cr, 800, 400);
+  ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  save_artifact (surface, "plot-spike.png");
+
+  /* the age curve's pixels (blue, opaque) span from the baseline to near the top */
+  ck_assert_uint_gt (count_color (surface, 0x1c, 0x71, 0xd8, 40, &top, &bottom), 100);
+  ck_assert_int_lt (top, 400 / 4);
+  ck_assert_int_gt (bottom - top, 400 / 2);
+  cairo_surface_destroy (surface);
+  g_object_unref (plot);
+}
+END_TEST
+
+/* Crowded markers (labels must not overlap) and a rollback (steps go back: a new segment). */
+START_TEST (test_markers_and_rollback)
+{
+  g_autoptr (HydraSeries) series = make_session (3000, 600, 21);
+  GtkWidget *plot = g_object_ref_sink (hydra_loss_plot_new ());
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1000, 500);
+  cairo_t *cr = cairo_create (surface);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (2);
+  int top, bottom;
+
+  for (guint k = 0; k < 12; k++)
+    {
+      g_autofree char *label = g_strdup_printf ("w_gender 1 → %.2f (a long label, %u)",
+                                                1.0 - k * 0.05, k);
+
+      hydra_series_add_marker (series, 400 + 15 * k, HYDRA_MARKER_SETTING, label);
+    }
+  hydra_series_add_marker (series, 2400, HYDRA_MARKER_STATE, "diverged: age loss is NaN");
+  hydra_series_add_marker (series, 1800, HYDRA_MARKER_ROLLBACK, "rolled back to 1800");
+  for (guint i = 1800; i < 2800; i++)
+    {
+      HydraStepPoint p = *hydra_series_get_step (series, i - 1);
+
+      p.step = i + 1;
+      for (guint c = 0; c < HYDRA_N_CURVES; c++)
+        p.loss[c] *= 0.8 + 0.1 * g_rand_double (rand);
+      hydra_series_add_step (series, &p);
+    }
+  hydra_series_commit (series);
+  ck_assert_uint_eq (hydra_series_get_n_segments (series), 2);
+
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (plot), series);
+  hydra_loss_plot_set_log_scale (HYDRA_LOSS_PLOT (plot), TRUE);
+  hydra_loss_plot_render (HYDRA_LOSS_PLOT (plot), cr, 1000, 500);
+  ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  save_artifact (surface, "plot-markers.png");
+  /* the rollback's line is red, top to bottom */
+  ck_assert_uint_gt (count_color (surface, 0xe0, 0x1b, 0x24, 30, &top, &bottom), 100);
+  ck_assert_int_gt (bottom - top, 300);
+  cairo_surface_destroy (surface);
+  g_object_unref (plot);
+}
+END_TEST
+
+/* ---- on screen ---------------------------------------------------------------------------- */
+
+static void
+set_dark (gboolean dark)
+{
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
+  spin (150);
+}
+
+static guint32
+pixel (cairo_surface_t *surface, int x, int y)
+{
+  cairo_surface_flush (surface);
+  return *(const guint32 *) (cairo_image_surface_get_data (surface)
+                             + y * cairo_image_surface_get_stride (surface) + x * 4);
+}
+
+/* Grabs the window; the background must be light or dark as asked, and the curves there. */
+static void
+screenshot (GtkWidget *window, const char *name, gboolean dark)
+{
+  cairo_surface_t *surface;
+  int w, h, r, g, b;
+  guint32 bg;
+
+  spin (200); /* the window's render node is the last frame's: let one be drawn */
+  surface = grab_window (window);
+  w = cairo_image_surface_get_width (surface);
+  h = cairo_image_surface_get_height (surface);
+  bg = pixel (surface, 2, h - 2);
+  r = (bg >> 16) & 0xff, g = (bg >> 8) & 0xff, b = bg & 0xff;
+  save_artifact (surface, name);
+  if (dark)
+    ck_assert_int_lt (r + g + b, 3 * 80);
+  else
+    ck_assert_int_gt (r + g + b, 3 * 200);
+  /* mostly the window's background, plus the curves' colours */
+  ck_assert_uint_gt (count_color (surface, r, g, b, 4, NULL, NULL), (guint) (w * h / 3));
+  ck_assert_uint_gt (count_color (surface, 0x1c, 0x71, 0xd8, 24, NULL, NULL)
+                     + count_color (surface, 0xe6, 0x61, 0x00, 24, NULL, NULL), 200);
+  cairo_surface_destroy (surface);
+}
+
+START_TEST (test_render_100k)
+{
+  g_autoptr (HydraSeries) series = make_session (100000, 12500, 42);
+  GtkWidget *plot = hydra_loss_plot_new ();
+  GtkWidget *window;
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  double x0, x1;
+
+  hydra_loss_plot_set_series (lp, series);
+  hydra_loss_plot_set_log_scale (lp, TRUE);
+  window = show_in_window (plot, 1200, 640);
+
+  set_dark (FALSE);
+  screenshot (window, "plot-loss.png", FALSE);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_BALANCE);
+  screenshot (window, "plot-balance.png", FALSE);
+
+  set_dark (TRUE);
+  screenshot (window, "plot-balance-dark.png", TRUE);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_LOSS);
+  for (guint c = HYDRA_CURVE_AGE_WEIGHTED; c <= HYDRA_CURVE_RACE_WEIGHTED; c++)
+    hydra_loss_plot_set_curve_visible (lp, c, TRUE);
+  hydra_loss_plot_set_x_epochs (lp, TRUE);
+  screenshot (window, "plot-loss-dark.png", TRUE);
+  set_dark (FALSE);
+
+  /* nothing was dropped for drawing */
+  ck_assert_uint_eq (hydra_series_get_n_steps (series), 100000);
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq_tol (x0, 0.0, 1e-3);
+  ck_assert_double_eq_tol (x1, 8.0, 1e-3);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+START_TEST (test_empty_and_defaults)
+{
+  GtkWidget *plot = hydra_loss_plot_new ();
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  GtkWidget *window;
+  double smoothing;
+  HydraPlotView view;
+
+  ck_assert (hydra_loss_plot_get_curve_visible (lp, HYDRA_CURVE_AGE));
+  ck_assert (hydra_loss_plot_get_curve_visible (lp, HYDRA_CURVE_GENDER));
+  ck_assert (hydra_loss_plot_get_curve_visible (lp, HYDRA_CURVE_RACE));
+  ck_assert (hydra_loss_plot_get_curve_visible (lp, HYDRA_CURVE_TOTAL));
+  ck_assert (!hydra_loss_plot_get_curve_visible (lp, HYDRA_CURVE_AGE_WEIGHTED));
+  ck_assert (!hydra_loss_plot_get_curve_visible (lp, HYDRA_CURVE_RACE_WEIGHTED));
+  g_object_get (plot, "smoothing", &smoothing, "view", &view, NULL);
+  ck_assert_double_eq (smoothing, 0.6);
+  ck_assert_int_eq (view, HYDRA_PLOT_LOSS);
+  g_object_set (plot, "smoothing", 0.95, "view", HYDRA_PLOT_BALANCE, NULL);
+  ck_assert_double_eq (hydra_loss_plot_get_smoothing (lp), 0.95);
+  ck_assert_int_eq (hydra_loss_plot_get_view (lp), HYDRA_PLOT_BALANCE);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_LOSS);
+
+  hydra_loss_plot_set_series (lp, series);
+  window = show_in_window (plot, 800, 450);
+  {
+    cairo_surface_t *surface = grab_window (window);
+    guint32 bg = pixel (surface, 2, 2);
+    int w = cairo_image_surface_get_width (surface), top, bottom;
+
+    save_artifact (surface, "plot-empty.png");
+    /* text in the middle only: no axes, no curves */
+    ck_assert_uint_eq (count_color (surface, 0x1c, 0x71, 0xd8, 24, NULL, NULL), 0);
+    ck_assert_uint_lt (count_color (surface, (bg >> 16) & 0xff, (bg >> 8) & 0xff, bg & 0xff, 40,
+                                    NULL, NULL),
+                       (guint) (w * 450));
+    /* everything that is not background sits in a band around the middle */
+    {
+      cairo_surface_t *copy = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, 450);
+      cairo_t *cr = cairo_create (copy);
+
+      cairo_set_source_surface (cr, surface, 0, 0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      top = 450, bottom = -1;
+      for (int y = 0; y < 450; y++)
+        for (int x = 0; x < w; x++)
+          if (pixel (copy, x, y) != bg)
+            top = MIN (top, y), bottom = MAX (bottom, y);
+      ck_assert_int_gt (top, 450 / 4);
+      ck_assert_int_lt (bottom, 450 * 3 / 4);
+      /* … and is centred horizontally */
+      {
+        int left = w, right = -1;
+
+        for (int y = 0; y < 450; y++)
+          for (int x = 0; x < w; x++)
+            if (pixel (copy, x, y) != bg)
+              left = MIN (left, x), right = MAX (right, x);
+        ck_assert_int_lt (abs ((left + right) / 2 - w / 2), 6);
+      }
+      cairo_surface_destroy (copy);
+    }
+    cairo_surface_destroy (surface);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static void
+on_toggled (HydraLossPlot *plot, HydraPlotView view, guint curve, gboolean visible, guint *count)
+{
+  (*count)++;
+}
+
+/* While zoomed, new data does not move the view; autoscaled, it follows the data. */
+START_TEST (test_view_follows_data)
+{
+  g_autoptr (HydraSeries) series = make_session (1000, 250, 5);
+  GtkWidget *plot = g_object_ref_sink (hydra_loss_plot_new ());
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  double x0, x1;
+  guint toggled = 0;
+
+  hydra_loss_plot_set_series (lp, series);
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq (x0, 0);  /* the "started" marker at step 0 */
+  ck_assert_double_eq (x1, 1000);
+  ck_assert (!hydra_loss_plot_get_zoomed (lp));
+
+  hydra_loss_plot_set_x_range (lp, 100, 200);
+  ck_assert (hydra_loss_plot_get_zoomed (lp));
+  for (guint i = 0; i < 500; i++)
+    {
+      HydraStepPoint p = { .step = 1001 + i, .epoch = 4 + i / 250.0 };
+
+      hydra_series_add_step (series, &p);
+    }
+  hydra_series_commit (series);
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq (x0, 100);
+  ck_assert_double_eq (x1, 200);
+
+  hydra_loss_plot_reset_view (lp);
+  ck_assert (!hydra_loss_plot_get_zoomed (lp));
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq (x1, 1500);
+
+  g_signal_connect (plot, "curve-toggled", G_CALLBACK (on_toggled), &toggled);
+  hydra_loss_plot_set_curve_visible (lp, HYDRA_CURVE_TOTAL, FALSE);
+  hydra_loss_plot_set_curve_visible (lp, HYDRA_CURVE_TOTAL, FALSE);
+  hydra_loss_plot_set_balance_curve_visible (lp, HYDRA_BALANCE_COS_AGE_RACE, FALSE);
+  ck_assert_uint_eq (toggled, 2);
+
+  /* a new run (clear) empties the cache: the range follows the new data */
+  hydra_series_clear (series);
+  {
+    HydraStepPoint p = { .step = 1, .epoch = 0 };
+
+    hydra_series_add_step (series, &p);
+    p.step = 50;
+    hydra_series_add_step (series, &p);
+    hydra_series_commit (series);
+  }
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq (x0, 1);
+  ck_assert_double_eq (x1, 50);
+  g_object_unref (plot);
+}
+END_TEST
+
+/* Real pointer input through the X server: wheel zoom, hover, double-click reset. */
+static gboolean
+run_xdotool (const char *args)
+{
+  g_autofree char *cmd = g_strdup_printf ("xdotool %s", args);
+  int status = -1;
+
+  return g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) && status == 0;
+}
+
+START_TEST (test_pointer)
+{
+  g_autoptr (HydraSeries) series = make_session (20000, 2500, 9);
+  GtkWidget *plot = hydra_loss_plot_new ();
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  GtkWidget *window;
+  double x0, x1, y0, y1;
+
+  if (g_find_program_in_path ("xdotool") == NULL)
+    {
+      g_print ("test_pointer: no xdotool, skipped\n");
+      return;
+    }
+  hydra_loss_plot_set_series (lp, series);
+  hydra_loss_plot_set_log_scale (lp, TRUE);
+  window = show_in_window (plot, 1000, 560);
+  /* undecorated under bare Xvfb, at 0,0 */
+  ck_assert (run_xdotool ("mousemove 600 300"));
+  spin (200);
+  ck_assert (run_xdotool ("click 4 click 4 click 4"));  /* wheel up: zoom in about x=600 */
+  spin (300);
+  ck_assert (hydra_loss_plot_get_zoomed (lp));
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_lt (x1 - x0, 20000 * 0.7);
+  ck_assert_double_gt (x0, 0);
+
+  ck_assert (run_xdotool ("mousemove 640 320"));
+  spin (300);
+  {
+    cairo_surface_t *surface = grab_window (window);
+
+    save_artifact (surface, "plot-hover.png");
+    cairo_surface_destroy (surface);
+  }
+  set_dark (TRUE);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_BALANCE);
+  ck_assert (run_xdotool ("mousemove 641 300"));
+  spin (300);
+  {
+    cairo_surface_t *surface = grab_window (window);
+
+    save_artifact (surface, "plot-hover-balance-dark.png");
+    cairo_surface_destroy (surface);
+  }
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_LOSS);
+  set_dark (FALSE);
+
+  /* a dragged box zooms further */
+  ck_assert (run_xdotool ("mousemove 400 200 mousedown 1"));
+  spin (50);
+  ck_assert (run_xdotool ("mousemove 450 250"));
+  spin (50);
+  ck_assert (run_xdotool ("mousemove 500 300"));
+  spin (100);
+  {
+    cairo_surface_t *surface = grab_window (window);
+
+    save_artifact (surface, "plot-zoombox.png");
+    cairo_surface_destroy (surface);
+  }
+  ck_assert (run_xdotool ("mouseup 1"));
+  spin (200);
+  hydra_loss_plot_get_x_range (lp, &y0, &y1);
+  ck_assert_double_lt (y1 - y0, (x1 - x0) * 0.5);
+
+  ck_assert (run_xdotool ("mousemove 600 300 click --repeat 2 --delay 80 1"));
+  spin (400);
+  ck_assert (!hydra_loss_plot_get_zoomed (lp));
+  ck_assert (run_xdotool ("mousemove 1500 900"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static Suite *
+plot_suite (void)
+{
+  Suite *s = suite_create ("plot");
+  TCase *tc = tcase_create ("plot");
+
+  tcase_set_timeout (tc, 240);
+  tcase_add_test (tc, test_ema_hand);
+  tcase_add_test (tc, test_ema_edges);
+  tcase_add_test (tc, test_ema_stride);
+  tcase_add_test (tc, test_series_find_step);
+  tcase_add_test (tc, test_series_age_loss);
+  tcase_add_test (tc, test_csv_round_trip);
+  tcase_add_test (tc, test_csv_async);
+  tcase_add_test (tc, test_decimate_keeps_spike);
+  tcase_add_test (tc, test_plot_keeps_spike);
+  tcase_add_test (tc, test_export);
+  tcase_add_test (tc, test_markers_and_rollback);
+  tcase_add_test (tc, test_empty_and_defaults);
+  tcase_add_test (tc, test_view_follows_data);
+  tcase_add_test (tc, test_render_100k);
+  tcase_add_test (tc, test_pointer);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  gtk_init ();
+  return test_run_suite (plot_suite ());
+}

@@ -1,0 +1,453 @@
+/* test-window.c — the studio's window, driven through its own actions under Xvfb.
+ *
+ * One window for the whole suite (CK_FORK=no): it loads a small synthetic data set, trains
+ * from win.start-pause, takes a weight change and an L1 → MSE switch while running (both
+ * must reach the trainer at the next step and appear as markers), pauses, resumes, stops,
+ * exports, saves and reloads the model, diverges on purpose and rolls back. Screenshots of
+ * each state go to $HYDRANET_TEST_ARTIFACTS.
+ */
+
+#include <cairo.h>
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "hydra-application.h"
+#include "hydra-window.h"
+#include "image.h"
+#include "synth.h"
+#include "test-util.h"
+
+static HydraApplication *app;
+static HydraWindow *window;
+static char *tmpdir;
+
+/* The longest gap between two ticks of a 5 ms timer: how long the main loop stalled. */
+static gint64 last_tick, longest_stall;
+
+static gboolean
+stall_tick (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (last_tick != 0 && now - last_tick > longest_stall)
+    longest_stall = now - last_tick;
+  last_tick = now;
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (void);
+
+/* Runs the main loop until cond holds or timeout_s passes; returns cond's last answer. */
+static gboolean
+wait_for (Condition cond, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+
+  while (!cond () && g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+  return cond ();
+}
+
+static void
+spin (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+static HydraTrainer *
+trainer (void)
+{
+  return hydra_window_get_trainer (window);
+}
+
+static HydraSeries *
+series (void)
+{
+  return hydra_trainer_get_series (trainer ());
+}
+
+static void
+screenshot (const char *name)
+{
+  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+
+  spin (0.2); /* let a frame be laid out */
+  GtkWidget *widget = GTK_WIDGET (window);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  ck_assert_ptr_nonnull (node);
+
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  g_autofree char *path = g_strdup_printf ("%s/%s.png", dir, name);
+  ck_assert_int_eq (cairo_surface_write_to_png (surface, path), CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+}
+
+static gboolean
+dataset_ready (void)
+{
+  return hydra_window_get_dataset (window) != NULL;
+}
+
+static HydraRunState
+state (void)
+{
+  return hydra_trainer_get_state (trainer ());
+}
+
+static gboolean
+is_running (void)
+{
+  return state () == HYDRA_RUN_RUNNING && hydra_series_get_n_steps (series ()) >= 3;
+}
+
+static gboolean
+is_paused (void)
+{
+  return state () == HYDRA_RUN_PAUSED;
+}
+
+static gboolean
+is_stopped (void)
+{
+  return state () == HYDRA_RUN_STOPPED;
+}
+
+static gboolean
+is_diverged (void)
+{
+  return state () == HYDRA_RUN_DIVERGED || state () == HYDRA_RUN_FINISHED;
+}
+
+static const HydraMarker *
+find_marker (const char *prefix)
+{
+  for (guint i = 0; i < hydra_series_get_n_markers (series ()); i++)
+    {
+      const HydraMarker *m = hydra_series_get_marker (series (), i);
+      if (g_str_has_prefix (m->label, prefix))
+        return m;
+    }
+  return NULL;
+}
+
+static gboolean
+has_weight_and_loss_markers (void)
+{
+  return find_marker ("w_age") != NULL && find_marker ("age L1") != NULL
+         && hydra_series_get_n_steps (series ()) > 0
+         && hydra_series_get_step (series (), hydra_series_get_n_steps (series ()) - 1)->step
+              > find_marker ("age L1")->step + 2;
+}
+
+static void
+activate (const char *action, GVariant *param)
+{
+  ck_assert_msg (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, param),
+                 "action %s is missing", action);
+}
+
+/* ---- tests, in order: one window, one run ---- */
+
+START_TEST (test_opens_on_synthetic_faces)
+{
+  ck_assert (wait_for (dataset_ready, 60));
+  const HnDataset *ds = hydra_dataset_get (hydra_window_get_dataset (window));
+  ck_assert_int_eq (ds->n, 400);
+  ck_assert_int_eq (ds->size, 32);
+  ck_assert_str_eq (hydra_dataset_get_title (hydra_window_get_dataset (window)), "Synthetic faces");
+  ck_assert_int_eq (state (), HYDRA_RUN_IDLE);
+  ck_assert (!hydra_trainer_get_has_model (trainer ()));
+  screenshot ("window-ready");
+}
+END_TEST
+
+START_TEST (test_live_settings_reach_the_next_step)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+
+  activate ("win.start-pause", NULL);
+  ck_assert_msg (wait_for (is_running, 120), "training did not start: %s",
+                 hydra_trainer_get_message (trainer ()));
+  last_tick = longest_stall = 0;
+  guint stall_id = g_timeout_add (5, stall_tick, NULL);
+
+  /* what the weight spin button does, through its GSettings binding */
+  g_settings_set_double (settings, "w-age", 0.25);
+  activate ("win.age-loss", g_variant_new_string ("mse"));
+  ck_assert (wait_for (has_weight_and_loss_markers, 60));
+
+  const HydraMarker *w = find_marker ("w_age");
+  const HydraMarker *l = find_marker ("age L1");
+  ck_assert_str_eq (w->label, "w_age 1 → 0.25");
+  ck_assert_str_eq (l->label, "age L1 → MSE");
+  ck_assert_int_eq (hydra_series_get_age_loss (series ()), AGE_LOSS_MSE);
+
+  /* the step after each marker is the first with the new setting; the one at it, the last
+   * with the old */
+  guint i = hydra_series_find_step (series (), w->step);
+  const HydraStepPoint *before = hydra_series_get_step (series (), i);
+  const HydraStepPoint *after = hydra_series_get_step (series (), i + 1);
+  ck_assert_int_eq (before->step, w->step);
+  ck_assert_int_eq (after->step, w->step + 1);
+  ck_assert (is_close (before->loss[HYDRA_CURVE_AGE_WEIGHTED], before->loss[HYDRA_CURVE_AGE], 0, 1e-5));
+  ck_assert (is_close (after->loss[HYDRA_CURVE_AGE_WEIGHTED], 0.25 * after->loss[HYDRA_CURVE_AGE], 0, 1e-5));
+
+  /* MSE in years² is far above L1 in years on the same model */
+  i = hydra_series_find_step (series (), l->step);
+  const HydraStepPoint *l1 = hydra_series_get_step (series (), i);
+  const HydraStepPoint *mse = hydra_series_get_step (series (), i + 1);
+  ck_assert_int_eq (mse->step, l->step + 1);
+  ck_assert_msg (mse->loss[HYDRA_CURVE_AGE] > 4 * l1->loss[HYDRA_CURVE_AGE],
+                 "MSE %g vs L1 %g", mse->loss[HYDRA_CURVE_AGE], l1->loss[HYDRA_CURVE_AGE]);
+
+  spin (1.0);
+  g_source_remove (stall_id);
+  printf ("# longest main-loop stall while training: %.1f ms\n", longest_stall / 1000.0);
+  screenshot ("window-training");
+  g_object_unref (settings);
+}
+END_TEST
+
+START_TEST (test_pause_resume_stop)
+{
+  activate ("win.start-pause", NULL);
+  ck_assert (wait_for (is_paused, 30));
+  gint64 step;
+  g_object_get (trainer (), "step", &step, NULL);
+  spin (0.5);
+  gint64 later;
+  g_object_get (trainer (), "step", &later, NULL);
+  ck_assert_int_eq (step, later);
+  ck_assert_ptr_nonnull (find_marker ("paused"));
+  screenshot ("window-paused");
+
+  activate ("win.start-pause", NULL);
+  ck_assert (wait_for (is_running, 30));
+  spin (0.5);
+  ck_assert_ptr_nonnull (find_marker ("resumed"));
+
+  activate ("win.stop", NULL);
+  ck_assert (wait_for (is_stopped, 30));
+  ck_assert (hydra_trainer_get_has_model (trainer ()));
+  ck_assert_ptr_nonnull (find_marker ("stopped"));
+}
+END_TEST
+
+static void
+check_png (const char *path, int width, int height)
+{
+  cairo_surface_t *s = cairo_image_surface_create_from_png (path);
+  ck_assert_int_eq (cairo_surface_status (s), CAIRO_STATUS_SUCCESS);
+  ck_assert_int_eq (cairo_image_surface_get_width (s), width);
+  ck_assert_int_eq (cairo_image_surface_get_height (s), height);
+  cairo_surface_destroy (s);
+}
+
+START_TEST (test_export)
+{
+  HydraLossPlot *plot = hydra_window_get_loss_plot (window);
+  g_autofree char *png = test_path (tmpdir, "plot.png");
+  g_autofree char *svg = test_path (tmpdir, "plot.svg");
+  g_autofree char *csv = test_path (tmpdir, "plot.csv");
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (hydra_loss_plot_export (plot, png, 1200, 700, &error));
+  check_png (png, 1200, 700);
+  ck_assert (hydra_loss_plot_export (plot, svg, 1200, 700, &error));
+  g_autofree char *svg_text = NULL;
+  ck_assert (g_file_get_contents (svg, &svg_text, NULL, NULL));
+  ck_assert_ptr_nonnull (strstr (svg_text, "<svg"));
+  ck_assert_ptr_nonnull (strstr (svg_text, "</svg>"));
+
+  ck_assert (hydra_loss_plot_export (plot, csv, 0, 0, &error));
+  g_autofree char *csv_text = NULL;
+  ck_assert (g_file_get_contents (csv, &csv_text, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (csv_text, "\n", -1);
+  guint steps = 0, markers = 0;
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      steps += g_str_has_prefix (lines[i], "step,");
+      markers += g_str_has_prefix (lines[i], "marker,");
+    }
+  ck_assert_uint_eq (steps, hydra_series_get_n_steps (series ()));
+  ck_assert_uint_eq (markers, hydra_series_get_n_markers (series ()));
+  ck_assert_ptr_nonnull (strstr (csv_text, "w_age 1 → 0.25"));
+
+  g_autofree char *bad = test_path (tmpdir, "missing/plot.png");
+  ck_assert (!hydra_loss_plot_export (plot, bad, 100, 100, &error) && error != NULL);
+}
+END_TEST
+
+/* Predictions for a few synthetic faces from whatever model the trainer holds now. */
+static void
+predict_faces (HnPrediction out[4])
+{
+  int size = 0;
+  HnModel *model = hydra_trainer_dup_model (trainer (), &size);
+  ck_assert_ptr_nonnull (model);
+  ck_assert_int_eq (size, 32);
+  HnError err;
+  ck_assert (model_plan (model, 4, size, &err));
+  float *x = g_new (float, 4 * 3 * size * size);
+  uint8_t *rgb = g_new (uint8_t, size * size * 3);
+  for (int i = 0; i < 4; i++)
+    {
+      HnFaceLabels labels;
+      ck_assert (synth_face (12345, i, size, rgb, &labels, &err));
+      image_normalize (rgb, size, x + (size_t) i * 3 * size * size); /* x (N, 3, S, S) */
+    }
+  model_forward (model, x, 4, false);
+  for (int i = 0; i < 4; i++)
+    model_prediction (model, i, &out[i]);
+  g_free (x);
+  g_free (rgb);
+  model_free (model);
+}
+
+static GAsyncResult *async_result;
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer data)
+{
+  async_result = g_object_ref (result);
+}
+
+static gboolean
+have_result (void)
+{
+  return async_result != NULL;
+}
+
+START_TEST (test_save_then_load_predicts_the_same)
+{
+  HnPrediction before[4], after[4];
+  g_autofree char *path = test_path (tmpdir, "model.safetensors");
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+
+  predict_faces (before);
+  hydra_trainer_save_async (trainer (), file, NULL, store_result, NULL);
+  ck_assert (wait_for (have_result, 60));
+  ck_assert_msg (hydra_trainer_save_finish (trainer (), async_result, &error), "%s",
+                 error ? error->message : "");
+  g_clear_object (&async_result);
+
+  hydra_trainer_load_async (trainer (), file, NULL, store_result, NULL);
+  ck_assert (wait_for (have_result, 60));
+  ck_assert_msg (hydra_trainer_load_finish (trainer (), async_result, &error), "%s",
+                 error ? error->message : "");
+  g_clear_object (&async_result);
+  predict_faces (after);
+  ck_assert_int_eq (memcmp (before, after, sizeof before), 0);
+
+  /* a broken file is refused with a message, and the model stays */
+  g_autofree char *broken = test_path (tmpdir, "broken.safetensors");
+  test_write_file (broken, "\x10\0\0\0\0\0\0\0{\"a\":", 13);
+  g_autoptr (GFile) broken_file = g_file_new_for_path (broken);
+  hydra_trainer_load_async (trainer (), broken_file, NULL, store_result, NULL);
+  ck_assert (wait_for (have_result, 60));
+  ck_assert (!hydra_trainer_load_finish (trainer (), async_result, &error));
+  ck_assert_ptr_nonnull (error);
+  g_clear_object (&async_result);
+  predict_faces (after);
+  ck_assert_int_eq (memcmp (before, after, sizeof before), 0);
+}
+END_TEST
+
+START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+
+  /* a learning rate no network survives */
+  g_settings_set_double (settings, "learning-rate", 1.0);
+  g_settings_set_enum (settings, "optimizer", OPTIMIZER_SGD);
+  g_settings_set_double (settings, "w-age", 10);
+  g_settings_set_int (settings, "epochs", 3);
+  activate ("win.start-pause", NULL);
+  ck_assert (wait_for (is_diverged, 180));
+  ck_assert_int_eq (state (), HYDRA_RUN_DIVERGED);
+  const char *banner = hydra_window_get_banner_text (window);
+  ck_assert_ptr_nonnull (banner);
+  /* the guard's own words, as a sentence */
+  ck_assert_str_eq (banner + 1, hydra_trainer_get_message (trainer ()) + 1);
+  ck_assert_ptr_nonnull (strstr (banner, "learning rate"));
+  ck_assert_ptr_nonnull (find_marker ("diverged"));
+  screenshot ("window-diverged");
+
+  activate ("win.rollback", NULL);
+  ck_assert (wait_for (is_paused, 60));
+  ck_assert_ptr_nonnull (find_marker ("rolled back"));
+  activate ("win.stop", NULL);
+  ck_assert (wait_for (is_stopped, 30));
+  g_object_unref (settings);
+}
+END_TEST
+
+static Suite *
+window_suite (void)
+{
+  Suite *s = suite_create ("window");
+  TCase *tc = tcase_create ("window");
+
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_opens_on_synthetic_faces);
+  tcase_add_test (tc, test_live_settings_reach_the_next_step);
+  tcase_add_test (tc, test_pause_resume_stop);
+  tcase_add_test (tc, test_export);
+  tcase_add_test (tc, test_save_then_load_predicts_the_same);
+  tcase_add_test (tc, test_divergence_shows_the_guard_message_and_rolls_back);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  /* a fresh settings store, a small data set, checkpoints inside the test's folder */
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  tmpdir = g_dir_make_tmp ("hydranet-window-XXXXXX", NULL);
+  if (tmpdir == NULL)
+    return 1;
+  g_setenv ("XDG_DATA_HOME", tmpdir, TRUE);
+  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
+
+  gtk_init ();
+  app = hydra_application_new ();
+  g_application_register (G_APPLICATION (app), NULL, NULL);
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  g_settings_set_int (settings, "synthetic-count", 400);
+  g_settings_set_int (settings, "batch-size", 32);
+  g_settings_set_int (settings, "epochs", 50);
+  g_object_unref (settings);
+
+  window = hydra_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 860);
+  gtk_window_present (GTK_WINDOW (window));
+
+  int status = test_run_suite (window_suite ());
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (0.2);
+  g_object_unref (app);
+  test_rmtree (tmpdir);
+  g_free (tmpdir);
+  return status;
+}

@@ -1,0 +1,1061 @@
+/* hydra-dataset-pane.c — counts, distributions and the files a data set could not use. */
+#include "hydra-dataset-pane.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hydra-dataset-loader.h"
+#include "model.h"
+
+/* ---------------------------------------------------------------------------------------
+ * One row of the skipped-files or duplicate-groups list
+ */
+
+#define HYDRA_TYPE_DATASET_ROW (hydra_dataset_row_get_type ())
+G_DECLARE_FINAL_TYPE (HydraDatasetRow, hydra_dataset_row, HYDRA, DATASET_ROW, GObject)
+
+struct _HydraDatasetRow
+{
+  GObject parent_instance;
+
+  char *file;
+  char *reason;
+  char *copies;
+  char *conflict;
+  gboolean conflicting;
+};
+
+G_DEFINE_FINAL_TYPE (HydraDatasetRow, hydra_dataset_row, G_TYPE_OBJECT)
+
+enum
+{
+  ROW_PROP_0,
+  ROW_PROP_FILE,
+  ROW_PROP_REASON,
+  ROW_PROP_COPIES,
+  ROW_PROP_CONFLICT,
+  ROW_PROP_CONFLICTING,
+  ROW_N_PROPS
+};
+
+static GParamSpec *row_properties[ROW_N_PROPS];
+
+static void
+hydra_dataset_row_finalize (GObject *object)
+{
+  HydraDatasetRow *self = HYDRA_DATASET_ROW (object);
+
+  g_free (self->file);
+  g_free (self->reason);
+  g_free (self->copies);
+  g_free (self->conflict);
+
+  G_OBJECT_CLASS (hydra_dataset_row_parent_class)->finalize (object);
+}
+
+static void
+hydra_dataset_row_get_property (GObject *object,
+                                guint prop_id,
+                                GValue *value,
+                                GParamSpec *pspec)
+{
+  HydraDatasetRow *self = HYDRA_DATASET_ROW (object);
+
+  switch (prop_id)
+    {
+    case ROW_PROP_FILE:
+      g_value_set_string (value, self->file);
+      break;
+
+    case ROW_PROP_REASON:
+      g_value_set_string (value, self->reason);
+      break;
+
+    case ROW_PROP_COPIES:
+      g_value_set_string (value, self->copies);
+      break;
+
+    case ROW_PROP_CONFLICT:
+      g_value_set_string (value, self->conflict);
+      break;
+
+    case ROW_PROP_CONFLICTING:
+      g_value_set_boolean (value, self->conflicting);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hydra_dataset_row_class_init (HydraDatasetRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hydra_dataset_row_finalize;
+  object_class->get_property = hydra_dataset_row_get_property;
+
+  row_properties[ROW_PROP_FILE] =
+    g_param_spec_string ("file", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_REASON] =
+    g_param_spec_string ("reason", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_COPIES] =
+    g_param_spec_string ("copies", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_CONFLICT] =
+    g_param_spec_string ("conflict", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_CONFLICTING] =
+    g_param_spec_boolean ("conflicting", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, ROW_N_PROPS, row_properties);
+}
+
+static void
+hydra_dataset_row_init (HydraDatasetRow *self)
+{
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The pane
+ */
+
+typedef struct
+{
+  GtkWidget *box;
+  GtkLabel *value;
+  GtkLabel *caption;
+  GtkLabel *detail;
+} Figure;
+
+typedef struct
+{
+  GtkLevelBar *bar;
+  GtkLabel *count;
+  GtkLabel *percent;
+} Bar;
+
+struct _HydraDatasetPane
+{
+  GtkWidget parent_instance;
+
+  /* Template widgets */
+  GtkStack *stack;
+  GtkLabel *title_label;
+  GtkLabel *subtitle_label;
+  GtkBox *figure_box;
+  GtkLabel *age_summary_label;
+  GtkDrawingArea *age_area;
+  GtkGrid *gender_grid;
+  GtkGrid *race_grid;
+  GtkStack *list_stack;
+  GtkStack *skipped_stack;
+  GtkStack *duplicates_stack;
+  GtkColumnView *skipped_view;
+  GtkColumnView *duplicates_view;
+
+  /* Built in init */
+  Figure figures[HYDRA_DATASET_N_FIGURES];
+  Bar gender_bars[2];
+  Bar race_bars[N_RACES];
+
+  /* Owned */
+  GListStore *skipped;
+  GListStore *duplicates;
+
+  /* What the histogram draws: images per bin, split */
+  guint age_train[HYDRA_DATASET_AGE_BINS];
+  guint age_val[HYDRA_DATASET_AGE_BINS];
+  guint age_total[HYDRA_DATASET_AGE_BINS];
+  int hover_bin;
+  /* The bars' geometry at the last draw, for hit-testing the pointer */
+  double plot_x0;
+  double bin_width;
+  double plot_y1;
+
+  guint empty : 1;
+};
+
+G_DEFINE_FINAL_TYPE (HydraDatasetPane, hydra_dataset_pane, GTK_TYPE_WIDGET)
+
+static const char *const figure_captions[HYDRA_DATASET_N_FIGURES] = {
+  "Usable images", "Training", "Validation", "Skipped files", "Duplicate groups",
+  "Conflicting labels",
+};
+
+static const char *const figure_tooltips[HYDRA_DATASET_N_FIGURES] = {
+  "Images whose names parse and whose pixels decode",
+  "Images the model learns from",
+  "Images held out to measure the model; chosen by content, so copies never straddle the split",
+  "Files that are not used: names that do not parse, labels out of range, copies of "
+  "other files, files that are not images",
+  "Sets of byte-identical files under different names; the first of each is kept",
+  "Duplicate groups whose names disagree on age, gender or race; the kept copy is used "
+  "for training only, never for validation",
+};
+
+static const char *const gender_names[2] = { "male", "female" };
+
+/* Train and validation in the histogram: GNOME blue 3 and blue 1, clear in light and dark. */
+static const GdkRGBA train_color = { 0x35 / 255., 0x84 / 255., 0xe4 / 255., 1.0 };
+static const GdkRGBA val_color = { 0x99 / 255., 0xc1 / 255., 0xf1 / 255., 1.0 };
+
+static char *
+format_percent (double part,
+                double whole)
+{
+  if (whole <= 0)
+    return g_strdup ("–");
+  return g_strdup_printf ("%.1f%%", 100.0 * part / whole);
+}
+
+/* A step of 1, 2 or 5 × 10^k giving about `ticks` intervals up to max. */
+static double
+nice_step (double max,
+           int ticks)
+{
+  double raw = max / ticks;
+  double mag;
+  double norm;
+
+  if (raw <= 0)
+    return 1;
+  mag = pow (10, floor (log10 (raw)));
+  norm = raw / mag;
+  if (norm <= 1)
+    return mag;
+  if (norm <= 2)
+    return 2 * mag;
+  if (norm <= 5)
+    return 5 * mag;
+  return 10 * mag;
+}
+
+static PangoLayout *
+create_small_layout (GtkWidget *widget)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  pango_attr_list_insert (attrs, pango_attr_scale_new (0.83));
+  pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum=1"));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+  return layout;
+}
+
+/* A bar with rounded top corners from (x, y) down to y + h. */
+static void
+bar_path (cairo_t *cr,
+          double x,
+          double y,
+          double w,
+          double h,
+          double r)
+{
+  r = MIN (r, MIN (w / 2, h));
+  cairo_new_sub_path (cr);
+  cairo_move_to (cr, x, y + h);
+  cairo_line_to (cr, x, y + r);
+  cairo_arc (cr, x + r, y + r, r, G_PI, 1.5 * G_PI);
+  cairo_line_to (cr, x + w - r, y);
+  cairo_arc (cr, x + w - r, y + r, r, 1.5 * G_PI, 2 * G_PI);
+  cairo_line_to (cr, x + w, y + h);
+  cairo_close_path (cr);
+}
+
+static void
+draw_age_histogram (GtkDrawingArea *area,
+                    cairo_t *cr,
+                    int width,
+                    int height,
+                    gpointer user_data)
+{
+  HydraDatasetPane *self = user_data;
+  GtkWidget *widget = GTK_WIDGET (area);
+  g_autoptr (PangoLayout) layout = create_small_layout (widget);
+  GdkRGBA fg;
+  guint max = 0;
+  double step, top, x0, x1, y0, y1, bw, gap;
+  int label_w = 0, label_h = 0;
+
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+
+  for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b++)
+    max = MAX (max, self->age_total[b]);
+  step = nice_step (MAX (max, 1), 4);
+  top = ceil (MAX (max, 1) / step) * step;
+
+  /* The widest y label sets the left margin. */
+  for (double v = 0; v <= top + step / 2; v += step)
+    {
+      g_autofree char *text = hydra_format_count ((gint64) v);
+      int w, h;
+
+      pango_layout_set_text (layout, text, -1);
+      pango_layout_get_pixel_size (layout, &w, &h);
+      label_w = MAX (label_w, w);
+      label_h = MAX (label_h, h);
+    }
+
+  x0 = label_w + 10;
+  x1 = width - 2;
+  y0 = label_h / 2.0 + 2;
+  y1 = height - label_h - 8;
+  if (x1 - x0 < 20 || y1 - y0 < 20)
+    return;
+  bw = (x1 - x0) / HYDRA_DATASET_AGE_BINS;
+  gap = MAX (1.0, round (bw * 0.16));
+  self->plot_x0 = x0;
+  self->bin_width = bw;
+  self->plot_y1 = y1;
+
+  /* Grid lines and y labels */
+  cairo_set_line_width (cr, 1);
+  for (double v = 0; v <= top + step / 2; v += step)
+    {
+      g_autofree char *text = hydra_format_count ((gint64) v);
+      double y = round (y1 - (y1 - y0) * v / top) + 0.5;
+      int w, h;
+
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, v == 0 ? 0.35 : 0.1);
+      cairo_move_to (cr, x0, y);
+      cairo_line_to (cr, x1, y);
+      cairo_stroke (cr);
+
+      pango_layout_set_text (layout, text, -1);
+      pango_layout_get_pixel_size (layout, &w, &h);
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+      cairo_move_to (cr, x0 - 8 - w, y - h / 2.0);
+      pango_cairo_show_layout (cr, layout);
+    }
+
+  /* The hovered bin's column, behind its bar */
+  if (self->hover_bin >= 0)
+    {
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.06);
+      cairo_rectangle (cr, round (x0 + self->hover_bin * bw), y0, round (bw), y1 - y0);
+      cairo_fill (cr);
+    }
+
+  /* Bars: training below, validation stacked on top */
+  for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b++)
+    {
+      double bx = round (x0 + b * bw + gap / 2);
+      double bwidth = MAX (1.0, round (x0 + (b + 1) * bw - gap / 2) - bx);
+      double h_total = (y1 - y0) * self->age_total[b] / top;
+      double h_train = (y1 - y0) * self->age_train[b] / top;
+      double alpha = self->hover_bin < 0 || self->hover_bin == b ? 1.0 : 0.75;
+
+      if (self->age_total[b] == 0)
+        continue;
+      cairo_save (cr);
+      bar_path (cr, bx, y1 - h_total, bwidth, h_total, 3);
+      cairo_clip (cr);
+      cairo_set_source_rgba (cr, val_color.red, val_color.green, val_color.blue, alpha);
+      cairo_rectangle (cr, bx, y1 - h_total, bwidth, h_total - h_train);
+      cairo_fill (cr);
+      cairo_set_source_rgba (cr, train_color.red, train_color.green, train_color.blue, alpha);
+      cairo_rectangle (cr, bx, y1 - h_train, bwidth, h_train);
+      cairo_fill (cr);
+      cairo_restore (cr);
+    }
+
+  /* x labels every 10 years, under the bins' left edges, and the axis title */
+  for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b += 2)
+    {
+      char text[16];
+      int w, h;
+      double x = round (x0 + b * bw) + 0.5;
+
+      g_snprintf (text, sizeof text, "%d", b * 5);
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.35);
+      cairo_move_to (cr, x, y1);
+      cairo_line_to (cr, x, y1 + 4);
+      cairo_stroke (cr);
+
+      pango_layout_set_text (layout, text, -1);
+      pango_layout_get_pixel_size (layout, &w, &h);
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+      cairo_move_to (cr, x - w / 2.0, y1 + 5);
+      pango_cairo_show_layout (cr, layout);
+    }
+}
+
+static int
+age_bin_at (HydraDatasetPane *self,
+            double x,
+            double y)
+{
+  int b;
+
+  if (self->bin_width <= 0 || x < self->plot_x0 || y > self->plot_y1)
+    return -1;
+  b = (int) floor ((x - self->plot_x0) / self->bin_width);
+  return b >= 0 && b < HYDRA_DATASET_AGE_BINS ? b : -1;
+}
+
+static void
+on_age_motion (GtkEventControllerMotion *motion,
+               double x,
+               double y,
+               HydraDatasetPane *self)
+{
+  int b = age_bin_at (self, x, y);
+
+  if (b != self->hover_bin)
+    {
+      self->hover_bin = b;
+      gtk_widget_queue_draw (GTK_WIDGET (self->age_area));
+    }
+}
+
+static void
+on_age_leave (GtkEventControllerMotion *motion,
+              HydraDatasetPane *self)
+{
+  if (self->hover_bin != -1)
+    {
+      self->hover_bin = -1;
+      gtk_widget_queue_draw (GTK_WIDGET (self->age_area));
+    }
+}
+
+static gboolean
+on_age_query_tooltip (GtkWidget *widget,
+                      int x,
+                      int y,
+                      gboolean keyboard_mode,
+                      GtkTooltip *tooltip,
+                      HydraDatasetPane *self)
+{
+  int b = age_bin_at (self, x, y);
+  g_autofree char *total = NULL;
+  g_autofree char *train = NULL;
+  g_autofree char *val = NULL;
+  g_autofree char *markup = NULL;
+  int first, last;
+
+  if (b < 0)
+    return FALSE;
+  first = b * 5;
+  last = MIN (first + 4, DATASET_MAX_AGE);
+  total = hydra_format_count (self->age_total[b]);
+  train = hydra_format_count (self->age_train[b]);
+  val = hydra_format_count (self->age_val[b]);
+  markup = g_strdup_printf ("<b>Ages %d–%d</b>\n%s images\n%s training · %s validation", first,
+                            last, total, train, val);
+  gtk_tooltip_set_markup (tooltip, markup);
+  return TRUE;
+}
+
+static void
+set_figure (HydraDatasetPane *self,
+            HydraDatasetFigure figure,
+            gint64 value,
+            const char *detail)
+{
+  g_autofree char *text = hydra_format_count (value);
+
+  gtk_label_set_text (self->figures[figure].value, text);
+  gtk_label_set_text (self->figures[figure].detail, detail != NULL ? detail : "");
+}
+
+static void
+set_bar (Bar *bar,
+         int count,
+         int total)
+{
+  g_autofree char *text = hydra_format_count (count);
+  g_autofree char *percent = format_percent (count, total);
+
+  gtk_level_bar_set_value (bar->bar, total > 0 ? (double) count / total : 0.0);
+  gtk_label_set_text (bar->count, text);
+  gtk_label_set_text (bar->percent, percent);
+}
+
+/* "age 26 / 80, race asian / white": which labels the copies' names disagree on. */
+static char *
+describe_conflict (const HnDuplicateGroup *group)
+{
+  int age[2], gender[2], race[2];
+  gboolean age_differs = FALSE, gender_differs = FALSE, race_differs = FALSE;
+  int other_age = -1, other_gender = -1, other_race = -1;
+  GPtrArray *parts;
+
+  if (group->n_files < 2
+      || sscanf (group->files[0], "%d_%d_%d_", &age[0], &gender[0], &race[0]) != 3)
+    return g_strdup ("labels differ");
+
+  for (int i = 1; i < group->n_files; i++)
+    {
+      if (sscanf (group->files[i], "%d_%d_%d_", &age[1], &gender[1], &race[1]) != 3)
+        continue;
+      if (age[1] != age[0] && !age_differs)
+        age_differs = TRUE, other_age = age[1];
+      if (gender[1] != gender[0] && !gender_differs)
+        gender_differs = TRUE, other_gender = gender[1];
+      if (race[1] != race[0] && !race_differs)
+        race_differs = TRUE, other_race = race[1];
+    }
+
+  parts = g_ptr_array_new_with_free_func (g_free);
+  if (age_differs)
+    g_ptr_array_add (parts, g_strdup_printf ("age %d / %d", age[0], other_age));
+  if (gender_differs && gender[0] >= 0 && gender[0] < 2 && other_gender >= 0 && other_gender < 2)
+    g_ptr_array_add (parts, g_strdup_printf ("gender %s / %s", gender_names[gender[0]],
+                                             gender_names[other_gender]));
+  else if (gender_differs)
+    g_ptr_array_add (parts, g_strdup ("gender"));
+  if (race_differs && race[0] >= 0 && race[0] < N_RACES && other_race >= 0
+      && other_race < N_RACES)
+    g_ptr_array_add (parts, g_strdup_printf ("race %s / %s", race_names[race[0]],
+                                             race_names[other_race]));
+  else if (race_differs)
+    g_ptr_array_add (parts, g_strdup ("race"));
+  if (parts->len == 0)
+    g_ptr_array_add (parts, g_strdup ("labels differ"));
+  g_ptr_array_add (parts, NULL);
+
+  {
+    char *text = g_strjoinv (", ", (char **) parts->pdata);
+
+    g_ptr_array_unref (parts);
+    return text;
+  }
+}
+
+/* Every file of the group but the kept one, comma-separated (files is not NULL-terminated). */
+static char *
+join_copies (const HnDuplicateGroup *group)
+{
+  GString *text = g_string_new (NULL);
+
+  for (int i = 1; i < group->n_files; i++)
+    {
+      if (i > 1)
+        g_string_append (text, ", ");
+      g_string_append (text, group->files[i]);
+    }
+  return g_string_free (text, FALSE);
+}
+
+static void
+fill_lists (HydraDatasetPane *self,
+            const HnDataset *ds)
+{
+  guint n_skipped = ds != NULL ? (guint) ds->n_skipped : 0;
+  guint n_dups = ds != NULL ? (guint) ds->n_duplicates : 0;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *skipped_title = NULL;
+  g_autofree char *dups_title = NULL;
+  g_autofree char *n_text = NULL;
+
+  for (guint i = 0; i < n_skipped; i++)
+    {
+      HydraDatasetRow *row = g_object_new (HYDRA_TYPE_DATASET_ROW, NULL);
+
+      row->file = g_strdup (ds->skipped[i].file);
+      row->reason = g_strdup (ds->skipped[i].reason);
+      g_ptr_array_add (rows, row);
+    }
+  /* One items-changed for the whole list, so 20,000 rows cost one relayout. */
+  g_list_store_splice (self->skipped, 0, g_list_model_get_n_items (G_LIST_MODEL (self->skipped)),
+                       rows->pdata, rows->len);
+  g_ptr_array_set_size (rows, 0);
+
+  for (guint i = 0; i < n_dups; i++)
+    {
+      const HnDuplicateGroup *group = &ds->duplicates[i];
+      HydraDatasetRow *row = g_object_new (HYDRA_TYPE_DATASET_ROW, NULL);
+
+      row->file = g_strdup (group->n_files > 0 ? group->files[0] : "");
+      row->copies = join_copies (group);
+      row->conflicting = group->conflicting;
+      row->conflict = group->conflicting ? describe_conflict (group) : g_strdup ("same labels");
+      g_ptr_array_add (rows, row);
+    }
+  g_list_store_splice (self->duplicates, 0,
+                       g_list_model_get_n_items (G_LIST_MODEL (self->duplicates)), rows->pdata,
+                       rows->len);
+
+  n_text = hydra_format_count (n_skipped);
+  skipped_title = n_skipped > 0 ? g_strdup_printf ("Skipped Files (%s)", n_text)
+                                : g_strdup ("Skipped Files");
+  g_free (n_text);
+  n_text = hydra_format_count (n_dups);
+  dups_title = n_dups > 0 ? g_strdup_printf ("Duplicate Groups (%s)", n_text)
+                          : g_strdup ("Duplicate Groups");
+  gtk_stack_page_set_title (gtk_stack_get_page (self->list_stack,
+                                                GTK_WIDGET (self->skipped_stack)),
+                            skipped_title);
+  gtk_stack_page_set_title (gtk_stack_get_page (self->list_stack,
+                                                GTK_WIDGET (self->duplicates_stack)),
+                            dups_title);
+  gtk_stack_set_visible_child_name (self->skipped_stack, n_skipped > 0 ? "list" : "none");
+  gtk_stack_set_visible_child_name (self->duplicates_stack, n_dups > 0 ? "list" : "none");
+}
+
+static char *
+describe_cache (const HnDataset *ds)
+{
+  const char *status = dataset_cache_status (ds);
+
+  if (ds->names == NULL || g_str_equal (status, "disabled"))
+    return NULL;
+  if (g_str_equal (status, "read"))
+    return g_strdup ("loaded from the cache");
+  if (g_str_equal (status, "written"))
+    return g_strdup ("cached for next time");
+  if (g_str_has_prefix (status, "rebuilt"))
+    return g_strdup ("cache rebuilt");
+  return g_strdup ("not cached");
+}
+
+void
+hydra_dataset_pane_set_dataset (HydraDatasetPane *self,
+                                const HnDataset *ds,
+                                const char *title,
+                                int val_percent)
+{
+  int gender[2] = { 0 }, race[N_RACES] = { 0 };
+  guint ages[DATASET_MAX_AGE + 1] = { 0 };
+  int n_train = 0, n_val = 0, n_conflicting = 0;
+  double age_sum = 0;
+  int age_min = -1, age_max = -1, median = 0;
+  g_autoptr (GPtrArray) parts = NULL;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *summary = NULL;
+  g_autofree char *detail = NULL;
+  g_autofree char *cache = NULL;
+  char *text;
+
+  g_return_if_fail (HYDRA_IS_DATASET_PANE (self));
+
+  memset (self->age_train, 0, sizeof self->age_train);
+  memset (self->age_val, 0, sizeof self->age_val);
+  memset (self->age_total, 0, sizeof self->age_total);
+  self->hover_bin = -1;
+  self->empty = ds == NULL;
+
+  fill_lists (self, ds);
+  gtk_widget_queue_draw (GTK_WIDGET (self->age_area));
+
+  if (ds == NULL)
+    {
+      for (int f = 0; f < HYDRA_DATASET_N_FIGURES; f++)
+        {
+          gtk_label_set_text (self->figures[f].value, "–");
+          gtk_label_set_text (self->figures[f].detail, "");
+        }
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      return;
+    }
+
+  for (int i = 0; i < ds->n; i++)
+    {
+      const HnFaceLabels *l = &ds->labels[i];
+      int age = MIN (l->age, DATASET_MAX_AGE);
+      int bin = age / 5;
+
+      if (dataset_is_val (ds, i, val_percent))
+        self->age_val[bin]++;
+      else
+        self->age_train[bin]++;
+      self->age_total[bin]++;
+      ages[age]++;
+      age_sum += age;
+      if (l->gender < 2)
+        gender[l->gender]++;
+      if (l->race < N_RACES)
+        race[l->race]++;
+    }
+  dataset_split (ds, val_percent, NULL, &n_train, NULL, &n_val);
+  for (int i = 0; i < ds->n_duplicates; i++)
+    n_conflicting += ds->duplicates[i].conflicting;
+
+  /* Header */
+  gtk_label_set_text (self->title_label, title != NULL ? title : "Data set");
+  parts = g_ptr_array_new_with_free_func (g_free);
+  text = hydra_format_count (ds->n + ds->n_skipped);
+  g_ptr_array_add (parts, g_strdup_printf (ds->names != NULL ? "%s files" : "%s generated faces",
+                                           text));
+  g_free (text);
+  g_ptr_array_add (parts, g_strdup_printf ("%d × %d pixels", ds->size, ds->size));
+  g_ptr_array_add (parts, g_strdup_printf ("%d%% held out for validation", val_percent));
+  if ((cache = describe_cache (ds)) != NULL)
+    g_ptr_array_add (parts, g_steal_pointer (&cache));
+  g_ptr_array_add (parts, NULL);
+  subtitle = g_strjoinv ("  ·  ", (char **) parts->pdata);
+  gtk_label_set_text (self->subtitle_label, subtitle);
+
+  /* Big numbers */
+  set_figure (self, HYDRA_DATASET_FIGURE_USABLE, ds->n,
+              ds->names != NULL ? "decoded and labelled" : "drawn with their labels");
+  detail = g_strdup_printf ("%.1f%% of usable", ds->n > 0 ? 100.0 * n_train / ds->n : 0.0);
+  set_figure (self, HYDRA_DATASET_FIGURE_TRAIN, n_train, detail);
+  g_free (detail);
+  detail = g_strdup_printf ("%.1f%% of usable", ds->n > 0 ? 100.0 * n_val / ds->n : 0.0);
+  set_figure (self, HYDRA_DATASET_FIGURE_VAL, n_val, detail);
+  g_clear_pointer (&detail, g_free);
+  set_figure (self, HYDRA_DATASET_FIGURE_SKIPPED, ds->n_skipped,
+              ds->n_skipped > 0 ? "listed below" : "none");
+  set_figure (self, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates,
+              "byte-identical files");
+  set_figure (self, HYDRA_DATASET_FIGURE_CONFLICTING, n_conflicting,
+              n_conflicting > 0 ? "kept out of validation" : "none");
+  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_CONFLICTING].box,
+                          ds->names != NULL);
+  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_DUPLICATES].box, ds->names != NULL);
+  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_SKIPPED].box, ds->names != NULL);
+
+  /* Age summary: mean, median, range */
+  for (int a = 0, seen = 0; a <= DATASET_MAX_AGE; a++)
+    {
+      if (ages[a] == 0)
+        continue;
+      if (age_min < 0)
+        age_min = a;
+      age_max = a;
+      if (seen < (ds->n + 1) / 2 && seen + (int) ages[a] >= (ds->n + 1) / 2)
+        median = a;
+      seen += ages[a];
+    }
+  if (ds->n > 0)
+    summary = g_strdup_printf ("mean %.1f  ·  median %d  ·  %d to %d years", age_sum / ds->n,
+                               median, age_min, age_max);
+  gtk_label_set_text (self->age_summary_label, summary != NULL ? summary : "");
+
+  /* Label bars */
+  for (int g = 0; g < 2; g++)
+    set_bar (&self->gender_bars[g], gender[g], ds->n);
+  for (int r = 0; r < N_RACES; r++)
+    set_bar (&self->race_bars[r], race[r], ds->n);
+
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->list_stack)),
+                          ds->names != NULL);
+  gtk_stack_set_visible_child_name (self->stack, "content");
+}
+
+gboolean
+hydra_dataset_pane_get_empty (HydraDatasetPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), TRUE);
+
+  return self->empty;
+}
+
+const char *
+hydra_dataset_pane_get_figure_text (HydraDatasetPane *self,
+                                    HydraDatasetFigure figure)
+{
+  g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), NULL);
+  g_return_val_if_fail (figure < HYDRA_DATASET_N_FIGURES, NULL);
+
+  return gtk_label_get_text (self->figures[figure].value);
+}
+
+const guint *
+hydra_dataset_pane_get_age_histogram (HydraDatasetPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), NULL);
+
+  return self->age_total;
+}
+
+GListModel *
+hydra_dataset_pane_get_skipped (HydraDatasetPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), NULL);
+
+  return G_LIST_MODEL (self->skipped);
+}
+
+GListModel *
+hydra_dataset_pane_get_duplicates (HydraDatasetPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), NULL);
+
+  return G_LIST_MODEL (self->duplicates);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Building the parts the template cannot describe
+ */
+
+static void
+build_figures (HydraDatasetPane *self)
+{
+  for (int f = 0; f < HYDRA_DATASET_N_FIGURES; f++)
+    {
+      Figure *fig = &self->figures[f];
+
+      fig->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      gtk_widget_add_css_class (fig->box, "hydra-card");
+      gtk_widget_add_css_class (fig->box, "hydra-figure");
+      gtk_widget_set_tooltip_text (fig->box, figure_tooltips[f]);
+
+      fig->value = GTK_LABEL (gtk_label_new ("–"));
+      gtk_label_set_xalign (fig->value, 0);
+      gtk_widget_add_css_class (GTK_WIDGET (fig->value), "hydra-figure-value");
+
+      fig->caption = GTK_LABEL (gtk_label_new (figure_captions[f]));
+      gtk_label_set_xalign (fig->caption, 0);
+      gtk_label_set_ellipsize (fig->caption, PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (GTK_WIDGET (fig->caption), "heading");
+
+      fig->detail = GTK_LABEL (gtk_label_new (""));
+      gtk_label_set_xalign (fig->detail, 0);
+      gtk_label_set_ellipsize (fig->detail, PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (GTK_WIDGET (fig->detail), "caption");
+      gtk_widget_add_css_class (GTK_WIDGET (fig->detail), "dim-label");
+
+      gtk_box_append (GTK_BOX (fig->box), GTK_WIDGET (fig->value));
+      gtk_box_append (GTK_BOX (fig->box), GTK_WIDGET (fig->caption));
+      gtk_box_append (GTK_BOX (fig->box), GTK_WIDGET (fig->detail));
+      gtk_box_append (self->figure_box, fig->box);
+    }
+  gtk_widget_add_css_class (self->figures[HYDRA_DATASET_FIGURE_CONFLICTING].box, "conflicting");
+}
+
+/* names and counts share size groups, so the gender and race bars line up */
+static void
+build_bar (GtkGrid *grid,
+           int row,
+           const char *name,
+           GtkSizeGroup *names,
+           GtkSizeGroup *counts,
+           Bar *bar)
+{
+  GtkWidget *label = gtk_label_new (name);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_size_group_add_widget (names, label);
+  gtk_grid_attach (grid, label, 0, row, 1, 1);
+
+  bar->bar = GTK_LEVEL_BAR (gtk_level_bar_new_for_interval (0, 1));
+  /* One colour for every share: the default offsets would paint small shares as warnings. */
+  gtk_level_bar_remove_offset_value (bar->bar, GTK_LEVEL_BAR_OFFSET_LOW);
+  gtk_level_bar_remove_offset_value (bar->bar, GTK_LEVEL_BAR_OFFSET_HIGH);
+  gtk_level_bar_remove_offset_value (bar->bar, GTK_LEVEL_BAR_OFFSET_FULL);
+  gtk_widget_set_hexpand (GTK_WIDGET (bar->bar), TRUE);
+  gtk_widget_set_valign (GTK_WIDGET (bar->bar), GTK_ALIGN_CENTER);
+  gtk_grid_attach (grid, GTK_WIDGET (bar->bar), 1, row, 1, 1);
+
+  bar->count = GTK_LABEL (gtk_label_new ("0"));
+  gtk_label_set_xalign (bar->count, 1);
+  gtk_widget_add_css_class (GTK_WIDGET (bar->count), "hydra-numeric");
+  gtk_size_group_add_widget (counts, GTK_WIDGET (bar->count));
+  gtk_grid_attach (grid, GTK_WIDGET (bar->count), 2, row, 1, 1);
+
+  bar->percent = GTK_LABEL (gtk_label_new (""));
+  gtk_label_set_xalign (bar->percent, 1);
+  gtk_label_set_width_chars (bar->percent, 6);
+  gtk_widget_add_css_class (GTK_WIDGET (bar->percent), "hydra-numeric");
+  gtk_widget_add_css_class (GTK_WIDGET (bar->percent), "dim-label");
+  gtk_grid_attach (grid, GTK_WIDGET (bar->percent), 3, row, 1, 1);
+}
+
+/* The full text of a cell, when it does not fit. Asked for on hover only: setting a tooltip
+ * text on every bind costs an X round trip per cell in GTK 4.8. */
+static gboolean
+on_cell_query_tooltip (GtkWidget *label,
+                       int x,
+                       int y,
+                       gboolean keyboard_mode,
+                       GtkTooltip *tooltip,
+                       gpointer user_data)
+{
+  if (!pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_text (GTK_LABEL (label)));
+  return TRUE;
+}
+
+/* Columns show one string property of HydraDatasetRow; the factory's data names it. */
+static void
+setup_text_cell (GtkSignalListItemFactory *factory,
+                 GtkListItem *item,
+                 gpointer user_data)
+{
+  const char *property = user_data;
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), g_str_equal (property, "file")
+                                                  ? PANGO_ELLIPSIZE_MIDDLE : PANGO_ELLIPSIZE_END);
+  gtk_widget_set_has_tooltip (label, TRUE);
+  g_signal_connect (label, "query-tooltip", G_CALLBACK (on_cell_query_tooltip), NULL);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_text_cell (GtkSignalListItemFactory *factory,
+                GtkListItem *item,
+                gpointer user_data)
+{
+  const char *property = user_data;
+  GtkWidget *label = gtk_list_item_get_child (item);
+  HydraDatasetRow *row = gtk_list_item_get_item (item);
+  g_autofree char *text = NULL;
+
+  g_object_get (row, property, &text, NULL);
+  gtk_label_set_text (GTK_LABEL (label), text);
+  if (g_str_equal (property, "conflict"))
+    {
+      if (row->conflicting)
+        {
+          gtk_widget_add_css_class (label, "hydra-conflict");
+          gtk_widget_remove_css_class (label, "dim-label");
+        }
+      else
+        {
+          gtk_widget_remove_css_class (label, "hydra-conflict");
+          gtk_widget_add_css_class (label, "dim-label");
+        }
+    }
+}
+
+static GtkColumnViewColumn *
+add_column (GtkColumnView *view,
+            const char *title,
+            const char *property,
+            GtkSorter *sorter,
+            int fixed_width)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkColumnViewColumn *column;
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_text_cell), (gpointer) property);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_text_cell), (gpointer) property);
+  column = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_resizable (column, TRUE);
+  if (fixed_width > 0)
+    gtk_column_view_column_set_fixed_width (column, fixed_width);
+  else
+    gtk_column_view_column_set_expand (column, TRUE);
+  if (sorter != NULL)
+    gtk_column_view_column_set_sorter (column, sorter);
+  gtk_column_view_append_column (view, column);
+  g_clear_object (&sorter);
+  g_object_unref (column);
+  return column;
+}
+
+static GtkSorter *
+string_sorter (const char *property)
+{
+  return GTK_SORTER (gtk_string_sorter_new (
+    gtk_property_expression_new (HYDRA_TYPE_DATASET_ROW, NULL, property)));
+}
+
+static void
+set_view_model (GtkColumnView *view,
+                GListStore *store)
+{
+  GtkSortListModel *sorted;
+  g_autoptr (GtkNoSelection) selection = NULL;
+
+  /* Both constructors take ownership of their arguments. */
+  sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (store)),
+                                    g_object_ref (gtk_column_view_get_sorter (view)));
+  selection = gtk_no_selection_new (G_LIST_MODEL (sorted));
+  gtk_column_view_set_model (view, GTK_SELECTION_MODEL (selection));
+}
+
+static void
+build_lists (HydraDatasetPane *self)
+{
+  GtkColumnViewColumn *conflict;
+
+  add_column (self->skipped_view, "File", "file", string_sorter ("file"), 0);
+  add_column (self->skipped_view, "Reason", "reason", string_sorter ("reason"), 0);
+  set_view_model (self->skipped_view, self->skipped);
+
+  add_column (self->duplicates_view, "Kept", "file", string_sorter ("file"), 0);
+  add_column (self->duplicates_view, "Copies", "copies", string_sorter ("copies"), 0);
+  conflict = add_column (self->duplicates_view, "Labels", "conflict",
+                         GTK_SORTER (gtk_numeric_sorter_new (gtk_property_expression_new (
+                           HYDRA_TYPE_DATASET_ROW, NULL, "conflicting"))),
+                         260);
+  set_view_model (self->duplicates_view, self->duplicates);
+  /* Conflicts first: they are the ones that change what the model learns. */
+  gtk_column_view_sort_by_column (self->duplicates_view, conflict, GTK_SORT_DESCENDING);
+}
+
+static void
+hydra_dataset_pane_dispose (GObject *object)
+{
+  HydraDatasetPane *self = HYDRA_DATASET_PANE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_DATASET_PANE);
+  g_clear_object (&self->skipped);
+  g_clear_object (&self->duplicates);
+
+  G_OBJECT_CLASS (hydra_dataset_pane_parent_class)->dispose (object);
+}
+
+static void
+hydra_dataset_pane_class_init (HydraDatasetPaneClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hydra_dataset_pane_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/hydranet/Studio/ui/hydra-dataset-pane.ui");
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, stack);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, title_label);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, figure_box);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, age_summary_label);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, age_area);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, gender_grid);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, race_grid);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, skipped_stack);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, duplicates_stack);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, skipped_view);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, duplicates_view);
+
+  gtk_widget_class_set_css_name (widget_class, "hydradatasetpane");
+}
+
+static void
+hydra_dataset_pane_init (HydraDatasetPane *self)
+{
+  GtkEventController *motion;
+  g_autoptr (GtkSizeGroup) names = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+  g_autoptr (GtkSizeGroup) counts = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->skipped = g_list_store_new (HYDRA_TYPE_DATASET_ROW);
+  self->duplicates = g_list_store_new (HYDRA_TYPE_DATASET_ROW);
+  self->hover_bin = -1;
+  self->empty = TRUE;
+
+  build_figures (self);
+  for (int g = 0; g < 2; g++)
+    build_bar (self->gender_grid, g, gender_names[g], names, counts, &self->gender_bars[g]);
+  for (int r = 0; r < N_RACES; r++)
+    build_bar (self->race_grid, r, race_names[r], names, counts, &self->race_bars[r]);
+  build_lists (self);
+
+  gtk_drawing_area_set_draw_func (self->age_area, draw_age_histogram, self, NULL);
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_age_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_age_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->age_area), motion);
+  g_signal_connect (self->age_area, "query-tooltip", G_CALLBACK (on_age_query_tooltip), self);
+
+  gtk_stack_set_visible_child_name (self->stack, "empty");
+}
+
+GtkWidget *
+hydra_dataset_pane_new (void)
+{
+  return g_object_new (HYDRA_TYPE_DATASET_PANE, NULL);
+}

@@ -1,0 +1,77 @@
+/* hydra-predictor.h — predictions for face images, decoded and computed off the main thread.
+ *
+ * A HydraPredictItem is one image the user gave (a file, or a pasted picture) and what became
+ * of it: pending, predicted, or failed with a message. Items live on the main thread and
+ * notify there; the prediction pane shows one card per item.
+ *
+ * A HydraPredictor runs the work. Queued items go to one worker at a time, which takes one
+ * copy of the trainer's model for everything queued (hydra_trainer_dup_model), decodes each
+ * image (the same decoder and preprocessing as training and `hydranet-cli predict`, so the
+ * numbers agree), makes a thumbnail, and runs the readable images through the model in
+ * batches. Results come back in small groups through at most one pending idle.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "hydra-trainer.h"
+#include "model.h"
+
+G_BEGIN_DECLS
+
+/* Thumbnails fit in a square of this side, keeping their aspect. */
+#define HYDRA_THUMBNAIL_SIZE 128
+
+typedef enum
+{
+  HYDRA_PREDICT_PENDING,
+  HYDRA_PREDICT_DONE,
+  HYDRA_PREDICT_FAILED,
+} HydraPredictState;
+
+#define HYDRA_TYPE_PREDICT_ITEM (hydra_predict_item_get_type ())
+G_DECLARE_FINAL_TYPE (HydraPredictItem, hydra_predict_item, HYDRA, PREDICT_ITEM, GObject)
+
+HydraPredictItem *hydra_predict_item_new_for_file (GFile *file);
+/* A pasted picture, predicted from its pixels; name is what the card calls it. */
+HydraPredictItem *hydra_predict_item_new_for_texture (GdkTexture *texture, const char *name);
+
+/* Properties (notify on the main thread):
+ *   "name"       string: the file's display name, or the name given for a texture
+ *   "state"      HydraPredictState
+ *   "thumbnail"  GdkTexture ≤ HYDRA_THUMBNAIL_SIZE, or NULL until decoded (or undecodable)
+ *   "error"      string: why the image could not be predicted, or NULL
+ *   "age-mae"    double: the validation MAE of the model when it predicted, or -1
+ */
+const char *hydra_predict_item_get_name (HydraPredictItem *self);
+GFile *hydra_predict_item_get_file (HydraPredictItem *self); /* NULL for a texture */
+HydraPredictState hydra_predict_item_get_state (HydraPredictItem *self);
+GdkTexture *hydra_predict_item_get_thumbnail (HydraPredictItem *self);
+const char *hydra_predict_item_get_error (HydraPredictItem *self);
+double hydra_predict_item_get_age_mae (HydraPredictItem *self);
+/* FALSE (and *out untouched) unless the state is HYDRA_PREDICT_DONE. */
+gboolean hydra_predict_item_get_prediction (HydraPredictItem *self, HnPrediction *out);
+/* TRUE when the item failed only because no model existed yet. */
+gboolean hydra_predict_item_get_needs_model (HydraPredictItem *self);
+
+#define HYDRA_TYPE_PREDICTOR (hydra_predictor_get_type ())
+G_DECLARE_FINAL_TYPE (HydraPredictor, hydra_predictor, HYDRA, PREDICTOR, GObject)
+
+HydraPredictor *hydra_predictor_new (void);
+
+/* Where models come from; NULL: none (items fail with "no model"). Held by reference. */
+void hydra_predictor_set_trainer (HydraPredictor *self, HydraTrainer *trainer);
+HydraTrainer *hydra_predictor_get_trainer (HydraPredictor *self);
+
+/* Makes the items pending and queues them. Items already queued or being predicted are
+ * predicted again (with the model of the next batch); late results of the old request are
+ * dropped. */
+void hydra_predictor_queue (HydraPredictor *self, HydraPredictItem *const *items, guint n);
+
+/* Drops everything queued and cancels the running batch: its items stop changing. */
+void hydra_predictor_cancel (HydraPredictor *self);
+
+/* Property "busy": a batch is running or queued. */
+gboolean hydra_predictor_get_busy (HydraPredictor *self);
+
+G_END_DECLS

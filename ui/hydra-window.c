@@ -1,0 +1,1346 @@
+/* hydra-window.c — the studio's main window.
+ *
+ * Left, the controls: data, the live settings (loss weights, age loss, learning rate) and
+ * the run's fixed settings; centre, the plots, metrics and data set; right, prediction.
+ * Settings live in GSettings; live ones go to the trainer as they change, and the trainer
+ * answers with markers on the curves. Nothing slow happens here: the data set loads, the
+ * run starts, models load and save on workers.
+ */
+
+#include "hydra-window.h"
+
+#include <math.h>
+
+#include "hydra-dataset-loader.h"
+#include "hydra-dataset-pane.h"
+#include "hydra-metrics-view.h"
+
+#define SYNTHETIC_SEED 1
+#define VAL_PERCENT 20
+#define WEIGHT_MAX 10.0
+
+struct _HydraWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* template widgets */
+  GtkWidget *start_button;
+  GtkImage *start_icon;
+  GtkLabel *start_label;
+  GtkRevealer *banner_revealer;
+  GtkWidget *banner;
+  GtkLabel *banner_label;
+  GtkImage *banner_icon;
+  GtkWidget *banner_rollback;
+  GtkWidget *banner_close;
+  GtkLabel *data_label;
+  GtkRevealer *loading_revealer;
+  GtkProgressBar *loading_bar;
+  GtkGrid *weights_grid;
+  GtkSpinButton *lr_spin;
+  GtkAdjustment *lr_adjustment;
+  GtkWidget *run_grid;
+  GtkDropDown *preset_dropdown;
+  GtkDropDown *optimizer_dropdown;
+  GtkSpinButton *batch_spin;
+  GtkSpinButton *epochs_spin;
+  GtkDropDown *size_dropdown;
+  GtkDropDown *backbone_dropdown;
+  GtkStack *view_stack;
+  GtkFlowBox *curve_toggles;
+  HydraLossPlot *loss_plot;
+  HydraLossPlot *balance_plot;
+  HydraMetricsView *metrics_view;
+  HydraDatasetPane *dataset_pane;
+  HydraPredictPane *predict_pane;
+  GtkLabel *state_label;
+  GtkProgressBar *epoch_bar;
+  GtkLabel *speed_label;
+  GtkLabel *eta_label;
+  GtkAdjustment *smoothing_adjustment;
+
+  /* owned */
+  GSettings *settings;
+  HydraTrainer *trainer;
+  HydraDatasetLoader *loader;
+  GCancellable *load_cancellable;
+  HydraDataset *dataset;
+  GtkNativeDialog *chooser;
+  GtkAdjustment *weight_spin[N_HEADS];   /* the weight itself, 0…10 */
+  GtkAdjustment *weight_slider[N_HEADS]; /* √(w/10): fine steps near zero */
+  GtkLabel *age_toggle_label[2];         /* "age (L1)", "w·age (L1)" */
+  gboolean syncing_weights;
+  gboolean start_after_load;
+  gboolean closing;
+  guint banner_timeout;
+};
+
+G_DEFINE_FINAL_TYPE (HydraWindow, hydra_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static const char *const weight_keys[N_HEADS] = { "w-age", "w-gender", "w-race" };
+static const int input_sizes[] = { 32, 64, 96, 128 };
+
+/* ---- the banner: guard messages, errors, confirmations ---- */
+
+static gboolean
+hide_banner_cb (gpointer data)
+{
+  HydraWindow *self = data;
+
+  self->banner_timeout = 0;
+  gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+typedef enum
+{
+  BANNER_INFO,    /* hides itself after a few seconds */
+  BANNER_ERROR,
+  BANNER_DIVERGED /* offers Roll Back */
+} BannerKind;
+
+static void
+show_banner (HydraWindow *self, BannerKind kind, const char *text)
+{
+  /* the engine's messages start in lower case, to be embedded; the banner is a sentence */
+  g_autofree char *sentence = g_strdup (text);
+  if (g_ascii_islower (sentence[0]))
+    sentence[0] = g_ascii_toupper (sentence[0]);
+  gtk_label_set_text (self->banner_label, sentence);
+  gtk_image_set_from_icon_name (self->banner_icon, kind == BANNER_INFO ? "emblem-ok-symbolic"
+                                                                       : "dialog-warning-symbolic");
+  gtk_widget_set_visible (self->banner_rollback, kind == BANNER_DIVERGED);
+  if (kind == BANNER_INFO)
+    gtk_widget_remove_css_class (self->banner, "error");
+  else
+    gtk_widget_add_css_class (self->banner, "error");
+  gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+  g_clear_handle_id (&self->banner_timeout, g_source_remove);
+  if (kind == BANNER_INFO)
+    self->banner_timeout = g_timeout_add_seconds (6, hide_banner_cb, self);
+}
+
+static void
+show_error (HydraWindow *self, const char *prefix, const GError *error)
+{
+  g_autofree char *text = g_strdup_printf ("%s: %s", prefix, error->message);
+
+  show_banner (self, BANNER_ERROR, text);
+}
+
+static void
+banner_close_clicked (HydraWindow *self)
+{
+  g_clear_handle_id (&self->banner_timeout, g_source_remove);
+  gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+}
+
+/* ---- reading the controls into a run's configuration ---- */
+
+static int
+selected_input_size (HydraWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (self->size_dropdown);
+
+  return input_sizes[MIN (i, G_N_ELEMENTS (input_sizes) - 1)];
+}
+
+static HnTrainConfig
+config_from_controls (HydraWindow *self)
+{
+  HnTrainConfig c = train_preset_studio ();
+
+  if (gtk_drop_down_get_selected (self->preset_dropdown) == 1)
+    c = train_preset_tutorial ();
+  c.backbone = g_settings_get_enum (self->settings, "backbone") == 1 ? BACKBONE_RESNET34
+                                                                     : BACKBONE_RESNET18;
+  c.size = selected_input_size (self);
+  c.batch = g_settings_get_int (self->settings, "batch-size");
+  c.epochs = g_settings_get_int (self->settings, "epochs");
+  c.val_percent = VAL_PERCENT;
+  HnOptimizerKind kind = (HnOptimizerKind) g_settings_get_enum (self->settings, "optimizer");
+  float momentum = c.optimizer.momentum;
+  c.optimizer = optimizer_defaults (kind, (float) g_settings_get_double (self->settings,
+                                                                         "learning-rate"));
+  if (kind == OPTIMIZER_SGD)
+    c.optimizer.momentum = momentum;
+  c.loss.age_loss = (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss");
+  for (int h = 0; h < N_HEADS; h++)
+    c.loss.weight[h] = (float) g_settings_get_double (self->settings, weight_keys[h]);
+  return c;
+}
+
+/* A preset sets every control it has an opinion on; the user can change any of them after. */
+static void
+apply_preset (HydraWindow *self)
+{
+  HnTrainConfig c = gtk_drop_down_get_selected (self->preset_dropdown) == 1
+                      ? train_preset_tutorial ()
+                      : train_preset_studio ();
+
+  g_settings_delay (self->settings);
+  g_settings_set_enum (self->settings, "optimizer", c.optimizer.kind);
+  g_settings_set_double (self->settings, "learning-rate", c.optimizer.lr);
+  g_settings_set_int (self->settings, "batch-size", c.batch);
+  g_settings_set_int (self->settings, "epochs", c.epochs);
+  g_settings_set_enum (self->settings, "age-loss", c.loss.age_loss);
+  for (int h = 0; h < N_HEADS; h++)
+    g_settings_set_double (self->settings, weight_keys[h], c.loss.weight[h]);
+  g_settings_apply (self->settings);
+}
+
+/* ---- data sets ---- */
+
+static void
+update_data_label (HydraWindow *self)
+{
+  if (self->dataset == NULL)
+    {
+      gtk_label_set_text (self->data_label, "No data set");
+      return;
+    }
+  const HnDataset *ds = hydra_dataset_get (self->dataset);
+  int n_train = 0, n_val = 0;
+  dataset_split (ds, VAL_PERCENT, NULL, &n_train, NULL, &n_val);
+  g_autofree char *train = hydra_format_count (n_train);
+  g_autofree char *val = hydra_format_count (n_val);
+  g_autofree char *text = g_strdup_printf ("%s\n%s for training · %s for validation · %d×%d",
+                                           hydra_dataset_get_title (self->dataset), train, val,
+                                           ds->size, ds->size);
+  gtk_label_set_text (self->data_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->data_label),
+                               hydra_dataset_get_folder (self->dataset));
+}
+
+static void start_run (HydraWindow *self);
+static void update_status (HydraWindow *self);
+
+static void
+set_dataset (HydraWindow *self, HydraDataset *dataset)
+{
+  /* the pane borrows the engine's data set: hand it the new one before the old can go */
+  hydra_dataset_pane_set_dataset (self->dataset_pane,
+                                  dataset ? hydra_dataset_get (dataset) : NULL,
+                                  dataset ? hydra_dataset_get_title (dataset) : NULL,
+                                  VAL_PERCENT);
+  g_clear_pointer (&self->dataset, hydra_dataset_unref);
+  self->dataset = dataset;
+  update_data_label (self);
+  update_status (self);
+}
+
+typedef struct
+{
+  HydraWindow *self;
+  char *folder; /* NULL: synthetic */
+} LoadData;
+
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LoadData *d = user_data;
+  g_autoptr (GError) error = NULL;
+  HnDataset *ds = hydra_dataset_loader_load_finish (HYDRA_DATASET_LOADER (source), result, &error);
+  HydraWindow *self = d->self;
+
+  if (ds == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          show_error (self, d->folder ? "The folder could not be opened" : "No synthetic faces",
+                      error);
+          self->start_after_load = FALSE;
+        }
+    }
+  else
+    {
+      g_autofree char *title = NULL;
+      if (d->folder != NULL)
+        {
+          g_autofree char *name = g_path_get_basename (d->folder);
+          title = g_strdup_printf ("UTKFace folder “%s”", name);
+          g_settings_set_string (self->settings, "last-folder", d->folder);
+        }
+      else
+        {
+          title = g_strdup ("Synthetic faces");
+          g_settings_set_string (self->settings, "last-folder", "");
+        }
+      set_dataset (self, hydra_dataset_new (ds, title, d->folder));
+      if (ds->n_skipped > 0 && d->folder != NULL)
+        {
+          g_autofree char *text = g_strdup_printf ("%d files of the folder are not used — the "
+                                                   "Data Set view lists them with their reasons",
+                                                   ds->n_skipped);
+          show_banner (self, BANNER_INFO, text);
+        }
+      if (self->start_after_load)
+        {
+          self->start_after_load = FALSE;
+          start_run (self);
+        }
+    }
+  g_free (d->folder);
+  g_object_unref (d->self);
+  g_free (d);
+}
+
+static void
+load_dataset (HydraWindow *self, const char *folder)
+{
+  LoadData *d = g_new0 (LoadData, 1);
+  d->self = g_object_ref (self);
+  d->folder = g_strdup (folder);
+
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+
+  int size = selected_input_size (self);
+  if (folder != NULL)
+    hydra_dataset_loader_load_folder_async (self->loader, folder, size, self->load_cancellable,
+                                            load_done, d);
+  else
+    hydra_dataset_loader_load_synthetic_async (self->loader,
+                                               g_settings_get_int (self->settings,
+                                                                   "synthetic-count"),
+                                               SYNTHETIC_SEED, size, self->load_cancellable,
+                                               load_done, d);
+}
+
+/* ---- running ---- */
+
+static void
+start_run (HydraWindow *self)
+{
+  int size = selected_input_size (self);
+
+  if (hydra_dataset_loader_get_loading (self->loader))
+    {
+      self->start_after_load = TRUE;
+      return;
+    }
+  if (self->dataset == NULL || hydra_dataset_get (self->dataset)->size != size)
+    {
+      /* a new input size means preprocessing again (the folder's cache makes it quick) */
+      self->start_after_load = TRUE;
+      load_dataset (self, self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL);
+      return;
+    }
+  HnTrainConfig config = config_from_controls (self);
+  banner_close_clicked (self);
+  hydra_trainer_start (self->trainer, &config, self->dataset);
+  gtk_stack_set_visible_child_name (self->view_stack, "loss");
+}
+
+static void
+start_pause_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  switch (hydra_trainer_get_state (self->trainer))
+    {
+    case HYDRA_RUN_RUNNING:
+      hydra_trainer_pause (self->trainer);
+      break;
+    case HYDRA_RUN_PAUSED:
+    case HYDRA_RUN_DIVERGED:
+      hydra_trainer_resume (self->trainer);
+      break;
+    case HYDRA_RUN_STARTING:
+      break;
+    default:
+      start_run (self);
+    }
+}
+
+static void
+stop_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  self->start_after_load = FALSE;
+  hydra_trainer_stop (self->trainer);
+}
+
+static void
+reset_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  hydra_trainer_reset (HYDRA_WINDOW (widget)->trainer);
+}
+
+static void
+rollback_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  banner_close_clicked (self);
+  hydra_trainer_rollback (self->trainer);
+}
+
+static char *
+format_duration (double seconds)
+{
+  long s = lround (seconds);
+
+  if (s >= 3600)
+    return g_strdup_printf ("%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  return g_strdup_printf ("%ld:%02ld", s / 60, s % 60);
+}
+
+static void
+update_status (HydraWindow *self)
+{
+  HydraTrainer *t = self->trainer;
+  HydraRunState state = hydra_trainer_get_state (t);
+  g_autofree char *text = NULL;
+  int epoch, epochs;
+  gint64 step;
+
+  g_object_get (t, "epoch", &epoch, "epochs", &epochs, "step", &step, NULL);
+  g_autofree char *steps = hydra_format_count (step);
+  switch (state)
+    {
+    case HYDRA_RUN_IDLE:
+      text = g_strdup (self->dataset ? "Ready to train" : "Loading the data set…");
+      break;
+    case HYDRA_RUN_STARTING:
+      text = g_strdup ("Starting…");
+      break;
+    case HYDRA_RUN_RUNNING:
+      text = g_strdup_printf ("Epoch %d of %d · step %s", MIN (epoch + 1, epochs), epochs, steps);
+      break;
+    case HYDRA_RUN_PAUSED:
+      text = g_strdup_printf ("Paused at step %s", steps);
+      break;
+    case HYDRA_RUN_DIVERGED:
+      text = g_strdup_printf ("Diverged at step %s", steps);
+      break;
+    case HYDRA_RUN_FINISHED:
+      text = g_strdup_printf ("Finished %d epochs · %s steps", epochs, steps);
+      break;
+    case HYDRA_RUN_STOPPED:
+      text = g_strdup_printf ("Stopped at step %s", steps);
+      break;
+    case HYDRA_RUN_FAILED:
+      text = g_strdup ("Training failed");
+      break;
+    }
+  gtk_label_set_text (self->state_label, text);
+
+  double progress, img_per_s, eta;
+  g_object_get (t, "progress", &progress, "img-per-s", &img_per_s, "eta", &eta, NULL);
+  gtk_progress_bar_set_fraction (self->epoch_bar, progress);
+  g_autofree char *speed = img_per_s > 0 ? g_strdup_printf ("%.0f img/s", img_per_s) : g_strdup ("");
+  gtk_label_set_text (self->speed_label, speed);
+  g_autofree char *left = eta >= 0 ? format_duration (eta) : NULL;
+  g_autofree char *eta_text = left ? g_strdup_printf ("%s left", left) : g_strdup ("");
+  gtk_label_set_text (self->eta_label, eta_text);
+}
+
+static void
+update_actions (HydraWindow *self)
+{
+  HydraRunState state = hydra_trainer_get_state (self->trainer);
+  gboolean busy = hydra_trainer_get_busy (self->trainer);
+  gboolean loading = hydra_dataset_loader_get_loading (self->loader);
+  gboolean active = state == HYDRA_RUN_RUNNING || state == HYDRA_RUN_PAUSED
+                    || state == HYDRA_RUN_DIVERGED || state == HYDRA_RUN_STARTING;
+  GtkWidget *widget = GTK_WIDGET (self);
+
+  gtk_widget_action_set_enabled (widget, "win.start-pause", state != HYDRA_RUN_STARTING);
+  gtk_widget_action_set_enabled (widget, "win.stop", active || self->start_after_load);
+  gtk_widget_action_set_enabled (widget, "win.rollback",
+                                 state == HYDRA_RUN_PAUSED || state == HYDRA_RUN_DIVERGED);
+  gtk_widget_action_set_enabled (widget, "win.open-folder", !busy);
+  gtk_widget_action_set_enabled (widget, "win.use-synthetic", !busy);
+  gtk_widget_action_set_enabled (widget, "win.open-model", !busy);
+  gtk_widget_action_set_enabled (widget, "win.save-model", hydra_trainer_get_has_model (self->trainer));
+  gtk_widget_action_set_enabled (widget, "win.cancel-load", loading);
+  gtk_widget_action_set_enabled (widget, "win.show-run-folder",
+                                 hydra_trainer_get_run_folder (self->trainer) != NULL);
+
+  const char *icon = "media-playback-start-symbolic";
+  const char *label = "_Train";
+  const char *tip = "Start training (Ctrl+Return)";
+  if (state == HYDRA_RUN_RUNNING || state == HYDRA_RUN_STARTING)
+    icon = "media-playback-pause-symbolic", label = "_Pause", tip = "Pause after this step (Ctrl+Return)";
+  else if (state == HYDRA_RUN_PAUSED || state == HYDRA_RUN_DIVERGED)
+    label = "_Resume", tip = "Resume training (Ctrl+Return)";
+  gtk_image_set_from_icon_name (self->start_icon, icon);
+  gtk_label_set_text_with_mnemonic (self->start_label, label);
+  gtk_widget_set_tooltip_text (self->start_button, tip);
+
+  /* the settings that shape a run stay put while it exists */
+  gtk_widget_set_sensitive (self->run_grid, !busy);
+  gtk_widget_set_tooltip_text (self->run_grid,
+                               busy ? "These are fixed for the whole run. Stop training to "
+                                      "change them; the loss weights, age loss and learning "
+                                      "rate above change live."
+                                    : NULL);
+}
+
+static void
+trainer_state_changed (HydraWindow *self)
+{
+  HydraRunState state = hydra_trainer_get_state (self->trainer);
+  const char *message = hydra_trainer_get_message (self->trainer);
+
+  if (state == HYDRA_RUN_DIVERGED && message != NULL)
+    show_banner (self, BANNER_DIVERGED, message);
+  else if (state == HYDRA_RUN_FAILED && message != NULL)
+    show_banner (self, BANNER_ERROR, message);
+  else if (state == HYDRA_RUN_FINISHED)
+    {
+      g_autofree char *text = g_strdup_printf ("Training finished. Checkpoints and curves are in %s",
+                                               hydra_trainer_get_run_folder (self->trainer));
+      show_banner (self, BANNER_INFO, text);
+    }
+  update_actions (self);
+  update_status (self);
+}
+
+static void
+trainer_message_changed (HydraWindow *self)
+{
+  const char *message = hydra_trainer_get_message (self->trainer);
+  HydraRunState state = hydra_trainer_get_state (self->trainer);
+
+  /* a checkpoint that failed to write, a rollback that failed: shown, training goes on */
+  if (message != NULL && state != HYDRA_RUN_DIVERGED && state != HYDRA_RUN_FAILED)
+    show_banner (self, BANNER_ERROR, message);
+}
+
+/* ---- live settings ---- */
+
+static void
+weight_spin_changed (GtkAdjustment *spin, HydraWindow *self)
+{
+  if (self->syncing_weights)
+    return;
+  for (int h = 0; h < N_HEADS; h++)
+    if (spin == self->weight_spin[h])
+      {
+        double w = gtk_adjustment_get_value (spin);
+        self->syncing_weights = TRUE;
+        gtk_adjustment_set_value (self->weight_slider[h], sqrt (w / WEIGHT_MAX));
+        self->syncing_weights = FALSE;
+      }
+}
+
+static void
+weight_slider_changed (GtkAdjustment *slider, HydraWindow *self)
+{
+  if (self->syncing_weights)
+    return;
+  for (int h = 0; h < N_HEADS; h++)
+    if (slider == self->weight_slider[h])
+      {
+        double p = gtk_adjustment_get_value (slider);
+        /* round to what the spin shows, so the slider lands on readable values */
+        double w = round (WEIGHT_MAX * p * p * 1000) / 1000;
+        self->syncing_weights = TRUE;
+        gtk_adjustment_set_value (self->weight_spin[h], w);
+        self->syncing_weights = FALSE;
+      }
+}
+
+static void
+setting_changed (GSettings *settings, const char *key, HydraWindow *self)
+{
+  for (int h = 0; h < N_HEADS; h++)
+    if (g_str_equal (key, weight_keys[h]))
+      hydra_trainer_set_weight (self->trainer, h, g_settings_get_double (settings, key));
+  if (g_str_equal (key, "age-loss"))
+    {
+      HnAgeLoss kind = (HnAgeLoss) g_settings_get_enum (settings, key);
+      hydra_trainer_set_age_loss (self->trainer, kind);
+      if (!hydra_trainer_get_busy (self->trainer))
+        hydra_series_set_age_loss (hydra_trainer_get_series (self->trainer), kind);
+    }
+  else if (g_str_equal (key, "learning-rate"))
+    hydra_trainer_set_lr (self->trainer, g_settings_get_double (settings, key));
+}
+
+static void
+build_weight_rows (HydraWindow *self)
+{
+  static const char *const names[N_HEADS] = { "_Age", "_Gender", "_Race" };
+  static const char *const tips[N_HEADS] = {
+    "w_age: weight of the age loss (regression, in years)",
+    "w_gender: weight of the gender loss (binary cross-entropy)",
+    "w_race: weight of the race loss (5-class cross-entropy)",
+  };
+
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      GtkWidget *label = gtk_label_new_with_mnemonic (names[h]);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_widget_add_css_class (label, "hydra-head-label");
+      gtk_widget_add_css_class (label, h == 0 ? "age" : h == 1 ? "gender" : "race");
+
+      self->weight_spin[h] = g_object_ref_sink (gtk_adjustment_new (1, 0, WEIGHT_MAX, 0.01, 0.1, 0));
+      self->weight_slider[h] = g_object_ref_sink (gtk_adjustment_new (sqrt (0.1), 0, 1, 0.005, 0.05, 0));
+      GtkWidget *scale = gtk_scale_new (GTK_ORIENTATION_HORIZONTAL, self->weight_slider[h]);
+      gtk_scale_set_draw_value (GTK_SCALE (scale), FALSE);
+      gtk_widget_set_hexpand (scale, TRUE);
+      gtk_widget_set_tooltip_text (scale, "Finer near zero: the first half of the slider covers 0 to 2.5");
+      gtk_scale_add_mark (GTK_SCALE (scale), sqrt (1 / WEIGHT_MAX), GTK_POS_BOTTOM, NULL);
+      GtkWidget *spin = gtk_spin_button_new (self->weight_spin[h], 0.01, 3);
+      gtk_widget_set_tooltip_text (spin, tips[h]);
+      gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+      gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
+
+      gtk_grid_attach (self->weights_grid, label, 0, h, 1, 1);
+      gtk_grid_attach (self->weights_grid, scale, 1, h, 1, 1);
+      gtk_grid_attach (self->weights_grid, spin, 2, h, 1, 1);
+
+      g_signal_connect (self->weight_spin[h], "value-changed", G_CALLBACK (weight_spin_changed), self);
+      g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_slider_changed), self);
+      g_settings_bind (self->settings, weight_keys[h], self->weight_spin[h], "value",
+                       G_SETTINGS_BIND_DEFAULT);
+      weight_spin_changed (self->weight_spin[h], self);
+    }
+}
+
+/* The learning rate spans decades: the spin button works on log10(lr) and shows lr. */
+static gboolean
+lr_output (GtkSpinButton *spin, gpointer user_data)
+{
+  char text[32];
+
+  g_snprintf (text, sizeof text, "%.3g", pow (10, gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin))));
+  gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+static int
+lr_input (GtkSpinButton *spin, double *new_value, gpointer user_data)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  char *end = NULL;
+  double lr = g_ascii_strtod (text, &end);
+
+  if (end == text || !(lr > 0) || !isfinite (lr))
+    return GTK_INPUT_ERROR;
+  *new_value = log10 (lr);
+  return TRUE;
+}
+
+static gboolean
+lr_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
+{
+  g_value_set_double (value, log10 (g_variant_get_double (variant)));
+  return TRUE;
+}
+
+static GVariant *
+lr_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
+{
+  /* three significant digits, so 10^x round trips to what the field shows */
+  char text[32];
+
+  g_snprintf (text, sizeof text, "%.3g", pow (10, g_value_get_double (value)));
+  return g_variant_new_double (g_ascii_strtod (text, NULL));
+}
+
+static gboolean
+size_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
+{
+  int size = g_variant_get_int32 (variant);
+
+  for (guint i = 0; i < G_N_ELEMENTS (input_sizes); i++)
+    if (input_sizes[i] == size)
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  g_value_set_uint (value, 0);
+  return TRUE;
+}
+
+static GVariant *
+size_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
+{
+  guint i = g_value_get_uint (value);
+
+  return g_variant_new_int32 (input_sizes[MIN (i, G_N_ELEMENTS (input_sizes) - 1)]);
+}
+
+/* enum keys ↔ a drop-down's position (the enum's values are the positions) */
+static gboolean
+enum_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
+{
+  const char *const *nicks = user_data;
+  const char *nick = g_variant_get_string (variant, NULL);
+
+  for (guint i = 0; nicks[i] != NULL; i++)
+    if (g_str_equal (nicks[i], nick))
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GVariant *
+enum_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
+{
+  const char *const *nicks = user_data;
+  guint i = g_value_get_uint (value);
+
+  return i < g_strv_length ((char **) nicks) ? g_variant_new_string (nicks[i]) : NULL;
+}
+
+static const char *const optimizer_nicks[] = { "sgd", "adam", "adamw", NULL };
+static const char *const backbone_nicks[] = { "resnet18", "resnet34", NULL };
+
+static void
+bind_settings (HydraWindow *self)
+{
+  GSettings *s = self->settings;
+
+  build_weight_rows (self);
+  g_signal_connect (self->lr_spin, "output", G_CALLBACK (lr_output), NULL);
+  g_signal_connect (self->lr_spin, "input", G_CALLBACK (lr_input), NULL);
+  gtk_adjustment_configure (self->lr_adjustment, -3, -6, 0, 0.1, 1, 0);
+  gtk_spin_button_set_digits (self->lr_spin, 2);
+  g_settings_bind_with_mapping (s, "learning-rate", self->lr_adjustment, "value",
+                                G_SETTINGS_BIND_DEFAULT, lr_get_mapping, lr_set_mapping, NULL, NULL);
+
+  g_settings_bind_with_mapping (s, "optimizer", self->optimizer_dropdown, "selected",
+                                G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
+                                (gpointer) optimizer_nicks, NULL);
+  g_settings_bind_with_mapping (s, "backbone", self->backbone_dropdown, "selected",
+                                G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
+                                (gpointer) backbone_nicks, NULL);
+  g_settings_bind_with_mapping (s, "input-size", self->size_dropdown, "selected",
+                                G_SETTINGS_BIND_DEFAULT, size_get_mapping, size_set_mapping, NULL, NULL);
+  g_settings_bind (s, "batch-size", gtk_spin_button_get_adjustment (self->batch_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "epochs", gtk_spin_button_get_adjustment (self->epochs_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+
+  g_settings_bind (s, "smoothing", self->smoothing_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "smoothing", self->loss_plot, "smoothing", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "smoothing", self->balance_plot, "smoothing", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "log-scale", self->loss_plot, "log-scale", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
+
+  g_signal_connect (s, "changed", G_CALLBACK (setting_changed), self);
+
+  GActionMap *map = G_ACTION_MAP (self);
+  static const char *const actions[] = { "age-loss", "log-scale", "x-epochs" };
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      g_autoptr (GAction) action = g_settings_create_action (s, actions[i]);
+      g_action_map_add_action (map, action);
+    }
+}
+
+/* ---- curve toggles ---- */
+
+static void
+curve_toggled (GtkToggleButton *button, HydraWindow *self)
+{
+  HydraCurve curve = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "curve"));
+  g_autoptr (GStrvBuilder) hidden = g_strv_builder_new ();
+
+  hydra_loss_plot_set_curve_visible (self->loss_plot, curve, gtk_toggle_button_get_active (button));
+  for (int c = 0; c < HYDRA_N_CURVES; c++)
+    if (!hydra_loss_plot_get_curve_visible (self->loss_plot, c))
+      g_strv_builder_add (hidden, hydra_curve_name (c));
+  g_auto (GStrv) names = g_strv_builder_end (hidden);
+  g_settings_set_strv (self->settings, "hidden-curves", (const char *const *) names);
+}
+
+/* The legend names the age loss in force: an MSE curve and an L1 curve are not comparable. */
+static void
+age_loss_changed (HydraWindow *self)
+{
+  static const char *const kinds[] = { "L1", "MSE", "Huber" };
+  HnAgeLoss kind = hydra_series_get_age_loss (hydra_trainer_get_series (self->trainer));
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%s (%s)", hydra_curve_name (i ? HYDRA_CURVE_AGE_WEIGHTED : HYDRA_CURVE_AGE),
+                                               kinds[CLAMP ((int) kind, 0, 2)]);
+      gtk_label_set_text (self->age_toggle_label[i], text);
+    }
+}
+
+static void
+build_curve_toggles (HydraWindow *self)
+{
+  static const char *const classes[HYDRA_N_CURVES] = {
+    "age", "gender", "race", "age", "gender", "race", "total",
+  };
+  g_auto (GStrv) hidden = g_settings_get_strv (self->settings, "hidden-curves");
+
+  for (int c = 0; c < HYDRA_N_CURVES; c++)
+    {
+      GtkWidget *button = gtk_toggle_button_new ();
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+      GtkWidget *swatch = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+      GtkWidget *label = gtk_label_new (hydra_curve_name (c));
+      gboolean visible = !g_strv_contains ((const char *const *) hidden, hydra_curve_name (c));
+
+      gtk_widget_add_css_class (swatch, "hydra-swatch");
+      gtk_widget_add_css_class (swatch, classes[c]);
+      if (c >= HYDRA_CURVE_AGE_WEIGHTED && c < HYDRA_CURVE_TOTAL)
+        gtk_widget_add_css_class (swatch, "weighted");
+      gtk_widget_set_valign (swatch, GTK_ALIGN_CENTER);
+      gtk_box_append (GTK_BOX (box), swatch);
+      gtk_box_append (GTK_BOX (box), label);
+      if (c == HYDRA_CURVE_AGE || c == HYDRA_CURVE_AGE_WEIGHTED)
+        self->age_toggle_label[c == HYDRA_CURVE_AGE_WEIGHTED] = GTK_LABEL (label);
+      gtk_button_set_child (GTK_BUTTON (button), box);
+      gtk_widget_add_css_class (button, "hydra-curve-toggle");
+      gtk_widget_set_tooltip_text (button, c < HYDRA_CURVE_AGE_WEIGHTED
+                                             ? "The head's raw loss (dashed dots: validation)"
+                                             : c < HYDRA_CURVE_TOTAL
+                                                 ? "The head's loss times its weight: its share of the total"
+                                                 : "The total the optimizer minimises");
+      g_object_set_data (G_OBJECT (button), "curve", GINT_TO_POINTER (c));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), visible);
+      hydra_loss_plot_set_curve_visible (self->loss_plot, c, visible);
+      g_signal_connect (button, "toggled", G_CALLBACK (curve_toggled), self);
+      gtk_flow_box_append (self->curve_toggles, button);
+    }
+}
+
+/* ---- files ---- */
+
+static void
+open_folder_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL)
+        load_dataset (self, path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static GtkFileChooserNative *
+new_chooser (HydraWindow *self, const char *title, GtkFileChooserAction action, const char *accept)
+{
+  g_clear_object (&self->chooser);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action,
+                                                               accept, "_Cancel");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  return chooser;
+}
+
+static void
+open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  GtkFileChooserNative *chooser = new_chooser (self, "Open a UTKFace Folder",
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open");
+  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+
+  if (*last != '\0')
+    {
+      g_autoptr (GFile) folder = g_file_new_for_path (last);
+      g_autoptr (GFile) parent = g_file_get_parent (folder);
+      if (parent != NULL)
+        gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), parent, NULL);
+    }
+  g_signal_connect (chooser, "response", G_CALLBACK (open_folder_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+use_synthetic_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  load_dataset (HYDRA_WINDOW (widget), NULL);
+}
+
+static void
+cancel_load_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  self->start_after_load = FALSE;
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+}
+
+static void
+model_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (HydraWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!hydra_trainer_load_finish (HYDRA_TRAINER (source), result, &error))
+    show_error (self, "The model could not be opened", error);
+  else
+    show_banner (self, BANNER_INFO, "Model opened — drop face images on the right to predict");
+}
+
+static void
+open_model (HydraWindow *self, GFile *file)
+{
+  hydra_trainer_load_async (self->trainer, file, NULL, model_loaded, g_object_ref (self));
+}
+
+static void
+add_model_filter (GtkFileChooser *chooser)
+{
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Models (safetensors)");
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_chooser_add_filter (chooser, filter);
+}
+
+static void
+open_model_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      open_model (self, file);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+open_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  GtkFileChooserNative *chooser = new_chooser (self, "Open a Model", GTK_FILE_CHOOSER_ACTION_OPEN,
+                                               "_Open");
+
+  add_model_filter (GTK_FILE_CHOOSER (chooser));
+  g_signal_connect (chooser, "response", G_CALLBACK (open_model_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+model_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (HydraWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!hydra_trainer_save_finish (HYDRA_TRAINER (source), result, &error))
+    show_error (self, "The model was not saved", error);
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("Saved the model to %s",
+                                               (char *) g_object_get_data (G_OBJECT (self), "saving-to"));
+      show_banner (self, BANNER_INFO, text);
+    }
+}
+
+static void
+save_model_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_object_set_data_full (G_OBJECT (self), "saving-to", g_file_get_path (file), g_free);
+      hydra_trainer_save_async (self->trainer, file, NULL, model_saved, g_object_ref (self));
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+save_model_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  GtkFileChooserNative *chooser = new_chooser (self, "Save the Model", GTK_FILE_CHOOSER_ACTION_SAVE,
+                                               "_Save");
+
+  add_model_filter (GTK_FILE_CHOOSER (chooser));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "hydranet.safetensors");
+  g_signal_connect (chooser, "response", G_CALLBACK (save_model_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (HydraWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!hydra_loss_plot_export_finish (HYDRA_LOSS_PLOT (source), result, &error))
+    show_error (self, "The plot was not exported", error);
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("Exported to %s",
+                                               (char *) g_object_get_data (G_OBJECT (self), "exporting-to"));
+      show_banner (self, BANNER_INFO, text);
+    }
+}
+
+static void
+export_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      char *path = g_file_get_path (file);
+      HydraLossPlot *plot = g_str_equal (gtk_stack_get_visible_child_name (self->view_stack), "balance")
+                              ? self->balance_plot
+                              : self->loss_plot;
+      if (path == NULL)
+        show_banner (self, BANNER_ERROR, "The plot can only be exported to a local file");
+      else
+        {
+          g_object_set_data_full (G_OBJECT (self), "exporting-to", path, g_free);
+          hydra_loss_plot_export_async (plot, path, 1600, 900, NULL, export_done, g_object_ref (self));
+        }
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+export_plot_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  GtkFileChooserNative *chooser = new_chooser (self, "Export the Plot", GTK_FILE_CHOOSER_ACTION_SAVE,
+                                               "_Export");
+  static const struct
+  {
+    const char *name, *pattern;
+  } formats[] = {
+    { "PNG image", "*.png" },
+    { "SVG drawing", "*.svg" },
+    { "CSV table (every point and settings change)", "*.csv" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, formats[i].name);
+      gtk_file_filter_add_pattern (filter, formats[i].pattern);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+    }
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "hydranet-losses.png");
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+show_run_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  const char *folder = hydra_trainer_get_run_folder (self->trainer);
+  g_autofree char *uri = folder ? g_filename_to_uri (folder, NULL, NULL) : NULL;
+
+  if (uri != NULL)
+    gtk_show_uri (GTK_WINDOW (self), uri, GDK_CURRENT_TIME);
+}
+
+static void
+open_images_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  hydra_predict_pane_open_images (HYDRA_WINDOW (widget)->predict_pane);
+}
+
+static void
+paste_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  /* text fields keep their own paste */
+  if (focus != NULL && GTK_IS_EDITABLE (focus))
+    {
+      gtk_widget_activate_action (focus, "clipboard.paste", NULL);
+      return;
+    }
+  hydra_predict_pane_paste (self->predict_pane);
+}
+
+static void
+reset_zoom_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  hydra_loss_plot_reset_view (self->loss_plot);
+  hydra_loss_plot_reset_view (self->balance_plot);
+}
+
+static void
+view_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_stack_set_visible_child_name (HYDRA_WINDOW (widget)->view_stack,
+                                    g_variant_get_string (param, NULL));
+}
+
+void
+hydra_window_open_files (HydraWindow *self, GFile **files, int n_files)
+{
+  g_autoptr (GPtrArray) images = g_ptr_array_new ();
+
+  for (int i = 0; i < n_files; i++)
+    {
+      GFileType type = g_file_query_file_type (files[i], G_FILE_QUERY_INFO_NONE, NULL);
+      g_autofree char *path = g_file_get_path (files[i]);
+      g_autofree char *basename = g_file_get_basename (files[i]);
+
+      if (type == G_FILE_TYPE_DIRECTORY && path != NULL)
+        load_dataset (self, path);
+      else if (basename != NULL && g_str_has_suffix (basename, ".safetensors"))
+        open_model (self, files[i]);
+      else
+        g_ptr_array_add (images, files[i]);
+    }
+  if (images->len > 0)
+    hydra_predict_pane_add_files (self->predict_pane, (GFile **) images->pdata, images->len);
+}
+
+/* ---- life cycle ---- */
+
+static void
+loader_changed (HydraWindow *self)
+{
+  gboolean loading = hydra_dataset_loader_get_loading (self->loader);
+
+  gtk_revealer_set_reveal_child (self->loading_revealer, loading);
+  gtk_progress_bar_set_fraction (self->loading_bar, hydra_dataset_loader_get_fraction (self->loader));
+  gtk_progress_bar_set_text (self->loading_bar, hydra_dataset_loader_get_text (self->loader));
+  update_actions (self);
+  update_status (self);
+}
+
+/* Closing while a run is active: stop it and let the run folder get its final model and
+ * curves before the window (and with it, perhaps the process) goes. */
+static void
+finish_close (HydraWindow *self)
+{
+  if (hydra_trainer_get_busy (self->trainer) || hydra_trainer_get_saving (self->trainer))
+    return;
+  g_signal_handlers_disconnect_by_func (self->trainer, finish_close, self);
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  gtk_window_destroy (GTK_WINDOW (self));
+  if (app != NULL)
+    g_application_release (app);
+}
+
+static gboolean
+hydra_window_close_request (GtkWindow *window)
+{
+  HydraWindow *self = HYDRA_WINDOW (window);
+  int width, height;
+
+  if (self->closing)
+    return TRUE;
+  if (hydra_trainer_get_busy (self->trainer) || hydra_trainer_get_saving (self->trainer))
+    {
+      self->closing = TRUE;
+      g_application_hold (G_APPLICATION (gtk_window_get_application (window)));
+      gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+      g_signal_connect_swapped (self->trainer, "notify::busy", G_CALLBACK (finish_close), self);
+      g_signal_connect_swapped (self->trainer, "notify::saving", G_CALLBACK (finish_close), self);
+      self->start_after_load = FALSE;
+      hydra_trainer_stop (self->trainer);
+      finish_close (self);
+    }
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  if (self->closing)
+    return TRUE;
+
+  return GTK_WINDOW_CLASS (hydra_window_parent_class)->close_request (window);
+}
+
+static void
+hydra_window_dispose (GObject *object)
+{
+  HydraWindow *self = HYDRA_WINDOW (object);
+
+  g_clear_handle_id (&self->banner_timeout, g_source_remove);
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_object (&self->chooser);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->trainer != NULL)
+    g_signal_handlers_disconnect_by_data (self->trainer, self);
+  if (self->loader != NULL)
+    g_signal_handlers_disconnect_by_data (self->loader, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_WINDOW);
+  /* the panes are gone: the data set can go, and the trainer (whose run holds its own ref) */
+  g_clear_pointer (&self->dataset, hydra_dataset_unref);
+  g_clear_object (&self->trainer);
+  g_clear_object (&self->loader);
+  g_clear_object (&self->settings);
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      g_clear_object (&self->weight_spin[h]);
+      g_clear_object (&self->weight_slider[h]);
+    }
+
+  G_OBJECT_CLASS (hydra_window_parent_class)->dispose (object);
+}
+
+static void
+hydra_window_class_init (HydraWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hydra_window_dispose;
+  GTK_WINDOW_CLASS (klass)->close_request = hydra_window_close_request;
+
+  g_type_ensure (HYDRA_TYPE_LOSS_PLOT);
+  g_type_ensure (HYDRA_TYPE_METRICS_VIEW);
+  g_type_ensure (HYDRA_TYPE_DATASET_PANE);
+  g_type_ensure (HYDRA_TYPE_PREDICT_PANE);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/hydranet/Studio/ui/hydra-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, HydraWindow, name)
+  BIND (start_button);
+  BIND (start_icon);
+  BIND (start_label);
+  BIND (banner_revealer);
+  BIND (banner);
+  BIND (banner_label);
+  BIND (banner_icon);
+  BIND (banner_rollback);
+  BIND (banner_close);
+  BIND (data_label);
+  BIND (loading_revealer);
+  BIND (loading_bar);
+  BIND (weights_grid);
+  BIND (lr_spin);
+  BIND (lr_adjustment);
+  BIND (run_grid);
+  BIND (preset_dropdown);
+  BIND (optimizer_dropdown);
+  BIND (batch_spin);
+  BIND (epochs_spin);
+  BIND (size_dropdown);
+  BIND (backbone_dropdown);
+  BIND (view_stack);
+  BIND (curve_toggles);
+  BIND (loss_plot);
+  BIND (balance_plot);
+  BIND (metrics_view);
+  BIND (dataset_pane);
+  BIND (predict_pane);
+  BIND (state_label);
+  BIND (epoch_bar);
+  BIND (speed_label);
+  BIND (eta_label);
+  BIND (smoothing_adjustment);
+#undef BIND
+
+  gtk_widget_class_install_action (widget_class, "win.start-pause", NULL, start_pause_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.reset", NULL, reset_action);
+  gtk_widget_class_install_action (widget_class, "win.rollback", NULL, rollback_action);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.use-synthetic", NULL, use_synthetic_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.save-model", NULL, save_model_action);
+  gtk_widget_class_install_action (widget_class, "win.export-plot", NULL, export_plot_action);
+  gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL, show_run_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.open-images", NULL, open_images_action);
+  gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
+  gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);
+}
+
+static void
+hydra_window_init (HydraWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = g_settings_new (HYDRA_APP_ID);
+  self->trainer = hydra_trainer_new ();
+  self->loader = hydra_dataset_loader_new ();
+
+  HydraSeries *series = hydra_trainer_get_series (self->trainer);
+  hydra_loss_plot_set_series (self->loss_plot, series);
+  hydra_loss_plot_set_series (self->balance_plot, series);
+  g_object_set (self->balance_plot, "view", HYDRA_PLOT_BALANCE, NULL);
+  hydra_metrics_view_set_series (self->metrics_view, series);
+  hydra_predict_pane_set_trainer (self->predict_pane, self->trainer);
+
+  bind_settings (self);
+  build_curve_toggles (self);
+  hydra_series_set_age_loss (series, (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss"));
+  g_signal_connect_swapped (series, "notify::age-loss", G_CALLBACK (age_loss_changed), self);
+  age_loss_changed (self);
+  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset), self);
+  g_signal_connect_swapped (self->banner_close, "clicked", G_CALLBACK (banner_close_clicked), self);
+
+  g_signal_connect_swapped (self->trainer, "notify::state", G_CALLBACK (trainer_state_changed), self);
+  g_signal_connect_swapped (self->trainer, "notify::message", G_CALLBACK (trainer_message_changed), self);
+  g_signal_connect_swapped (self->trainer, "notify::busy", G_CALLBACK (update_actions), self);
+  g_signal_connect_swapped (self->trainer, "notify::has-model", G_CALLBACK (update_actions), self);
+  g_signal_connect_swapped (self->trainer, "notify::run-folder", G_CALLBACK (update_actions), self);
+  g_signal_connect_swapped (self->trainer, "notify::progress", G_CALLBACK (update_status), self);
+  g_signal_connect_swapped (self->trainer, "notify::epoch", G_CALLBACK (update_status), self);
+  g_signal_connect_swapped (self->trainer, "notify::img-per-s", G_CALLBACK (update_status), self);
+  g_signal_connect_swapped (self->loader, "notify::loading", G_CALLBACK (loader_changed), self);
+  g_signal_connect_swapped (self->loader, "notify::fraction", G_CALLBACK (loader_changed), self);
+
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  update_actions (self);
+  update_status (self);
+  update_data_label (self);
+
+  /* the last folder, or the built-in faces: one click on Train is all it takes */
+  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+  load_dataset (self, *last != '\0' && g_file_test (last, G_FILE_TEST_IS_DIR) ? last : NULL);
+}
+
+HydraWindow *
+hydra_window_new (HydraApplication *app)
+{
+  return g_object_new (HYDRA_TYPE_WINDOW, "application", app, NULL);
+}
+
+HydraTrainer *
+hydra_window_get_trainer (HydraWindow *self)
+{
+  return self->trainer;
+}
+
+HydraDataset *
+hydra_window_get_dataset (HydraWindow *self)
+{
+  return self->dataset;
+}
+
+HydraLossPlot *
+hydra_window_get_loss_plot (HydraWindow *self)
+{
+  return self->loss_plot;
+}
+
+HydraPredictPane *
+hydra_window_get_predict_pane (HydraWindow *self)
+{
+  return self->predict_pane;
+}
+
+const char *
+hydra_window_get_banner_text (HydraWindow *self)
+{
+  if (!gtk_revealer_get_reveal_child (self->banner_revealer))
+    return NULL;
+  return gtk_label_get_text (self->banner_label);
+}

@@ -1,0 +1,30 @@
+/* hydra-window.h — the studio's main window: controls, plots, data set and prediction. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "hydra-application.h"
+#include "hydra-dataset.h"
+#include "hydra-loss-plot.h"
+#include "hydra-predict-pane.h"
+#include "hydra-trainer.h"
+
+G_BEGIN_DECLS
+
+#define HYDRA_TYPE_WINDOW (hydra_window_get_type ())
+G_DECLARE_FINAL_TYPE (HydraWindow, hydra_window, HYDRA, WINDOW, GtkApplicationWindow)
+
+HydraWindow *hydra_window_new (HydraApplication *app);
+
+/* Folders open as data sets, .safetensors files as models, anything else is predicted. */
+void hydra_window_open_files (HydraWindow *self, GFile **files, int n_files);
+
+/* For tests and the application. */
+HydraTrainer *hydra_window_get_trainer (HydraWindow *self);
+HydraDataset *hydra_window_get_dataset (HydraWindow *self); /* NULL while none is loaded */
+HydraLossPlot *hydra_window_get_loss_plot (HydraWindow *self);
+HydraPredictPane *hydra_window_get_predict_pane (HydraWindow *self);
+/* The text of the message banner, or NULL when it is hidden. */
+const char *hydra_window_get_banner_text (HydraWindow *self);
+
+G_END_DECLS
