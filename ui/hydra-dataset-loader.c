@@ -7,8 +7,10 @@
 #include "hydra-dataset-loader.h"
 
 #include <locale.h>
-#include <string.h>
 #include <stdatomic.h>
+#include <string.h>
+
+#include "synth.h"
 
 typedef enum
 {
@@ -79,8 +81,7 @@ load_job_free (gpointer data)
 
 /* May run on any thread: the one that cancels. */
 static void
-on_cancelled (GCancellable *cancellable,
-              gpointer user_data)
+on_cancelled (GCancellable *cancellable, gpointer user_data)
 {
   LoadJob *job = user_data;
 
@@ -91,10 +92,11 @@ char *
 hydra_format_count (gint64 n)
 {
   const struct lconv *lc = localeconv ();
-  const char *sep = lc->thousands_sep != NULL && lc->thousands_sep[0] != '\0'
-                        ? lc->thousands_sep : ",";
-  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                                             n < 0 ? (guint64) -(n + 1) + 1 : (guint64) n);
+  const char *sep
+      = lc->thousands_sep != NULL && lc->thousands_sep[0] != '\0' ? lc->thousands_sep : ",";
+  /* -(n + 1) + 1 rather than -n, which overflows for G_MININT64 */
+  guint64 magnitude = n < 0 ? (guint64) (-(n + 1)) + 1 : (guint64) n;
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, magnitude);
   GString *out = g_string_new (n < 0 ? "-" : "");
   gsize len = strlen (digits);
 
@@ -108,10 +110,7 @@ hydra_format_count (gint64 n)
 }
 
 static void
-set_state (HydraDatasetLoader *self,
-           gboolean loading,
-           double fraction,
-           const char *text)
+set_state (HydraDatasetLoader *self, gboolean loading, double fraction, const char *text)
 {
   g_object_freeze_notify (G_OBJECT (self));
   if (self->loading != loading)
@@ -134,8 +133,7 @@ set_state (HydraDatasetLoader *self,
 }
 
 static void
-publish_progress (HydraDatasetLoader *self,
-                  LoadJob *job)
+publish_progress (HydraDatasetLoader *self, LoadJob *job)
 {
   int done = atomic_load (&job->progress.done);
   int total = atomic_load (&job->progress.total);
@@ -174,8 +172,7 @@ on_poll (gpointer user_data)
 }
 
 static GError *
-error_from_engine (const LoadJob *job,
-                   const HnError *err)
+error_from_engine (const LoadJob *job, const HnError *err)
 {
   if (atomic_load (&job->progress.cancel))
     return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Loading was cancelled");
@@ -189,17 +186,14 @@ error_from_engine (const LoadJob *job,
       if (!g_file_test (job->dir, G_FILE_TEST_IS_DIR))
         return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY, err->message);
     }
-  else if (job->count < 1)
+  else if (job->count < 1 || job->size < SYNTH_MIN_SIZE || job->size > SYNTH_MAX_SIZE)
     return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, err->message);
 
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, err->message);
 }
 
 static void
-load_thread (GTask *task,
-             gpointer source_object,
-             gpointer task_data,
-             GCancellable *cancellable)
+load_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   LoadJob *job = task_data;
   HnError err = { { 0 } };
@@ -208,8 +202,8 @@ load_thread (GTask *task,
   if (job->kind == LOAD_FOLDER)
     job->dataset = dataset_open_folder (job->dir, job->size, NULL, 0, &job->progress, &err);
   else
-    job->dataset = dataset_new_synthetic (job->count, job->seed, job->size, 0, &job->progress,
-                                          &err);
+    job->dataset
+        = dataset_new_synthetic (job->count, job->seed, job->size, 0, &job->progress, &err);
 
   if (job->dataset == NULL)
     job->error = error_from_engine (job, &err);
@@ -219,9 +213,7 @@ load_thread (GTask *task,
 
 /* Main thread: the worker is done with job. */
 static void
-on_thread_done (GObject *source_object,
-                GAsyncResult *result,
-                gpointer user_data)
+on_thread_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   HydraDatasetLoader *self = g_task_get_source_object (task);
@@ -248,12 +240,8 @@ on_thread_done (GObject *source_object,
 }
 
 static void
-start_load (HydraDatasetLoader *self,
-            LoadJob *job,
-            GCancellable *cancellable,
-            GAsyncReadyCallback callback,
-            gpointer user_data,
-            gpointer source_tag)
+start_load (HydraDatasetLoader *self, LoadJob *job, GCancellable *cancellable,
+            GAsyncReadyCallback callback, gpointer user_data, gpointer source_tag)
 {
   g_autoptr (GTask) task = NULL;
   g_autoptr (GTask) worker = NULL;
@@ -282,11 +270,8 @@ start_load (HydraDatasetLoader *self,
 }
 
 void
-hydra_dataset_loader_load_folder_async (HydraDatasetLoader *self,
-                                        const char *dir,
-                                        int size,
-                                        GCancellable *cancellable,
-                                        GAsyncReadyCallback callback,
+hydra_dataset_loader_load_folder_async (HydraDatasetLoader *self, const char *dir, int size,
+                                        GCancellable *cancellable, GAsyncReadyCallback callback,
                                         gpointer user_data)
 {
   LoadJob *job;
@@ -299,18 +284,13 @@ hydra_dataset_loader_load_folder_async (HydraDatasetLoader *self,
   job->kind = LOAD_FOLDER;
   job->dir = g_strdup (dir);
   job->size = size;
-  start_load (self, job, cancellable, callback, user_data,
-              hydra_dataset_loader_load_folder_async);
+  start_load (self, job, cancellable, callback, user_data, hydra_dataset_loader_load_folder_async);
 }
 
 void
-hydra_dataset_loader_load_synthetic_async (HydraDatasetLoader *self,
-                                           int count,
-                                           guint64 seed,
-                                           int size,
-                                           GCancellable *cancellable,
-                                           GAsyncReadyCallback callback,
-                                           gpointer user_data)
+hydra_dataset_loader_load_synthetic_async (HydraDatasetLoader *self, int count, guint64 seed,
+                                           int size, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data)
 {
   LoadJob *job;
 
@@ -327,9 +307,7 @@ hydra_dataset_loader_load_synthetic_async (HydraDatasetLoader *self,
 }
 
 HnDataset *
-hydra_dataset_loader_load_finish (HydraDatasetLoader *self,
-                                  GAsyncResult *result,
-                                  GError **error)
+hydra_dataset_loader_load_finish (HydraDatasetLoader *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (HYDRA_IS_DATASET_LOADER (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -392,10 +370,7 @@ hydra_dataset_loader_finalize (GObject *object)
 }
 
 static void
-hydra_dataset_loader_get_property (GObject *object,
-                                   guint prop_id,
-                                   GValue *value,
-                                   GParamSpec *pspec)
+hydra_dataset_loader_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   HydraDatasetLoader *self = HYDRA_DATASET_LOADER (object);
 
@@ -427,15 +402,14 @@ hydra_dataset_loader_class_init (HydraDatasetLoaderClass *klass)
   object_class->finalize = hydra_dataset_loader_finalize;
   object_class->get_property = hydra_dataset_loader_get_property;
 
-  properties[PROP_LOADING] =
-    g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_FRACTION] =
-    g_param_spec_double ("fraction", NULL, NULL, 0.0, 1.0, 0.0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_TEXT] =
-    g_param_spec_string ("text", NULL, NULL, "",
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOADING]
+      = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FRACTION]
+      = g_param_spec_double ("fraction", NULL, NULL, 0.0, 1.0, 0.0,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TEXT] = g_param_spec_string (
+      "text", NULL, NULL, "", G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -27,25 +27,17 @@ HydraDatasetLoader *hydra_dataset_loader_new (void);
  * G_IO_ERROR_NOT_DIRECTORY, G_IO_ERROR_INVALID_ARGUMENT (size), G_IO_ERROR_CANCELLED,
  * G_IO_ERROR_FAILED (anything else: empty, unreadable, nothing usable), each with a message
  * for a person. */
-void hydra_dataset_loader_load_folder_async (HydraDatasetLoader *self,
-                                             const char *dir,
-                                             int size,
+void hydra_dataset_loader_load_folder_async (HydraDatasetLoader *self, const char *dir, int size,
                                              GCancellable *cancellable,
-                                             GAsyncReadyCallback callback,
-                                             gpointer user_data);
+                                             GAsyncReadyCallback callback, gpointer user_data);
 
 /* count synthetic faces (synth.h) of the stream seed, at size×size. */
-void hydra_dataset_loader_load_synthetic_async (HydraDatasetLoader *self,
-                                                int count,
-                                                guint64 seed,
-                                                int size,
-                                                GCancellable *cancellable,
-                                                GAsyncReadyCallback callback,
-                                                gpointer user_data);
+void hydra_dataset_loader_load_synthetic_async (HydraDatasetLoader *self, int count, guint64 seed,
+                                                int size, GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
 
 /* Either load's result: transfer full, free with dataset_free. */
-HnDataset *hydra_dataset_loader_load_finish (HydraDatasetLoader *self,
-                                             GAsyncResult *result,
+HnDataset *hydra_dataset_loader_load_finish (HydraDatasetLoader *self, GAsyncResult *result,
                                              GError **error);
 
 /* Cancels the load running, if any (its callback still runs, with G_IO_ERROR_CANCELLED). */

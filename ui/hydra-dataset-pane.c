@@ -55,10 +55,7 @@ hydra_dataset_row_finalize (GObject *object)
 }
 
 static void
-hydra_dataset_row_get_property (GObject *object,
-                                guint prop_id,
-                                GValue *value,
-                                GParamSpec *pspec)
+hydra_dataset_row_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   HydraDatasetRow *self = HYDRA_DATASET_ROW (object);
 
@@ -97,17 +94,16 @@ hydra_dataset_row_class_init (HydraDatasetRowClass *klass)
   object_class->finalize = hydra_dataset_row_finalize;
   object_class->get_property = hydra_dataset_row_get_property;
 
-  row_properties[ROW_PROP_FILE] =
-    g_param_spec_string ("file", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  row_properties[ROW_PROP_REASON] =
-    g_param_spec_string ("reason", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  row_properties[ROW_PROP_COPIES] =
-    g_param_spec_string ("copies", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  row_properties[ROW_PROP_CONFLICT] =
-    g_param_spec_string ("conflict", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  row_properties[ROW_PROP_CONFLICTING] =
-    g_param_spec_boolean ("conflicting", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_FILE]
+      = g_param_spec_string ("file", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_REASON]
+      = g_param_spec_string ("reason", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_COPIES]
+      = g_param_spec_string ("copies", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_CONFLICT] = g_param_spec_string (
+      "conflict", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  row_properties[ROW_PROP_CONFLICTING] = g_param_spec_boolean (
+      "conflicting", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, ROW_N_PROPS, row_properties);
 }
@@ -179,20 +175,22 @@ struct _HydraDatasetPane
 
 G_DEFINE_FINAL_TYPE (HydraDatasetPane, hydra_dataset_pane, GTK_TYPE_WIDGET)
 
-static const char *const figure_captions[HYDRA_DATASET_N_FIGURES] = {
-  "Usable images", "Training", "Validation", "Skipped files", "Duplicate groups",
-  "Conflicting labels",
-};
-
-static const char *const figure_tooltips[HYDRA_DATASET_N_FIGURES] = {
-  "Images whose names parse and whose pixels decode",
-  "Images the model learns from",
-  "Images held out to measure the model; chosen by content, so copies never straddle the split",
-  "Files that are not used: names that do not parse, labels out of range, copies of "
-  "other files, files that are not images",
-  "Sets of byte-identical files under different names; the first of each is kept",
-  "Duplicate groups whose names disagree on age, gender or race; the kept copy is used "
-  "for training only, never for validation",
+/* Each big number's caption, and what it counts for a person hovering it. */
+static const struct
+{
+  const char *caption;
+  const char *tooltip;
+} figure_text[HYDRA_DATASET_N_FIGURES] = {
+  { "Usable images", "Images whose names parse and whose pixels decode" },
+  { "Training", "Images the model learns from" },
+  { "Validation", "Images held out to measure the model; chosen by content, so copies never "
+                  "straddle the split" },
+  { "Skipped files", "Files that are not used: names that do not parse, labels out of range, "
+                     "copies of other files, files that are not images" },
+  { "Duplicate groups",
+    "Sets of byte-identical files under different names; the first of each is kept" },
+  { "Conflicting labels", "Duplicate groups whose names disagree on age, gender or race; the "
+                          "kept copy is used for training only, never for validation" },
 };
 
 static const char *const gender_names[2] = { "male", "female" };
@@ -202,8 +200,7 @@ static const GdkRGBA train_color = { 0x35 / 255., 0x84 / 255., 0xe4 / 255., 1.0 
 static const GdkRGBA val_color = { 0x99 / 255., 0xc1 / 255., 0xf1 / 255., 1.0 };
 
 static char *
-format_percent (double part,
-                double whole)
+format_percent (double part, double whole)
 {
   if (whole <= 0)
     return g_strdup ("–");
@@ -212,8 +209,7 @@ format_percent (double part,
 
 /* A step of 1, 2 or 5 × 10^k giving about `ticks` intervals up to max. */
 static double
-nice_step (double max,
-           int ticks)
+nice_step (double max, int ticks)
 {
   double raw = max / ticks;
   double mag;
@@ -247,12 +243,7 @@ create_small_layout (GtkWidget *widget)
 
 /* A bar with rounded top corners from (x, y) down to y + h. */
 static void
-bar_path (cairo_t *cr,
-          double x,
-          double y,
-          double w,
-          double h,
-          double r)
+bar_path (cairo_t *cr, double x, double y, double w, double h, double r)
 {
   r = MIN (r, MIN (w / 2, h));
   cairo_new_sub_path (cr);
@@ -266,11 +257,7 @@ bar_path (cairo_t *cr,
 }
 
 static void
-draw_age_histogram (GtkDrawingArea *area,
-                    cairo_t *cr,
-                    int width,
-                    int height,
-                    gpointer user_data)
+draw_age_histogram (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   HydraDatasetPane *self = user_data;
   GtkWidget *widget = GTK_WIDGET (area);
@@ -384,9 +371,7 @@ draw_age_histogram (GtkDrawingArea *area,
 }
 
 static int
-age_bin_at (HydraDatasetPane *self,
-            double x,
-            double y)
+age_bin_at (HydraDatasetPane *self, double x, double y)
 {
   int b;
 
@@ -397,10 +382,7 @@ age_bin_at (HydraDatasetPane *self,
 }
 
 static void
-on_age_motion (GtkEventControllerMotion *motion,
-               double x,
-               double y,
-               HydraDatasetPane *self)
+on_age_motion (GtkEventControllerMotion *motion, double x, double y, HydraDatasetPane *self)
 {
   int b = age_bin_at (self, x, y);
 
@@ -412,8 +394,7 @@ on_age_motion (GtkEventControllerMotion *motion,
 }
 
 static void
-on_age_leave (GtkEventControllerMotion *motion,
-              HydraDatasetPane *self)
+on_age_leave (GtkEventControllerMotion *motion, HydraDatasetPane *self)
 {
   if (self->hover_bin != -1)
     {
@@ -423,11 +404,7 @@ on_age_leave (GtkEventControllerMotion *motion,
 }
 
 static gboolean
-on_age_query_tooltip (GtkWidget *widget,
-                      int x,
-                      int y,
-                      gboolean keyboard_mode,
-                      GtkTooltip *tooltip,
+on_age_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode, GtkTooltip *tooltip,
                       HydraDatasetPane *self)
 {
   int b = age_bin_at (self, x, y);
@@ -451,10 +428,7 @@ on_age_query_tooltip (GtkWidget *widget,
 }
 
 static void
-set_figure (HydraDatasetPane *self,
-            HydraDatasetFigure figure,
-            gint64 value,
-            const char *detail)
+set_figure (HydraDatasetPane *self, HydraDatasetFigure figure, gint64 value, const char *detail)
 {
   g_autofree char *text = hydra_format_count (value);
 
@@ -463,9 +437,7 @@ set_figure (HydraDatasetPane *self,
 }
 
 static void
-set_bar (Bar *bar,
-         int count,
-         int total)
+set_bar (Bar *bar, int count, int total)
 {
   g_autofree char *text = hydra_format_count (count);
   g_autofree char *percent = format_percent (count, total);
@@ -508,10 +480,9 @@ describe_conflict (const HnDuplicateGroup *group)
                                              gender_names[other_gender]));
   else if (gender_differs)
     g_ptr_array_add (parts, g_strdup ("gender"));
-  if (race_differs && race[0] >= 0 && race[0] < N_RACES && other_race >= 0
-      && other_race < N_RACES)
-    g_ptr_array_add (parts, g_strdup_printf ("race %s / %s", race_names[race[0]],
-                                             race_names[other_race]));
+  if (race_differs && race[0] >= 0 && race[0] < N_RACES && other_race >= 0 && other_race < N_RACES)
+    g_ptr_array_add (parts,
+                     g_strdup_printf ("race %s / %s", race_names[race[0]], race_names[other_race]));
   else if (race_differs)
     g_ptr_array_add (parts, g_strdup ("race"));
   if (parts->len == 0)
@@ -542,8 +513,7 @@ join_copies (const HnDuplicateGroup *group)
 }
 
 static void
-fill_lists (HydraDatasetPane *self,
-            const HnDataset *ds)
+fill_lists (HydraDatasetPane *self, const HnDataset *ds)
 {
   guint n_skipped = ds != NULL ? (guint) ds->n_skipped : 0;
   guint n_dups = ds != NULL ? (guint) ds->n_duplicates : 0;
@@ -581,18 +551,16 @@ fill_lists (HydraDatasetPane *self,
                        rows->len);
 
   n_text = hydra_format_count (n_skipped);
-  skipped_title = n_skipped > 0 ? g_strdup_printf ("Skipped Files (%s)", n_text)
-                                : g_strdup ("Skipped Files");
+  skipped_title
+      = n_skipped > 0 ? g_strdup_printf ("Skipped Files (%s)", n_text) : g_strdup ("Skipped Files");
   g_free (n_text);
   n_text = hydra_format_count (n_dups);
   dups_title = n_dups > 0 ? g_strdup_printf ("Duplicate Groups (%s)", n_text)
                           : g_strdup ("Duplicate Groups");
-  gtk_stack_page_set_title (gtk_stack_get_page (self->list_stack,
-                                                GTK_WIDGET (self->skipped_stack)),
+  gtk_stack_page_set_title (gtk_stack_get_page (self->list_stack, GTK_WIDGET (self->skipped_stack)),
                             skipped_title);
-  gtk_stack_page_set_title (gtk_stack_get_page (self->list_stack,
-                                                GTK_WIDGET (self->duplicates_stack)),
-                            dups_title);
+  gtk_stack_page_set_title (
+      gtk_stack_get_page (self->list_stack, GTK_WIDGET (self->duplicates_stack)), dups_title);
   gtk_stack_set_visible_child_name (self->skipped_stack, n_skipped > 0 ? "list" : "none");
   gtk_stack_set_visible_child_name (self->duplicates_stack, n_dups > 0 ? "list" : "none");
 }
@@ -614,9 +582,7 @@ describe_cache (const HnDataset *ds)
 }
 
 void
-hydra_dataset_pane_set_dataset (HydraDatasetPane *self,
-                                const HnDataset *ds,
-                                const char *title,
+hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, const char *title,
                                 int val_percent)
 {
   int gender[2] = { 0 }, race[N_RACES] = { 0 };
@@ -679,8 +645,8 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self,
   gtk_label_set_text (self->title_label, title != NULL ? title : "Data set");
   parts = g_ptr_array_new_with_free_func (g_free);
   text = hydra_format_count (ds->n + ds->n_skipped);
-  g_ptr_array_add (parts, g_strdup_printf (ds->names != NULL ? "%s files" : "%s generated faces",
-                                           text));
+  g_ptr_array_add (parts,
+                   g_strdup_printf (ds->names != NULL ? "%s files" : "%s generated faces", text));
   g_free (text);
   g_ptr_array_add (parts, g_strdup_printf ("%d × %d pixels", ds->size, ds->size));
   g_ptr_array_add (parts, g_strdup_printf ("%d%% held out for validation", val_percent));
@@ -701,12 +667,10 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self,
   g_clear_pointer (&detail, g_free);
   set_figure (self, HYDRA_DATASET_FIGURE_SKIPPED, ds->n_skipped,
               ds->n_skipped > 0 ? "listed below" : "none");
-  set_figure (self, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates,
-              "byte-identical files");
+  set_figure (self, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates, "byte-identical files");
   set_figure (self, HYDRA_DATASET_FIGURE_CONFLICTING, n_conflicting,
               n_conflicting > 0 ? "kept out of validation" : "none");
-  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_CONFLICTING].box,
-                          ds->names != NULL);
+  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_CONFLICTING].box, ds->names != NULL);
   gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_DUPLICATES].box, ds->names != NULL);
   gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_SKIPPED].box, ds->names != NULL);
 
@@ -733,8 +697,7 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self,
   for (int r = 0; r < N_RACES; r++)
     set_bar (&self->race_bars[r], race[r], ds->n);
 
-  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->list_stack)),
-                          ds->names != NULL);
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->list_stack)), ds->names != NULL);
   gtk_stack_set_visible_child_name (self->stack, "content");
 }
 
@@ -747,8 +710,7 @@ hydra_dataset_pane_get_empty (HydraDatasetPane *self)
 }
 
 const char *
-hydra_dataset_pane_get_figure_text (HydraDatasetPane *self,
-                                    HydraDatasetFigure figure)
+hydra_dataset_pane_get_figure_text (HydraDatasetPane *self, HydraDatasetFigure figure)
 {
   g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), NULL);
   g_return_val_if_fail (figure < HYDRA_DATASET_N_FIGURES, NULL);
@@ -794,13 +756,13 @@ build_figures (HydraDatasetPane *self)
       fig->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
       gtk_widget_add_css_class (fig->box, "hydra-card");
       gtk_widget_add_css_class (fig->box, "hydra-figure");
-      gtk_widget_set_tooltip_text (fig->box, figure_tooltips[f]);
+      gtk_widget_set_tooltip_text (fig->box, figure_text[f].tooltip);
 
       fig->value = GTK_LABEL (gtk_label_new ("–"));
       gtk_label_set_xalign (fig->value, 0);
       gtk_widget_add_css_class (GTK_WIDGET (fig->value), "hydra-figure-value");
 
-      fig->caption = GTK_LABEL (gtk_label_new (figure_captions[f]));
+      fig->caption = GTK_LABEL (gtk_label_new (figure_text[f].caption));
       gtk_label_set_xalign (fig->caption, 0);
       gtk_label_set_ellipsize (fig->caption, PANGO_ELLIPSIZE_END);
       gtk_widget_add_css_class (GTK_WIDGET (fig->caption), "heading");
@@ -821,11 +783,7 @@ build_figures (HydraDatasetPane *self)
 
 /* names and counts share size groups, so the gender and race bars line up */
 static void
-build_bar (GtkGrid *grid,
-           int row,
-           const char *name,
-           GtkSizeGroup *names,
-           GtkSizeGroup *counts,
+build_bar (GtkGrid *grid, int row, const char *name, GtkSizeGroup *names, GtkSizeGroup *counts,
            Bar *bar)
 {
   GtkWidget *label = gtk_label_new (name);
@@ -860,11 +818,7 @@ build_bar (GtkGrid *grid,
 /* The full text of a cell, when it does not fit. Asked for on hover only: setting a tooltip
  * text on every bind costs an X round trip per cell in GTK 4.8. */
 static gboolean
-on_cell_query_tooltip (GtkWidget *label,
-                       int x,
-                       int y,
-                       gboolean keyboard_mode,
-                       GtkTooltip *tooltip,
+on_cell_query_tooltip (GtkWidget *label, int x, int y, gboolean keyboard_mode, GtkTooltip *tooltip,
                        gpointer user_data)
 {
   if (!pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))))
@@ -875,25 +829,22 @@ on_cell_query_tooltip (GtkWidget *label,
 
 /* Columns show one string property of HydraDatasetRow; the factory's data names it. */
 static void
-setup_text_cell (GtkSignalListItemFactory *factory,
-                 GtkListItem *item,
-                 gpointer user_data)
+setup_text_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
   const char *property = user_data;
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_ellipsize (GTK_LABEL (label), g_str_equal (property, "file")
-                                                  ? PANGO_ELLIPSIZE_MIDDLE : PANGO_ELLIPSIZE_END);
+                                                  ? PANGO_ELLIPSIZE_MIDDLE
+                                                  : PANGO_ELLIPSIZE_END);
   gtk_widget_set_has_tooltip (label, TRUE);
   g_signal_connect (label, "query-tooltip", G_CALLBACK (on_cell_query_tooltip), NULL);
   gtk_list_item_set_child (item, label);
 }
 
 static void
-bind_text_cell (GtkSignalListItemFactory *factory,
-                GtkListItem *item,
-                gpointer user_data)
+bind_text_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
   const char *property = user_data;
   GtkWidget *label = gtk_list_item_get_child (item);
@@ -918,10 +869,7 @@ bind_text_cell (GtkSignalListItemFactory *factory,
 }
 
 static GtkColumnViewColumn *
-add_column (GtkColumnView *view,
-            const char *title,
-            const char *property,
-            GtkSorter *sorter,
+add_column (GtkColumnView *view, const char *title, const char *property, GtkSorter *sorter,
             int fixed_width)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
@@ -946,13 +894,12 @@ add_column (GtkColumnView *view,
 static GtkSorter *
 string_sorter (const char *property)
 {
-  return GTK_SORTER (gtk_string_sorter_new (
-    gtk_property_expression_new (HYDRA_TYPE_DATASET_ROW, NULL, property)));
+  return GTK_SORTER (
+      gtk_string_sorter_new (gtk_property_expression_new (HYDRA_TYPE_DATASET_ROW, NULL, property)));
 }
 
 static void
-set_view_model (GtkColumnView *view,
-                GListStore *store)
+set_view_model (GtkColumnView *view, GListStore *store)
 {
   GtkSortListModel *sorted;
   g_autoptr (GtkNoSelection) selection = NULL;
@@ -977,7 +924,7 @@ build_lists (HydraDatasetPane *self)
   add_column (self->duplicates_view, "Copies", "copies", string_sorter ("copies"), 0);
   conflict = add_column (self->duplicates_view, "Labels", "conflict",
                          GTK_SORTER (gtk_numeric_sorter_new (gtk_property_expression_new (
-                           HYDRA_TYPE_DATASET_ROW, NULL, "conflicting"))),
+                             HYDRA_TYPE_DATASET_ROW, NULL, "conflicting"))),
                          260);
   set_view_model (self->duplicates_view, self->duplicates);
   /* Conflicts first: they are the ones that change what the model learns. */

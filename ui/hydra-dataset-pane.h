@@ -33,9 +33,7 @@ GtkWidget *hydra_dataset_pane_new (void);
 
 /* Shows ds (borrowed for the call; NULL shows the empty state). title: the folder's name or
  * "Synthetic faces"; val_percent: the split to count (DESIGN.md). */
-void hydra_dataset_pane_set_dataset (HydraDatasetPane *self,
-                                     const HnDataset *ds,
-                                     const char *title,
+void hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, const char *title,
                                      int val_percent);
 
 /* TRUE while no data set is shown. */

@@ -31,14 +31,14 @@ G_STATIC_ASSERT (sizeof (HydraStepPoint) % sizeof (float) == 0);
 
 typedef struct
 {
-  float min, max;  /* over finite values; min > max when there is none */
-  float min_pos;   /* smallest value > 0, for log scales; +inf when none */
+  float min, max; /* over finite values; min > max when there is none */
+  float min_pos;  /* smallest value > 0, for log scales; +inf when none */
 } Block;
 
 typedef struct
 {
-  float *raw;            /* the series' values, contiguous */
-  float *smooth;         /* EMA of raw, restarted at each segment; valid below n_smooth */
+  float *raw;    /* the series' values, contiguous */
+  float *smooth; /* EMA of raw, restarted at each segment; valid below n_smooth */
   Block *blocks;
   guint n_smooth;
   double smooth_weight;
@@ -47,8 +47,8 @@ typedef struct
 
 typedef struct
 {
-  graphene_rect_t area;  /* the plotting rectangle, in widget coordinates */
-  double ty0, ty1;       /* y range in transformed units (log10 y on a log scale) */
+  graphene_rect_t area; /* the plotting rectangle, in widget coordinates */
+  double ty0, ty1;      /* y range in transformed units (log10 y on a log scale) */
   gboolean log;
   guint ch_first, ch_end;
 } Panel;
@@ -82,8 +82,8 @@ typedef struct
   GdkRGBA fg;
   GdkRGBA bg;
   gboolean dark;
-  PangoContext *context;          /* borrowed */
-  PangoFontDescription *font;     /* owned */
+  PangoContext *context;      /* borrowed */
+  PangoFontDescription *font; /* owned */
 } Style;
 
 typedef enum
@@ -100,10 +100,10 @@ struct _HydraLossPlot
   /* owned */
   HydraSeries *series;
   GskRenderNode *static_node;
-  GArray *legend_hits;    /* LegendHit, from the last on-screen picture */
+  GArray *legend_hits; /* LegendHit, from the last on-screen picture */
   Channel channels[N_CHANNELS];
-  double *xs;             /* each step point's x: step or epoch */
-  guint *segments;        /* first point of each segment (copied from the series) */
+  double *xs;      /* each step point's x: step or epoch */
+  guint *segments; /* first point of each segment (copied from the series) */
   guint n_segments;
   guint n_cached, capacity;
   gboolean xs_epochs;
@@ -137,8 +137,7 @@ struct _HydraLossPlot
 
 G_DEFINE_FINAL_TYPE (HydraLossPlot, hydra_loss_plot, GTK_TYPE_WIDGET)
 
-G_DEFINE_ENUM_TYPE (HydraPlotView, hydra_plot_view,
-                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_LOSS, "loss"),
+G_DEFINE_ENUM_TYPE (HydraPlotView, hydra_plot_view, G_DEFINE_ENUM_VALUE (HYDRA_PLOT_LOSS, "loss"),
                     G_DEFINE_ENUM_VALUE (HYDRA_PLOT_BALANCE, "balance"))
 
 enum
@@ -248,9 +247,9 @@ channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
   };
 
   if (ch == HYDRA_CURVE_AGE || ch == HYDRA_CURVE_AGE_WEIGHTED)
-    g_snprintf (buf, size, "%s (%s)", hydra_curve_name (ch),
-                age_loss_label (self->series ? hydra_series_get_age_loss (self->series)
-                                             : AGE_LOSS_L1));
+    g_snprintf (
+        buf, size, "%s (%s)", hydra_curve_name (ch),
+        age_loss_label (self->series ? hydra_series_get_age_loss (self->series) : AGE_LOSS_L1));
   else if (ch < CH_GRAD0)
     g_strlcpy (buf, hydra_curve_name (ch), size);
   else
@@ -343,8 +342,8 @@ cache_sync (HydraLossPlot *self)
         {
           self->channels[ch].raw = g_renew (float, self->channels[ch].raw, cap);
           self->channels[ch].smooth = g_renew (float, self->channels[ch].smooth, cap);
-          self->channels[ch].blocks = g_renew (Block, self->channels[ch].blocks,
-                                               (cap + BLOCK - 1) / BLOCK);
+          self->channels[ch].blocks
+              = g_renew (Block, self->channels[ch].blocks, (cap + BLOCK - 1) / BLOCK);
         }
       self->xs = g_renew (double, self->xs, cap);
       self->capacity = cap;
@@ -372,7 +371,7 @@ static const float *
 channel_smooth (HydraLossPlot *self, guint ch)
 {
   Channel *c = &self->channels[ch];
-  guint seg = 0;
+  guint next = 0; /* the first segment that starts at or after n_smooth */
 
   if (self->smoothing <= 0.0)
     return c->raw;
@@ -383,14 +382,14 @@ channel_smooth (HydraLossPlot *self, guint ch)
     }
   if (c->n_smooth == 0)
     c->ema = HYDRA_EMA_INIT;
-  while (seg + 1 < self->n_segments && self->segments[seg + 1] <= c->n_smooth)
-    seg++;
+  while (next < self->n_segments && self->segments[next] < c->n_smooth)
+    next++;
   for (guint i = c->n_smooth; i < self->n_cached; i++)
     {
-      if (seg < self->n_segments && self->segments[seg] == i)
+      if (next < self->n_segments && self->segments[next] == i)
         {
           c->ema = HYDRA_EMA_INIT;
-          seg++;
+          next++;
         }
       c->smooth[i] = hydra_ema_push (&c->ema, self->smoothing, c->raw[i]);
     }
@@ -436,25 +435,23 @@ upper_bound (const double *xs, guint lo, guint hi, double x)
   return lo;
 }
 
+static inline void
+scan_value (float v, gboolean log, double *lo, double *hi)
+{
+  if (isfinite (v) && (!log || v > 0))
+    {
+      *lo = MIN (*lo, v);
+      *hi = MAX (*hi, v);
+    }
+}
+
 static void
 range_minmax (const Channel *c, guint i0, guint i1, gboolean log, double *lo, double *hi)
 {
   guint i = i0;
 
-#define SCAN(v)                                                     \
-  G_STMT_START                                                      \
-  {                                                                 \
-    float v_ = (v);                                                 \
-    if (isfinite (v_) && (!log || v_ > 0))                          \
-      {                                                             \
-        *lo = MIN (*lo, v_);                                        \
-        *hi = MAX (*hi, v_);                                        \
-      }                                                             \
-  }                                                                 \
-  G_STMT_END
-
   for (; i < i1 && i % BLOCK != 0; i++)
-    SCAN (c->raw[i]);
+    scan_value (c->raw[i], log, lo, hi);
   for (; i + BLOCK <= i1; i += BLOCK)
     {
       const Block *b = &c->blocks[i / BLOCK];
@@ -465,8 +462,7 @@ range_minmax (const Channel *c, guint i0, guint i1, gboolean log, double *lo, do
       *hi = MAX (*hi, b->max);
     }
   for (; i < i1; i++)
-    SCAN (c->raw[i]);
-#undef SCAN
+    scan_value (c->raw[i], log, lo, hi);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -622,8 +618,8 @@ nice_step (double span, double max_ticks)
 
 typedef struct
 {
-  double v;        /* transformed units */
-  gboolean major;  /* labelled and gridded; minor ones only gridded faintly */
+  double v;       /* transformed units */
+  gboolean major; /* labelled and gridded; minor ones only gridded faintly */
   char label[48];
 } Tick;
 
@@ -712,17 +708,24 @@ log_ticks (double llo, double lhi, double max_ticks, Tick *ticks)
   return n;
 }
 
+/* Steps read "20k" once the axis reaches 10,000 — every label alike, so "9000" never sits
+ * beside "10k". */
 static void
-format_x (HydraLossPlot *self, double v, double step, char *buf, gsize size)
+format_x (HydraLossPlot *self, double v, double step, double axis_max, char *buf, gsize size)
 {
   if (!self->x_epochs)
     {
-      if (fabs (v) >= 10000 && fmod (v, 1000) == 0)
-        g_snprintf (buf, size, "%.0fk", v / 1000);
-      else if (fabs (v) >= 10000 && fmod (v, 100) == 0)
-        g_snprintf (buf, size, "%.1fk", v / 1000);
+      if (axis_max >= 10000 && step >= 100)
+        {
+          g_autoptr (GString) s = g_string_new (NULL);
+
+          g_string_printf (s, "%.*fk", step >= 1000 ? 0 : 1, fabs (v) / 1000);
+          if (v < 0)
+            g_string_prepend (s, "−");
+          g_strlcpy (buf, v == 0 ? "0" : s->str, size);
+        }
       else
-        g_snprintf (buf, size, "%.0f", v);
+        format_number (buf, size, v, 0);
       return;
     }
   format_number (buf, size, v, MAX (0, -(int) floor (log10 (step) + 1e-9)));
@@ -1046,8 +1049,8 @@ unmap_x (const Frame *f, const Panel *p, double px)
 static double
 unmap_y (const Panel *p, double py)
 {
-  return p->ty0 + (p->area.origin.y + p->area.size.height - py) / p->area.size.height
-                    * (p->ty1 - p->ty0);
+  return p->ty0
+         + (p->area.origin.y + p->area.size.height - py) / p->area.size.height * (p->ty1 - p->ty0);
 }
 
 static gboolean
@@ -1073,18 +1076,19 @@ typedef struct
   const Style *st;
   Frame *frame;
   int width, height;
-  PangoLayout *small;   /* tick labels, legend, markers */
-  PangoLayout *normal;
-  GArray *hits;         /* LegendHit, or NULL */
+  PangoLayout *small; /* tick labels, legend, markers, tooltip */
+  GArray *hits;       /* LegendHit, or NULL */
 } Draw;
 
 typedef struct
 {
-  guint a, b;        /* the segment's points */
-  guint i0, i1;      /* those inside [x0, x1] */
-  guint *bounds;     /* column bounds when decimating, else NULL */
+  guint a, b;    /* the segment's points */
+  guint i0, i1;  /* those inside [x0, x1] */
+  guint *bounds; /* column bounds when decimating, else NULL */
   guint n_columns;
-  gboolean faded;    /* replaced by a later segment (a rollback) */
+  gboolean faded;       /* replaced by a later segment (a rollback) */
+  gboolean dense;       /* more than 2 points a pixel: draw the main curve by columns */
+  gboolean dense_faint; /* more than 1 point in 2 pixels: the faint raw curve by columns */
 } SegmentView;
 
 static void
@@ -1100,7 +1104,9 @@ add_segment_view (SegmentView *v, const double *xs, guint a, guint b, gboolean f
   v->i1 = upper_bound (xs, v->i0, b, frame->x1);
   v->bounds = NULL;
   v->n_columns = 0;
-  if (v->i1 - v->i0 > 2 * n_columns)
+  v->dense_faint = v->i1 - v->i0 > n_columns / 2;
+  v->dense = v->i1 - v->i0 > 2 * n_columns;
+  if (v->dense_faint)
     {
       v->n_columns = n_columns;
       v->bounds = g_new (guint, n_columns + 1);
@@ -1108,31 +1114,143 @@ add_segment_view (SegmentView *v, const double *xs, guint a, guint b, gboolean f
     }
 }
 
-static void
-pen_to (cairo_t *cr, double x, double y, gboolean *down)
+/* Strokes a polyline, simplified and in short pieces. Cairo's stroker costs about a
+ * microsecond a vertex, so points that lie within a quarter pixel of the chord that would
+ * replace them are dropped (a smooth curve keeps a few dozen of its 1,000 column points); and
+ * it rasterises each stroke through a mask as large as its extents, so one stroke across
+ * the whole plot costs the plot's area, however thin the line: pieces cost about what they
+ * cover. The dash pattern runs on across pieces. */
+#define PEN_TOLERANCE 0.25
+#define PEN_BUFFER 32
+#define PIECE_POINTS 48
+#define PIECE_WIDTH 96.0
+
+typedef struct
 {
-  if (*down)
-    cairo_line_to (cr, x, y);
-  else
-    cairo_move_to (cr, x, y);
-  *down = TRUE;
+  cairo_t *cr;
+  const double *dash; /* NULL: solid */
+  int n_dash;
+  gboolean down;                         /* the next point continues the line */
+  double ax, ay;                         /* the last point emitted */
+  double bx[PEN_BUFFER], by[PEN_BUFFER]; /* points since, not yet emitted */
+  guint n_buf;
+  double x0;          /* where the current piece started */
+  guint n;            /* points in the current piece */
+  double length;      /* stroked so far, for the dash offset */
+  double piece_start; /* the length where the current piece started */
+} Pen;
+
+static void
+pen_init (Pen *pen, cairo_t *cr, const double *dash, int n_dash)
+{
+  memset (pen, 0, sizeof *pen);
+  pen->cr = cr;
+  pen->dash = dash;
+  pen->n_dash = n_dash;
+  cairo_new_path (cr);
+}
+
+static void
+pen_stroke_piece (Pen *pen)
+{
+  if (pen->dash != NULL)
+    cairo_set_dash (pen->cr, pen->dash, pen->n_dash, pen->piece_start);
+  cairo_stroke (pen->cr);
+  if (pen->dash != NULL)
+    cairo_set_dash (pen->cr, NULL, 0, 0);
+  pen->n = 0;
+  pen->piece_start = pen->length;
+}
+
+/* Emits the newest buffered point, which becomes the anchor. */
+static void
+pen_emit (Pen *pen)
+{
+  double x = pen->bx[pen->n_buf - 1], y = pen->by[pen->n_buf - 1];
+
+  cairo_line_to (pen->cr, x, y);
+  if (pen->dash != NULL)
+    pen->length += hypot (x - pen->ax, y - pen->ay);
+  pen->ax = x;
+  pen->ay = y;
+  pen->n_buf = 0;
+  if (++pen->n >= PIECE_POINTS || fabs (x - pen->x0) >= PIECE_WIDTH)
+    {
+      pen_stroke_piece (pen);
+      cairo_move_to (pen->cr, x, y);
+      pen->x0 = x;
+      pen->n = 1;
+    }
+}
+
+static gboolean
+pen_chord_holds (const Pen *pen, double x, double y)
+{
+  double dx = x - pen->ax, dy = y - pen->ay, len = hypot (dx, dy);
+
+  if (pen->n_buf >= PEN_BUFFER)
+    return FALSE;
+  for (guint i = 0; i < pen->n_buf; i++)
+    {
+      double qx = pen->bx[i] - pen->ax, qy = pen->by[i] - pen->ay;
+      double dist = len > 1e-9 ? fabs (qx * dy - qy * dx) / len : hypot (qx, qy);
+
+      /* and not behind either end: a line that turns back is not a chord */
+      if (dist > PEN_TOLERANCE || qx * dx + qy * dy < 0 || qx * dx + qy * dy > len * len)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+pen_to (Pen *pen, double x, double y)
+{
+  if (!pen->down)
+    {
+      cairo_move_to (pen->cr, x, y);
+      pen->ax = pen->x0 = x;
+      pen->ay = y;
+      pen->n_buf = 0;
+      pen->n++;
+      pen->down = TRUE;
+      return;
+    }
+  if (!pen_chord_holds (pen, x, y))
+    pen_emit (pen);
+  pen->bx[pen->n_buf] = x;
+  pen->by[pen->n_buf] = y;
+  pen->n_buf++;
+}
+
+static void
+pen_lift (Pen *pen)
+{
+  if (pen->down && pen->n_buf > 0)
+    pen_emit (pen);
+  pen->down = FALSE;
+}
+
+static void
+pen_flush (Pen *pen)
+{
+  pen_lift (pen);
+  pen_stroke_piece (pen);
 }
 
 /* One segment's points drawn one by one: few enough to stroke as they are. */
 static void
-sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, GArray *dots)
+sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Pen *pen, GArray *dots)
 {
-  cairo_t *cr = d->cr;
   const double *xs = d->self->xs;
   guint j0 = v->i0 > v->a ? v->i0 - 1 : v->i0;
   guint j1 = v->i1 < v->b ? v->i1 + 1 : v->i1;
-  gboolean down = FALSE;
   guint run = 0;
   double last_x = 0, last_y = 0;
 
-  for (guint i = j0; i < j1; i++)
+  pen_lift (pen);
+  for (guint i = j0; i <= j1; i++)
     {
-      if (!value_ok (p, y[i]))
+      if (i == j1 || !value_ok (p, y[i]))
         {
           if (run == 1)
             {
@@ -1140,20 +1258,14 @@ sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, GArr
 
               g_array_append_val (dots, pt);
             }
-          down = FALSE;
+          pen_lift (pen);
           run = 0;
           continue;
         }
       last_x = map_x (d->frame, p, xs[i]);
       last_y = map_y (p, transform (p, y[i]));
-      pen_to (cr, last_x, last_y, &down);
+      pen_to (pen, last_x, last_y);
       run++;
-    }
-  if (run == 1)
-    {
-      graphene_point_t pt = GRAPHENE_POINT_INIT (last_x, last_y);
-
-      g_array_append_val (dots, pt);
     }
 }
 
@@ -1164,25 +1276,25 @@ sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, GArr
  * column's last value so that a step between columns stays connected. */
 static void
 dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, HydraPlotColumn *cols,
-            gboolean line, double half_width, GArray *boxes)
+            Pen *pen, double half_width, gboolean wide_boxes, GArray *boxes)
 {
-  cairo_t *cr = d->cr;
   const double *xs = d->self->xs;
   double col_w = p->area.size.width / v->n_columns;
   double prev_last = NAN;
-  gboolean down = FALSE;
+  gboolean line = pen != NULL;
   gboolean boxed_prev = TRUE, boxed = TRUE, boxed_next = TRUE;
-  guint next = 0;
+  guint next = 0, first_box = boxes->len;
 
   decimate_columns (y, v->bounds, v->n_columns, p->log, cols);
+  if (line)
+    pen_lift (pen);
   if (line && v->i0 > v->a && value_ok (p, y[v->i0 - 1]))
-    pen_to (cr, map_x (d->frame, p, xs[v->i0 - 1]), map_y (p, transform (p, y[v->i0 - 1])),
-            &down);
+    pen_to (pen, map_x (d->frame, p, xs[v->i0 - 1]), map_y (p, transform (p, y[v->i0 - 1])));
 
-  /* a column's middle joins the line unless it and both neighbours are boxes anyway */
 #define COLUMN_TOP(c) map_y (p, transform (p, cols[c].max))
 #define COLUMN_BOTTOM(c) map_y (p, transform (p, cols[c].min))
 #define IS_BOXED(c) (cols[c].count == 0 || COLUMN_BOTTOM (c) - COLUMN_TOP (c) > 2 * half_width)
+  /* a column's middle joins the line unless it and both neighbours are boxes anyway */
   if (v->n_columns > 0)
     boxed_next = IS_BOXED (0);
   for (guint c = 0; c < v->n_columns; c++)
@@ -1202,9 +1314,9 @@ dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Hydra
       if (line)
         {
           if (!boxed || !boxed_prev || !boxed_next)
-            pen_to (cr, x + col_w / 2, (top + bottom) / 2, &down);
+            pen_to (pen, x + col_w / 2, (top + bottom) / 2);
           else
-            down = FALSE;
+            pen_lift (pen);
         }
       if (!isnan (prev_last))
         {
@@ -1217,6 +1329,23 @@ dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Hydra
           double y0 = floor (top - half_width), y1 = ceil (bottom + half_width);
           graphene_rect_t r = GRAPHENE_RECT_INIT (x, y0, col_w, y1 - y0);
 
+          /* as wide as the line, so that a jump looks like the rest of the curve; opaque
+           * boxes may overlap, translucent ones (wide_boxes FALSE) must not */
+          if (line && wide_boxes)
+            {
+              double x0 = floor (x + col_w / 2 - half_width);
+
+              r.origin.x = x0;
+              r.size.width = ceil (x + col_w / 2 + half_width) - x0;
+            }
+
+          /* without a line, a box reaches to the next one: a staircase, not a comb */
+          if (!line && boxes->len > first_box)
+            {
+              graphene_rect_t *prev = &g_array_index (boxes, graphene_rect_t, boxes->len - 1);
+
+              prev->size.width = MIN (x - prev->origin.x, 4 * col_w);
+            }
           g_array_append_val (boxes, r);
         }
     }
@@ -1224,7 +1353,7 @@ dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Hydra
 #undef COLUMN_TOP
 #undef COLUMN_BOTTOM
   if (line && v->i1 < v->b && value_ok (p, y[v->i1]))
-    pen_to (cr, map_x (d->frame, p, xs[v->i1]), map_y (p, transform (p, y[v->i1])), &down);
+    pen_to (pen, map_x (d->frame, p, xs[v->i1]), map_y (p, transform (p, y[v->i1])));
 }
 
 static void
@@ -1254,45 +1383,45 @@ draw_boxes (cairo_t *cr, GArray *boxes)
 
 /* The faint raw curve (behind a smoothed one) or the main one. */
 static void
-draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint ch,
-              gboolean faint, HydraPlotColumn *cols)
+draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint ch, gboolean faint,
+              HydraPlotColumn *cols)
 {
   cairo_t *cr = d->cr;
   const float *y = faint ? d->self->channels[ch].raw : channel_smooth (d->self, ch);
   g_autoptr (GArray) dots = g_array_new (FALSE, FALSE, sizeof (graphene_point_t));
   g_autoptr (GArray) boxes = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
   double width = faint ? 1.0 : ch == HYDRA_CURVE_TOTAL ? 2.25 : 1.75;
+  gboolean dashed = !faint && channel_is_weighted (ch);
 
+  /* translucent lines overlap where pieces meet: butt caps keep that to nothing. Cairo's
+   * fast antialiasing looks the same on curves and rasterises noisy ones 2–3× faster. */
+  cairo_set_line_cap (cr, faint ? CAIRO_LINE_CAP_BUTT : CAIRO_LINE_CAP_ROUND);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_FAST);
+  cairo_set_line_width (cr, width);
   for (int faded = 0; faded <= 1; faded++)
     {
       double alpha = (faint ? (d->st->dark ? 0.28 : 0.22) : 1.0) * (faded ? 0.35 : 1.0);
-      gboolean any = FALSE;
+      Pen pen;
 
-      cairo_new_path (cr);
+      channel_color (ch, d->st, alpha, cr);
+      pen_init (&pen, cr, dashed ? dash_weighted : NULL, G_N_ELEMENTS (dash_weighted));
       g_array_set_size (dots, 0);
       g_array_set_size (boxes, 0);
       for (guint s = 0; s < n_sv; s++)
         {
           if (sv[s].faded != faded)
             continue;
-          any = TRUE;
-          if (sv[s].bounds == NULL)
-            sparse_path (d, p, &sv[s], y, dots);
+          if (faint ? !sv[s].dense_faint : !sv[s].dense)
+            sparse_path (d, p, &sv[s], y, &pen, dots);
           else
-            dense_path (d, p, &sv[s], y, cols, !faint, faint ? 0 : width / 2, boxes);
+            dense_path (d, p, &sv[s], y, cols, faint ? NULL : &pen, faint ? 0 : width / 2,
+                        !dashed && !faded, boxes);
         }
-      if (!any)
-        continue;
-      channel_color (ch, d->st, alpha, cr);
-      cairo_set_line_width (cr, width);
-      if (!faint && channel_is_weighted (ch))
-        cairo_set_dash (cr, dash_weighted, G_N_ELEMENTS (dash_weighted), 0);
-      cairo_stroke (cr);
-      cairo_set_dash (cr, NULL, 0, 0);
+      pen_flush (&pen);
       if (boxes->len > 0)
         {
           /* a weighted curve's band is lighter, as its line is dashed */
-          if (!faint && channel_is_weighted (ch))
+          if (dashed)
             channel_color (ch, d->st, 0.55 * alpha, cr);
           draw_boxes (cr, boxes);
         }
@@ -1302,6 +1431,8 @@ draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint 
           draw_dots (cr, dots, faint ? 1.5 : 3.0);
         }
     }
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_DEFAULT);
 }
 
 static void
@@ -1315,33 +1446,40 @@ draw_validation (Draw *d, const Panel *p)
     return;
   for (guint c = 0; c < HYDRA_N_CURVES; c++)
     {
-      int64_t prev_step = G_MININT64;
-      gboolean down = FALSE;
-
       if (!self->curve_visible[c])
         continue;
-      cairo_new_path (cr);
-      for (guint e = 0; e < n; e++)
+      /* a halo in the background colour keeps the dashes readable across dense bands */
+      for (int pass = 0; pass < 2; pass++)
         {
-          const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+          int64_t prev_step = G_MININT64;
+          Pen pen;
 
-          if (ep->step <= prev_step || !value_ok (p, ep->loss[c]))
-            down = FALSE;
-          prev_step = ep->step;
-          if (!value_ok (p, ep->loss[c]))
-            continue;
-          pen_to (cr, map_x (d->frame, p, epoch_x (self, ep)),
-                  map_y (p, transform (p, ep->loss[c])), &down);
+          if (pass == 0)
+            {
+              set_bg (cr, d->st, 1.0);
+              cairo_set_line_width (cr, 4.0);
+              pen_init (&pen, cr, NULL, 0);
+            }
+          else
+            {
+              channel_color (c, d->st, 1.0, cr);
+              cairo_set_line_width (cr, 1.5);
+              pen_init (&pen, cr, dash_validation, G_N_ELEMENTS (dash_validation));
+            }
+          for (guint e = 0; e < n; e++)
+            {
+              const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+
+              if (ep->step <= prev_step || !value_ok (p, ep->loss[c]))
+                pen_lift (&pen);
+              prev_step = ep->step;
+              if (!value_ok (p, ep->loss[c]))
+                continue;
+              pen_to (&pen, map_x (d->frame, p, epoch_x (self, ep)),
+                      map_y (p, transform (p, ep->loss[c])));
+            }
+          pen_flush (&pen);
         }
-      /* a halo in the background colour keeps the line readable across dense bands */
-      set_bg (cr, d->st, 0.85);
-      cairo_set_line_width (cr, 4.0);
-      cairo_stroke_preserve (cr);
-      channel_color (c, d->st, 1.0, cr);
-      cairo_set_line_width (cr, 1.5);
-      cairo_set_dash (cr, dash_validation, G_N_ELEMENTS (dash_validation), 0);
-      cairo_stroke (cr);
-      cairo_set_dash (cr, NULL, 0, 0);
 
       for (guint e = 0; e < n; e++)
         {
@@ -1401,13 +1539,17 @@ draw_y_axis (Draw *d, guint pi, const Tick *ticks, guint n_ticks, const char *ti
       draw_text (cr, d->small, ticks[i].label, left - 8, y, 1.0, 0.5);
     }
 
-  /* the title, rotated, centred on the panel */
+  /* the title, rotated, centred on the panel, ellipsised to its height */
   text_extent (d->small, title, NULL, &th);
   cairo_save (cr);
   cairo_translate (cr, PAD, p->area.origin.y + p->area.size.height / 2);
   cairo_rotate (cr, -G_PI / 2);
   set_fg (cr, d->st, 0.75);
+  pango_layout_set_width (d->small, (int) (MAX (p->area.size.height, 1) * PANGO_SCALE));
+  pango_layout_set_ellipsize (d->small, PANGO_ELLIPSIZE_END);
   draw_text (cr, d->small, title, 0, 0, 0.5, 0.0);
+  pango_layout_set_width (d->small, -1);
+  pango_layout_set_ellipsize (d->small, PANGO_ELLIPSIZE_NONE);
   cairo_restore (cr);
 
   /* the baseline */
@@ -1427,15 +1569,12 @@ draw_x_axis (Draw *d)
   double y_axis = bottom->area.origin.y + bottom->area.size.height;
   double widest, th, step, right_edge = -INFINITY;
   char buf[48];
-  int decimals = 0;
 
-  format_x (self, f->x1, 1, buf, sizeof buf);
+  format_x (self, f->x1, 1, 0, buf, sizeof buf);
   text_extent (d->small, buf, &widest, &th);
   step = nice_step (f->x1 - f->x0, bottom->area.size.width / MAX (widest + 32, 60));
   if (!self->x_epochs)
     step = MAX (step, 1.0);
-  decimals = MAX (0, -(int) floor (log10 (step) + 1e-9));
-  (void) decimals;
 
   for (double k = ceil (f->x0 / step - 1e-9); k * step <= f->x1 + step * 1e-9; k++)
     {
@@ -1457,7 +1596,7 @@ draw_x_axis (Draw *d)
       cairo_line_to (cr, x, y_axis + 4);
       cairo_stroke (cr);
 
-      format_x (self, v, step, buf, sizeof buf);
+      format_x (self, v, step, MAX (fabs (f->x0), fabs (f->x1)), buf, sizeof buf);
       text_extent (d->small, buf, &w, NULL);
       if (x - w / 2 < right_edge + 8 || x + w / 2 > d->width - 2)
         continue;
@@ -1490,21 +1629,20 @@ legend_items (HydraLossPlot *self, LegendItem *items)
     {
       for (guint c = 0; c < HYDRA_N_CURVES; c++)
         {
-          items[n] = (LegendItem) { HIT_LOSS, c, c, "", self->curve_visible[c] };
+          items[n] = (LegendItem){ HIT_LOSS, c, c, "", self->curve_visible[c] };
           channel_name (self, c, items[n].name, sizeof items[n].name);
           n++;
         }
       if (self->series != NULL && hydra_series_get_n_epochs (self->series) > 0)
         {
-          items[n] = (LegendItem) { HIT_VALIDATION, 0, 0, "validation",
-                                    self->show_validation };
+          items[n] = (LegendItem){ HIT_VALIDATION, 0, 0, "validation", self->show_validation };
           n++;
         }
     }
   else
     for (guint b = 0; b < HYDRA_N_BALANCE_CURVES; b++)
       {
-        items[n] = (LegendItem) { HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b] };
+        items[n] = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b] };
         channel_name (self, CH_GRAD0 + b, items[n].name, sizeof items[n].name);
         n++;
       }
@@ -1573,8 +1711,8 @@ legend (Draw *d, double x, double y, double width, gboolean draw)
           draw_text (cr, d->small, items[i].name, cx + SWATCH + 6, mid, 0.0, 0.5);
           if (d->hits != NULL)
             {
-              LegendHit hit = { GRAPHENE_RECT_INIT (cx - 4, cy, item_w + 8, row_h),
-                                items[i].kind, items[i].index };
+              LegendHit hit = { GRAPHENE_RECT_INIT (cx - 4, cy, item_w + 8, row_h), items[i].kind,
+                                items[i].index };
 
               g_array_append_val (d->hits, hit);
             }
@@ -1667,8 +1805,8 @@ draw_markers (Draw *d, double strip_y, double strip_h)
   cairo_t *cr = d->cr;
   const Frame *f = d->frame;
   g_autoptr (GArray) groups = marker_groups (d);
-  double bottom = f->panels[f->n_panels - 1].area.origin.y
-                  + f->panels[f->n_panels - 1].area.size.height;
+  double bottom
+      = f->panels[f->n_panels - 1].area.origin.y + f->panels[f->n_panels - 1].area.size.height;
 
   cairo_set_line_width (cr, 1.0);
   for (guint i = 0; i < groups->len; i++)
@@ -1693,8 +1831,8 @@ draw_markers (Draw *d, double strip_y, double strip_h)
   for (guint i = 0; i < groups->len; i++)
     {
       const MarkerGroup *g = &g_array_index (groups, MarkerGroup, i);
-      double next = i + 1 < groups->len ? g_array_index (groups, MarkerGroup, i + 1).x
-                                        : d->width - PAD;
+      double next
+          = i + 1 < groups->len ? g_array_index (groups, MarkerGroup, i + 1).x : d->width - PAD;
       double room = MIN (next - g->x - 10, 220);
       double tw, th;
 
@@ -1766,10 +1904,10 @@ draw_empty (Draw *d, const char *text)
 }
 
 static void
-draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Style *st,
-             Frame *frame, GArray *hits)
+draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Style *st, Frame *frame,
+             GArray *hits)
 {
-  Draw d = { self, cr, st, frame, width, height, NULL, NULL, hits };
+  Draw d = { self, cr, st, frame, width, height, NULL, hits };
   Tick ticks[2][MAX_TICKS];
   guint n_ticks[2] = { 0, 0 };
   double th, left, top, bottom, strip_h = 0, legend_h, plot_h, axis_title_w;
@@ -1786,7 +1924,6 @@ draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Styl
   cache_sync (self);
 
   d.small = make_layout (st, 0.85, TRUE);
-  d.normal = make_layout (st, 1.0, FALSE);
   text_extent (d.small, "0.9", NULL, &th);
   axis_title_w = th;
 
@@ -1797,7 +1934,6 @@ draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Styl
       if (frame->empty)
         draw_empty (&d, empty_text (self));
       g_object_unref (d.small);
-      g_object_unref (d.normal);
       frame->valid = TRUE;
       frame->empty = TRUE;
       return;
@@ -1812,8 +1948,7 @@ draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Styl
   frame->panels[1].ch_end = N_CHANNELS;
   frame->panels[1].log = FALSE;
 
-  legend_h = legend (&d, PAD + axis_title_w + 48, PAD, width - 2 * PAD - axis_title_w - 48,
-                     FALSE);
+  legend_h = legend (&d, PAD + axis_title_w + 48, PAD, width - 2 * PAD - axis_title_w - 48, FALSE);
   has_markers = hydra_series_get_n_markers (self->series) > 0;
   if (has_markers)
     strip_h = th + 6;
@@ -1903,7 +2038,8 @@ draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Styl
       const Panel *panel = &frame->panels[p];
       static const guint loss_order[] = {
         HYDRA_CURVE_AGE_WEIGHTED, HYDRA_CURVE_GENDER_WEIGHTED, HYDRA_CURVE_RACE_WEIGHTED,
-        HYDRA_CURVE_AGE, HYDRA_CURVE_GENDER, HYDRA_CURVE_RACE, HYDRA_CURVE_TOTAL,
+        HYDRA_CURVE_AGE,          HYDRA_CURVE_GENDER,          HYDRA_CURVE_RACE,
+        HYDRA_CURVE_TOTAL,
       };
       guint order[HYDRA_N_CURVES];
       guint n_order = 0;
@@ -1936,7 +2072,6 @@ draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height, const Styl
   for (guint s = 0; s < n_sv; s++)
     g_free (sv[s].bounds);
   g_object_unref (d.small);
-  g_object_unref (d.normal);
   frame->valid = TRUE;
 }
 
@@ -1997,7 +2132,7 @@ nearest_point (HydraLossPlot *self, double x, guint *index)
 
 typedef struct
 {
-  guint ch;          /* or G_MAXUINT for a plain text row */
+  guint ch; /* or G_MAXUINT for a plain text row */
   char name[64];
   char value[32];
   char raw[32];
@@ -2081,7 +2216,8 @@ draw_tooltip (Draw *d, TipRow *rows, guint n_rows, double px, double py)
           else
             draw_text (cr, d->small, r->name, x + pad, ry, 0, 0);
           if (r->value[0])
-            draw_text (cr, d->small, r->value, x + w - pad - (raw_w > 0 ? raw_w + 12 : 0), ry, 1, 0);
+            draw_text (cr, d->small, r->value, x + w - pad - (raw_w > 0 ? raw_w + 12 : 0), ry, 1,
+                       0);
           if (r->raw[0])
             draw_text (cr, d->small, r->raw, x + w - pad, ry, 1, 0);
           continue;
@@ -2122,12 +2258,11 @@ draw_hover (Draw *d)
     return;
   xdata = unmap_x (f, p0, self->hover_x);
 
-  if ((self->show_training || self->view == HYDRA_PLOT_BALANCE)
-      && nearest_point (self, xdata, &i))
+  if ((self->show_training || self->view == HYDRA_PLOT_BALANCE) && nearest_point (self, xdata, &i))
     {
       gx = map_x (f, p0, self->xs[i]);
-      have_point = gx >= p0->area.origin.x - 0.5
-                   && gx <= p0->area.origin.x + p0->area.size.width + 0.5;
+      have_point
+          = gx >= p0->area.origin.x - 0.5 && gx <= p0->area.origin.x + p0->area.size.width + 0.5;
     }
   if (self->view == HYDRA_PLOT_LOSS && self->show_validation)
     for (guint e = 0; e < hydra_series_get_n_epochs (self->series); e++)
@@ -2151,7 +2286,7 @@ draw_hover (Draw *d)
   cairo_stroke (cr);
 
   /* header */
-  rows[n_rows] = (TipRow) { G_MAXUINT, "", "", "", TRUE };
+  rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", TRUE };
   if (have_point)
     {
       const HydraStepPoint *pt = hydra_series_get_step (self->series, i);
@@ -2172,7 +2307,7 @@ draw_hover (Draw *d)
 
           if (smoothed || self->view == HYDRA_PLOT_BALANCE)
             {
-              rows[n_rows] = (TipRow) { G_MAXUINT, "", "", "", FALSE };
+              rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
               if (self->view == HYDRA_PLOT_BALANCE)
                 g_strlcpy (rows[n_rows].name, p == 0 ? "gradient norm" : "cosine",
                            sizeof rows[n_rows].name);
@@ -2225,7 +2360,7 @@ draw_hover (Draw *d)
     {
       if (have_point)
         {
-          rows[n_rows] = (TipRow) { G_MAXUINT, "", "", "", TRUE };
+          rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", TRUE };
           g_snprintf (rows[n_rows].name, sizeof rows[n_rows].name, "Validation after epoch %d",
                       val->epoch);
           n_rows++;
@@ -2237,7 +2372,7 @@ draw_hover (Draw *d)
           if (!self->curve_visible[c])
             continue;
           r = &rows[n_rows++];
-          *r = (TipRow) { c, "", "", "", FALSE };
+          *r = (TipRow){ c, "", "", "", FALSE };
           channel_name (self, c, r->name, sizeof r->name);
           format_number (r->value, sizeof r->value, val->loss[c], -1);
         }
@@ -2245,7 +2380,7 @@ draw_hover (Draw *d)
         {
           TipRow *r = &rows[n_rows++];
 
-          *r = (TipRow) { G_MAXUINT, "", "", "", FALSE };
+          *r = (TipRow){ G_MAXUINT, "", "", "", FALSE };
           g_snprintf (r->name, sizeof r->name, "age MAE %.2f y · gender %.1f%% · race %.1f%%",
                       val->eval.age_mae, 100 * val->eval.gender_acc, 100 * val->eval.race_acc);
         }
@@ -2259,7 +2394,7 @@ draw_hover (Draw *d)
 
       if (!marker_x (self, mk->step, &mx) || fabs (map_x (f, p0, mx) - self->hover_x) > 5)
         continue;
-      rows[n_rows] = (TipRow) { G_MAXUINT, "", "", "", FALSE };
+      rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
       g_snprintf (rows[n_rows].name, sizeof rows[n_rows].name, "⚑ %s (step %" G_GINT64_FORMAT ")",
                   mk->label, (gint64) mk->step);
       n_rows++;
@@ -2271,8 +2406,7 @@ draw_hover (Draw *d)
 static void
 draw_overlay (HydraLossPlot *self, cairo_t *cr, const Style *st)
 {
-  Draw d = { self, cr, st, &self->frame, self->frame.width, self->frame.height, NULL, NULL,
-             NULL };
+  Draw d = { self, cr, st, &self->frame, self->frame.width, self->frame.height, NULL, NULL };
 
   if (!self->frame.valid || self->frame.empty)
     return;
@@ -2312,7 +2446,10 @@ style_init_widget (HydraLossPlot *self, Style *st)
   GtkWidget *widget = GTK_WIDGET (self);
   GtkStyleContext *context = gtk_widget_get_style_context (widget);
   static const char *bg_names[] = {
-    "view_bg_color", "window_bg_color", "theme_base_color", "theme_bg_color",
+    "view_bg_color",
+    "window_bg_color",
+    "theme_base_color",
+    "theme_bg_color",
   };
   double lum;
   gboolean found = FALSE;
@@ -2323,7 +2460,7 @@ style_init_widget (HydraLossPlot *self, Style *st)
   for (guint i = 0; i < G_N_ELEMENTS (bg_names) && !found; i++)
     found = gtk_style_context_lookup_color (context, bg_names[i], &st->bg);
   if (!found)
-    st->bg = st->dark ? (GdkRGBA) { 0.14, 0.14, 0.14, 1 } : (GdkRGBA) { 1, 1, 1, 1 };
+    st->bg = st->dark ? (GdkRGBA){ 0.14, 0.14, 0.14, 1 } : (GdkRGBA){ 1, 1, 1, 1 };
   st->context = gtk_widget_get_pango_context (widget);
   st->font = pango_font_description_copy (pango_context_get_font_description (st->context));
 }
@@ -2334,8 +2471,8 @@ style_init_export (HydraLossPlot *self, Style *st, cairo_t *cr)
 {
   PangoContext *widget_context = gtk_widget_get_pango_context (GTK_WIDGET (self));
 
-  st->fg = (GdkRGBA) { 0.12, 0.12, 0.13, 1.0 };
-  st->bg = (GdkRGBA) { 1, 1, 1, 1 };
+  st->fg = (GdkRGBA){ 0.12, 0.12, 0.13, 1.0 };
+  st->bg = (GdkRGBA){ 1, 1, 1, 1 };
   st->dark = FALSE;
   st->context = pango_cairo_create_context (cr);
   st->font = pango_font_description_copy (pango_context_get_font_description (widget_context));
@@ -2415,9 +2552,8 @@ hydra_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 }
 
 static void
-hydra_loss_plot_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
-                         int *minimum, int *natural, int *minimum_baseline,
-                         int *natural_baseline)
+hydra_loss_plot_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                         int *natural, int *minimum_baseline, int *natural_baseline)
 {
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
@@ -2530,8 +2666,8 @@ zoom_y (HydraLossPlot *self, guint pi, double py, double factor)
 static gboolean
 on_scroll (GtkEventControllerScroll *controller, double dx, double dy, HydraLossPlot *self)
 {
-  GdkModifierType mods =
-    gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  GdkModifierType mods
+      = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
   GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
   double x = self->hover_x, y = self->hover_y;
   int p;
@@ -2609,8 +2745,8 @@ drag_begin (HydraLossPlot *self, GtkGesture *gesture, double x, double y, DragMo
 static void
 on_drag_begin (GtkGestureDrag *gesture, double x, double y, HydraLossPlot *self)
 {
-  GdkModifierType mods =
-    gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+  GdkModifierType mods
+      = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   DragMode mode = (button == GDK_BUTTON_MIDDLE || (mods & GDK_SHIFT_MASK)) ? DRAG_PAN : DRAG_BOX;
 
@@ -2684,8 +2820,16 @@ on_drag_end (GtkGestureDrag *gesture, double dx, double dy, HydraLossPlot *self)
 }
 
 static void
-on_click_pressed (GtkGestureClick *gesture, int n_press, double x, double y,
-                  HydraLossPlot *self)
+on_drag_cancel (GtkGesture *gesture, GdkEventSequence *sequence, HydraLossPlot *self)
+{
+  if (self->drag_mode == DRAG_NONE)
+    return;
+  self->drag_mode = DRAG_NONE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, HydraLossPlot *self)
 {
   if (n_press == 2 && panel_at (self, x, y, 0) >= 0)
     {
@@ -2695,8 +2839,7 @@ on_click_pressed (GtkGestureClick *gesture, int n_press, double x, double y,
 }
 
 static void
-on_click_released (GtkGestureClick *gesture, int n_press, double x, double y,
-                   HydraLossPlot *self)
+on_click_released (GtkGestureClick *gesture, int n_press, double x, double y, HydraLossPlot *self)
 {
   if (n_press != 1)
     return;
@@ -2833,35 +2976,34 @@ hydra_loss_plot_class_init (HydraLossPlotClass *klass)
   widget_class->css_changed = hydra_loss_plot_css_changed;
   widget_class->size_allocate = hydra_loss_plot_size_allocate;
 
-  properties[PROP_SERIES] =
-    g_param_spec_object ("series", NULL, NULL, HYDRA_TYPE_SERIES,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_VIEW] =
-    g_param_spec_enum ("view", NULL, NULL, HYDRA_TYPE_PLOT_VIEW, HYDRA_PLOT_LOSS,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SMOOTHING] =
-    g_param_spec_double ("smoothing", NULL, NULL, 0.0, 0.999, 0.6,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_LOG_SCALE] =
-    g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_X_EPOCHS] =
-    g_param_spec_boolean ("x-epochs", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SHOW_TRAINING] =
-    g_param_spec_boolean ("show-training", NULL, NULL, TRUE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SHOW_VALIDATION] =
-    g_param_spec_boolean ("show-validation", NULL, NULL, TRUE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_ZOOMED] =
-    g_param_spec_boolean ("zoomed", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SERIES]
+      = g_param_spec_object ("series", NULL, NULL, HYDRA_TYPE_SERIES,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_VIEW]
+      = g_param_spec_enum ("view", NULL, NULL, HYDRA_TYPE_PLOT_VIEW, HYDRA_PLOT_LOSS,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SMOOTHING]
+      = g_param_spec_double ("smoothing", NULL, NULL, 0.0, 0.999, 0.6,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOG_SCALE]
+      = g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_X_EPOCHS]
+      = g_param_spec_boolean ("x-epochs", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_TRAINING]
+      = g_param_spec_boolean ("show-training", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_VALIDATION]
+      = g_param_spec_boolean ("show-validation", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ZOOMED] = g_param_spec_boolean ("zoomed", NULL, NULL, FALSE,
+                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[CURVE_TOGGLED] =
-    g_signal_new ("curve-toggled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 3, HYDRA_TYPE_PLOT_VIEW, G_TYPE_UINT, G_TYPE_BOOLEAN);
+  signals[CURVE_TOGGLED]
+      = g_signal_new ("curve-toggled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 3, HYDRA_TYPE_PLOT_VIEW, G_TYPE_UINT, G_TYPE_BOOLEAN);
 
   gtk_widget_class_set_css_name (widget_class, "hydra-loss-plot");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -2903,6 +3045,7 @@ hydra_loss_plot_init (HydraLossPlot *self)
   g_signal_connect (gesture, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (gesture, "drag-update", G_CALLBACK (on_drag_update), self);
   g_signal_connect (gesture, "drag-end", G_CALLBACK (on_drag_end), self);
+  g_signal_connect (gesture, "cancel", G_CALLBACK (on_drag_cancel), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
 
   gesture = gtk_gesture_click_new ();
@@ -2946,8 +3089,8 @@ hydra_loss_plot_set_series (HydraLossPlot *self, HydraSeries *series)
       self->series = g_object_ref (series);
       g_signal_connect_object (series, "changed", G_CALLBACK (on_series_changed), self,
                                G_CONNECT_SWAPPED);
-      g_signal_connect_object (series, "notify::age-loss", G_CALLBACK (on_age_loss_changed),
-                               self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (series, "notify::age-loss", G_CALLBACK (on_age_loss_changed), self,
+                               G_CONNECT_SWAPPED);
     }
   cache_reset (self);
   self->x_auto = TRUE;
@@ -2974,10 +3117,9 @@ hydra_loss_plot_set_view (HydraLossPlot *self, HydraPlotView view)
     return;
   self->view = view;
   self->y_auto[0] = self->y_auto[1] = TRUE;
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  view == HYDRA_PLOT_LOSS ? "Training losses"
-                                                          : "Gradient balance of the heads",
-                                  -1);
+  gtk_accessible_update_property (
+      GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+      view == HYDRA_PLOT_LOSS ? "Training losses" : "Gradient balance of the heads", -1);
   invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
   notify_zoomed (self);
@@ -3245,8 +3387,7 @@ render_image (HydraLossPlot *self, ExportFormat format, int width, int height, G
   if (width < 16 || height < 16 || width > 16384 || height > 16384)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Cannot export a %d × %d picture: each side must be 16 to 16384", width,
-                   height);
+                   "Cannot export a %d × %d picture: each side must be 16 to 16384", width, height);
       return NULL;
     }
   if (format == FORMAT_SVG)
@@ -3368,8 +3509,7 @@ hydra_loss_plot_export_async (HydraLossPlot *self, const char *path, int width, 
   if (format == FORMAT_CSV)
     {
       if (self->series == NULL)
-        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                                 "There is nothing to export");
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "There is nothing to export");
       else
         hydra_series_write_csv_async (self->series, path, cancellable, export_csv_done,
                                       g_steal_pointer (&task));

@@ -31,10 +31,10 @@ GType hydra_plot_view_get_type (void) G_GNUC_CONST;
 /* The balance view's curves, in legend order. */
 typedef enum
 {
-  HYDRA_BALANCE_GRAD_AGE,        /* ‖∂(w·L_h)/∂feature‖ of each head */
+  HYDRA_BALANCE_GRAD_AGE, /* ‖∂(w·L_h)/∂feature‖ of each head */
   HYDRA_BALANCE_GRAD_GENDER,
   HYDRA_BALANCE_GRAD_RACE,
-  HYDRA_BALANCE_COS_AGE_GENDER,  /* cosine between two heads' gradients */
+  HYDRA_BALANCE_COS_AGE_GENDER, /* cosine between two heads' gradients */
   HYDRA_BALANCE_COS_AGE_RACE,
   HYDRA_BALANCE_COS_GENDER_RACE,
   HYDRA_N_BALANCE_CURVES
@@ -103,17 +103,16 @@ gboolean hydra_loss_plot_export (HydraLossPlot *self, const char *path, int widt
 void hydra_loss_plot_export_async (HydraLossPlot *self, const char *path, int width, int height,
                                    GCancellable *cancellable, GAsyncReadyCallback callback,
                                    gpointer user_data);
-gboolean hydra_loss_plot_export_finish (HydraLossPlot *self, GAsyncResult *result,
-                                        GError **error);
+gboolean hydra_loss_plot_export_finish (HydraLossPlot *self, GAsyncResult *result, GError **error);
 
 /* Decimation for drawing: the envelope of the points (x[i], y[i]) that fall in each of
  * n_columns equal columns spanning [x0, x1]. x must be non-decreasing. Non-finite y (and,
  * with positive_only, y ≤ 0) are skipped. Returns how many columns hold a point. */
 typedef struct
 {
-  float first, last;  /* in x order */
+  float first, last; /* in x order */
   float min, max;
-  guint count;        /* 0: nothing in this column (the other fields are undefined) */
+  guint count; /* 0: nothing in this column (the other fields are undefined) */
 } HydraPlotColumn;
 
 guint hydra_plot_decimate (const double *x, const float *y, guint n, double x0, double x1,

@@ -70,7 +70,9 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 static const char *const metric_titles[N_METRICS] = {
-  "Age Error", "Gender Accuracy", "Race Accuracy",
+  "Age Error",
+  "Gender Accuracy",
+  "Race Accuracy",
 };
 
 static const char *const metric_tooltips[N_METRICS] = {
@@ -89,8 +91,7 @@ static const GdkRGBA metric_colors[N_METRICS] = {
 };
 
 static double
-metric_value (const HydraEpochPoint *p,
-              Metric metric)
+metric_value (const HydraEpochPoint *p, Metric metric)
 {
   switch (metric)
     {
@@ -125,8 +126,7 @@ selected_point (HydraMetricsView *self)
 /* Chance for a head, in percent: a coin toss for gender, always answering the most common
  * class for race (from the confusion matrix's row sums: the true classes). NAN for age. */
 static double
-metric_chance (HydraMetricsView *self,
-               Metric metric)
+metric_chance (HydraMetricsView *self, Metric metric)
 {
   const HydraEpochPoint *last;
   int total = 0, most = 0;
@@ -149,8 +149,7 @@ metric_chance (HydraMetricsView *self,
 }
 
 static double
-nice_step (double range,
-           int ticks)
+nice_step (double range, int ticks)
 {
   double raw = range / ticks;
   double mag, norm;
@@ -169,9 +168,7 @@ nice_step (double range,
 }
 
 static PangoLayout *
-create_layout (GtkWidget *widget,
-               double scale,
-               gboolean bold)
+create_layout (GtkWidget *widget, double scale, gboolean bold)
 {
   PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
   PangoAttrList *attrs = pango_attr_list_new ();
@@ -186,19 +183,13 @@ create_layout (GtkWidget *widget,
 }
 
 static void
-get_fg (GtkWidget *widget,
-        GdkRGBA *fg)
+get_fg (GtkWidget *widget, GdkRGBA *fg)
 {
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), fg);
 }
 
 static void
-show_text (cairo_t *cr,
-           PangoLayout *layout,
-           const char *text,
-           double x,
-           double y,
-           double xalign,
+show_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double y, double xalign,
            double yalign)
 {
   int w, h;
@@ -210,11 +201,7 @@ show_text (cairo_t *cr,
 }
 
 static void
-format_tick (Metric metric,
-             double v,
-             double step,
-             char *buf,
-             gsize len)
+format_tick (Metric metric, double v, double step, char *buf, gsize len)
 {
   if (metric == METRIC_AGE_MAE)
     g_snprintf (buf, len, step < 1 ? "%.1f" : "%.0f", v);
@@ -227,11 +214,7 @@ format_tick (Metric metric,
  */
 
 static void
-draw_chart (GtkDrawingArea *area,
-            cairo_t *cr,
-            int width,
-            int height,
-            gpointer user_data)
+draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   Chart *chart = user_data;
   HydraMetricsView *self = chart->view;
@@ -302,7 +285,7 @@ draw_chart (GtkDrawingArea *area,
     e0 -= 0.5, e1 += 0.5;
   chart->x0 = x0, chart->x1 = x1, chart->first_epoch = e0, chart->last_epoch = e1;
 
-#define X(e) (x0 + ((e) - e0) / (e1 - e0) * (x1 - x0))
+#define X(e) (x0 + ((e) -e0) / (e1 - e0) * (x1 - x0))
 #define Y(v) (y1 - ((CLAMP ((v), lo, hi)) - lo) / (hi - lo) * (y1 - y0))
 
   cairo_set_line_width (cr, 1);
@@ -371,42 +354,56 @@ draw_chart (GtkDrawingArea *area,
     cairo_stroke (cr);
   }
 
-  /* Area, line, points */
-  cairo_new_path (cr);
-  for (guint i = 0; i < n; i++)
-    {
-      const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
+  /* Area (when every value is finite), line and points; a NaN leaves a gap */
+  {
+    gboolean all_finite = TRUE, pen = FALSE;
 
-      cairo_line_to (cr, X (p->epoch), Y (metric_value (p, chart->metric)));
-    }
-  if (n > 1)
-    {
-      cairo_save (cr);
-      cairo_line_to (cr, X (e1), y1);
-      cairo_line_to (cr, X (e0), y1);
-      cairo_close_path (cr);
-      cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 0.12);
-      cairo_fill (cr);
-      cairo_restore (cr);
+    for (guint i = 0; i < n; i++)
+      all_finite
+          &= isfinite (metric_value (hydra_series_get_epoch (self->series, i), chart->metric));
+    if (n > 1 && all_finite)
+      {
+        cairo_new_path (cr);
+        for (guint i = 0; i < n; i++)
+          {
+            const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
 
-      for (guint i = 0; i < n; i++)
-        {
-          const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
+            cairo_line_to (cr, X (p->epoch), Y (metric_value (p, chart->metric)));
+          }
+        cairo_line_to (cr, X (e1), y1);
+        cairo_line_to (cr, X (e0), y1);
+        cairo_close_path (cr);
+        cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 0.12);
+        cairo_fill (cr);
+      }
 
-          cairo_line_to (cr, X (p->epoch), Y (metric_value (p, chart->metric)));
-        }
-      cairo_set_line_width (cr, 2);
-      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-      cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 1);
-      cairo_stroke (cr);
-    }
-  cairo_new_path (cr);
+    cairo_new_path (cr);
+    for (guint i = 0; i < n; i++)
+      {
+        const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
+        double v = metric_value (p, chart->metric);
+
+        if (!isfinite (v))
+          pen = FALSE;
+        else if (pen)
+          cairo_line_to (cr, X (p->epoch), Y (v));
+        else
+          cairo_move_to (cr, X (p->epoch), Y (v)), pen = TRUE;
+      }
+    cairo_set_line_width (cr, 2);
+    cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 1);
+    cairo_stroke (cr);
+  }
   for (guint i = 0; i < n; i++)
     {
       const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
       gboolean big = i == MIN (self->selected, n - 1) || (int) i == chart->hover;
-      double x = X (p->epoch), y = Y (metric_value (p, chart->metric));
+      double v = metric_value (p, chart->metric);
+      double x = X (p->epoch), y = Y (v);
 
+      if (!isfinite (v))
+        continue;
       cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 1);
       cairo_arc (cr, x, y, big ? 5 : 3, 0, 2 * G_PI);
       cairo_fill (cr);
@@ -422,8 +419,7 @@ draw_chart (GtkDrawingArea *area,
 }
 
 static int
-chart_point_at (Chart *chart,
-                double x)
+chart_point_at (Chart *chart, double x)
 {
   HydraMetricsView *self = chart->view;
   guint n = n_epochs (self);
@@ -435,8 +431,9 @@ chart_point_at (Chart *chart,
   for (guint i = 0; i < n; i++)
     {
       int e = hydra_series_get_epoch (self->series, i)->epoch;
-      double px = chart->x0 + (e - chart->first_epoch) / (chart->last_epoch - chart->first_epoch)
-                                  * (chart->x1 - chart->x0);
+      double px = chart->x0
+                  + (e - chart->first_epoch) / (chart->last_epoch - chart->first_epoch)
+                        * (chart->x1 - chart->x0);
       double d = fabs (px - x);
 
       if (d < best_d)
@@ -446,10 +443,7 @@ chart_point_at (Chart *chart,
 }
 
 static void
-on_chart_motion (GtkEventControllerMotion *motion,
-                 double x,
-                 double y,
-                 Chart *chart)
+on_chart_motion (GtkEventControllerMotion *motion, double x, double y, Chart *chart)
 {
   int hover = chart_point_at (chart, x);
 
@@ -461,8 +455,7 @@ on_chart_motion (GtkEventControllerMotion *motion,
 }
 
 static void
-on_chart_leave (GtkEventControllerMotion *motion,
-                Chart *chart)
+on_chart_leave (GtkEventControllerMotion *motion, Chart *chart)
 {
   if (chart->hover != -1)
     {
@@ -472,11 +465,7 @@ on_chart_leave (GtkEventControllerMotion *motion,
 }
 
 static void
-on_chart_pressed (GtkGestureClick *gesture,
-                  int n_press,
-                  double x,
-                  double y,
-                  Chart *chart)
+on_chart_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Chart *chart)
 {
   int i = chart_point_at (chart, x);
 
@@ -486,26 +475,19 @@ on_chart_pressed (GtkGestureClick *gesture,
 }
 
 static char *
-format_value (Metric metric,
-              double v,
-              gboolean markup)
+format_value (Metric metric, double v, gboolean markup)
 {
   if (!isfinite (v))
     return g_strdup ("–");
   if (metric == METRIC_AGE_MAE)
-    return g_strdup_printf (markup ? "%.2f<span size=\"50%%\" weight=\"normal\"> years</span>"
-                                   : "%.2f years",
-                            v);
+    return g_strdup_printf (
+        markup ? "%.2f<span size=\"50%%\" weight=\"normal\"> years</span>" : "%.2f years", v);
   return g_strdup_printf ("%.1f%%", v);
 }
 
 static gboolean
-on_chart_query_tooltip (GtkWidget *widget,
-                        int x,
-                        int y,
-                        gboolean keyboard_mode,
-                        GtkTooltip *tooltip,
-                        Chart *chart)
+on_chart_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode,
+                        GtkTooltip *tooltip, Chart *chart)
 {
   int i = keyboard_mode ? -1 : chart_point_at (chart, x);
   const HydraEpochPoint *p;
@@ -529,11 +511,7 @@ on_chart_query_tooltip (GtkWidget *widget,
  */
 
 static void
-draw_matrix (GtkDrawingArea *area,
-             cairo_t *cr,
-             int width,
-             int height,
-             gpointer user_data)
+draw_matrix (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   HydraMetricsView *self = user_data;
   GtkWidget *widget = GTK_WIDGET (area);
@@ -656,8 +634,7 @@ draw_matrix (GtkDrawingArea *area,
 
       /* Recall: the diagonal's share of the row */
       if (row_sum[t] > 0)
-        g_snprintf (buf, sizeof buf, "%.1f%%",
-                    100.0 * p->eval.race_confusion[t][t] / row_sum[t]);
+        g_snprintf (buf, sizeof buf, "%.1f%%", 100.0 * p->eval.race_confusion[t][t] / row_sum[t]);
       else
         g_snprintf (buf, sizeof buf, "–");
       cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.8);
@@ -666,11 +643,7 @@ draw_matrix (GtkDrawingArea *area,
 }
 
 static gboolean
-matrix_cell_at (HydraMetricsView *self,
-                double x,
-                double y,
-                int *row,
-                int *col)
+matrix_cell_at (HydraMetricsView *self, double x, double y, int *row, int *col)
 {
   if (self->cell_size <= 0 || x < self->cell_x0 || y < self->cell_y0)
     return FALSE;
@@ -680,10 +653,7 @@ matrix_cell_at (HydraMetricsView *self,
 }
 
 static void
-on_matrix_motion (GtkEventControllerMotion *motion,
-                  double x,
-                  double y,
-                  HydraMetricsView *self)
+on_matrix_motion (GtkEventControllerMotion *motion, double x, double y, HydraMetricsView *self)
 {
   int row = -1, col = -1;
 
@@ -697,8 +667,7 @@ on_matrix_motion (GtkEventControllerMotion *motion,
 }
 
 static void
-on_matrix_leave (GtkEventControllerMotion *motion,
-                 HydraMetricsView *self)
+on_matrix_leave (GtkEventControllerMotion *motion, HydraMetricsView *self)
 {
   if (self->hover_row != -1)
     {
@@ -708,12 +677,8 @@ on_matrix_leave (GtkEventControllerMotion *motion,
 }
 
 static gboolean
-on_matrix_query_tooltip (GtkWidget *widget,
-                         int x,
-                         int y,
-                         gboolean keyboard_mode,
-                         GtkTooltip *tooltip,
-                         HydraMetricsView *self)
+on_matrix_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode,
+                         GtkTooltip *tooltip, HydraMetricsView *self)
 {
   const HydraEpochPoint *p = selected_point (self);
   int row, col, sum = 0;
@@ -762,7 +727,9 @@ update_labels (HydraMetricsView *self)
           const HydraEpochPoint *prev = hydra_series_get_epoch (self->series, i - 1);
           double d = v - metric_value (prev, m);
 
-          if (fabs (d) < (m == METRIC_AGE_MAE ? 0.005 : 0.05))
+          if (!isfinite (d))
+            detail = g_strdup_printf ("epoch %d", p->epoch);
+          else if (fabs (d) < (m == METRIC_AGE_MAE ? 0.005 : 0.05))
             detail = g_strdup_printf ("epoch %d  ·  as in epoch %d", p->epoch, prev->epoch);
           else if (m == METRIC_AGE_MAE)
             detail = g_strdup_printf ("epoch %d  ·  %s%.2f years since epoch %d", p->epoch,
@@ -780,10 +747,10 @@ update_labels (HydraMetricsView *self)
     g_autofree char *images = hydra_format_count (p->eval.n);
     g_autofree char *subtitle = NULL;
 
-    subtitle = g_strdup_printf ("Epoch %d of %d  ·  %s validation images  ·  rows are the true "
-                                "race, columns the prediction; colour shows the share of each row",
-                                p->epoch, hydra_series_get_epoch (self->series, n - 1)->epoch,
-                                images);
+    subtitle
+        = g_strdup_printf ("Epoch %d of %d  ·  %s validation images  ·  rows are the true "
+                           "race, columns the prediction; colour shows the share of each row",
+                           p->epoch, hydra_series_get_epoch (self->series, n - 1)->epoch, images);
     gtk_label_set_text (self->matrix_subtitle, subtitle);
   }
 }
@@ -839,8 +806,7 @@ on_series_changed (HydraMetricsView *self)
 }
 
 static void
-on_epoch_value_changed (GtkAdjustment *adjustment,
-                        HydraMetricsView *self)
+on_epoch_value_changed (GtkAdjustment *adjustment, HydraMetricsView *self)
 {
   if (self->updating_spin)
     return;
@@ -859,8 +825,7 @@ hydra_metrics_view_get_epoch (HydraMetricsView *self)
 }
 
 void
-hydra_metrics_view_set_epoch (HydraMetricsView *self,
-                              int epoch)
+hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
 {
   guint n;
   guint pick = 0;
@@ -888,8 +853,7 @@ hydra_metrics_view_set_epoch (HydraMetricsView *self,
 }
 
 void
-hydra_metrics_view_set_series (HydraMetricsView *self,
-                               HydraSeries *series)
+hydra_metrics_view_set_series (HydraMetricsView *self, HydraSeries *series)
 {
   g_return_if_fail (HYDRA_IS_METRICS_VIEW (self));
   g_return_if_fail (series == NULL || HYDRA_IS_SERIES (series));
@@ -900,8 +864,8 @@ hydra_metrics_view_set_series (HydraMetricsView *self,
     g_clear_signal_handler (&self->changed_id, self->series);
   g_set_object (&self->series, series);
   if (series != NULL)
-    self->changed_id = g_signal_connect_swapped (series, "changed",
-                                                 G_CALLBACK (on_series_changed), self);
+    self->changed_id
+        = g_signal_connect_swapped (series, "changed", G_CALLBACK (on_series_changed), self);
   self->follow = TRUE;
   self->selected = 0;
   on_series_changed (self);
@@ -921,8 +885,7 @@ hydra_metrics_view_get_series (HydraMetricsView *self)
  */
 
 static void
-build_chart (HydraMetricsView *self,
-             Metric metric)
+build_chart (HydraMetricsView *self, Metric metric)
 {
   Chart *chart = &self->charts[metric];
   GtkWidget *title;
@@ -988,10 +951,7 @@ hydra_metrics_view_dispose (GObject *object)
 }
 
 static void
-hydra_metrics_view_get_property (GObject *object,
-                                 guint prop_id,
-                                 GValue *value,
-                                 GParamSpec *pspec)
+hydra_metrics_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   HydraMetricsView *self = HYDRA_METRICS_VIEW (object);
 
@@ -1011,9 +971,7 @@ hydra_metrics_view_get_property (GObject *object,
 }
 
 static void
-hydra_metrics_view_set_property (GObject *object,
-                                 guint prop_id,
-                                 const GValue *value,
+hydra_metrics_view_set_property (GObject *object, guint prop_id, const GValue *value,
                                  GParamSpec *pspec)
 {
   HydraMetricsView *self = HYDRA_METRICS_VIEW (object);
@@ -1043,12 +1001,12 @@ hydra_metrics_view_class_init (HydraMetricsViewClass *klass)
   object_class->get_property = hydra_metrics_view_get_property;
   object_class->set_property = hydra_metrics_view_set_property;
 
-  properties[PROP_SERIES] =
-    g_param_spec_object ("series", NULL, NULL, HYDRA_TYPE_SERIES,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_EPOCH] =
-    g_param_spec_int ("epoch", NULL, NULL, 0, G_MAXINT, 0,
-                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SERIES]
+      = g_param_spec_object ("series", NULL, NULL, HYDRA_TYPE_SERIES,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EPOCH]
+      = g_param_spec_int ("epoch", NULL, NULL, 0, G_MAXINT, 0,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1082,8 +1040,7 @@ hydra_metrics_view_init (HydraMetricsView *self)
   g_signal_connect (motion, "motion", G_CALLBACK (on_matrix_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_matrix_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self->matrix_area), motion);
-  g_signal_connect (self->matrix_area, "query-tooltip", G_CALLBACK (on_matrix_query_tooltip),
-                    self);
+  g_signal_connect (self->matrix_area, "query-tooltip", G_CALLBACK (on_matrix_query_tooltip), self);
 
   gtk_stack_set_visible_child_name (self->stack, "empty");
 }

@@ -346,19 +346,39 @@ hydra_predict_pane_predict_again (HydraPredictPane *self)
   queue_items (self, FALSE);
 }
 
+static gboolean
+any_predicted (HydraPredictPane *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HydraPredictItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (hydra_predict_item_get_state (item) == HYDRA_PREDICT_DONE)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* "has-model" is notified when a model appears, and when another replaces it (a run starts,
+ * a file is opened). */
 static void
 on_has_model (HydraPredictPane *self)
 {
   sync_view (self);
-  if (has_model (self))
-    queue_items (self, TRUE);
+  if (!has_model (self))
+    return;
+  if (any_predicted (self))
+    set_stale (self, TRUE);
+  queue_items (self, TRUE);
 }
 
 static void
 on_val_mae (HydraPredictPane *self)
 {
   /* A new validation result means new weights since the cards were predicted. */
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->items)) > 0)
+  if (any_predicted (self))
     set_stale (self, TRUE);
 }
 

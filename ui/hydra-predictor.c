@@ -141,8 +141,24 @@ hydra_predict_item_new_for_texture (GdkTexture *texture, const char *name)
   g_return_val_if_fail (GDK_IS_TEXTURE (texture), NULL);
 
   HydraPredictItem *self = g_object_new (HYDRA_TYPE_PREDICT_ITEM, NULL);
-  self->texture = g_object_ref (texture);
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+
   self->name = g_strdup (name != NULL ? name : "Pasted image");
+  /* The worker encodes the pixels as PNG, which only a memory texture may do off the main
+   * thread (a GL texture needs its context): copy any other kind here, unless too large to
+   * be predicted anyway. */
+  if (GDK_IS_MEMORY_TEXTURE (texture) || !image_check_size (w, h, NULL))
+    self->texture = g_object_ref (texture);
+  else
+    {
+      gsize stride = (gsize) w * 4;
+      g_autofree guchar *pixels = g_malloc (stride * h);
+      g_autoptr(GBytes) bytes = NULL;
+
+      gdk_texture_download (texture, pixels, stride);
+      bytes = g_bytes_new_take (g_steal_pointer (&pixels), stride * h);
+      self->texture = gdk_memory_texture_new (w, h, GDK_MEMORY_DEFAULT, bytes, stride);
+    }
   return self;
 }
 
@@ -499,7 +515,15 @@ entry_decode (JobEntry *entry, GCancellable *cancellable, HnImage *img, char **m
 
   /* A pasted picture goes through PNG, so it meets the same decoder as a file. */
   if (entry->texture != NULL)
-    bytes = gdk_texture_save_to_png_bytes (entry->texture);
+    {
+      if (!image_check_size (gdk_texture_get_width (entry->texture),
+                             gdk_texture_get_height (entry->texture), &err))
+        {
+          *message = g_strdup (err.message);
+          return FALSE;
+        }
+      bytes = gdk_texture_save_to_png_bytes (entry->texture);
+    }
   else
     bytes = read_file_capped (entry->file, cancellable, message);
   if (bytes == NULL)

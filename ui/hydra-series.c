@@ -15,7 +15,7 @@ struct _HydraSeries
   GArray *markers;    /* HydraMarker, labels owned */
   GArray *marker_pos; /* guint: as epoch_pos */
   HnAgeLoss age_loss;
-  gboolean pending;   /* something was appended since the last commit */
+  gboolean pending; /* something was appended since the last commit */
 };
 
 G_DEFINE_FINAL_TYPE (HydraSeries, hydra_series, G_TYPE_OBJECT)
@@ -85,8 +85,7 @@ hydra_series_get_property (GObject *object, guint prop_id, GValue *value, GParam
 }
 
 static void
-hydra_series_set_property (GObject *object, guint prop_id, const GValue *value,
-                           GParamSpec *pspec)
+hydra_series_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   HydraSeries *self = HYDRA_SERIES (object);
 
@@ -110,13 +109,13 @@ hydra_series_class_init (HydraSeriesClass *klass)
   object_class->get_property = hydra_series_get_property;
   object_class->set_property = hydra_series_set_property;
 
-  properties[PROP_AGE_LOSS] =
-    g_param_spec_int ("age-loss", NULL, NULL, AGE_LOSS_L1, AGE_LOSS_HUBER, AGE_LOSS_L1,
-                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_AGE_LOSS]
+      = g_param_spec_int ("age-loss", NULL, NULL, AGE_LOSS_L1, AGE_LOSS_HUBER, AGE_LOSS_L1,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -356,12 +355,12 @@ hydra_curve_name (HydraCurve curve)
  *   label            the marker's text, quoted as RFC 4180 says when it needs to be (marker)
  *
  * Cells that do not apply to a row are empty. Numbers use the C locale ("0.5", never "0,5");
- * floats are written with 9 significant digits, so they read back exactly; a non-finite loss
- * is written "nan" or "inf".
+ * floats are written with the fewest digits (at most 9) that read back as the same float; a
+ * non-finite loss is written "nan" or "inf".
  */
-#define CSV_HEADER                                                                          \
-  "kind,step,epoch,age_loss,gender_loss,race_loss,w_age_loss,w_gender_loss,w_race_loss,"    \
-  "total_loss,grad_age,grad_gender,grad_race,cos_age_gender,cos_age_race,cos_gender_race,"  \
+#define CSV_HEADER                                                                                 \
+  "kind,step,epoch,age_loss,gender_loss,race_loss,w_age_loss,w_gender_loss,w_race_loss,"           \
+  "total_loss,grad_age,grad_gender,grad_race,cos_age_gender,cos_age_race,cos_gender_race,"         \
   "lr,img_per_s,val_n,val_age_mae,val_age_rmse,val_gender_acc,val_race_acc,marker,label\n"
 
 typedef struct
@@ -405,6 +404,22 @@ csv_number (GString *out, double value, const char *format)
 static void
 csv_float (GString *out, float value)
 {
+  static const char *formats[] = { "%.6g", "%.7g", "%.8g" };
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* the shortest that reads back as the same float: a learning rate of 1e-3 is "0.001",
+   * not "0.00100000005"; 9 digits always do */
+  if (isfinite (value))
+    for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+      {
+        g_ascii_formatd (buf, sizeof buf, formats[i], value);
+        if ((float) g_ascii_strtod (buf, NULL) == value)
+          {
+            g_string_append_c (out, ',');
+            g_string_append (out, buf);
+            return;
+          }
+      }
   csv_number (out, value, "%.9g");
 }
 
@@ -477,8 +492,8 @@ csv_marker_row (GString *out, const CsvJob *job, const HydraMarker *m)
   g_string_append_printf (out, "marker,%" G_GINT64_FORMAT, (gint64) m->step);
   if (n > 0)
     {
-      guint i = find_step_in (points, job->segments->len, (const guint *) job->segments->data,
-                              n, m->step);
+      guint i = find_step_in (points, job->segments->len, (const guint *) job->segments->data, n,
+                              m->step);
 
       if (points[i].step <= m->step)
         csv_number (out, points[i].epoch, "%.12g");

@@ -47,7 +47,6 @@ struct _HydraWindow
   GtkDropDown *size_dropdown;
   GtkDropDown *backbone_dropdown;
   GtkStack *view_stack;
-  GtkFlowBox *curve_toggles;
   HydraLossPlot *loss_plot;
   HydraLossPlot *balance_plot;
   HydraMetricsView *metrics_view;
@@ -68,7 +67,6 @@ struct _HydraWindow
   GtkNativeDialog *chooser;
   GtkAdjustment *weight_spin[N_HEADS];   /* the weight itself, 0…10 */
   GtkAdjustment *weight_slider[N_HEADS]; /* √(w/10): fine steps near zero */
-  GtkLabel *age_toggle_label[2];         /* "age (L1)", "w·age (L1)" */
   gboolean syncing_weights;
   gboolean start_after_load;
   gboolean closing;
@@ -726,6 +724,7 @@ bind_settings (HydraWindow *self)
   g_settings_bind (s, "smoothing", self->loss_plot, "smoothing", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "smoothing", self->balance_plot, "smoothing", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "log-scale", self->loss_plot, "log-scale", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "log-scale", self->balance_plot, "log-scale", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
 
@@ -740,15 +739,15 @@ bind_settings (HydraWindow *self)
     }
 }
 
-/* ---- curve toggles ---- */
+/* ---- curves: the plot's legend toggles them; the choice is remembered ---- */
 
 static void
-curve_toggled (GtkToggleButton *button, HydraWindow *self)
+curve_toggled (HydraWindow *self, HydraPlotView view, guint curve, gboolean visible)
 {
-  HydraCurve curve = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "curve"));
   g_autoptr (GStrvBuilder) hidden = g_strv_builder_new ();
 
-  hydra_loss_plot_set_curve_visible (self->loss_plot, curve, gtk_toggle_button_get_active (button));
+  if (view != HYDRA_PLOT_LOSS)
+    return;
   for (int c = 0; c < HYDRA_N_CURVES; c++)
     if (!hydra_loss_plot_get_curve_visible (self->loss_plot, c))
       g_strv_builder_add (hidden, hydra_curve_name (c));
@@ -756,59 +755,16 @@ curve_toggled (GtkToggleButton *button, HydraWindow *self)
   g_settings_set_strv (self->settings, "hidden-curves", (const char *const *) names);
 }
 
-/* The legend names the age loss in force: an MSE curve and an L1 curve are not comparable. */
 static void
-age_loss_changed (HydraWindow *self)
+restore_hidden_curves (HydraWindow *self)
 {
-  static const char *const kinds[] = { "L1", "MSE", "Huber" };
-  HnAgeLoss kind = hydra_series_get_age_loss (hydra_trainer_get_series (self->trainer));
-
-  for (int i = 0; i < 2; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("%s (%s)", hydra_curve_name (i ? HYDRA_CURVE_AGE_WEIGHTED : HYDRA_CURVE_AGE),
-                                               kinds[CLAMP ((int) kind, 0, 2)]);
-      gtk_label_set_text (self->age_toggle_label[i], text);
-    }
-}
-
-static void
-build_curve_toggles (HydraWindow *self)
-{
-  static const char *const classes[HYDRA_N_CURVES] = {
-    "age", "gender", "race", "age", "gender", "race", "total",
-  };
   g_auto (GStrv) hidden = g_settings_get_strv (self->settings, "hidden-curves");
 
   for (int c = 0; c < HYDRA_N_CURVES; c++)
-    {
-      GtkWidget *button = gtk_toggle_button_new ();
-      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-      GtkWidget *swatch = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-      GtkWidget *label = gtk_label_new (hydra_curve_name (c));
-      gboolean visible = !g_strv_contains ((const char *const *) hidden, hydra_curve_name (c));
-
-      gtk_widget_add_css_class (swatch, "hydra-swatch");
-      gtk_widget_add_css_class (swatch, classes[c]);
-      if (c >= HYDRA_CURVE_AGE_WEIGHTED && c < HYDRA_CURVE_TOTAL)
-        gtk_widget_add_css_class (swatch, "weighted");
-      gtk_widget_set_valign (swatch, GTK_ALIGN_CENTER);
-      gtk_box_append (GTK_BOX (box), swatch);
-      gtk_box_append (GTK_BOX (box), label);
-      if (c == HYDRA_CURVE_AGE || c == HYDRA_CURVE_AGE_WEIGHTED)
-        self->age_toggle_label[c == HYDRA_CURVE_AGE_WEIGHTED] = GTK_LABEL (label);
-      gtk_button_set_child (GTK_BUTTON (button), box);
-      gtk_widget_add_css_class (button, "hydra-curve-toggle");
-      gtk_widget_set_tooltip_text (button, c < HYDRA_CURVE_AGE_WEIGHTED
-                                             ? "The head's raw loss (dashed dots: validation)"
-                                             : c < HYDRA_CURVE_TOTAL
-                                                 ? "The head's loss times its weight: its share of the total"
-                                                 : "The total the optimizer minimises");
-      g_object_set_data (G_OBJECT (button), "curve", GINT_TO_POINTER (c));
-      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), visible);
-      hydra_loss_plot_set_curve_visible (self->loss_plot, c, visible);
-      g_signal_connect (button, "toggled", G_CALLBACK (curve_toggled), self);
-      gtk_flow_box_append (self->curve_toggles, button);
-    }
+    hydra_loss_plot_set_curve_visible (self->loss_plot, c,
+                                       !g_strv_contains ((const char *const *) hidden,
+                                                         hydra_curve_name (c)));
+  g_signal_connect_swapped (self->loss_plot, "curve-toggled", G_CALLBACK (curve_toggled), self);
 }
 
 /* ---- files ---- */
@@ -1228,7 +1184,6 @@ hydra_window_class_init (HydraWindowClass *klass)
   BIND (size_dropdown);
   BIND (backbone_dropdown);
   BIND (view_stack);
-  BIND (curve_toggles);
   BIND (loss_plot);
   BIND (balance_plot);
   BIND (metrics_view);
@@ -1275,10 +1230,8 @@ hydra_window_init (HydraWindow *self)
   hydra_predict_pane_set_trainer (self->predict_pane, self->trainer);
 
   bind_settings (self);
-  build_curve_toggles (self);
+  restore_hidden_curves (self);
   hydra_series_set_age_loss (series, (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss"));
-  g_signal_connect_swapped (series, "notify::age-loss", G_CALLBACK (age_loss_changed), self);
-  age_loss_changed (self);
   g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset), self);
   g_signal_connect_swapped (self->banner_close, "clicked", G_CALLBACK (banner_close_clicked), self);
 

@@ -48,23 +48,18 @@ typedef struct
 } Load;
 
 static void
-on_loaded (GObject *source,
-           GAsyncResult *result,
-           gpointer user_data)
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Load *load = user_data;
 
-  load->ds = hydra_dataset_loader_load_finish (HYDRA_DATASET_LOADER (source), result,
-                                               &load->error);
+  load->ds = hydra_dataset_loader_load_finish (HYDRA_DATASET_LOADER (source), result, &load->error);
   load->loading_in_callback = hydra_dataset_loader_get_loading (HYDRA_DATASET_LOADER (source));
   load->finished_at = g_get_monotonic_time ();
   load->done = TRUE;
 }
 
 static void
-on_fraction (HydraDatasetLoader *loader,
-             GParamSpec *pspec,
-             Load *load)
+on_fraction (HydraDatasetLoader *loader, GParamSpec *pspec, Load *load)
 {
   double f = hydra_dataset_loader_get_fraction (loader);
 
@@ -74,8 +69,7 @@ on_fraction (HydraDatasetLoader *loader,
 
 /* Runs the main loop until the load is done, failing after timeout_s. */
 static void
-wait_load (Load *load,
-           double timeout_s)
+wait_load (Load *load, double timeout_s)
 {
   gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
 
@@ -107,8 +101,7 @@ make_folder (int n)
   HnFaceLabels labels;
   char name[64];
 
-  ck_assert_msg (synth_write_folder (dir, n, 7, 48, SYNTH_JPEG, 0, NULL, &err), "%s",
-                 err.message);
+  ck_assert_msg (synth_write_folder (dir, n, 7, 48, SYNTH_JPEG, 0, NULL, &err), "%s", err.message);
   test_write_file (junk, "not an image\n", 13);
 
   synth_labels (7, 0, &labels);
@@ -121,9 +114,7 @@ make_folder (int n)
 }
 
 static GtkWindow *
-show_in_window (GtkWidget *child,
-                int width,
-                int height)
+show_in_window (GtkWidget *child, int width, int height)
 {
   GtkWindow *window = GTK_WINDOW (gtk_window_new ());
 
@@ -135,8 +126,7 @@ show_in_window (GtkWidget *child,
 }
 
 static void
-screenshot (GtkWidget *widget,
-            const char *name)
+screenshot (GtkWidget *widget, const char *name)
 {
   const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
   int w, h;
@@ -279,8 +269,7 @@ START_TEST (test_loader_cancel)
   gint64 cancelled_at;
 
   /* 20,000 faces at 64 px take tens of seconds: a cancel must cut that short. */
-  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded,
-                                             &load);
+  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded, &load);
   spin (0.3);
   ck_assert (!load.done);
   ck_assert (hydra_dataset_loader_get_loading (loader));
@@ -292,15 +281,14 @@ START_TEST (test_loader_cancel)
   wait_load (&load, 10);
   ck_assert_ptr_null (load.ds);
   ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
-  ck_assert_msg (load.finished_at - cancelled_at < G_USEC_PER_SEC / 2,
-                 "cancelling took %.3f s", (load.finished_at - cancelled_at) / 1e6);
+  ck_assert_msg (load.finished_at - cancelled_at < G_USEC_PER_SEC / 2, "cancelling took %.3f s",
+                 (load.finished_at - cancelled_at) / 1e6);
   ck_assert (!hydra_dataset_loader_get_loading (loader));
   load_clear (&load);
 
   /* A cancellable cancelled before the start: no data set, same error. */
   memset (&load, 0, sizeof load);
-  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded,
-                                             &load);
+  hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded, &load);
   wait_load (&load, 10);
   ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
   load_clear (&load);
@@ -383,9 +371,7 @@ END_TEST
  */
 
 static void
-check_figure (HydraDatasetPane *pane,
-              HydraDatasetFigure figure,
-              gint64 want)
+check_figure (HydraDatasetPane *pane, HydraDatasetFigure figure, gint64 want)
 {
   g_autofree char *text = hydra_format_count (want);
 
@@ -393,9 +379,7 @@ check_figure (HydraDatasetPane *pane,
 }
 
 static void
-check_pane_matches (HydraDatasetPane *pane,
-                    const HnDataset *ds,
-                    int val_percent)
+check_pane_matches (HydraDatasetPane *pane, const HnDataset *ds, int val_percent)
 {
   int n_train, n_val, n_conflicting = 0;
   const guint *hist = hydra_dataset_pane_get_age_histogram (pane);
@@ -490,12 +474,11 @@ START_TEST (test_pane_synthetic_and_empty)
 
   hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), NULL, NULL, 20);
   ck_assert (hydra_dataset_pane_get_empty (HYDRA_DATASET_PANE (pane)));
-  ck_assert_str_eq (hydra_dataset_pane_get_figure_text (HYDRA_DATASET_PANE (pane),
-                                                        HYDRA_DATASET_FIGURE_USABLE),
-                    "–");
-  ck_assert_uint_eq (g_list_model_get_n_items (
-                       hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane))),
-                     0);
+  ck_assert_str_eq (
+      hydra_dataset_pane_get_figure_text (HYDRA_DATASET_PANE (pane), HYDRA_DATASET_FIGURE_USABLE),
+      "–");
+  ck_assert_uint_eq (
+      g_list_model_get_n_items (hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane))), 0);
 
   dataset_free (ds);
   gtk_window_destroy (window);
@@ -532,9 +515,8 @@ START_TEST (test_pane_many_skipped)
   spin (0.2);
   took = g_get_monotonic_time () - start - 200000;
   check_figure (HYDRA_DATASET_PANE (pane), HYDRA_DATASET_FIGURE_SKIPPED, 20000);
-  ck_assert_uint_eq (g_list_model_get_n_items (
-                       hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane))),
-                     20000);
+  ck_assert_uint_eq (
+      g_list_model_get_n_items (hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane))), 20000);
   /* Not a benchmark, a guard against a list that builds 20,000 widgets (seconds). */
   ck_assert_msg (took < G_USEC_PER_SEC, "showing 20,000 skipped files took %.3f s", took / 1e6);
 
@@ -561,8 +543,7 @@ END_TEST
 
 /* An epoch whose numbers improve with e, with a plausible race confusion matrix. */
 static void
-fill_epoch (HydraEpochPoint *p,
-            int e)
+fill_epoch (HydraEpochPoint *p, int e)
 {
   static const int class_n[N_RACES] = { 1700, 780, 600, 680, 290 };
 
@@ -643,6 +624,15 @@ START_TEST (test_metrics_view)
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 12);
   screenshot (GTK_WIDGET (window), "metrics-12-epochs");
 
+  /* A pass that produced NaN (a diverged model) leaves a gap, not a broken drawing. */
+  fill_epoch (&p, 13);
+  p.eval.age_mae = NAN;
+  p.eval.gender_acc = NAN;
+  hydra_series_add_epoch (series, &p);
+  hydra_series_commit (series);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 13);
+  screenshot (GTK_WIDGET (window), "metrics-nan");
+
   /* A new run empties it. */
   hydra_series_clear (series);
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 0);
@@ -702,8 +692,7 @@ main (void)
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
   css = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (css, "/org/hydranet/Studio/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                              GTK_STYLE_PROVIDER (css),
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   status = test_run_suite (panes_suite ());

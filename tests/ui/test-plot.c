@@ -55,8 +55,9 @@ make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
         }
       p.step = i + 1;
       p.epoch = (double) i / steps_per_epoch;
-      p.loss[HYDRA_CURVE_AGE] = mse ? (130 + 300 * decay) * (1 + 0.35 * (g_rand_double (rand) - 0.5))
-                                    : (6.5 + 9 * decay) * (1 + 0.3 * (g_rand_double (rand) - 0.5));
+      p.loss[HYDRA_CURVE_AGE]
+          = mse ? (130 + 300 * decay) * (1 + 0.35 * (g_rand_double (rand) - 0.5))
+                : (6.5 + 9 * decay) * (1 + 0.3 * (g_rand_double (rand) - 0.5));
       p.loss[HYDRA_CURVE_GENDER] = (0.25 + 0.45 * decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
       p.loss[HYDRA_CURVE_RACE] = (0.6 + 1.0 * decay) * (1 + 0.4 * (g_rand_double (rand) - 0.5));
       p.loss[HYDRA_CURVE_AGE_WEIGHTED] = w_age * p.loss[HYDRA_CURVE_AGE];
@@ -65,8 +66,8 @@ make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
       p.loss[HYDRA_CURVE_TOTAL] = p.loss[HYDRA_CURVE_AGE_WEIGHTED]
                                   + p.loss[HYDRA_CURVE_GENDER_WEIGHTED]
                                   + p.loss[HYDRA_CURVE_RACE_WEIGHTED];
-      p.grad_norm[HEAD_AGE] = w_age * (mse ? 8.0 : 0.4) * (0.4 + decay)
-                              * (1 + 0.5 * (g_rand_double (rand) - 0.5));
+      p.grad_norm[HEAD_AGE]
+          = w_age * (mse ? 8.0 : 0.4) * (0.4 + decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
       p.grad_norm[HEAD_GENDER] = 0.15 * (0.5 + decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
       p.grad_norm[HEAD_RACE] = 0.3 * (0.5 + decay) * (1 + 0.5 * (g_rand_double (rand) - 0.5));
       p.cosine[0] = 0.05 - (mse ? 0.25 : 0) + 0.3 * (g_rand_double (rand) - 0.5);
@@ -279,7 +280,7 @@ START_TEST (test_series_find_step)
   ck_assert_uint_eq (hydra_series_get_n_steps (series), 100);
   ck_assert_uint_eq (hydra_series_get_n_segments (series), 1);
 
-  ck_assert_uint_eq (hydra_series_find_step (series, 1), 0);  /* none ≤ 1 */
+  ck_assert_uint_eq (hydra_series_find_step (series, 1), 0); /* none ≤ 1 */
   ck_assert_uint_eq (hydra_series_find_step (series, 2), 0);
   ck_assert_uint_eq (hydra_series_find_step (series, 3), 0);
   ck_assert_uint_eq (hydra_series_find_step (series, 4), 1);
@@ -297,10 +298,10 @@ START_TEST (test_series_find_step)
   hydra_series_commit (series);
   ck_assert_uint_eq (hydra_series_get_n_segments (series), 2);
   ck_assert_uint_eq (hydra_series_get_segment_start (series, 1), 100);
-  ck_assert_uint_eq (hydra_series_find_step (series, 60), 29);   /* only the first covers it */
-  ck_assert_uint_eq (hydra_series_find_step (series, 90), 104);  /* the latest wins: step 90 */
+  ck_assert_uint_eq (hydra_series_find_step (series, 60), 29);  /* only the first covers it */
+  ck_assert_uint_eq (hydra_series_find_step (series, 90), 104); /* the latest wins: step 90 */
   ck_assert_int_eq (hydra_series_get_step (series, 104)->step, 90);
-  ck_assert_uint_eq (hydra_series_find_step (series, 150), 74);  /* abandoned steps: 150 */
+  ck_assert_uint_eq (hydra_series_find_step (series, 150), 74); /* abandoned steps: 150 */
 
   hydra_series_clear (series);
   ck_assert_uint_eq (changed, 3);
@@ -349,7 +350,7 @@ parse_csv (const char *text)
         quoted = TRUE;
       else if (*c == ',')
         g_ptr_array_add (row, g_string_free (g_string_new (cell->str), FALSE)),
-          g_string_truncate (cell, 0);
+            g_string_truncate (cell, 0);
       else if (*c == '\n')
         {
           g_ptr_array_add (row, g_strdup (cell->str));
@@ -397,8 +398,7 @@ START_TEST (test_csv_round_trip)
 
   hydra_series_add_marker (series, 300, HYDRA_MARKER_SETTING, label);
   hydra_series_commit (series);
-  ck_assert_msg (hydra_series_write_csv (series, path, &error), "%s",
-                 error ? error->message : "");
+  ck_assert_msg (hydra_series_write_csv (series, path, &error), "%s", error ? error->message : "");
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   rows = parse_csv (text);
   header = g_ptr_array_index (rows, 0);
@@ -612,7 +612,7 @@ START_TEST (test_decimate_keeps_spike)
         max = cols[c].max, spike_col = c;
       min = MIN (min, cols[c].min);
     }
-  ck_assert_uint_eq (total, n - 1);  /* every finite point counted once, the NaN skipped */
+  ck_assert_uint_eq (total, n - 1); /* every finite point counted once, the NaN skipped */
   ck_assert_float_eq (max, 1e6f);
   ck_assert_uint_eq (spike_col, (guint) ((x[spike] - 1) / (n - 1) * G_N_ELEMENTS (cols)));
   ck_assert_float_lt (min, 0.0001f);
@@ -621,7 +621,7 @@ START_TEST (test_decimate_keeps_spike)
   y[50000] = -3;
   filled = hydra_plot_decimate (x, y, n, 50001, 50100, TRUE, cols, 10);
   ck_assert_uint_eq (filled, 10);
-  ck_assert_uint_eq (cols[0].count, 9);  /* 50001 … 50010, −3 skipped */
+  ck_assert_uint_eq (cols[0].count, 9); /* 50001 … 50010, −3 skipped */
   ck_assert_float_ge (cols[0].min, 0.0f);
   ck_assert_float_eq (cols[0].first, y[50001]);
   ck_assert_float_eq (cols[0].last, y[50009]);
@@ -675,8 +675,8 @@ START_TEST (test_markers_and_rollback)
 
   for (guint k = 0; k < 12; k++)
     {
-      g_autofree char *label = g_strdup_printf ("w_gender 1 → %.2f (a long label, %u)",
-                                                1.0 - k * 0.05, k);
+      g_autofree char *label
+          = g_strdup_printf ("w_gender 1 → %.2f (a long label, %u)", 1.0 - k * 0.05, k);
 
       hydra_series_add_marker (series, 400 + 15 * k, HYDRA_MARKER_SETTING, label);
     }
@@ -705,6 +705,92 @@ START_TEST (test_markers_and_rollback)
   ck_assert_int_gt (bottom - top, 300);
   cairo_surface_destroy (surface);
   g_object_unref (plot);
+}
+END_TEST
+
+static cairo_surface_t *
+render (GtkWidget *plot, int width, int height)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create (surface);
+
+  hydra_loss_plot_render (HYDRA_LOSS_PLOT (plot), cr, width, height);
+  ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  return surface;
+}
+
+static void
+copy_steps (HydraSeries *to, HydraSeries *from, guint i0, guint i1)
+{
+  for (guint i = i0; i < i1; i++)
+    hydra_series_add_step (to, hydra_series_get_step (from, i));
+  hydra_series_commit (to);
+}
+
+/* The cache (contiguous copies, block summaries, an EMA extended on append and restarted
+ * after a rollback) draws exactly what a plot that saw all the data at once draws. */
+START_TEST (test_incremental_matches_fresh)
+{
+  g_autoptr (HydraSeries) source = make_session (30000, 5000, 17);
+  g_autoptr (HydraSeries) live = hydra_series_new ();
+  g_autoptr (HydraSeries) whole = hydra_series_new ();
+  GtkWidget *a = g_object_ref_sink (hydra_loss_plot_new ());
+  GtkWidget *b = g_object_ref_sink (hydra_loss_plot_new ());
+  cairo_surface_t *sa, *sb;
+  guint n = hydra_series_get_n_steps (source);
+
+  /* a rollback in the middle: steps 20001… come again after 25000 */
+  for (guint i = 20000; i < 25000; i++)
+    {
+      HydraStepPoint p = *hydra_series_get_step (source, i);
+
+      p.loss[HYDRA_CURVE_AGE] *= 0.5f;
+      hydra_series_add_step (source, &p);
+    }
+  hydra_series_commit (source);
+  n = hydra_series_get_n_steps (source);
+
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (a), live);
+  for (guint c = 0; c < HYDRA_N_CURVES; c++)
+    hydra_loss_plot_set_curve_visible (HYDRA_LOSS_PLOT (a), c, TRUE);
+  for (guint from = 0; from < n;)
+    {
+      guint to = MIN (n, from + 3001 + from / 3);
+
+      copy_steps (live, source, from, to);
+      cairo_surface_destroy (render (a, 900, 500)); /* each draw extends the cache */
+      from = to;
+    }
+  copy_steps (whole, source, 0, n);
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (b), whole);
+  for (guint c = 0; c < HYDRA_N_CURVES; c++)
+    hydra_loss_plot_set_curve_visible (HYDRA_LOSS_PLOT (b), c, TRUE);
+  ck_assert_uint_eq (hydra_series_get_n_segments (live), 2);
+
+  sa = render (a, 900, 500);
+  sb = render (b, 900, 500);
+  ck_assert_msg (memcmp (cairo_image_surface_get_data (sa), cairo_image_surface_get_data (sb),
+                         (gsize) cairo_image_surface_get_stride (sa) * 500)
+                     == 0,
+                 "the incrementally cached plot differs from a fresh one");
+  save_artifact (sa, "plot-incremental.png");
+  cairo_surface_destroy (sa);
+  cairo_surface_destroy (sb);
+
+  /* a new smoothing weight recomputes: the two still agree, and differ from before */
+  hydra_loss_plot_set_smoothing (HYDRA_LOSS_PLOT (a), 0.95);
+  hydra_loss_plot_set_smoothing (HYDRA_LOSS_PLOT (b), 0.95);
+  sa = render (a, 900, 500);
+  sb = render (b, 900, 500);
+  ck_assert (memcmp (cairo_image_surface_get_data (sa), cairo_image_surface_get_data (sb),
+                     (gsize) cairo_image_surface_get_stride (sa) * 500)
+             == 0);
+  cairo_surface_destroy (sa);
+  cairo_surface_destroy (sb);
+  g_object_unref (a);
+  g_object_unref (b);
 }
 END_TEST
 
@@ -747,7 +833,8 @@ screenshot (GtkWidget *window, const char *name, gboolean dark)
   /* mostly the window's background, plus the curves' colours */
   ck_assert_uint_gt (count_color (surface, r, g, b, 4, NULL, NULL), (guint) (w * h / 3));
   ck_assert_uint_gt (count_color (surface, 0x1c, 0x71, 0xd8, 24, NULL, NULL)
-                     + count_color (surface, 0xe6, 0x61, 0x00, 24, NULL, NULL), 200);
+                         + count_color (surface, 0xe6, 0x61, 0x00, 24, NULL, NULL),
+                     200);
   cairo_surface_destroy (surface);
 }
 
@@ -819,9 +906,9 @@ START_TEST (test_empty_and_defaults)
     save_artifact (surface, "plot-empty.png");
     /* text in the middle only: no axes, no curves */
     ck_assert_uint_eq (count_color (surface, 0x1c, 0x71, 0xd8, 24, NULL, NULL), 0);
-    ck_assert_uint_lt (count_color (surface, (bg >> 16) & 0xff, (bg >> 8) & 0xff, bg & 0xff, 40,
-                                    NULL, NULL),
-                       (guint) (w * 450));
+    ck_assert_uint_lt (
+        count_color (surface, (bg >> 16) & 0xff, (bg >> 8) & 0xff, bg & 0xff, 40, NULL, NULL),
+        (guint) (w * 450));
     /* everything that is not background sits in a band around the middle */
     {
       cairo_surface_t *copy = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, 450);
@@ -872,7 +959,7 @@ START_TEST (test_view_follows_data)
 
   hydra_loss_plot_set_series (lp, series);
   hydra_loss_plot_get_x_range (lp, &x0, &x1);
-  ck_assert_double_eq (x0, 0);  /* the "started" marker at step 0 */
+  ck_assert_double_eq (x0, 0); /* the "started" marker at step 0 */
   ck_assert_double_eq (x1, 1000);
   ck_assert (!hydra_loss_plot_get_zoomed (lp));
 
@@ -946,7 +1033,7 @@ START_TEST (test_pointer)
   /* undecorated under bare Xvfb, at 0,0 */
   ck_assert (run_xdotool ("mousemove 600 300"));
   spin (200);
-  ck_assert (run_xdotool ("click 4 click 4 click 4"));  /* wheel up: zoom in about x=600 */
+  ck_assert (run_xdotool ("click 4 click 4 click 4")); /* wheel up: zoom in about x=600 */
   spin (300);
   ck_assert (hydra_loss_plot_get_zoomed (lp));
   hydra_loss_plot_get_x_range (lp, &x0, &x1);
@@ -1018,6 +1105,7 @@ plot_suite (void)
   tcase_add_test (tc, test_plot_keeps_spike);
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_markers_and_rollback);
+  tcase_add_test (tc, test_incremental_matches_fresh);
   tcase_add_test (tc, test_empty_and_defaults);
   tcase_add_test (tc, test_view_follows_data);
   tcase_add_test (tc, test_render_100k);

@@ -276,11 +276,20 @@ screenshot (GtkWindow *window, const char *name)
   g_mkdir_with_parents (dir, 0755);
 
   GtkWidget *widget = GTK_WIDGET (window);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  g_autoptr(GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  g_autoptr(GskRenderNode) node = NULL;
+  int w = 0, h = 0;
+  /* Nothing to draw while a new layout is pending: let a frame pass. */
+  for (int attempt = 0; node == NULL && attempt < 50; attempt++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+      w = gtk_widget_get_width (widget);
+      h = gtk_widget_get_height (widget);
+      gdk_paintable_snapshot (paintable, snapshot, w, h);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        spin (0.02);
+    }
   ck_assert (node != NULL);
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
   g_autoptr(GdkTexture) texture =
@@ -607,6 +616,13 @@ START_TEST (test_no_model)
   assert_same_prediction ("predicted once a model came", &got, &want);
   ck_assert_msg (!shows_text (GTK_WIDGET (pane), "No model yet"), "the banner stayed");
 
+  /* Predict Again: pending at once, then the same numbers (the model did not change). */
+  gtk_widget_activate_action (GTK_WIDGET (pane), "predict.again", NULL);
+  ck_assert (hydra_predict_card_is_pending (hydra_predict_pane_get_card (pane, 0)));
+  card = newest_card (pane);
+  ck_assert (hydra_predict_card_get_prediction (card, &got));
+  assert_same_prediction ("predicted again", &got, &want);
+
   close_window (window);
 }
 END_TEST
@@ -717,6 +733,41 @@ START_TEST (test_many_files)
       assert_same_prediction (g_ptr_array_index (faces, i), &got, &want);
     }
 
+  close_window (window);
+}
+END_TEST
+
+/* Clear while a batch runs: the batch is cancelled, its late results go nowhere, and the
+ * pane works on. */
+static gboolean
+pane_idle (gpointer pane)
+{
+  return !hydra_predict_pane_get_busy (pane);
+}
+
+START_TEST (test_clear_while_busy)
+{
+  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  HydraPredictPane *pane;
+  GtkWindow *window = window_with_pane (&pane, trainer);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  HnPrediction p;
+
+  for (guint i = 0; i < 32; i++)
+    g_ptr_array_add (files, g_file_new_for_path (g_ptr_array_index (faces, i)));
+  hydra_predict_pane_add_files (pane, (GFile **) files->pdata, files->len);
+  spin (0.05);
+  screenshot (window, "pending");
+  ck_assert (hydra_predict_pane_get_busy (pane));
+  gtk_widget_activate_action (GTK_WIDGET (pane), "predict.clear", NULL);
+  ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 0);
+  ck_assert (shows_text (GTK_WIDGET (pane), "Drop face photos here"));
+  ck_assert (wait_for (pane_idle, pane, 60));
+  spin (0.1);
+  ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 0);
+
+  add_path (pane, g_ptr_array_index (faces, 0));
+  ck_assert (hydra_predict_card_get_prediction (newest_card (pane), &p));
   close_window (window);
 }
 END_TEST
@@ -874,7 +925,8 @@ suite_setup (void)
   ck_assert_msg (g_file_test (cli_path, G_FILE_TEST_IS_EXECUTABLE), "no %s", cli_path);
   ck_assert_msg (g_file_test (drag_source_path, G_FILE_TEST_IS_EXECUTABLE), "no %s",
                  drag_source_path);
-  ck_assert_msg (g_find_program_in_path ("xdotool") != NULL, "xdotool is needed");
+  g_autofree char *xdotool = g_find_program_in_path ("xdotool");
+  ck_assert_msg (xdotool != NULL, "xdotool is needed for the drag and drop");
 
   /* Faces at 128 px, as UTKFace-like PNG files. */
   faces_dir = test_path (tmpdir, "faces");
@@ -933,6 +985,7 @@ main (void)
   tcase_add_test (tc, test_broken_files);
   tcase_add_test (tc, test_paste_texture);
   tcase_add_test (tc, test_many_files);
+  tcase_add_test (tc, test_clear_while_busy);
   tcase_add_test (tc, test_during_training);
   tcase_add_test (tc, test_screenshots);
   suite_add_tcase (s, tc);
