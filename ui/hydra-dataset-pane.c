@@ -140,7 +140,8 @@ struct _HydraDatasetPane
   GtkStack *stack;
   GtkLabel *title_label;
   GtkLabel *subtitle_label;
-  GtkBox *figure_box;
+  GtkFlowBox *figure_box;
+  GtkFlowBox *charts_box;
   GtkLabel *age_summary_label;
   GtkDrawingArea *age_area;
   GtkGrid *gender_grid;
@@ -551,12 +552,10 @@ fill_lists (HydraDatasetPane *self, const HnDataset *ds)
                        rows->len);
 
   n_text = hydra_format_count (n_skipped);
-  skipped_title
-      = n_skipped > 0 ? g_strdup_printf ("Skipped Files (%s)", n_text) : g_strdup ("Skipped Files");
+  skipped_title = n_skipped > 0 ? g_strdup_printf ("Skipped (%s)", n_text) : g_strdup ("Skipped");
   g_free (n_text);
   n_text = hydra_format_count (n_dups);
-  dups_title = n_dups > 0 ? g_strdup_printf ("Duplicate Groups (%s)", n_text)
-                          : g_strdup ("Duplicate Groups");
+  dups_title = n_dups > 0 ? g_strdup_printf ("Duplicates (%s)", n_text) : g_strdup ("Duplicates");
   gtk_stack_page_set_title (gtk_stack_get_page (self->list_stack, GTK_WIDGET (self->skipped_stack)),
                             skipped_title);
   gtk_stack_page_set_title (
@@ -670,9 +669,9 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
   set_figure (self, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates, "byte-identical files");
   set_figure (self, HYDRA_DATASET_FIGURE_CONFLICTING, n_conflicting,
               n_conflicting > 0 ? "kept out of validation" : "none");
-  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_CONFLICTING].box, ds->names != NULL);
-  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_DUPLICATES].box, ds->names != NULL);
-  gtk_widget_set_visible (self->figures[HYDRA_DATASET_FIGURE_SKIPPED].box, ds->names != NULL);
+  /* Synthetic faces have no files to skip or to find copies of. */
+  for (int f = HYDRA_DATASET_FIGURE_SKIPPED; f <= HYDRA_DATASET_FIGURE_CONFLICTING; f++)
+    gtk_widget_set_visible (gtk_widget_get_parent (self->figures[f].box), ds->names != NULL);
 
   /* Age summary: mean, median, range */
   for (int a = 0, seen = 0; a <= DATASET_MAX_AGE; a++)
@@ -776,7 +775,7 @@ build_figures (HydraDatasetPane *self)
       gtk_box_append (GTK_BOX (fig->box), GTK_WIDGET (fig->value));
       gtk_box_append (GTK_BOX (fig->box), GTK_WIDGET (fig->caption));
       gtk_box_append (GTK_BOX (fig->box), GTK_WIDGET (fig->detail));
-      gtk_box_append (self->figure_box, fig->box);
+      gtk_flow_box_append (self->figure_box, fig->box);
     }
   gtk_widget_add_css_class (self->figures[HYDRA_DATASET_FIGURE_CONFLICTING].box, "conflicting");
 }
@@ -932,6 +931,14 @@ build_lists (HydraDatasetPane *self)
 }
 
 static void
+make_unfocusable_children (GtkWidget *box)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gtk_widget_set_focusable (child, FALSE);
+}
+
+static void
 hydra_dataset_pane_dispose (GObject *object)
 {
   HydraDatasetPane *self = HYDRA_DATASET_PANE (object);
@@ -957,6 +964,7 @@ hydra_dataset_pane_class_init (HydraDatasetPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, title_label);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, figure_box);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, charts_box);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, age_summary_label);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, age_area);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, gender_grid);
@@ -990,6 +998,9 @@ hydra_dataset_pane_init (HydraDatasetPane *self)
   for (int r = 0; r < N_RACES; r++)
     build_bar (self->race_grid, r, race_names[r], names, counts, &self->race_bars[r]);
   build_lists (self);
+  /* The flow boxes only wrap; their children are not items to focus or select. */
+  make_unfocusable_children (GTK_WIDGET (self->figure_box));
+  make_unfocusable_children (GTK_WIDGET (self->charts_box));
 
   gtk_drawing_area_set_draw_func (self->age_area, draw_age_histogram, self, NULL);
   motion = gtk_event_controller_motion_new ();

@@ -34,7 +34,7 @@ struct _HydraMetricsView
 
   /* Template widgets */
   GtkStack *stack;
-  GtkBox *chart_box;
+  GtkFlowBox *chart_box;
   GtkLabel *matrix_subtitle;
   GtkSpinButton *epoch_spin;
   GtkAdjustment *epoch_adjustment;
@@ -82,12 +82,12 @@ static const char *const metric_tooltips[N_METRICS] = {
   "answering the most common class",
 };
 
-/* Each head in its colour of the loss plot (style.css: age blue, gender orange, race green),
- * all legible on light and dark backgrounds. The matrix is the race head's. */
+/* Each head in its colour of the loss plot (hydra-loss-plot.c: age blue, gender orange, race
+ * purple), readable on light and dark backgrounds. The matrix takes the race head's. */
 static const GdkRGBA metric_colors[N_METRICS] = {
-  { 0x35 / 255., 0x84 / 255., 0xe4 / 255., 1.0 },
+  { 0x1c / 255., 0x71 / 255., 0xd8 / 255., 1.0 },
   { 0xe6 / 255., 0x61 / 255., 0x00 / 255., 1.0 },
-  { 0x26 / 255., 0xa2 / 255., 0x69 / 255., 1.0 },
+  { 0xa3 / 255., 0x47 / 255., 0xba / 255., 1.0 },
 };
 
 static double
@@ -728,18 +728,18 @@ update_labels (HydraMetricsView *self)
           double d = v - metric_value (prev, m);
 
           if (!isfinite (d))
-            detail = g_strdup_printf ("epoch %d", p->epoch);
+            detail = g_strdup_printf ("at epoch %d", p->epoch);
           else if (fabs (d) < (m == METRIC_AGE_MAE ? 0.005 : 0.05))
-            detail = g_strdup_printf ("epoch %d  ·  as in epoch %d", p->epoch, prev->epoch);
+            detail = g_strdup_printf ("as at epoch %d", prev->epoch);
           else if (m == METRIC_AGE_MAE)
-            detail = g_strdup_printf ("epoch %d  ·  %s%.2f years since epoch %d", p->epoch,
-                                      d < 0 ? "−" : "+", fabs (d), prev->epoch);
+            detail = g_strdup_printf ("%s%.2f since epoch %d", d < 0 ? "−" : "+", fabs (d),
+                                      prev->epoch);
           else
-            detail = g_strdup_printf ("epoch %d  ·  %s%.1f points since epoch %d", p->epoch,
-                                      d < 0 ? "−" : "+", fabs (d), prev->epoch);
+            detail = g_strdup_printf ("%s%.1f since epoch %d", d < 0 ? "−" : "+", fabs (d),
+                                      prev->epoch);
         }
       else
-        detail = g_strdup_printf ("after epoch %d", p->epoch);
+        detail = g_strdup_printf ("at epoch %d", p->epoch);
       gtk_label_set_text (chart->detail, detail);
     }
 
@@ -748,8 +748,8 @@ update_labels (HydraMetricsView *self)
     g_autofree char *subtitle = NULL;
 
     subtitle
-        = g_strdup_printf ("Epoch %d of %d  ·  %s validation images  ·  rows are the true "
-                           "race, columns the prediction; colour shows the share of each row",
+        = g_strdup_printf ("Epoch %d of %d  ·  %s validation images  ·  shaded by the share of "
+                           "each true race",
                            p->epoch, hydra_series_get_epoch (self->series, n - 1)->epoch, images);
     gtk_label_set_text (self->matrix_subtitle, subtitle);
   }
@@ -912,6 +912,9 @@ build_chart (HydraMetricsView *self, Metric metric)
   chart->detail = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_xalign (chart->detail, 0);
   gtk_label_set_ellipsize (chart->detail, PANGO_ELLIPSIZE_END);
+  /* A small natural width lets the flow box keep the three charts in one row down to about
+   * 520 px; wider cards show the whole text. */
+  gtk_label_set_max_width_chars (chart->detail, 16);
   gtk_widget_add_css_class (GTK_WIDGET (chart->detail), "caption");
   gtk_widget_add_css_class (GTK_WIDGET (chart->detail), "dim-label");
 
@@ -934,7 +937,9 @@ build_chart (HydraMetricsView *self, Metric metric)
   gtk_box_append (GTK_BOX (chart->card), GTK_WIDGET (chart->value));
   gtk_box_append (GTK_BOX (chart->card), GTK_WIDGET (chart->detail));
   gtk_box_append (GTK_BOX (chart->card), GTK_WIDGET (chart->area));
-  gtk_box_append (self->chart_box, chart->card);
+  gtk_flow_box_append (self->chart_box, chart->card);
+  /* The flow box only wraps: its children are not items to focus. */
+  gtk_widget_set_focusable (gtk_widget_get_parent (chart->card), FALSE);
 }
 
 static void

@@ -12,7 +12,7 @@ struct _HydraPredictCard
   GtkWidget *content;
   GtkStack *thumb_stack;
   GtkSpinner *spinner;
-  GtkPicture *picture;
+  GtkImage *picture; /* an image, not a GtkPicture: a fixed square whatever the aspect */
   GtkLabel *name_label;
   GtkStack *body_stack;
   GtkLabel *error_label;
@@ -110,8 +110,8 @@ show_prediction (HydraPredictCard *self, const HnPrediction *p)
     {
       gboolean top = c == p->race;
 
-      gtk_level_bar_set_value (self->race_bar[c],
-                               isfinite (p->race_probs[c]) ? CLAMP (p->race_probs[c], 0.0, 1.0) : 0);
+      gtk_level_bar_set_value (
+          self->race_bar[c], isfinite (p->race_probs[c]) ? CLAMP (p->race_probs[c], 0.0, 1.0) : 0);
       set_percent (self->race_percent[c], p->race_probs[c]);
       set_emphasis (GTK_WIDGET (self->race_label[c]), top);
       set_emphasis (GTK_WIDGET (self->race_bar[c]), top);
@@ -126,7 +126,7 @@ sync_thumbnail (HydraPredictCard *self)
   HydraPredictState state = hydra_predict_item_get_state (self->item);
   const char *page;
 
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (thumbnail));
+  gtk_image_set_from_paintable (self->picture, GDK_PAINTABLE (thumbnail));
   if (thumbnail != NULL)
     page = "picture";
   else if (state == HYDRA_PREDICT_PENDING)
@@ -246,9 +246,9 @@ hydra_predict_card_class_init (HydraPredictCardClass *klass)
   object_class->get_property = hydra_predict_card_get_property;
   object_class->set_property = hydra_predict_card_set_property;
 
-  props[PROP_ITEM] =
-    g_param_spec_object ("item", NULL, NULL, HYDRA_TYPE_PREDICT_ITEM,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_ITEM]
+      = g_param_spec_object ("item", NULL, NULL, HYDRA_TYPE_PREDICT_ITEM,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   gtk_widget_class_set_template_from_resource (widget_class,

@@ -20,11 +20,11 @@ struct _HydraPredictPane
   GtkFlowBox *flow;
 
   /* owned */
-  GListStore *items;           /* HydraPredictItem, newest first */
+  GListStore *items; /* HydraPredictItem, newest first */
   HydraPredictor *predictor;
   HydraTrainer *trainer;
-  GCancellable *cancellable;   /* clipboard reads; cancelled on dispose */
-  GtkNativeDialog *chooser;    /* while "Open Image…" is showing */
+  GCancellable *cancellable; /* clipboard reads; cancelled on dispose */
+  GtkNativeDialog *chooser;  /* while "Open Image…" is showing */
   gulong has_model_handler;
   gulong val_mae_handler;
   guint notice_timeout_id;
@@ -103,7 +103,7 @@ add_items (HydraPredictPane *self, HydraPredictItem **items, guint n)
 void
 hydra_predict_pane_add_files (HydraPredictPane *self, GFile *const *files, guint n)
 {
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
 
   g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
   g_return_if_fail (n == 0 || files != NULL);
@@ -116,7 +116,7 @@ hydra_predict_pane_add_files (HydraPredictPane *self, GFile *const *files, guint
 void
 hydra_predict_pane_add_texture (HydraPredictPane *self, GdkTexture *texture, const char *name)
 {
-  g_autoptr(HydraPredictItem) item = NULL;
+  g_autoptr (HydraPredictItem) item = NULL;
   g_autofree char *default_name = NULL;
 
   g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
@@ -126,7 +126,7 @@ hydra_predict_pane_add_texture (HydraPredictPane *self, GdkTexture *texture, con
     {
       self->n_pasted++;
       default_name = self->n_pasted == 1 ? g_strdup ("Pasted image")
-                                          : g_strdup_printf ("Pasted image %u", self->n_pasted);
+                                         : g_strdup_printf ("Pasted image %u", self->n_pasted);
     }
   item = hydra_predict_item_new_for_texture (texture, name != NULL ? name : default_name);
   add_items (self, &item, 1);
@@ -143,7 +143,7 @@ add_file_list (HydraPredictPane *self, const GValue *value)
   else if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
     {
       GSList *list = gdk_file_list_get_files (g_value_get_boxed (value));
-      g_autoptr(GPtrArray) files = g_ptr_array_new ();
+      g_autoptr (GPtrArray) files = g_ptr_array_new ();
 
       for (GSList *l = list; l != NULL; l = l->next)
         g_ptr_array_add (files, l->data);
@@ -182,17 +182,17 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, HydraPr
 static void
 on_paste_texture (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(HydraPredictPane) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr (HydraPredictPane) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
 
   texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (texture == NULL)
     {
-      g_autofree char *message = g_strdup_printf ("The pasted image could not be read: %s",
-                                                  error->message);
+      g_autofree char *message
+          = g_strdup_printf ("The pasted image could not be read: %s", error->message);
       show_notice (self, message);
       return;
     }
@@ -202,8 +202,8 @@ on_paste_texture (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_paste_files (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(HydraPredictPane) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (HydraPredictPane) self = user_data;
+  g_autoptr (GError) error = NULL;
   const GValue *value;
 
   value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (source), result, &error);
@@ -211,8 +211,8 @@ on_paste_files (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (value == NULL)
     {
-      g_autofree char *message = g_strdup_printf ("The pasted files could not be read: %s",
-                                                  error->message);
+      g_autofree char *message
+          = g_strdup_printf ("The pasted files could not be read: %s", error->message);
       show_notice (self, message);
       return;
     }
@@ -223,22 +223,22 @@ void
 hydra_predict_pane_paste (HydraPredictPane *self)
 {
   GdkClipboard *clipboard;
-  g_autoptr(GdkContentFormats) formats = NULL;
+  g_autoptr (GdkContentFormats) formats = NULL;
 
   g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
 
   clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
   /* Mime types say what the owner offers; the GTypes they can become say what we can use. */
   formats = gdk_content_formats_union_deserialize_gtypes (
-    gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
+      gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
 
   /* Files first: a file manager's copy also offers the file's icon as an image. */
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT,
                                     self->cancellable, on_paste_files, g_object_ref (self));
   else if (gdk_content_formats_contain_gtype (formats, G_TYPE_FILE))
-    gdk_clipboard_read_value_async (clipboard, G_TYPE_FILE, G_PRIORITY_DEFAULT,
-                                    self->cancellable, on_paste_files, g_object_ref (self));
+    gdk_clipboard_read_value_async (clipboard, G_TYPE_FILE, G_PRIORITY_DEFAULT, self->cancellable,
+                                    on_paste_files, g_object_ref (self));
   else if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
     gdk_clipboard_read_texture_async (clipboard, self->cancellable, on_paste_texture,
                                       g_object_ref (self));
@@ -254,8 +254,8 @@ on_chooser_response (GtkNativeDialog *chooser, int response, HydraPredictPane *s
 {
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (chooser));
-      g_autoptr(GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (chooser));
+      g_autoptr (GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
 
       for (guint i = 0; i < g_list_model_get_n_items (files); i++)
         g_ptr_array_add (array, g_list_model_get_item (files, i));
@@ -269,8 +269,8 @@ void
 hydra_predict_pane_open_images (HydraPredictPane *self)
 {
   GtkFileChooserNative *chooser;
-  g_autoptr(GtkFileFilter) images = gtk_file_filter_new ();
-  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) images = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) all = gtk_file_filter_new ();
   GtkRoot *root;
 
   g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
@@ -282,8 +282,9 @@ hydra_predict_pane_open_images (HydraPredictPane *self)
     }
 
   root = gtk_widget_get_root (GTK_WIDGET (self));
-  chooser = gtk_file_chooser_native_new ("Open Images", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  chooser
+      = gtk_file_chooser_native_new ("Open Images", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                     GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
 
@@ -324,12 +325,12 @@ hydra_predict_pane_clear (HydraPredictPane *self)
 static void
 queue_items (HydraPredictPane *self, gboolean only_waiting_for_model)
 {
-  g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) queue = g_ptr_array_new_with_free_func (g_object_unref);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->items));
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(HydraPredictItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+      g_autoptr (HydraPredictItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
 
       if (!only_waiting_for_model || hydra_predict_item_get_needs_model (item))
         g_ptr_array_add (queue, g_steal_pointer (&item));
@@ -353,7 +354,7 @@ any_predicted (HydraPredictPane *self)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(HydraPredictItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+      g_autoptr (HydraPredictItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
 
       if (hydra_predict_item_get_state (item) == HYDRA_PREDICT_DONE)
         return TRUE;
@@ -401,8 +402,8 @@ hydra_predict_pane_set_trainer (HydraPredictPane *self, HydraTrainer *trainer)
     {
       self->has_model_handler = g_signal_connect_swapped (trainer, "notify::has-model",
                                                           G_CALLBACK (on_has_model), self);
-      self->val_mae_handler = g_signal_connect_swapped (trainer, "notify::val-mae",
-                                                        G_CALLBACK (on_val_mae), self);
+      self->val_mae_handler
+          = g_signal_connect_swapped (trainer, "notify::val-mae", G_CALLBACK (on_val_mae), self);
     }
   on_has_model (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TRAINER]);
@@ -547,11 +548,11 @@ hydra_predict_pane_class_init (HydraPredictPaneClass *klass)
   object_class->get_property = hydra_predict_pane_get_property;
   object_class->set_property = hydra_predict_pane_set_property;
 
-  props[PROP_TRAINER] =
-    g_param_spec_object ("trainer", NULL, NULL, HYDRA_TYPE_TRAINER,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  props[PROP_BUSY] =
-    g_param_spec_boolean ("busy", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_TRAINER]
+      = g_param_spec_object ("trainer", NULL, NULL, HYDRA_TYPE_TRAINER,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_BUSY]
+      = g_param_spec_boolean ("busy", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   gtk_widget_class_set_template_from_resource (widget_class,

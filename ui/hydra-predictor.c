@@ -21,8 +21,8 @@ struct _HydraPredictItem
   GObject parent_instance;
 
   /* owned */
-  GFile *file;          /* the image's source: a file … */
-  GdkTexture *texture;  /* … or a pasted picture */
+  GFile *file;         /* the image's source: a file … */
+  GdkTexture *texture; /* … or a pasted picture */
   char *name;
   GdkTexture *thumbnail;
   char *error;
@@ -99,21 +99,20 @@ hydra_predict_item_class_init (HydraPredictItemClass *klass)
   object_class->finalize = hydra_predict_item_finalize;
   object_class->get_property = hydra_predict_item_get_property;
 
-  item_props[ITEM_PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  item_props[ITEM_PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL, HYDRA_PREDICT_PENDING, HYDRA_PREDICT_FAILED,
-                      HYDRA_PREDICT_PENDING,
-                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  item_props[ITEM_PROP_THUMBNAIL] =
-    g_param_spec_object ("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  item_props[ITEM_PROP_ERROR] =
-    g_param_spec_string ("error", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  item_props[ITEM_PROP_AGE_MAE] =
-    g_param_spec_double ("age-mae", NULL, NULL, -1, G_MAXDOUBLE, -1,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  item_props[ITEM_PROP_NAME]
+      = g_param_spec_string ("name", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  item_props[ITEM_PROP_STATE] = g_param_spec_int (
+      "state", NULL, NULL, HYDRA_PREDICT_PENDING, HYDRA_PREDICT_FAILED, HYDRA_PREDICT_PENDING,
+      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  item_props[ITEM_PROP_THUMBNAIL]
+      = g_param_spec_object ("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  item_props[ITEM_PROP_ERROR]
+      = g_param_spec_string ("error", NULL, NULL, NULL,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  item_props[ITEM_PROP_AGE_MAE]
+      = g_param_spec_double ("age-mae", NULL, NULL, -1, G_MAXDOUBLE, -1,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, ITEM_N_PROPS, item_props);
 }
 
@@ -153,7 +152,7 @@ hydra_predict_item_new_for_texture (GdkTexture *texture, const char *name)
     {
       gsize stride = (gsize) w * 4;
       g_autofree guchar *pixels = g_malloc (stride * h);
-      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr (GBytes) bytes = NULL;
 
       gdk_texture_download (texture, pixels, stride);
       bytes = g_bytes_new_take (g_steal_pointer (&pixels), stride * h);
@@ -282,7 +281,7 @@ typedef struct
   UpdateKind kind;
   GdkTexture *thumbnail; /* UPDATE_THUMBNAIL, owned */
   HnPrediction prediction;
-  char *error;           /* UPDATE_FAILED, owned */
+  char *error; /* UPDATE_FAILED, owned */
   gboolean needs_model;
 } Update;
 
@@ -447,10 +446,10 @@ job_fail (Job *job, guint index, const char *message, gboolean needs_model)
 static GBytes *
 read_file_capped (GFile *file, GCancellable *cancellable, char **message)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GFileInfo) info = NULL;
-  g_autoptr(GFileInputStream) stream = NULL;
-  g_autoptr(GByteArray) data = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GFileInputStream) stream = NULL;
+  g_autoptr (GByteArray) data = NULL;
   g_autofree char *limit = g_format_size (IMAGE_MAX_FILE_BYTES);
 
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
@@ -471,7 +470,8 @@ read_file_capped (GFile *file, GCancellable *cancellable, char **message)
   if ((guint64) g_file_info_get_size (info) > IMAGE_MAX_FILE_BYTES)
     {
       g_autofree char *size = g_format_size (g_file_info_get_size (info));
-      *message = g_strdup_printf ("Too large to be a face photo: %s (the limit is %s)", size, limit);
+      *message
+          = g_strdup_printf ("Too large to be a face photo: %s (the limit is %s)", size, limit);
       return NULL;
     }
 
@@ -482,8 +482,8 @@ read_file_capped (GFile *file, GCancellable *cancellable, char **message)
   for (;;)
     {
       guint8 chunk[READ_CHUNK];
-      gssize got = g_input_stream_read (G_INPUT_STREAM (stream), chunk, sizeof chunk,
-                                        cancellable, &error);
+      gssize got
+          = g_input_stream_read (G_INPUT_STREAM (stream), chunk, sizeof chunk, cancellable, &error);
       if (got < 0)
         goto failed;
       if (got == 0)
@@ -510,7 +510,7 @@ failed:
 static gboolean
 entry_decode (JobEntry *entry, GCancellable *cancellable, HnImage *img, char **message)
 {
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   HnError err;
 
   /* A pasted picture goes through PNG, so it meets the same decoder as a file. */
@@ -546,8 +546,8 @@ make_thumbnail (const HnImage *img)
   double scale = MIN (1.0, (double) HYDRA_THUMBNAIL_SIZE / MAX (img->w, img->h));
   int tw = MAX (1, (int) lround (img->w * scale));
   int th = MAX (1, (int) lround (img->h * scale));
-  g_autoptr(GdkPixbuf) source = NULL;
-  g_autoptr(GdkPixbuf) small = NULL;
+  g_autoptr (GdkPixbuf) source = NULL;
+  g_autoptr (GdkPixbuf) small = NULL;
 
   source = gdk_pixbuf_new_from_data (img->rgb, GDK_COLORSPACE_RGB, FALSE, 8, img->w, img->h,
                                      img->w * 3, NULL, NULL);
@@ -604,7 +604,8 @@ predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancel
               continue;
             }
 
-          Update thumb = { .index = i, .kind = UPDATE_THUMBNAIL, .thumbnail = make_thumbnail (&img) };
+          Update thumb
+              = { .index = i, .kind = UPDATE_THUMBNAIL, .thumbnail = make_thumbnail (&img) };
           job_publish (job, &thumb);
 
           if (model == NULL)
@@ -643,9 +644,9 @@ struct _HydraPredictor
 
   /* owned */
   HydraTrainer *trainer;
-  GPtrArray *queue;           /* HydraPredictItem, waiting for the next batch */
-  Job *job;                   /* the running batch, or NULL */
-  GCancellable *cancellable;  /* the running batch's */
+  GPtrArray *queue;          /* HydraPredictItem, waiting for the next batch */
+  Job *job;                  /* the running batch, or NULL */
+  GCancellable *cancellable; /* the running batch's */
 };
 
 G_DEFINE_FINAL_TYPE (HydraPredictor, hydra_predictor, G_TYPE_OBJECT)
@@ -686,8 +687,8 @@ on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_next (HydraPredictor *self)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GPtrArray) items = NULL;
 
   if (self->job != NULL || self->queue->len == 0)
     return;
@@ -739,9 +740,9 @@ hydra_predictor_class_init (HydraPredictorClass *klass)
   object_class->dispose = hydra_predictor_dispose;
   object_class->get_property = hydra_predictor_get_property;
 
-  props[PROP_BUSY] =
-    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_BUSY]
+      = g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

@@ -903,10 +903,11 @@ hydra_trainer_load_finish (HydraTrainer *self, GAsyncResult *result, GError **er
   self->loaded_size = r->size;
   g_mutex_unlock (&self->lock);
   replace_run (self, NULL);
+  double val_mae = r->val_mae;
   load_result_free (r);
 
   hydra_trainer_reset (self);
-  set_double (self, &self->val_mae, r->val_mae, PROP_VAL_MAE);
+  set_double (self, &self->val_mae, val_mae, PROP_VAL_MAE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_MODEL]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INPUT_SIZE]);
   return TRUE;

@@ -15,8 +15,8 @@ static GdkContentProvider *
 on_prepare (GtkDragSource *source, double x, double y, gpointer user_data)
 {
   GSList *files = NULL;
-  g_autoptr(GString) uris = g_string_new (NULL);
-  g_autoptr(GBytes) uri_bytes = NULL;
+  g_autoptr (GString) uris = g_string_new (NULL);
+  g_autoptr (GBytes) uri_bytes = NULL;
   GdkContentProvider *providers[2];
 
   for (int i = 0; paths[i] != NULL; i++)
@@ -75,8 +75,8 @@ main (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "FILE…" },
     { NULL },
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE… — drag files from a label");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("FILE… — drag files from a label");
+  g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || paths == NULL)

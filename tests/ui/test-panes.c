@@ -162,6 +162,16 @@ screenshot (GtkWidget *widget, const char *name)
 }
 
 static void
+check_min_width (GtkWidget *widget, int most)
+{
+  int min = 0;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  ck_assert_msg (min <= most, "%s needs %d px, more than %d", G_OBJECT_TYPE_NAME (widget), min,
+                 most);
+}
+
+static void
 set_dark (gboolean dark)
 {
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
@@ -281,7 +291,8 @@ START_TEST (test_loader_cancel)
   wait_load (&load, 10);
   ck_assert_ptr_null (load.ds);
   ck_assert (g_error_matches (load.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
-  ck_assert_msg (load.finished_at - cancelled_at < G_USEC_PER_SEC / 2, "cancelling took %.3f s",
+  /* The whole load takes tens of seconds; a cancel is seen within one face per thread. */
+  ck_assert_msg (load.finished_at - cancelled_at < 2 * G_USEC_PER_SEC, "cancelling took %.3f s",
                  (load.finished_at - cancelled_at) / 1e6);
   ck_assert (!hydra_dataset_loader_get_loading (loader));
   load_clear (&load);
@@ -449,6 +460,11 @@ START_TEST (test_pane_folder)
   screenshot (GTK_WIDGET (window), "dataset-pane-dark");
   set_dark (FALSE);
 
+  /* It fits the window's narrowest centre column (420 px) by wrapping, not by clipping. */
+  check_min_width (pane, 420);
+  gtk_window_set_default_size (window, 560, 1000);
+  screenshot (GTK_WIDGET (window), "dataset-pane-narrow");
+
   /* The pane keeps nothing of the data set: it may be freed at once. */
   load_clear (&load);
   spin (0.1);
@@ -603,6 +619,10 @@ START_TEST (test_metrics_view)
   set_dark (TRUE);
   screenshot (GTK_WIDGET (window), "metrics-dark");
   set_dark (FALSE);
+  check_min_width (view, 420);
+  gtk_window_set_default_size (window, 560, 820);
+  screenshot (GTK_WIDGET (window), "metrics-narrow");
+  gtk_window_set_default_size (window, 1280, 820);
 
   /* An older epoch stays picked while new ones arrive… */
   hydra_metrics_view_set_epoch (mv, 2);

@@ -33,10 +33,10 @@
 
 static char *tmpdir;
 static char *faces_dir;
-static char *model_path;   /* the model the trainer loads and the CLI reads */
+static char *model_path; /* the model the trainer loads and the CLI reads */
 static char *cli_path;
 static char *drag_source_path;
-static GPtrArray *faces;   /* paths of synthetic face PNGs */
+static GPtrArray *faces; /* paths of synthetic face PNGs */
 
 /* ---- main loop helpers ---- */
 
@@ -81,10 +81,10 @@ on_subprocess_exit (GObject *source, GAsyncResult *result, gpointer data)
 static int
 run (const char *const *argv, char **out)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GOutputStream) sink = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  g_autoptr (GOutputStream) sink = NULL;
   gboolean done = FALSE;
 
   proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
@@ -108,11 +108,11 @@ run (const char *const *argv, char **out)
 static int
 run_sync (const char *const *argv, char **out)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   int status = 0;
 
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               NULL, &status, &error),
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, NULL,
+                               &status, &error),
                  "cannot run %s: %s", argv[0], error ? error->message : "");
   return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
 }
@@ -168,10 +168,10 @@ cli_predict (const char *file, HnPrediction *p, char **error)
 static void
 assert_same_prediction (const char *what, const HnPrediction *got, const HnPrediction *want)
 {
-  ck_assert_msg (fabs (got->age - want->age) <= 1e-4, "%s: age %.6f, CLI says %.6f", what,
-                 got->age, want->age);
-  ck_assert_msg (fabs (got->p_female - want->p_female) <= 1e-4, "%s: p_female %.6f, CLI %.6f",
-                 what, got->p_female, want->p_female);
+  ck_assert_msg (fabs (got->age - want->age) <= 1e-4, "%s: age %.6f, CLI says %.6f", what, got->age,
+                 want->age);
+  ck_assert_msg (fabs (got->p_female - want->p_female) <= 1e-4, "%s: p_female %.6f, CLI %.6f", what,
+                 got->p_female, want->p_female);
   for (int c = 0; c < N_RACES; c++)
     ck_assert_msg (fabs (got->race_probs[c] - want->race_probs[c]) <= 1e-4,
                    "%s: P(%s) %.6f, CLI says %.6f", what, race_names[c], got->race_probs[c],
@@ -182,7 +182,7 @@ assert_same_prediction (const char *what, const HnPrediction *got, const HnPredi
 static void
 on_loaded (GObject *source, GAsyncResult *result, gpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   ck_assert_msg (hydra_trainer_load_finish (HYDRA_TRAINER (source), result, &error),
                  "loading the model: %s", error ? error->message : "");
@@ -193,7 +193,7 @@ static HydraTrainer *
 trainer_with_model (void)
 {
   HydraTrainer *trainer = hydra_trainer_new ();
-  g_autoptr(GFile) file = g_file_new_for_path (model_path);
+  g_autoptr (GFile) file = g_file_new_for_path (model_path);
   gboolean done = FALSE;
 
   hydra_trainer_load_async (trainer, file, NULL, on_loaded, &done);
@@ -241,7 +241,7 @@ all_done (gpointer data)
 static void
 add_path (HydraPredictPane *pane, const char *path)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
   hydra_predict_pane_add_files (pane, &file, 1);
 }
 
@@ -276,8 +276,8 @@ screenshot (GtkWindow *window, const char *name)
   g_mkdir_with_parents (dir, 0755);
 
   GtkWidget *widget = GTK_WIDGET (window);
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GskRenderNode) node = NULL;
   int w = 0, h = 0;
   /* Nothing to draw while a new layout is pending: let a frame pass. */
   for (int attempt = 0; node == NULL && attempt < 50; attempt++)
@@ -292,8 +292,8 @@ screenshot (GtkWindow *window, const char *name)
     }
   ck_assert (node != NULL);
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr(GdkTexture) texture =
-    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_autoptr (GdkTexture) texture
+      = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
   g_autofree char *file = g_strdup_printf ("predict-%s.png", name);
   g_autofree char *path = g_build_filename (dir, file, NULL);
   ck_assert (gdk_texture_save_to_png (texture, path));
@@ -327,7 +327,7 @@ static void
 drag_source_start (DragSource *source, const char *file)
 {
   static int serial;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   source->title = g_strdup_printf ("hydra-drag-source-%d-%d", getpid (), ++serial);
   const char *argv[] = { drag_source_path, "--title", source->title, file, NULL };
@@ -387,7 +387,7 @@ drag_once (HydraPredictPane *pane, guint want_cards, gboolean *hovered)
 {
   int sx = SOURCE_X + 150, sy = SOURCE_Y + 100;
   int tx = WINDOW_W / 2, ty = WINDOW_H / 2;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (argv, g_strdup ("xdotool"));
 #define ADD(...) g_ptr_array_add (argv, g_strdup_printf (__VA_ARGS__))
@@ -470,7 +470,7 @@ drag_file_onto_pane (HydraPredictPane *pane, const char *file)
 
 START_TEST (test_real_drag_and_drop)
 {
-  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
   g_autofree char *id = NULL;
@@ -512,7 +512,7 @@ END_TEST
 
 START_TEST (test_broken_files)
 {
-  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
   g_autofree char *truncated = test_path (tmpdir, "truncated.png");
@@ -529,8 +529,8 @@ START_TEST (test_broken_files)
   add_path (pane, truncated);
   HydraPredictCard *card = newest_card (pane);
   ck_assert (!hydra_predict_card_get_prediction (card, &p));
-  ck_assert_msg (strstr (hydra_predict_card_get_error (card), "truncated") != NULL,
-                 "message: %s", hydra_predict_card_get_error (card));
+  ck_assert_msg (strstr (hydra_predict_card_get_error (card), "truncated") != NULL, "message: %s",
+                 hydra_predict_card_get_error (card));
 
   /* A PNG header claiming 100000 × 100000 pixels: refused before anything is allocated. */
   guint8 header[33];
@@ -542,7 +542,7 @@ START_TEST (test_broken_files)
   add_path (pane, huge);
   card = newest_card (pane);
   ck_assert_msg (hydra_predict_card_get_error (card) != NULL
-                   && strstr (hydra_predict_card_get_error (card), "100000") != NULL,
+                     && strstr (hydra_predict_card_get_error (card), "100000") != NULL,
                  "message: %s", hydra_predict_card_get_error (card));
 
   /* 65 MiB (sparse): refused by size without being read. */
@@ -553,19 +553,19 @@ START_TEST (test_broken_files)
   add_path (pane, giant);
   card = newest_card (pane);
   ck_assert_msg (hydra_predict_card_get_error (card) != NULL
-                   && strstr (hydra_predict_card_get_error (card), "Too large") != NULL,
+                     && strstr (hydra_predict_card_get_error (card), "Too large") != NULL,
                  "message: %s", hydra_predict_card_get_error (card));
 
   /* A folder, and a file that is gone. */
   add_path (pane, faces_dir);
   card = newest_card (pane);
   ck_assert_msg (hydra_predict_card_get_error (card) != NULL
-                   && strstr (hydra_predict_card_get_error (card), "folder") != NULL,
+                     && strstr (hydra_predict_card_get_error (card), "folder") != NULL,
                  "message: %s", hydra_predict_card_get_error (card));
   add_path (pane, missing);
   card = newest_card (pane);
   ck_assert_msg (hydra_predict_card_get_error (card) != NULL
-                   && strstr (hydra_predict_card_get_error (card), "no longer exists") != NULL,
+                     && strstr (hydra_predict_card_get_error (card), "no longer exists") != NULL,
                  "message: %s", hydra_predict_card_get_error (card));
 
   /* The broken ones did not stop a good one. */
@@ -584,7 +584,7 @@ END_TEST
 
 START_TEST (test_no_model)
 {
-  g_autoptr(HydraTrainer) trainer = hydra_trainer_new ();
+  g_autoptr (HydraTrainer) trainer = hydra_trainer_new ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
   HnPrediction got, want;
@@ -604,7 +604,7 @@ START_TEST (test_no_model)
   ck_assert_ptr_nonnull (hydra_predict_item_get_thumbnail (hydra_predict_card_get_item (card)));
 
   /* … and is predicted as soon as a model is loaded. */
-  g_autoptr(GFile) file = g_file_new_for_path (model_path);
+  g_autoptr (GFile) file = g_file_new_for_path (model_path);
   gboolean loaded = FALSE;
   hydra_trainer_load_async (trainer, file, NULL, on_loaded, &loaded);
   ck_assert (wait_for (subprocess_done, &loaded, 60));
@@ -631,16 +631,16 @@ END_TEST
 
 START_TEST (test_paste_texture)
 {
-  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
   const char *face = g_ptr_array_index (faces, 4);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   HnPrediction got, want;
 
   /* A picture on the clipboard (as from an image viewer's Copy): predicted from its pixels,
    * which are the PNG's, so the numbers equal the CLI's for the file. */
-  g_autoptr(GdkTexture) texture = gdk_texture_new_from_filename (face, &error);
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (face, &error);
   ck_assert_msg (texture != NULL, "%s", error ? error->message : "");
   gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (pane)), texture);
   gtk_widget_activate_action (GTK_WIDGET (pane), "predict.paste", NULL);
@@ -655,7 +655,7 @@ START_TEST (test_paste_texture)
                     "Pasted image");
 
   /* Files on the clipboard (as from a file manager's Copy). */
-  g_autoptr(GFile) file = g_file_new_for_path (g_ptr_array_index (faces, 5));
+  g_autoptr (GFile) file = g_file_new_for_path (g_ptr_array_index (faces, 5));
   gdk_clipboard_set (gtk_widget_get_clipboard (GTK_WIDGET (pane)), G_TYPE_FILE, file);
   hydra_predict_pane_paste (pane);
   count.n = 2;
@@ -669,15 +669,64 @@ START_TEST (test_paste_texture)
 }
 END_TEST
 
+/* ---- Open Image… ---- */
+
+static GtkWidget *
+find_file_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (GTK_IS_FILE_CHOOSER (window) && gtk_widget_get_mapped (GTK_WIDGET (window)))
+        return GTK_WIDGET (window);
+    }
+  return NULL;
+}
+
+static gboolean
+chooser_shown (gpointer data)
+{
+  return find_file_chooser () != NULL;
+}
+
+START_TEST (test_open_images)
+{
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  HydraPredictPane *pane;
+  GtkWindow *window = window_with_pane (&pane, trainer);
+  g_autoptr (GFile) file = g_file_new_for_path (g_ptr_array_index (faces, 6));
+  HnPrediction got, want;
+
+  /* Without a portal here, GtkFileChooserNative shows a GtkFileChooserDialog. */
+  gtk_widget_activate_action (GTK_WIDGET (pane), "predict.open", NULL);
+  ck_assert_msg (wait_for (chooser_shown, NULL, 10), "no file chooser appeared");
+  GtkWidget *chooser = find_file_chooser ();
+  ck_assert (gtk_file_chooser_get_select_multiple (GTK_FILE_CHOOSER (chooser)));
+  ck_assert (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+  spin (0.5); /* the folder loads before the file can be selected */
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  CardCount count = { pane, 1 };
+  ck_assert_msg (wait_for (has_cards, &count, 10), "choosing a file added no card");
+  HydraPredictCard *card = newest_card (pane);
+  ck_assert (hydra_predict_card_get_prediction (card, &got));
+  ck_assert (cli_predict (g_ptr_array_index (faces, 6), &want, NULL));
+  assert_same_prediction ("opened file", &got, &want);
+  ck_assert (find_file_chooser () == NULL);
+  close_window (window);
+}
+END_TEST
+
 /* ---- many at once ---- */
 
 START_TEST (test_many_files)
 {
-  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *out = NULL;
 
   ck_assert_uint_ge (faces->len, 40);
@@ -722,9 +771,9 @@ START_TEST (test_many_files)
       for (int c = 0; c < N_RACES; c++)
         {
           want.race_probs[c] = cJSON_GetNumberValue (
-            cJSON_GetObjectItem (cJSON_GetObjectItem (o, "race_probs"), race_names[c]));
-          if (g_strcmp0 (cJSON_GetStringValue (cJSON_GetObjectItem (o, "race")),
-                         race_names[c]) == 0)
+              cJSON_GetObjectItem (cJSON_GetObjectItem (o, "race_probs"), race_names[c]));
+          if (g_strcmp0 (cJSON_GetStringValue (cJSON_GetObjectItem (o, "race")), race_names[c])
+              == 0)
             want.race = c;
         }
       cJSON_Delete (o);
@@ -747,10 +796,10 @@ pane_idle (gpointer pane)
 
 START_TEST (test_clear_while_busy)
 {
-  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   HnPrediction p;
 
   for (guint i = 0; i < 32; i++)
@@ -809,13 +858,13 @@ not_busy (gpointer trainer)
 
 START_TEST (test_during_training)
 {
-  g_autoptr(HydraTrainer) trainer = hydra_trainer_new ();
+  g_autoptr (HydraTrainer) trainer = hydra_trainer_new ();
   HnError err;
   HydraPredictPane *pane;
 
   HnDataset *ds = dataset_new_synthetic (640, 11, 32, 1, NULL, &err);
   ck_assert_msg (ds != NULL, "%s", err.message);
-  g_autoptr(HydraDataset) data = hydra_dataset_new (ds, "Synthetic faces", NULL);
+  g_autoptr (HydraDataset) data = hydra_dataset_new (ds, "Synthetic faces", NULL);
   HnTrainConfig config = train_preset_studio ();
   config.epochs = 100;
   hydra_trainer_start (trainer, &config, data);
@@ -866,18 +915,27 @@ END_TEST
 
 START_TEST (test_screenshots)
 {
-  g_autoptr(HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
   HydraPredictPane *pane;
   GtkWindow *window = window_with_pane (&pane, trainer);
   g_autofree char *broken = test_path (tmpdir, "holiday-notes.txt");
   static const char text[] = "not an image";
+  g_autofree char *tall = test_data_path ("golden/image-45x123.png");
+  g_autofree char *wide = test_data_path ("golden/image-101x77.png");
 
   screenshot (window, "empty");
   test_write_file (broken, text, sizeof text - 1);
   add_path (pane, broken);
-  for (guint i = 6; i < 11; i++)
+  add_path (pane, tall);
+  add_path (pane, wide);
+  for (guint i = 6; i < 10; i++)
     add_path (pane, g_ptr_array_index (faces, i));
   ck_assert (wait_for (all_done, pane, 60));
+  /* Odd shapes too: thumbnails keep their aspect, predictions see the centre square. */
+  for (guint i = 4; i < 6; i++)
+    ck_assert_msg (hydra_predict_card_get_age_text (hydra_predict_pane_get_card (pane, i)) != NULL,
+                   "card %u: %s", i,
+                   hydra_predict_card_get_error (hydra_predict_pane_get_card (pane, i)));
   spin (0.3);
   screenshot (window, "cards");
 
@@ -916,10 +974,6 @@ suite_setup (void)
 {
   HnError err;
 
-  tmpdir = test_tmpdir ();
-  /* Training runs keep their checkpoints under $XDG_DATA_HOME: keep them in here. */
-  g_autofree char *data_home = test_path (tmpdir, "data");
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
   cli_path = find_program ("HYDRANET_CLI", "../../app/hydranet-cli");
   drag_source_path = find_program ("HYDRANET_DRAG_SOURCE", "drag-source");
   ck_assert_msg (g_file_test (cli_path, G_FILE_TEST_IS_EXECUTABLE), "no %s", cli_path);
@@ -933,7 +987,7 @@ suite_setup (void)
   ck_assert_msg (synth_write_folder (faces_dir, 48, 7, 128, SYNTH_PNG, 1, NULL, &err), "%s",
                  err.message);
   faces = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) dir = g_dir_open (faces_dir, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (faces_dir, 0, NULL);
   for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
     g_ptr_array_add (faces, g_build_filename (faces_dir, name, NULL));
   g_ptr_array_sort (faces, (GCompareFunc) g_strcmp0);
@@ -941,8 +995,8 @@ suite_setup (void)
   /* A briefly trained model, so predictions differ from face to face; re-saved with a
    * validation MAE in its metadata, which the trainer shows as the ±. */
   g_autofree char *trained = test_path (tmpdir, "trained.safetensors");
-  const char *train[] = { cli_path, "train", "--synthetic", "600", "--epochs", "2",
-                          "--seed", "3", "--out", trained, NULL };
+  const char *train[] = { cli_path, "train", "--synthetic", "600",   "--epochs", "2",
+                          "--seed", "3",     "--out",       trained, NULL };
   gint64 start = g_get_monotonic_time ();
   ck_assert_msg (run_sync (train, NULL) == 0, "hydranet-cli train failed");
   printf ("test-predict: trained the suite's model in %.1f s\n",
@@ -968,10 +1022,18 @@ suite_teardown (void)
 int
 main (void)
 {
+  /* Before GLib caches them: training runs keep their checkpoints under $XDG_DATA_HOME, and
+   * the file chooser its recent files. */
+  tmpdir = g_dir_make_tmp ("hydranet-predict-XXXXXX", NULL);
+  g_assert (tmpdir != NULL);
+  g_autofree char *data_home = g_build_filename (tmpdir, "data", NULL);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_set_prgname ("test-ui-predict");
+  g_set_application_name ("HydraNet Studio tests");
   gtk_init ();
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
   /* The studio's style sheet, as HydraApplication loads it from its resource base path. */
-  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (css, "/org/hydranet/Studio/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
@@ -984,6 +1046,7 @@ main (void)
   tcase_add_test (tc, test_real_drag_and_drop);
   tcase_add_test (tc, test_broken_files);
   tcase_add_test (tc, test_paste_texture);
+  tcase_add_test (tc, test_open_images);
   tcase_add_test (tc, test_many_files);
   tcase_add_test (tc, test_clear_while_busy);
   tcase_add_test (tc, test_during_training);
