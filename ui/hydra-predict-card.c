@@ -90,7 +90,7 @@ show_prediction (HydraPredictCard *self, const HnPrediction *p)
   else if (mae >= 0 && isfinite (mae))
     age = g_strdup_printf ("%ld ± %ld years", lround (p->age), lround (mae));
   else
-    age = g_strdup_printf ("%ld years", lround (p->age));
+    age = g_strdup_printf (lround (p->age) == 1 ? "%ld year" : "%ld years", lround (p->age));
   gtk_label_set_label (self->age_label, age);
   if (mae >= 0)
     tooltip = g_strdup_printf ("Predicted age %.1f years. The model's mean absolute error on the "

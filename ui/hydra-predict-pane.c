@@ -378,9 +378,14 @@ on_has_model (HydraPredictPane *self)
 static void
 on_val_mae (HydraPredictPane *self)
 {
-  /* A new validation result means new weights since the cards were predicted. */
-  if (any_predicted (self))
+  /* A new validation result means an epoch of new weights: the cards follow the model as it
+   * learns (one weight copy per epoch), unless a batch is still being predicted. */
+  if (!any_predicted (self))
+    return;
+  if (hydra_predict_pane_get_busy (self))
     set_stale (self, TRUE);
+  else
+    hydra_predict_pane_predict_again (self);
 }
 
 void

@@ -401,6 +401,48 @@ START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
 }
 END_TEST
 
+static gboolean
+folder_loaded (void)
+{
+  HydraDataset *ds = hydra_window_get_dataset (window);
+  return ds != NULL && hydra_dataset_get_folder (ds) != NULL;
+}
+
+static gboolean
+model_opened (void)
+{
+  return hydra_window_get_banner_text (window) != NULL
+         && g_str_has_prefix (hydra_window_get_banner_text (window), "Model opened");
+}
+
+/* `hydranet FOLDER MODEL.safetensors`: what the application hands the window */
+START_TEST (test_open_files_from_the_command_line)
+{
+  g_autofree char *folder = test_path (tmpdir, "faces");
+  g_autofree char *model = test_path (tmpdir, "model.safetensors");
+  HnError err;
+
+  ck_assert (synth_write_folder (folder, 60, 3, 64, SYNTH_JPEG, 0, NULL, &err));
+  GFile *files[2] = { g_file_new_for_path (folder), g_file_new_for_path (model) };
+  hydra_window_open_files (window, files, 2);
+  ck_assert (wait_for (folder_loaded, 60));
+  ck_assert (wait_for (model_opened, 60));
+  HydraDataset *ds = hydra_window_get_dataset (window);
+  ck_assert_str_eq (hydra_dataset_get_folder (ds), folder);
+  ck_assert_int_eq (hydra_dataset_get (ds)->n, 60);
+  ck_assert_str_eq (hydra_dataset_get_title (ds), "UTKFace folder “faces”");
+  ck_assert (hydra_trainer_get_has_model (trainer ()));
+
+  /* remembered for the next start */
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  g_autofree char *last = g_settings_get_string (settings, "last-folder");
+  ck_assert_str_eq (last, folder);
+  g_object_unref (settings);
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+}
+END_TEST
+
 static Suite *
 window_suite (void)
 {
@@ -413,6 +455,7 @@ window_suite (void)
   tcase_add_test (tc, test_pause_resume_stop);
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_save_then_load_predicts_the_same);
+  tcase_add_test (tc, test_open_files_from_the_command_line);
   tcase_add_test (tc, test_divergence_shows_the_guard_message_and_rolls_back);
   suite_add_tcase (s, tc);
   return s;
