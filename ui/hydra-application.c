@@ -99,12 +99,10 @@ portal_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 follow_system_color_scheme (HydraApplication *self)
 {
-  g_dbus_proxy_new_for_bus (G_BUS_TYPE_SESSION,
-                            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
-                            NULL, "org.freedesktop.portal.Desktop",
-                            "/org/freedesktop/portal/desktop",
-                            "org.freedesktop.portal.Settings", NULL, portal_ready,
-                            g_object_ref (self));
+  g_dbus_proxy_new_for_bus (
+      G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION, NULL,
+      "org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+      "org.freedesktop.portal.Settings", NULL, portal_ready, g_object_ref (self));
 }
 
 /* ---- software OpenGL ---- */
@@ -127,8 +125,9 @@ avoid_software_gl (void)
     return; /* no GL at all: GTK picks Cairo itself */
   gdk_gl_context_make_current (context);
   const char *renderer = (const char *) glGetString (GL_RENDERER);
-  if (renderer != NULL && (strstr (renderer, "llvmpipe") || strstr (renderer, "softpipe")
-                           || strstr (renderer, "Software Rasterizer")))
+  if (renderer != NULL
+      && (strstr (renderer, "llvmpipe") || strstr (renderer, "softpipe")
+          || strstr (renderer, "Software Rasterizer")))
     g_setenv ("GSK_RENDERER", "cairo", FALSE);
   gdk_gl_context_clear_current ();
 }
@@ -156,17 +155,13 @@ about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
   GtkApplication *app = user_data;
   static const char *developers[] = { "The HydraNet Studio developers", NULL };
 
-  gtk_show_about_dialog (gtk_application_get_active_window (app),
-                         "program-name", "HydraNet Studio",
-                         "logo-icon-name", HYDRA_APP_ID,
-                         "version", HYDRA_VERSION,
-                         "comments", "Train one network with three heads — age, gender and race — "
-                                     "and watch their losses compete.",
-                         "website", "https://example.org/hydranet-studio",
-                         "license-type", GTK_LICENSE_MIT_X11,
-                         "authors", developers,
-                         "copyright", "© 2026 The HydraNet Studio developers",
-                         NULL);
+  gtk_show_about_dialog (gtk_application_get_active_window (app), "program-name", "HydraNet Studio",
+                         "logo-icon-name", HYDRA_APP_ID, "version", HYDRA_VERSION, "comments",
+                         "Train one network with three heads — age, gender and race — "
+                         "and watch their losses compete.",
+                         "website", "https://example.org/hydranet-studio", "license-type",
+                         GTK_LICENSE_MIT_X11, "authors", developers, "copyright",
+                         "© 2026 The HydraNet Studio developers", NULL);
 }
 
 static const GActionEntry app_actions[] = {
@@ -183,24 +178,15 @@ hydra_application_startup (GApplication *app)
     const char *action;
     const char *accels[3];
   } accels[] = {
-    { "app.quit", { "<Ctrl>q", NULL } },
-    { "win.start-pause", { "<Ctrl>Return", NULL } },
-    { "win.stop", { "<Ctrl>period", NULL } },
-    { "win.rollback", { "<Ctrl>z", NULL } },
-    { "win.reset", { "<Ctrl><Shift>r", NULL } },
-    { "win.open-folder", { "<Ctrl><Shift>o", NULL } },
-    { "win.open-model", { "<Ctrl>o", NULL } },
-    { "win.save-model", { "<Ctrl>s", NULL } },
-    { "win.export-plot", { "<Ctrl>e", NULL } },
-    { "win.open-images", { "<Ctrl>i", NULL } },
-    { "win.paste", { "<Ctrl>v", NULL } },
-    { "win.log-scale", { "<Ctrl>l", NULL } },
-    { "win.reset-zoom", { "<Ctrl>0", NULL } },
-    { "win.view::loss", { "<Alt>1", NULL } },
-    { "win.view::balance", { "<Alt>2", NULL } },
-    { "win.view::metrics", { "<Alt>3", NULL } },
-    { "win.view::dataset", { "<Alt>4", NULL } },
-    { "window.close", { "<Ctrl>w", NULL } },
+    { "app.quit", { "<Ctrl>q", NULL } },         { "win.start-pause", { "<Ctrl>Return", NULL } },
+    { "win.stop", { "<Ctrl>period", NULL } },    { "win.rollback", { "<Ctrl>z", NULL } },
+    { "win.reset", { "<Ctrl><Shift>r", NULL } }, { "win.open-folder", { "<Ctrl><Shift>o", NULL } },
+    { "win.open-model", { "<Ctrl>o", NULL } },   { "win.save-model", { "<Ctrl>s", NULL } },
+    { "win.export-plot", { "<Ctrl>e", NULL } },  { "win.open-images", { "<Ctrl>i", NULL } },
+    { "win.paste", { "<Ctrl>v", NULL } },        { "win.log-scale", { "<Ctrl>l", NULL } },
+    { "win.reset-zoom", { "<Ctrl>0", NULL } },   { "win.view::loss", { "<Alt>1", NULL } },
+    { "win.view::balance", { "<Alt>2", NULL } }, { "win.view::metrics", { "<Alt>3", NULL } },
+    { "win.view::dataset", { "<Alt>4", NULL } }, { "window.close", { "<Ctrl>w", NULL } },
   };
 
   G_APPLICATION_CLASS (hydra_application_parent_class)->startup (app);
@@ -264,9 +250,7 @@ HydraApplication *
 hydra_application_new (void)
 {
   find_uninstalled_schema ();
-  return g_object_new (HYDRA_TYPE_APPLICATION,
-                       "application-id", HYDRA_APP_ID,
-                       "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE,
-                       "resource-base-path", "/org/hydranet/Studio",
-                       NULL);
+  return g_object_new (HYDRA_TYPE_APPLICATION, "application-id", HYDRA_APP_ID, "flags",
+                       G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE, "resource-base-path",
+                       "/org/hydranet/Studio", NULL);
 }

@@ -18,11 +18,10 @@
 
 #include "checkpoint.h"
 
-#define POLL_INTERVAL_MS 33  /* about one frame: curves move smoothly, the loop stays idle */
+#define POLL_INTERVAL_MS 33 /* about one frame: curves move smoothly, the loop stays idle */
 #define POLL_BATCH 512
 
-G_DEFINE_ENUM_TYPE (HydraRunState, hydra_run_state,
-                    G_DEFINE_ENUM_VALUE (HYDRA_RUN_IDLE, "idle"),
+G_DEFINE_ENUM_TYPE (HydraRunState, hydra_run_state, G_DEFINE_ENUM_VALUE (HYDRA_RUN_IDLE, "idle"),
                     G_DEFINE_ENUM_VALUE (HYDRA_RUN_STARTING, "starting"),
                     G_DEFINE_ENUM_VALUE (HYDRA_RUN_RUNNING, "running"),
                     G_DEFINE_ENUM_VALUE (HYDRA_RUN_PAUSED, "paused"),
@@ -90,8 +89,8 @@ struct _HydraTrainer
 
   /* model sources, shared with workers */
   GMutex lock;
-  Run *run;          /* the live or last run; NULL after a model is loaded */
-  HnModel *loaded;   /* a model loaded from a file, used when run is NULL */
+  Run *run;        /* the live or last run; NULL after a model is loaded */
+  HnModel *loaded; /* a model loaded from a file, used when run is NULL */
   int loaded_size;
 
   /* the run as the main thread sees it */
@@ -100,12 +99,12 @@ struct _HydraTrainer
   char *run_folder;
   gboolean stop_requested; /* Stop pressed while the run was still starting */
   gboolean loading;
-  int saving;               /* autosaves in flight */
+  int saving; /* autosaves in flight */
   guint poll_id;
-  HnEvent *events;          /* (POLL_BATCH) poll buffer */
+  HnEvent *events; /* (POLL_BATCH) poll buffer */
   GCancellable *start_cancellable;
 
-  int64_t step;             /* plotted step: the trainer's, shifted past rollbacks */
+  int64_t step; /* plotted step: the trainer's, shifted past rollbacks */
   int64_t step_offset;
   int64_t last_trainer_step;
   int epoch, epochs;
@@ -175,10 +174,14 @@ age_loss_label (HnAgeLoss kind)
 {
   switch (kind)
     {
-    case AGE_LOSS_L1: return "L1";
-    case AGE_LOSS_MSE: return "MSE";
-    case AGE_LOSS_HUBER: return "Huber";
-    default: return "?";
+    case AGE_LOSS_L1:
+      return "L1";
+    case AGE_LOSS_MSE:
+      return "MSE";
+    case AGE_LOSS_HUBER:
+      return "Huber";
+    default:
+      return "?";
     }
 }
 
@@ -194,8 +197,8 @@ add_setting_marker (HydraTrainer *self, const HnEvent *e, int64_t step)
     case SETTING_W_GENDER:
     case SETTING_W_RACE:
       self->weight[e->setting.what - SETTING_W_AGE] = (float) e->setting.value;
-      label = g_strdup_printf ("%s %g → %g", setting_name (e->setting.what),
-                               e->setting.old_value, e->setting.value);
+      label = g_strdup_printf ("%s %g → %g", setting_name (e->setting.what), e->setting.old_value,
+                               e->setting.value);
       break;
     case SETTING_AGE_LOSS:
       self->age_loss = (HnAgeLoss) e->setting.value;
@@ -229,13 +232,19 @@ run_state_from_engine (HnTrainerState state)
 {
   switch (state)
     {
-    case TRAINER_RUNNING: return HYDRA_RUN_RUNNING;
-    case TRAINER_PAUSED: return HYDRA_RUN_PAUSED;
-    case TRAINER_DIVERGED: return HYDRA_RUN_DIVERGED;
-    case TRAINER_FINISHED: return HYDRA_RUN_FINISHED;
-    case TRAINER_STOPPED: return HYDRA_RUN_STOPPED;
+    case TRAINER_RUNNING:
+      return HYDRA_RUN_RUNNING;
+    case TRAINER_PAUSED:
+      return HYDRA_RUN_PAUSED;
+    case TRAINER_DIVERGED:
+      return HYDRA_RUN_DIVERGED;
+    case TRAINER_FINISHED:
+      return HYDRA_RUN_FINISHED;
+    case TRAINER_STOPPED:
+      return HYDRA_RUN_STOPPED;
     case TRAINER_FAILED:
-    default: return HYDRA_RUN_FAILED;
+    default:
+      return HYDRA_RUN_FAILED;
     }
 }
 
@@ -248,8 +257,7 @@ update_eta (HydraTrainer *self)
       return;
     }
   double steps_left = (self->epochs - self->epoch - self->progress) * self->batches;
-  set_double (self, &self->eta, MAX (0, steps_left) * self->batch_size / self->img_per_s,
-              PROP_ETA);
+  set_double (self, &self->eta, MAX (0, steps_left) * self->batch_size / self->img_per_s, PROP_ETA);
 }
 
 /* ---- the run folder: nothing a run made is lost when the app goes away ---- */
@@ -260,13 +268,13 @@ autosave_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (HydraTrainer) self = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = HYDRA_IS_SERIES (source)
-                  ? hydra_series_write_csv_finish (HYDRA_SERIES (source), result, &error)
-                  : hydra_trainer_save_finish (self, result, &error);
+                    ? hydra_series_write_csv_finish (HYDRA_SERIES (source), result, &error)
+                    : hydra_trainer_save_finish (self, result, &error);
 
   if (!ok)
     {
-      g_autofree char *text = g_strdup_printf ("Autosave into the run folder failed: %s",
-                                               error->message);
+      g_autofree char *text
+          = g_strdup_printf ("Autosave into the run folder failed: %s", error->message);
       set_message (self, text);
     }
   if (--self->saving == 0)
@@ -331,8 +339,8 @@ handle_event (HydraTrainer *self, const HnEvent *e)
         self->step = step;
         self->progress = (s->batch_index + 1.0) / MAX (1, s->batches);
         /* a short moving average: one slow step (a snapshot, a save) should not swing the ETA */
-        self->img_per_s = self->img_per_s > 0 ? 0.9 * self->img_per_s + 0.1 * s->img_per_s
-                                              : s->img_per_s;
+        self->img_per_s
+            = self->img_per_s > 0 ? 0.9 * self->img_per_s + 0.1 * s->img_per_s : s->img_per_s;
         break;
       }
     case EVENT_EPOCH:
@@ -379,8 +387,8 @@ handle_event (HydraTrainer *self, const HnEvent *e)
     case EVENT_CHECKPOINT:
       if (e->state.error)
         {
-          g_autofree char *text = g_strdup_printf ("The checkpoint could not be written: %s",
-                                                   e->state.message);
+          g_autofree char *text
+              = g_strdup_printf ("The checkpoint could not be written: %s", e->state.message);
           set_message (self, text);
         }
       break;
@@ -706,9 +714,12 @@ hydra_trainer_dup_model (HydraTrainer *self, int *input_size)
       copy = model_new (model_backbone (src), 0);
       if (copy != NULL)
         {
-          memcpy (model_param_data (copy), model_param_data (src), table->n_params * sizeof (float));
-          memcpy (model_buffer_data (copy), model_buffer_data (src), table->n_buffers * sizeof (float));
-          memcpy (model_count_data (copy), model_count_data (src), table->n_counts * sizeof (int64_t));
+          memcpy (model_param_data (copy), model_param_data (src),
+                  table->n_params * sizeof (float));
+          memcpy (model_buffer_data (copy), model_buffer_data (src),
+                  table->n_buffers * sizeof (float));
+          memcpy (model_count_data (copy), model_count_data (src),
+                  table->n_counts * sizeof (int64_t));
         }
       if (input_size != NULL)
         *input_size = self->loaded_size;
@@ -763,12 +774,9 @@ save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       return;
     }
   const StMeta meta[] = {
-    { "source", "HydraNet Studio " HYDRA_VERSION },
-    { "train.w_age", d->meta_values[0] },
-    { "train.w_gender", d->meta_values[1] },
-    { "train.w_race", d->meta_values[2] },
-    { "train.age_loss", d->meta_values[3] },
-    { "train.step", d->meta_values[4] },
+    { "source", "HydraNet Studio " HYDRA_VERSION }, { "train.w_age", d->meta_values[0] },
+    { "train.w_gender", d->meta_values[1] },        { "train.w_race", d->meta_values[2] },
+    { "train.age_loss", d->meta_values[3] },        { "train.step", d->meta_values[4] },
     { "val.age_mae", d->meta_values[5] },
   };
   if (!checkpoint_save (d->model, d->size, d->path, meta, G_N_ELEMENTS (meta), &err))
@@ -840,9 +848,8 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       || (model = model_new (info.backbone, 0)) == NULL || !checkpoint_apply (model, st, &err))
     {
       g_autofree char *name = g_path_get_basename (path);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               "Cannot open “%s”: %s", name,
-                               model == NULL && st != NULL ? "out of memory" : err.message);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Cannot open “%s”: %s",
+                               name, model == NULL && st != NULL ? "out of memory" : err.message);
       model_free (model);
       safetensors_free (st);
       return;
@@ -981,21 +988,50 @@ hydra_trainer_get_property (GObject *object, guint prop_id, GValue *value, GPara
 
   switch (prop_id)
     {
-    case PROP_STATE: g_value_set_enum (value, self->state); break;
-    case PROP_MESSAGE: g_value_set_string (value, self->message); break;
-    case PROP_STEP: g_value_set_int64 (value, self->step); break;
-    case PROP_EPOCH: g_value_set_int (value, self->epoch); break;
-    case PROP_EPOCHS: g_value_set_int (value, self->epochs); break;
-    case PROP_PROGRESS: g_value_set_double (value, self->progress); break;
-    case PROP_IMG_PER_S: g_value_set_double (value, self->img_per_s); break;
-    case PROP_ETA: g_value_set_double (value, self->eta); break;
-    case PROP_VAL_MAE: g_value_set_double (value, self->val_mae); break;
-    case PROP_HAS_MODEL: g_value_set_boolean (value, hydra_trainer_get_has_model (self)); break;
-    case PROP_INPUT_SIZE: g_value_set_int (value, hydra_trainer_get_input_size (self)); break;
-    case PROP_RUN_FOLDER: g_value_set_string (value, self->run_folder); break;
-    case PROP_BUSY: g_value_set_boolean (value, hydra_trainer_get_busy (self)); break;
-    case PROP_SAVING: g_value_set_boolean (value, self->saving > 0); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_string (value, self->message);
+      break;
+    case PROP_STEP:
+      g_value_set_int64 (value, self->step);
+      break;
+    case PROP_EPOCH:
+      g_value_set_int (value, self->epoch);
+      break;
+    case PROP_EPOCHS:
+      g_value_set_int (value, self->epochs);
+      break;
+    case PROP_PROGRESS:
+      g_value_set_double (value, self->progress);
+      break;
+    case PROP_IMG_PER_S:
+      g_value_set_double (value, self->img_per_s);
+      break;
+    case PROP_ETA:
+      g_value_set_double (value, self->eta);
+      break;
+    case PROP_VAL_MAE:
+      g_value_set_double (value, self->val_mae);
+      break;
+    case PROP_HAS_MODEL:
+      g_value_set_boolean (value, hydra_trainer_get_has_model (self));
+      break;
+    case PROP_INPUT_SIZE:
+      g_value_set_int (value, hydra_trainer_get_input_size (self));
+      break;
+    case PROP_RUN_FOLDER:
+      g_value_set_string (value, self->run_folder);
+      break;
+    case PROP_BUSY:
+      g_value_set_boolean (value, hydra_trainer_get_busy (self));
+      break;
+    case PROP_SAVING:
+      g_value_set_boolean (value, self->saving > 0);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -1040,8 +1076,8 @@ hydra_trainer_class_init (HydraTrainerClass *klass)
   object_class->dispose = hydra_trainer_dispose;
   object_class->finalize = hydra_trainer_finalize;
 
-  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, HYDRA_TYPE_RUN_STATE,
-                                              HYDRA_RUN_IDLE, ro);
+  properties[PROP_STATE]
+      = g_param_spec_enum ("state", NULL, NULL, HYDRA_TYPE_RUN_STATE, HYDRA_RUN_IDLE, ro);
   properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, ro);
   properties[PROP_STEP] = g_param_spec_int64 ("step", NULL, NULL, 0, G_MAXINT64, 0, ro);
   properties[PROP_EPOCH] = g_param_spec_int ("epoch", NULL, NULL, 0, G_MAXINT, 0, ro);

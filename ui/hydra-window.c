@@ -92,7 +92,7 @@ hide_banner_cb (gpointer data)
 
 typedef enum
 {
-  BANNER_INFO,    /* hides itself after a few seconds */
+  BANNER_INFO, /* hides itself after a few seconds */
   BANNER_ERROR,
   BANNER_DIVERGED /* offers Roll Back */
 } BannerKind;
@@ -158,8 +158,8 @@ config_from_controls (HydraWindow *self)
   c.val_percent = VAL_PERCENT;
   HnOptimizerKind kind = (HnOptimizerKind) g_settings_get_enum (self->settings, "optimizer");
   float momentum = c.optimizer.momentum;
-  c.optimizer = optimizer_defaults (kind, (float) g_settings_get_double (self->settings,
-                                                                         "learning-rate"));
+  c.optimizer
+      = optimizer_defaults (kind, (float) g_settings_get_double (self->settings, "learning-rate"));
   if (kind == OPTIMIZER_SGD)
     c.optimizer.momentum = momentum;
   c.loss.age_loss = (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss");
@@ -173,8 +173,8 @@ static void
 apply_preset (HydraWindow *self)
 {
   HnTrainConfig c = gtk_drop_down_get_selected (self->preset_dropdown) == 1
-                      ? train_preset_tutorial ()
-                      : train_preset_studio ();
+                        ? train_preset_tutorial ()
+                        : train_preset_studio ();
 
   g_settings_delay (self->settings);
   g_settings_set_enum (self->settings, "optimizer", c.optimizer.kind);
@@ -202,9 +202,9 @@ update_data_label (HydraWindow *self)
   dataset_split (ds, VAL_PERCENT, NULL, &n_train, NULL, &n_val);
   g_autofree char *train = hydra_format_count (n_train);
   g_autofree char *val = hydra_format_count (n_val);
-  g_autofree char *text = g_strdup_printf ("%s\n%s for training · %s for validation · %d×%d",
-                                           hydra_dataset_get_title (self->dataset), train, val,
-                                           ds->size, ds->size);
+  g_autofree char *text
+      = g_strdup_printf ("%s\n%s for training · %s for validation · %d×%d",
+                         hydra_dataset_get_title (self->dataset), train, val, ds->size, ds->size);
   gtk_label_set_text (self->data_label, text);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->data_label),
                                hydra_dataset_get_folder (self->dataset));
@@ -217,10 +217,8 @@ static void
 set_dataset (HydraWindow *self, HydraDataset *dataset)
 {
   /* the pane borrows the engine's data set: hand it the new one before the old can go */
-  hydra_dataset_pane_set_dataset (self->dataset_pane,
-                                  dataset ? hydra_dataset_get (dataset) : NULL,
-                                  dataset ? hydra_dataset_get_title (dataset) : NULL,
-                                  VAL_PERCENT);
+  hydra_dataset_pane_set_dataset (self->dataset_pane, dataset ? hydra_dataset_get (dataset) : NULL,
+                                  dataset ? hydra_dataset_get_title (dataset) : NULL, VAL_PERCENT);
   g_clear_pointer (&self->dataset, hydra_dataset_unref);
   self->dataset = dataset;
   update_data_label (self);
@@ -300,11 +298,9 @@ load_dataset (HydraWindow *self, const char *folder)
     hydra_dataset_loader_load_folder_async (self->loader, folder, size, self->load_cancellable,
                                             load_done, d);
   else
-    hydra_dataset_loader_load_synthetic_async (self->loader,
-                                               g_settings_get_int (self->settings,
-                                                                   "synthetic-count"),
-                                               SYNTHETIC_SEED, size, self->load_cancellable,
-                                               load_done, d);
+    hydra_dataset_loader_load_synthetic_async (
+        self->loader, g_settings_get_int (self->settings, "synthetic-count"), SYNTHETIC_SEED, size,
+        self->load_cancellable, load_done, d);
 }
 
 /* ---- running ---- */
@@ -430,7 +426,8 @@ update_status (HydraWindow *self)
   double progress, img_per_s, eta;
   g_object_get (t, "progress", &progress, "img-per-s", &img_per_s, "eta", &eta, NULL);
   gtk_progress_bar_set_fraction (self->epoch_bar, progress);
-  g_autofree char *speed = img_per_s > 0 ? g_strdup_printf ("%.0f img/s", img_per_s) : g_strdup ("");
+  g_autofree char *speed
+      = img_per_s > 0 ? g_strdup_printf ("%.0f img/s", img_per_s) : g_strdup ("");
   gtk_label_set_text (self->speed_label, speed);
   g_autofree char *left = eta >= 0 ? format_duration (eta) : NULL;
   g_autofree char *eta_text = left ? g_strdup_printf ("%s left", left) : g_strdup ("");
@@ -454,7 +451,8 @@ update_actions (HydraWindow *self)
   gtk_widget_action_set_enabled (widget, "win.open-folder", !busy);
   gtk_widget_action_set_enabled (widget, "win.use-synthetic", !busy);
   gtk_widget_action_set_enabled (widget, "win.open-model", !busy);
-  gtk_widget_action_set_enabled (widget, "win.save-model", hydra_trainer_get_has_model (self->trainer));
+  gtk_widget_action_set_enabled (widget, "win.save-model",
+                                 hydra_trainer_get_has_model (self->trainer));
   gtk_widget_action_set_enabled (widget, "win.cancel-load", loading);
   gtk_widget_action_set_enabled (widget, "win.show-run-folder",
                                  hydra_trainer_get_run_folder (self->trainer) != NULL);
@@ -463,7 +461,8 @@ update_actions (HydraWindow *self)
   const char *label = "_Train";
   const char *tip = "Start training (Ctrl+Return)";
   if (state == HYDRA_RUN_RUNNING || state == HYDRA_RUN_STARTING)
-    icon = "media-playback-pause-symbolic", label = "_Pause", tip = "Pause after this step (Ctrl+Return)";
+    icon = "media-playback-pause-symbolic", label = "_Pause",
+    tip = "Pause after this step (Ctrl+Return)";
   else if (state == HYDRA_RUN_PAUSED || state == HYDRA_RUN_DIVERGED)
     label = "_Resume", tip = "Resume training (Ctrl+Return)";
   gtk_image_set_from_icon_name (self->start_icon, icon);
@@ -491,8 +490,9 @@ trainer_state_changed (HydraWindow *self)
     show_banner (self, BANNER_ERROR, message);
   else if (state == HYDRA_RUN_FINISHED)
     {
-      g_autofree char *text = g_strdup_printf ("Training finished. Checkpoints and curves are in %s",
-                                               hydra_trainer_get_run_folder (self->trainer));
+      g_autofree char *text
+          = g_strdup_printf ("Training finished. Checkpoints and curves are in %s",
+                             hydra_trainer_get_run_folder (self->trainer));
       show_banner (self, BANNER_INFO, text);
     }
   update_actions (self);
@@ -578,12 +578,15 @@ build_weight_rows (HydraWindow *self)
       gtk_widget_add_css_class (label, "hydra-head-label");
       gtk_widget_add_css_class (label, h == 0 ? "age" : h == 1 ? "gender" : "race");
 
-      self->weight_spin[h] = g_object_ref_sink (gtk_adjustment_new (1, 0, WEIGHT_MAX, 0.01, 0.1, 0));
-      self->weight_slider[h] = g_object_ref_sink (gtk_adjustment_new (sqrt (0.1), 0, 1, 0.005, 0.05, 0));
+      self->weight_spin[h]
+          = g_object_ref_sink (gtk_adjustment_new (1, 0, WEIGHT_MAX, 0.01, 0.1, 0));
+      self->weight_slider[h]
+          = g_object_ref_sink (gtk_adjustment_new (sqrt (0.1), 0, 1, 0.005, 0.05, 0));
       GtkWidget *scale = gtk_scale_new (GTK_ORIENTATION_HORIZONTAL, self->weight_slider[h]);
       gtk_scale_set_draw_value (GTK_SCALE (scale), FALSE);
       gtk_widget_set_hexpand (scale, TRUE);
-      gtk_widget_set_tooltip_text (scale, "Finer near zero: the first half of the slider covers 0 to 2.5");
+      gtk_widget_set_tooltip_text (scale,
+                                   "Finer near zero: the first half of the slider covers 0 to 2.5");
       gtk_scale_add_mark (GTK_SCALE (scale), sqrt (1 / WEIGHT_MAX), GTK_POS_BOTTOM, NULL);
       GtkWidget *spin = gtk_spin_button_new (self->weight_spin[h], 0.01, 3);
       gtk_widget_set_tooltip_text (spin, tips[h]);
@@ -594,8 +597,10 @@ build_weight_rows (HydraWindow *self)
       gtk_grid_attach (self->weights_grid, scale, 1, h, 1, 1);
       gtk_grid_attach (self->weights_grid, spin, 2, h, 1, 1);
 
-      g_signal_connect (self->weight_spin[h], "value-changed", G_CALLBACK (weight_spin_changed), self);
-      g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_slider_changed), self);
+      g_signal_connect (self->weight_spin[h], "value-changed", G_CALLBACK (weight_spin_changed),
+                        self);
+      g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_slider_changed),
+                        self);
       g_settings_bind (self->settings, weight_keys[h], self->weight_spin[h], "value",
                        G_SETTINGS_BIND_DEFAULT);
       weight_spin_changed (self->weight_spin[h], self);
@@ -608,7 +613,8 @@ lr_output (GtkSpinButton *spin, gpointer user_data)
 {
   char text[32];
 
-  g_snprintf (text, sizeof text, "%.3g", pow (10, gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin))));
+  g_snprintf (text, sizeof text, "%.3g",
+              pow (10, gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin))));
   gtk_editable_set_text (GTK_EDITABLE (spin), text);
   return TRUE;
 }
@@ -705,7 +711,8 @@ bind_settings (HydraWindow *self)
   gtk_adjustment_configure (self->lr_adjustment, -3, -6, 0, 0.1, 1, 0);
   gtk_spin_button_set_digits (self->lr_spin, 2);
   g_settings_bind_with_mapping (s, "learning-rate", self->lr_adjustment, "value",
-                                G_SETTINGS_BIND_DEFAULT, lr_get_mapping, lr_set_mapping, NULL, NULL);
+                                G_SETTINGS_BIND_DEFAULT, lr_get_mapping, lr_set_mapping, NULL,
+                                NULL);
 
   g_settings_bind_with_mapping (s, "optimizer", self->optimizer_dropdown, "selected",
                                 G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
@@ -714,7 +721,8 @@ bind_settings (HydraWindow *self)
                                 G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
                                 (gpointer) backbone_nicks, NULL);
   g_settings_bind_with_mapping (s, "input-size", self->size_dropdown, "selected",
-                                G_SETTINGS_BIND_DEFAULT, size_get_mapping, size_set_mapping, NULL, NULL);
+                                G_SETTINGS_BIND_DEFAULT, size_get_mapping, size_set_mapping, NULL,
+                                NULL);
   g_settings_bind (s, "batch-size", gtk_spin_button_get_adjustment (self->batch_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "epochs", gtk_spin_button_get_adjustment (self->epochs_spin), "value",
@@ -761,9 +769,8 @@ restore_hidden_curves (HydraWindow *self)
   g_auto (GStrv) hidden = g_settings_get_strv (self->settings, "hidden-curves");
 
   for (int c = 0; c < HYDRA_N_CURVES; c++)
-    hydra_loss_plot_set_curve_visible (self->loss_plot, c,
-                                       !g_strv_contains ((const char *const *) hidden,
-                                                         hydra_curve_name (c)));
+    hydra_loss_plot_set_curve_visible (
+        self->loss_plot, c, !g_strv_contains ((const char *const *) hidden, hydra_curve_name (c)));
   g_signal_connect_swapped (self->loss_plot, "curve-toggled", G_CALLBACK (curve_toggled), self);
 }
 
@@ -786,8 +793,8 @@ static GtkFileChooserNative *
 new_chooser (HydraWindow *self, const char *title, GtkFileChooserAction action, const char *accept)
 {
   g_clear_object (&self->chooser);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action,
-                                                               accept, "_Cancel");
+  GtkFileChooserNative *chooser
+      = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, accept, "_Cancel");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   self->chooser = GTK_NATIVE_DIALOG (chooser);
   return chooser;
@@ -797,8 +804,8 @@ static void
 open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   HydraWindow *self = HYDRA_WINDOW (widget);
-  GtkFileChooserNative *chooser = new_chooser (self, "Open a UTKFace Folder",
-                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open");
+  GtkFileChooserNative *chooser
+      = new_chooser (self, "Open a UTKFace Folder", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open");
   g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
 
   if (*last != '\0')
@@ -871,8 +878,8 @@ static void
 open_model_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   HydraWindow *self = HYDRA_WINDOW (widget);
-  GtkFileChooserNative *chooser = new_chooser (self, "Open a Model", GTK_FILE_CHOOSER_ACTION_OPEN,
-                                               "_Open");
+  GtkFileChooserNative *chooser
+      = new_chooser (self, "Open a Model", GTK_FILE_CHOOSER_ACTION_OPEN, "_Open");
 
   add_model_filter (GTK_FILE_CHOOSER (chooser));
   g_signal_connect (chooser, "response", G_CALLBACK (open_model_response), self);
@@ -889,8 +896,8 @@ model_saved (GObject *source, GAsyncResult *result, gpointer user_data)
     show_error (self, "The model was not saved", error);
   else
     {
-      g_autofree char *text = g_strdup_printf ("Saved the model to %s",
-                                               (char *) g_object_get_data (G_OBJECT (self), "saving-to"));
+      g_autofree char *text = g_strdup_printf (
+          "Saved the model to %s", (char *) g_object_get_data (G_OBJECT (self), "saving-to"));
       show_banner (self, BANNER_INFO, text);
     }
 }
@@ -911,8 +918,8 @@ static void
 save_model_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   HydraWindow *self = HYDRA_WINDOW (widget);
-  GtkFileChooserNative *chooser = new_chooser (self, "Save the Model", GTK_FILE_CHOOSER_ACTION_SAVE,
-                                               "_Save");
+  GtkFileChooserNative *chooser
+      = new_chooser (self, "Save the Model", GTK_FILE_CHOOSER_ACTION_SAVE, "_Save");
 
   add_model_filter (GTK_FILE_CHOOSER (chooser));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "hydranet.safetensors");
@@ -930,8 +937,8 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
     show_error (self, "The plot was not exported", error);
   else
     {
-      g_autofree char *text = g_strdup_printf ("Exported to %s",
-                                               (char *) g_object_get_data (G_OBJECT (self), "exporting-to"));
+      g_autofree char *text = g_strdup_printf (
+          "Exported to %s", (char *) g_object_get_data (G_OBJECT (self), "exporting-to"));
       show_banner (self, BANNER_INFO, text);
     }
 }
@@ -943,15 +950,17 @@ export_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       char *path = g_file_get_path (file);
-      HydraLossPlot *plot = g_str_equal (gtk_stack_get_visible_child_name (self->view_stack), "balance")
-                              ? self->balance_plot
-                              : self->loss_plot;
+      HydraLossPlot *plot
+          = g_str_equal (gtk_stack_get_visible_child_name (self->view_stack), "balance")
+                ? self->balance_plot
+                : self->loss_plot;
       if (path == NULL)
         show_banner (self, BANNER_ERROR, "The plot can only be exported to a local file");
       else
         {
           g_object_set_data_full (G_OBJECT (self), "exporting-to", path, g_free);
-          hydra_loss_plot_export_async (plot, path, 1600, 900, NULL, export_done, g_object_ref (self));
+          hydra_loss_plot_export_async (plot, path, 1600, 900, NULL, export_done,
+                                        g_object_ref (self));
         }
     }
   g_clear_object (&self->chooser);
@@ -961,8 +970,8 @@ static void
 export_plot_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   HydraWindow *self = HYDRA_WINDOW (widget);
-  GtkFileChooserNative *chooser = new_chooser (self, "Export the Plot", GTK_FILE_CHOOSER_ACTION_SAVE,
-                                               "_Export");
+  GtkFileChooserNative *chooser
+      = new_chooser (self, "Export the Plot", GTK_FILE_CHOOSER_ACTION_SAVE, "_Export");
   static const struct
   {
     const char *name, *pattern;
@@ -1062,7 +1071,8 @@ loader_changed (HydraWindow *self)
   gboolean loading = hydra_dataset_loader_get_loading (self->loader);
 
   gtk_revealer_set_reveal_child (self->loading_revealer, loading);
-  gtk_progress_bar_set_fraction (self->loading_bar, hydra_dataset_loader_get_fraction (self->loader));
+  gtk_progress_bar_set_fraction (self->loading_bar,
+                                 hydra_dataset_loader_get_fraction (self->loader));
   gtk_progress_bar_set_text (self->loading_bar, hydra_dataset_loader_get_text (self->loader));
   update_actions (self);
   update_status (self);
@@ -1159,7 +1169,8 @@ hydra_window_class_init (HydraWindowClass *klass)
   g_type_ensure (HYDRA_TYPE_DATASET_PANE);
   g_type_ensure (HYDRA_TYPE_PREDICT_PANE);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/hydranet/Studio/ui/hydra-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/hydranet/Studio/ui/hydra-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, HydraWindow, name)
   BIND (start_button);
   BIND (start_icon);
@@ -1206,7 +1217,8 @@ hydra_window_class_init (HydraWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.save-model", NULL, save_model_action);
   gtk_widget_class_install_action (widget_class, "win.export-plot", NULL, export_plot_action);
-  gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL, show_run_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL,
+                                   show_run_folder_action);
   gtk_widget_class_install_action (widget_class, "win.open-images", NULL, open_images_action);
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
   gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
@@ -1232,11 +1244,14 @@ hydra_window_init (HydraWindow *self)
   bind_settings (self);
   restore_hidden_curves (self);
   hydra_series_set_age_loss (series, (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss"));
-  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset), self);
+  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset),
+                            self);
   g_signal_connect_swapped (self->banner_close, "clicked", G_CALLBACK (banner_close_clicked), self);
 
-  g_signal_connect_swapped (self->trainer, "notify::state", G_CALLBACK (trainer_state_changed), self);
-  g_signal_connect_swapped (self->trainer, "notify::message", G_CALLBACK (trainer_message_changed), self);
+  g_signal_connect_swapped (self->trainer, "notify::state", G_CALLBACK (trainer_state_changed),
+                            self);
+  g_signal_connect_swapped (self->trainer, "notify::message", G_CALLBACK (trainer_message_changed),
+                            self);
   g_signal_connect_swapped (self->trainer, "notify::busy", G_CALLBACK (update_actions), self);
   g_signal_connect_swapped (self->trainer, "notify::has-model", G_CALLBACK (update_actions), self);
   g_signal_connect_swapped (self->trainer, "notify::run-folder", G_CALLBACK (update_actions), self);
@@ -1246,7 +1261,8 @@ hydra_window_init (HydraWindow *self)
   g_signal_connect_swapped (self->loader, "notify::loading", G_CALLBACK (loader_changed), self);
   g_signal_connect_swapped (self->loader, "notify::fraction", G_CALLBACK (loader_changed), self);
 
-  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));

@@ -64,9 +64,9 @@ phase_summary (void)
   g_array_sort (ticks.gaps, cmp_gap);
   gint64 *g = (gint64 *) ticks.gaps->data;
   guint n = ticks.gaps->len;
-  char *json = g_strdup_printf ("{\"longest_ms\":%.1f,\"p99_ms\":%.1f,\"median_ms\":%.1f,\"ticks\":%u}",
-                                g[n - 1] / 1000.0, g[(guint) (0.99 * (n - 1))] / 1000.0,
-                                g[n / 2] / 1000.0, n);
+  char *json = g_strdup_printf (
+      "{\"longest_ms\":%.1f,\"p99_ms\":%.1f,\"median_ms\":%.1f,\"ticks\":%u}", g[n - 1] / 1000.0,
+      g[(guint) (0.99 * (n - 1))] / 1000.0, g[n / 2] / 1000.0, n);
   g_array_set_size (ticks.gaps, 0);
   ticks.last = 0;
   return json;
@@ -125,9 +125,12 @@ main (int argc, char **argv)
 
   printf ("{\"renderer\":\"%s\",\"img_per_s\":%.0f,\"training\":%s,\"drop\":%s,"
           "\"drop_images\":%u,\"drop_seconds\":%.2f}\n",
-          g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default",
-          ({ double v; g_object_get (trainer, "img-per-s", &v, NULL); v; }), training, dropping,
-          files->len, drop_s);
+          g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default", ({
+            double v;
+            g_object_get (trainer, "img-per-s", &v, NULL);
+            v;
+          }),
+          training, dropping, files->len, drop_s);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_object_unref (app);

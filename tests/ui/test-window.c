@@ -154,7 +154,7 @@ has_weight_and_loss_markers (void)
   return find_marker ("w_age") != NULL && find_marker ("age L1") != NULL
          && hydra_series_get_n_steps (series ()) > 0
          && hydra_series_get_step (series (), hydra_series_get_n_steps (series ()) - 1)->step
-              > find_marker ("age L1")->step + 2;
+                > find_marker ("age L1")->step + 2;
 }
 
 static void
@@ -207,16 +207,18 @@ START_TEST (test_live_settings_reach_the_next_step)
   const HydraStepPoint *after = hydra_series_get_step (series (), i + 1);
   ck_assert_int_eq (before->step, w->step);
   ck_assert_int_eq (after->step, w->step + 1);
-  ck_assert (is_close (before->loss[HYDRA_CURVE_AGE_WEIGHTED], before->loss[HYDRA_CURVE_AGE], 0, 1e-5));
-  ck_assert (is_close (after->loss[HYDRA_CURVE_AGE_WEIGHTED], 0.25 * after->loss[HYDRA_CURVE_AGE], 0, 1e-5));
+  ck_assert (
+      is_close (before->loss[HYDRA_CURVE_AGE_WEIGHTED], before->loss[HYDRA_CURVE_AGE], 0, 1e-5));
+  ck_assert (is_close (after->loss[HYDRA_CURVE_AGE_WEIGHTED], 0.25 * after->loss[HYDRA_CURVE_AGE],
+                       0, 1e-5));
 
   /* MSE in years² is far above L1 in years on the same model */
   i = hydra_series_find_step (series (), l->step);
   const HydraStepPoint *l1 = hydra_series_get_step (series (), i);
   const HydraStepPoint *mse = hydra_series_get_step (series (), i + 1);
   ck_assert_int_eq (mse->step, l->step + 1);
-  ck_assert_msg (mse->loss[HYDRA_CURVE_AGE] > 4 * l1->loss[HYDRA_CURVE_AGE],
-                 "MSE %g vs L1 %g", mse->loss[HYDRA_CURVE_AGE], l1->loss[HYDRA_CURVE_AGE]);
+  ck_assert_msg (mse->loss[HYDRA_CURVE_AGE] > 4 * l1->loss[HYDRA_CURVE_AGE], "MSE %g vs L1 %g",
+                 mse->loss[HYDRA_CURVE_AGE], l1->loss[HYDRA_CURVE_AGE]);
 
   spin (1.0);
   g_source_remove (stall_id);
