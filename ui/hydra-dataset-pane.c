@@ -508,7 +508,8 @@ join_copies (const HnDuplicateGroup *group)
     {
       if (i > 1)
         g_string_append (text, ", ");
-      g_string_append (text, group->files[i]);
+      g_autofree char *name = g_filename_display_name (group->files[i]);
+      g_string_append (text, name);
     }
   return g_string_free (text, FALSE);
 }
@@ -527,8 +528,9 @@ fill_lists (HydraDatasetPane *self, const HnDataset *ds)
     {
       HydraDatasetRow *row = g_object_new (HYDRA_TYPE_DATASET_ROW, NULL);
 
-      row->file = g_strdup (ds->skipped[i].file);
-      row->reason = g_strdup (ds->skipped[i].reason);
+      /* names are bytes; what a label shows must be UTF-8 */
+      row->file = g_filename_display_name (ds->skipped[i].file);
+      row->reason = g_utf8_make_valid (ds->skipped[i].reason, -1);
       g_ptr_array_add (rows, row);
     }
   /* One items-changed for the whole list, so 20,000 rows cost one relayout. */
@@ -541,7 +543,7 @@ fill_lists (HydraDatasetPane *self, const HnDataset *ds)
       const HnDuplicateGroup *group = &ds->duplicates[i];
       HydraDatasetRow *row = g_object_new (HYDRA_TYPE_DATASET_ROW, NULL);
 
-      row->file = g_strdup (group->n_files > 0 ? group->files[0] : "");
+      row->file = g_filename_display_name (group->n_files > 0 ? group->files[0] : "");
       row->copies = join_copies (group);
       row->conflicting = group->conflicting;
       row->conflict = group->conflicting ? describe_conflict (group) : g_strdup ("same labels");

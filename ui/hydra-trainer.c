@@ -16,6 +16,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "checkpoint.h"
 
 #define POLL_INTERVAL_MS 33 /* about one frame: curves move smoothly, the loop stays idle */
@@ -71,6 +73,26 @@ run_release (Run *run)
     run_free (run);
 }
 
+/* A model loaded from a file: shared with the workers that copy it, freed by the last. */
+typedef struct
+{
+  HnModel *model;
+  int size;
+} Loaded;
+
+static void
+loaded_clear (gpointer data)
+{
+  model_free (((Loaded *) data)->model);
+}
+
+static void
+loaded_release (Loaded *loaded)
+{
+  if (loaded != NULL)
+    g_atomic_rc_box_release_full (loaded, loaded_clear);
+}
+
 static gboolean
 set_str (char **field, const char *value)
 {
@@ -89,15 +111,18 @@ struct _HydraTrainer
 
   /* model sources, shared with workers */
   GMutex lock;
-  Run *run;        /* the live or last run; NULL after a model is loaded */
-  HnModel *loaded; /* a model loaded from a file, used when run is NULL */
-  int loaded_size;
+  Run *run;       /* the live or last run; NULL after a model is loaded */
+  Loaded *loaded; /* a model loaded from a file, used when run is NULL */
 
   /* the run as the main thread sees it */
   HydraRunState state;
   char *message;
   char *run_folder;
   gboolean stop_requested; /* Stop pressed while the run was still starting */
+  /* live settings changed while the run was starting: sent once it exists (NaN / -1: none) */
+  double pending_weight[N_HEADS];
+  int pending_age_loss;
+  double pending_lr;
   gboolean loading;
   int saving; /* autosaves in flight */
   guint poll_id;
@@ -490,6 +515,28 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 }
 
 static void
+clear_pending (HydraTrainer *self)
+{
+  for (int h = 0; h < N_HEADS; h++)
+    self->pending_weight[h] = NAN;
+  self->pending_age_loss = -1;
+  self->pending_lr = NAN;
+}
+
+static void
+apply_pending (HydraTrainer *self, HnTrainer *trainer)
+{
+  for (int h = 0; h < N_HEADS; h++)
+    if (!isnan (self->pending_weight[h]))
+      trainer_set_weight (trainer, h, (float) self->pending_weight[h]);
+  if (self->pending_age_loss >= 0)
+    trainer_set_age_loss (trainer, (HnAgeLoss) self->pending_age_loss);
+  if (!isnan (self->pending_lr))
+    trainer_set_lr (trainer, (float) self->pending_lr);
+  clear_pending (self);
+}
+
+static void
 replace_run (HydraTrainer *self, Run *run)
 {
   g_mutex_lock (&self->lock);
@@ -523,9 +570,11 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_object (&self->start_cancellable);
 
   g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->loaded, model_free);
+  Loaded *loaded = g_steal_pointer (&self->loaded);
   g_mutex_unlock (&self->lock);
+  loaded_release (loaded);
   replace_run (self, run);
+  apply_pending (self, run->trainer);
   set_state (self, HYDRA_RUN_RUNNING);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_MODEL]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INPUT_SIZE]);
@@ -544,6 +593,38 @@ new_run_folder (void)
   return g_build_filename (g_get_user_data_dir (), "hydranet-studio", "runs", name, NULL);
 }
 
+/* Creates the run folder; a name already taken (two runs within a second) gets a suffix, so
+ * no run ever writes into another's. Returns the path used. */
+static char *
+make_run_folder (const char *base, GError **error)
+{
+  g_autofree char *parent = g_path_get_dirname (base);
+
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot create the folder %s: %s", parent, g_strerror (saved));
+      return NULL;
+    }
+  for (int i = 1; i < 1000; i++)
+    {
+      char *path = i == 1 ? g_strdup (base) : g_strdup_printf ("%s-%d", base, i);
+      if (g_mkdir (path, 0755) == 0)
+        return path;
+      int saved = errno;
+      g_free (path);
+      if (saved != EEXIST)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "Cannot create the run folder %s: %s", base, g_strerror (saved));
+          return NULL;
+        }
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Too many run folders named %s", base);
+  return NULL;
+}
+
 void
 hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds)
 {
@@ -551,10 +632,19 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   g_return_if_fail (config != NULL && ds != NULL);
   g_return_if_fail (!hydra_trainer_get_busy (self));
 
+  g_autofree char *base = new_run_folder ();
+  g_autoptr (GError) error = NULL;
+  char *folder = make_run_folder (base, &error); /* one mkdir: cheap enough here */
+  if (folder == NULL)
+    {
+      set_message (self, error->message);
+      set_state (self, HYDRA_RUN_FAILED);
+      return;
+    }
   StartData *d = g_new0 (StartData, 1);
   d->config = *config;
   d->ds = hydra_dataset_ref (ds);
-  d->folder = new_run_folder ();
+  d->folder = folder;
 
   set_str (&self->run_folder, d->folder);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN_FOLDER]);
@@ -567,6 +657,7 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   hydra_series_clear (self->series);
   hydra_series_set_age_loss (self->series, config->loss.age_loss);
   self->stop_requested = FALSE;
+  clear_pending (self);
   self->step = self->step_offset = self->last_trainer_step = 0;
   self->epoch = 0;
   self->epochs = config->epochs;
@@ -674,6 +765,8 @@ hydra_trainer_set_weight (HydraTrainer *self, int head, double weight)
 
   if (t != NULL)
     trainer_set_weight (t, head, (float) weight);
+  else if (self->state == HYDRA_RUN_STARTING)
+    self->pending_weight[head] = weight;
 }
 
 void
@@ -683,6 +776,8 @@ hydra_trainer_set_age_loss (HydraTrainer *self, HnAgeLoss kind)
 
   if (t != NULL)
     trainer_set_age_loss (t, kind);
+  else if (self->state == HYDRA_RUN_STARTING)
+    self->pending_age_loss = kind;
 }
 
 void
@@ -692,6 +787,8 @@ hydra_trainer_set_lr (HydraTrainer *self, double lr)
 
   if (t != NULL)
     trainer_set_lr (t, (float) lr);
+  else if (self->state == HYDRA_RUN_STARTING)
+    self->pending_lr = lr;
 }
 
 /* ---- the model, for prediction and saving ---- */
@@ -703,13 +800,19 @@ hydra_trainer_dup_model (HydraTrainer *self, int *input_size)
 
   HnModel *copy = NULL;
   Run *run = NULL;
+  Loaded *loaded = NULL;
 
   g_mutex_lock (&self->lock);
   if (self->run != NULL)
     run = run_acquire (self->run);
   else if (self->loaded != NULL)
+    loaded = g_atomic_rc_box_acquire (self->loaded);
+  g_mutex_unlock (&self->lock);
+
+  /* the copies happen outside the lock: the main thread takes it too */
+  if (loaded != NULL)
     {
-      HnModel *src = self->loaded;
+      HnModel *src = loaded->model;
       const HnParamTable *table = model_params (src);
       copy = model_new (model_backbone (src), 0);
       if (copy != NULL)
@@ -722,13 +825,12 @@ hydra_trainer_dup_model (HydraTrainer *self, int *input_size)
                   table->n_counts * sizeof (int64_t));
         }
       if (input_size != NULL)
-        *input_size = self->loaded_size;
+        *input_size = loaded->size;
+      loaded_release (loaded);
     }
-  g_mutex_unlock (&self->lock);
-
   if (run != NULL)
     {
-      /* outside the lock: the snapshot waits for the trainer's current step */
+      /* the snapshot waits for the trainer's current step */
       copy = model_new (run->backbone, 0);
       if (copy != NULL)
         trainer_snapshot (run->trainer, copy);
@@ -858,7 +960,8 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   r->model = model;
   r->size = info.input_size;
   const char *mae = safetensors_meta (st, "val.age_mae");
-  r->val_mae = mae != NULL && *mae != '\0' ? g_ascii_strtod (mae, NULL) : -1;
+  double v = mae != NULL && *mae != '\0' ? g_ascii_strtod (mae, NULL) : -1;
+  r->val_mae = isfinite (v) && v >= 0 ? v : -1; /* a file's word, not to be trusted */
   safetensors_free (st);
   g_task_return_pointer (task, r, load_result_free);
 }
@@ -904,11 +1007,14 @@ hydra_trainer_load_finish (HydraTrainer *self, GAsyncResult *result, GError **er
     return FALSE;
 
   /* a loaded model replaces the last run as what predictions use */
+  Loaded *loaded = g_atomic_rc_box_new0 (Loaded);
+  loaded->model = g_steal_pointer (&r->model);
+  loaded->size = r->size;
   g_mutex_lock (&self->lock);
-  model_free (self->loaded);
-  self->loaded = g_steal_pointer (&r->model);
-  self->loaded_size = r->size;
+  Loaded *old = self->loaded;
+  self->loaded = loaded;
   g_mutex_unlock (&self->lock);
+  loaded_release (old);
   replace_run (self, NULL);
   double val_mae = r->val_mae;
   load_result_free (r);
@@ -977,7 +1083,7 @@ hydra_trainer_get_input_size (HydraTrainer *self)
   if (self->run != NULL)
     return self->run->size;
   if (self->loaded != NULL)
-    return self->loaded_size;
+    return self->loaded->size;
   return CHECKPOINT_DEFAULT_SIZE;
 }
 
@@ -1046,8 +1152,9 @@ hydra_trainer_dispose (GObject *object)
   g_clear_handle_id (&self->poll_id, g_source_remove);
   replace_run (self, NULL);
   g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->loaded, model_free);
+  Loaded *loaded = g_steal_pointer (&self->loaded);
   g_mutex_unlock (&self->lock);
+  loaded_release (loaded);
   g_clear_object (&self->series);
 
   G_OBJECT_CLASS (hydra_trainer_parent_class)->dispose (object);
@@ -1103,6 +1210,7 @@ hydra_trainer_init (HydraTrainer *self)
   self->val_mae = -1;
   self->eta = -1;
   self->weight[0] = self->weight[1] = self->weight[2] = 1;
+  clear_pending (self);
 }
 
 HydraTrainer *

@@ -176,15 +176,17 @@ apply_preset (HydraWindow *self)
                         ? train_preset_tutorial ()
                         : train_preset_studio ();
 
-  g_settings_delay (self->settings);
-  g_settings_set_enum (self->settings, "optimizer", c.optimizer.kind);
-  g_settings_set_double (self->settings, "learning-rate", c.optimizer.lr);
-  g_settings_set_int (self->settings, "batch-size", c.batch);
-  g_settings_set_int (self->settings, "epochs", c.epochs);
-  g_settings_set_enum (self->settings, "age-loss", c.loss.age_loss);
+  /* one change, not eight; on an object of its own, as delay mode cannot be left */
+  g_autoptr (GSettings) batch = g_settings_new (HYDRA_APP_ID);
+  g_settings_delay (batch);
+  g_settings_set_enum (batch, "optimizer", c.optimizer.kind);
+  g_settings_set_double (batch, "learning-rate", c.optimizer.lr);
+  g_settings_set_int (batch, "batch-size", c.batch);
+  g_settings_set_int (batch, "epochs", c.epochs);
+  g_settings_set_enum (batch, "age-loss", c.loss.age_loss);
   for (int h = 0; h < N_HEADS; h++)
-    g_settings_set_double (self->settings, weight_keys[h], c.loss.weight[h]);
-  g_settings_apply (self->settings);
+    g_settings_set_double (batch, weight_keys[h], c.loss.weight[h]);
+  g_settings_apply (batch);
 }
 
 /* ---- data sets ---- */
@@ -206,11 +208,23 @@ update_data_label (HydraWindow *self)
       = g_strdup_printf ("%s\n%s for training · %s for validation · %d×%d",
                          hydra_dataset_get_title (self->dataset), train, val, ds->size, ds->size);
   gtk_label_set_text (self->data_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->data_label),
-                               hydra_dataset_get_folder (self->dataset));
+  const char *folder = hydra_dataset_get_folder (self->dataset);
+  g_autofree char *shown = folder ? g_filename_display_name (folder) : NULL;
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->data_label), shown);
 }
 
 static void start_run (HydraWindow *self);
+
+/* The remembered folder, kept as a file:// URI so that any file name survives GSettings'
+ * UTF-8 strings; NULL when there is none. */
+static char *
+last_folder (HydraWindow *self)
+{
+  g_autofree char *uri = g_settings_get_string (self->settings, "last-folder");
+
+  return *uri != '\0' ? g_filename_from_uri (uri, NULL, NULL) : NULL;
+}
+
 static void update_status (HydraWindow *self);
 
 static void
@@ -253,9 +267,10 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *title = NULL;
       if (d->folder != NULL)
         {
-          g_autofree char *name = g_path_get_basename (d->folder);
+          g_autofree char *name = g_filename_display_basename (d->folder);
+          g_autofree char *uri = g_filename_to_uri (d->folder, NULL, NULL);
           title = g_strdup_printf ("UTKFace folder “%s”", name);
-          g_settings_set_string (self->settings, "last-folder", d->folder);
+          g_settings_set_string (self->settings, "last-folder", uri ? uri : "");
         }
       else
         {
@@ -310,6 +325,8 @@ start_run (HydraWindow *self)
 {
   int size = selected_input_size (self);
 
+  if (hydra_trainer_get_busy (self->trainer)) /* a model is loading, or a run exists */
+    return;
   if (hydra_dataset_loader_get_loading (self->loader))
     {
       self->start_after_load = TRUE;
@@ -444,7 +461,8 @@ update_actions (HydraWindow *self)
                     || state == HYDRA_RUN_DIVERGED || state == HYDRA_RUN_STARTING;
   GtkWidget *widget = GTK_WIDGET (self);
 
-  gtk_widget_action_set_enabled (widget, "win.start-pause", state != HYDRA_RUN_STARTING);
+  gtk_widget_action_set_enabled (widget, "win.start-pause",
+                                 state != HYDRA_RUN_STARTING && (active || !busy));
   gtk_widget_action_set_enabled (widget, "win.stop", active || self->start_after_load);
   gtk_widget_action_set_enabled (widget, "win.rollback",
                                  state == HYDRA_RUN_PAUSED || state == HYDRA_RUN_DIVERGED);
@@ -699,6 +717,7 @@ enum_set_mapping (const GValue *value, const GVariantType *type, gpointer user_d
 
 static const char *const optimizer_nicks[] = { "sgd", "adam", "adamw", NULL };
 static const char *const backbone_nicks[] = { "resnet18", "resnet34", NULL };
+static const char *const preset_nicks[] = { "studio", "tutorial", NULL };
 
 static void
 bind_settings (HydraWindow *self)
@@ -708,7 +727,7 @@ bind_settings (HydraWindow *self)
   build_weight_rows (self);
   g_signal_connect (self->lr_spin, "output", G_CALLBACK (lr_output), NULL);
   g_signal_connect (self->lr_spin, "input", G_CALLBACK (lr_input), NULL);
-  gtk_adjustment_configure (self->lr_adjustment, -3, -6, 0, 0.1, 1, 0);
+  gtk_adjustment_configure (self->lr_adjustment, -3, -7, 0, G_LOG_2_BASE_10, 1, 0);
   gtk_spin_button_set_digits (self->lr_spin, 2);
   g_settings_bind_with_mapping (s, "learning-rate", self->lr_adjustment, "value",
                                 G_SETTINGS_BIND_DEFAULT, lr_get_mapping, lr_set_mapping, NULL,
@@ -776,6 +795,20 @@ restore_hidden_curves (HydraWindow *self)
 
 /* ---- files ---- */
 
+/* A file being written keeps the process alive after its window closes. */
+static void
+hold_application (gboolean hold)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (app == NULL)
+    return;
+  if (hold)
+    g_application_hold (app);
+  else
+    g_application_release (app);
+}
+
 static void
 open_folder_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
 {
@@ -806,9 +839,9 @@ open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
   HydraWindow *self = HYDRA_WINDOW (widget);
   GtkFileChooserNative *chooser
       = new_chooser (self, "Open a UTKFace Folder", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open");
-  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+  g_autofree char *last = last_folder (self);
 
-  if (*last != '\0')
+  if (last != NULL)
     {
       g_autoptr (GFile) folder = g_file_new_for_path (last);
       g_autoptr (GFile) parent = g_file_get_parent (folder);
@@ -892,6 +925,7 @@ model_saved (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (HydraWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
+  hold_application (FALSE);
   if (!hydra_trainer_save_finish (HYDRA_TRAINER (source), result, &error))
     show_error (self, "The model was not saved", error);
   else
@@ -909,6 +943,8 @@ save_model_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_object_set_data_full (G_OBJECT (self), "saving-to", g_file_get_path (file), g_free);
+      /* the application stays until the file is written, even if the window closes */
+      hold_application (TRUE);
       hydra_trainer_save_async (self->trainer, file, NULL, model_saved, g_object_ref (self));
     }
   g_clear_object (&self->chooser);
@@ -933,6 +969,7 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (HydraWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
+  hold_application (FALSE);
   if (!hydra_loss_plot_export_finish (HYDRA_LOSS_PLOT (source), result, &error))
     show_error (self, "The plot was not exported", error);
   else
@@ -959,6 +996,7 @@ export_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
       else
         {
           g_object_set_data_full (G_OBJECT (self), "exporting-to", path, g_free);
+          hold_application (TRUE);
           hydra_loss_plot_export_async (plot, path, 1600, 900, NULL, export_done,
                                         g_object_ref (self));
         }
@@ -1244,6 +1282,10 @@ hydra_window_init (HydraWindow *self)
   bind_settings (self);
   restore_hidden_curves (self);
   hydra_series_set_age_loss (series, (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss"));
+  /* bound first, so restoring the remembered preset does not re-apply it over the settings */
+  g_settings_bind_with_mapping (self->settings, "preset", self->preset_dropdown, "selected",
+                                G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
+                                (gpointer) preset_nicks, NULL);
   g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset),
                             self);
   g_signal_connect_swapped (self->banner_close, "clicked", G_CALLBACK (banner_close_clicked), self);
@@ -1272,8 +1314,8 @@ hydra_window_init (HydraWindow *self)
   update_data_label (self);
 
   /* the last folder, or the built-in faces: one click on Train is all it takes */
-  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
-  load_dataset (self, *last != '\0' && g_file_test (last, G_FILE_TEST_IS_DIR) ? last : NULL);
+  g_autofree char *last = last_folder (self);
+  load_dataset (self, last != NULL && g_file_test (last, G_FILE_TEST_IS_DIR) ? last : NULL);
 }
 
 HydraWindow *

@@ -438,10 +438,30 @@ START_TEST (test_open_files_from_the_command_line)
   /* remembered for the next start */
   GSettings *settings = g_settings_new (HYDRA_APP_ID);
   g_autofree char *last = g_settings_get_string (settings, "last-folder");
-  ck_assert_str_eq (last, folder);
+  g_autofree char *last_path = g_filename_from_uri (last, NULL, NULL);
+  ck_assert_str_eq (last_path, folder);
   g_object_unref (settings);
   g_object_unref (files[0]);
   g_object_unref (files[1]);
+}
+END_TEST
+
+/* A preset sets the run's settings in one go, and the window keeps writing settings after */
+START_TEST (test_preset_then_settings_still_saved)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+
+  g_settings_set_enum (settings, "preset", 1); /* tutorial: what the drop-down writes */
+  spin (0.2);
+  ck_assert_int_eq (g_settings_get_enum (settings, "optimizer"), OPTIMIZER_SGD);
+  ck_assert (is_close (g_settings_get_double (settings, "learning-rate"), 1e-4, 0, 1e-6));
+  ck_assert_int_eq (g_settings_get_enum (settings, "age-loss"), AGE_LOSS_L1);
+
+  /* the window's own settings object still writes through */
+  activate ("win.age-loss", g_variant_new_string ("huber"));
+  spin (0.1);
+  ck_assert_int_eq (g_settings_get_enum (settings, "age-loss"), AGE_LOSS_HUBER);
+  g_object_unref (settings);
 }
 END_TEST
 
@@ -458,6 +478,7 @@ window_suite (void)
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_save_then_load_predicts_the_same);
   tcase_add_test (tc, test_open_files_from_the_command_line);
+  tcase_add_test (tc, test_preset_then_settings_still_saved);
   tcase_add_test (tc, test_divergence_shows_the_guard_message_and_rolls_back);
   suite_add_tcase (s, tc);
   return s;
