@@ -766,6 +766,15 @@ bind_settings (HydraWindow *self)
     }
 }
 
+/* Exporting needs something to export. */
+static void
+series_changed (HydraWindow *self, HydraSeries *series)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-plot",
+                                 hydra_series_get_n_steps (series) > 0
+                                   || hydra_series_get_n_markers (series) > 0);
+}
+
 /* ---- curves: the plot's legend toggles them; the choice is remembered ---- */
 
 static void
@@ -1175,7 +1184,10 @@ hydra_window_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   if (self->trainer != NULL)
-    g_signal_handlers_disconnect_by_data (self->trainer, self);
+    {
+      g_signal_handlers_disconnect_by_data (hydra_trainer_get_series (self->trainer), self);
+      g_signal_handlers_disconnect_by_data (self->trainer, self);
+    }
   if (self->loader != NULL)
     g_signal_handlers_disconnect_by_data (self->loader, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_WINDOW);
@@ -1281,6 +1293,8 @@ hydra_window_init (HydraWindow *self)
 
   bind_settings (self);
   restore_hidden_curves (self);
+  g_signal_connect_swapped (series, "changed", G_CALLBACK (series_changed), self);
+  series_changed (self, series);
   hydra_series_set_age_loss (series, (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss"));
   /* bound first, so restoring the remembered preset does not re-apply it over the settings */
   g_settings_bind_with_mapping (self->settings, "preset", self->preset_dropdown, "selected",
