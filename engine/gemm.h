@@ -3,7 +3,8 @@
 
 #include <stdbool.h>
 
-/* Row-major C (M, N) = alpha · op(A) · op(B) + beta · C, op(A) (M, K), op(B) (K, N). */
+/* Row-major C (M, N) = alpha · op(A) · op(B) + beta · C, op(A) (M, K), op(B) (K, N).
+ * Products with only a few columns (batch-1 inference) run as one sgemv per column. */
 void gemm (bool trans_a,
            bool trans_b,
            int m,
@@ -17,6 +18,21 @@ void gemm (bool trans_a,
            float beta,
            float *c,
            int ldc);
+
+/* The same product, naively and in double: the oracle the tests check gemm against. */
+void gemm_ref (bool trans_a,
+               bool trans_b,
+               int m,
+               int n,
+               int k,
+               double alpha,
+               const double *a,
+               int lda,
+               const double *b,
+               int ldb,
+               double beta,
+               double *c,
+               int ldc);
 
 /* Threads OpenBLAS may use (the engine's own loops are single-threaded for now). */
 void engine_set_threads (int threads);

@@ -15,6 +15,7 @@
 #include "avgpool2d.h"
 #include "batchnorm2d.h"
 #include "conv2d.h"
+#include "gemm.h"
 #include "linear.h"
 #include "losses.h"
 #include "maxpool2d.h"
@@ -90,6 +91,44 @@ gradcheck (const char *what, RefFn f, void *ctx, const float *v, size_t nv, cons
   free (y);
   free (vd);
 }
+
+/* ---- gemm ---- */
+
+/* gemm against gemm_ref for one shape, each operand stored with 3 floats of padding per row
+ * so the leading dimensions are exercised too. */
+static void
+check_gemm (bool trans_a, bool trans_b, int m, int n, int k)
+{
+  HnRng rng = { .seed = 7 + m + n + k };
+  int a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
+  int b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
+  int lda = a_cols + 3, ldb = b_cols + 3, ldc = n + 3;
+  size_t na = (size_t) a_rows * lda, nb = (size_t) b_rows * ldb, nc = (size_t) m * ldc;
+  float *a = random_floats (&rng, na, -1, 1), *b = random_floats (&rng, nb, -1, 1);
+  float *c = random_floats (&rng, nc, -1, 1), *want = malloc (nc * sizeof *want);
+  double *ad = to_double (a, na), *bd = to_double (b, nb), *cd = to_double (c, nc);
+  gemm (trans_a, trans_b, m, n, k, 0.5f, a, lda, b, ldb, 2.0f, c, ldc);
+  gemm_ref (trans_a, trans_b, m, n, k, 0.5, ad, lda, bd, ldb, 2.0, cd, ldc);
+  for (size_t i = 0; i < nc; i++)
+    want[i] = (float) cd[i];
+  char what[128];
+  snprintf (what, sizeof what, "gemm %s %d×%d×%d",
+            trans_a ? (trans_b ? "TT" : "TN") : (trans_b ? "NT" : "NN"), m, n, k);
+  assert_close (what, c, want, nc, 1e-4, 1e-4);
+  free (a), free (b), free (c), free (want), free (ad), free (bd), free (cd);
+}
+
+START_TEST (test_gemm)
+{
+  /* few columns and a large A: the per-column sgemv path (batch-1 inference), the last in
+   * two row blocks of A; then a wide product and a small one that stay on sgemm */
+  static const int shapes[][3] = { { 300, 1, 260 }, { 260, 3, 300 }, { 256, 4, 576 },
+                                   { 700, 2, 600 }, { 70, 40, 90 },  { 5, 2, 7 } };
+  for (int i = 0; i < 6; i++)
+    for (int t = 0; t < 4; t++)
+      check_gemm (t & 1, t & 2, shapes[i][0], shapes[i][1], shapes[i][2]);
+}
+END_TEST
 
 /* ---- conv2d ---- */
 
@@ -167,6 +206,8 @@ START_TEST (test_conv2d)
   check_conv (2, 6, 4, 3, 5, 1, 1, 0, true);   /* pointwise path, with bias */
   check_conv (1, 2, 1, 1, 3, 3, 1, 1, true);   /* 1×1 spatial, all padding */
   check_conv (2, 2, 6, 5, 3, 2, 3, 0, true);   /* even kernel, uneven stride */
+  /* batch 1 at 2×2: a GEMM with four columns, done as matrix–vector products */
+  check_conv (1, 64, 2, 2, 128, 3, 1, 1, false);
 }
 END_TEST
 
@@ -571,6 +612,7 @@ ops_suite (void)
   Suite *s = suite_create ("ops");
   TCase *tc = tcase_create ("ops");
   tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_gemm);
   tcase_add_test (tc, test_conv2d);
   tcase_add_test (tc, test_batchnorm2d);
   tcase_add_test (tc, test_relu);
