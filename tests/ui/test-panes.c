@@ -19,6 +19,7 @@
 #include "hydra-series.h"
 #include "synth.h"
 #include "test-util.h"
+#include "ui-test-util.h"
 
 static char *cache_dir;
 
@@ -26,15 +27,6 @@ static char *cache_dir;
  * Helpers
  */
 
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
-}
 
 typedef struct
 {
@@ -121,44 +113,14 @@ show_in_window (GtkWidget *child, int width, int height)
   gtk_window_set_default_size (window, width, height);
   gtk_window_set_child (window, child);
   gtk_window_present (window);
-  spin (0.3);
+  ui_spin (0.3);
   return window;
 }
 
 static void
 screenshot (GtkWidget *widget, const char *name)
 {
-  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
-  int w, h;
-  cairo_surface_t *surface;
-  cairo_t *cr;
-  g_autofree char *path = NULL;
-
-  if (dir == NULL)
-    return;
-  g_mkdir_with_parents (dir, 0755);
-  spin (0.3); /* let a frame be laid out */
-
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  ck_assert_int_gt (w, 0);
-  ck_assert_int_gt (h, 0);
-  {
-    g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-    g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-    g_autoptr (GskRenderNode) node = NULL;
-
-    gdk_paintable_snapshot (paintable, snapshot, w, h);
-    node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-    ck_assert_ptr_nonnull (node);
-    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
-    cr = cairo_create (surface);
-    gsk_render_node_draw (node, cr);
-    cairo_destroy (cr);
-  }
-  path = g_strdup_printf ("%s/%s.png", dir, name);
-  ck_assert_int_eq (cairo_surface_write_to_png (surface, path), CAIRO_STATUS_SUCCESS);
-  cairo_surface_destroy (surface);
+  ui_screenshot (widget, name);
 }
 
 static void
@@ -280,7 +242,7 @@ START_TEST (test_loader_cancel)
 
   /* 20,000 faces at 64 px take tens of seconds: a cancel must cut that short. */
   hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, cancellable, on_loaded, &load);
-  spin (0.3);
+  ui_spin (0.3);
   ck_assert (!load.done);
   ck_assert (hydra_dataset_loader_get_loading (loader));
   ck_assert_double_gt (hydra_dataset_loader_get_fraction (loader), 0.0);
@@ -312,7 +274,7 @@ START_TEST (test_loader_supersede)
   Load first = { 0 }, second = { 0 };
 
   hydra_dataset_loader_load_synthetic_async (loader, 20000, 1, 64, NULL, on_loaded, &first);
-  spin (0.1);
+  ui_spin (0.1);
   hydra_dataset_loader_load_synthetic_async (loader, 40, 2, 32, NULL, on_loaded, &second);
   wait_load (&first, 10);
   wait_load (&second, 30);
@@ -467,7 +429,7 @@ START_TEST (test_pane_folder)
 
   /* The pane keeps nothing of the data set: it may be freed at once. */
   load_clear (&load);
-  spin (0.1);
+  ui_spin (0.1);
   gtk_window_destroy (window);
   test_rmtree (dir);
 }
@@ -528,7 +490,7 @@ START_TEST (test_pane_many_skipped)
   window = show_in_window (pane, 1280, 900);
   start = g_get_monotonic_time ();
   hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), ds, "many-skipped", 20);
-  spin (0.2);
+  ui_spin (0.2);
   took = g_get_monotonic_time () - start - 200000;
   check_figure (HYDRA_DATASET_PANE (pane), HYDRA_DATASET_FIGURE_SKIPPED, 20000);
   ck_assert_uint_eq (
@@ -631,7 +593,7 @@ START_TEST (test_metrics_view)
   hydra_series_add_epoch (series, &p);
   hydra_series_commit (series);
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 2);
-  spin (0.1);
+  ui_spin (0.1);
 
   /* …and picking the latest follows again. */
   hydra_metrics_view_set_epoch (mv, 4);
@@ -656,7 +618,7 @@ START_TEST (test_metrics_view)
   /* A new run empties it. */
   hydra_series_clear (series);
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 0);
-  spin (0.1);
+  ui_spin (0.1);
 
   hydra_metrics_view_set_series (mv, NULL);
   gtk_window_destroy (window);

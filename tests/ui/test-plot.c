@@ -8,6 +8,7 @@
 #include "hydra-loss-plot.h"
 #include "hydra-series.h"
 #include "test-util.h"
+#include "ui-test-util.h"
 
 #define STRIDE (sizeof (HydraStepPoint) / sizeof (float))
 
@@ -98,21 +99,10 @@ make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
 
 /* ---- GTK helpers ------------------------------------------------------------------------ */
 
-static gboolean
-timeout_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 static void
 spin (guint ms)
 {
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  ui_spin (ms / 1000.0);
 }
 
 static GtkWidget *
@@ -132,39 +122,6 @@ show_in_window (GtkWidget *plot, int width, int height)
 }
 
 /* What is on screen, through the window's own renderer. */
-static cairo_surface_t *
-grab_window (GtkWidget *window)
-{
-  GdkPaintable *paintable = gtk_widget_paintable_new (window);
-  int w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  GskRenderNode *node;
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
-  cairo_t *cr = cairo_create (surface);
-
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (snapshot);
-  ck_assert_ptr_nonnull (node);
-  gsk_render_node_draw (node, cr);
-  cairo_destroy (cr);
-  gsk_render_node_unref (node);
-  g_object_unref (paintable);
-  return surface;
-}
-
-static void
-save_artifact (cairo_surface_t *surface, const char *name)
-{
-  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
-  g_autofree char *path = NULL;
-
-  if (dir == NULL)
-    return;
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  ck_assert_int_eq (cairo_surface_write_to_png (surface, path), CAIRO_STATUS_SUCCESS);
-}
-
 /* Counts pixels near an opaque colour (premultiplied ARGB32, opaque background). */
 static guint
 count_color (cairo_surface_t *surface, int r, int g, int b, int tolerance, int *top, int *bottom)
@@ -652,7 +609,7 @@ START_TEST (test_plot_keeps_spike)
   hydra_loss_plot_render (HYDRA_LOSS_PLOT (plot), cr, 800, 400);
   ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);
-  save_artifact (surface, "plot-spike.png");
+  ui_save_artifact (surface, "plot-spike.png");
 
   /* the age curve's pixels (blue, opaque) span from the baseline to near the top */
   ck_assert_uint_gt (count_color (surface, 0x1c, 0x71, 0xd8, 40, &top, &bottom), 100);
@@ -699,7 +656,7 @@ START_TEST (test_markers_and_rollback)
   hydra_loss_plot_render (HYDRA_LOSS_PLOT (plot), cr, 1000, 500);
   ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);
-  save_artifact (surface, "plot-markers.png");
+  ui_save_artifact (surface, "plot-markers.png");
   /* the rollback's line is red, top to bottom */
   ck_assert_uint_gt (count_color (surface, 0xe0, 0x1b, 0x24, 30, &top, &bottom), 100);
   ck_assert_int_gt (bottom - top, 300);
@@ -775,7 +732,7 @@ START_TEST (test_incremental_matches_fresh)
                          (gsize) cairo_image_surface_get_stride (sa) * 500)
                      == 0,
                  "the incrementally cached plot differs from a fresh one");
-  save_artifact (sa, "plot-incremental.png");
+  ui_save_artifact (sa, "plot-incremental.png");
   cairo_surface_destroy (sa);
   cairo_surface_destroy (sb);
 
@@ -820,12 +777,12 @@ screenshot (GtkWidget *window, const char *name, gboolean dark)
   guint32 bg;
 
   spin (200); /* the window's render node is the last frame's: let one be drawn */
-  surface = grab_window (window);
+  surface = ui_grab (window);
   w = cairo_image_surface_get_width (surface);
   h = cairo_image_surface_get_height (surface);
   bg = pixel (surface, 2, h - 2);
   r = (bg >> 16) & 0xff, g = (bg >> 8) & 0xff, b = bg & 0xff;
-  save_artifact (surface, name);
+  ui_save_artifact (surface, name);
   if (dark)
     ck_assert_int_lt (r + g + b, 3 * 80);
   else
@@ -899,11 +856,11 @@ START_TEST (test_empty_and_defaults)
   hydra_loss_plot_set_series (lp, series);
   window = show_in_window (plot, 800, 450);
   {
-    cairo_surface_t *surface = grab_window (window);
+    cairo_surface_t *surface = ui_grab (window);
     guint32 bg = pixel (surface, 2, 2);
     int w = cairo_image_surface_get_width (surface), top, bottom;
 
-    save_artifact (surface, "plot-empty.png");
+    ui_save_artifact (surface, "plot-empty.png");
     /* text in the middle only: no axes, no curves */
     ck_assert_uint_eq (count_color (surface, 0x1c, 0x71, 0xd8, 24, NULL, NULL), 0);
     ck_assert_uint_lt (
@@ -1043,9 +1000,9 @@ START_TEST (test_pointer)
   ck_assert (run_xdotool ("mousemove 640 320"));
   spin (300);
   {
-    cairo_surface_t *surface = grab_window (window);
+    cairo_surface_t *surface = ui_grab (window);
 
-    save_artifact (surface, "plot-hover.png");
+    ui_save_artifact (surface, "plot-hover.png");
     cairo_surface_destroy (surface);
   }
   set_dark (TRUE);
@@ -1053,9 +1010,9 @@ START_TEST (test_pointer)
   ck_assert (run_xdotool ("mousemove 641 300"));
   spin (300);
   {
-    cairo_surface_t *surface = grab_window (window);
+    cairo_surface_t *surface = ui_grab (window);
 
-    save_artifact (surface, "plot-hover-balance-dark.png");
+    ui_save_artifact (surface, "plot-hover-balance-dark.png");
     cairo_surface_destroy (surface);
   }
   hydra_loss_plot_set_view (lp, HYDRA_PLOT_LOSS);
@@ -1069,9 +1026,9 @@ START_TEST (test_pointer)
   ck_assert (run_xdotool ("mousemove 500 300"));
   spin (100);
   {
-    cairo_surface_t *surface = grab_window (window);
+    cairo_surface_t *surface = ui_grab (window);
 
-    save_artifact (surface, "plot-zoombox.png");
+    ui_save_artifact (surface, "plot-zoombox.png");
     cairo_surface_destroy (surface);
   }
   ck_assert (run_xdotool ("mouseup 1"));

@@ -22,6 +22,7 @@
 #include "hydra-trainer.h"
 #include "synth.h"
 #include "test-util.h"
+#include "ui-test-util.h"
 
 #define WINDOW_TITLE "hydra-predict-test"
 #define WINDOW_W 760
@@ -45,22 +46,7 @@ typedef gboolean (*Condition) (gpointer data);
 static gboolean
 wait_for (Condition cond, gpointer data, double timeout_s)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-
-  while (!cond (data) && g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-  return cond (data);
-}
-
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
+  return ui_wait_for (cond, data, timeout_s);
 }
 
 static gboolean
@@ -115,20 +101,6 @@ run_sync (const char *const *argv, char **out)
                                &status, &error),
                  "cannot run %s: %s", argv[0], error ? error->message : "");
   return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
-}
-
-/* The longest gap between two ticks of a 5 ms timer: how long the main loop stalled. */
-static gint64 last_tick, longest_stall;
-
-static gboolean
-stall_tick (gpointer data)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (last_tick != 0 && now - last_tick > longest_stall)
-    longest_stall = now - last_tick;
-  last_tick = now;
-  return G_SOURCE_CONTINUE;
 }
 
 /* ---- the model and the CLI's answers ---- */
@@ -216,7 +188,7 @@ window_with_pane (HydraPredictPane **pane, HydraTrainer *trainer)
   gtk_window_set_child (window, GTK_WIDGET (*pane));
   gtk_window_present (window);
   ck_assert (wait_for ((Condition) gtk_widget_get_mapped, *pane, 10));
-  spin (0.2);
+  ui_spin (0.2);
   return window;
 }
 
@@ -224,7 +196,7 @@ static void
 close_window (GtkWindow *window)
 {
   gtk_window_destroy (window);
-  spin (0.1);
+  ui_spin (0.1);
 }
 
 static gboolean
@@ -270,33 +242,9 @@ shows_text (GtkWidget *widget, const char *text)
 static void
 screenshot (GtkWindow *window, const char *name)
 {
-  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
-  if (dir == NULL)
-    return;
-  g_mkdir_with_parents (dir, 0755);
+  g_autofree char *file = g_strdup_printf ("predict-%s", name);
 
-  GtkWidget *widget = GTK_WIDGET (window);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  int w = 0, h = 0;
-  /* Nothing to draw while a new layout is pending: let a frame pass. */
-  for (int attempt = 0; node == NULL && attempt < 50; attempt++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      w = gtk_widget_get_width (widget);
-      h = gtk_widget_get_height (widget);
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        spin (0.02);
-    }
-  ck_assert (node != NULL);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture
-      = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_autofree char *file = g_strdup_printf ("predict-%s.png", name);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  ck_assert (gdk_texture_save_to_png (texture, path));
+  ui_screenshot (GTK_WIDGET (window), file);
 }
 
 /* ---- the real drag and drop ---- */
@@ -340,13 +288,13 @@ drag_source_start (DragSource *source, const char *file)
   while (!find_window (source->title, &source->window_id))
     {
       ck_assert_msg (g_get_monotonic_time () < end, "the drag source's window never showed");
-      spin (0.1);
+      ui_spin (0.1);
     }
   g_autofree char *x = g_strdup_printf ("%d", SOURCE_X);
   g_autofree char *y = g_strdup_printf ("%d", SOURCE_Y);
   const char *move[] = { "xdotool", "windowmove", "--sync", source->window_id, x, y, NULL };
   ck_assert_int_eq (run (move, NULL), 0);
-  spin (0.3);
+  ui_spin (0.3);
 }
 
 static void
@@ -458,7 +406,7 @@ drag_file_onto_pane (HydraPredictPane *pane, const char *file)
           /* a half-finished drag is cancelled by Escape */
           const char *escape[] = { "xdotool", "key", "Escape", NULL };
           run (escape, NULL);
-          spin (0.5);
+          ui_spin (0.5);
         }
     }
   drag_source_stop (&source);
@@ -482,7 +430,7 @@ START_TEST (test_real_drag_and_drop)
   ck_assert (find_window (WINDOW_TITLE, &id));
   const char *move[] = { "xdotool", "windowmove", "--sync", id, "0", "0", NULL };
   ck_assert_int_eq (run (move, NULL), 0);
-  spin (0.2);
+  ui_spin (0.2);
 
   const char *face = g_ptr_array_index (faces, 0);
   drag_file_onto_pane (pane, face);
@@ -608,7 +556,7 @@ START_TEST (test_no_model)
   gboolean loaded = FALSE;
   hydra_trainer_load_async (trainer, file, NULL, on_loaded, &loaded);
   ck_assert (wait_for (subprocess_done, &loaded, 60));
-  spin (0.1);
+  ui_spin (0.1);
   card = newest_card (pane);
   ck_assert_msg (hydra_predict_card_get_prediction (card, &got), "still: %s",
                  hydra_predict_card_get_error (card));
@@ -705,7 +653,7 @@ START_TEST (test_open_images)
   GtkWidget *chooser = find_file_chooser ();
   ck_assert (gtk_file_chooser_get_select_multiple (GTK_FILE_CHOOSER (chooser)));
   ck_assert (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
-  spin (0.5); /* the folder loads before the file can be selected */
+  ui_spin (0.5); /* the folder loads before the file can be selected */
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   CardCount count = { pane, 1 };
   ck_assert_msg (wait_for (has_cards, &count, 10), "choosing a file added no card");
@@ -733,18 +681,17 @@ START_TEST (test_many_files)
   for (guint i = 0; i < 40; i++)
     g_ptr_array_add (files, g_file_new_for_path (g_ptr_array_index (faces, i)));
 
-  last_tick = longest_stall = 0;
-  guint tick = g_timeout_add (5, stall_tick, NULL);
+  ui_stall_meter_start ();
   gint64 start = g_get_monotonic_time ();
   hydra_predict_pane_add_files (pane, (GFile **) files->pdata, files->len);
   gint64 adding = g_get_monotonic_time () - start;
   ck_assert_msg (wait_for (all_done, pane, 120), "40 files did not finish");
   gint64 elapsed = g_get_monotonic_time () - start;
-  spin (0.1); /* the last thumbnails' redraw */
-  g_source_remove (tick);
+  ui_spin (0.1); /* the last thumbnails' redraw */
+  double longest_stall = ui_stall_meter_stop ();
   printf ("test-predict: 40 files predicted in %.0f ms (adding their 40 cards took %.1f ms); the "
           "main loop's longest stall was %.1f ms\n",
-          elapsed / 1000.0, adding / 1000.0, longest_stall / 1000.0);
+          elapsed / 1000.0, adding / 1000.0, longest_stall);
   fflush (stdout);
   ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 40);
 
@@ -805,14 +752,14 @@ START_TEST (test_clear_while_busy)
   for (guint i = 0; i < 32; i++)
     g_ptr_array_add (files, g_file_new_for_path (g_ptr_array_index (faces, i)));
   hydra_predict_pane_add_files (pane, (GFile **) files->pdata, files->len);
-  spin (0.05);
+  ui_spin (0.05);
   screenshot (window, "pending");
   ck_assert (hydra_predict_pane_get_busy (pane));
   gtk_widget_activate_action (GTK_WIDGET (pane), "predict.clear", NULL);
   ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 0);
   ck_assert (shows_text (GTK_WIDGET (pane), "Drop face photos here"));
   ck_assert (wait_for (pane_idle, pane, 60));
-  spin (0.1);
+  ui_spin (0.1);
   ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 0);
 
   add_path (pane, g_ptr_array_index (faces, 0));
@@ -873,17 +820,16 @@ START_TEST (test_during_training)
   ck_assert (hydra_trainer_get_has_model (trainer));
 
   GtkWindow *window = window_with_pane (&pane, trainer);
-  last_tick = longest_stall = 0;
-  guint tick = g_timeout_add (5, stall_tick, NULL);
+  ui_stall_meter_start ();
   gint64 start = g_get_monotonic_time ();
   for (guint i = 11; i < 19; i++)
     add_path (pane, g_ptr_array_index (faces, i));
   ck_assert_msg (wait_for (all_done, pane, 120), "predictions during training did not finish");
   gint64 elapsed = g_get_monotonic_time () - start;
-  g_source_remove (tick);
+  double longest_stall = ui_stall_meter_stop ();
   printf ("test-predict: 8 files predicted during training in %.0f ms; the main loop's longest "
           "stall was %.1f ms\n",
-          elapsed / 1000.0, longest_stall / 1000.0);
+          elapsed / 1000.0, longest_stall);
   fflush (stdout);
 
   for (guint i = 0; i < 8; i++)
@@ -936,16 +882,16 @@ START_TEST (test_screenshots)
     ck_assert_msg (hydra_predict_card_get_age_text (hydra_predict_pane_get_card (pane, i)) != NULL,
                    "card %u: %s", i,
                    hydra_predict_card_get_error (hydra_predict_pane_get_card (pane, i)));
-  spin (0.3);
+  ui_spin (0.3);
   screenshot (window, "cards");
 
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
-  spin (0.3);
+  ui_spin (0.3);
   screenshot (window, "cards-dark");
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
 
   gtk_window_set_default_size (window, 380, WINDOW_H);
-  spin (0.3);
+  ui_spin (0.3);
   screenshot (window, "cards-narrow");
   close_window (window);
 }

@@ -17,47 +17,25 @@
 #include "image.h"
 #include "synth.h"
 #include "test-util.h"
+#include "ui-test-util.h"
 
 static HydraApplication *app;
 static HydraWindow *window;
 static char *tmpdir;
 
-/* The longest gap between two ticks of a 5 ms timer: how long the main loop stalled. */
-static gint64 last_tick, longest_stall;
-
-static gboolean
-stall_tick (gpointer data)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (last_tick != 0 && now - last_tick > longest_stall)
-    longest_stall = now - last_tick;
-  last_tick = now;
-  return G_SOURCE_CONTINUE;
-}
-
 typedef gboolean (*Condition) (void);
 
-/* Runs the main loop until cond holds or timeout_s passes; returns cond's last answer. */
+/* Runs the main loop until cond holds or timeout_s passes. */
+static gboolean
+call_condition (gpointer cond)
+{
+  return ((Condition) cond) ();
+}
+
 static gboolean
 wait_for (Condition cond, double timeout_s)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-
-  while (!cond () && g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
-  return cond ();
-}
-
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
+  return ui_wait_for (call_condition, (gpointer) cond, timeout_s);
 }
 
 static HydraTrainer *
@@ -75,29 +53,7 @@ series (void)
 static void
 screenshot (const char *name)
 {
-  const char *dir = g_getenv ("HYDRANET_TEST_ARTIFACTS");
-  if (dir == NULL)
-    return;
-  g_mkdir_with_parents (dir, 0755);
-
-  spin (0.2); /* let a frame be laid out */
-  GtkWidget *widget = GTK_WIDGET (window);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  ck_assert_ptr_nonnull (node);
-
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
-  cairo_t *cr = cairo_create (surface);
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  gsk_render_node_draw (node, cr);
-  cairo_destroy (cr);
-  g_autofree char *path = g_strdup_printf ("%s/%s.png", dir, name);
-  ck_assert_int_eq (cairo_surface_write_to_png (surface, path), CAIRO_STATUS_SUCCESS);
-  cairo_surface_destroy (surface);
+  ui_screenshot (GTK_WIDGET (window), name);
 }
 
 static gboolean
@@ -186,8 +142,7 @@ START_TEST (test_live_settings_reach_the_next_step)
   activate ("win.start-pause", NULL);
   ck_assert_msg (wait_for (is_running, 120), "training did not start: %s",
                  hydra_trainer_get_message (trainer ()));
-  last_tick = longest_stall = 0;
-  guint stall_id = g_timeout_add (5, stall_tick, NULL);
+  ui_stall_meter_start ();
 
   /* what the weight spin button does, through its GSettings binding */
   g_settings_set_double (settings, "w-age", 0.25);
@@ -220,9 +175,8 @@ START_TEST (test_live_settings_reach_the_next_step)
   ck_assert_msg (mse->loss[HYDRA_CURVE_AGE] > 4 * l1->loss[HYDRA_CURVE_AGE], "MSE %g vs L1 %g",
                  mse->loss[HYDRA_CURVE_AGE], l1->loss[HYDRA_CURVE_AGE]);
 
-  spin (1.0);
-  g_source_remove (stall_id);
-  printf ("# longest main-loop stall while training: %.1f ms\n", longest_stall / 1000.0);
+  ui_spin (1.0);
+  printf ("# longest main-loop stall while training: %.1f ms\n", ui_stall_meter_stop ());
   screenshot ("window-training");
   g_object_unref (settings);
 }
@@ -234,7 +188,7 @@ START_TEST (test_pause_resume_stop)
   ck_assert (wait_for (is_paused, 30));
   gint64 step;
   g_object_get (trainer (), "step", &step, NULL);
-  spin (0.5);
+  ui_spin (0.5);
   gint64 later;
   g_object_get (trainer (), "step", &later, NULL);
   ck_assert_int_eq (step, later);
@@ -243,7 +197,7 @@ START_TEST (test_pause_resume_stop)
 
   activate ("win.start-pause", NULL);
   ck_assert (wait_for (is_running, 30));
-  spin (0.5);
+  ui_spin (0.5);
   ck_assert_ptr_nonnull (find_marker ("resumed"));
 
   activate ("win.stop", NULL);
@@ -452,14 +406,14 @@ START_TEST (test_preset_then_settings_still_saved)
   GSettings *settings = g_settings_new (HYDRA_APP_ID);
 
   g_settings_set_enum (settings, "preset", 1); /* tutorial: what the drop-down writes */
-  spin (0.2);
+  ui_spin (0.2);
   ck_assert_int_eq (g_settings_get_enum (settings, "optimizer"), OPTIMIZER_SGD);
   ck_assert (is_close (g_settings_get_double (settings, "learning-rate"), 1e-4, 0, 1e-6));
   ck_assert_int_eq (g_settings_get_enum (settings, "age-loss"), AGE_LOSS_L1);
 
   /* the window's own settings object still writes through */
   activate ("win.age-loss", g_variant_new_string ("huber"));
-  spin (0.1);
+  ui_spin (0.1);
   ck_assert_int_eq (g_settings_get_enum (settings, "age-loss"), AGE_LOSS_HUBER);
   g_object_unref (settings);
 }
@@ -511,7 +465,7 @@ main (void)
   int status = test_run_suite (window_suite ());
 
   gtk_window_destroy (GTK_WINDOW (window));
-  spin (0.2);
+  ui_spin (0.2);
   g_object_unref (app);
   test_rmtree (tmpdir);
   g_free (tmpdir);
