@@ -428,6 +428,11 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
     default:
       break;
     }
+  /* compared as stored (floats): setting what is already in force changes nothing, and a
+   * marker saying "lr 0.0001 → 0.0001" would only confuse */
+  bool same = what == SETTING_AGE_LOSS ? old == value : (float) old == (float) value;
+  if (what <= SETTING_LR && same)
+    return;
   t->steps_since_change = 0; /* the loss scale may jump legitimately: restart the guard */
   record (t, what, value, old, true);
 }
@@ -596,6 +601,8 @@ do_rollback (HnTrainer *t)
     ok = (st = safetensors_read (t->checkpoint_path, &err)) != NULL
          && checkpoint_apply (t->model, st, &err);
   pthread_mutex_lock (&t->lock);
+  /* paused before anyone can hear of it, so a resume sent on that news is not undone */
+  t->pause = true;
   if (ok)
     ok = restore_training_state (t, st, t->checkpoint_path, &err);
   if (ok)
@@ -655,7 +662,6 @@ trainer_main (void *data)
           pthread_mutex_unlock (&t->lock);
           do_rollback (t);
           pthread_mutex_lock (&t->lock);
-          t->pause = true;
         }
       if (t->stop)
         {
@@ -680,13 +686,14 @@ trainer_main (void *data)
           pthread_mutex_unlock (&t->lock);
           pthread_mutex_lock (&t->model_lock);
           pthread_mutex_lock (&t->lock);
-          if (!t->pause && !t->stop && !t->rollback && t->state != TRAINER_RUNNING
-              && t->state != TRAINER_DIVERGED)
-            {
-              record (t, SETTING_RESUME, 1, 0, true);
-              emit_state (t, TRAINER_RUNNING, false, "resumed at step %lld", (long long) t->step);
-            }
           continue;
+        }
+      /* Leaving a pause, however it ended: here, not after the wait above, because a resume
+       * can arrive before the thread ever waits (just after a rollback, say). */
+      if (t->state != TRAINER_RUNNING)
+        {
+          record (t, SETTING_RESUME, 1, 0, true);
+          emit_state (t, TRAINER_RUNNING, false, "resumed at step %lld", (long long) t->step);
         }
       HnLossConfig loss = t->loss;
       pthread_mutex_unlock (&t->lock);
