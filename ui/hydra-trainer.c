@@ -129,9 +129,7 @@ struct _HydraTrainer
   HnEvent *events; /* (POLL_BATCH) poll buffer */
   GCancellable *start_cancellable;
 
-  int64_t step; /* plotted step: the trainer's, shifted past rollbacks */
-  int64_t step_offset;
-  int64_t last_trainer_step;
+  int64_t step; /* optimizer steps done, as the trainer counts them */
   int epoch, epochs;
   int batches, batch_size;
   double progress;
@@ -331,12 +329,9 @@ autosave_run (HydraTrainer *self)
 static void
 handle_event (HydraTrainer *self, const HnEvent *e)
 {
-  /* After a rollback the trainer counts from an earlier step again; the plot's x axis keeps
-   * going forward so nothing already drawn is overwritten. */
-  if (e->kind == EVENT_SETTING && e->setting.what == SETTING_ROLLBACK)
-    self->step_offset += self->last_trainer_step - e->step;
-  self->last_trainer_step = e->step;
-  int64_t step = e->step + self->step_offset;
+  /* After a rollback the trainer counts from an earlier step again: the series keeps the
+   * abandoned steps as a segment of their own, and the plot draws them faded. */
+  int64_t step = e->step;
 
   switch (e->kind)
     {
@@ -392,6 +387,8 @@ handle_event (HydraTrainer *self, const HnEvent *e)
       }
     case EVENT_SETTING:
       add_setting_marker (self, e, step);
+      if (e->setting.what == SETTING_ROLLBACK)
+        self->step = step; /* poll_cb notifies */
       break;
     case EVENT_STATE:
       {
@@ -658,7 +655,7 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   hydra_series_set_age_loss (self->series, config->loss.age_loss);
   self->stop_requested = FALSE;
   clear_pending (self);
-  self->step = self->step_offset = self->last_trainer_step = 0;
+  self->step = 0;
   self->epoch = 0;
   self->epochs = config->epochs;
   self->batches = 0;
@@ -744,7 +741,7 @@ hydra_trainer_reset (HydraTrainer *self)
     trainer_stop (self->run->trainer);
   g_clear_handle_id (&self->poll_id, g_source_remove);
   hydra_series_clear (self->series);
-  self->step = self->step_offset = self->last_trainer_step = 0;
+  self->step = 0;
   self->epoch = 0;
   self->progress = 0;
   self->img_per_s = 0;
@@ -902,7 +899,7 @@ hydra_trainer_save_async (HydraTrainer *self, GFile *file, GCancellable *cancell
   for (int h = 0; h < N_HEADS; h++)
     d->meta_values[h] = g_strdup_printf ("%g", self->weight[h]);
   d->meta_values[3] = g_strdup (age_loss_name (self->age_loss));
-  d->meta_values[4] = g_strdup_printf ("%lld", (long long) self->last_trainer_step);
+  d->meta_values[4] = g_strdup_printf ("%lld", (long long) self->step);
   d->meta_values[5] = self->val_mae >= 0 ? g_strdup_printf ("%.3f", self->val_mae) : g_strdup ("");
   g_task_set_task_data (task, d, save_data_free);
   if (d->path == NULL)

@@ -328,16 +328,37 @@ START_TEST (test_save_then_load_predicts_the_same)
 }
 END_TEST
 
+static gboolean
+synthetic_loaded (void)
+{
+  HydraDataset *ds = hydra_window_get_dataset (window);
+  return ds != NULL && hydra_dataset_get_folder (ds) == NULL;
+}
+
+static gboolean
+retraced (void)
+{
+  return hydra_series_get_n_segments (series ()) >= 2
+         && hydra_series_get_n_steps (series ())
+                > hydra_series_get_segment_start (series (), 1) + 2;
+}
+
 START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
 {
   GSettings *settings = g_settings_new (HYDRA_APP_ID);
 
-  /* a learning rate no network survives */
-  g_settings_set_double (settings, "learning-rate", 1.0);
+  /* the 400 synthetic faces: 11 steps an epoch, so the last checkpoint is the run's first */
+  activate ("win.use-synthetic", NULL);
+  ck_assert (wait_for (synthetic_loaded, 60));
   g_settings_set_enum (settings, "optimizer", OPTIMIZER_SGD);
-  g_settings_set_double (settings, "w-age", 10);
-  g_settings_set_int (settings, "epochs", 3);
+  g_settings_set_double (settings, "learning-rate", 1e-4);
+  g_settings_set_int (settings, "epochs", 50);
   activate ("win.start-pause", NULL);
+  ck_assert (wait_for (is_running, 120));
+
+  /* then, live, a learning rate no network survives */
+  g_settings_set_double (settings, "w-age", 10);
+  g_settings_set_double (settings, "learning-rate", 1.0);
   ck_assert (wait_for (is_diverged, 180));
   ck_assert_int_eq (state (), HYDRA_RUN_DIVERGED);
   const char *banner = hydra_window_get_banner_text (window);
@@ -346,11 +367,30 @@ START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
   ck_assert_str_eq (banner + 1, hydra_trainer_get_message (trainer ()) + 1);
   ck_assert_ptr_nonnull (strstr (banner, "learning rate"));
   ck_assert_ptr_nonnull (find_marker ("diverged"));
+  gint64 diverged_at;
+  g_object_get (trainer (), "step", &diverged_at, NULL);
+  ck_assert_int_gt (diverged_at, 0);
   screenshot ("window-diverged");
 
   activate ("win.rollback", NULL);
   ck_assert (wait_for (is_paused, 60));
-  ck_assert_ptr_nonnull (find_marker ("rolled back"));
+  const HydraMarker *rollback = find_marker ("rolled back");
+  ck_assert_ptr_nonnull (rollback);
+  gint64 back_at;
+  g_object_get (trainer (), "step", &back_at, NULL);
+  ck_assert_int_lt (back_at, diverged_at);
+  ck_assert_int_eq (rollback->step, back_at);
+
+  /* training again from there: the abandoned steps stay in the series as a segment */
+  g_settings_set_double (settings, "learning-rate", 1e-4);
+  activate ("win.start-pause", NULL);
+  ck_assert (wait_for (retraced, 120));
+  ck_assert_int_eq (state (), HYDRA_RUN_RUNNING);
+  ck_assert_ptr_nonnull (find_marker ("resumed"));
+  const HydraStepPoint *first
+      = hydra_series_get_step (series (), hydra_series_get_segment_start (series (), 1));
+  ck_assert_int_eq (first->step, back_at + 1);
+  screenshot ("window-rolled-back");
   activate ("win.stop", NULL);
   ck_assert (wait_for (is_stopped, 30));
   g_object_unref (settings);
