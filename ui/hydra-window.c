@@ -772,7 +772,7 @@ series_changed (HydraWindow *self, HydraSeries *series)
 {
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-plot",
                                  hydra_series_get_n_steps (series) > 0
-                                   || hydra_series_get_n_markers (series) > 0);
+                                     || hydra_series_get_n_markers (series) > 0);
 }
 
 /* ---- curves: the plot's legend toggles them; the choice is remembered ---- */
@@ -928,21 +928,48 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* A file being written in the background: the window to tell, and the name to tell it. */
+typedef struct
+{
+  HydraWindow *self;
+  char *name; /* for people: UTF-8, whatever the file name's bytes */
+} WriteJob;
+
+static WriteJob *
+write_job_new (HydraWindow *self, GFile *file)
+{
+  WriteJob *job = g_new0 (WriteJob, 1);
+
+  job->self = g_object_ref (self);
+  job->name = g_file_get_parse_name (file);
+  hold_application (TRUE); /* the process stays until the file is written */
+  return job;
+}
+
+static void
+write_job_finish (WriteJob *job, gboolean ok, const GError *error, const char *failed,
+                  const char *done)
+{
+  hold_application (FALSE);
+  if (!ok)
+    show_error (job->self, failed, error);
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("%s %s", done, job->name);
+      show_banner (job->self, BANNER_INFO, text);
+    }
+  g_object_unref (job->self);
+  g_free (job->name);
+  g_free (job);
+}
+
 static void
 model_saved (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (HydraWindow) self = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean ok = hydra_trainer_save_finish (HYDRA_TRAINER (source), result, &error);
 
-  hold_application (FALSE);
-  if (!hydra_trainer_save_finish (HYDRA_TRAINER (source), result, &error))
-    show_error (self, "The model was not saved", error);
-  else
-    {
-      g_autofree char *text = g_strdup_printf (
-          "Saved the model to %s", (char *) g_object_get_data (G_OBJECT (self), "saving-to"));
-      show_banner (self, BANNER_INFO, text);
-    }
+  write_job_finish (user_data, ok, error, "The model was not saved", "Saved the model to");
 }
 
 static void
@@ -951,10 +978,7 @@ save_model_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_object_set_data_full (G_OBJECT (self), "saving-to", g_file_get_path (file), g_free);
-      /* the application stays until the file is written, even if the window closes */
-      hold_application (TRUE);
-      hydra_trainer_save_async (self->trainer, file, NULL, model_saved, g_object_ref (self));
+      hydra_trainer_save_async (self->trainer, file, NULL, model_saved, write_job_new (self, file));
     }
   g_clear_object (&self->chooser);
 }
@@ -975,18 +999,10 @@ save_model_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 export_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (HydraWindow) self = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean ok = hydra_loss_plot_export_finish (HYDRA_LOSS_PLOT (source), result, &error);
 
-  hold_application (FALSE);
-  if (!hydra_loss_plot_export_finish (HYDRA_LOSS_PLOT (source), result, &error))
-    show_error (self, "The plot was not exported", error);
-  else
-    {
-      g_autofree char *text = g_strdup_printf (
-          "Exported to %s", (char *) g_object_get_data (G_OBJECT (self), "exporting-to"));
-      show_banner (self, BANNER_INFO, text);
-    }
+  write_job_finish (user_data, ok, error, "The plot was not exported", "Exported to");
 }
 
 static void
@@ -995,7 +1011,7 @@ export_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      char *path = g_file_get_path (file);
+      g_autofree char *path = g_file_get_path (file);
       HydraLossPlot *plot
           = g_str_equal (gtk_stack_get_visible_child_name (self->view_stack), "balance")
                 ? self->balance_plot
@@ -1003,12 +1019,8 @@ export_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
       if (path == NULL)
         show_banner (self, BANNER_ERROR, "The plot can only be exported to a local file");
       else
-        {
-          g_object_set_data_full (G_OBJECT (self), "exporting-to", path, g_free);
-          hold_application (TRUE);
-          hydra_loss_plot_export_async (plot, path, 1600, 900, NULL, export_done,
-                                        g_object_ref (self));
-        }
+        hydra_loss_plot_export_async (plot, path, 1600, 900, NULL, export_done,
+                                      write_job_new (self, file));
     }
   g_clear_object (&self->chooser);
 }
