@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "clock.h"
-#include "gemm.h"
+#include "parallel.h"
 #include "model.h"
 #include "optimizer.h"
 #include "rng.h"

@@ -6,7 +6,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "evaluate.h"
-#include "gemm.h"
+#include "parallel.h"
 
 cJSON *
 cli_eval_json (const HnEvalResult *r)

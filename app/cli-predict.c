@@ -5,7 +5,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
-#include "gemm.h"
+#include "parallel.h"
 #include "image.h"
 
 #define PREDICT_BATCH 16

@@ -12,7 +12,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "clock.h"
-#include "gemm.h"
+#include "parallel.h"
 #include "trainer.h"
 
 static volatile sig_atomic_t interrupted;

@@ -2,12 +2,35 @@
 
 #include <math.h>
 
-void
-batchnorm2d_forward_train (float *y, float *mean, float *invstd, float *running_mean,
-                           float *running_var, const float *x, const float *gamma,
-                           const float *beta, int c, size_t m)
+#include "parallel.h"
+
+/* Channels are independent, so each function cuts them into one range per thread; a
+ * channel's sums are always taken by one thread in one order, whatever the thread count. */
+typedef struct
 {
-  for (int ch = 0; ch < c; ch++)
+  float *y, *mean, *invstd, *running_mean, *running_var, *dx, *dgamma, *dbeta;
+  const float *x, *dy, *gamma, *beta, *cmean, *cinvstd, *cvar;
+  size_t m;
+} BnJob;
+
+/* A whole layer (C·M values) of work per part at least, so tiny layers stay on one thread. */
+#define BN_GRAIN_VALUES (1 << 14)
+
+static size_t
+channel_grain (size_t m)
+{
+  return m >= BN_GRAIN_VALUES ? 1 : BN_GRAIN_VALUES / m;
+}
+
+static void
+forward_train_part (void *ctx, size_t begin, size_t end)
+{
+  const BnJob *j = ctx;
+  float *y = j->y, *mean = j->mean, *invstd = j->invstd;
+  float *running_mean = j->running_mean, *running_var = j->running_var;
+  const float *x = j->x, *gamma = j->gamma, *beta = j->beta;
+  const size_t m = j->m;
+  for (size_t ch = begin; ch < end; ch++)
     {
       const float *xc = x + (size_t) ch * m;
       float *yc = y + (size_t) ch * m;
@@ -39,30 +62,52 @@ batchnorm2d_forward_train (float *y, float *mean, float *invstd, float *running_
 }
 
 void
-batchnorm2d_forward_eval (float *y, const float *x, const float *gamma, const float *beta,
-                          const float *running_mean, const float *running_var, int c, size_t m)
+batchnorm2d_forward_train (float *y, float *mean, float *invstd, float *running_mean,
+                           float *running_var, const float *x, const float *gamma,
+                           const float *beta, int c, size_t m)
 {
-  for (int ch = 0; ch < c; ch++)
+  BnJob j = { .y = y, .mean = mean, .invstd = invstd, .running_mean = running_mean,
+              .running_var = running_var, .x = x, .gamma = gamma, .beta = beta, .m = m };
+  parallel_for ((size_t) c, channel_grain (m), forward_train_part, &j);
+}
+
+static void
+forward_eval_part (void *ctx, size_t begin, size_t end)
+{
+  const BnJob *j = ctx;
+  const size_t m = j->m;
+  for (size_t ch = begin; ch < end; ch++)
     {
-      float a = gamma[ch] / sqrtf (running_var[ch] + BN_EPS);
-      float b = beta[ch] - running_mean[ch] * a;
-      const float *xc = x + (size_t) ch * m;
-      float *yc = y + (size_t) ch * m;
+      float a = j->gamma[ch] / sqrtf (j->cvar[ch] + BN_EPS);
+      float b = j->beta[ch] - j->cmean[ch] * a;
+      const float *xc = j->x + ch * m;
+      float *yc = j->y + ch * m;
       for (size_t i = 0; i < m; i++)
         yc[i] = xc[i] * a + b;
     }
+}
+
+void
+batchnorm2d_forward_eval (float *y, const float *x, const float *gamma, const float *beta,
+                          const float *running_mean, const float *running_var, int c, size_t m)
+{
+  BnJob j = { .y = y, .x = x, .gamma = gamma, .beta = beta, .cmean = running_mean,
+              .cvar = running_var, .m = m };
+  parallel_for ((size_t) c, channel_grain (m), forward_eval_part, &j);
 }
 
 /* With x̂ = (x − μ)·σ⁻¹ and y = γ·x̂ + β, over the M values of one channel:
  *   dβ = Σ dy,   dγ = Σ dy·x̂,
  *   dx = γ·σ⁻¹ · (dy − dβ/M − x̂·dγ/M)
  * (the two subtracted terms are the gradient flowing through μ and through σ). */
-void
-batchnorm2d_backward (float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
-                      const float *mean, const float *invstd, const float *gamma, int c,
-                      size_t m)
+static void
+backward_part (void *ctx, size_t begin, size_t end)
 {
-  for (int ch = 0; ch < c; ch++)
+  const BnJob *j = ctx;
+  float *dx = j->dx, *dgamma = j->dgamma, *dbeta = j->dbeta;
+  const float *x = j->x, *dy = j->dy, *gamma = j->gamma, *mean = j->cmean, *invstd = j->cinvstd;
+  const size_t m = j->m;
+  for (size_t ch = begin; ch < end; ch++)
     {
       const float *xc = x + (size_t) ch * m;
       const float *dyc = dy + (size_t) ch * m;
@@ -85,6 +130,16 @@ batchnorm2d_backward (float *dx, float *dgamma, float *dbeta, const float *dy, c
           dxc[i] += k * (dyc[i] - mean_dy - xhat * mean_dy_xhat);
         }
     }
+}
+
+void
+batchnorm2d_backward (float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                      const float *mean, const float *invstd, const float *gamma, int c,
+                      size_t m)
+{
+  BnJob j = { .dx = dx, .dgamma = dgamma, .dbeta = dbeta, .x = x, .dy = dy, .gamma = gamma,
+              .cmean = mean, .cinvstd = invstd, .m = m };
+  parallel_for ((size_t) c, channel_grain (m), backward_part, &j);
 }
 
 void

@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include "parallel.h"
+
 /* Row-major C (M, N) = alpha · op(A) · op(B) + beta · C, one matrix–vector product per column
  * of C. Column j of op(B) is row j of B when transposed, else B's column j (stride ldb).
  * The rows of op(A) go in blocks of about 1 MB, so that every column after the first finds
@@ -29,19 +31,19 @@ gemm_by_columns (bool trans_a, bool trans_b, int m, int n, int k, float alpha, c
 
 /* Products with few columns, such as a batch-1 convolution at 1×1, 2×2 or 4×4 output or a
  * batch-1 linear layer, are matrix–vector products in disguise. OpenBLAS 0.3.21's sgemm
- * still packs all of A for them, and with two threads it was slower than with one: at
- * batch 1 that packing was most of the inference time. A (threaded) sgemv per column reads
- * A in place. Measured on the target (2 cores, AVX2): it wins while N ≤ 4 per thread and A
- * has at least 2¹⁶ elements; below that sgemm is as fast, above it sgemm pulls ahead. */
+ * still packs all of A for them: at batch 1 that packing was most of the inference time.
+ * An sgemv per column reads A in place. Measured on the target (2 cores, AVX2): it wins
+ * while N ≤ 4 per thread and A has at least 2¹⁶ elements; below that sgemm is as fast,
+ * above it sgemm pulls ahead. */
 static bool
 use_columns (int m, int n, int k)
 {
-  return n <= 4 * openblas_get_num_threads () && (size_t) m * k >= (1 << 16);
+  return n <= 4 && (size_t) m * k >= (1 << 16);
 }
 
-void
-gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-      const float *b, int ldb, float beta, float *c, int ldc)
+static void
+gemm_serial (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
+             int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
   if (use_columns (m, n, k))
     {
@@ -50,6 +52,49 @@ gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float 
     }
   cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+typedef struct
+{
+  bool trans_a, trans_b, by_rows;
+  int m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+} GemmJob;
+
+#define SLAB 16 /* rows or columns of C per unit of work: a multiple of every kernel's tile */
+
+/* One slab of C: rows [begin, end) of op(A) and C, or columns of op(B) and C, in SLABs. */
+static void
+gemm_part (void *ctx, size_t begin, size_t end)
+{
+  const GemmJob *g = ctx;
+  const int first = (int) begin * SLAB, total = g->by_rows ? g->m : g->n;
+  const int count = ((int) end * SLAB < total ? (int) end * SLAB : total) - first;
+  if (g->by_rows)
+    gemm_serial (g->trans_a, g->trans_b, count, g->n, g->k, g->alpha,
+                 g->trans_a ? g->a + first : g->a + (size_t) first * g->lda, g->lda, g->b, g->ldb,
+                 g->beta, g->c + (size_t) first * g->ldc, g->ldc);
+  else
+    gemm_serial (g->trans_a, g->trans_b, g->m, count, g->k, g->alpha, g->a, g->lda,
+                 g->trans_b ? g->b + (size_t) first * g->ldb : g->b + first, g->ldb, g->beta,
+                 g->c + first, g->ldc);
+}
+
+/* C is cut along its longer side, so each thread packs the shorter operand again rather
+ * than the longer one; each part is a single-threaded OpenBLAS call (parallel.h). A product
+ * under a few MFLOP is not worth waking a helper for. */
+void
+gemm (bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+      const float *b, int ldb, float beta, float *c, int ldc)
+{
+  GemmJob g = { .trans_a = trans_a, .trans_b = trans_b, .by_rows = m >= n || n <= 4,
+                .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+                .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c };
+  const int side = g.by_rows ? m : n;
+  const bool worth_it = (double) m * n * k >= (1 << 20);
+  parallel_for ((size_t) (side + SLAB - 1) / SLAB, worth_it ? 1 : (size_t) -1, gemm_part, &g);
 }
 
 void
@@ -65,16 +110,4 @@ gemm_ref (bool trans_a, bool trans_b, int m, int n, int k, double alpha, const d
                  * (trans_b ? b[(size_t) j * ldb + p] : b[(size_t) p * ldb + j]);
         c[(size_t) i * ldc + j] = alpha * sum + beta * c[(size_t) i * ldc + j];
       }
-}
-
-void
-engine_set_threads (int threads)
-{
-  openblas_set_num_threads (threads > 0 ? threads : 1);
-}
-
-int
-engine_get_threads (void)
-{
-  return openblas_get_num_threads ();
 }

@@ -4,7 +4,8 @@
 #include <stdbool.h>
 
 /* Row-major C (M, N) = alpha · op(A) · op(B) + beta · C, op(A) (M, K), op(B) (K, N).
- * Products with only a few columns (batch-1 inference) run as one sgemv per column. */
+ * Split over the engine's threads (parallel.h). Products with only a few columns (batch-1
+ * inference) run as one sgemv per column. */
 void gemm (bool trans_a,
            bool trans_b,
            int m,
@@ -33,7 +34,3 @@ void gemm_ref (bool trans_a,
                double beta,
                double *c,
                int ldc);
-
-/* Threads OpenBLAS may use (the engine's own loops are single-threaded for now). */
-void engine_set_threads (int threads);
-int engine_get_threads (void);

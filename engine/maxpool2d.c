@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "parallel.h"
 
 MaxPool2dShape
 maxpool2d_shape (int planes, int h, int w, int k, int stride, int pad)
@@ -23,13 +24,28 @@ maxpool2d_shape (int planes, int h, int w, int k, int stride, int pad)
   h0 = h0 > 0 ? h0 : 0;                                                                            \
   w0 = w0 > 0 ? w0 : 0
 
-void
-maxpool2d_forward (float *y, int32_t *argmax, const float *x, const MaxPool2dShape *s)
+typedef struct
 {
+  float *y, *dx;
+  int32_t *argmax_out;
+  const int32_t *argmax;
+  const float *x, *dy;
+  const MaxPool2dShape *s;
+} PoolJob;
+
+#define PLANE_GRAIN 16 /* planes per part at least */
+
+static void
+forward_part (void *ctx, size_t begin, size_t end)
+{
+  const PoolJob *j = ctx;
+  const MaxPool2dShape *s = j->s;
+  float *y = j->y;
+  int32_t *argmax = j->argmax_out;
   const size_t in_plane = (size_t) s->h * s->w, out_plane = (size_t) s->oh * s->ow;
-  for (int p = 0; p < s->planes; p++)
+  for (size_t p = begin; p < end; p++)
     {
-      const float *xp = x + p * in_plane;
+      const float *xp = j->x + p * in_plane;
       for (int oh = 0; oh < s->oh; oh++)
         for (int ow = 0; ow < s->ow; ow++)
           {
@@ -50,13 +66,30 @@ maxpool2d_forward (float *y, int32_t *argmax, const float *x, const MaxPool2dSha
     }
 }
 
+/* Planes are independent: one range of them per thread. */
+void
+maxpool2d_forward (float *y, int32_t *argmax, const float *x, const MaxPool2dShape *s)
+{
+  PoolJob j = { .y = y, .argmax_out = argmax, .x = x, .s = s };
+  parallel_for ((size_t) s->planes, PLANE_GRAIN, forward_part, &j);
+}
+
+static void
+backward_part (void *ctx, size_t begin, size_t end)
+{
+  const PoolJob *j = ctx;
+  const MaxPool2dShape *s = j->s;
+  const size_t in_plane = (size_t) s->h * s->w, out_plane = (size_t) s->oh * s->ow;
+  for (size_t p = begin; p < end; p++)
+    for (size_t o = 0; o < out_plane; o++)
+      j->dx[p * in_plane + j->argmax[p * out_plane + o]] += j->dy[p * out_plane + o];
+}
+
 void
 maxpool2d_backward (float *dx, const float *dy, const int32_t *argmax, const MaxPool2dShape *s)
 {
-  const size_t in_plane = (size_t) s->h * s->w, out_plane = (size_t) s->oh * s->ow;
-  for (int p = 0; p < s->planes; p++)
-    for (size_t o = 0; o < out_plane; o++)
-      dx[p * in_plane + argmax[p * out_plane + o]] += dy[p * out_plane + o];
+  PoolJob j = { .dx = dx, .dy = dy, .argmax = argmax, .s = s };
+  parallel_for ((size_t) s->planes, PLANE_GRAIN, backward_part, &j);
 }
 
 void

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "parallel.h"
 
 static const char *const names[] = { "sgd", "adam", "adamw" };
 
@@ -72,10 +73,10 @@ optimizer_free (HnOptimizer *opt)
 /* torch.optim.SGD (dampening 0, no Nesterov):
  *   g ← g + wd·p;  b ← g on the first step, else μ·b + g;  p ← p − lr·b */
 static void
-sgd_step (HnOptimizer *opt, float *p, const float *grads)
+sgd_step (HnOptimizer *opt, float *p, const float *grads, size_t begin, size_t end)
 {
   const HnOptimizerConfig *c = &opt->config;
-  for (size_t i = 0; i < opt->n; i++)
+  for (size_t i = begin; i < end; i++)
     {
       float g = grads[i] + c->weight_decay * p[i];
       if (c->momentum != 0.0f)
@@ -92,7 +93,7 @@ sgd_step (HnOptimizer *opt, float *p, const float *grads)
  *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε) */
 static void
-adam_step (HnOptimizer *opt, float *p, const float *grads)
+adam_step (HnOptimizer *opt, float *p, const float *grads, size_t begin, size_t end)
 {
   const HnOptimizerConfig *c = &opt->config;
   const bool decoupled = c->kind == OPTIMIZER_ADAMW;
@@ -100,7 +101,7 @@ adam_step (HnOptimizer *opt, float *p, const float *grads)
   const float bc2_sqrt = (float) sqrt (1.0 - pow (c->beta2, (double) opt->step));
   const float step_size = c->lr / bc1;
   const float decay = 1.0f - c->lr * c->weight_decay;
-  for (size_t i = 0; i < opt->n; i++)
+  for (size_t i = begin; i < end; i++)
     {
       float g = grads[i];
       if (decoupled)
@@ -150,12 +151,29 @@ optimizer_update_ratio (const HnOptimizer *opt, const float *p, const float *gra
   return sqrt (update) / sqrt (weights > 0.0 ? weights : 1.0);
 }
 
+typedef struct
+{
+  HnOptimizer *opt;
+  float *params;
+  const float *grads;
+} StepJob;
+
+static void
+step_part (void *ctx, size_t begin, size_t end)
+{
+  StepJob *j = ctx;
+  if (j->opt->config.kind == OPTIMIZER_SGD)
+    sgd_step (j->opt, j->params, j->grads, begin, end);
+  else
+    adam_step (j->opt, j->params, j->grads, begin, end);
+}
+
+/* Every coordinate's update is independent: the parameters are cut into one range per
+ * thread (the result does not depend on the cut). */
 void
 optimizer_step (HnOptimizer *opt, float *params, const float *grads)
 {
   opt->step++;
-  if (opt->config.kind == OPTIMIZER_SGD)
-    sgd_step (opt, params, grads);
-  else
-    adam_step (opt, params, grads);
+  StepJob j = { opt, params, grads };
+  parallel_for (opt->n, 1 << 16, step_part, &j);
 }

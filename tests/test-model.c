@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 #include "model.h"
 #include "optimizer.h"
+#include "parallel.h"
 #include "rng.h"
 #include "safetensors.h"
 #include "test-util.h"
@@ -254,6 +255,7 @@ END_TEST
 
 START_TEST (test_train_forward_losses_gradients)
 {
+  engine_set_threads (_i + 1); /* looped: serially, then with the pool's helpers */
   HnModel *m = golden_model ();
   size_t n;
   float *x = golden_floats ("input.x", &n), *age, *gender;
@@ -416,6 +418,7 @@ END_TEST
 
 START_TEST (test_adam_steps)
 {
+  engine_set_threads (_i + 1);
   check_optimizer ("adam", optimizer_defaults (OPTIMIZER_ADAM, 1e-4f), 0.25);
 }
 END_TEST
@@ -496,9 +499,9 @@ model_suite (void)
   tcase_add_unchecked_fixture (tc, load_golden, free_golden);
   tcase_add_test (tc, test_table_matches_state_dict);
   tcase_add_test (tc, test_eval_forward);
-  tcase_add_test (tc, test_train_forward_losses_gradients);
+  tcase_add_loop_test (tc, test_train_forward_losses_gradients, 0, 2);
   tcase_add_test (tc, test_sgd_momentum_steps);
-  tcase_add_test (tc, test_adam_steps);
+  tcase_add_loop_test (tc, test_adam_steps, 0, 2);
   tcase_add_test (tc, test_adamw_steps);
   tcase_add_test (tc, test_optimizer_rules);
   tcase_add_test (tc, test_smaller_batch_after_plan);
