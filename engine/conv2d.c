@@ -23,26 +23,113 @@ is_pointwise (const Conv2dShape *s)
   return s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pad == 0;
 }
 
+/* The kernel taps kh ∈ [kh0, kh1), kw ∈ [kw0, kw1) that im2col lays out. */
+typedef struct
+{
+  int kh0, kh1, kw0, kw1;
+} Taps;
+
+/* The taps [*k0, *k1) of one axis that read a real pixel at some output position o:
+ * 0 ≤ o·stride − pad + k < size, i.e. k ∈ [pad − o·stride, size + pad − o·stride) ∩ [0, K).
+ * The range is the hull of these over all o. Each o's range is size taps wide and the next
+ * one starts stride taps lower, so the live taps have no gap unless stride > size; a dead tap
+ * inside the hull still reads only zeros. An axis with no live tap keeps one, so that the
+ * GEMM's K stays at least 1 (it multiplies zeros). */
+static void
+live_axis (int *k0, int *k1, int k, int size, int out, int stride, int pad)
+{
+  *k0 = k;
+  *k1 = 0;
+  for (int o = 0; o < out; o++)
+    {
+      int lo = pad - o * stride, hi = size + pad - o * stride;
+      lo = lo > 0 ? lo : 0;
+      hi = hi < k ? hi : k;
+      if (lo >= hi)
+        continue;
+      *k0 = lo < *k0 ? lo : *k0;
+      *k1 = hi > *k1 ? hi : *k1;
+    }
+  if (*k0 >= *k1)
+    *k0 = 0, *k1 = 1;
+}
+
+static int
+taps_count (const Taps *t)
+{
+  return (t->kh1 - t->kh0) * (t->kw1 - t->kw0);
+}
+
+/* Leaving dead taps out is not free: each pass copies the live taps of w to scratch (and
+ * backward adds dw_live back), OC·C·L floats, while the product drops OC·C·(KH·KW − L)·cols
+ * multiply–adds. Measured on the target (2 cores, AVX2, OpenBLAS) it pays once 40 are dropped
+ * per float copied: from batch 5 for a 3×3 on a 1×1 map (L = 1), from batch 32 for 2×2 → 1×1
+ * at stride 2 (L = 4). Batch-1 inference keeps the full product: a matrix–vector product that
+ * reads w once anyway, as the copy would. */
+static bool
+dead_taps_pay (const Conv2dShape *s, const Taps *live)
+{
+  const long cols = (long) s->n * s->oh * s->ow, l = taps_count (live);
+  return cols * (s->kh * s->kw - l) >= 40 * l;
+}
+
+/* The taps im2col lays out: the live ones when leaving the others out pays, else all. Rows
+ * and columns are independent: the live taps are live rows × live columns. */
+static Taps
+conv_taps (const Conv2dShape *s)
+{
+  Taps t;
+  live_axis (&t.kh0, &t.kh1, s->kh, s->h, s->oh, s->stride, s->pad);
+  live_axis (&t.kw0, &t.kw1, s->kw, s->w, s->ow, s->stride, s->pad);
+  if (!dead_taps_pay (s, &t))
+    t = (Taps) { 0, s->kh, 0, s->kw };
+  return t;
+}
+
+static bool
+taps_all (const Taps *t, const Conv2dShape *s)
+{
+  return taps_count (t) == s->kh * s->kw;
+}
+
+int
+conv2d_taps (const Conv2dShape *s)
+{
+  const Taps t = conv_taps (s);
+  return taps_count (&t);
+}
+
+/* Scratch: col (C·L, N·OH·OW) for the L taps laid out, then, when dead taps are left out,
+ * w_live (OC, C·L): the live taps of w (forward) or of dw (backward). Never less than the
+ * full im2col buffer, so that the size grows with N across the switch between the two: a
+ * narrow batch that keeps every tap can need more than a wider one that leaves most out
+ * (when OC < 40), and the model runs smaller batches in the scratch planned for its largest. */
 size_t
 conv2d_scratch_size (const Conv2dShape *s)
 {
   if (is_pointwise (s))
     return 0;
-  return (size_t) s->c * s->kh * s->kw * s->n * s->oh * s->ow;
+  const Taps t = conv_taps (s);
+  const size_t cols = (size_t) s->n * s->oh * s->ow;
+  const size_t full = (size_t) s->c * s->kh * s->kw * cols;
+  const size_t k = (size_t) s->c * taps_count (&t);
+  const size_t reduced = k * cols + (size_t) s->oc * k;
+  return taps_all (&t, s) || reduced < full ? full : reduced;
 }
 
-/* x (C, N, H, W) → col (C·KH·KW, N·OH·OW); row (c, kh, kw), column (n, oh, ow).
- * Padding reads as zero. */
+/* x (C, N, H, W) → col (C·L, N·OH·OW) over the taps t; row (c, kh − kh0, kw − kw0),
+ * column (n, oh, ow). Padding reads as zero. With all taps laid out, L = KH·KW. */
 static void
-im2col (float *col, const float *x, const Conv2dShape *s)
+im2col (float *col, const float *x, const Conv2dShape *s, const Taps *t)
 {
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
+  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
   for (int c = 0; c < s->c; c++)
-    for (int kh = 0; kh < s->kh; kh++)
-      for (int kw = 0; kw < s->kw; kw++)
+    for (int kh = t->kh0; kh < t->kh1; kh++)
+      for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          float *row = col + ((size_t) (c * s->kh + kh) * s->kw + kw) * cols;
+          float *row = col + ((size_t) (c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
           for (int n = 0; n < s->n; n++)
             {
               const float *xp = x + ((size_t) c * s->n + n) * plane;
@@ -66,17 +153,18 @@ im2col (float *col, const float *x, const Conv2dShape *s)
         }
 }
 
-/* The adjoint of im2col: dx (C, N, H, W) += scatter of dcol (C·KH·KW, N·OH·OW). */
+/* The adjoint of im2col: dx (C, N, H, W) += scatter of dcol (C·L, N·OH·OW). */
 static void
-col2im_add (float *dx, const float *dcol, const Conv2dShape *s)
+col2im_add (float *dx, const float *dcol, const Conv2dShape *s, const Taps *t)
 {
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
+  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
   for (int c = 0; c < s->c; c++)
-    for (int kh = 0; kh < s->kh; kh++)
-      for (int kw = 0; kw < s->kw; kw++)
+    for (int kh = t->kh0; kh < t->kh1; kh++)
+      for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          const float *row = dcol + ((size_t) (c * s->kh + kh) * s->kw + kw) * cols;
+          const float *row = dcol + ((size_t) (c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
           for (int n = 0; n < s->n; n++)
             {
               float *xp = dx + ((size_t) c * s->n + n) * plane;
@@ -98,17 +186,52 @@ col2im_add (float *dx, const float *dcol, const Conv2dShape *s)
         }
 }
 
+/* w (OC, C, KH, KW) → w_live (OC, C·L): the taps t of each filter plane (o, c), in im2col's
+ * row order (column c·L + (kh − kh0)·LW + kw − kw0). */
+static void
+gather_taps (float *w_live, const float *w, const Conv2dShape *s, const Taps *t)
+{
+  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
+  const float *plane = w + t->kh0 * s->kw + t->kw0;
+  for (int f = 0; f < s->oc * s->c; f++, plane += s->kh * s->kw)
+    for (int i = 0; i < lh; i++)
+      for (int j = 0; j < lw; j++)
+        *w_live++ = plane[i * s->kw + j];
+}
+
+/* The adjoint of gather_taps, accumulating: dw (OC, C, KH, KW) += dw_live (OC, C·L) at the
+ * taps t. The taps left out are dead, with a zero gradient: their dw is left as it is. */
+static void
+scatter_add_taps (float *dw, const float *dw_live, const Conv2dShape *s, const Taps *t)
+{
+  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
+  float *plane = dw + t->kh0 * s->kw + t->kw0;
+  for (int f = 0; f < s->oc * s->c; f++, plane += s->kh * s->kw)
+    for (int i = 0; i < lh; i++)
+      for (int j = 0; j < lw; j++)
+        plane[i * s->kw + j] += *dw_live++;
+}
+
+/* When dead taps are left out, K = C·L and w_live stands in for w: w's other columns would
+ * only multiply padding. */
 void
 conv2d_forward (float *y, float *col, const float *x, const float *w, const float *b,
                 const Conv2dShape *s)
 {
-  const int k = s->c * s->kh * s->kw;
+  const Taps t = conv_taps (s);
+  const int k = s->c * taps_count (&t);
   const int cols = s->n * s->oh * s->ow;
   const float *in = x;
   if (!is_pointwise (s))
     {
-      im2col (col, x, s);
+      im2col (col, x, s, &t);
       in = col;
+    }
+  if (!taps_all (&t, s))
+    {
+      float *w_live = col + (size_t) k * cols; /* (OC, C·L) */
+      gather_taps (w_live, w, s, &t);
+      w = w_live;
     }
   /* y (OC, cols) = w (OC, K) · in (K, cols) */
   gemm (false, false, s->oc, cols, k, 1.0f, w, k, in, cols, 0.0f, y, cols);
@@ -118,21 +241,43 @@ conv2d_forward (float *y, float *col, const float *x, const float *w, const floa
         y[(size_t) o * cols + j] += b[o];
 }
 
+/* dw (OC, C·KH·KW) += dy (OC, cols) · inᵀ (cols, K). With dead taps left out (dw_live not
+ * NULL), K = C·L: the product goes to the scratch dw_live (OC, C·L), then is added into dw. */
+static void
+dw_add (float *dw, float *dw_live, const float *dy, const float *in, const Conv2dShape *s,
+        const Taps *t)
+{
+  const int k = s->c * taps_count (t);
+  const int cols = s->n * s->oh * s->ow;
+  if (dw_live == NULL)
+    {
+      gemm (false, true, s->oc, k, cols, 1.0f, dy, cols, in, cols, 1.0f, dw, k);
+      return;
+    }
+  gemm (false, true, s->oc, k, cols, 1.0f, dy, cols, in, cols, 0.0f, dw_live, k);
+  scatter_add_taps (dw, dw_live, s, t);
+}
+
+/* When dead taps are left out, over the others only (K = C·L): a dead tap's dw is zero and
+ * its dcol would land only on padding. */
 void
 conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
                  const float *w, const Conv2dShape *s)
 {
-  const int k = s->c * s->kh * s->kw;
+  const Taps t = conv_taps (s);
+  const int k = s->c * taps_count (&t);
   const int cols = s->n * s->oh * s->ow;
   const bool pointwise = is_pointwise (s);
   const float *in = x;
+  float *w_live = NULL; /* (OC, C·L) after col, when dead taps are left out: dw's, then w's */
   if (!pointwise)
     {
-      im2col (col, x, s);
+      im2col (col, x, s, &t);
       in = col;
     }
-  /* dw (OC, K) += dy (OC, cols) · inᵀ (cols, K) */
-  gemm (false, true, s->oc, k, cols, 1.0f, dy, cols, in, cols, 1.0f, dw, k);
+  if (!taps_all (&t, s))
+    w_live = col + (size_t) k * cols;
+  dw_add (dw, w_live, dy, in, s, &t);
   if (db != NULL)
     for (int o = 0; o < s->oc; o++)
       {
@@ -149,8 +294,13 @@ conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, c
       gemm (true, false, k, cols, s->oc, 1.0f, w, k, dy, cols, 1.0f, dx, cols);
       return;
     }
+  if (w_live != NULL)
+    {
+      gather_taps (w_live, w, s, &t);
+      w = w_live;
+    }
   gemm (true, false, k, cols, s->oc, 1.0f, w, k, dy, cols, 0.0f, col, cols);
-  col2im_add (dx, col, s);
+  col2im_add (dx, col, s, &t);
 }
 
 void

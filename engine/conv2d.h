@@ -8,6 +8,18 @@
  * stages are 2×2 and 1×1 per image; per-image GEMMs there would be (512 × 4608) · (4608 × 1)
  * matrix–vector products that starve the FMA units. The output is again channel-major, ready
  * for the next layer and for batch-norm, which wants each channel contiguous.
+ *
+ * Dead taps. On small maps some kernel taps (kh, kw) read only padding at every output
+ * position: a 3×3 pad-1 convolution on a 1×1 map reads a pixel with its centre tap alone.
+ * A tap is live iff some output row oh has 0 ≤ oh·stride − pad + kh < H and some output column
+ * ow has 0 ≤ ow·stride − pad + kw < W; rows and columns are independent, so the live taps
+ * span a rectangle of L = live rows × live columns. When taps are dead, im2col lays out only
+ * that rectangle, col (C·L, N·OH·OW), and the GEMM uses w's live columns gathered into scratch,
+ * w_live (OC, C·L); backward adds dw_live back at the live taps and leaves the dead taps' dw
+ * as it was (their gradient is exactly zero). At 32×32 input this drops 8/9 of layer4's
+ * K dimension. The copies cost a pass over w, so this is done only when the product is wide
+ * enough to repay it (a training batch, not batch-1 inference); with every tap live (all of
+ * a 64×64 input) nothing changes.
  */
 #pragma once
 
@@ -24,8 +36,14 @@ typedef struct
 
 Conv2dShape conv2d_shape (int n, int c, int h, int w, int oc, int k, int stride, int pad);
 
-/* Floats of scratch (the im2col buffer) the forward and backward need; 0 for a 1×1 stride-1
- * convolution, which multiplies x directly. */
+/* Kernel taps the GEMM multiplies per input channel: KH·KW, or L when dead taps are left
+ * out. */
+int conv2d_taps (const Conv2dShape *s);
+
+/* Floats of scratch the forward and backward need: the im2col buffer (C·L, N·OH·OW), plus
+ * w_live (OC, C·L) when dead taps are left out, but never less than the full im2col buffer
+ * (C·KH·KW, N·OH·OW), so that scratch planned for a batch serves every smaller one; 0 for a
+ * 1×1 stride-1 convolution, which multiplies x directly. */
 size_t conv2d_scratch_size (const Conv2dShape *s);
 
 /* x (C,N,H,W) · w (OC,C,KH,KW) [+ b (OC)] → y (OC,N,OH,OW). b may be NULL. */

@@ -189,9 +189,10 @@ golden_targets (float **age, float **gender, int32_t *race)
   return (HnTargets) { *age, *gender, race };
 }
 
-/* The model's outputs (class-major) against the golden (N, K) ones. */
+/* The model's outputs (class-major, batch n) for images first… first + BATCH − 1 against the
+ * golden (N, K) ones. */
 static void
-check_outputs (HnModel *m, const char *prefix)
+check_outputs_at (HnModel *m, const char *prefix, int n_batch, int first)
 {
   static const char *names[N_HEADS] = { "age", "gender", "race" };
   for (int h = 0; h < N_HEADS; h++)
@@ -204,10 +205,16 @@ check_outputs (HnModel *m, const char *prefix)
       float got[BATCH * N_RACES];
       for (int i = 0; i < BATCH; i++)
         for (int c = 0; c < k; c++)
-          got[i * k + c] = model_output (m, h)[c * BATCH + i];
+          got[i * k + c] = model_output (m, h)[c * n_batch + first + i];
       assert_close (key, got, want, n, 1e-4 * max_abs (want, n), 1e-4);
       free (want);
     }
+}
+
+static void
+check_outputs (HnModel *m, const char *prefix)
+{
+  check_outputs_at (m, prefix, BATCH, 0);
 }
 
 START_TEST (test_table_matches_state_dict)
@@ -248,6 +255,29 @@ START_TEST (test_eval_forward)
   check_outputs (m, "eval");
   /* eval mode leaves the running statistics alone */
   ck_assert_int_eq (model_count_data (m)[0], 7);
+  free (x);
+  model_free (m);
+}
+END_TEST
+
+/* In eval mode an image's outputs do not depend on the rest of the batch. The golden batch
+ * repeated 8 times is wide enough that layer4's 3×3 convolutions (2×2 → 1×1, 1×1 → 1×1)
+ * leave their dead taps out (conv2d.h), which at batch 4 they keep: every copy still matches. */
+START_TEST (test_eval_forward_wide_batch)
+{
+  engine_set_threads (_i + 1);
+  const int copies = 8, wide = copies * BATCH;
+  HnModel *m = golden_model ();
+  HnError err;
+  ck_assert_msg (model_plan (m, wide, SIZE, &err), "%s", err.message);
+  size_t n;
+  float *x = golden_floats ("input.x", &n), *xs = malloc (copies * n * sizeof *xs);
+  for (int i = 0; i < copies; i++)
+    memcpy (xs + i * n, x, n * sizeof *x);
+  model_forward (m, xs, wide, false);
+  for (int i = 0; i < copies; i++)
+    check_outputs_at (m, "eval", wide, i * BATCH);
+  free (xs);
   free (x);
   model_free (m);
 }
@@ -499,6 +529,7 @@ model_suite (void)
   tcase_add_unchecked_fixture (tc, load_golden, free_golden);
   tcase_add_test (tc, test_table_matches_state_dict);
   tcase_add_test (tc, test_eval_forward);
+  tcase_add_loop_test (tc, test_eval_forward_wide_batch, 0, 2);
   tcase_add_loop_test (tc, test_train_forward_losses_gradients, 0, 2);
   tcase_add_test (tc, test_sgd_momentum_steps);
   tcase_add_loop_test (tc, test_adam_steps, 0, 2);

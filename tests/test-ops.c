@@ -147,7 +147,48 @@ conv_ref (double *y, const double *v, void *p)
                       c->which == 2 ? v : c->b, &c->s);
 }
 
-static void
+/* Whether tap (kh, kw) reads a real pixel at some output position, found by trying them all
+ * (conv2d.c works it out per axis). */
+static bool
+tap_is_live (const Conv2dShape *s, int kh, int kw)
+{
+  for (int oh = 0; oh < s->oh; oh++)
+    for (int ow = 0; ow < s->ow; ow++)
+      {
+        int ih = oh * s->stride - s->pad + kh, iw = ow * s->stride - s->pad + kw;
+        if (ih >= 0 && ih < s->h && iw >= 0 && iw < s->w)
+          return true;
+      }
+  return false;
+}
+
+/* Fails unless every dead tap's dw (OC, C, KH, KW) still holds exactly the value it was
+ * filled with; returns the number of live taps. */
+static int
+check_dead_taps_untouched (const float *dw, float fill, const Conv2dShape *s)
+{
+  int live = 0;
+  for (int kh = 0; kh < s->kh; kh++)
+    for (int kw = 0; kw < s->kw; kw++)
+      {
+        if (tap_is_live (s, kh, kw))
+          {
+            live++;
+            continue;
+          }
+        for (int f = 0; f < s->oc * s->c; f++)
+          {
+            float v = dw[((size_t) f * s->kh + kh) * s->kw + kw];
+            ck_assert_msg (v == fill,
+                           "conv2d dw at dead tap (%d, %d) of filter plane %d: %g, not %g", kh, kw,
+                           f, v, fill);
+          }
+      }
+  return live;
+}
+
+/* Checks one shape; returns its number of live taps. */
+static int
 check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, bool bias)
 {
   HnRng rng = { .seed = 100 + k * 10 + stride };
@@ -175,13 +216,23 @@ check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, boo
 
   /* backward against central differences, for each operand */
   float *r = random_floats (&rng, ny, -1, 1);
-  float *dx = calloc (nx, sizeof *dx), *dw = calloc (nw, sizeof *dw);
-  float *db = bias ? calloc (oc, sizeof *db) : NULL;
+  float *dx = malloc (nx * sizeof *dx), *dw = malloc (nw * sizeof *dw);
+  float *db = bias ? malloc (oc * sizeof *db) : NULL;
+  /* backward accumulates: start every gradient from a known non-zero value */
   for (size_t i = 0; i < nx; i++)
-    dx[i] = 0.25f; /* backward accumulates: start from a known non-zero value */
+    dx[i] = 0.25f;
+  for (size_t i = 0; i < nw; i++)
+    dw[i] = 0.5f;
+  for (int i = 0; bias && i < oc; i++)
+    db[i] = -0.5f;
   conv2d_backward (dx, dw, db, col, r, x, wt, s);
+  int live = check_dead_taps_untouched (dw, 0.5f, s);
   for (size_t i = 0; i < nx; i++)
     dx[i] -= 0.25f;
+  for (size_t i = 0; i < nw; i++)
+    dw[i] -= 0.5f;
+  for (int i = 0; bias && i < oc; i++)
+    db[i] += 0.5f;
   snprintf (what, sizeof what, "conv2d dx k%d s%d p%d", k, stride, pad);
   c.which = 0;
   gradcheck (what, conv_ref, &c, x, nx, r, ny, dx);
@@ -195,6 +246,7 @@ check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, boo
     }
   free (x), free (wt), free (b), free (y), free (col), free (yd), free (yref), free (r);
   free (dx), free (dw), free (db), free (c.x), free (c.w), free (c.b);
+  return live;
 }
 
 START_TEST (test_conv2d)
@@ -208,6 +260,67 @@ START_TEST (test_conv2d)
   check_conv (2, 2, 6, 5, 3, 2, 3, 0, true);   /* even kernel, uneven stride */
   /* batch 1 at 2×2: a GEMM with four columns, done as matrix–vector products */
   check_conv (1, 64, 2, 2, 128, 3, 1, 1, false);
+}
+END_TEST
+
+/* Taps that read only padding at every output position are left out of the GEMM when the
+ * product is wide enough (cols·(KH·KW − L) ≥ 40·L); the result must not change either way.
+ * ResNet's layer4 at a 32×32 input is the case that matters. */
+START_TEST (test_conv2d_dead_taps)
+{
+  static const struct
+  {
+    int n, c, h, w, oc, k, stride, pad;
+    bool bias;
+    int live, laid_out; /* taps live (found by trying every position), taps im2col lays out */
+  } cases[] = {
+    { 3, 2, 1, 1, 3, 3, 1, 1, true, 1, 9 },      /* layer4 3×3 on 1×1, too narrow to pay */
+    { 8, 2, 1, 1, 3, 3, 1, 1, true, 1, 1 },      /* the same, wide enough: centre tap only */
+    { 5, 8, 1, 1, 16, 3, 1, 1, false, 1, 1 },    /* at the threshold */
+    { 8, 3, 2, 2, 4, 3, 2, 1, false, 4, 9 },     /* layer4 2×2 → 1×1, too narrow */
+    { 32, 3, 2, 2, 4, 3, 2, 1, true, 4, 4 },     /* the same, wide enough */
+    { 2, 3, 3, 3, 4, 3, 2, 1, false, 9, 9 },     /* 3×3 stride 2 on 3×3: all live */
+    { 5, 2, 1, 4, 3, 3, 1, 1, true, 3, 3 },      /* only rows dead */
+    { 7, 2, 5, 1, 3, 3, 2, 1, false, 3, 3 },     /* only columns dead */
+    { 18, 2, 1, 1, 3, 5, 3, 4, false, 4, 16 },   /* live {1, 4} per axis: dead taps inside */
+    { 2, 2, 1, 1, 3, 3, 4, 3, true, 0, 1 },      /* nothing live: the output is the bias */
+    { 1, 128, 2, 2, 256, 3, 2, 1, false, 4, 9 }, /* batch 1: full product, by columns */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      const int n = cases[i].n, c = cases[i].c, h = cases[i].h, w = cases[i].w;
+      const int oc = cases[i].oc, k = cases[i].k, l = cases[i].laid_out;
+      Conv2dShape s = conv2d_shape (n, c, h, w, oc, k, cases[i].stride, cases[i].pad);
+      ck_assert_msg (conv2d_taps (&s) == l, "case %zu: %d taps laid out, want %d", i,
+                     conv2d_taps (&s), l);
+      int live = check_conv (n, c, h, w, oc, k, cases[i].stride, cases[i].pad, cases[i].bias);
+      ck_assert_int_eq (live, cases[i].live);
+    }
+
+  /* layer4 at 32×32: a training batch leaves 8 of 9 taps out, batch-1 inference keeps them;
+   * the scratch holds col (C·L, N) and w_live (OC, C·L) */
+  Conv2dShape s = conv2d_shape (32, 512, 1, 1, 512, 3, 1, 1);
+  ck_assert_int_eq (conv2d_taps (&s), 1);
+  ck_assert_uint_eq (conv2d_scratch_size (&s), 512 * 32 + 512 * 512);
+  s = conv2d_shape (1, 512, 1, 1, 512, 3, 1, 1);
+  ck_assert_int_eq (conv2d_taps (&s), 9);
+  ck_assert_uint_eq (conv2d_scratch_size (&s), 512 * 9);
+  s = conv2d_shape (64, 256, 2, 2, 512, 3, 2, 1); /* 2×2 → 1×1 */
+  ck_assert_int_eq (conv2d_taps (&s), 4);
+  ck_assert_uint_eq (conv2d_scratch_size (&s), 256 * 4 * 64 + 512 * 256 * 4);
+
+  /* scratch planned for a batch serves every smaller one, also where a smaller batch keeps
+   * the taps that a larger one leaves out (few output channels: w_live is small) */
+  size_t prev = 0;
+  for (int n = 1; n <= 40; n++)
+    {
+      s = conv2d_shape (n, 2, 1, 1, 3, 3, 1, 1);
+      const int l = conv2d_taps (&s);
+      const size_t need = (size_t) 2 * l * n + (l < 9 ? 3 * 2 * l : 0); /* col, w_live */
+      ck_assert_uint_ge (conv2d_scratch_size (&s), need);
+      ck_assert_uint_ge (conv2d_scratch_size (&s), prev);
+      prev = conv2d_scratch_size (&s);
+    }
 }
 END_TEST
 
@@ -614,6 +727,7 @@ ops_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_gemm);
   tcase_add_test (tc, test_conv2d);
+  tcase_add_test (tc, test_conv2d_dead_taps);
   tcase_add_test (tc, test_batchnorm2d);
   tcase_add_test (tc, test_relu);
   tcase_add_test (tc, test_residual);
