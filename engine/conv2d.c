@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "parallel.h"
 
 Conv2dShape
 conv2d_shape (int n, int c, int h, int w, int oc, int k, int stride, int pad)
@@ -117,73 +118,127 @@ conv2d_scratch_size (const Conv2dShape *s)
   return taps_all (&t, s) || reduced < full ? full : reduced;
 }
 
-/* x (C, N, H, W) → col (C·L, N·OH·OW) over the taps t; row (c, kh − kh0, kw − kw0),
- * column (n, oh, ow). Padding reads as zero. With all taps laid out, L = KH·KW. */
+/* The output columns [*lo, *hi) whose input column iw = ow·stride − pad + kw lies inside a
+ * row of width W; the others read padding. */
 static void
-im2col (float *col, const float *x, const Conv2dShape *s, const Taps *t)
+inside_columns (const Conv2dShape *s, int kw, int *lo, int *hi)
 {
+  const int first = s->pad - kw, last = s->w - 1 + s->pad - kw; /* ow·stride ∈ [first, last] */
+  *hi = last < 0 ? 0 : last / s->stride + 1;
+  *hi = *hi < s->ow ? *hi : s->ow;
+  *lo = first <= 0 ? 0 : (first + s->stride - 1) / s->stride;
+  *lo = *lo < *hi ? *lo : *hi;
+}
+
+typedef struct
+{
+  float *col, *dx;
+  const float *x, *dcol;
+  const Conv2dShape *s;
+  const Taps *t;
+} ColJob;
+
+/* x (C, N, H, W) → col (C·L, N·OH·OW) over the taps t, channels [c0, c1); row
+ * (c, kh − kh0, kw − kw0), column (n, oh, ow). Padding reads as zero. With all taps laid out,
+ * L = KH·KW. */
+static void
+im2col_part (void *ctx, size_t c0, size_t c1)
+{
+  const ColJob *j = ctx;
+  const Conv2dShape *s = j->s;
+  const Taps *t = j->t;
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
   const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
-  for (int c = 0; c < s->c; c++)
+  for (size_t c = c0; c < c1; c++)
     for (int kh = t->kh0; kh < t->kh1; kh++)
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          float *row = col + ((size_t) (c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
+          float *row = j->col + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
+          int lo, hi;
+          inside_columns (s, kw, &lo, &hi);
+          const int iw0 = lo * s->stride - s->pad + kw;
           for (int n = 0; n < s->n; n++)
             {
-              const float *xp = x + ((size_t) c * s->n + n) * plane;
+              const float *xp = j->x + (c * s->n + n) * plane;
               for (int oh = 0; oh < s->oh; oh++)
                 {
-                  int ih = oh * s->stride - s->pad + kh;
+                  const int ih = oh * s->stride - s->pad + kh;
                   float *out = row + ((size_t) n * s->oh + oh) * s->ow;
                   if (ih < 0 || ih >= s->h)
                     {
                       memset (out, 0, sizeof (float) * s->ow);
                       continue;
                     }
-                  const float *xrow = xp + (size_t) ih * s->w;
-                  for (int ow = 0; ow < s->ow; ow++)
-                    {
-                      int iw = ow * s->stride - s->pad + kw;
-                      out[ow] = (iw >= 0 && iw < s->w) ? xrow[iw] : 0.0f;
-                    }
+                  const float *in = xp + (size_t) ih * s->w + iw0;
+                  memset (out, 0, sizeof (float) * lo);
+                  if (s->stride == 1)
+                    memcpy (out + lo, in, sizeof (float) * (hi - lo));
+                  else
+                    for (int ow = lo; ow < hi; ow++)
+                      out[ow] = in[(ow - lo) * s->stride];
+                  memset (out + hi, 0, sizeof (float) * (s->ow - hi));
                 }
             }
         }
 }
 
-/* The adjoint of im2col: dx (C, N, H, W) += scatter of dcol (C·L, N·OH·OW). */
+/* The adjoint of im2col, channels [c0, c1): dx (C, N, H, W) += scatter of dcol (C·L, N·OH·OW). */
 static void
-col2im_add (float *dx, const float *dcol, const Conv2dShape *s, const Taps *t)
+col2im_add_part (void *ctx, size_t c0, size_t c1)
 {
+  const ColJob *j = ctx;
+  const Conv2dShape *s = j->s;
+  const Taps *t = j->t;
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
   const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
-  for (int c = 0; c < s->c; c++)
+  for (size_t c = c0; c < c1; c++)
     for (int kh = t->kh0; kh < t->kh1; kh++)
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          const float *row = dcol + ((size_t) (c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
+          const float *row = j->dcol + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
+          int lo, hi;
+          inside_columns (s, kw, &lo, &hi);
+          const int iw0 = lo * s->stride - s->pad + kw;
           for (int n = 0; n < s->n; n++)
             {
-              float *xp = dx + ((size_t) c * s->n + n) * plane;
+              float *xp = j->dx + (c * s->n + n) * plane;
               for (int oh = 0; oh < s->oh; oh++)
                 {
-                  int ih = oh * s->stride - s->pad + kh;
+                  const int ih = oh * s->stride - s->pad + kh;
                   if (ih < 0 || ih >= s->h)
                     continue;
                   const float *in = row + ((size_t) n * s->oh + oh) * s->ow;
-                  float *xrow = xp + (size_t) ih * s->w;
-                  for (int ow = 0; ow < s->ow; ow++)
-                    {
-                      int iw = ow * s->stride - s->pad + kw;
-                      if (iw >= 0 && iw < s->w)
-                        xrow[iw] += in[ow];
-                    }
+                  float *out = xp + (size_t) ih * s->w + iw0;
+                  for (int ow = lo; ow < hi; ow++)
+                    out[(ow - lo) * s->stride] += in[ow];
                 }
             }
         }
+}
+
+/* Each channel's rows of col (and its plane of dx) belong to one thread; a part is at least
+ * 2¹⁴ floats of col. */
+static size_t
+channel_grain (const Conv2dShape *s, const Taps *t)
+{
+  const size_t per_channel = (size_t) taps_count (t) * s->n * s->oh * s->ow;
+  return per_channel >= (1 << 14) ? 1 : (1 << 14) / per_channel;
+}
+
+static void
+im2col (float *col, const float *x, const Conv2dShape *s, const Taps *t)
+{
+  ColJob j = { .col = col, .x = x, .s = s, .t = t };
+  parallel_for ((size_t) s->c, channel_grain (s, t), im2col_part, &j);
+}
+
+static void
+col2im_add (float *dx, const float *dcol, const Conv2dShape *s, const Taps *t)
+{
+  ColJob j = { .dx = dx, .dcol = dcol, .s = s, .t = t };
+  parallel_for ((size_t) s->c, channel_grain (s, t), col2im_add_part, &j);
 }
 
 /* w (OC, C, KH, KW) → w_live (OC, C·L): the taps t of each filter plane (o, c), in im2col's

@@ -19,6 +19,7 @@
 #include "linear.h"
 #include "losses.h"
 #include "maxpool2d.h"
+#include "parallel.h"
 #include "relu.h"
 #include "residual.h"
 #include "rng.h"
@@ -251,6 +252,7 @@ check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, boo
 
 START_TEST (test_conv2d)
 {
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
   check_conv (2, 3, 9, 7, 4, 3, 1, 1, false);  /* ResNet 3×3 */
   check_conv (3, 4, 8, 8, 5, 3, 2, 1, false);  /* 3×3 stride 2 */
   check_conv (2, 3, 11, 10, 4, 7, 2, 3, false); /* the stem, odd size */
@@ -260,6 +262,9 @@ START_TEST (test_conv2d)
   check_conv (2, 2, 6, 5, 3, 2, 3, 0, true);   /* even kernel, uneven stride */
   /* batch 1 at 2×2: a GEMM with four columns, done as matrix–vector products */
   check_conv (1, 64, 2, 2, 128, 3, 1, 1, false);
+  /* wide enough that im2col, col2im and the GEMMs are cut between threads on the pool */
+  check_conv (4, 16, 8, 8, 8, 3, 1, 1, false);
+  check_conv (4, 16, 9, 9, 8, 3, 2, 1, false);
 }
 END_TEST
 
@@ -268,6 +273,7 @@ END_TEST
  * ResNet's layer4 at a 32×32 input is the case that matters. */
 START_TEST (test_conv2d_dead_taps)
 {
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
   static const struct
   {
     int n, c, h, w, oc, k, stride, pad;
@@ -344,6 +350,7 @@ bn_ref (double *y, const double *v, void *p)
 
 START_TEST (test_batchnorm2d)
 {
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
   HnRng rng = { .seed = 7 };
   const int c = 3;
   const size_t m = 2 * 5 * 4; /* N·H·W */
@@ -471,6 +478,7 @@ maxpool_ref (double *y, const double *v, void *p)
 
 START_TEST (test_maxpool2d)
 {
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
   HnRng rng = { .seed = 5 };
   /* 2 channels × 2 images of 7×6; values are a shuffled grid with steps of 0.01 (≫ h), so
    * no two window members are within h of each other. */
@@ -726,12 +734,12 @@ ops_suite (void)
   TCase *tc = tcase_create ("ops");
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_gemm);
-  tcase_add_test (tc, test_conv2d);
-  tcase_add_test (tc, test_conv2d_dead_taps);
-  tcase_add_test (tc, test_batchnorm2d);
+  tcase_add_loop_test (tc, test_conv2d, 0, 2);
+  tcase_add_loop_test (tc, test_conv2d_dead_taps, 0, 2);
+  tcase_add_loop_test (tc, test_batchnorm2d, 0, 2);
   tcase_add_test (tc, test_relu);
   tcase_add_test (tc, test_residual);
-  tcase_add_test (tc, test_maxpool2d);
+  tcase_add_loop_test (tc, test_maxpool2d, 0, 2);
   tcase_add_test (tc, test_maxpool2d_ties);
   tcase_add_test (tc, test_avgpool2d);
   tcase_add_test (tc, test_linear);
