@@ -132,8 +132,8 @@ inside_columns (const Conv2dShape *s, int kw, int *lo, int *hi)
 
 typedef struct
 {
-  float *col, *dx;
-  const float *x, *dcol;
+  float *col, *dx, *dcol;
+  const float *x;
   const Conv2dShape *s;
   const Taps *t;
 } ColJob;
@@ -218,6 +218,112 @@ col2im_add_part (void *ctx, size_t c0, size_t c1)
         }
 }
 
+/* A stride-1 convolution whose output is the size of its input ("same" padding, every 3×3
+ * of ResNet but the first of a stage): row (c, kh, kw) of col is channel c's N·H·W values,
+ * contiguous in x, shifted by d = (kh − pad)·W + (kw − pad), except where the shift carries a
+ * position across the top or bottom of its plane or the side of its row: there the tap reads
+ * padding. So a row is one copy plus those positions, instead of a copy per image row. */
+static bool
+is_same (const Conv2dShape *s)
+{
+  return s->stride == 1 && s->oh == s->h && s->ow == s->w;
+}
+
+static ptrdiff_t
+same_shift (const Conv2dShape *s, int kh, int kw)
+{
+  return (ptrdiff_t) (kh - s->pad) * s->w + (kw - s->pad);
+}
+
+/* Sets the positions of a col row (N, H, W) where tap (kh, kw) reads padding to zero. */
+static void
+zero_padding_reads (float *row, const Conv2dShape *s, int kh, int kw)
+{
+  const int dh = kh - s->pad, dw = kw - s->pad;
+  const int top = dh < 0 ? -dh : 0, bottom = dh > 0 ? s->h - dh : s->h; /* rows inside */
+  const int left = dw < 0 ? -dw : 0, right = dw > 0 ? s->w - dw : s->w; /* columns inside */
+  for (int n = 0; n < s->n; n++)
+    {
+      float *plane = row + (size_t) n * s->h * s->w;
+      for (int oh = 0; oh < s->h; oh++)
+        {
+          float *r = plane + (size_t) oh * s->w;
+          if (oh < top || oh >= bottom)
+            {
+              memset (r, 0, sizeof (float) * s->w);
+              continue;
+            }
+          for (int ow = 0; ow < left; ow++)
+            r[ow] = 0.0f;
+          for (int ow = right; ow < s->w; ow++)
+            r[ow] = 0.0f;
+        }
+    }
+}
+
+/* The indices [*lo, *hi) of a row of `total` for which i + d stays inside it. */
+static void
+shifted_span (size_t total, ptrdiff_t d, size_t *lo, size_t *hi)
+{
+  const size_t shift = (size_t) (d < 0 ? -d : d);
+  if (shift >= total)
+    {
+      *lo = *hi = 0;
+      return;
+    }
+  *lo = d < 0 ? shift : 0;
+  *hi = d > 0 ? total - shift : total;
+}
+
+static void
+im2col_same_part (void *ctx, size_t c0, size_t c1)
+{
+  const ColJob *j = ctx;
+  const Conv2dShape *s = j->s;
+  const Taps *t = j->t;
+  const size_t total = (size_t) s->n * s->h * s->w; /* = cols */
+  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
+  for (size_t c = c0; c < c1; c++)
+    for (int kh = t->kh0; kh < t->kh1; kh++)
+      for (int kw = t->kw0; kw < t->kw1; kw++)
+        {
+          float *row = j->col + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * total;
+          const float *xc = j->x + c * total;
+          const ptrdiff_t d = same_shift (s, kh, kw);
+          size_t lo, hi;
+          shifted_span (total, d, &lo, &hi);
+          memset (row, 0, sizeof (float) * lo);
+          memcpy (row + lo, xc + lo + d, sizeof (float) * (hi - lo));
+          memset (row + hi, 0, sizeof (float) * (total - hi));
+          zero_padding_reads (row, s, kh, kw);
+        }
+}
+
+/* The adjoint: the positions that read padding are cleared in dcol (scratch), then the whole
+ * row is added back along the same shift. */
+static void
+col2im_add_same_part (void *ctx, size_t c0, size_t c1)
+{
+  const ColJob *j = ctx;
+  const Conv2dShape *s = j->s;
+  const Taps *t = j->t;
+  const size_t total = (size_t) s->n * s->h * s->w;
+  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
+  for (size_t c = c0; c < c1; c++)
+    for (int kh = t->kh0; kh < t->kh1; kh++)
+      for (int kw = t->kw0; kw < t->kw1; kw++)
+        {
+          float *row = j->dcol + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * total;
+          float *dxc = j->dx + c * total;
+          const ptrdiff_t d = same_shift (s, kh, kw);
+          size_t lo, hi;
+          shifted_span (total, d, &lo, &hi);
+          zero_padding_reads (row, s, kh, kw);
+          for (size_t i = lo; i < hi; i++)
+            dxc[i + d] += row[i];
+        }
+}
+
 /* Each channel's rows of col (and its plane of dx) belong to one thread; a part is at least
  * 2¹⁴ floats of col. */
 static size_t
@@ -231,14 +337,17 @@ static void
 im2col (float *col, const float *x, const Conv2dShape *s, const Taps *t)
 {
   ColJob j = { .col = col, .x = x, .s = s, .t = t };
-  parallel_for ((size_t) s->c, channel_grain (s, t), im2col_part, &j);
+  parallel_for ((size_t) s->c, channel_grain (s, t), is_same (s) ? im2col_same_part : im2col_part,
+                &j);
 }
 
+/* dcol is scratch: the "same" path clears its padding reads in place. */
 static void
-col2im_add (float *dx, const float *dcol, const Conv2dShape *s, const Taps *t)
+col2im_add (float *dx, float *dcol, const Conv2dShape *s, const Taps *t)
 {
   ColJob j = { .dx = dx, .dcol = dcol, .s = s, .t = t };
-  parallel_for ((size_t) s->c, channel_grain (s, t), col2im_add_part, &j);
+  parallel_for ((size_t) s->c, channel_grain (s, t),
+                is_same (s) ? col2im_add_same_part : col2im_add_part, &j);
 }
 
 /* w (OC, C, KH, KW) → w_live (OC, C·L): the taps t of each filter plane (o, c), in im2col's

@@ -265,6 +265,7 @@ START_TEST (test_conv2d)
   /* wide enough that im2col, col2im and the GEMMs are cut between threads on the pool */
   check_conv (4, 16, 8, 8, 8, 3, 1, 1, false);
   check_conv (4, 16, 9, 9, 8, 3, 2, 1, false);
+  check_conv (2, 3, 6, 7, 4, 5, 1, 2, false); /* "same" padding two deep */
 }
 END_TEST
 
