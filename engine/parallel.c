@@ -2,17 +2,25 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define MAX_THREADS 256
-/* Pause instructions a waiting thread spins through before it sleeps: tens of microseconds,
- * longer than the serial work between two parallel loops of a training step, far shorter
- * than a step, so helpers stay awake through a step and sleep between steps. */
-#define SPIN_ROUNDS 20000
+/* How a thread waits for a job or for the helpers. First SPIN_PAUSES pause instructions
+ * (about 45 µs here), which covers the serial work between two parallel loops of a training
+ * step. Then sched_yield until YIELD_SECONDS: still awake for the next loop, but any other
+ * runnable thread (the GUI, the data thread, a prediction) gets the core first; spinning on
+ * pause alone took it from the studio's main loop for up to 70 ms. Then sleep: between steps
+ * and when idle, the helpers cost nothing. */
+#define SPIN_PAUSES 2000
+#define YIELD_SECONDS 500e-6
 
 typedef struct
 {
@@ -21,6 +29,7 @@ typedef struct
   pthread_cond_t wake, done;
   pthread_t helpers[MAX_THREADS];
   atomic_int threads;         /* the caller included */
+  atomic_int nice;            /* of the helpers, and of threads the engine starts */
   atomic_uint generation;     /* bumped once per job, and to quit */
   unsigned start_generation;  /* the generation the current helpers were started at */
   atomic_int pending;         /* helpers still on the current job */
@@ -48,6 +57,31 @@ cpu_relax (void)
 #endif
 }
 
+typedef struct
+{
+  int pauses;
+  double yield_since;
+} Spin;
+
+/* One more round of waiting, or false when it is time to sleep. */
+static bool
+spin_more (Spin *spin)
+{
+  if (spin->pauses < SPIN_PAUSES)
+    {
+      spin->pauses++;
+      cpu_relax ();
+      return true;
+    }
+  const double now = hn_seconds ();
+  if (spin->yield_since == 0.0)
+    spin->yield_since = now;
+  if (now - spin->yield_since > YIELD_SECONDS)
+    return false;
+  sched_yield ();
+  return true;
+}
+
 static void
 run_part (size_t part)
 {
@@ -60,12 +94,10 @@ run_part (size_t part)
 static unsigned
 wait_for_job (unsigned seen)
 {
-  unsigned g = seen;
-  for (int i = 0; i < SPIN_ROUNDS && g == seen; i++)
-    {
-      cpu_relax ();
-      g = atomic_load_explicit (&pool.generation, memory_order_acquire);
-    }
+  unsigned g = atomic_load_explicit (&pool.generation, memory_order_acquire);
+  Spin spin = { 0 };
+  while (g == seen && spin_more (&spin))
+    g = atomic_load_explicit (&pool.generation, memory_order_acquire);
   if (g != seen)
     return g;
   pthread_mutex_lock (&pool.lock);
@@ -80,6 +112,7 @@ helper_main (void *arg)
 {
   const size_t part = (size_t) (uintptr_t) arg;
   unsigned seen = pool.start_generation;
+  engine_adopt_nice ();
   for (;;)
     {
       seen = wait_for_job (seen);
@@ -98,9 +131,9 @@ helper_main (void *arg)
 static void
 wait_for_helpers (void)
 {
-  for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit (&pool.pending, memory_order_acquire) > 0;
-       i++)
-    cpu_relax ();
+  Spin spin = { 0 };
+  while (atomic_load_explicit (&pool.pending, memory_order_acquire) > 0 && spin_more (&spin))
+    ;
   if (atomic_load (&pool.pending) == 0)
     return;
   pthread_mutex_lock (&pool.lock);
@@ -179,6 +212,26 @@ engine_set_threads (int threads)
   stop_helpers ();
   start_helpers (threads);
   pthread_mutex_unlock (&pool.run);
+}
+
+void
+engine_set_nice (int nice)
+{
+  pthread_once (&started, start_default);
+  pthread_mutex_lock (&pool.run);
+  const int threads = atomic_load (&pool.threads);
+  atomic_store (&pool.nice, nice);
+  stop_helpers ();
+  start_helpers (threads);
+  pthread_mutex_unlock (&pool.run);
+}
+
+void
+engine_adopt_nice (void)
+{
+  const int nice = atomic_load (&pool.nice);
+  if (nice != 0)
+    setpriority (PRIO_PROCESS, 0, nice); /* Linux: the calling thread only; best effort */
 }
 
 int

@@ -21,6 +21,15 @@ typedef void (*ParallelFn) (void *ctx, size_t begin, size_t end);
 void engine_set_threads (int threads);
 int engine_get_threads (void);
 
+/* A nice value for the engine's threads: the helpers (restarted now) and the trainer's thread,
+ * which adopts it when it starts. The studio runs its engine at 5, below its main loop, so
+ * that a drawing or a drop is not kept waiting for a core by a training step; 0 (the
+ * default) leaves every thread as it was created. Not while a parallel_for runs. */
+void engine_set_nice (int nice);
+
+/* Gives the calling thread the nice value set above (on Linux, nice is per thread). */
+void engine_adopt_nice (void);
+
 /* Runs fn over [0, n) cut into one contiguous range per thread, each at least `grain` long
  * (fewer ranges when n is short), and returns when all are done. The caller runs the first. */
 void parallel_for (size_t n, size_t grain, ParallelFn fn, void *ctx);

@@ -13,6 +13,7 @@
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "parallel.h"
 
 #define STEP_RING 4096  /* ~15 min of steps at 5 steps/s before the oldest are dropped */
 #define OTHER_RING 1024 /* epochs, settings, states: a few per minute */
@@ -644,6 +645,7 @@ static void *
 trainer_main (void *data)
 {
   HnTrainer *t = data;
+  engine_adopt_nice ();
   pthread_mutex_lock (&t->model_lock);
   pthread_mutex_lock (&t->lock);
   emit_state (t, TRAINER_RUNNING, false, "training from step %lld", (long long) t->step);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "gemm.h"
 #include "parallel.h"
@@ -159,6 +160,42 @@ START_TEST (test_concurrent_callers)
 }
 END_TEST
 
+static void
+record_nice (void *ctx, size_t begin, size_t end)
+{
+  int *nice = ctx;
+  for (size_t i = begin; i < end; i++)
+    nice[i] = getpriority (PRIO_PROCESS, 0); /* this thread's, on Linux */
+}
+
+static void *
+adopt_and_report (void *arg)
+{
+  engine_adopt_nice ();
+  *(int *) arg = getpriority (PRIO_PROCESS, 0);
+  return NULL;
+}
+
+START_TEST (test_nice_helpers)
+{
+  /* the studio's engine runs below its main loop: helpers and the trainer's thread take the
+   * nice value, the calling thread keeps its own */
+  engine_set_threads (2);
+  const int own = getpriority (PRIO_PROCESS, 0);
+  engine_set_nice (own + 3);
+  int nice[2] = { -100, -100 };
+  parallel_for (2, 1, record_nice, nice);
+  ck_assert_int_eq (nice[0], own);     /* part 0: the caller */
+  ck_assert_int_eq (nice[1], own + 3); /* part 1: a helper */
+  int adopted = -100;
+  pthread_t t;
+  ck_assert_int_eq (pthread_create (&t, NULL, adopt_and_report, &adopted), 0);
+  pthread_join (t, NULL);
+  ck_assert_int_eq (adopted, own + 3);
+  ck_assert_int_eq (getpriority (PRIO_PROCESS, 0), own);
+}
+END_TEST
+
 static float *
 random_matrix (HnRng *rng, size_t n)
 {
@@ -217,6 +254,7 @@ parallel_suite (void)
   tcase_add_test (tc, test_every_index_once);
   tcase_add_test (tc, test_nested_runs_inline);
   tcase_add_test (tc, test_concurrent_callers);
+  tcase_add_test (tc, test_nice_helpers);
   tcase_add_test (tc, test_gemm_on_any_threads);
   suite_add_tcase (s, tc);
   return s;
