@@ -16,6 +16,7 @@
 #include "batchnorm2d.h"
 #include "clock.h"
 #include "conv2d.h"
+#include "gemm.h"
 #include "maxpool2d.h"
 #include "model.h"
 #include "optimizer.h"
@@ -243,6 +244,21 @@ main (int argc, char **argv)
     }
   printf ("| everything else | | | | %.1f%% |\n", 100.0 * (step_ms - listed) / step_ms);
   printf ("\nwhole step %.2f ms = %.0f img/s\n", step_ms, batch / (step_ms / 1e3));
+
+  /* the ceiling: one large square product on the same threads */
+  const int big = 1536;
+  float *a = filled (&rng, (size_t) big * big), *b = filled (&rng, (size_t) big * big);
+  float *c = malloc ((size_t) big * big * sizeof *c);
+  for (int r = -1; r < reps; r++)
+    {
+      double t0 = hn_seconds ();
+      gemm (false, false, big, big, big, 1.0f, a, big, b, big, 0.0f, c, big);
+      if (r >= 0)
+        t[r] = hn_seconds () - t0;
+    }
+  printf ("sgemm ceiling: %d×%d×%d in %.2f ms = %.0f GFLOP/s\n", big, big, big,
+          median_ms (t, reps), 2.0 * big * big * big / (median_ms (t, reps) / 1e3) / 1e9);
+  free (a), free (b), free (c);
 
   free (x), free (age), free (gender), free (race), free (t), free (u);
   optimizer_free (optimizer);
