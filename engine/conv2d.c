@@ -5,6 +5,7 @@
 #include "error.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "winograd.h"
 
 Conv2dShape
 conv2d_shape (int n, int c, int h, int w, int oc, int k, int stride, int pad)
@@ -100,6 +101,24 @@ conv2d_taps (const Conv2dShape *s)
   return taps_count (&t);
 }
 
+/* Winograd F(2×2, 3×3) (winograd.h) multiplies 16 times per 2×2 output tile and channel
+ * pair where the GEMM multiplies 36, but pays for its transforms: U (16, OC, C) on every pass
+ * whatever the batch, and V and M per tile and channel. Measured on the target (2 cores,
+ * AVX2, OpenBLAS; ResNet's OC = C; forward + backward), it pays from T = N·⌈H/2⌉·⌈W/2⌉ ≈ 32
+ * tiles at C = 256 and 512 (T = 48: 0.89× the GEMM path's time at C = 512), from 64 at
+ * C = 128 (0.76×) and from 128 at C = 64 (0.89×); at batch 64 it takes 0.6–0.8× at every
+ * stage with maps of 2×2 or more. So: at least 40 tiles and C·T ≥ 2¹³. Batch-1 inference
+ * (at most 64 tiles, at C = 64) keeps the GEMM. A 1-pixel-wide map has dead taps and is left
+ * to the GEMM (the dead-taps path, or a 16-for-9 loss). */
+bool
+conv2d_uses_winograd (const Conv2dShape *s)
+{
+  if (!winograd_fits (s) || s->h < 2 || s->w < 2)
+    return false;
+  const long tiles = (long) s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
+  return tiles >= 40 && tiles * s->c >= (1 << 13);
+}
+
 /* Scratch: col (C·L, N·OH·OW) for the L taps laid out, then, when dead taps are left out,
  * w_live (OC, C·L): the live taps of w (forward) or of dw (backward). Never less than the
  * full im2col buffer, so that the size grows with N across the switch between the two: a
@@ -115,7 +134,11 @@ conv2d_scratch_size (const Conv2dShape *s)
   const size_t full = (size_t) s->c * s->kh * s->kw * cols;
   const size_t k = (size_t) s->c * taps_count (&t);
   const size_t reduced = k * cols + (size_t) s->oc * k;
-  return taps_all (&t, s) || reduced < full ? full : reduced;
+  const size_t gemm_path = taps_all (&t, s) || reduced < full ? full : reduced;
+  if (!conv2d_uses_winograd (s))
+    return gemm_path;
+  const size_t wino = winograd_scratch_size (s);
+  return wino > gemm_path ? wino : gemm_path;
 }
 
 /* The output columns [*lo, *hi) whose input column iw = ow·stride − pad + kw lies inside a
@@ -378,12 +401,44 @@ scatter_add_taps (float *dw, const float *dw_live, const Conv2dShape *s, const T
         plane[i * s->kw + j] += *dw_live++;
 }
 
+/* y (OC, cols) += b (OC), if b is not NULL. */
+static void
+bias_add (float *y, const float *b, const Conv2dShape *s)
+{
+  const int cols = s->n * s->oh * s->ow;
+  if (b != NULL)
+    for (int o = 0; o < s->oc; o++)
+      for (int j = 0; j < cols; j++)
+        y[(size_t) o * cols + j] += b[o];
+}
+
+/* db (OC) += the sums of dy (OC, cols) over its columns, if db is not NULL. */
+static void
+bias_grad_add (float *db, const float *dy, const Conv2dShape *s)
+{
+  const int cols = s->n * s->oh * s->ow;
+  if (db != NULL)
+    for (int o = 0; o < s->oc; o++)
+      {
+        float sum = 0.0f;
+        for (int j = 0; j < cols; j++)
+          sum += dy[(size_t) o * cols + j];
+        db[o] += sum;
+      }
+}
+
 /* When dead taps are left out, K = C·L and w_live stands in for w: w's other columns would
  * only multiply padding. */
 void
 conv2d_forward (float *y, float *col, const float *x, const float *w, const float *b,
                 const Conv2dShape *s)
 {
+  if (conv2d_uses_winograd (s))
+    {
+      winograd_forward (y, col, x, w, s);
+      bias_add (y, b, s);
+      return;
+    }
   const Taps t = conv_taps (s);
   const int k = s->c * taps_count (&t);
   const int cols = s->n * s->oh * s->ow;
@@ -401,10 +456,7 @@ conv2d_forward (float *y, float *col, const float *x, const float *w, const floa
     }
   /* y (OC, cols) = w (OC, K) · in (K, cols) */
   gemm (false, false, s->oc, cols, k, 1.0f, w, k, in, cols, 0.0f, y, cols);
-  if (b != NULL)
-    for (int o = 0; o < s->oc; o++)
-      for (int j = 0; j < cols; j++)
-        y[(size_t) o * cols + j] += b[o];
+  bias_add (y, b, s);
 }
 
 /* dw (OC, C·KH·KW) += dy (OC, cols) · inᵀ (cols, K). With dead taps left out (dw_live not
@@ -430,6 +482,12 @@ void
 conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
                  const float *w, const Conv2dShape *s)
 {
+  if (conv2d_uses_winograd (s))
+    {
+      winograd_backward (dx, dw, col, dy, x, w, s);
+      bias_grad_add (db, dy, s);
+      return;
+    }
   const Taps t = conv_taps (s);
   const int k = s->c * taps_count (&t);
   const int cols = s->n * s->oh * s->ow;
@@ -444,14 +502,7 @@ conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, c
   if (!taps_all (&t, s))
     w_live = col + (size_t) k * cols;
   dw_add (dw, w_live, dy, in, s, &t);
-  if (db != NULL)
-    for (int o = 0; o < s->oc; o++)
-      {
-        float sum = 0.0f;
-        for (int j = 0; j < cols; j++)
-          sum += dy[(size_t) o * cols + j];
-        db[o] += sum;
-      }
+  bias_grad_add (db, dy, s);
   if (dx == NULL)
     return;
   /* dcol (K, cols) = wᵀ (K, OC) · dy (OC, cols), scattered back onto dx. */

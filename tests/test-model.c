@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "conv2d.h"
 #include "model.h"
 #include "optimizer.h"
 #include "parallel.h"
@@ -262,7 +263,8 @@ END_TEST
 
 /* In eval mode an image's outputs do not depend on the rest of the batch. The golden batch
  * repeated 8 times is wide enough that layer4's 3×3 convolutions (2×2 → 1×1, 1×1 → 1×1)
- * leave their dead taps out (conv2d.h), which at batch 4 they keep: every copy still matches. */
+ * leave their dead taps out (conv2d.h), which at batch 4 they keep, and layer1's and layer2's
+ * 3×3 stride-1 convolutions go through Winograd F(2×2, 3×3): every copy still matches. */
 START_TEST (test_eval_forward_wide_batch)
 {
   engine_set_threads (_i + 1);
@@ -282,6 +284,39 @@ START_TEST (test_eval_forward_wide_batch)
   model_free (m);
 }
 END_TEST
+
+/* Every parameter's gradient against PyTorch's, sampled, and the L2 norm of each. */
+static void
+check_gradients (HnModel *m)
+{
+  const HnParamTable *t = model_params (m);
+  const float *grads = model_grad_data (m);
+  float *got = malloc (4096 * sizeof *got);
+  size_t n;
+  for (int i = 0; i < t->n; i++)
+    {
+      const HnTensorInfo *e = &t->items[i];
+      if (tensor_role_kind (e->role) != TENSOR_PARAM)
+        continue;
+      char key[96];
+      snprintf (key, sizeof key, "grad.%s", e->name);
+      float *want = golden_floats (key, &n);
+      ck_assert_uint_eq (sample (grads + e->offset, e->numel, got), n);
+      assert_close (key, got, want, n, 2e-3 * rms (want, n), 2e-3);
+      free (want);
+
+      snprintf (key, sizeof key, "gradnorm.%s", e->name);
+      const StTensor *norm = safetensors_find (golden, key);
+      ck_assert_ptr_nonnull (norm);
+      double want_norm, sum = 0;
+      memcpy (&want_norm, norm->data, 8);
+      for (size_t j = 0; j < e->numel; j++)
+        sum += (double) grads[e->offset + j] * grads[e->offset + j];
+      ck_assert_msg (is_close (sqrt (sum), want_norm, 1e-9, 1e-3), "%s: %g vs %g", key,
+                     sqrt (sum), want_norm);
+    }
+  free (got);
+}
 
 START_TEST (test_train_forward_losses_gradients)
 {
@@ -341,30 +376,59 @@ START_TEST (test_train_forward_losses_gradients)
 
   /* every parameter's gradient */
   model_backward (m);
-  const float *grads = model_grad_data (m);
-  for (int i = 0; i < t->n; i++)
-    {
-      const HnTensorInfo *e = &t->items[i];
-      if (tensor_role_kind (e->role) != TENSOR_PARAM)
-        continue;
-      char key[96];
-      snprintf (key, sizeof key, "grad.%s", e->name);
-      float *want = golden_floats (key, &n);
-      ck_assert_uint_eq (sample (grads + e->offset, e->numel, got), n);
-      assert_close (key, got, want, n, 2e-3 * rms (want, n), 2e-3);
-      free (want);
-
-      snprintf (key, sizeof key, "gradnorm.%s", e->name);
-      const StTensor *norm = safetensors_find (golden, key);
-      ck_assert_ptr_nonnull (norm);
-      double want_norm, sum = 0;
-      memcpy (&want_norm, norm->data, 8);
-      for (size_t j = 0; j < e->numel; j++)
-        sum += (double) grads[e->offset + j] * grads[e->offset + j];
-      ck_assert_msg (is_close (sqrt (sum), want_norm, 1e-9, 1e-3), "%s: %g vs %g", key,
-                     sqrt (sum), want_norm);
-    }
+  check_gradients (m);
   free (got), free (x), free (age), free (gender);
+  model_free (m);
+}
+END_TEST
+
+/* Training on the golden batch repeated 16 times gives the golden gradients: each copy's
+ * outputs are the same (train-mode batch-norm sees the same mean and biased variance), and
+ * every loss is a mean over the batch, so each image's share of the gradient is the same.
+ * At batch 64 the 3×3 stride-1 convolutions of layer1–layer3 go through Winograd F(2×2, 3×3)
+ * (conv2d.h), which at the golden batch of 4 they do not. */
+START_TEST (test_train_wide_batch_gradients)
+{
+  engine_set_threads (_i + 1);
+  const int copies = 16, wide = copies * BATCH;
+  Conv2dShape layer1 = conv2d_shape (BATCH, 64, SIZE / 4, SIZE / 4, 64, 3, 1, 1);
+  ck_assert (!conv2d_uses_winograd (&layer1));
+  static const int stages[][2] = { { 64, SIZE / 4 }, { 128, SIZE / 8 }, { 256, SIZE / 16 } };
+  for (int i = 0; i < 3; i++)
+    {
+      Conv2dShape s = conv2d_shape (wide, stages[i][0], stages[i][1], stages[i][1], stages[i][0],
+                                    3, 1, 1);
+      ck_assert_msg (conv2d_uses_winograd (&s), "layer%d at batch %d", i + 1, wide);
+    }
+
+  HnModel *m = golden_model ();
+  HnError err;
+  ck_assert_msg (model_plan (m, wide, SIZE, &err), "%s", err.message);
+  size_t n;
+  float *x = golden_floats ("input.x", &n), *age, *gender;
+  int32_t race[BATCH];
+  golden_targets (&age, &gender, race);
+  float *xs = malloc (copies * n * sizeof *xs), ages[16 * BATCH], genders[16 * BATCH];
+  int32_t races[16 * BATCH];
+  for (int i = 0; i < copies; i++)
+    {
+      memcpy (xs + i * n, x, n * sizeof *x);
+      memcpy (ages + i * BATCH, age, sizeof (float) * BATCH);
+      memcpy (genders + i * BATCH, gender, sizeof (float) * BATCH);
+      memcpy (races + i * BATCH, race, sizeof race);
+    }
+  HnTargets targets = { ages, genders, races };
+
+  model_zero_grad (m);
+  model_forward (m, xs, wide, true);
+  for (int i = 0; i < copies; i++)
+    check_outputs_at (m, "train", wide, i * BATCH);
+  HnLossReport r = model_loss (m, &targets, &golden_losses);
+  float *total = golden_floats ("loss.total", &n);
+  ck_assert_msg (is_close (r.total, total[0], 0, 1e-4), "%g vs %g", r.total, total[0]);
+  model_backward (m);
+  check_gradients (m);
+  free (total), free (xs), free (x), free (age), free (gender);
   model_free (m);
 }
 END_TEST
@@ -531,6 +595,7 @@ model_suite (void)
   tcase_add_test (tc, test_eval_forward);
   tcase_add_loop_test (tc, test_eval_forward_wide_batch, 0, 2);
   tcase_add_loop_test (tc, test_train_forward_losses_gradients, 0, 2);
+  tcase_add_loop_test (tc, test_train_wide_batch_gradients, 0, 2);
   tcase_add_test (tc, test_sgd_momentum_steps);
   tcase_add_loop_test (tc, test_adam_steps, 0, 2);
   tcase_add_test (tc, test_adamw_steps);

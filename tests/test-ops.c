@@ -24,6 +24,7 @@
 #include "residual.h"
 #include "rng.h"
 #include "test-util.h"
+#include "winograd.h"
 
 #define H 1e-3
 #define MAX_CHECKED 300 /* coordinates checked per gradient (spread evenly over the tensor) */
@@ -188,9 +189,43 @@ check_dead_taps_untouched (const float *dw, float fill, const Conv2dShape *s)
   return live;
 }
 
-/* Checks one shape; returns its number of live taps. */
+/* A convolution's forward, backward and scratch, as conv2d.h declares them. */
+typedef struct
+{
+  void (*forward) (float *y, float *col, const float *x, const float *w, const float *b,
+                   const Conv2dShape *s);
+  void (*backward) (float *dx, float *dw, float *db, float *col, const float *dy,
+                    const float *x, const float *w, const Conv2dShape *s);
+  size_t (*scratch_size) (const Conv2dShape *s);
+  bool dead_taps_exact; /* whether a dead tap's dw is left exactly as it was */
+} ConvOps;
+
+static const ConvOps conv2d_ops = { conv2d_forward, conv2d_backward, conv2d_scratch_size, true };
+
+/* Winograd called directly, whatever conv2d's dispatch would choose (no bias). Its dead taps
+ * (on 1-pixel-wide maps) get Gᵀ dU G, zero only up to rounding. */
+static void
+wino_forward (float *y, float *col, const float *x, const float *w, const float *b,
+              const Conv2dShape *s)
+{
+  ck_assert (b == NULL);
+  winograd_forward (y, col, x, w, s);
+}
+
+static void
+wino_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
+               const float *w, const Conv2dShape *s)
+{
+  ck_assert (db == NULL);
+  winograd_backward (dx, dw, col, dy, x, w, s);
+}
+
+static const ConvOps wino_ops = { wino_forward, wino_backward, winograd_scratch_size, false };
+
+/* Checks one shape through ops; returns its number of live taps. */
 static int
-check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, bool bias)
+check_conv_with (const ConvOps *ops, int n, int ci, int h, int w, int oc, int k, int stride,
+                 int pad, bool bias)
 {
   HnRng rng = { .seed = 100 + k * 10 + stride };
   ConvCtx c = { .s = conv2d_shape (n, ci, h, w, oc, k, stride, pad) };
@@ -199,20 +234,21 @@ check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, boo
   size_t ny = (size_t) oc * n * s->oh * s->ow;
   float *x = random_floats (&rng, nx, -1, 1), *wt = random_floats (&rng, nw, -1, 1);
   float *b = bias ? random_floats (&rng, oc, -1, 1) : NULL;
-  float *y = malloc (ny * sizeof *y), *col = malloc ((conv2d_scratch_size (s) + 1) * sizeof *col);
+  float *y = malloc (ny * sizeof *y), *col = malloc ((ops->scratch_size (s) + 1) * sizeof *col);
   c.x = to_double (x, nx);
   c.w = to_double (wt, nw);
   c.b = b ? to_double (b, oc) : NULL;
 
   /* fast forward against the naive one */
-  conv2d_forward (y, col, x, wt, b, s);
+  ops->forward (y, col, x, wt, b, s);
   double *yd = malloc (ny * sizeof *yd);
   conv2d_forward_ref (yd, c.x, c.w, c.b, s);
   float *yref = malloc (ny * sizeof *yref);
   for (size_t i = 0; i < ny; i++)
     yref[i] = (float) yd[i];
   char what[128];
-  snprintf (what, sizeof what, "conv2d forward k%d s%d p%d", k, stride, pad);
+  snprintf (what, sizeof what, "conv2d forward n%d c%d %d×%d k%d s%d p%d", n, ci, h, w, k,
+            stride, pad);
   assert_close (what, y, yref, ny, 1e-5, 1e-4);
 
   /* backward against central differences, for each operand */
@@ -226,18 +262,20 @@ check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, boo
     dw[i] = 0.5f;
   for (int i = 0; bias && i < oc; i++)
     db[i] = -0.5f;
-  conv2d_backward (dx, dw, db, col, r, x, wt, s);
-  int live = check_dead_taps_untouched (dw, 0.5f, s);
+  ops->backward (dx, dw, db, col, r, x, wt, s);
+  int live = ops->dead_taps_exact ? check_dead_taps_untouched (dw, 0.5f, s) : -1;
   for (size_t i = 0; i < nx; i++)
     dx[i] -= 0.25f;
   for (size_t i = 0; i < nw; i++)
     dw[i] -= 0.5f;
   for (int i = 0; bias && i < oc; i++)
     db[i] += 0.5f;
-  snprintf (what, sizeof what, "conv2d dx k%d s%d p%d", k, stride, pad);
+  snprintf (what, sizeof what, "conv2d dx n%d c%d %d×%d k%d s%d p%d", n, ci, h, w, k, stride,
+            pad);
   c.which = 0;
   gradcheck (what, conv_ref, &c, x, nx, r, ny, dx);
-  snprintf (what, sizeof what, "conv2d dw k%d s%d p%d", k, stride, pad);
+  snprintf (what, sizeof what, "conv2d dw n%d c%d %d×%d k%d s%d p%d", n, ci, h, w, k, stride,
+            pad);
   c.which = 1;
   gradcheck (what, conv_ref, &c, wt, nw, r, ny, dw);
   if (bias)
@@ -248,6 +286,12 @@ check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, boo
   free (x), free (wt), free (b), free (y), free (col), free (yd), free (yref), free (r);
   free (dx), free (dw), free (db), free (c.x), free (c.w), free (c.b);
   return live;
+}
+
+static int
+check_conv (int n, int ci, int h, int w, int oc, int k, int stride, int pad, bool bias)
+{
+  return check_conv_with (&conv2d_ops, n, ci, h, w, oc, k, stride, pad, bias);
 }
 
 START_TEST (test_conv2d)
@@ -266,6 +310,64 @@ START_TEST (test_conv2d)
   check_conv (4, 16, 8, 8, 8, 3, 1, 1, false);
   check_conv (4, 16, 9, 9, 8, 3, 2, 1, false);
   check_conv (2, 3, 6, 7, 4, 5, 1, 2, false); /* "same" padding two deep */
+}
+END_TEST
+
+/* 3×3 stride-1 pad-1 convolutions with enough tiles (T ≥ 40, C·T ≥ 2¹³) go through Winograd
+ * F(2×2, 3×3); narrower ones, 1-pixel-wide maps and batch-1 ResNet layers keep the GEMM.
+ * (test_winograd covers the transforms cut between threads.) */
+START_TEST (test_conv2d_winograd)
+{
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
+  static const struct
+  {
+    int n, c, h, w, oc;
+    bool bias, winograd;
+  } cases[] = {
+    { 3, 128, 9, 11, 2, true, true },   /* odd × odd, batch 3: 90 tiles, with bias */
+    { 4, 128, 8, 10, 2, false, true },  /* even × even, batch 4: 80 tiles */
+    { 48, 176, 2, 2, 2, false, true },  /* 2×2 maps: one tile per image */
+    { 2, 3, 9, 7, 4, false, false },    /* too few channels × tiles */
+    { 1, 64, 2, 2, 128, false, false }, /* batch 1 at 2×2: one tile */
+    { 48, 8, 1, 1, 4, false, false },   /* 1×1 maps: dead taps */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      Conv2dShape s = conv2d_shape (cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc,
+                                    3, 1, 1);
+      ck_assert_msg (conv2d_uses_winograd (&s) == cases[i].winograd, "case %zu: winograd %d", i,
+                     conv2d_uses_winograd (&s));
+      check_conv (cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc, 3, 1, 1,
+                  cases[i].bias);
+    }
+
+  /* ResNet-18's 3×3 stride-1 layers: every stage with maps of 2×2 or more at batch 64, none
+   * at batch 1 */
+  static const struct
+  {
+    int c, size;
+  } resnet[] = { { 64, 16 }, { 128, 8 }, { 256, 4 }, { 512, 2 }, { 64, 8 }, { 128, 4 },
+                 { 256, 2 } };
+  for (size_t i = 0; i < sizeof resnet / sizeof resnet[0]; i++)
+    {
+      const int c = resnet[i].c, size = resnet[i].size;
+      Conv2dShape s = conv2d_shape (64, c, size, size, c, 3, 1, 1);
+      ck_assert_msg (conv2d_uses_winograd (&s), "batch 64, %d × %d²", c, size);
+      s = conv2d_shape (1, c, size, size, c, 3, 1, 1);
+      ck_assert_msg (!conv2d_uses_winograd (&s), "batch 1, %d × %d²", c, size);
+    }
+
+  /* the scratch covers U, V and M, and grows with the batch across the switch */
+  size_t prev = 0;
+  for (int n = 1; n <= 80; n++)
+    {
+      Conv2dShape s = conv2d_shape (n, 512, 2, 2, 512, 3, 1, 1);
+      const size_t size = conv2d_scratch_size (&s);
+      ck_assert_uint_ge (size, prev);
+      if (conv2d_uses_winograd (&s))
+        ck_assert_uint_ge (size, winograd_scratch_size (&s));
+      prev = size;
+    }
 }
 END_TEST
 
@@ -328,6 +430,38 @@ START_TEST (test_conv2d_dead_taps)
       ck_assert_uint_ge (conv2d_scratch_size (&s), prev);
       prev = conv2d_scratch_size (&s);
     }
+}
+END_TEST
+
+/* Winograd F(2×2, 3×3) called directly, on shapes conv2d would not send it (too narrow) as
+ * well as those it would: odd sizes, whose last tile reads zeros past the edge and writes
+ * only its outputs inside; 1×1 and 1-row maps, where most of each tile is padding. */
+START_TEST (test_winograd)
+{
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
+  static const struct
+  {
+    int n, c, h, w, oc;
+  } cases[] = {
+    { 1, 2, 1, 1, 3 },   /* 1×1: one tile, one pixel */
+    { 3, 2, 2, 2, 3 },   /* 2×2: one tile per image */
+    { 2, 3, 9, 7, 4 },   /* odd × odd */
+    { 2, 3, 8, 6, 4 },   /* even × even */
+    { 1, 2, 5, 4, 3 },   /* odd × even, batch 1 */
+    { 3, 4, 1, 5, 2 },   /* a single row */
+    { 2, 5, 3, 3, 6 },   /* a tile hanging off both edges */
+    { 2, 2, 3, 67, 3 },  /* rows of 34 tiles: more than one chunk of 32 */
+    { 2, 16, 16, 16, 16 } /* wide enough that every transform is cut between threads */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_conv_with (&wino_ops, cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc, 3,
+                     1, 1, false);
+  Conv2dShape s = conv2d_shape (2, 3, 9, 7, 4, 3, 1, 1);
+  ck_assert (winograd_fits (&s));
+  s = conv2d_shape (2, 3, 9, 7, 4, 3, 2, 1);
+  ck_assert (!winograd_fits (&s));
+  s = conv2d_shape (2, 3, 9, 7, 4, 5, 1, 2);
+  ck_assert (!winograd_fits (&s));
 }
 END_TEST
 
@@ -737,6 +871,8 @@ ops_suite (void)
   tcase_add_test (tc, test_gemm);
   tcase_add_loop_test (tc, test_conv2d, 0, 2);
   tcase_add_loop_test (tc, test_conv2d_dead_taps, 0, 2);
+  tcase_add_loop_test (tc, test_winograd, 0, 2);
+  tcase_add_loop_test (tc, test_conv2d_winograd, 0, 2);
   tcase_add_loop_test (tc, test_batchnorm2d, 0, 2);
   tcase_add_test (tc, test_relu);
   tcase_add_test (tc, test_residual);
