@@ -13,14 +13,6 @@ typedef struct
   size_t m;
 } BnJob;
 
-/* A whole layer (C·M values) of work per part at least, so tiny layers stay on one thread. */
-#define BN_GRAIN_VALUES (1 << 14)
-
-static size_t
-channel_grain (size_t m)
-{
-  return m >= BN_GRAIN_VALUES ? 1 : BN_GRAIN_VALUES / m;
-}
 
 /* The channel sums are taken in double over LANES independent partial sums, added in a
  * fixed order at the end: LANES short dependency chains (which the compiler also vectorizes)
@@ -129,7 +121,7 @@ batchnorm2d_forward_train (float *y, float *mean, float *invstd, float *running_
 {
   BnJob j = { .y = y, .mean = mean, .invstd = invstd, .running_mean = running_mean,
               .running_var = running_var, .x = x, .gamma = gamma, .beta = beta, .m = m };
-  parallel_for ((size_t) c, channel_grain (m), forward_train_part, &j);
+  parallel_for ((size_t) c, parallel_grain (m), forward_train_part, &j);
 }
 
 static void
@@ -154,7 +146,7 @@ batchnorm2d_forward_eval (float *y, const float *x, const float *gamma, const fl
 {
   BnJob j = { .y = y, .x = x, .gamma = gamma, .beta = beta, .cmean = running_mean,
               .cvar = running_var, .m = m };
-  parallel_for ((size_t) c, channel_grain (m), forward_eval_part, &j);
+  parallel_for ((size_t) c, parallel_grain (m), forward_eval_part, &j);
 }
 
 /* With x̂ = (x − μ)·σ⁻¹ and y = γ·x̂ + β, over the M values of one channel:
@@ -196,7 +188,7 @@ batchnorm2d_backward (float *dx, float *dgamma, float *dbeta, const float *dy, c
 {
   BnJob j = { .dx = dx, .dgamma = dgamma, .dbeta = dbeta, .x = x, .dy = dy, .gamma = gamma,
               .cmean = mean, .cinvstd = invstd, .m = m };
-  parallel_for ((size_t) c, channel_grain (m), backward_part, &j);
+  parallel_for ((size_t) c, parallel_grain (m), backward_part, &j);
 }
 
 void

@@ -265,8 +265,12 @@ zero_padding_reads (float *row, const Conv2dShape *s, int kh, int kw)
   const int dh = kh - s->pad, dw = kw - s->pad;
   if (dh == 0 && dw == 0)
     return; /* the centre tap never leaves the plane */
-  const int top = dh < 0 ? -dh : 0, bottom = dh > 0 ? s->h - dh : s->h; /* rows inside */
-  const int left = dw < 0 ? -dw : 0, right = dw > 0 ? s->w - dw : s->w; /* columns inside */
+  /* rows [top, bottom) and columns [left, right) read inside the plane; clamped, since with
+   * pad ≥ H or W (a 5×5 on a 1-wide map) a tap can miss the plane altogether */
+  const int top = dh < 0 ? (-dh < s->h ? -dh : s->h) : 0;
+  const int bottom = dh > 0 ? (s->h - dh > 0 ? s->h - dh : 0) : s->h;
+  const int left = dw < 0 ? (-dw < s->w ? -dw : s->w) : 0;
+  const int right = dw > 0 ? (s->w - dw > 0 ? s->w - dw : 0) : s->w;
   for (int n = 0; n < s->n; n++)
     {
       float *plane = row + (size_t) n * s->h * s->w;
@@ -349,13 +353,11 @@ col2im_add_same_part (void *ctx, size_t c0, size_t c1)
         }
 }
 
-/* Each channel's rows of col (and its plane of dx) belong to one thread; a part is at least
- * 2¹⁴ floats of col. */
+/* Each channel's rows of col (and its plane of dx) belong to one thread. */
 static size_t
 channel_grain (const Conv2dShape *s, const Taps *t)
 {
-  const size_t per_channel = (size_t) taps_count (t) * s->n * s->oh * s->ow;
-  return per_channel >= (1 << 14) ? 1 : (1 << 14) / per_channel;
+  return parallel_grain ((size_t) taps_count (t) * s->n * s->oh * s->ow);
 }
 
 static void

@@ -33,7 +33,7 @@ typedef struct
   atomic_uint generation;     /* bumped once per job, and to quit */
   unsigned start_generation;  /* the generation the current helpers were started at */
   atomic_int pending;         /* helpers still on the current job */
-  bool quit;
+  bool quit; /* plain: written, like the job, before the bump of generation that publishes it */
   /* the job, written before generation is bumped */
   ParallelFn fn;
   void *ctx;
@@ -47,7 +47,7 @@ static Pool pool = {
   .done = PTHREAD_COND_INITIALIZER,
   .threads = 1,
 };
-static pthread_once_t started = PTHREAD_ONCE_INIT;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
 static void
 cpu_relax (void)
@@ -160,13 +160,12 @@ start_helpers (int threads)
   threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
   pool.quit = false;
   pool.start_generation = atomic_load (&pool.generation);
-  int started_threads = 1;
-  while (started_threads < threads
-         && pthread_create (&pool.helpers[started_threads], NULL, helper_main,
-                            (void *) (uintptr_t) started_threads)
+  int running = 1; /* the caller */
+  while (running < threads
+         && pthread_create (&pool.helpers[running], NULL, helper_main, (void *) (uintptr_t) running)
                 == 0)
-    started_threads++;
-  atomic_store (&pool.threads, started_threads);
+    running++;
+  atomic_store (&pool.threads, running);
 }
 
 /* With pool.run held. */
@@ -191,8 +190,11 @@ default_threads (void)
   long n = env != NULL ? strtol (env, &end, 10) : 0;
   if (env != NULL && end != env && *end == '\0' && n >= 1)
     return n > MAX_THREADS ? MAX_THREADS : (int) n;
+  cpu_set_t allowed; /* under taskset or a cgroup's cpuset, fewer than are online */
+  if (sched_getaffinity (0, sizeof allowed, &allowed) == 0 && CPU_COUNT (&allowed) >= 1)
+    return CPU_COUNT (&allowed) < MAX_THREADS ? CPU_COUNT (&allowed) : MAX_THREADS;
   n = sysconf (_SC_NPROCESSORS_ONLN);
-  return n >= 1 ? (int) n : 1;
+  return n >= 1 ? (n < MAX_THREADS ? (int) n : MAX_THREADS) : 1;
 }
 
 static void
@@ -207,7 +209,7 @@ start_default (void)
 void
 engine_set_threads (int threads)
 {
-  pthread_once (&started, start_default);
+  pthread_once (&pool_once, start_default);
   pthread_mutex_lock (&pool.run);
   stop_helpers ();
   start_helpers (threads);
@@ -217,7 +219,7 @@ engine_set_threads (int threads)
 void
 engine_set_nice (int nice)
 {
-  pthread_once (&started, start_default);
+  pthread_once (&pool_once, start_default);
   pthread_mutex_lock (&pool.run);
   const int threads = atomic_load (&pool.threads);
   atomic_store (&pool.nice, nice);
@@ -237,14 +239,14 @@ engine_adopt_nice (void)
 int
 engine_get_threads (void)
 {
-  pthread_once (&started, start_default);
+  pthread_once (&pool_once, start_default);
   return atomic_load (&pool.threads);
 }
 
 void
 parallel_for (size_t n, size_t grain, ParallelFn fn, void *ctx)
 {
-  pthread_once (&started, start_default);
+  pthread_once (&pool_once, start_default);
   const size_t most = grain > 0 ? n / grain : n; /* ranges of at least grain */
   if (most >= 2 && pthread_mutex_trylock (&pool.run) == 0)
     {

@@ -403,18 +403,11 @@ output_adjoint_part (void *ctx, size_t o0, size_t o1)
   each_row (ctx, o0, o1, output_adjoint_row);
 }
 
-/* Channels per part: at least 2¹⁴ floats of transformed data, so that a small layer is not
- * split at all. */
-static size_t
-grain (size_t per_channel)
-{
-  return per_channel >= (1 << 14) ? 1 : (1 << 14) / per_channel;
-}
-
+/* A transform over channels, each with 16·per_channel floats of transformed data. */
 static void
-run (ParallelFn fn, WinoJob *j, size_t channels, size_t per_channel)
+run_transform (ParallelFn fn, WinoJob *j, size_t channels, size_t per_channel)
 {
-  parallel_for (channels, grain (16 * per_channel), fn, j);
+  parallel_for (channels, parallel_grain (16 * per_channel), fn, j);
 }
 
 /* The 16 products C_ξ (M, N) = op(A_ξ) (M, K) · op(B_ξ) (K, N), dense row-major matrices
@@ -468,13 +461,13 @@ winograd_forward (float *y, float *scratch, const float *x, const float *w, cons
   WinoJob j = job_of (scratch, s);
   const int oc = s->oc, c = s->c, t = (int) j.tl.t;
   j.in = w;
-  run (weights_part, &j, oc, c);
+  run_transform (weights_part, &j, oc, c);
   j.in = x;
-  run (input_part, &j, c, j.tl.t);
+  run_transform (input_part, &j, c, j.tl.t);
   /* M_ξ (OC, T) = U_ξ (OC, C) · V_ξ (C, T) */
   products (false, false, oc, t, c, j.u, j.lu, j.v, j.lv, j.m, j.lm);
   j.out = y;
-  run (output_part, &j, oc, j.tl.t);
+  run_transform (output_part, &j, oc, j.tl.t);
 }
 
 /* dU goes where U would, and is folded into dw before U is needed for dx; dV then takes V's
@@ -486,19 +479,19 @@ winograd_backward (float *dx, float *dw, float *scratch, const float *dy, const 
   WinoJob j = job_of (scratch, s);
   const int oc = s->oc, c = s->c, t = (int) j.tl.t;
   j.in = x;
-  run (input_part, &j, c, j.tl.t);
+  run_transform (input_part, &j, c, j.tl.t);
   j.in = dy;
-  run (output_adjoint_part, &j, oc, j.tl.t);
+  run_transform (output_adjoint_part, &j, oc, j.tl.t);
   /* dU_ξ (OC, C) = dM_ξ (OC, T) · V_ξᵀ (T, C) */
   products (false, true, oc, c, t, j.m, j.lm, j.v, j.lv, j.u, j.lu);
   j.out = dw;
-  run (weights_adjoint_part, &j, oc, c);
+  run_transform (weights_adjoint_part, &j, oc, c);
   if (dx == NULL)
     return;
   j.in = w;
-  run (weights_part, &j, oc, c);
+  run_transform (weights_part, &j, oc, c);
   /* dV_ξ (C, T) = U_ξᵀ (C, OC) · dM_ξ (OC, T) */
   products (true, false, c, t, oc, j.u, j.lu, j.m, j.lm, j.v, j.lv);
   j.out = dx;
-  run (input_adjoint_part, &j, c, j.tl.t);
+  run_transform (input_adjoint_part, &j, c, j.tl.t);
 }

@@ -306,9 +306,10 @@ START_TEST (test_conv2d)
   check_conv (2, 2, 6, 5, 3, 2, 3, 0, true);   /* even kernel, uneven stride */
   /* batch 1 at 2×2: a GEMM with four columns, done as matrix–vector products */
   check_conv (1, 64, 2, 2, 128, 3, 1, 1, false);
-  /* wide enough that im2col, col2im and the GEMMs are cut between threads on the pool */
+  /* wide enough that im2col and col2im are cut between threads on the pool ("same" padding,
+   * then strided), the second also its GEMMs (over 2²⁰ multiply-adds) */
   check_conv (4, 16, 8, 8, 8, 3, 1, 1, false);
-  check_conv (4, 16, 9, 9, 8, 3, 2, 1, false);
+  check_conv (4, 32, 16, 16, 32, 3, 2, 1, false);
   check_conv (2, 3, 6, 7, 4, 5, 1, 2, false); /* "same" padding two deep */
 }
 END_TEST
@@ -644,6 +645,69 @@ START_TEST (test_maxpool2d)
 }
 END_TEST
 
+/* Layers wide enough to be cut between threads give the same bits on one thread and on two
+ * (each channel or plane is one thread's, its sums in one order), and the cut ones still
+ * agree with the naive kernels. */
+START_TEST (test_wide_layers_on_the_pool)
+{
+  HnRng rng = { .seed = 21 };
+  /* batch-norm: 4 channels of 2¹⁴ + 3 values (over the grain, and a tail past the 8 lanes) */
+  const int c = 4;
+  const size_t m = ((size_t) 1 << 14) + 3;
+  float *x = random_floats (&rng, c * m, -2, 3), *dy = random_floats (&rng, c * m, -1, 1);
+  float *gamma = random_floats (&rng, c, 0.5, 1.5), *beta = random_floats (&rng, c, -0.5, 0.5);
+  float *y[2], *dx[2], stats[2][6][4];
+  for (int t = 0; t < 2; t++)
+    {
+      engine_set_threads (t + 1);
+      y[t] = malloc (c * m * sizeof (float));
+      dx[t] = calloc (c * m, sizeof (float));
+      memset (stats[t], 0, sizeof stats[t]);
+      float *mean = stats[t][0], *invstd = stats[t][1], *rmean = stats[t][2];
+      float *rvar = stats[t][3], *dgamma = stats[t][4], *dbeta = stats[t][5];
+      batchnorm2d_forward_train (y[t], mean, invstd, rmean, rvar, x, gamma, beta, c, m);
+      batchnorm2d_backward (dx[t], dgamma, dbeta, dy, x, mean, invstd, gamma, c, m);
+    }
+  ck_assert (memcmp (y[0], y[1], c * m * sizeof (float)) == 0);
+  ck_assert (memcmp (dx[0], dx[1], c * m * sizeof (float)) == 0);
+  ck_assert (memcmp (stats[0], stats[1], sizeof stats[0]) == 0);
+  BnCtx b = { .c = c, .m = m, .x = to_double (x, c * m), .gamma = to_double (gamma, c),
+              .beta = to_double (beta, c) };
+  double *yd = malloc (c * m * sizeof *yd);
+  bn_ref (yd, b.x, &b);
+  for (size_t i = 0; i < c * m; i++)
+    ck_assert_msg (is_close (y[1][i], yd[i], 1e-5, 1e-5), "bn [%zu] %g vs %g", i, y[1][i], yd[i]);
+
+  /* max-pooling: 64 planes (over the grain of 16) */
+  MaxPool2dShape ps = maxpool2d_shape (64, 9, 8, 3, 2, 1);
+  const size_t nx = (size_t) 64 * 9 * 8, ny = (size_t) 64 * ps.oh * ps.ow;
+  float *px = random_floats (&rng, nx, -1, 1), *pdy = random_floats (&rng, ny, -1, 1);
+  float *py[2], *pdx[2];
+  int32_t *arg[2];
+  for (int t = 0; t < 2; t++)
+    {
+      engine_set_threads (t + 1);
+      py[t] = malloc (ny * sizeof (float));
+      pdx[t] = calloc (nx, sizeof (float));
+      arg[t] = malloc (ny * sizeof (int32_t));
+      maxpool2d_forward (py[t], arg[t], px, &ps);
+      maxpool2d_backward (pdx[t], pdy, arg[t], &ps);
+    }
+  ck_assert (memcmp (py[0], py[1], ny * sizeof (float)) == 0);
+  ck_assert (memcmp (arg[0], arg[1], ny * sizeof (int32_t)) == 0);
+  ck_assert (memcmp (pdx[0], pdx[1], nx * sizeof (float)) == 0);
+  double *pxd = to_double (px, nx), *pyd = malloc (ny * sizeof *pyd);
+  maxpool2d_forward_ref (pyd, pxd, &ps);
+  for (size_t i = 0; i < ny; i++)
+    ck_assert_float_eq (py[1][i], (float) pyd[i]);
+
+  for (int t = 0; t < 2; t++)
+    free (y[t]), free (dx[t]), free (py[t]), free (pdx[t]), free (arg[t]);
+  free (x), free (dy), free (gamma), free (beta), free (yd), free (b.x), free (b.gamma);
+  free (b.beta), free (px), free (pdy), free (pxd), free (pyd);
+}
+END_TEST
+
 START_TEST (test_maxpool2d_ties)
 {
   /* After a ReLU whole windows are zero; PyTorch gives the gradient to the first element of
@@ -877,6 +941,7 @@ ops_suite (void)
   tcase_add_test (tc, test_relu);
   tcase_add_test (tc, test_residual);
   tcase_add_loop_test (tc, test_maxpool2d, 0, 2);
+  tcase_add_test (tc, test_wide_layers_on_the_pool);
   tcase_add_test (tc, test_maxpool2d_ties);
   tcase_add_test (tc, test_avgpool2d);
   tcase_add_test (tc, test_linear);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "gemm.h"
 #include "parallel.h"
@@ -161,6 +162,40 @@ START_TEST (test_concurrent_callers)
 END_TEST
 
 static void
+sleep_ms (int ms)
+{
+  struct timespec t = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+  nanosleep (&t, NULL);
+}
+
+/* The range's last part sleeps: the caller, done first, outwaits its spin and sleeps too. */
+static void
+slow_last_part (void *ctx, size_t begin, size_t end)
+{
+  if (begin > 0)
+    sleep_ms (5);
+  add_range (ctx, begin, end);
+}
+
+START_TEST (test_sleeping_waits)
+{
+  /* Both ways a thread ends up asleep: the caller waiting for a slow helper, and a helper
+   * waiting through a gap between two jobs longer than its spin. Each must be woken. */
+  engine_set_threads (2);
+  for (int r = 0; r < 5; r++)
+    {
+      Sum s = { 0 };
+      parallel_for (1000, 1, slow_last_part, &s);
+      ck_assert_int_eq (s.sum, 1000LL * 999 / 2);
+      sleep_ms (3); /* the helper goes to sleep on its condition variable */
+      Sum t = { 0 };
+      parallel_for (1000, 1, add_range, &t);
+      ck_assert_int_eq (t.sum, 1000LL * 999 / 2);
+    }
+}
+END_TEST
+
+static void
 record_nice (void *ctx, size_t begin, size_t end)
 {
   int *nice = ctx;
@@ -254,6 +289,7 @@ parallel_suite (void)
   tcase_add_test (tc, test_every_index_once);
   tcase_add_test (tc, test_nested_runs_inline);
   tcase_add_test (tc, test_concurrent_callers);
+  tcase_add_test (tc, test_sleeping_waits);
   tcase_add_test (tc, test_nice_helpers);
   tcase_add_test (tc, test_gemm_on_any_threads);
   suite_add_tcase (s, tc);
