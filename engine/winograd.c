@@ -262,7 +262,13 @@ output_row_transform_adjoint (float *m, size_t ld, const float *dy, int nt)
 
 /* ---- the transforms over a whole layer, each parallel over channels ---- */
 
-typedef struct
+typedef struct WinoJob WinoJob;
+
+/* Transforms one chunk of a row of tiles: channel c, image n, tile row th, tiles tw0 … tw0 +
+ * nt − 1, the first of which is tile t of the layer. */
+typedef void (*RowFn) (const WinoJob *j, size_t c, int n, int th, int tw0, int nt, size_t t);
+
+struct WinoJob
 {
   const Conv2dShape *s;
   Tiles tl;
@@ -270,7 +276,8 @@ typedef struct
   size_t lu, lv, lm; /* the distance between their 16 planes */
   float *out;        /* y, dx or dw */
   const float *in;   /* x, dy or w */
-} WinoJob;
+  RowFn row;         /* the row transform run_rows is running */
+};
 
 /* U[ξ][o][c] = (G w[o][c] Gᵀ)_ξ, output channels [o0, o1). Lanes past C transform zeros. */
 static void
@@ -314,13 +321,11 @@ weights_adjoint_part (void *ctx, size_t o0, size_t o1)
       }
 }
 
-/* Calls row (j, channel, n, th, tw0, nt, t) for every chunk of a row of tiles of channels
- * [c0, c1); t is the index of its first tile. */
-typedef void (*RowFn) (const WinoJob *j, size_t c, int n, int th, int tw0, int nt, size_t t);
-
+/* Runs j->row on every chunk of a row of tiles of channels [c0, c1). */
 static void
-each_row (const WinoJob *j, size_t c0, size_t c1, RowFn row)
+rows_part (void *ctx, size_t c0, size_t c1)
 {
+  const WinoJob *j = ctx;
   for (size_t c = c0; c < c1; c++)
     {
       size_t t = 0;
@@ -329,7 +334,7 @@ each_row (const WinoJob *j, size_t c0, size_t c1, RowFn row)
           for (int tw0 = 0; tw0 < j->tl.tw; tw0 += CHUNK)
             {
               const int nt = j->tl.tw - tw0 < CHUNK ? j->tl.tw - tw0 : CHUNK;
-              row (j, c, n, th, tw0, nt, t);
+              j->row (j, c, n, th, tw0, nt, t);
               t += nt;
             }
     }
@@ -379,35 +384,23 @@ output_adjoint_row (const WinoJob *j, size_t o, int n, int th, int tw0, int nt, 
   output_row_transform_adjoint (j->m + o * j->tl.t + t, j->lm, dy, nt);
 }
 
-static void
-input_part (void *ctx, size_t c0, size_t c1)
-{
-  each_row (ctx, c0, c1, input_row);
-}
 
-static void
-input_adjoint_part (void *ctx, size_t c0, size_t c1)
-{
-  each_row (ctx, c0, c1, input_adjoint_row);
-}
 
-static void
-output_part (void *ctx, size_t o0, size_t o1)
-{
-  each_row (ctx, o0, o1, output_row);
-}
 
-static void
-output_adjoint_part (void *ctx, size_t o0, size_t o1)
-{
-  each_row (ctx, o0, o1, output_adjoint_row);
-}
 
 /* A transform over channels, each with 16·per_channel floats of transformed data. */
 static void
 run_transform (ParallelFn fn, WinoJob *j, size_t channels, size_t per_channel)
 {
   parallel_for (channels, parallel_grain (16 * per_channel), fn, j);
+}
+
+/* A row transform over channels, each with a row of 16 values per tile. */
+static void
+run_rows (RowFn row, WinoJob *j, size_t channels)
+{
+  j->row = row;
+  run_transform (rows_part, j, channels, j->tl.t);
 }
 
 /* The 16 products C_ξ (M, N) = op(A_ξ) (M, K) · op(B_ξ) (K, N), dense row-major matrices
@@ -463,11 +456,11 @@ winograd_forward (float *y, float *scratch, const float *x, const float *w, cons
   j.in = w;
   run_transform (weights_part, &j, oc, c);
   j.in = x;
-  run_transform (input_part, &j, c, j.tl.t);
+  run_rows (input_row, &j, c);
   /* M_ξ (OC, T) = U_ξ (OC, C) · V_ξ (C, T) */
   products (false, false, oc, t, c, j.u, j.lu, j.v, j.lv, j.m, j.lm);
   j.out = y;
-  run_transform (output_part, &j, oc, j.tl.t);
+  run_rows (output_row, &j, oc);
 }
 
 /* dU goes where U would, and is folded into dw before U is needed for dx; dV then takes V's
@@ -479,9 +472,9 @@ winograd_backward (float *dx, float *dw, float *scratch, const float *dy, const 
   WinoJob j = job_of (scratch, s);
   const int oc = s->oc, c = s->c, t = (int) j.tl.t;
   j.in = x;
-  run_transform (input_part, &j, c, j.tl.t);
+  run_rows (input_row, &j, c);
   j.in = dy;
-  run_transform (output_adjoint_part, &j, oc, j.tl.t);
+  run_rows (output_adjoint_row, &j, oc);
   /* dU_ξ (OC, C) = dM_ξ (OC, T) · V_ξᵀ (T, C) */
   products (false, true, oc, c, t, j.m, j.lm, j.v, j.lv, j.u, j.lu);
   j.out = dw;
@@ -493,5 +486,5 @@ winograd_backward (float *dx, float *dw, float *scratch, const float *dy, const 
   /* dV_ξ (C, T) = U_ξᵀ (C, OC) · dM_ξ (OC, T) */
   products (true, false, c, t, oc, j.u, j.lu, j.m, j.lm, j.v, j.lv);
   j.out = dx;
-  run_transform (input_adjoint_part, &j, c, j.tl.t);
+  run_rows (input_adjoint_row, &j, c);
 }
