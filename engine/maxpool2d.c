@@ -1,10 +1,7 @@
 #include "maxpool2d.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "error.h"
 #include "parallel.h"
@@ -27,20 +24,6 @@ maxpool2d_shape (int planes, int h, int w, int k, int stride, int pad)
   h0 = h0 > 0 ? h0 : 0;                                                                            \
   w0 = w0 > 0 ? w0 : 0
 
-/* take ? a : b without a branch: on real activations a branch on the comparison was taken
- * about half the time, and mispredicted as often (GCC 12 will not select floats itself). */
-static inline float
-select_float (bool take, float a, float b)
-{
-  uint32_t ua, ub;
-  memcpy (&ua, &a, sizeof ua);
-  memcpy (&ub, &b, sizeof ub);
-  const uint32_t mask = 0u - (uint32_t) take;
-  ub = (ua & mask) | (ub & ~mask);
-  memcpy (&b, &ub, sizeof b);
-  return b;
-}
-
 typedef struct
 {
   float *y, *dx;
@@ -49,8 +32,6 @@ typedef struct
   const float *x, *dy;
   const MaxPool2dShape *s;
 } PoolJob;
-
-#define PLANE_GRAIN 16 /* planes per part at least */
 
 static void
 forward_part (void *ctx, size_t begin, size_t end)
@@ -72,10 +53,9 @@ forward_part (void *ctx, size_t begin, size_t end)
             for (int ih = h0; ih < h1; ih++)
               for (int iw = w0; iw < w1; iw++)
                 {
-                  const float v = xp[ih * s->w + iw];
-                  const bool take = (v > best_value) | (v != v); /* a NaN wins, as in PyTorch */
-                  best_value = select_float (take, v, best_value);
-                  best = take ? ih * s->w + iw : best;
+                  float v = xp[ih * s->w + iw];
+                  if (v > best_value || isnan (v))
+                    best_value = v, best = ih * s->w + iw;
                 }
             size_t o = p * out_plane + (size_t) oh * s->ow + ow;
             y[o] = best_value;
@@ -89,7 +69,7 @@ void
 maxpool2d_forward (float *y, int32_t *argmax, const float *x, const MaxPool2dShape *s)
 {
   PoolJob j = { .y = y, .argmax_out = argmax, .x = x, .s = s };
-  parallel_for ((size_t) s->planes, PLANE_GRAIN, forward_part, &j);
+  parallel_for ((size_t) s->planes, parallel_grain ((size_t) s->h * s->w), forward_part, &j);
 }
 
 static void
@@ -107,7 +87,7 @@ void
 maxpool2d_backward (float *dx, const float *dy, const int32_t *argmax, const MaxPool2dShape *s)
 {
   PoolJob j = { .dx = dx, .dy = dy, .argmax = argmax, .s = s };
-  parallel_for ((size_t) s->planes, PLANE_GRAIN, backward_part, &j);
+  parallel_for ((size_t) s->planes, parallel_grain ((size_t) s->h * s->w), backward_part, &j);
 }
 
 void

@@ -678,9 +678,10 @@ START_TEST (test_wide_layers_on_the_pool)
   for (size_t i = 0; i < c * m; i++)
     ck_assert_msg (is_close (y[1][i], yd[i], 1e-5, 1e-5), "bn [%zu] %g vs %g", i, y[1][i], yd[i]);
 
-  /* max-pooling: 64 planes (over the grain of 16) */
-  MaxPool2dShape ps = maxpool2d_shape (64, 9, 8, 3, 2, 1);
-  const size_t nx = (size_t) 64 * 9 * 8, ny = (size_t) 64 * ps.oh * ps.ow;
+  /* max-pooling: 64 planes of 33×32, over twice the grain (2¹⁴ floats a part) */
+  MaxPool2dShape ps = maxpool2d_shape (64, 33, 32, 3, 2, 1);
+  const size_t nx = (size_t) 64 * 33 * 32, ny = (size_t) 64 * ps.oh * ps.ow;
+  ck_assert_uint_ge (64 / parallel_grain (33 * 32), 2);
   float *px = random_floats (&rng, nx, -1, 1), *pdy = random_floats (&rng, ny, -1, 1);
   float *py[2], *pdx[2];
   int32_t *arg[2];
