@@ -8,11 +8,12 @@ after round, and the summary quotes medians and their ratio. Each side runs its 
   tests/bench/bench_compare.py [--cli build/app/hydranet-cli] [--ref ../shared/reference/hydranet_ref.py]
                                [--sizes 32,64] [--batch 64] [--threads 2] [--rounds 3]
 
-Also prints the fraction of the machine's FMA limit reached (--peak-gflops, default 256:
-2 cores x 2 FMA units x 8 floats x 2 flops x ~4.0 GHz, the clock these cores hold under load:
-a large sgemm on two threads reaches 243-257 GFLOP/s here, see build/tests/bench-layers, so
-the 200 of a 3.1 GHz guess was too low) using the model's training FLOPs per image (3x the forward's multiply-adds x 2,
-counting every tap of every convolution, padding included).
+Also prints the fraction of the machine's FMA limit reached, using the model's training FLOPs
+per image (3x the forward's multiply-adds x 2, counting every tap of every convolution,
+padding included). --peak-gflops defaults to 256: 2 cores x 2 FMA units x 8 floats x 2 flops
+x ~4.0 GHz, the clock these cores hold under load. A large sgemm on two threads reaches
+243-259 GFLOP/s here (build/tests/bench-layers prints it), so the 200 of a 3.1 GHz guess
+was too low.
 """
 import argparse
 import json
