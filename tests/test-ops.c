@@ -724,6 +724,32 @@ START_TEST (test_maxpool2d_ties)
   ck_assert_int_eq (argmax[2], 4);
   ck_assert_int_eq (argmax[3], 5);
   ck_assert_float_eq (dx[5], 4.0f);
+
+  /* A maximum repeated in one window goes to its first place in row-major order, even when
+   * a later row has it in an earlier column; a NaN wins over any number, the last NaN over
+   * an earlier one, and an all −∞ window names its first element. Plane 6×6, output 3×3. */
+  MaxPool2dShape t = maxpool2d_shape (1, 6, 6, 3, 2, 1);
+  const float inf = INFINITY, nan = NAN;
+  float z[36] = {
+    0, 0, 0, -inf, -inf, -inf, /* window (0,0): rows 0–1, cols 0–1, all zeros */
+    0, 0, 2, -inf, -inf, -inf, /* (0,1): cols 1–3, 2 at (1,2); (0,2): cols 3–5, all −∞ */
+    0, 0, 0, 5, 0, 0,          /* (1,1): rows 1–3, cols 1–3, 5 at (2,3) before (3,1) */
+    0, 5, 0, 0, 0, 0,
+    0, 0, 0, nan, 0, 7,        /* (2,1): rows 3–5, NaN at (4,3) and (5,1): the latter */
+    0, nan, 0, 0, 0, 0,        /* (2,2): cols 3–5, the NaN at (4,3) over the 7 */
+  };
+  float u[9];
+  int32_t a[9];
+  maxpool2d_forward (u, a, z, &t);
+  ck_assert_int_eq (a[0], 0);     /* all zeros: the first */
+  ck_assert_int_eq (a[1], 8);     /* 2 at (1,2) */
+  ck_assert_int_eq (a[2], 3);     /* all −∞: the window's first element, (0,3) */
+  ck_assert (u[2] == -inf);
+  ck_assert_int_eq (a[4], 15);    /* 5 at (2,3), not (3,1) */
+  ck_assert_int_eq (a[7], 31);    /* the last NaN, (5,1) */
+  ck_assert (isnan (u[7]));
+  ck_assert_int_eq (a[8], 27);    /* NaN at (4,3) over the 7 at (4,5) */
+  ck_assert (isnan (u[8]));
 }
 END_TEST
 
