@@ -6,6 +6,11 @@
 
 #define NOTICE_SECONDS 5
 
+/* Cards go in a few per frame. Given all at once, a drop of 40 was built in one main-loop
+ * callback (16 ms) and laid out in the next frame, stalling the loop for about 40 ms
+ * (tests/ui/bench-stall). */
+#define CARDS_PER_FRAME 8
+
 struct _HydraPredictPane
 {
   GtkWidget parent_instance;
@@ -21,6 +26,9 @@ struct _HydraPredictPane
 
   /* owned */
   GListStore *items; /* HydraPredictItem, newest first */
+  GPtrArray *unshown; /* the last drop's items, in order, while they go into items */
+  guint n_shown;      /* of unshown, how many are in items (at its top) */
+  guint tick_id;      /* the tick callback that shows the next few */
   HydraPredictor *predictor;
   HydraTrainer *trainer;
   GCancellable *cancellable; /* clipboard reads; cancelled on dispose */
@@ -90,13 +98,55 @@ show_notice (HydraPredictPane *self, const char *message)
   self->notice_timeout_id = g_timeout_add_seconds (NOTICE_SECONDS, hide_notice, self);
 }
 
+/* Moves up to n more of the unshown items into the store, below those of the same drop
+ * already there; when all are in, the drop is done. */
+static void
+show_unshown (HydraPredictPane *self, guint n)
+{
+  gboolean was_busy = hydra_predict_pane_get_busy (self);
+
+  n = MIN (n, self->unshown->len - self->n_shown);
+  g_list_store_splice (self->items, self->n_shown, 0, self->unshown->pdata + self->n_shown, n);
+  self->n_shown += n;
+  if (self->n_shown < self->unshown->len)
+    return;
+  g_clear_pointer (&self->unshown, g_ptr_array_unref);
+  if (self->tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+  self->tick_id = 0;
+  if (was_busy != hydra_predict_pane_get_busy (self))
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
+}
+
+static gboolean
+show_next_cards (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  HydraPredictPane *self = HYDRA_PREDICT_PANE (widget);
+
+  show_unshown (self, CARDS_PER_FRAME); /* removes this callback after the last */
+  return G_SOURCE_CONTINUE;
+}
+
+/* Every item is queued for prediction at once; their cards come in a few per frame, the first
+ * few now. A drop made while the last is still going in puts the rest of that one in first. */
 static void
 add_items (HydraPredictPane *self, HydraPredictItem **items, guint n)
 {
+  gboolean was_busy = hydra_predict_pane_get_busy (self);
+
   if (n == 0)
     return;
-  g_list_store_splice (self->items, 0, 0, (gpointer *) items, n);
+  if (self->unshown != NULL)
+    show_unshown (self, G_MAXUINT);
   hydra_predictor_queue (self->predictor, items, n);
+  self->unshown = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (self->unshown, g_object_ref (items[i]));
+  self->n_shown = 0;
+  self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), show_next_cards, NULL, NULL);
+  show_unshown (self, CARDS_PER_FRAME);
+  if (was_busy != hydra_predict_pane_get_busy (self))
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
   sync_view (self);
 }
 
@@ -317,6 +367,11 @@ hydra_predict_pane_clear (HydraPredictPane *self)
   g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
 
   hydra_predictor_cancel (self->predictor);
+  if (self->unshown != NULL)
+    {
+      g_ptr_array_set_size (self->unshown, self->n_shown);
+      show_unshown (self, 0); /* the rest are dropped: the drop is done */
+    }
   g_list_store_remove_all (self->items);
   set_stale (self, FALSE);
   sync_view (self);
@@ -443,7 +498,7 @@ gboolean
 hydra_predict_pane_get_busy (HydraPredictPane *self)
 {
   g_return_val_if_fail (HYDRA_IS_PREDICT_PANE (self), FALSE);
-  return hydra_predictor_get_busy (self->predictor);
+  return self->unshown != NULL || hydra_predictor_get_busy (self->predictor);
 }
 
 static GtkWidget *
@@ -501,6 +556,10 @@ hydra_predict_pane_dispose (GObject *object)
     }
   hydra_predict_pane_set_trainer (self, NULL);
   g_clear_handle_id (&self->notice_timeout_id, g_source_remove);
+  if (self->tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+  self->tick_id = 0;
+  g_clear_pointer (&self->unshown, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_PREDICT_PANE);
   g_clear_object (&self->items);
   g_clear_object (&self->predictor);

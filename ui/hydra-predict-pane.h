@@ -44,7 +44,8 @@ void hydra_predict_pane_predict_again (HydraPredictPane *self);
 guint hydra_predict_pane_get_n_cards (HydraPredictPane *self);
 /* Card i, newest first (i = 0 is the card added last), or NULL. */
 HydraPredictCard *hydra_predict_pane_get_card (HydraPredictPane *self, guint i);
-/* Property "busy": predictions are being computed. */
+/* Property "busy": predictions are being computed, or a drop's cards are still going in (a
+ * few per frame, so that a large drop does not stall the main loop). */
 gboolean hydra_predict_pane_get_busy (HydraPredictPane *self);
 
 G_END_DECLS

@@ -685,6 +685,10 @@ START_TEST (test_many_files)
   gint64 start = g_get_monotonic_time ();
   hydra_predict_pane_add_files (pane, (GFile **) files->pdata, files->len);
   gint64 adding = g_get_monotonic_time () - start;
+  /* the cards go in a few per frame, the first few at once */
+  ck_assert_uint_gt (hydra_predict_pane_get_n_cards (pane), 0);
+  ck_assert_uint_lt (hydra_predict_pane_get_n_cards (pane), 40);
+  ck_assert (hydra_predict_pane_get_busy (pane));
   ck_assert_msg (wait_for (all_done, pane, 120), "40 files did not finish");
   gint64 elapsed = g_get_monotonic_time () - start;
   ui_spin (0.1); /* the last thumbnails' redraw */
@@ -760,6 +764,14 @@ START_TEST (test_clear_while_busy)
   ck_assert (shows_text (GTK_WIDGET (pane), "Drop face photos here"));
   ck_assert (wait_for (pane_idle, pane, 60));
   ui_spin (0.1);
+  ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 0);
+
+  /* cleared before most of its cards were in: none comes in later */
+  hydra_predict_pane_add_files (pane, (GFile **) files->pdata, files->len);
+  ck_assert_uint_lt (hydra_predict_pane_get_n_cards (pane), files->len);
+  hydra_predict_pane_clear (pane);
+  ck_assert (wait_for (pane_idle, pane, 60));
+  ui_spin (0.2);
   ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 0);
 
   add_path (pane, g_ptr_array_index (faces, 0));
