@@ -14,6 +14,7 @@
 #include "relu.h"
 #include "residual.h"
 #include "rng.h"
+#include "vecops.h"
 
 const char *const race_names[N_RACES] = { "white", "black", "asian", "indian", "other" };
 
@@ -557,7 +558,7 @@ model_loss (HnModel *m, const HnTargets *t, const HnLossConfig *cfg)
 void
 model_zero_grad (HnModel *m)
 {
-  memset (m->grads, 0, m->table.n_params * sizeof (float));
+  vec_zero (m->grads, m->table.n_params);
 }
 
 static void
@@ -571,7 +572,7 @@ bn_backward (HnModel *m, BatchNorm *bn, float *dx, const float *dy, const float 
 static void
 zero (float *p, size_t n)
 {
-  memset (p, 0, n * sizeof (float));
+  vec_zero (p, n);
 }
 
 /* dout: the gradient on the block's output (masked in place); dx: accumulates the gradient on
@@ -604,8 +605,7 @@ block_backward (HnModel *m, Block *b, const float *x, float *dout, float *dx, fl
                        &b->sd);
     }
   else
-    for (size_t i = 0; i < act; i++)
-      dx[i] += dout[i];
+    vec_add (dx, dout, act);
 }
 
 static void
@@ -631,8 +631,7 @@ model_backward (HnModel *m)
   for (int i = 0; i < N_HEADS; i++)
     {
       head_backward (m, &m->heads[i], n);
-      for (size_t j = 0; j < (size_t) FEATURES * n; j++)
-        m->dfeat[j] += m->heads[i].dfeat[j];
+      vec_add (m->dfeat, m->heads[i].dfeat, (size_t) FEATURES * n);
     }
 
   /* Gradient buffers rotate: g_out holds the gradient on the current block's output, g_in

@@ -11,8 +11,11 @@
 
 #include "gemm.h"
 #include "parallel.h"
+#include "relu.h"
+#include "residual.h"
 #include "rng.h"
 #include "test-util.h"
+#include "vecops.h"
 
 #define MAX_PARTS 16
 
@@ -280,6 +283,59 @@ START_TEST (test_gemm_on_any_threads)
 }
 END_TEST
 
+/* The elementwise passes between layers, cut between threads: the same bits as a plain loop
+ * on any thread count, up to the last element (n is not a multiple of the cut). */
+START_TEST (test_elementwise_on_any_threads)
+{
+  const size_t n = 5 * PARALLEL_MIN_FLOATS + 7; /* five parts and a tail */
+  HnRng rng = { .seed = 12 };
+  float *x = random_matrix (&rng, n), *y0 = random_matrix (&rng, n), *mask = random_matrix (&rng, n);
+  float *want = malloc (n * sizeof *want), *got = malloc (n * sizeof *got);
+  for (size_t i = 0; i < n; i += 7)
+    mask[i] = x[i] = 0.0f; /* a ReLU passes no gradient at exactly 0 */
+  for (int threads = 1; threads <= 3; threads++)
+    {
+      engine_set_threads (threads);
+
+      memcpy (got, y0, n * sizeof *got);
+      vec_zero (got + 1, n - 2); /* an unaligned start and a short end */
+      ck_assert (got[0] == y0[0] && got[n - 1] == y0[n - 1]);
+      for (size_t i = 1; i < n - 1; i++)
+        ck_assert_msg (got[i] == 0.0f, "vec_zero [%zu] on %d threads", i, threads);
+
+      for (size_t i = 0; i < n; i++)
+        want[i] = y0[i] + x[i];
+      memcpy (got, y0, n * sizeof *got);
+      vec_add (got, x, n);
+      ck_assert_msg (memcmp (got, want, n * sizeof *got) == 0, "vec_add on %d threads", threads);
+
+      for (size_t i = 0; i < n; i++)
+        want[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      relu_forward (got, x, n);
+      ck_assert_msg (memcmp (got, want, n * sizeof *got) == 0, "relu on %d threads", threads);
+
+      for (size_t i = 0; i < n; i++)
+        want[i] = y0[i] + (mask[i] > 0.0f ? x[i] : 0.0f);
+      memcpy (got, y0, n * sizeof *got);
+      relu_backward (got, x, mask, n);
+      ck_assert_msg (memcmp (got, want, n * sizeof *got) == 0, "relu dx on %d threads", threads);
+
+      for (size_t i = 0; i < n; i++)
+        want[i] = mask[i] > 0.0f ? y0[i] : 0.0f;
+      memcpy (got, y0, n * sizeof *got);
+      relu_backward (got, got, mask, n); /* masked in place */
+      ck_assert_msg (memcmp (got, want, n * sizeof *got) == 0, "relu mask on %d threads", threads);
+
+      for (size_t i = 0; i < n; i++)
+        want[i] = y0[i] + x[i] > 0.0f ? y0[i] + x[i] : 0.0f;
+      memcpy (got, y0, n * sizeof *got);
+      residual_add_relu_forward (got, x, n);
+      ck_assert_msg (memcmp (got, want, n * sizeof *got) == 0, "residual on %d threads", threads);
+    }
+  free (x), free (y0), free (mask), free (want), free (got);
+}
+END_TEST
+
 static Suite *
 parallel_suite (void)
 {
@@ -292,6 +348,7 @@ parallel_suite (void)
   tcase_add_test (tc, test_sleeping_waits);
   tcase_add_test (tc, test_nice_helpers);
   tcase_add_test (tc, test_gemm_on_any_threads);
+  tcase_add_test (tc, test_elementwise_on_any_threads);
   suite_add_tcase (s, tc);
   return s;
 }
