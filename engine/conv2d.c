@@ -110,13 +110,50 @@ conv2d_taps (const Conv2dShape *s)
  * stage with maps of 2×2 or more. So: at least 40 tiles and C·T ≥ 2¹³. Batch-1 inference
  * (at most 64 tiles, at C = 64) keeps the GEMM. A 1-pixel-wide map has dead taps and is left
  * to the GEMM (the dead-taps path, or a 16-for-9 loss). */
-bool
-conv2d_uses_winograd (const Conv2dShape *s)
+static bool
+f2_pays (const Conv2dShape *s)
 {
-  if (!winograd_fits (s) || s->h < 2 || s->w < 2)
-    return false;
   const long tiles = (long) s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
-  return tiles >= 40 && tiles * s->c >= (1 << 13);
+  return s->h >= 2 && s->w >= 2 && tiles >= 40 && tiles * s->c >= (1 << 13);
+}
+
+/* F(4×4, 3×3) multiplies 36 times per 4×4 tile where F(2×2) multiplies 64 (4 tiles of 16),
+ * but its U has 36 planes instead of 16, and a map that is not a multiple of 4 wastes more of
+ * its tiles: a 2×2 map is one 4×4 tile per image, 36 multiplies for 4 outputs against 16.
+ * Measured against F(2×2) (same target, forward + backward, 2 threads), the time follows the
+ * transformed values, 36·T₄ against 16·T₂: at batch 64, 0.63–0.74× F(2×2) where they are
+ * 0.56× (maps of 3, 4, 8, 12, 16; C = 64 … 256), 0.86–0.88× at 0.81× (10×10), 1.03–1.13× at
+ * 1× (5×5, 6×6) and 2.0–2.1× on 2×2 maps (2.25×). U's cost is paid back from
+ * T₄ = N·⌈H/4⌉·⌈W/4⌉ ≈ 32 tiles whatever C (0.82–0.96× F(2×2) at T₄ = 32 for C = 64 … 512;
+ * 0.96–1.25× at T₄ = 16). So: where F(2×2) pays, at least 32 tiles of 4×4 and at most ⅞ of
+ * F(2×2)'s transformed values. At batch 64 that is every ResNet-18 stage with maps of 4×4 or
+ * more, where the backward takes 0.62–0.74× F(2×2)'s time; 2×2 maps keep F(2×2) (0.82× the
+ * GEMM), and batch 1 the GEMM. */
+static bool
+f4_pays (const Conv2dShape *s)
+{
+  const long t2 = (long) s->n * ((s->h + 1) / 2) * ((s->w + 1) / 2);
+  const long t4 = (long) s->n * ((s->h + 3) / 4) * ((s->w + 3) / 4);
+  return t4 >= 32 && 8 * 36 * t4 <= 7 * 16 * t2;
+}
+
+/* Only the backward goes through F(4×4). Its float error is 6–7× F(2×2)'s (2–4·10⁻⁶ of the
+ * output's norm against 3–5·10⁻⁷, on ResNet's shapes with N(0, 1) inputs; engine/README.md),
+ * and a forward error compounds through every later layer, amplified by train-mode batch-norm
+ * over a narrow batch: on the golden batch repeated to 64 (tests/test-model.c) F(4×4) forwards
+ * put the heads' outputs off PyTorch's by up to 1.4× the tolerance (F(2×2): 0.37×), with F(4×4)
+ * on layer1 alone or layer2 alone already over it. The backward's error stays in the
+ * gradients, which match as closely as with F(2×2) (0.37× the tolerance at worst). The forward
+ * would have taken 0.64–0.75× F(2×2)'s time there too.
+ *
+ * F(4×4) is taken only where F(2×2) would be, and both conditions grow true with N: as the
+ * batch grows a layer goes from the GEMM to F(2×2) to F(4×4), never back. */
+int
+conv2d_winograd_tile (const Conv2dShape *s, bool backward)
+{
+  if (!winograd_fits (s) || !f2_pays (s))
+    return 0;
+  return backward && f4_pays (s) ? 4 : 2;
 }
 
 /* Scratch: col (C·L, N·OH·OW) for the L taps laid out, then, when dead taps are left out,
@@ -135,9 +172,13 @@ conv2d_scratch_size (const Conv2dShape *s)
   const size_t k = (size_t) s->c * taps_count (&t);
   const size_t reduced = k * cols + (size_t) s->oc * k;
   const size_t gemm_path = taps_all (&t, s) || reduced < full ? full : reduced;
-  if (!conv2d_uses_winograd (s))
+  const int m = conv2d_winograd_tile (s, true);
+  if (m == 0)
     return gemm_path;
-  const size_t wino = winograd_scratch_size (s);
+  /* F(2×2)'s also under F(4×4): the forward and smaller batches of the layer take F(2×2) */
+  size_t wino = winograd_scratch_size (s, 2);
+  if (m == 4 && winograd_scratch_size (s, 4) > wino)
+    wino = winograd_scratch_size (s, 4);
   return wino > gemm_path ? wino : gemm_path;
 }
 
@@ -435,9 +476,10 @@ void
 conv2d_forward (float *y, float *col, const float *x, const float *w, const float *b,
                 const Conv2dShape *s)
 {
-  if (conv2d_uses_winograd (s))
+  const int m = conv2d_winograd_tile (s, false);
+  if (m != 0)
     {
-      winograd_forward (y, col, x, w, s);
+      winograd_forward (y, col, x, w, s, m);
       bias_add (y, b, s);
       return;
     }
@@ -484,9 +526,10 @@ void
 conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
                  const float *w, const Conv2dShape *s)
 {
-  if (conv2d_uses_winograd (s))
+  const int m = conv2d_winograd_tile (s, true);
+  if (m != 0)
     {
-      winograd_backward (dx, dw, col, dy, x, w, s);
+      winograd_backward (dx, dw, col, dy, x, w, s, m);
       bias_grad_add (db, dy, s);
       return;
     }

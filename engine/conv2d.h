@@ -21,9 +21,11 @@
  * enough to repay it (a training batch, not batch-1 inference); with every tap live (all of
  * a 64×64 input) nothing changes.
  *
- * Winograd. A 3×3 stride-1 pad-1 convolution over enough 2×2 output tiles goes through
- * Winograd F(2×2, 3×3) instead (winograd.h): 16 multiplies per tile and channel pair instead
- * of 36, as 16 GEMMs over transformed tiles. conv2d_uses_winograd() says when.
+ * Winograd. A 3×3 stride-1 pad-1 convolution over enough output tiles goes through
+ * Winograd F(2×2, 3×3) instead (winograd.h): 16 multiplies per 2×2 tile and channel pair
+ * instead of 36, as 16 GEMMs over transformed tiles; on wide enough maps its backward goes
+ * through F(4×4, 3×3): 36 multiplies per 4×4 tile instead of 144, as 36 GEMMs.
+ * conv2d_winograd_tile() says when, and which.
  */
 #pragma once
 
@@ -44,16 +46,20 @@ Conv2dShape conv2d_shape (int n, int c, int h, int w, int oc, int k, int stride,
  * out. */
 int conv2d_taps (const Conv2dShape *s);
 
-/* Whether the forward and backward of s go through Winograd F(2×2, 3×3) (winograd.h): a
- * 3×3 stride-1 pad-1 convolution with every tap live, wide enough to repay the transforms. */
-bool conv2d_uses_winograd (const Conv2dShape *s);
+/* The m of the Winograd F(m×m, 3×3) (winograd.h) the forward (backward false) or the
+ * backward of s goes through, for a 3×3 stride-1 pad-1 convolution with every tap live that
+ * is wide enough to repay the transforms; 0 for the GEMM. The backward takes F(4×4) where it
+ * measured faster than F(2×2); the forward stays on F(2×2), whose float error is smaller
+ * (conv2d.c says why). */
+int conv2d_winograd_tile (const Conv2dShape *s, bool backward);
 
 /* Floats of scratch the forward and backward need: the im2col buffer (C·L, N·OH·OW), plus
  * w_live (OC, C·L) when dead taps are left out, but never less than the full im2col buffer
  * (C·KH·KW, N·OH·OW), so that scratch planned for a batch serves every smaller one; 0 for a
  * 1×1 stride-1 convolution, which multiplies x directly. When s goes through Winograd, the
- * larger of that and winograd_scratch_size() (both grow with N, and Winograd, once taken,
- * stays taken as N grows). */
+ * largest of that, F(2×2)'s winograd_scratch_size() and, when its backward takes F(4×4),
+ * F(4×4)'s (all grow with N, and as N grows a layer goes from the GEMM to F(2×2) to F(4×4),
+ * never back). */
 size_t conv2d_scratch_size (const Conv2dShape *s);
 
 /* x (C,N,H,W) · w (OC,C,KH,KW) [+ b (OC)] → y (OC,N,OH,OW). b may be NULL. */

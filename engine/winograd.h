@@ -1,13 +1,17 @@
-/* winograd.h — 3×3 stride-1 pad-1 convolution by Winograd's F(2×2, 3×3) (Lavin & Gray).
+/* winograd.h — 3×3 stride-1 pad-1 convolution by Winograd's F(m×m, 3×3), m = 2 or 4
+ * (Lavin & Gray).
  *
- * Each 2×2 block of output is computed from the 4×4 block of input around it with 16
- * multiplies per (output, input) channel pair instead of 36:
- *     Y (2×2) = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,  g the 3×3 filter, d the 4×4 input tile
- * (tiles step by 2 and start at −pad; a tile past the edge reads zeros and writes only the
- * outputs inside). Summed over input channels, the elementwise product is 16 matrix products,
- * one per position ξ of the 4×4 transformed tile:
- *     M_ξ (OC, T) = U_ξ (OC, C) · V_ξ (C, T),  T = N·⌈H/2⌉·⌈W/2⌉ tiles,
- * with U = G g Gᵀ, V = Bᵀ d B, both laid out [16][rows][cols] so every product reads
+ * Each m×m block of output is computed from the α×α block of input around it, α = m + 2,
+ * with α² multiplies per (output, input) channel pair instead of 9·m²: 16 for 4 outputs
+ * (F(2×2)) or 36 for 16 (F(4×4)), against 36 and 144 directly.
+ *     Y (m×m) = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,  g the 3×3 filter, d the α×α input tile
+ * (tiles step by m and start at −pad; a tile past the edge reads zeros and writes only the
+ * outputs inside). F(2×2) interpolates at 0, ±1, ∞ and F(4×4) at 0, ±1, ±2, ∞: its matrices
+ * hold 4, 5, 8 and ⅙, so its float error is larger (6–7× F(2×2)'s in norm on ResNet's layers,
+ * engine/README.md; conv2d.c uses it for the backward only). Summed over input channels, the
+ * elementwise product is α² matrix products, one per position ξ of the α×α transformed tile:
+ *     M_ξ (OC, T) = U_ξ (OC, C) · V_ξ (C, T),  T = N·⌈H/m⌉·⌈W/m⌉ tiles,
+ * with U = G g Gᵀ, V = Bᵀ d B, both laid out [α²][rows][cols] so every product reads
  * contiguous matrices. Backward is the same read in reverse: dM = A dY Aᵀ, then
  * dU_ξ = dM_ξ · V_ξᵀ (dw += Gᵀ dU G) and dV_ξ = U_ξᵀ · dM_ξ (dx += B dV Bᵀ, scatter-added).
  * Activations are channel-major as everywhere in the engine: x (C, N, H, W).
@@ -22,14 +26,14 @@
 /* Whether s is a shape this file computes: 3×3, stride 1, padding 1. */
 bool winograd_fits (const Conv2dShape *s);
 
-/* Floats of scratch: U (16, OC, C), V (16, C, T), M (16, OC, T). */
-size_t winograd_scratch_size (const Conv2dShape *s);
+/* Floats of scratch for F(m×m, 3×3): U (α², OC, C), V (α², C, T), M (α², OC, T). */
+size_t winograd_scratch_size (const Conv2dShape *s, int m);
 
-/* x (C,N,H,W) · w (OC,C,3,3) → y (OC,N,H,W). */
+/* x (C,N,H,W) · w (OC,C,3,3) → y (OC,N,H,W), by F(m×m, 3×3), m = 2 or 4. */
 void winograd_forward (float *y, float *scratch, const float *x, const float *w,
-                       const Conv2dShape *s);
+                       const Conv2dShape *s, int m);
 
-/* Accumulates dw (OC,C,3,3), and dx (C,N,H,W) if not NULL, from dy (OC,N,H,W). V is
- * recomputed from x. */
+/* Accumulates dw (OC,C,3,3), and dx (C,N,H,W) if not NULL, from dy (OC,N,H,W), by
+ * F(m×m, 3×3). V is recomputed from x. */
 void winograd_backward (float *dx, float *dw, float *scratch, const float *dy, const float *x,
-                        const float *w, const Conv2dShape *s);
+                        const float *w, const Conv2dShape *s, int m);

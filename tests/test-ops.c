@@ -198,29 +198,77 @@ typedef struct
                     const float *x, const float *w, const Conv2dShape *s);
   size_t (*scratch_size) (const Conv2dShape *s);
   bool dead_taps_exact; /* whether a dead tap's dw is left exactly as it was */
+  /* the forward's absolute tolerance, besides 1e-5, as a fraction of the largest output:
+   * F(4×4)'s rounding is relative to the whole tile's, not to each output (about 3·10⁻⁶ of
+   * the largest here), so a near-zero output cannot hold 1e-4 of itself */
+  double atol_of_max;
 } ConvOps;
 
-static const ConvOps conv2d_ops = { conv2d_forward, conv2d_backward, conv2d_scratch_size, true };
+static const ConvOps conv2d_ops = { conv2d_forward, conv2d_backward, conv2d_scratch_size, true,
+                                    0.0 };
 
-/* Winograd called directly, whatever conv2d's dispatch would choose (no bias). Its dead taps
- * (on 1-pixel-wide maps) get Gᵀ dU G, zero only up to rounding. */
+/* Winograd F(m×m, 3×3) called directly, whatever conv2d's dispatch would choose (no bias).
+ * Its dead taps (on 1-pixel-wide maps) get Gᵀ dU G, zero only up to rounding. */
 static void
 wino_forward (float *y, float *col, const float *x, const float *w, const float *b,
-              const Conv2dShape *s)
+              const Conv2dShape *s, int m)
 {
   ck_assert (b == NULL);
-  winograd_forward (y, col, x, w, s);
+  winograd_forward (y, col, x, w, s, m);
 }
 
 static void
 wino_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
-               const float *w, const Conv2dShape *s)
+               const float *w, const Conv2dShape *s, int m)
 {
   ck_assert (db == NULL);
-  winograd_backward (dx, dw, col, dy, x, w, s);
+  winograd_backward (dx, dw, col, dy, x, w, s, m);
 }
 
-static const ConvOps wino_ops = { wino_forward, wino_backward, winograd_scratch_size, false };
+static void
+wino2_forward (float *y, float *col, const float *x, const float *w, const float *b,
+               const Conv2dShape *s)
+{
+  wino_forward (y, col, x, w, b, s, 2);
+}
+
+static void
+wino2_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
+                const float *w, const Conv2dShape *s)
+{
+  wino_backward (dx, dw, db, col, dy, x, w, s, 2);
+}
+
+static size_t
+wino2_scratch_size (const Conv2dShape *s)
+{
+  return winograd_scratch_size (s, 2);
+}
+
+static void
+wino4_forward (float *y, float *col, const float *x, const float *w, const float *b,
+               const Conv2dShape *s)
+{
+  wino_forward (y, col, x, w, b, s, 4);
+}
+
+static void
+wino4_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
+                const float *w, const Conv2dShape *s)
+{
+  wino_backward (dx, dw, db, col, dy, x, w, s, 4);
+}
+
+static size_t
+wino4_scratch_size (const Conv2dShape *s)
+{
+  return winograd_scratch_size (s, 4);
+}
+
+static const ConvOps wino2_ops = { wino2_forward, wino2_backward, wino2_scratch_size, false,
+                                   0.0 };
+static const ConvOps wino4_ops = { wino4_forward, wino4_backward, wino4_scratch_size, false,
+                                   1e-5 };
 
 /* Checks one shape through ops; returns its number of live taps. */
 static int
@@ -249,7 +297,10 @@ check_conv_with (const ConvOps *ops, int n, int ci, int h, int w, int oc, int k,
   char what[128];
   snprintf (what, sizeof what, "conv2d forward n%d c%d %d×%d k%d s%d p%d", n, ci, h, w, k,
             stride, pad);
-  assert_close (what, y, yref, ny, 1e-5, 1e-4);
+  double ymax = 0.0;
+  for (size_t i = 0; i < ny; i++)
+    ymax = fmax (ymax, fabs (yd[i]));
+  assert_close (what, y, yref, ny, 1e-5 + ops->atol_of_max * ymax, 1e-4);
 
   /* backward against central differences, for each operand */
   float *r = random_floats (&rng, ny, -1, 1);
@@ -264,6 +315,13 @@ check_conv_with (const ConvOps *ops, int n, int ci, int h, int w, int oc, int k,
     db[i] = -0.5f;
   ops->backward (dx, dw, db, col, r, x, wt, s);
   int live = ops->dead_taps_exact ? check_dead_taps_untouched (dw, 0.5f, s) : -1;
+  /* without dx (the stem's backward), dw is the same to the bit: it is done before dx */
+  float *dw_only = malloc (nw * sizeof *dw_only);
+  for (size_t i = 0; i < nw; i++)
+    dw_only[i] = 0.5f;
+  ops->backward (NULL, dw_only, NULL, col, r, x, wt, s);
+  ck_assert_msg (memcmp (dw_only, dw, nw * sizeof *dw) == 0, "conv2d dw without dx differs");
+  free (dw_only);
   for (size_t i = 0; i < nx; i++)
     dx[i] -= 0.25f;
   for (size_t i = 0; i < nw; i++)
@@ -314,36 +372,44 @@ START_TEST (test_conv2d)
 }
 END_TEST
 
-/* 3×3 stride-1 pad-1 convolutions with enough tiles (T ≥ 40, C·T ≥ 2¹³) go through Winograd
- * F(2×2, 3×3); narrower ones, 1-pixel-wide maps and batch-1 ResNet layers keep the GEMM.
- * (test_winograd covers the transforms cut between threads.) */
+/* 3×3 stride-1 pad-1 convolutions with enough tiles (T₂ ≥ 40, C·T₂ ≥ 2¹³) go through Winograd
+ * F(2×2, 3×3); their backward through F(4×4, 3×3) once there are 32 tiles of 4×4 that cost at
+ * most ⅞ of F(2×2)'s transformed values. Narrower ones, 1-pixel-wide maps and batch-1 ResNet
+ * layers keep the GEMM. (test_winograd covers the transforms cut between threads.) */
 START_TEST (test_conv2d_winograd)
 {
   engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
   static const struct
   {
     int n, c, h, w, oc;
-    bool bias, winograd;
+    bool bias;
+    int forward, backward; /* the tiles conv2d takes, 0 for the GEMM */
   } cases[] = {
-    { 3, 128, 9, 11, 2, true, true },   /* odd × odd, batch 3: 90 tiles, with bias */
-    { 4, 128, 8, 10, 2, false, true },  /* even × even, batch 4: 80 tiles */
-    { 48, 176, 2, 2, 2, false, true },  /* 2×2 maps: one tile per image */
-    { 2, 3, 9, 7, 4, false, false },    /* too few channels × tiles */
-    { 1, 64, 2, 2, 128, false, false }, /* batch 1 at 2×2: one tile */
-    { 48, 8, 1, 1, 4, false, false },   /* 1×1 maps: dead taps */
+    { 3, 128, 9, 11, 2, true, 2, 2 },   /* odd × odd, batch 3: 90 tiles, 27 of 4×4, with bias */
+    { 4, 128, 8, 10, 2, false, 2, 2 },  /* even × even, batch 4: 80 tiles, 24 of 4×4 */
+    { 7, 128, 8, 8, 2, false, 2, 2 },   /* 28 tiles of 4×4: one batch short of F(4×4) */
+    { 8, 64, 8, 8, 2, false, 2, 4 },    /* 32 tiles of 4×4: backward by F(4×4) */
+    { 8, 64, 9, 11, 2, true, 2, 4 },    /* odd × odd: F(4×4)'s tiles hang off both edges */
+    { 40, 32, 6, 6, 2, false, 2, 2 },   /* 6×6 maps: as many transformed values either way */
+    { 48, 176, 2, 2, 2, false, 2, 2 },  /* 2×2 maps: one tile per image */
+    { 2, 3, 9, 7, 4, false, 0, 0 },     /* too few channels × tiles */
+    { 1, 64, 2, 2, 128, false, 0, 0 },  /* batch 1 at 2×2: one tile */
+    { 48, 8, 1, 1, 4, false, 0, 0 },    /* 1×1 maps: dead taps */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
       Conv2dShape s = conv2d_shape (cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc,
                                     3, 1, 1);
-      ck_assert_msg (conv2d_uses_winograd (&s) == cases[i].winograd, "case %zu: winograd %d", i,
-                     conv2d_uses_winograd (&s));
+      ck_assert_msg (conv2d_winograd_tile (&s, false) == cases[i].forward,
+                     "case %zu: forward tile %d", i, conv2d_winograd_tile (&s, false));
+      ck_assert_msg (conv2d_winograd_tile (&s, true) == cases[i].backward,
+                     "case %zu: backward tile %d", i, conv2d_winograd_tile (&s, true));
       check_conv (cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc, 3, 1, 1,
                   cases[i].bias);
     }
 
-  /* ResNet-18's 3×3 stride-1 layers: every stage with maps of 2×2 or more at batch 64, none
-   * at batch 1 */
+  /* ResNet-18's 3×3 stride-1 layers: every stage with maps of 2×2 or more at batch 64, by
+   * F(2×2) forward and, with maps of 4×4 or more, F(4×4) backward; none at batch 1 */
   static const struct
   {
     int c, size;
@@ -353,21 +419,38 @@ START_TEST (test_conv2d_winograd)
     {
       const int c = resnet[i].c, size = resnet[i].size;
       Conv2dShape s = conv2d_shape (64, c, size, size, c, 3, 1, 1);
-      ck_assert_msg (conv2d_uses_winograd (&s), "batch 64, %d × %d²", c, size);
+      ck_assert_msg (conv2d_winograd_tile (&s, false) == 2, "batch 64, %d × %d²", c, size);
+      ck_assert_msg (conv2d_winograd_tile (&s, true) == (size >= 4 ? 4 : 2), "batch 64, %d × %d²",
+                     c, size);
       s = conv2d_shape (1, c, size, size, c, 3, 1, 1);
-      ck_assert_msg (!conv2d_uses_winograd (&s), "batch 1, %d × %d²", c, size);
+      ck_assert_msg (conv2d_winograd_tile (&s, false) == 0, "batch 1, %d × %d²", c, size);
+      ck_assert_msg (conv2d_winograd_tile (&s, true) == 0, "batch 1, %d × %d²", c, size);
     }
 
-  /* the scratch covers U, V and M, and grows with the batch across the switch */
-  size_t prev = 0;
-  for (int n = 1; n <= 80; n++)
+  /* the scratch covers U, V and M of every tile the layer takes, and grows with the batch
+   * across both switches: 512 × 2² goes from the GEMM to F(2×2), 128 × 4² from the GEMM to
+   * F(2×2) (batch 16) to F(4×4) backward (batch 32) */
+  static const int widths[][2] = { { 512, 2 }, { 128, 4 } };
+  for (int i = 0; i < 2; i++)
     {
-      Conv2dShape s = conv2d_shape (n, 512, 2, 2, 512, 3, 1, 1);
-      const size_t size = conv2d_scratch_size (&s);
-      ck_assert_uint_ge (size, prev);
-      if (conv2d_uses_winograd (&s))
-        ck_assert_uint_ge (size, winograd_scratch_size (&s));
-      prev = size;
+      size_t prev = 0;
+      int seen = 0;
+      for (int n = 1; n <= 80; n++)
+        {
+          Conv2dShape s = conv2d_shape (n, widths[i][0], widths[i][1], widths[i][1],
+                                        widths[i][0], 3, 1, 1);
+          const size_t size = conv2d_scratch_size (&s);
+          const int forward = conv2d_winograd_tile (&s, false);
+          const int backward = conv2d_winograd_tile (&s, true);
+          ck_assert_uint_ge (size, prev);
+          if (forward != 0)
+            ck_assert_uint_ge (size, winograd_scratch_size (&s, forward));
+          if (backward != 0)
+            ck_assert_uint_ge (size, winograd_scratch_size (&s, backward));
+          seen |= 1 << backward;
+          prev = size;
+        }
+      ck_assert_int_eq (seen, i == 0 ? (1 | 4) : (1 | 4 | 16));
     }
 }
 END_TEST
@@ -434,9 +517,10 @@ START_TEST (test_conv2d_dead_taps)
 }
 END_TEST
 
-/* Winograd F(2×2, 3×3) called directly, on shapes conv2d would not send it (too narrow) as
- * well as those it would: odd sizes, whose last tile reads zeros past the edge and writes
- * only its outputs inside; 1×1 and 1-row maps, where most of each tile is padding. */
+/* Winograd F(2×2, 3×3) and F(4×4, 3×3) called directly, on shapes conv2d would not send them
+ * (too narrow) as well as those it would: sizes that are not a multiple of the tile, whose
+ * last tile reads zeros past the edge and writes only its outputs inside; 1×1 and 1-row maps,
+ * where most of each tile is padding. Each shape goes through both, with dx and without. */
 START_TEST (test_winograd)
 {
   engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
@@ -444,19 +528,24 @@ START_TEST (test_winograd)
   {
     int n, c, h, w, oc;
   } cases[] = {
-    { 1, 2, 1, 1, 3 },   /* 1×1: one tile, one pixel */
-    { 3, 2, 2, 2, 3 },   /* 2×2: one tile per image */
-    { 2, 3, 9, 7, 4 },   /* odd × odd */
-    { 2, 3, 8, 6, 4 },   /* even × even */
-    { 1, 2, 5, 4, 3 },   /* odd × even, batch 1 */
-    { 3, 4, 1, 5, 2 },   /* a single row */
-    { 2, 5, 3, 3, 6 },   /* a tile hanging off both edges */
-    { 2, 2, 3, 67, 3 },  /* rows of 34 tiles: more than one chunk of 32 */
-    { 2, 16, 16, 16, 16 } /* wide enough that every transform is cut between threads */
+    { 1, 2, 1, 1, 3 },    /* 1×1: one tile, one pixel */
+    { 3, 2, 2, 2, 3 },    /* 2×2: one tile per image, half of it padding under F(4×4) */
+    { 2, 3, 9, 7, 4 },    /* odd × odd: both hang off the edges */
+    { 2, 3, 8, 6, 4 },    /* even × even: 8 whole tiles of either, 6 only of F(2×2)'s */
+    { 1, 2, 5, 4, 3 },    /* odd × even, batch 1 */
+    { 3, 4, 1, 5, 2 },    /* a single row */
+    { 2, 5, 3, 3, 6 },    /* a tile hanging off both edges */
+    { 1, 3, 6, 10, 2 },   /* F(4×4)'s tiles hang off by two, batch 1 */
+    { 2, 2, 3, 67, 3 },   /* rows of 34 tiles of F(2×2): more than one chunk of 32 */
+    { 1, 2, 5, 131, 3 },  /* rows of 33 tiles of F(4×4) (and 66 of F(2×2)) */
+    { 2, 16, 16, 16, 16 }, /* wide enough that every transform of F(2×2) is cut between threads */
+    { 2, 32, 16, 16, 32 }  /* and of F(4×4) */
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    check_conv_with (&wino_ops, cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc, 3,
-                     1, 1, false);
+  const ConvOps *ops[] = { &wino2_ops, &wino4_ops };
+  for (size_t v = 0; v < 2; v++)
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+      check_conv_with (ops[v], cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc, 3,
+                       1, 1, false);
   Conv2dShape s = conv2d_shape (2, 3, 9, 7, 4, 3, 1, 1);
   ck_assert (winograd_fits (&s));
   s = conv2d_shape (2, 3, 9, 7, 4, 3, 2, 1);
