@@ -202,11 +202,21 @@ typedef struct
   const Taps *t;
 } ColJob;
 
-/* x (C, N, H, W) → col (C·L, N·OH·OW) over the taps t, channels [c0, c1); row
- * (c, kh − kh0, kw − kw0), column (n, oh, ow). Padding reads as zero. With all taps laid out,
- * L = KH·KW. */
+/* out[ow] = in[(ow − lo)·stride] for ow ∈ [lo, hi); inlined with stride 2 below, where GCC
+ * vectorizes it (the stride-2 convolutions: the stem and the first of each stage). */
+static inline void
+strided_copy (float *out, const float *in, int lo, int hi, int stride)
+{
+  for (int ow = lo; ow < hi; ow++)
+    out[ow] = in[(ow - lo) * stride];
+}
+
+/* x (C, N, H, W) → col (C·L, N·OH·OW) over the taps t; row (c, kh − kh0, kw − kw0), column
+ * (n, oh, ow). Padding reads as zero. With all taps laid out, L = KH·KW. Cut by kernel rows
+ * (c, kh), [u0, u1) of them, each writing its own rows of col: the stem has only 3 channels,
+ * which split 2 : 1 between two threads. */
 static void
-im2col_part (void *ctx, size_t c0, size_t c1)
+im2col_part (void *ctx, size_t u0, size_t u1)
 {
   const ColJob *j = ctx;
   const Conv2dShape *s = j->s;
@@ -214,11 +224,13 @@ im2col_part (void *ctx, size_t c0, size_t c1)
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
   const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
-  for (size_t c = c0; c < c1; c++)
-    for (int kh = t->kh0; kh < t->kh1; kh++)
+  for (size_t u = u0; u < u1; u++)
+    {
+      const size_t c = u / lh;
+      const int kh = t->kh0 + (int) (u % lh);
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          float *row = j->col + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
+          float *row = j->col + (u * lw + kw - t->kw0) * cols;
           int lo, hi;
           inside_columns (s, kw, &lo, &hi);
           const int iw0 = lo * s->stride - s->pad + kw;
@@ -238,13 +250,15 @@ im2col_part (void *ctx, size_t c0, size_t c1)
                   memset (out, 0, sizeof (float) * lo);
                   if (s->stride == 1)
                     memcpy (out + lo, in, sizeof (float) * (hi - lo));
+                  else if (s->stride == 2)
+                    strided_copy (out, in, lo, hi, 2);
                   else
-                    for (int ow = lo; ow < hi; ow++)
-                      out[ow] = in[(ow - lo) * s->stride];
+                    strided_copy (out, in, lo, hi, s->stride);
                   memset (out + hi, 0, sizeof (float) * (s->ow - hi));
                 }
             }
         }
+    }
 }
 
 /* The adjoint of im2col, channels [c0, c1): dx (C, N, H, W) += scatter of dcol (C·L, N·OH·OW). */
@@ -405,8 +419,13 @@ static void
 im2col (float *col, const float *x, const Conv2dShape *s, const Taps *t)
 {
   ColJob j = { .col = col, .x = x, .s = s, .t = t };
-  parallel_for ((size_t) s->c, channel_grain (s, t), is_same (s) ? im2col_same_part : im2col_part,
-                &j);
+  if (is_same (s))
+    {
+      parallel_for ((size_t) s->c, channel_grain (s, t), im2col_same_part, &j);
+      return;
+    }
+  const size_t lh = (size_t) (t->kh1 - t->kh0), lw = (size_t) (t->kw1 - t->kw0);
+  parallel_for (s->c * lh, parallel_grain (lw * s->n * s->oh * s->ow), im2col_part, &j);
 }
 
 /* dcol is scratch: the "same" path clears its padding reads in place. */
