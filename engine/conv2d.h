@@ -26,6 +26,11 @@
  * instead of 36, as 16 GEMMs over transformed tiles; on wide enough maps its backward goes
  * through F(4×4, 3×3): 36 multiplies per 4×4 tile instead of 144, as 36 GEMMs.
  * conv2d_winograd_tile() says when, and which.
+ *
+ * Taps. On a 2×2 map (ResNet's layer3 at a 32×32 input, layer4 at 64×64) the same layers go
+ * through a sum over the kernel's taps instead (tapconv.h): one GEMM per tap over the
+ * positions it connects, the 16 live multiplies per image and channel pair with no
+ * transform. conv2d_uses_taps() says when.
  */
 #pragma once
 
@@ -52,6 +57,11 @@ int conv2d_taps (const Conv2dShape *s);
  * measured faster than F(2×2); the forward stays on F(2×2), whose float error is smaller
  * (conv2d.c says why). */
 int conv2d_winograd_tile (const Conv2dShape *s, bool backward);
+
+/* Whether s goes through a sum over its kernel's taps instead (tapconv.h): a 3×3 "same"
+ * convolution on a 2×2 map, wide enough that F(2×2) would have paid; then
+ * conv2d_winograd_tile() is 0. */
+bool conv2d_uses_taps (const Conv2dShape *s);
 
 /* Floats of scratch the forward and backward need: the im2col buffer (C·L, N·OH·OW), plus
  * w_live (OC, C·L) when dead taps are left out, but never less than the full im2col buffer

@@ -385,9 +385,9 @@ END_TEST
 /* Training on the golden batch repeated 16 times gives the golden gradients: each copy's
  * outputs are the same (train-mode batch-norm sees the same mean and biased variance), and
  * every loss is a mean over the batch, so each image's share of the gradient is the same.
- * At batch 64 the 3×3 stride-1 convolutions of layer1–layer3 go through Winograd F(2×2, 3×3)
- * forward and, on layer1's and layer2's maps, F(4×4, 3×3) backward (conv2d.h), which at the
- * golden batch of 4 they do not. */
+ * At batch 64 the 3×3 stride-1 convolutions of layer1 and layer2 go through Winograd F(2×2,
+ * 3×3) forward and F(4×4, 3×3) backward, and layer3's (2×2 maps) through a sum over taps
+ * (conv2d.h), which at the golden batch of 4 they do not. */
 START_TEST (test_train_wide_batch_gradients)
 {
   engine_set_threads (_i + 1);
@@ -395,17 +395,19 @@ START_TEST (test_train_wide_batch_gradients)
   Conv2dShape layer1 = conv2d_shape (BATCH, 64, SIZE / 4, SIZE / 4, 64, 3, 1, 1);
   ck_assert (conv2d_winograd_tile (&layer1, false) == 0);
   ck_assert (conv2d_winograd_tile (&layer1, true) == 0);
-  /* { C, map, the backward's tile } */
+  /* { C, map, the backward's Winograd tile, or 0 for a sum over taps } */
   static const int stages[][3] = { { 64, SIZE / 4, 4 },
                                    { 128, SIZE / 8, 4 },
-                                   { 256, SIZE / 16, 2 } };
+                                   { 256, SIZE / 16, 0 } };
   for (int i = 0; i < 3; i++)
     {
       Conv2dShape s = conv2d_shape (wide, stages[i][0], stages[i][1], stages[i][1], stages[i][0],
                                     3, 1, 1);
-      ck_assert_msg (conv2d_winograd_tile (&s, false) == 2, "layer%d at batch %d", i + 1, wide);
-      ck_assert_msg (conv2d_winograd_tile (&s, true) == stages[i][2], "layer%d at batch %d",
+      const int tile = stages[i][2]; /* 0: a sum over taps (2×2 maps) */
+      ck_assert_msg (conv2d_winograd_tile (&s, false) == (tile ? 2 : 0), "layer%d at batch %d",
                      i + 1, wide);
+      ck_assert_msg (conv2d_winograd_tile (&s, true) == tile, "layer%d at batch %d", i + 1, wide);
+      ck_assert_msg (conv2d_uses_taps (&s) == (tile == 0), "layer%d at batch %d", i + 1, wide);
     }
 
   HnModel *m = golden_model ();

@@ -24,6 +24,7 @@
 #include "residual.h"
 #include "rng.h"
 #include "test-util.h"
+#include "tapconv.h"
 #include "winograd.h"
 
 #define H 1e-3
@@ -270,6 +271,26 @@ static const ConvOps wino2_ops = { wino2_forward, wino2_backward, wino2_scratch_
 static const ConvOps wino4_ops = { wino4_forward, wino4_backward, wino4_scratch_size, false,
                                    1e-5 };
 
+/* The sum over taps called directly, whatever conv2d's dispatch would choose (no bias). A
+ * tap with no run adds an exact zero to its dw. */
+static void
+taps_forward (float *y, float *col, const float *x, const float *w, const float *b,
+              const Conv2dShape *s)
+{
+  ck_assert (b == NULL);
+  tapconv_forward (y, col, x, w, s);
+}
+
+static void
+taps_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
+               const float *w, const Conv2dShape *s)
+{
+  ck_assert (db == NULL);
+  tapconv_backward (dx, dw, col, dy, x, w, s);
+}
+
+static const ConvOps taps_ops = { taps_forward, taps_backward, tapconv_scratch_size, true, 0.0 };
+
 /* Checks one shape through ops; returns its number of live taps. */
 static int
 check_conv_with (const ConvOps *ops, int n, int ci, int h, int w, int oc, int k, int stride,
@@ -391,7 +412,7 @@ START_TEST (test_conv2d_winograd)
     { 8, 64, 8, 8, 2, false, 2, 4 },    /* 32 tiles of 4×4: backward by F(4×4) */
     { 8, 64, 9, 11, 2, true, 2, 4 },    /* odd × odd: F(4×4)'s tiles hang off both edges */
     { 40, 32, 6, 6, 2, false, 2, 2 },   /* 6×6 maps: as many transformed values either way */
-    { 48, 176, 2, 2, 2, false, 2, 2 },  /* 2×2 maps: one tile per image */
+    { 48, 176, 2, 2, 2, false, 0, 0 },  /* 2×2 maps: a sum over taps (test_tapconv) */
     { 2, 3, 9, 7, 4, false, 0, 0 },     /* too few channels × tiles */
     { 1, 64, 2, 2, 128, false, 0, 0 },  /* batch 1 at 2×2: one tile */
     { 48, 8, 1, 1, 4, false, 0, 0 },    /* 1×1 maps: dead taps */
@@ -404,12 +425,14 @@ START_TEST (test_conv2d_winograd)
                      "case %zu: forward tile %d", i, conv2d_winograd_tile (&s, false));
       ck_assert_msg (conv2d_winograd_tile (&s, true) == cases[i].backward,
                      "case %zu: backward tile %d", i, conv2d_winograd_tile (&s, true));
+      ck_assert_msg (conv2d_uses_taps (&s) == (cases[i].h == 2 && cases[i].n > 1),
+                     "case %zu: taps %d", i, conv2d_uses_taps (&s));
       check_conv (cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc, 3, 1, 1,
                   cases[i].bias);
     }
 
-  /* ResNet-18's 3×3 stride-1 layers: every stage with maps of 2×2 or more at batch 64, by
-   * F(2×2) forward and, with maps of 4×4 or more, F(4×4) backward; none at batch 1 */
+  /* ResNet-18's 3×3 stride-1 layers: every stage with maps of 4×4 or more at batch 64 by
+   * F(2×2) forward and F(4×4) backward, 2×2 maps by a sum over taps; none at batch 1 */
   static const struct
   {
     int c, size;
@@ -419,17 +442,20 @@ START_TEST (test_conv2d_winograd)
     {
       const int c = resnet[i].c, size = resnet[i].size;
       Conv2dShape s = conv2d_shape (64, c, size, size, c, 3, 1, 1);
-      ck_assert_msg (conv2d_winograd_tile (&s, false) == 2, "batch 64, %d × %d²", c, size);
-      ck_assert_msg (conv2d_winograd_tile (&s, true) == (size >= 4 ? 4 : 2), "batch 64, %d × %d²",
+      ck_assert_msg (conv2d_winograd_tile (&s, false) == (size >= 4 ? 2 : 0), "batch 64, %d × %d²",
                      c, size);
+      ck_assert_msg (conv2d_winograd_tile (&s, true) == (size >= 4 ? 4 : 0), "batch 64, %d × %d²",
+                     c, size);
+      ck_assert_msg (conv2d_uses_taps (&s) == (size == 2), "batch 64, %d × %d²", c, size);
       s = conv2d_shape (1, c, size, size, c, 3, 1, 1);
       ck_assert_msg (conv2d_winograd_tile (&s, false) == 0, "batch 1, %d × %d²", c, size);
       ck_assert_msg (conv2d_winograd_tile (&s, true) == 0, "batch 1, %d × %d²", c, size);
+      ck_assert_msg (!conv2d_uses_taps (&s), "batch 1, %d × %d²", c, size);
     }
 
-  /* the scratch covers U, V and M of every tile the layer takes, and grows with the batch
-   * across both switches: 512 × 2² goes from the GEMM to F(2×2), 128 × 4² from the GEMM to
-   * F(2×2) (batch 16) to F(4×4) backward (batch 32) */
+  /* the scratch covers U, V and M of every tile the layer takes (or the taps' layouts), and
+   * grows with the batch across every switch: 512 × 2² goes from the GEMM to the taps, 128 ×
+   * 4² from the GEMM to F(2×2) (batch 16) to F(4×4) backward (batch 32) */
   static const int widths[][2] = { { 512, 2 }, { 128, 4 } };
   for (int i = 0; i < 2; i++)
     {
@@ -447,10 +473,12 @@ START_TEST (test_conv2d_winograd)
             ck_assert_uint_ge (size, winograd_scratch_size (&s, forward));
           if (backward != 0)
             ck_assert_uint_ge (size, winograd_scratch_size (&s, backward));
-          seen |= 1 << backward;
+          if (conv2d_uses_taps (&s))
+            ck_assert_uint_ge (size, tapconv_scratch_size (&s));
+          seen |= 1 << backward | conv2d_uses_taps (&s) << 8;
           prev = size;
         }
-      ck_assert_int_eq (seen, i == 0 ? (1 | 4) : (1 | 4 | 16));
+      ck_assert_int_eq (seen, i == 0 ? (1 | 256) : (1 | 4 | 16));
     }
 }
 END_TEST
@@ -552,6 +580,37 @@ START_TEST (test_winograd)
   ck_assert (!winograd_fits (&s));
   s = conv2d_shape (2, 3, 9, 7, 4, 5, 1, 2);
   ck_assert (!winograd_fits (&s));
+}
+END_TEST
+
+/* The sum over taps, any map: the centre tap sets every output before the others add, a tap
+ * connects whole rows when its column offset is 0 and a run per row otherwise, and taps that
+ * read only padding have no run. */
+START_TEST (test_tapconv)
+{
+  engine_set_threads (_i + 1); /* looped: on one thread, then on the pool */
+  static const struct
+  {
+    int n, c, h, w, oc, k;
+  } cases[] = {
+    { 3, 2, 1, 1, 3, 3 },      /* 1×1: only the centre tap has a run */
+    { 5, 3, 2, 2, 4, 3 },      /* 2×2, as ResNet's layer3 and layer4 */
+    { 2, 3, 3, 5, 2, 3 },      /* odd, not square */
+    { 2, 2, 4, 1, 3, 3 },      /* a single column */
+    { 1, 2, 2, 3, 3, 5 },      /* a 5×5 kernel wider than the map: most taps have no run */
+    { 2, 3, 6, 7, 4, 5 },      /* and on a map it fits */
+    { 1, 64, 2, 2, 128, 3 },   /* batch 1: products of one to four columns (matrix–vector) */
+    { 64, 32, 2, 2, 64, 3 },   /* wide enough that every product and layout is cut */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_conv_with (&taps_ops, cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].oc,
+                     cases[i].k, 1, cases[i].k / 2, false);
+  Conv2dShape s = conv2d_shape (2, 3, 9, 7, 4, 5, 1, 2);
+  ck_assert (tapconv_fits (&s));
+  s = conv2d_shape (2, 3, 9, 7, 4, 3, 2, 1);
+  ck_assert (!tapconv_fits (&s));
+  s = conv2d_shape (2, 3, 9, 7, 4, 3, 1, 0);
+  ck_assert (!tapconv_fits (&s));
 }
 END_TEST
 
@@ -1052,6 +1111,7 @@ ops_suite (void)
   tcase_add_loop_test (tc, test_conv2d, 0, 2);
   tcase_add_loop_test (tc, test_conv2d_dead_taps, 0, 2);
   tcase_add_loop_test (tc, test_winograd, 0, 2);
+  tcase_add_loop_test (tc, test_tapconv, 0, 2);
   tcase_add_loop_test (tc, test_conv2d_winograd, 0, 2);
   tcase_add_loop_test (tc, test_batchnorm2d, 0, 2);
   tcase_add_test (tc, test_relu);

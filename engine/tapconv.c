@@ -1,0 +1,206 @@
+#include "tapconv.h"
+
+#include <string.h>
+
+#include "error.h"
+#include "gemm.h"
+#include "parallel.h"
+
+bool
+tapconv_fits (const Conv2dShape *s)
+{
+  return s->stride == 1 && s->kh == s->kw && s->kh % 2 == 1 && s->pad == s->kh / 2;
+}
+
+size_t
+tapconv_scratch_size (const Conv2dShape *s)
+{
+  const size_t cols = (size_t) s->h * s->w * s->n;
+  return (size_t) (2 * s->c + s->oc) * cols + (size_t) s->kh * s->kw * s->oc * s->c;
+}
+
+/* ---- the runs of positions a tap connects ---- */
+
+/* Run r of tap (kh, kw): output positions [*first, *first + *count), each reading the input
+ * position *shift further on. A tap whose column offset is 0 connects whole rows, one run
+ * for all of them; another connects a run per output row. False past the last run (a tap
+ * that reads only padding has none). */
+static bool
+tap_run (const Conv2dShape *s, int kh, int kw, int r, int *first, int *count, int *shift)
+{
+  const int dh = kh - s->pad, dw = kw - s->pad;
+  const int oh0 = dh < 0 ? -dh : 0, oh1 = dh > 0 ? s->h - dh : s->h;
+  const int ow0 = dw < 0 ? -dw : 0, ow1 = dw > 0 ? s->w - dw : s->w;
+  if (oh0 >= oh1 || ow0 >= ow1)
+    return false;
+  *shift = dh * s->w + dw;
+  if (dw == 0)
+    {
+      *first = oh0 * s->w;
+      *count = (oh1 - oh0) * s->w;
+      return r == 0;
+    }
+  if (r >= oh1 - oh0)
+    return false;
+  *first = (oh0 + r) * s->w + ow0;
+  *count = ow1 - ow0;
+  return true;
+}
+
+/* ---- layouts: channel-major (rows, N, P) ↔ position-major (rows, P·N), P = H·W ---- */
+
+typedef struct
+{
+  float *out;
+  const float *in;
+  int n, p;           /* images, positions */
+  int taps, oc, c;    /* the weight repack */
+} LayoutJob;
+
+static void
+to_positions_part (void *ctx, size_t r0, size_t r1)
+{
+  const LayoutJob *j = ctx;
+  const size_t plane = (size_t) j->n * j->p;
+  for (size_t r = r0; r < r1; r++)
+    for (int n = 0; n < j->n; n++)
+      for (int p = 0; p < j->p; p++)
+        j->out[r * plane + (size_t) p * j->n + n] = j->in[r * plane + (size_t) n * j->p + p];
+}
+
+/* The adjoint, accumulating: out (rows, N, P) += in (rows, P·N) read back. */
+static void
+from_positions_add_part (void *ctx, size_t r0, size_t r1)
+{
+  const LayoutJob *j = ctx;
+  const size_t plane = (size_t) j->n * j->p;
+  for (size_t r = r0; r < r1; r++)
+    for (int n = 0; n < j->n; n++)
+      for (int p = 0; p < j->p; p++)
+        j->out[r * plane + (size_t) n * j->p + p] += j->in[r * plane + (size_t) p * j->n + n];
+}
+
+static void
+from_positions_part (void *ctx, size_t r0, size_t r1)
+{
+  const LayoutJob *j = ctx;
+  const size_t plane = (size_t) j->n * j->p;
+  for (size_t r = r0; r < r1; r++)
+    for (int n = 0; n < j->n; n++)
+      for (int p = 0; p < j->p; p++)
+        j->out[r * plane + (size_t) n * j->p + p] = j->in[r * plane + (size_t) p * j->n + n];
+}
+
+static void
+relayout (ParallelFn fn, float *out, const float *in, int rows, const Conv2dShape *s)
+{
+  LayoutJob j = { .out = out, .in = in, .n = s->n, .p = s->h * s->w };
+  parallel_for ((size_t) rows, parallel_grain ((size_t) s->n * j.p), fn, &j);
+}
+
+/* w (OC, C, K²) → wt (K², OC, C), output channels [o0, o1). */
+static void
+weights_by_tap_part (void *ctx, size_t o0, size_t o1)
+{
+  const LayoutJob *j = ctx;
+  const size_t plane = (size_t) j->oc * j->c;
+  for (size_t o = o0; o < o1; o++)
+    for (int c = 0; c < j->c; c++)
+      for (int t = 0; t < j->taps; t++)
+        j->out[t * plane + o * j->c + c] = j->in[(o * j->c + c) * j->taps + t];
+}
+
+/* The adjoint, accumulating: dw (OC, C, K²) += dwt (K², OC, C). */
+static void
+weights_by_tap_add_part (void *ctx, size_t o0, size_t o1)
+{
+  const LayoutJob *j = ctx;
+  const size_t plane = (size_t) j->oc * j->c;
+  for (size_t o = o0; o < o1; o++)
+    for (int c = 0; c < j->c; c++)
+      for (int t = 0; t < j->taps; t++)
+        j->out[(o * j->c + c) * j->taps + t] += j->in[t * plane + o * j->c + c];
+}
+
+static void
+weights_by_tap (ParallelFn fn, float *out, const float *in, const Conv2dShape *s)
+{
+  LayoutJob j = { .out = out, .in = in, .taps = s->kh * s->kw, .oc = s->oc, .c = s->c };
+  parallel_for ((size_t) s->oc, parallel_grain ((size_t) j.taps * s->c), fn, &j);
+}
+
+/* ---- forward and backward ---- */
+
+/* The centre tap comes first: it connects every position to itself, so its product can set
+ * the output (β = 0) that the other taps then add to. Tap i of the order below. */
+static int
+tap_in_order (const Conv2dShape *s, int i)
+{
+  const int centre = s->pad * s->kw + s->pad;
+  return i == 0 ? centre : i <= centre ? i - 1 : i;
+}
+
+void
+tapconv_forward (float *y, float *scratch, const float *x, const float *w, const Conv2dShape *s)
+{
+  HN_ASSERT (tapconv_fits (s) && s->oh == s->h && s->ow == s->w);
+  const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw;
+  float *xt = scratch, *yt = xt + (size_t) s->c * cols, *wt = yt + (size_t) s->oc * cols;
+  relayout (to_positions_part, xt, x, s->c, s);
+  weights_by_tap (weights_by_tap_part, wt, w, s);
+  for (int i = 0; i < taps; i++)
+    {
+      const int t = tap_in_order (s, i);
+      int first, count, shift;
+      for (int r = 0; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
+        /* yt[:, run] (OC, count·N) += w_t (OC, C) · xt[:, run + shift] (C, count·N) */
+        gemm (false, false, s->oc, count * n, s->c, 1.0f, wt + (size_t) t * s->oc * s->c, s->c,
+              xt + (size_t) (first + shift) * n, cols, i == 0 ? 0.0f : 1.0f,
+              yt + (size_t) first * n, cols);
+    }
+  relayout (from_positions_part, y, yt, s->oc, s);
+}
+
+/* Scratch: xt, dyt in yt's place, dxt, then the weights by tap: first dw's, then w's. */
+void
+tapconv_backward (float *dx, float *dw, float *scratch, const float *dy, const float *x,
+                  const float *w, const Conv2dShape *s)
+{
+  HN_ASSERT (tapconv_fits (s) && s->oh == s->h && s->ow == s->w);
+  const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw;
+  const size_t plane = (size_t) s->oc * s->c;
+  float *xt = scratch, *dyt = xt + (size_t) s->c * cols, *dxt = dyt + (size_t) s->oc * cols;
+  float *wt = dxt + (size_t) s->c * cols;
+  relayout (to_positions_part, xt, x, s->c, s);
+  relayout (to_positions_part, dyt, dy, s->oc, s);
+
+  /* dw_t (OC, C) = Σ over its runs of dyt[:, run] (OC, count·N) · xt[:, run + shift]ᵀ; a tap
+   * with no run keeps a zero gradient */
+  for (int t = 0; t < taps; t++)
+    {
+      int first, count, shift, r = 0;
+      for (; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
+        gemm (false, true, s->oc, s->c, count * n, 1.0f, dyt + (size_t) first * n, cols,
+              xt + (size_t) (first + shift) * n, cols, r == 0 ? 0.0f : 1.0f, wt + t * plane,
+              s->c);
+      if (r == 0)
+        memset (wt + t * plane, 0, plane * sizeof (float));
+    }
+  weights_by_tap (weights_by_tap_add_part, dw, wt, s);
+  if (dx == NULL)
+    return;
+
+  /* dxt[:, run + shift] (C, count·N) += w_tᵀ (C, OC) · dyt[:, run] (OC, count·N), the centre
+   * tap setting every position first */
+  weights_by_tap (weights_by_tap_part, wt, w, s);
+  for (int i = 0; i < taps; i++)
+    {
+      const int t = tap_in_order (s, i);
+      int first, count, shift;
+      for (int r = 0; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
+        gemm (true, false, s->c, count * n, s->oc, 1.0f, wt + t * plane, s->c,
+              dyt + (size_t) first * n, cols, i == 0 ? 0.0f : 1.0f,
+              dxt + (size_t) (first + shift) * n, cols);
+    }
+  relayout (from_positions_add_part, dx, dxt, s->c, s);
+}
