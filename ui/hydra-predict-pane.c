@@ -7,8 +7,8 @@
 #define NOTICE_SECONDS 5
 
 /* Cards go in a few per frame. Given all at once, a drop of 40 was built in one main-loop
- * callback (16 ms) and laid out in the next frame, stalling the loop for about 40 ms
- * (tests/ui/bench-stall). */
+ * callback (17–27 ms) and laid out in the next frame: the loop's longest stall was 39–82 ms
+ * over 6 runs of tests/ui/bench-stall while training, 36–69 ms with this. */
 #define CARDS_PER_FRAME 8
 
 struct _HydraPredictPane
