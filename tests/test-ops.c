@@ -363,7 +363,7 @@ check_conv_with (const ConvOps *ops, int n, int ci, int h, int w, int oc, int k,
    * quick under the sanitizers, whose unoptimised build runs the naive loops many times slower
    * (test_winograd: 15 → 3.6 s here at -O2) */
   const double forward_cost = (double) ny * ci * k * k;
-  const size_t checked = (size_t) fmax (30.0, fmin (MAX_CHECKED, 2e8 / forward_cost));
+  const size_t checked = (size_t) fmax (30.0, fmin (MAX_CHECKED, 5e7 / forward_cost));
   c.which = 0;
   gradcheck_some (what, conv_ref, &c, x, nx, r, ny, dx, checked);
   snprintf (what, sizeof what, "conv2d dw n%d c%d %d×%d k%d s%d p%d", n, ci, h, w, k, stride,
