@@ -516,13 +516,16 @@ void
 conv2d_forward (float *y, float *col, const float *x, const float *w, const float *b,
                 const Conv2dShape *s)
 {
-  const int m = conv2d_winograd_tile (s, false);
-  if (m != 0 || conv2d_uses_taps (s))
+  if (conv2d_uses_taps (s))
     {
-      if (m != 0)
-        winograd_forward (y, col, x, w, s, m);
-      else
-        tapconv_forward (y, col, x, w, s);
+      tapconv_forward (y, col, x, w, s);
+      bias_add (y, b, s);
+      return;
+    }
+  const int m = conv2d_winograd_tile (s, false);
+  if (m != 0)
+    {
+      winograd_forward (y, col, x, w, s, m);
       bias_add (y, b, s);
       return;
     }
@@ -569,13 +572,16 @@ void
 conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
                  const float *w, const Conv2dShape *s)
 {
-  const int m = conv2d_winograd_tile (s, true);
-  if (m != 0 || conv2d_uses_taps (s))
+  if (conv2d_uses_taps (s))
     {
-      if (m != 0)
-        winograd_backward (dx, dw, col, dy, x, w, s, m);
-      else
-        tapconv_backward (dx, dw, col, dy, x, w, s);
+      tapconv_backward (dx, dw, col, dy, x, w, s);
+      bias_grad_add (db, dy, s);
+      return;
+    }
+  const int m = conv2d_winograd_tile (s, true);
+  if (m != 0)
+    {
+      winograd_backward (dx, dw, col, dy, x, w, s, m);
       bias_grad_add (db, dy, s);
       return;
     }

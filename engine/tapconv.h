@@ -9,7 +9,8 @@
  *     yt[:, run] += w_tap (OC, C) · xt[:, run + shift],   shift = (kh − pad)·W + kw − pad,
  * and only the multiplies that read a real pixel are done. On a 2×2 map that is 16 per
  * position and channel pair, as Winograd F(2×2, 3×3) does with its one tile per image, but
- * with no transform of the inputs and none of the weights beyond slicing them by tap. The
+ * with no arithmetic transform: the activations are only transposed to position-major and
+ * back, and the weights sliced by tap. The
  * backward is the same read in reverse: dw_tap += dyt[:, run] · xt[:, run + shift]ᵀ and
  * dxt[:, run + shift] += w_tapᵀ · dyt[:, run].
  * Activations are channel-major as everywhere in the engine: x (C, N, H, W).
