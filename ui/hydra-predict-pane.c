@@ -98,6 +98,16 @@ show_notice (HydraPredictPane *self, const char *message)
   self->notice_timeout_id = g_timeout_add_seconds (NOTICE_SECONDS, hide_notice, self);
 }
 
+/* The drop's cards are all in, or the rest are not wanted: no more ticks. */
+static void
+end_drop (HydraPredictPane *self)
+{
+  if (self->tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+  self->tick_id = 0;
+  g_clear_pointer (&self->unshown, g_ptr_array_unref);
+}
+
 /* Moves up to n more of the unshown items into the store, below those of the same drop
  * already there; when all are in, the drop is done. */
 static void
@@ -110,10 +120,7 @@ show_unshown (HydraPredictPane *self, guint n)
   self->n_shown += n;
   if (self->n_shown < self->unshown->len)
     return;
-  g_clear_pointer (&self->unshown, g_ptr_array_unref);
-  if (self->tick_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
-  self->tick_id = 0;
+  end_drop (self);
   if (was_busy != hydra_predict_pane_get_busy (self))
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
 }
@@ -366,15 +373,15 @@ hydra_predict_pane_clear (HydraPredictPane *self)
 {
   g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
 
+  gboolean was_busy = hydra_predict_pane_get_busy (self);
+
   hydra_predictor_cancel (self->predictor);
-  if (self->unshown != NULL)
-    {
-      g_ptr_array_set_size (self->unshown, self->n_shown);
-      show_unshown (self, 0); /* the rest are dropped: the drop is done */
-    }
+  end_drop (self); /* the cards not in yet are dropped with the rest */
   g_list_store_remove_all (self->items);
   set_stale (self, FALSE);
   sync_view (self);
+  if (was_busy != hydra_predict_pane_get_busy (self))
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
 }
 
 static void
@@ -556,10 +563,7 @@ hydra_predict_pane_dispose (GObject *object)
     }
   hydra_predict_pane_set_trainer (self, NULL);
   g_clear_handle_id (&self->notice_timeout_id, g_source_remove);
-  if (self->tick_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
-  self->tick_id = 0;
-  g_clear_pointer (&self->unshown, g_ptr_array_unref);
+  end_drop (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_PREDICT_PANE);
   g_clear_object (&self->items);
   g_clear_object (&self->predictor);
