@@ -47,55 +47,56 @@ tap_run (const Conv2dShape *s, int kh, int kw, int r, int *first, int *count, in
   return true;
 }
 
-/* ---- layouts: channel-major (rows, N, P) ↔ position-major (rows, P·N), P = H·W ---- */
+/* ---- layouts: channel-major (rows, N, P) ↔ position-major (rows, P, N), P = H·W ---- */
 
+/* Both directions are one transpose of each row's (A, B) matrix into (B, A): A = N, B = P
+ * to positions, A = P, B = N back. */
 typedef struct
 {
   float *out;
   const float *in;
-  int n, p;           /* images, positions */
-  int taps, oc, c;    /* the weight repack */
+  int a, b;        /* each row of in is (a, b) */
+  int taps, oc, c; /* the weights by tap */
 } LayoutJob;
 
 static void
-to_positions_part (void *ctx, size_t r0, size_t r1)
+transpose_part (void *ctx, size_t r0, size_t r1)
 {
   const LayoutJob *j = ctx;
-  const size_t plane = (size_t) j->n * j->p;
+  const size_t plane = (size_t) j->a * j->b;
   for (size_t r = r0; r < r1; r++)
-    for (int n = 0; n < j->n; n++)
-      for (int p = 0; p < j->p; p++)
-        j->out[r * plane + (size_t) p * j->n + n] = j->in[r * plane + (size_t) n * j->p + p];
+    for (int a = 0; a < j->a; a++)
+      for (int b = 0; b < j->b; b++)
+        j->out[r * plane + (size_t) b * j->a + a] = j->in[r * plane + (size_t) a * j->b + b];
 }
 
-/* The adjoint, accumulating: out (rows, N, P) += in (rows, P·N) read back. */
+/* The same, accumulating: the adjoint of the transpose the other way. */
 static void
-from_positions_add_part (void *ctx, size_t r0, size_t r1)
+transpose_add_part (void *ctx, size_t r0, size_t r1)
 {
   const LayoutJob *j = ctx;
-  const size_t plane = (size_t) j->n * j->p;
+  const size_t plane = (size_t) j->a * j->b;
   for (size_t r = r0; r < r1; r++)
-    for (int n = 0; n < j->n; n++)
-      for (int p = 0; p < j->p; p++)
-        j->out[r * plane + (size_t) n * j->p + p] += j->in[r * plane + (size_t) p * j->n + n];
+    for (int a = 0; a < j->a; a++)
+      for (int b = 0; b < j->b; b++)
+        j->out[r * plane + (size_t) b * j->a + a] += j->in[r * plane + (size_t) a * j->b + b];
 }
 
+/* out (rows, P·N) = in (rows, N, P), position-major */
 static void
-from_positions_part (void *ctx, size_t r0, size_t r1)
+to_positions (float *out, const float *in, int rows, const Conv2dShape *s)
 {
-  const LayoutJob *j = ctx;
-  const size_t plane = (size_t) j->n * j->p;
-  for (size_t r = r0; r < r1; r++)
-    for (int n = 0; n < j->n; n++)
-      for (int p = 0; p < j->p; p++)
-        j->out[r * plane + (size_t) n * j->p + p] = j->in[r * plane + (size_t) p * j->n + n];
+  LayoutJob j = { .out = out, .in = in, .a = s->n, .b = s->h * s->w };
+  parallel_for ((size_t) rows, parallel_grain ((size_t) j.a * j.b), transpose_part, &j);
 }
 
+/* out (rows, N, P) = in (rows, P·N), or += when add */
 static void
-relayout (ParallelFn fn, float *out, const float *in, int rows, const Conv2dShape *s)
+from_positions (float *out, const float *in, int rows, const Conv2dShape *s, bool add)
 {
-  LayoutJob j = { .out = out, .in = in, .n = s->n, .p = s->h * s->w };
-  parallel_for ((size_t) rows, parallel_grain ((size_t) s->n * j.p), fn, &j);
+  LayoutJob j = { .out = out, .in = in, .a = s->h * s->w, .b = s->n };
+  parallel_for ((size_t) rows, parallel_grain ((size_t) j.a * j.b),
+                add ? transpose_add_part : transpose_part, &j);
 }
 
 /* w (OC, C, K²) → wt (K², OC, C), output channels [o0, o1). */
@@ -146,7 +147,7 @@ tapconv_forward (float *y, float *scratch, const float *x, const float *w, const
   HN_ASSERT (tapconv_fits (s) && s->oh == s->h && s->ow == s->w);
   const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw;
   float *xt = scratch, *yt = xt + (size_t) s->c * cols, *wt = yt + (size_t) s->oc * cols;
-  relayout (to_positions_part, xt, x, s->c, s);
+  to_positions (xt, x, s->c, s);
   weights_by_tap (weights_by_tap_part, wt, w, s);
   for (int i = 0; i < taps; i++)
     {
@@ -158,7 +159,7 @@ tapconv_forward (float *y, float *scratch, const float *x, const float *w, const
               xt + (size_t) (first + shift) * n, cols, i == 0 ? 0.0f : 1.0f,
               yt + (size_t) first * n, cols);
     }
-  relayout (from_positions_part, y, yt, s->oc, s);
+  from_positions (y, yt, s->oc, s, false);
 }
 
 /* Scratch: xt, dyt in yt's place, dxt, then the weights by tap: first dw's, then w's. */
@@ -171,8 +172,8 @@ tapconv_backward (float *dx, float *dw, float *scratch, const float *dy, const f
   const size_t plane = (size_t) s->oc * s->c;
   float *xt = scratch, *dyt = xt + (size_t) s->c * cols, *dxt = dyt + (size_t) s->oc * cols;
   float *wt = dxt + (size_t) s->c * cols;
-  relayout (to_positions_part, xt, x, s->c, s);
-  relayout (to_positions_part, dyt, dy, s->oc, s);
+  to_positions (xt, x, s->c, s);
+  to_positions (dyt, dy, s->oc, s);
 
   /* dw_t (OC, C) = Σ over its runs of dyt[:, run] (OC, count·N) · xt[:, run + shift]ᵀ; a tap
    * with no run keeps a zero gradient */
@@ -202,5 +203,5 @@ tapconv_backward (float *dx, float *dw, float *scratch, const float *dy, const f
               dyt + (size_t) first * n, cols, i == 0 ? 0.0f : 1.0f,
               dxt + (size_t) (first + shift) * n, cols);
     }
-  relayout (from_positions_add_part, dx, dxt, s->c, s);
+  from_positions (dx, dxt, s->c, s, true);
 }
