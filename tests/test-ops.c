@@ -519,6 +519,7 @@ START_TEST (test_conv2d_dead_taps)
     { 18, 2, 1, 1, 3, 5, 3, 4, false, 4, 16 },   /* live {1, 4} per axis: dead taps inside */
     { 2, 2, 1, 1, 3, 3, 4, 3, true, 0, 1 },      /* nothing live: the output is the bias */
     { 1, 128, 2, 2, 256, 3, 2, 1, false, 4, 9 }, /* batch 1: full product, by columns */
+    { 8, 64, 1, 1, 64, 3, 1, 1, false, 1, 1 },   /* live taps copied by two threads */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
