@@ -17,12 +17,16 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
   const HnParamTable *table = model_params (model);
   StTensor *tensors = calloc (table->n, sizeof *tensors);
   StMeta *meta = calloc (5 + n_extra, sizeof *meta);
-  if (tensors == NULL || meta == NULL)
+  /* the parameters in PyTorch's layout (params.h) */
+  float *params = malloc (table->n_params * sizeof *params);
+  if (tensors == NULL || meta == NULL || params == NULL)
     {
       free (tensors);
       free (meta);
+      free (params);
       return hn_error_set (err, "%s: out of memory", path);
     }
+  params_to_torch (table, params, model_param_data (model));
   for (int i = 0; i < table->n; i++)
     {
       const HnTensorInfo *t = &table->items[i];
@@ -35,7 +39,7 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
         {
         case TENSOR_PARAM:
           st->dtype = ST_F32;
-          st->data = model_param_data (model) + t->offset;
+          st->data = params + t->offset;
           break;
         case TENSOR_BUFFER:
           st->dtype = ST_F32;
@@ -63,6 +67,7 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
   bool ok = safetensors_write (path, tensors, table->n, meta, n_meta, err);
   free (tensors);
   free (meta);
+  free (params);
   return ok;
 }
 
@@ -193,10 +198,18 @@ copy_tensors (HnModel *model, const HnSafetensors *st)
       if (s == NULL)
         continue;
       copied++;
-      void *dst = tensor_role_kind (t->role) == TENSOR_PARAM    ? (void *) (model_param_data (model) + t->offset)
-                  : tensor_role_kind (t->role) == TENSOR_BUFFER ? (void *) (model_buffer_data (model) + t->offset)
-                                                                : (void *) (model_count_data (model) + t->offset);
-      memcpy (dst, s->data, s->nbytes);
+      switch (tensor_role_kind (t->role))
+        {
+        case TENSOR_PARAM:
+          tensor_from_torch (t, model_param_data (model) + t->offset, s->data);
+          break;
+        case TENSOR_BUFFER:
+          memcpy (model_buffer_data (model) + t->offset, s->data, s->nbytes);
+          break;
+        case TENSOR_COUNT:
+          memcpy (model_count_data (model) + t->offset, s->data, s->nbytes);
+          break;
+        }
     }
   return copied;
 }

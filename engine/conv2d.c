@@ -65,10 +65,11 @@ taps_count (const Taps *t)
 
 /* Leaving dead taps out is not free: each pass copies the live taps of w to scratch (and
  * backward adds dw_live back), OC·C·L floats, while the product drops OC·C·(KH·KW − L)·cols
- * multiply–adds. Measured on the target (2 cores, AVX2, OpenBLAS) it pays once 40 are dropped
+ * multiply–adds. Measured on the target (2 cores, AVX2, OpenBLAS) it paid once 40 are dropped
  * per float copied: from batch 5 for a 3×3 on a 1×1 map (L = 1), from batch 32 for 2×2 → 1×1
- * at stride 2 (L = 4). Batch-1 inference keeps the full product: a matrix–vector product that
- * reads w once anyway, as the copy would. */
+ * at stride 2 (L = 4). (That was when w was (OC, C, KH, KW) and the copy strided through all
+ * of it; the runs copied now are cheaper, so the rule is if anything cautious.) Batch-1
+ * inference keeps the full product: a matrix–vector product that reads w once anyway. */
 static bool
 dead_taps_pay (const Conv2dShape *s, const Taps *live)
 {
@@ -172,8 +173,8 @@ conv2d_uses_taps (const Conv2dShape *s)
   return tapconv_fits (s) && winograd_fits (s) && s->h == 2 && s->w == 2 && f2_pays (s);
 }
 
-/* Scratch: col (C·L, N·OH·OW) for the L taps laid out, then, when dead taps are left out,
- * w_live (OC, C·L): the live taps of w (forward) or of dw (backward). Never less than the
+/* Scratch: col (L·C, N·OH·OW) for the L taps laid out, then, when dead taps are left out,
+ * w_live (OC, L·C): the live taps of w (forward) or of dw (backward). Never less than the
  * full im2col buffer, so that the size grows with N across the switch between the two: a
  * narrow batch that keeps every tap can need more than a wider one that leaves most out
  * (when OC < 40), and the model runs smaller batches in the scratch planned for its largest. */
@@ -232,7 +233,16 @@ strided_copy (float *out, const float *in, int lo, int hi, int stride)
     out[ow] = in[(ow - lo) * stride];
 }
 
-/* x (C, N, H, W) → col (C·L, N·OH·OW) over the taps t; row (c, kh − kh0, kw − kw0), column
+/* The row of col that holds channel c's values at tap (kh, kw): rows go tap by tap, the C
+ * channels of each tap together, as the weights' columns do, w (OC, KH, KW, C) (params.h). */
+static size_t
+col_row (const Conv2dShape *s, const Taps *t, size_t c, int kh, int kw)
+{
+  const int lw = t->kw1 - t->kw0;
+  return ((size_t) (kh - t->kh0) * lw + (kw - t->kw0)) * s->c + c;
+}
+
+/* x (C, N, H, W) → col (L·C, N·OH·OW) over the taps t; row (kh − kh0, kw − kw0, c), column
  * (n, oh, ow). Padding reads as zero. With all taps laid out, L = KH·KW. Cut by kernel rows
  * (c, kh), [u0, u1) of them, each writing its own rows of col: the stem has only 3 channels,
  * which split 2 : 1 between two threads. */
@@ -244,14 +254,14 @@ im2col_part (void *ctx, size_t u0, size_t u1)
   const Taps *t = j->t;
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
-  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
+  const int lh = t->kh1 - t->kh0;
   for (size_t u = u0; u < u1; u++)
     {
       const size_t c = u / lh;
       const int kh = t->kh0 + (int) (u % lh);
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          float *row = j->col + (u * lw + kw - t->kw0) * cols;
+          float *row = j->col + col_row (s, t, c, kh, kw) * cols;
           int lo, hi;
           inside_columns (s, kw, &lo, &hi);
           const int iw0 = lo * s->stride - s->pad + kw;
@@ -282,7 +292,7 @@ im2col_part (void *ctx, size_t u0, size_t u1)
     }
 }
 
-/* The adjoint of im2col, channels [c0, c1): dx (C, N, H, W) += scatter of dcol (C·L, N·OH·OW). */
+/* The adjoint of im2col, channels [c0, c1): dx (C, N, H, W) += scatter of dcol (L·C, N·OH·OW). */
 static void
 col2im_add_part (void *ctx, size_t c0, size_t c1)
 {
@@ -291,12 +301,11 @@ col2im_add_part (void *ctx, size_t c0, size_t c1)
   const Taps *t = j->t;
   const size_t plane = (size_t) s->h * s->w;
   const size_t cols = (size_t) s->n * s->oh * s->ow;
-  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
   for (size_t c = c0; c < c1; c++)
     for (int kh = t->kh0; kh < t->kh1; kh++)
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          const float *row = j->dcol + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * cols;
+          const float *row = j->dcol + col_row (s, t, c, kh, kw) * cols;
           int lo, hi;
           inside_columns (s, kw, &lo, &hi);
           const int iw0 = lo * s->stride - s->pad + kw;
@@ -318,7 +327,7 @@ col2im_add_part (void *ctx, size_t c0, size_t c1)
 }
 
 /* A stride-1 convolution whose output is the size of its input ("same" padding, every 3×3
- * of ResNet but the first of a stage): row (c, kh, kw) of col is channel c's N·H·W values,
+ * of ResNet but the first of a stage): row (kh, kw, c) of col is channel c's N·H·W values,
  * contiguous in x, shifted by d = (kh − pad)·W + (kw − pad), except where the shift carries a
  * position across the top or bottom of its plane or the side of its row: there the tap reads
  * padding. So a row is one copy plus those positions, instead of a copy per image row. */
@@ -387,12 +396,11 @@ im2col_same_part (void *ctx, size_t c0, size_t c1)
   const Conv2dShape *s = j->s;
   const Taps *t = j->t;
   const size_t total = (size_t) s->n * s->h * s->w; /* = cols */
-  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
   for (size_t c = c0; c < c1; c++)
     for (int kh = t->kh0; kh < t->kh1; kh++)
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          float *row = j->col + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * total;
+          float *row = j->col + col_row (s, t, c, kh, kw) * total;
           const float *xc = j->x + c * total;
           const ptrdiff_t d = same_shift (s, kh, kw);
           size_t lo, hi;
@@ -413,12 +421,11 @@ col2im_add_same_part (void *ctx, size_t c0, size_t c1)
   const Conv2dShape *s = j->s;
   const Taps *t = j->t;
   const size_t total = (size_t) s->n * s->h * s->w;
-  const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
   for (size_t c = c0; c < c1; c++)
     for (int kh = t->kh0; kh < t->kh1; kh++)
       for (int kw = t->kw0; kw < t->kw1; kw++)
         {
-          float *row = j->dcol + ((c * lh + kh - t->kh0) * lw + kw - t->kw0) * total;
+          float *row = j->dcol + col_row (s, t, c, kh, kw) * total;
           float *dxc = j->dx + c * total;
           const ptrdiff_t d = same_shift (s, kh, kw);
           size_t lo, hi;
@@ -466,8 +473,8 @@ typedef struct
   const Taps *t;
 } TapsJob;
 
-/* w (OC, C, KH, KW) → w_live (OC, C·L): the taps t of each filter plane (o, c), in im2col's
- * row order (column c·L + (kh − kh0)·LW + kw − kw0); filters [o0, o1). */
+/* w (OC, KH, KW, C) → w_live (OC, L·C): the taps t of filters [o0, o1), in im2col's row
+ * order. Each live kernel row of a filter is one run of LW·C floats in both. */
 static void
 gather_taps_part (void *ctx, size_t o0, size_t o1)
 {
@@ -475,16 +482,14 @@ gather_taps_part (void *ctx, size_t o0, size_t o1)
   const Conv2dShape *s = j->s;
   const Taps *t = j->t;
   const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
-  const size_t planes = (size_t) s->c * (o1 - o0);
-  const float *plane = j->in + o0 * s->c * s->kh * s->kw + t->kh0 * s->kw + t->kw0;
-  float *w_live = j->out + o0 * s->c * lh * lw;
-  for (size_t f = 0; f < planes; f++, plane += s->kh * s->kw)
+  const size_t run = (size_t) lw * s->c;
+  for (size_t o = o0; o < o1; o++)
     for (int i = 0; i < lh; i++)
-      for (int k = 0; k < lw; k++)
-        *w_live++ = plane[i * s->kw + k];
+      memcpy (j->out + (o * lh + i) * run,
+              j->in + ((o * s->kh + t->kh0 + i) * s->kw + t->kw0) * s->c, run * sizeof (float));
 }
 
-/* The adjoint of gather_taps_part, accumulating: dw (OC, C, KH, KW) += dw_live (OC, C·L) at
+/* The adjoint of gather_taps_part, accumulating: dw (OC, KH, KW, C) += dw_live (OC, L·C) at
  * the taps t. The taps left out are dead, with a zero gradient: their dw is left as it is. */
 static void
 scatter_add_taps_part (void *ctx, size_t o0, size_t o1)
@@ -493,23 +498,23 @@ scatter_add_taps_part (void *ctx, size_t o0, size_t o1)
   const Conv2dShape *s = j->s;
   const Taps *t = j->t;
   const int lh = t->kh1 - t->kh0, lw = t->kw1 - t->kw0;
-  const size_t planes = (size_t) s->c * (o1 - o0);
-  float *plane = j->out + o0 * s->c * s->kh * s->kw + t->kh0 * s->kw + t->kw0;
-  const float *dw_live = j->in + o0 * s->c * lh * lw;
-  for (size_t f = 0; f < planes; f++, plane += s->kh * s->kw)
+  const size_t run = (size_t) lw * s->c;
+  for (size_t o = o0; o < o1; o++)
     for (int i = 0; i < lh; i++)
-      for (int k = 0; k < lw; k++)
-        plane[i * s->kw + k] += *dw_live++;
+      {
+        float *dw = j->out + ((o * s->kh + t->kh0 + i) * s->kw + t->kw0) * s->c;
+        const float *dw_live = j->in + (o * lh + i) * run;
+        for (size_t e = 0; e < run; e++)
+          dw[e] += dw_live[e];
+      }
 }
 
-/* Either of the two above over every filter, on the pool: each strides through all of w
- * (9.4 MB at 512 channels). On one thread, layer4's 3×3 convolutions on 1×1 maps took 1.2 ms
- * forward + backward at batch 64; on two, 0.8 (bench-layers, 2 alternating runs). */
+/* Either of the two above over every filter, on the pool. */
 static void
 taps_relayout (ParallelFn fn, float *out, const float *in, const Conv2dShape *s, const Taps *t)
 {
   TapsJob j = { .out = out, .in = in, .s = s, .t = t };
-  parallel_for ((size_t) s->oc, parallel_grain ((size_t) s->c * s->kh * s->kw), fn, &j);
+  parallel_for ((size_t) s->oc, parallel_grain ((size_t) s->c * taps_count (t)), fn, &j);
 }
 
 /* y (OC, cols) += b (OC), if b is not NULL. */
@@ -538,7 +543,7 @@ bias_grad_add (float *db, const float *dy, const Conv2dShape *s)
       }
 }
 
-/* When dead taps are left out, K = C·L and w_live stands in for w: w's other columns would
+/* When dead taps are left out, K = L·C and w_live stands in for w: w's other columns would
  * only multiply padding. */
 void
 conv2d_forward (float *y, float *col, const float *x, const float *w, const float *b,
@@ -568,7 +573,7 @@ conv2d_forward (float *y, float *col, const float *x, const float *w, const floa
     }
   if (!taps_all (&t, s))
     {
-      float *w_live = col + (size_t) k * cols; /* (OC, C·L) */
+      float *w_live = col + (size_t) k * cols; /* (OC, L·C) */
       taps_relayout (gather_taps_part, w_live, w, s, &t);
       w = w_live;
     }
@@ -577,8 +582,8 @@ conv2d_forward (float *y, float *col, const float *x, const float *w, const floa
   bias_add (y, b, s);
 }
 
-/* dw (OC, C·KH·KW) += dy (OC, cols) · inᵀ (cols, K). With dead taps left out (dw_live not
- * NULL), K = C·L: the product goes to the scratch dw_live (OC, C·L), then is added into dw. */
+/* dw (OC, KH·KW·C) += dy (OC, cols) · inᵀ (cols, K). With dead taps left out (dw_live not
+ * NULL), K = L·C: the product goes to the scratch dw_live (OC, L·C), then is added into dw. */
 static void
 dw_add (float *dw, float *dw_live, const float *dy, const float *in, const Conv2dShape *s,
         const Taps *t)
@@ -594,7 +599,7 @@ dw_add (float *dw, float *dw_live, const float *dy, const float *in, const Conv2
   taps_relayout (scatter_add_taps_part, dw, dw_live, s, t);
 }
 
-/* When dead taps are left out, over the others only (K = C·L): a dead tap's dw is zero and
+/* When dead taps are left out, over the others only (K = L·C): a dead tap's dw is zero and
  * its dcol would land only on padding. */
 void
 conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, const float *x,
@@ -618,7 +623,7 @@ conv2d_backward (float *dx, float *dw, float *db, float *col, const float *dy, c
   const int cols = s->n * s->oh * s->ow;
   const bool pointwise = is_pointwise (s);
   const float *in = x;
-  float *w_live = NULL; /* (OC, C·L) after col, when dead taps are left out: dw's, then w's */
+  float *w_live = NULL; /* (OC, L·C) after col, when dead taps are left out: dw's, then w's */
   if (!pointwise)
     {
       im2col (col, x, s, &t);
@@ -664,7 +669,7 @@ conv2d_forward_ref (double *y, const double *x, const double *w, const double *b
                     if (ih < 0 || ih >= s->h || iw < 0 || iw >= s->w)
                       continue;
                     sum += x[(((size_t) c * s->n + n) * s->h + ih) * s->w + iw]
-                           * w[(((size_t) o * s->c + c) * s->kh + kh) * s->kw + kw];
+                           * w[(((size_t) o * s->kh + kh) * s->kw + kw) * s->c + c];
                   }
             y[(((size_t) o * s->n + n) * s->oh + oh) * s->ow + ow] = sum;
           }

@@ -201,9 +201,15 @@ init_default (HnModel *m, uint64_t seed)
       switch (t->role)
         {
         case ROLE_CONV_WEIGHT:
-          bound = sqrt (2.0 / (t->shape[0] * t->shape[2] * t->shape[3]));
-          for (size_t j = 0; j < t->numel; j++)
-            p[j] = (float) (bound * rng_normal (&rng));
+          {
+            /* drawn in PyTorch's order (OC, C, KH, KW), stored in the engine's (params.h) */
+            const int oc = t->shape[0], c = t->shape[1], kk = t->shape[2] * t->shape[3];
+            bound = sqrt (2.0 / (oc * kk));
+            for (int o = 0; o < oc; o++)
+              for (int ci = 0; ci < c; ci++)
+                for (int k = 0; k < kk; k++)
+                  p[((size_t) o * kk + k) * c + ci] = (float) (bound * rng_normal (&rng));
+          }
           break;
         case ROLE_BN_WEIGHT:
           for (size_t j = 0; j < t->numel; j++)

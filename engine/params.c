@@ -1,5 +1,6 @@
 #include "params.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,4 +62,59 @@ param_table_clear (HnParamTable *table)
 {
   free (table->items);
   *table = (HnParamTable) { 0 };
+}
+
+/* (OC, C, KK) in PyTorch's order ↔ (OC, KK, C) in the engine's, KK = KH·KW. src is read
+ * with memcpy: a checkpoint's tensor data need not be aligned for float. */
+static void
+conv_relayout (const HnTensorInfo *t, float *dst, const void *src, bool to_torch)
+{
+  const size_t oc = t->shape[0], c = t->shape[1], kk = (size_t) t->shape[2] * t->shape[3];
+  const char *bytes = src;
+  for (size_t o = 0; o < oc; o++)
+    for (size_t k = 0; k < kk; k++)
+      for (size_t i = 0; i < c; i++)
+        {
+          const size_t torch = (o * c + i) * kk + k, engine = (o * kk + k) * c + i;
+          if (to_torch)
+            memcpy (dst + torch, bytes + engine * sizeof (float), sizeof (float));
+          else
+            memcpy (dst + engine, bytes + torch * sizeof (float), sizeof (float));
+        }
+}
+
+void
+tensor_from_torch (const HnTensorInfo *t, float *dst, const void *src)
+{
+  if (t->role == ROLE_CONV_WEIGHT)
+    conv_relayout (t, dst, src, false);
+  else
+    memcpy (dst, src, t->numel * sizeof (float));
+}
+
+void
+tensor_to_torch (const HnTensorInfo *t, float *dst, const float *src)
+{
+  if (t->role == ROLE_CONV_WEIGHT)
+    conv_relayout (t, dst, src, true);
+  else
+    memcpy (dst, src, t->numel * sizeof (float));
+}
+
+void
+params_from_torch (const HnParamTable *table, float *dst, const void *src)
+{
+  for (int i = 0; i < table->n; i++)
+    if (tensor_role_kind (table->items[i].role) == TENSOR_PARAM)
+      tensor_from_torch (&table->items[i], dst + table->items[i].offset,
+                         (const char *) src + table->items[i].offset * sizeof (float));
+}
+
+void
+params_to_torch (const HnParamTable *table, float *dst, const float *src)
+{
+  for (int i = 0; i < table->n; i++)
+    if (tensor_role_kind (table->items[i].role) == TENSOR_PARAM)
+      tensor_to_torch (&table->items[i], dst + table->items[i].offset,
+                       src + table->items[i].offset);
 }

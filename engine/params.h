@@ -13,7 +13,7 @@
 
 typedef enum
 {
-  ROLE_CONV_WEIGHT,   /* (OC, C, KH, KW)  parameter */
+  ROLE_CONV_WEIGHT,   /* (OC, C, KH, KW)  parameter, stored (OC, KH, KW, C): see below */
   ROLE_BN_WEIGHT,     /* (C)  γ, parameter */
   ROLE_BN_BIAS,       /* (C)  β, parameter */
   ROLE_BN_MEAN,       /* (C)  running mean, buffer */
@@ -58,3 +58,15 @@ size_t param_table_add (HnParamTable *table, HnTensorRole role, const char *name
 const HnTensorInfo *param_table_find (const HnParamTable *table, const char *name);
 
 void param_table_clear (HnParamTable *table);
+
+/* The shapes above are PyTorch's, and so is the layout of every tensor in a checkpoint, but
+ * inside the engine a convolution's weights (and their gradients and optimizer moments) are
+ * stored (OC, KH, KW, C): then each kernel tap's (OC, C) matrix is a GEMM operand in place,
+ * a row stride of KH·KW·C apart (conv2d.h), instead of a copy strided out of every filter.
+ * These convert one tensor, or the whole parameter block (n_params floats: the parameters,
+ * gradients or moments), between the two; other tensors are copied as they are. dst and src
+ * must not overlap; the src of the two from_torch need not be aligned (a checkpoint's data). */
+void tensor_from_torch (const HnTensorInfo *t, float *dst, const void *src);
+void tensor_to_torch (const HnTensorInfo *t, float *dst, const float *src);
+void params_from_torch (const HnParamTable *table, float *dst, const void *src);
+void params_to_torch (const HnParamTable *table, float *dst, const float *src);

@@ -1,7 +1,5 @@
 #include "tapconv.h"
 
-#include <string.h>
-
 #include "error.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -16,7 +14,7 @@ size_t
 tapconv_scratch_size (const Conv2dShape *s)
 {
   const size_t cols = (size_t) s->h * s->w * s->n;
-  return (size_t) (2 * s->c + s->oc) * cols + (size_t) s->kh * s->kw * s->oc * s->c;
+  return (size_t) (2 * s->c + s->oc) * cols;
 }
 
 /* ---- the runs of positions a tap connects ---- */
@@ -55,8 +53,7 @@ typedef struct
 {
   float *out;
   const float *in;
-  int a, b;        /* each row of in is (a, b) */
-  int taps, oc, c; /* the weights by tap */
+  int a, b; /* each row of in is (a, b) */
 } LayoutJob;
 
 static void
@@ -99,37 +96,6 @@ from_positions (float *out, const float *in, int rows, const Conv2dShape *s, boo
                 add ? transpose_add_part : transpose_part, &j);
 }
 
-/* w (OC, C, K²) → wt (K², OC, C), output channels [o0, o1). */
-static void
-weights_by_tap_part (void *ctx, size_t o0, size_t o1)
-{
-  const LayoutJob *j = ctx;
-  const size_t plane = (size_t) j->oc * j->c;
-  for (size_t o = o0; o < o1; o++)
-    for (int c = 0; c < j->c; c++)
-      for (int t = 0; t < j->taps; t++)
-        j->out[t * plane + o * j->c + c] = j->in[(o * j->c + c) * j->taps + t];
-}
-
-/* The adjoint, accumulating: dw (OC, C, K²) += dwt (K², OC, C). */
-static void
-weights_by_tap_add_part (void *ctx, size_t o0, size_t o1)
-{
-  const LayoutJob *j = ctx;
-  const size_t plane = (size_t) j->oc * j->c;
-  for (size_t o = o0; o < o1; o++)
-    for (int c = 0; c < j->c; c++)
-      for (int t = 0; t < j->taps; t++)
-        j->out[(o * j->c + c) * j->taps + t] += j->in[t * plane + o * j->c + c];
-}
-
-static void
-weights_by_tap (ParallelFn fn, float *out, const float *in, const Conv2dShape *s)
-{
-  LayoutJob j = { .out = out, .in = in, .taps = s->kh * s->kw, .oc = s->oc, .c = s->c };
-  parallel_for ((size_t) s->oc, parallel_grain ((size_t) j.taps * s->c), fn, &j);
-}
-
 /* ---- forward and backward ---- */
 
 /* The centre tap comes first: it connects every position to itself, so its product can set
@@ -141,65 +107,58 @@ tap_in_order (const Conv2dShape *s, int i)
   return i == 0 ? centre : i <= centre ? i - 1 : i;
 }
 
+/* Tap t's (OC, C) matrix of w (OC, KH, KW, C) is w + t·C with a row stride of KH·KW·C. */
 void
 tapconv_forward (float *y, float *scratch, const float *x, const float *w, const Conv2dShape *s)
 {
   HN_ASSERT (tapconv_fits (s) && s->oh == s->h && s->ow == s->w);
-  const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw;
-  float *xt = scratch, *yt = xt + (size_t) s->c * cols, *wt = yt + (size_t) s->oc * cols;
+  const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw, ldw = taps * s->c;
+  float *xt = scratch, *yt = xt + (size_t) s->c * cols;
   to_positions (xt, x, s->c, s);
-  weights_by_tap (weights_by_tap_part, wt, w, s);
   for (int i = 0; i < taps; i++)
     {
       const int t = tap_in_order (s, i);
       int first, count, shift;
       for (int r = 0; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
         /* yt[:, run] (OC, count·N) += w_t (OC, C) · xt[:, run + shift] (C, count·N) */
-        gemm (false, false, s->oc, count * n, s->c, 1.0f, wt + (size_t) t * s->oc * s->c, s->c,
+        gemm (false, false, s->oc, count * n, s->c, 1.0f, w + (size_t) t * s->c, ldw,
               xt + (size_t) (first + shift) * n, cols, i == 0 ? 0.0f : 1.0f,
               yt + (size_t) first * n, cols);
     }
   from_positions (y, yt, s->oc, s, false);
 }
 
-/* Scratch: xt, dyt in yt's place, dxt, then the weights by tap: first dw's, then w's. */
+/* Scratch: xt, dyt in yt's place, dxt. */
 void
 tapconv_backward (float *dx, float *dw, float *scratch, const float *dy, const float *x,
                   const float *w, const Conv2dShape *s)
 {
   HN_ASSERT (tapconv_fits (s) && s->oh == s->h && s->ow == s->w);
-  const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw;
-  const size_t plane = (size_t) s->oc * s->c;
+  const int n = s->n, cols = s->h * s->w * n, taps = s->kh * s->kw, ldw = taps * s->c;
   float *xt = scratch, *dyt = xt + (size_t) s->c * cols, *dxt = dyt + (size_t) s->oc * cols;
-  float *wt = dxt + (size_t) s->c * cols;
   to_positions (xt, x, s->c, s);
   to_positions (dyt, dy, s->oc, s);
 
-  /* dw_t (OC, C) = Σ over its runs of dyt[:, run] (OC, count·N) · xt[:, run + shift]ᵀ; a tap
-   * with no run keeps a zero gradient */
+  /* dw_t (OC, C) += Σ over its runs of dyt[:, run] (OC, count·N) · xt[:, run + shift]ᵀ; a tap
+   * with no run leaves its dw as it was (its gradient is zero) */
   for (int t = 0; t < taps; t++)
     {
-      int first, count, shift, r = 0;
-      for (; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
+      int first, count, shift;
+      for (int r = 0; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
         gemm (false, true, s->oc, s->c, count * n, 1.0f, dyt + (size_t) first * n, cols,
-              xt + (size_t) (first + shift) * n, cols, r == 0 ? 0.0f : 1.0f, wt + t * plane,
-              s->c);
-      if (r == 0)
-        memset (wt + t * plane, 0, plane * sizeof (float));
+              xt + (size_t) (first + shift) * n, cols, 1.0f, dw + (size_t) t * s->c, ldw);
     }
-  weights_by_tap (weights_by_tap_add_part, dw, wt, s);
   if (dx == NULL)
     return;
 
   /* dxt[:, run + shift] (C, count·N) += w_tᵀ (C, OC) · dyt[:, run] (OC, count·N), the centre
    * tap setting every position first */
-  weights_by_tap (weights_by_tap_part, wt, w, s);
   for (int i = 0; i < taps; i++)
     {
       const int t = tap_in_order (s, i);
       int first, count, shift;
       for (int r = 0; tap_run (s, t / s->kw, t % s->kw, r, &first, &count, &shift); r++)
-        gemm (true, false, s->c, count * n, s->oc, 1.0f, wt + t * plane, s->c,
+        gemm (true, false, s->c, count * n, s->oc, 1.0f, w + (size_t) t * s->c, ldw,
               dyt + (size_t) first * n, cols, i == 0 ? 0.0f : 1.0f,
               dxt + (size_t) (first + shift) * n, cols);
     }

@@ -10,7 +10,7 @@
  * and only the multiplies that read a real pixel are done. On a 2×2 map that is 16 per
  * position and channel pair, as Winograd F(2×2, 3×3) does with its one tile per image, but
  * with no arithmetic transform: the activations are only transposed to position-major and
- * back, and the weights sliced by tap. The
+ * back, and each tap's weights are read in place from w (OC, KH, KW, C). The
  * backward is the same read in reverse: dw_tap += dyt[:, run] · xt[:, run + shift]ᵀ and
  * dxt[:, run + shift] += w_tapᵀ · dyt[:, run].
  * Activations are channel-major as everywhere in the engine: x (C, N, H, W).
@@ -25,13 +25,13 @@
 /* Whether s is a shape this file computes: stride 1, an odd square kernel, "same" padding. */
 bool tapconv_fits (const Conv2dShape *s);
 
-/* Floats of scratch: xt (C, H·W·N), yt (OC, H·W·N), dxt (C, H·W·N), w by tap (KH·KW, OC, C). */
+/* Floats of scratch: xt (C, H·W·N), yt (OC, H·W·N), dxt (C, H·W·N). */
 size_t tapconv_scratch_size (const Conv2dShape *s);
 
-/* x (C,N,H,W) · w (OC,C,KH,KW) → y (OC,N,H,W). */
+/* x (C,N,H,W) · w (OC,KH,KW,C) → y (OC,N,H,W). */
 void tapconv_forward (float *y, float *scratch, const float *x, const float *w,
                       const Conv2dShape *s);
 
-/* Accumulates dw (OC,C,KH,KW), and dx (C,N,H,W) if not NULL, from dy (OC,N,H,W). */
+/* Accumulates dw (OC,KH,KW,C), and dx (C,N,H,W) if not NULL, from dy (OC,N,H,W). */
 void tapconv_backward (float *dx, float *dw, float *scratch, const float *dy, const float *x,
                        const float *w, const Conv2dShape *s);

@@ -247,10 +247,22 @@ static bool
 save (HnTrainer *t, const char *path, HnError *err)
 {
   const size_t n = t->opt->n;
+  /* the moments in PyTorch's layout, as the model's own tensors are written (params.h) */
+  const HnParamTable *table = model_params (t->model);
+  float *m = malloc (n * sizeof *m), *v = t->opt->v ? malloc (n * sizeof *v) : NULL;
+  if (m == NULL || (t->opt->v != NULL && v == NULL))
+    {
+      free (m);
+      free (v);
+      return hn_error_set (err, "%s: out of memory", path);
+    }
+  params_to_torch (table, m, t->opt->m);
+  if (v != NULL)
+    params_to_torch (table, v, t->opt->v);
   StTensor tensors[2] = {
-    { .name = "optim.m", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = t->opt->m,
+    { .name = "optim.m", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = m,
       .nbytes = n * sizeof (float) },
-    { .name = "optim.v", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = t->opt->v,
+    { .name = "optim.v", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = v,
       .nbytes = n * sizeof (float) },
   };
   char step[32], epoch[16], batch[16], opt_step[32], lr[32], momentum[32], wd[32], seed[32];
@@ -288,6 +300,8 @@ save (HnTrainer *t, const char *path, HnError *err)
   ok = ok && checkpoint_save (t->model, t->config.size, path, meta,
                               (int) (sizeof meta / sizeof meta[0]), err);
   free (optim);
+  free (m);
+  free (v);
   cJSON_free (history);
   return ok;
 }
@@ -360,9 +374,9 @@ restore_training_state (HnTrainer *t, const HnSafetensors *st, const char *path,
       safetensors_free (os);
       return false;
     }
-  memcpy (opt->m, m->data, n * sizeof (float));
+  params_from_torch (model_params (t->model), opt->m, m->data);
   if (adam)
-    memcpy (opt->v, v->data, n * sizeof (float));
+    params_from_torch (model_params (t->model), opt->v, v->data);
   safetensors_free (os);
   opt->step = opt_step;
   optimizer_free (t->opt);

@@ -539,7 +539,7 @@ struct WinoJob
   RowFn row;           /* the row transform run_rows is running */
 };
 
-/* U[ξ][o][c] = (G w[o][c] Gᵀ)_ξ, output channels [o0, o1). Lanes past C transform zeros. */
+/* U[ξ][o][c] = (G w[o][·][·][c] Gᵀ)_ξ, output channels [o0, o1). Lanes past C transform zeros. */
 static void
 weights_part (void *ctx, size_t o0, size_t o1)
 {
@@ -549,11 +549,10 @@ weights_part (void *ctx, size_t o0, size_t o1)
     for (size_t c0 = 0; c0 < c; c0 += LANES)
       {
         const int nl = c - c0 < LANES ? (int) (c - c0) : LANES;
-        const float *w = j->in + (o * c + c0) * 9;
+        const float *w = j->in + o * 9 * c + c0; /* w[o][k][c0 …], (OC, 3, 3, C) */
         float g[9][LANES] = { { 0 } }, u[36][LANES];
-        for (int l = 0; l < nl; l++)
-          for (int k = 0; k < 9; k++)
-            g[k][l] = w[l * 9 + k];
+        for (int k = 0; k < 9; k++)
+          memcpy (g[k], w + k * c, sizeof (float) * nl);
         j->f->weight (u, g);
         for (int xi = 0; xi < j->planes; xi++)
           memcpy (j->u + xi * j->lu + o * c + c0, u[xi], sizeof (float) * nl);
@@ -574,10 +573,10 @@ weights_adjoint_part (void *ctx, size_t o0, size_t o1)
         for (int xi = 0; xi < j->planes; xi++)
           memcpy (du[xi], j->u + xi * j->lu + o * c + c0, sizeof (float) * nl);
         j->f->weight_adjoint (dg, du);
-        float *dw = j->out + (o * c + c0) * 9;
-        for (int l = 0; l < nl; l++)
-          for (int k = 0; k < 9; k++)
-            dw[l * 9 + k] += dg[k][l];
+        float *dw = j->out + o * 9 * c + c0;
+        for (int k = 0; k < 9; k++)
+          for (int l = 0; l < nl; l++)
+            dw[k * c + l] += dg[k][l];
       }
 }
 

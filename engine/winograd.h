@@ -29,11 +29,11 @@ bool winograd_fits (const Conv2dShape *s);
 /* Floats of scratch for F(m×m, 3×3): U (α², OC, C), V (α², C, T), M (α², OC, T). */
 size_t winograd_scratch_size (const Conv2dShape *s, int m);
 
-/* x (C,N,H,W) · w (OC,C,3,3) → y (OC,N,H,W), by F(m×m, 3×3), m = 2 or 4. */
+/* x (C,N,H,W) · w (OC,3,3,C) → y (OC,N,H,W), by F(m×m, 3×3), m = 2 or 4. */
 void winograd_forward (float *y, float *scratch, const float *x, const float *w,
                        const Conv2dShape *s, int m);
 
-/* Accumulates dw (OC,C,3,3), and dx (C,N,H,W) if not NULL, from dy (OC,N,H,W), by
+/* Accumulates dw (OC,3,3,C), and dx (C,N,H,W) if not NULL, from dy (OC,N,H,W), by
  * F(m×m, 3×3). V is recomputed from x. */
 void winograd_backward (float *dx, float *dw, float *scratch, const float *dy, const float *x,
                         const float *w, const Conv2dShape *s, int m);

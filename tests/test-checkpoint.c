@@ -146,6 +146,51 @@ START_TEST (test_round_trip)
 }
 END_TEST
 
+/* A checkpoint holds PyTorch's layout (OC, C, KH, KW); the engine keeps (OC, KH, KW, C)
+ * (params.h). Every element of every convolution in the file is where PyTorch has it, and
+ * the two conversions undo each other. */
+START_TEST (test_conv_layout)
+{
+  HnError err;
+  HnModel *m = model_new (BACKBONE_RESNET18, 42);
+  HnSafetensors *st = safetensors_read (good, &err);
+  ck_assert_msg (st != NULL, "%s", err.message);
+  const HnParamTable *t = model_params (m);
+  int convs = 0;
+  for (int i = 0; i < t->n; i++)
+    {
+      const HnTensorInfo *e = &t->items[i];
+      if (e->role != ROLE_CONV_WEIGHT)
+        continue;
+      convs++;
+      const StTensor *s = safetensors_find (st, e->name);
+      const float *engine = model_param_data (m) + e->offset;
+      const int oc = e->shape[0], c = e->shape[1], kh = e->shape[2], kw = e->shape[3];
+      size_t misplaced = 0;
+      for (int o = 0; o < oc; o++)
+        for (int ci = 0; ci < c; ci++)
+          for (int y = 0; y < kh; y++)
+            for (int x = 0; x < kw; x++)
+              {
+                float in_file;
+                memcpy (&in_file,
+                        (const char *) s->data + ((((size_t) o * c + ci) * kh + y) * kw + x) * 4, 4);
+                misplaced += in_file != engine[(((size_t) o * kh + y) * kw + x) * c + ci];
+              }
+      ck_assert_msg (misplaced == 0, "%s: %zu elements misplaced", e->name, misplaced);
+      float *torch = malloc (e->numel * sizeof *torch), *back = malloc (e->numel * sizeof *back);
+      tensor_to_torch (e, torch, engine);
+      tensor_from_torch (e, back, torch);
+      ck_assert (memcmp (back, engine, e->numel * sizeof *back) == 0);
+      ck_assert (memcmp (torch, s->data, e->numel * sizeof *torch) == 0);
+      free (torch), free (back);
+    }
+  ck_assert_int_eq (convs, 20);
+  safetensors_free (st);
+  model_free (m);
+}
+END_TEST
+
 START_TEST (test_truncated)
 {
   const size_t h = header_len ();
@@ -231,6 +276,8 @@ write_variant (const char *path, const char *drop, const char *extra, bool nan)
   const HnParamTable *t = model_params (m);
   if (nan)
     model_param_data (m)[5] = NAN;
+  float *params = malloc (t->n_params * sizeof *params); /* in a checkpoint's layout */
+  params_to_torch (t, params, model_param_data (m));
   StTensor *ts = calloc (t->n + 1, sizeof *ts);
   int n = 0;
   for (int i = 0; i < t->n; i++)
@@ -245,7 +292,7 @@ write_variant (const char *path, const char *drop, const char *extra, bool nan)
         s->shape[d] = e->shape[d];
       HnTensorKind k = tensor_role_kind (e->role);
       s->dtype = k == TENSOR_COUNT ? ST_I64 : ST_F32;
-      s->data = k == TENSOR_PARAM    ? (void *) (model_param_data (m) + e->offset)
+      s->data = k == TENSOR_PARAM    ? (void *) (params + e->offset)
                 : k == TENSOR_BUFFER ? (void *) (model_buffer_data (m) + e->offset)
                                      : (void *) (model_count_data (m) + e->offset);
       s->nbytes = e->numel * st_dtype_size (s->dtype);
@@ -258,6 +305,7 @@ write_variant (const char *path, const char *drop, const char *extra, bool nan)
   HnError err;
   ck_assert_msg (safetensors_write (path, ts, n, NULL, 0, &err), "%s", err.message);
   free (ts);
+  free (params);
   model_free (m);
 }
 
@@ -348,6 +396,7 @@ checkpoint_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_round_trip);
+  tcase_add_test (tc, test_conv_layout);
   tcase_add_test (tc, test_truncated);
   tcase_add_test (tc, test_header_length_past_end);
   tcase_add_test (tc, test_broken_json);

@@ -126,6 +126,12 @@ golden_model (void)
             }
         }
     }
+  /* filled in PyTorch's layout, as make_golden.py fills the state_dict; stored in the
+   * engine's */
+  float *torch = malloc (table->n_params * sizeof *torch);
+  memcpy (torch, model_param_data (m), table->n_params * sizeof *torch);
+  params_from_torch (table, model_param_data (m), torch);
+  free (torch);
   HnError err;
   ck_assert_msg (model_plan (m, BATCH, SIZE, &err), "%s", err.message);
   return m;
@@ -145,6 +151,18 @@ sample (const float *full, size_t n, float *out)
   return 1024;
 }
 
+/* Tensor t of an engine-side block (parameters, gradients, buffers), in PyTorch's layout
+ * (params.h), sampled. */
+static size_t
+sample_tensor (const HnTensorInfo *t, const float *block, float *out)
+{
+  float *torch = malloc (t->numel * sizeof *torch);
+  tensor_to_torch (t, torch, block + t->offset);
+  size_t n = sample (torch, t->numel, out);
+  free (torch);
+  return n;
+}
+
 /* Values of table entry t in the model (params, buffers or counts as floats), sampled. */
 static size_t
 sample_entry (HnModel *m, const HnTensorInfo *t, float *out)
@@ -156,7 +174,7 @@ sample_entry (HnModel *m, const HnTensorInfo *t, float *out)
     }
   const float *base = tensor_role_kind (t->role) == TENSOR_BUFFER ? model_buffer_data (m)
                                                                   : model_param_data (m);
-  return sample (base + t->offset, t->numel, out);
+  return sample_tensor (t, base, out);
 }
 
 static double
@@ -301,7 +319,7 @@ check_gradients (HnModel *m)
       char key[96];
       snprintf (key, sizeof key, "grad.%s", e->name);
       float *want = golden_floats (key, &n);
-      ck_assert_uint_eq (sample (grads + e->offset, e->numel, got), n);
+      ck_assert_uint_eq (sample_tensor (e, grads, got), n);
       assert_close (key, got, want, n, 2e-3 * rms (want, n), 2e-3);
       free (want);
 
@@ -497,7 +515,7 @@ check_optimizer (const char *prefix, HnOptimizerConfig cfg, double tol)
           assert_close (key, got, want, n, 2e-3 * max_abs (want, n), 2e-3);
           break;
         case TENSOR_PARAM:
-          sample (p0 + e->offset, e->numel, start);
+          sample_tensor (e, p0, start);
           double diff = 0, norm = 0;
           for (size_t j = 0; j < n; j++)
             {

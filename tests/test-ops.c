@@ -172,7 +172,7 @@ tap_is_live (const Conv2dShape *s, int kh, int kw)
   return false;
 }
 
-/* Fails unless every dead tap's dw (OC, C, KH, KW) still holds exactly the value it was
+/* Fails unless every dead tap's dw (OC, KH, KW, C) still holds exactly the value it was
  * filled with; returns the number of live taps. */
 static int
 check_dead_taps_untouched (const float *dw, float fill, const Conv2dShape *s)
@@ -186,13 +186,14 @@ check_dead_taps_untouched (const float *dw, float fill, const Conv2dShape *s)
             live++;
             continue;
           }
-        for (int f = 0; f < s->oc * s->c; f++)
-          {
-            float v = dw[((size_t) f * s->kh + kh) * s->kw + kw];
-            ck_assert_msg (v == fill,
-                           "conv2d dw at dead tap (%d, %d) of filter plane %d: %g, not %g", kh, kw,
-                           f, v, fill);
-          }
+        for (int o = 0; o < s->oc; o++)
+          for (int c = 0; c < s->c; c++)
+            {
+              float v = dw[(((size_t) o * s->kh + kh) * s->kw + kw) * s->c + c];
+              ck_assert_msg (v == fill,
+                             "conv2d dw at dead tap (%d, %d) of filter %d, channel %d: %g, not %g",
+                             kh, kw, o, c, v, fill);
+            }
       }
   return live;
 }
