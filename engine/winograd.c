@@ -59,7 +59,8 @@ winograd_scratch_size (const Conv2dShape *s, int m)
 /* ---- the transforms, each followed by its adjoint: F(2×2, 3×3), then F(4×4, 3×3) ---- */
 
 /* The weight transforms go LANES filter planes (o, c … c + LANES − 1) at a time, as
- * g[tap][lane] and u[ξ][lane], so that every step is a loop over lanes, which vectorizes. */
+ * g[tap][lane] and u[ξ][lane], so that every step is a loop over lanes, which vectorizes; in
+ * w (OC, 3, 3, C) a tap's lanes are contiguous. */
 #define LANES 8
 
 /* The input and output transforms go a row of tiles at a time, CHUNK tiles at most, so that
@@ -539,7 +540,8 @@ struct WinoJob
   RowFn row;           /* the row transform run_rows is running */
 };
 
-/* U[ξ][o][c] = (G w[o][·][·][c] Gᵀ)_ξ, output channels [o0, o1). Lanes past C transform zeros. */
+/* U[ξ][o][c] = (G w[o][·][·][c] Gᵀ)_ξ, output channels [o0, o1). Lanes past C transform
+ * zeros. */
 static void
 weights_part (void *ctx, size_t o0, size_t o1)
 {
