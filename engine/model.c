@@ -23,7 +23,7 @@ const char *const race_names[N_RACES] = { "white", "black", "asian", "indian", "
 typedef struct
 {
   int c_in, c_out, k, stride, pad;
-  size_t w; /* params: (OC, C, K, K) */
+  size_t w; /* params: (OC, K, K, C), the engine's layout (params.h) */
 } Conv;
 
 typedef struct

@@ -42,6 +42,18 @@ optimizer_defaults (HnOptimizerKind kind, float lr)
   };
 }
 
+/* n zeros, starting on a cache line as the parameter and gradient blocks do (the guard's
+ * sample below reads whole lines); NULL when out of memory. */
+static float *
+zeroed_lines (size_t n)
+{
+  const size_t bytes = (n * sizeof (float) + 63) & ~(size_t) 63;
+  float *p = aligned_alloc (64, bytes ? bytes : 64);
+  if (p != NULL)
+    memset (p, 0, bytes);
+  return p;
+}
+
 HnOptimizer *
 optimizer_new (const HnOptimizerConfig *config, size_t n)
 {
@@ -50,8 +62,8 @@ optimizer_new (const HnOptimizerConfig *config, size_t n)
     return NULL;
   opt->config = *config;
   opt->n = n;
-  opt->m = calloc (n, sizeof (float));
-  opt->v = config->kind == OPTIMIZER_SGD ? NULL : calloc (n, sizeof (float));
+  opt->m = zeroed_lines (n);
+  opt->v = config->kind == OPTIMIZER_SGD ? NULL : zeroed_lines (n);
   if (opt->m == NULL || (config->kind != OPTIMIZER_SGD && opt->v == NULL))
     {
       optimizer_free (opt);
@@ -163,8 +175,8 @@ adam_step (HnOptimizer *opt, float *restrict p, const float *restrict grads, siz
     }
 }
 
-/* The guard's sample: RATIO_RUN consecutive coordinates (a cache line) out of every
- * RATIO_STRIDE. The guard asks whether the update is anywhere near the size of the weights
+/* The guard's sample: RATIO_RUN consecutive coordinates (a cache line: every block starts on
+ * one) out of every RATIO_STRIDE. The guard asks whether the update is anywhere near the size of the weights
  * (normal steps are a few percent of it), which a 1-in-16 sample of 11 million coordinates
  * answers with room to spare. Taken as runs the sample reads a sixteenth of the memory; every
  * 16th coordinate alone would have touched every line, and cost as much as a full pass.
@@ -175,10 +187,12 @@ adam_step (HnOptimizer *opt, float *restrict p, const float *restrict grads, siz
 #define RATIO_CHUNKS 16
 
 /* d2[k] = Δp² and w2[k] = p² at coordinate i0 + k of the next step, without taking it, for
- * k < n ≤ RATIO_RUN: element-wise, so that it vectorizes; the caller sums them. */
+ * k < n ≤ RATIO_RUN: element-wise, so that it vectorizes; the caller sums them. r is Adam's
+ * rule for that step. */
 static void
-run_squares (const HnOptimizer *opt, const float *restrict p, const float *restrict grads,
-             size_t i0, int n, float *restrict d2, float *restrict w2)
+run_squares (const HnOptimizer *opt, const AdamRule *r, const float *restrict p,
+             const float *restrict grads, size_t i0, int n, double *restrict d2,
+             double *restrict w2)
 {
   const HnOptimizerConfig *c = &opt->config;
   const float *restrict m = opt->m + i0, *restrict v = opt->v ? opt->v + i0 : NULL;
@@ -190,27 +204,27 @@ run_squares (const HnOptimizer *opt, const float *restrict p, const float *restr
       for (int k = 0; k < n; k++)
         {
           const float d = c->lr * (mu * m[k] + (grads[k] + wd * p[k]));
-          d2[k] = d * d;
-          w2[k] = p[k] * p[k];
+          d2[k] = (double) d * d;
+          w2[k] = (double) p[k] * p[k];
         }
       return;
     }
-  const AdamRule r = adam_rule (c, opt->step + 1);
   const float decoupled = c->kind == OPTIMIZER_ADAMW ? c->lr * c->weight_decay : 0.0f;
   for (int k = 0; k < n; k++)
     {
       const float g = grads[k] + wd * p[k];
-      const float mk = r.beta1 * m[k] + r.one_minus_beta1 * g;
-      const float vk = r.beta2 * v[k] + r.one_minus_beta2 * g * g;
-      const float d = adam_delta (&r, mk, vk) + decoupled * p[k];
-      d2[k] = d * d;
-      w2[k] = p[k] * p[k];
+      const float mk = r->beta1 * m[k] + r->one_minus_beta1 * g;
+      const float vk = r->beta2 * v[k] + r->one_minus_beta2 * g * g;
+      const float d = adam_delta (r, mk, vk) + decoupled * p[k];
+      d2[k] = (double) d * d;
+      w2[k] = (double) p[k] * p[k];
     }
 }
 
 typedef struct
 {
   const HnOptimizer *opt;
+  AdamRule rule; /* of the next step */
   const float *params, *grads;
   size_t runs;
   double update[RATIO_CHUNKS], weights[RATIO_CHUNKS];
@@ -228,8 +242,8 @@ ratio_part (void *ctx, size_t k0, size_t k1)
         {
           const size_t i = r * RATIO_STRIDE;
           const int len = n - i < RATIO_RUN ? (int) (n - i) : RATIO_RUN;
-          float d2[RATIO_RUN], w2[RATIO_RUN];
-          run_squares (j->opt, j->params, j->grads, i, len, d2, w2);
+          double d2[RATIO_RUN], w2[RATIO_RUN];
+          run_squares (j->opt, &j->rule, j->params, j->grads, i, len, d2, w2);
           for (int e = 0; e < len; e++)
             {
               update += d2[e];
@@ -244,8 +258,8 @@ ratio_part (void *ctx, size_t k0, size_t k1)
 double
 optimizer_update_ratio (const HnOptimizer *opt, const float *p, const float *grads)
 {
-  RatioJob j = { .opt = opt, .params = p, .grads = grads,
-                 .runs = (opt->n + RATIO_STRIDE - 1) / RATIO_STRIDE };
+  RatioJob j = { .opt = opt, .rule = adam_rule (&opt->config, opt->step + 1), .params = p,
+                 .grads = grads, .runs = (opt->n + RATIO_STRIDE - 1) / RATIO_STRIDE };
   parallel_for (RATIO_CHUNKS, 1, ratio_part, &j);
   double update = 0.0, weights = 0.0;
   for (int k = 0; k < RATIO_CHUNKS; k++)

@@ -297,11 +297,11 @@ save (HnTrainer *t, const char *path, HnError *err)
   char *optim = optimizer_path (path);
   bool ok = optim != NULL || hn_error_set (err, "out of memory");
   ok = ok && safetensors_write (optim, tensors, t->opt->v ? 2 : 1, meta, 1, err);
+  free (m); /* before checkpoint_save makes its own copy of the parameters */
+  free (v);
   ok = ok && checkpoint_save (t->model, t->config.size, path, meta,
                               (int) (sizeof meta / sizeof meta[0]), err);
   free (optim);
-  free (m);
-  free (v);
   cJSON_free (history);
   return ok;
 }

@@ -520,7 +520,7 @@ START_TEST (test_conv2d_dead_taps)
     { 18, 2, 1, 1, 3, 5, 3, 4, false, 4, 16 },   /* live {1, 4} per axis: dead taps inside */
     { 2, 2, 1, 1, 3, 3, 4, 3, true, 0, 1 },      /* nothing live: the output is the bias */
     { 1, 128, 2, 2, 256, 3, 2, 1, false, 4, 9 }, /* batch 1: full product, by columns */
-    { 8, 64, 1, 1, 64, 3, 1, 1, false, 1, 1 },   /* live taps copied by two threads */
+    { 8, 256, 1, 1, 256, 3, 1, 1, false, 1, 1 }, /* live taps copied by two threads */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
@@ -534,7 +534,7 @@ START_TEST (test_conv2d_dead_taps)
     }
 
   /* layer4 at 32×32: a training batch leaves 8 of 9 taps out, batch-1 inference keeps them;
-   * the scratch holds col (C·L, N) and w_live (OC, C·L) */
+   * the scratch holds col (L·C, N) and w_live (OC, L·C) */
   Conv2dShape s = conv2d_shape (32, 512, 1, 1, 512, 3, 1, 1);
   ck_assert_int_eq (conv2d_taps (&s), 1);
   ck_assert_uint_eq (conv2d_scratch_size (&s), 512 * 32 + 512 * 512);
