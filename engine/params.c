@@ -83,38 +83,47 @@ conv_relayout (const HnTensorInfo *t, float *dst, const void *src, bool to_torch
         }
 }
 
+static void
+tensor_relayout (const HnTensorInfo *t, float *dst, const void *src, bool to_torch)
+{
+  if (t->role == ROLE_CONV_WEIGHT)
+    conv_relayout (t, dst, src, to_torch);
+  else
+    memcpy (dst, src, t->numel * sizeof (float));
+}
+
 void
 tensor_from_torch (const HnTensorInfo *t, float *dst, const void *src)
 {
-  if (t->role == ROLE_CONV_WEIGHT)
-    conv_relayout (t, dst, src, false);
-  else
-    memcpy (dst, src, t->numel * sizeof (float));
+  tensor_relayout (t, dst, src, false);
 }
 
 void
 tensor_to_torch (const HnTensorInfo *t, float *dst, const float *src)
 {
-  if (t->role == ROLE_CONV_WEIGHT)
-    conv_relayout (t, dst, src, true);
-  else
-    memcpy (dst, src, t->numel * sizeof (float));
+  tensor_relayout (t, dst, src, true);
+}
+
+static void
+params_relayout (const HnParamTable *table, float *dst, const void *src, bool to_torch)
+{
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *t = &table->items[i];
+      if (tensor_role_kind (t->role) == TENSOR_PARAM)
+        tensor_relayout (t, dst + t->offset, (const char *) src + t->offset * sizeof (float),
+                         to_torch);
+    }
 }
 
 void
 params_from_torch (const HnParamTable *table, float *dst, const void *src)
 {
-  for (int i = 0; i < table->n; i++)
-    if (tensor_role_kind (table->items[i].role) == TENSOR_PARAM)
-      tensor_from_torch (&table->items[i], dst + table->items[i].offset,
-                         (const char *) src + table->items[i].offset * sizeof (float));
+  params_relayout (table, dst, src, false);
 }
 
 void
 params_to_torch (const HnParamTable *table, float *dst, const float *src)
 {
-  for (int i = 0; i < table->n; i++)
-    if (tensor_role_kind (table->items[i].role) == TENSOR_PARAM)
-      tensor_to_torch (&table->items[i], dst + table->items[i].offset,
-                       src + table->items[i].offset);
+  params_relayout (table, dst, src, true);
 }
