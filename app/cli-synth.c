@@ -1,6 +1,6 @@
 /* hydranet-cli synth — the built-in synthetic faces, written as a UTKFace folder.
  *
- * The drawing runs on worker threads (engine/synth.h); this thread shows progress on
+ * The drawing runs on worker threads (engine/synth/synth.h); this thread shows progress on
  * stderr and turns Ctrl-C into a cancel. */
 #include <getopt.h>
 #include <pthread.h>

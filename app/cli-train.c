@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "parallel.h"
+#include "synth.h"
 #include "trainer.h"
 
 static volatile sig_atomic_t interrupted;

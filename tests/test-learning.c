@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "dataset.h"
+#include "synth.h"
 #include "test-util.h"
 #include "trainer.h"
 

@@ -1,7 +1,7 @@
 /* hydra-trainer.h — the engine's trainer, seen from the GTK main thread.
  *
  * A GObject that lives on the main thread over the engine's plain-C trainer thread
- * (engine/trainer.h). It forwards settings at once (they take effect at the next step),
+ * (engine/train/trainer.h). It forwards settings at once (they take effect at the next step),
  * drains the trainer's bounded event channel from a main-loop timer, appends what it reads to
  * a HydraSeries, and exposes the run's state as properties for the window to bind to.
  *

@@ -61,3 +61,12 @@ void synth_file_name (const HnFaceLabels *labels, uint32_t index, HnSynthFormat 
  * (files already written stay) and fails with "cancelled". */
 bool synth_write_folder (const char *dir, int count, uint64_t seed, int size, HnSynthFormat format,
                          int threads, HnLoadProgress *progress, HnError *err);
+
+/* A data set of count synthetic faces drawn from seed at size×size, on `threads` threads
+ * (0: all cores): what train --synthetic and the studio's built-in faces use. */
+HnDataset *dataset_new_synthetic (int count,
+                                  uint64_t seed,
+                                  int size,
+                                  int threads,
+                                  HnLoadProgress *progress,
+                                  HnError *err);

@@ -80,14 +80,6 @@ HnDataset *dataset_open_folder (const char *dir,
                                 HnLoadProgress *progress,
                                 HnError *err);
 
-/* count synthetic faces (synth.h) drawn from seed, at size×size. */
-HnDataset *dataset_new_synthetic (int count,
-                                  uint64_t seed,
-                                  int size,
-                                  int threads,
-                                  HnLoadProgress *progress,
-                                  HnError *err);
-
 /* The sizes a folder can be preprocessed to (DESIGN.md): 32, 64, 96 or 128. */
 static inline bool
 dataset_size_supported (int size)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
+#include "input.h"
 
 #define OPTIM_PREFIX "optim."
 
@@ -54,8 +54,8 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
     }
   char size[16], mean[64], std[64];
   snprintf (size, sizeof size, "%d", input_size);
-  snprintf (mean, sizeof mean, "[%g, %g, %g]", image_mean[0], image_mean[1], image_mean[2]);
-  snprintf (std, sizeof std, "[%g, %g, %g]", image_std[0], image_std[1], image_std[2]);
+  snprintf (mean, sizeof mean, "[%g, %g, %g]", input_mean[0], input_mean[1], input_mean[2]);
+  snprintf (std, sizeof std, "[%g, %g, %g]", input_std[0], input_std[1], input_std[2]);
   int n_meta = 0;
   meta[n_meta++] = (StMeta) { "format", CHECKPOINT_FORMAT };
   meta[n_meta++] = (StMeta) { "backbone", backbone_name (model_backbone (model)) };

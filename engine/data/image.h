@@ -25,9 +25,6 @@
 #define IMAGE_MAX_SIDE 16384
 #define IMAGE_MAX_PIXELS (64u << 20) /* 64 Mpx */
 
-extern const float image_mean[3]; /* 0.485, 0.456, 0.406 */
-extern const float image_std[3];  /* 0.229, 0.224, 0.225 */
-
 typedef struct
 {
   int w, h;

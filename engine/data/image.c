@@ -8,6 +8,7 @@
  */
 #include "image.h"
 
+#include "input.h"
 #include "jpeg.h"
 
 #include <errno.h>
@@ -21,9 +22,6 @@
 /* libstb already holds the implementation; we set none of its global flags, so decoding is
  * safe from several threads (its failure reason is thread-local). */
 #include <stb_image.h>
-
-const float image_mean[3] = { 0.485f, 0.456f, 0.406f };
-const float image_std[3] = { 0.229f, 0.224f, 0.225f };
 
 /* Pillow's fixed point: 8 bits of pixel, 2 bits of headroom, 22 bits of fraction. Sums start
  * at HALF so that the final shift rounds to nearest. */
@@ -498,7 +496,7 @@ image_normalize (const uint8_t *rgb, int size, float *dst)
         /* As the reference rounds: numpy's float32 / 255.0 stays float32, then torch's
          * float32 (x − mean) / std. Three roundings in this order, nothing fused. */
         float x = (float) rgb[i * 3 + c] / 255.0f;
-        dst[c * n + i] = (x - image_mean[c]) / image_std[c];
+        dst[c * n + i] = (x - input_mean[c]) / input_std[c];
       }
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "input.h"
 #include "rng.h"
 
 /* Streams of the seed, kept apart so that changing one use never shifts another. */
@@ -108,7 +109,7 @@ batch_prepare_image (const uint8_t *rgb, int size, HnAugment aug, uint64_t rng_s
           {
             float v = sample (rgb, size, fx, fy, c) / 255.0f;
             v = fminf (fmaxf (((v - 0.5f) * contrast + 0.5f) * brightness, 0.0f), 1.0f);
-            dst[c * plane + (size_t) y * size + x] = (v - image_mean[c]) / image_std[c];
+            dst[c * plane + (size_t) y * size + x] = (v - input_mean[c]) / input_std[c];
           }
       }
 }
