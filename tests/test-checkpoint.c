@@ -13,6 +13,7 @@
 
 #include "checkpoint.h"
 #include "rng.h"
+#include "fileio.h"
 #include "test-util.h"
 
 static char *dir;
@@ -372,9 +373,9 @@ START_TEST (test_failed_write_keeps_previous)
 {
   HnModel *m = model_new (BACKBONE_RESNET18, 7);
   HnError err;
-  safetensors_set_write_limit_for_testing (1 << 20); /* the disk fills after 1 MB */
+  file_set_write_limit_for_testing (1 << 20); /* the disk fills after 1 MB */
   ck_assert (!checkpoint_save (m, 32, good, NULL, 0, &err));
-  safetensors_set_write_limit_for_testing (-1);
+  file_set_write_limit_for_testing (-1);
   ck_assert_msg (strstr (err.message, "No space left") != NULL, "%s", err.message);
   size_t len;
   uint8_t *now = read_all (good, &len);

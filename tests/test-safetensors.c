@@ -1,5 +1,6 @@
 /* test-safetensors.c — the container: round trips, byte compatibility with the reference's
  * Python writer, one refusal per kind of damage, a fuzz loop, and the writer's atomicity. */
+#include "fileio.h"
 #include "safetensors.h"
 #include "test-util.h"
 
@@ -444,7 +445,7 @@ START_TEST (test_directory)
 {
   char *dir = test_tmpdir ();
   HnError err = { "" };
-  assert_refused (safetensors_read (dir, &err), &err, "is a directory");
+  assert_refused (safetensors_read (dir, &err), &err, "is a folder, not a safetensors file");
   ck_assert_ptr_nonnull (strstr (err.message, dir));
   test_rmtree (dir);
   free (dir);
@@ -468,7 +469,7 @@ START_TEST (test_missing_file)
 {
   HnError err = { "" };
   assert_refused (safetensors_read ("/nonexistent/hydranet/model.safetensors", &err), &err,
-                  "/nonexistent/hydranet/model.safetensors: No such file or directory");
+                  "/nonexistent/hydranet/model.safetensors: cannot open (No such file or directory)");
 }
 END_TEST
 
@@ -591,9 +592,9 @@ START_TEST (test_write_failure_keeps_old_file)
   const long long limits[] = { 0, 5, 40, 80, 200 };
   for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
     {
-      safetensors_set_write_limit_for_testing (limits[i]);
+      file_set_write_limit_for_testing (limits[i]);
       bool ok = safetensors_write (path, &new_t, 1, &meta, 1, &err);
-      safetensors_set_write_limit_for_testing (-1);
+      file_set_write_limit_for_testing (-1);
       ck_assert_msg (!ok, "write with limit %lld succeeded", limits[i]);
       ck_assert_msg (strstr (err.message, "cannot write ") && strstr (err.message, path)
                        && strstr (err.message, "No space left on device"),

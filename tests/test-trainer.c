@@ -12,6 +12,7 @@
 
 #include "checkpoint.h"
 #include "rng.h"
+#include "fileio.h"
 #include "test-util.h"
 #include "trainer.h"
 
@@ -481,7 +482,7 @@ START_TEST (test_failed_checkpoint_write)
   fclose (f);
   HnCheckpointInfo info;
   HnModel *before = checkpoint_load (path, &info, &err);
-  safetensors_set_write_limit_for_testing (4096);
+  file_set_write_limit_for_testing (4096);
   trainer_resume_training (t);
   HnEvent e[64];
   bool reported = false;
@@ -499,7 +500,7 @@ START_TEST (test_failed_checkpoint_write)
             trainer_resume_training (t);
         }
     }
-  safetensors_set_write_limit_for_testing (-1);
+  file_set_write_limit_for_testing (-1);
   ck_assert (reported);
   HnModel *after = checkpoint_load (path, &info, &err);
   ck_assert_msg (after != NULL, "%s", err.message);

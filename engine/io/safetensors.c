@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 /* The header cap is the reference implementation's; the file cap is far above any checkpoint
  * this app makes (ResNet-34 is about 90 MB) and keeps a hostile path from eating memory. */
 #define ST_MAX_HEADER ((uint64_t) 100 * 1000 * 1000)
@@ -41,7 +43,6 @@ static const struct
 
 #define N_DTYPES ((int) (sizeof dtypes / sizeof dtypes[0]))
 
-static long long write_limit = -1;
 
 const char *
 st_dtype_name (StDtype dtype)
@@ -287,63 +288,17 @@ safetensors_parse_owned (uint8_t *buf, size_t len, HnError *err)
   return st;
 }
 
-/* Only regular files: a FIFO or a device could block or never end (hence also O_NONBLOCK,
- * which regular files ignore, so that opening a FIFO does not wait for a writer). */
-static bool
-read_file (const char *path, uint8_t **out, size_t *out_len, HnError *err)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
-    return hn_error_set (err, "%s: %s", path, strerror (errno));
-  struct stat sb;
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  bool ok = false;
-  if (fstat (fd, &sb) != 0)
-    hn_error_set (err, "%s: %s", path, strerror (errno));
-  else if (S_ISDIR (sb.st_mode))
-    hn_error_set (err, "%s: is a directory, not a safetensors file", path);
-  else if (!S_ISREG (sb.st_mode))
-    hn_error_set (err, "%s: not a regular file", path);
-  else if ((uint64_t) sb.st_size > ST_MAX_FILE)
-    hn_error_set (err, "%s: %lld bytes is over the 4 GiB limit", path, (long long) sb.st_size);
-  else if ((buf = malloc (sb.st_size > 0 ? (size_t) sb.st_size : 1)) == NULL)
-    hn_error_set (err, "%s: out of memory for %lld bytes", path, (long long) sb.st_size);
-  else
-    ok = true;
-
-  /* read returns less than asked at will (and at most about 2 GiB a call). A file that shrank
-   * since fstat just yields fewer bytes, which the parser then judges. */
-  while (ok && len < (size_t) sb.st_size)
-    {
-      ssize_t r = read (fd, buf + len, (size_t) sb.st_size - len);
-      if (r == 0)
-        break;
-      if (r > 0)
-        len += (size_t) r;
-      else if (errno != EINTR)
-        ok = hn_error_set (err, "%s: %s", path, strerror (errno));
-    }
-  close (fd);
-  if (!ok)
-    {
-      free (buf);
-      return false;
-    }
-  *out = buf;
-  *out_len = len;
-  return true;
-}
-
 HnSafetensors *
 safetensors_read (const char *path, HnError *err)
 {
   HN_ASSERT (path != NULL);
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  if (!read_file (path, &buf, &len, err))
-    return NULL;
-  HnSafetensors *st = safetensors_parse_owned (buf, len, err);
+  HnBytes buf = { 0 };
+  if (!file_read (AT_FDCWD, path, ST_MAX_FILE, "a safetensors file", &buf, err))
+    {
+      bytes_clear (&buf);
+      return hn_error_prefix (err, "%s", path), NULL;
+    }
+  HnSafetensors *st = safetensors_parse_owned (buf.data, buf.len, err);
   if (st == NULL)
     hn_error_prefix (err, "%s", path);
   return st;
@@ -409,39 +364,6 @@ safetensors_meta_at (const HnSafetensors *st, int i)
 }
 
 /* ---- writing ---- */
-
-void
-safetensors_set_write_limit_for_testing (long long max_bytes)
-{
-  write_limit = max_bytes;
-}
-
-/* write() may take fewer bytes than asked, or be interrupted. budget is what the test hook
- * still lets through (−1: no limit); at zero we fail as a full disk would. */
-static bool
-write_all (int fd, const void *p, size_t n, long long *budget)
-{
-  const uint8_t *b = p;
-  while (n > 0)
-    {
-      size_t chunk = *budget >= 0 && (unsigned long long) *budget < n ? (size_t) *budget : n;
-      if (chunk == 0)
-        {
-          errno = ENOSPC;
-          return false;
-        }
-      ssize_t w = write (fd, b, chunk);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        return false;
-      if (*budget >= 0)
-        *budget -= w;
-      b += w;
-      n -= (size_t) w;
-    }
-  return true;
-}
 
 /* The reference's layout: tensors in order with contiguous offsets, then "__metadata__". NULL
  * when cJSON runs out of memory (an Add given a NULL parent or item fails without leaking). */
@@ -510,52 +432,19 @@ safetensors_write (const char *path,
   for (int i = 0; i < 8; i++)
     len8[i] = (uint8_t) ((uint64_t) padded >> (8 * i));
 
-  /* The temporary file sits beside the target, so that rename stays on one file system and
-   * is atomic: readers see the old file or the new one, never a mix. */
-  const char *slash = strrchr (path, '/');
-  int dir_len = slash != NULL ? (int) (slash - path) + 1 : 0;
-  char *tmp = NULL;
-  if (asprintf (&tmp, "%.*s.%s.XXXXXX", dir_len, path, path + dir_len) < 0)
+  HnChunk *chunks = malloc ((size_t) (n_tensors + 3) * sizeof *chunks);
+  if (chunks == NULL)
     {
       free (json);
       return hn_error_set (err, "cannot write %s: out of memory", path);
     }
-
-  int fd = mkstemp (tmp);
-  int error = fd < 0 ? errno : 0;
-  if (fd >= 0)
-    {
-      long long budget = write_limit;
-      bool ok = write_all (fd, len8, 8, &budget) && write_all (fd, json, json_len, &budget)
-                && write_all (fd, "       ", padded - json_len, &budget);
-      for (int i = 0; ok && i < n_tensors; i++)
-        ok = write_all (fd, tensors[i].data, tensors[i].nbytes, &budget);
-      /* Without fsync before rename, a crash can leave the new name on blocks never written. */
-      if (!ok || fsync (fd) != 0)
-        error = errno;
-      /* Some file systems (NFS) report write errors only at close. */
-      if (close (fd) != 0 && error == 0)
-        error = errno;
-      if (error == 0 && rename (tmp, path) != 0)
-        error = errno;
-      if (error != 0)
-        unlink (tmp);
-    }
-  if (error == 0)
-    {
-      /* Make the rename itself durable. Best effort: the new file is already in place, so a
-       * failure here must not tell the caller that the old one survived. */
-      tmp[dir_len] = '\0';
-      int dir_fd = open (dir_len > 0 ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir_fd >= 0)
-        {
-          fsync (dir_fd);
-          close (dir_fd);
-        }
-    }
-  free (tmp);
+  chunks[0] = (HnChunk) { len8, 8 };
+  chunks[1] = (HnChunk) { json, json_len };
+  chunks[2] = (HnChunk) { "       ", padded - json_len };
+  for (int i = 0; i < n_tensors; i++)
+    chunks[3 + i] = (HnChunk) { tensors[i].data, tensors[i].nbytes };
+  bool ok = file_replace (path, chunks, n_tensors + 3, true, NULL, err);
+  free (chunks);
   free (json);
-  if (error != 0)
-    return hn_error_set (err, "cannot write %s: %s", path, strerror (error));
-  return true;
+  return ok;
 }

@@ -88,7 +88,3 @@ bool safetensors_write (const char *path,
                         const StMeta *meta,
                         int n_meta,
                         HnError *err);
-
-/* Tests only: after max_bytes bytes, the writer's write() calls fail with ENOSPC, as on a full
- * disk; −1 turns this off (the default). Process-wide, not thread-safe. */
-void safetensors_set_write_limit_for_testing (long long max_bytes);

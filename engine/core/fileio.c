@@ -1,0 +1,205 @@
+#include "fileio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static long long write_limit = -1; /* file_set_write_limit_for_testing */
+
+void
+bytes_clear (HnBytes *b)
+{
+  free (b->data);
+  *b = (HnBytes) { 0 };
+}
+
+static bool
+bytes_reserve (HnBytes *b, size_t need)
+{
+  if (need <= b->cap)
+    return true;
+  uint8_t *p = realloc (b->data, need);
+  if (p == NULL)
+    return false;
+  b->data = p;
+  b->cap = need;
+  return true;
+}
+
+/* "64 MiB", "4 GiB": a limit as a person reads it. */
+static void
+format_limit (uint64_t bytes, char *buf, size_t len)
+{
+  if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
+    snprintf (buf, len, "%llu GiB", (unsigned long long) (bytes >> 30));
+  else if (bytes >= (1ull << 20) && bytes % (1ull << 20) == 0)
+    snprintf (buf, len, "%llu MiB", (unsigned long long) (bytes >> 20));
+  else
+    snprintf (buf, len, "%llu-byte", (unsigned long long) bytes);
+}
+
+bool
+file_read (int dir_fd, const char *name, uint64_t max, const char *what, HnBytes *buf,
+           HnError *err)
+{
+  char why[128];
+  /* O_NONBLOCK: opening a FIFO (perhaps swapped in since a folder was listed) must not wait
+   * for a writer; regular files ignore it. */
+  int fd = openat (dir_fd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return hn_error_set (err, "cannot open (%s)", strerror_r (errno, why, sizeof why));
+  struct stat st;
+  bool ok = false;
+  buf->len = 0;
+  if (fstat (fd, &st) != 0)
+    hn_error_set (err, "cannot read (%s)", strerror_r (errno, why, sizeof why));
+  else if (S_ISDIR (st.st_mode))
+    hn_error_set (err, "is a folder, not %s", what);
+  else if (!S_ISREG (st.st_mode))
+    hn_error_set (err, "not a regular file");
+  else if ((uint64_t) st.st_size > max)
+    {
+      format_limit (max, why, sizeof why);
+      hn_error_set (err, "%llu bytes is over the %s limit for %s",
+                    (unsigned long long) st.st_size, why, what);
+    }
+  else if (!bytes_reserve (buf, (size_t) st.st_size + 1))
+    hn_error_set (err, "out of memory reading %lld bytes", (long long) st.st_size);
+  else
+    ok = true;
+  /* read returns less than asked at will (and at most about 2 GiB a call); a file that shrank
+   * since fstat yields fewer bytes, which the caller's parser then judges */
+  while (ok && buf->len < (size_t) st.st_size)
+    {
+      ssize_t n = read (fd, buf->data + buf->len, (size_t) st.st_size - buf->len);
+      if (n > 0)
+        buf->len += (size_t) n;
+      else if (n == 0)
+        break;
+      else if (errno != EINTR)
+        ok = hn_error_set (err, "cannot read (%s)", strerror_r (errno, why, sizeof why));
+    }
+  close (fd);
+  return ok;
+}
+
+bool
+file_write_all (int fd, const void *buf, size_t len)
+{
+  for (size_t done = 0; done < len;)
+    {
+      ssize_t n = write (fd, (const uint8_t *) buf + done, len - done);
+      if (n > 0)
+        done += (size_t) n;
+      else if (n == 0)
+        return errno = ENOSPC, false;
+      else if (errno != EINTR)
+        return false;
+    }
+  return true;
+}
+
+void
+file_set_write_limit_for_testing (long long max_bytes)
+{
+  write_limit = max_bytes;
+}
+
+/* file_write_all under the test hook's budget (−1: none); at zero it fails as a full disk. */
+static bool
+write_budgeted (int fd, const void *buf, size_t len, long long *budget)
+{
+  if (*budget < 0)
+    return file_write_all (fd, buf, len);
+  size_t allowed = (unsigned long long) *budget < len ? (size_t) *budget : len;
+  if (!file_write_all (fd, buf, allowed))
+    return false;
+  *budget -= (long long) allowed;
+  return allowed == len || (errno = ENOSPC, false);
+}
+
+bool
+file_replace (const char *path, const HnChunk *chunks, int n_chunks, bool durable,
+              const atomic_bool *cancel, HnError *err)
+{
+  /* The temporary file sits beside the target, so that rename stays on one file system and
+   * is atomic. */
+  const char *slash = strrchr (path, '/');
+  int dir_len = slash != NULL ? (int) (slash - path) + 1 : 0;
+  char *tmp = NULL;
+  if (asprintf (&tmp, "%.*s.%s.XXXXXX", dir_len, path, path + dir_len) < 0)
+    return hn_error_set (err, "cannot write %s: out of memory", path);
+
+  int fd = mkostemp (tmp, O_CLOEXEC);
+  int error = fd < 0 ? errno : 0;
+  bool cancelled = false;
+  if (fd >= 0)
+    {
+      long long budget = write_limit;
+      bool ok = true;
+      for (int i = 0; ok && i < n_chunks; i++)
+        ok = write_budgeted (fd, chunks[i].data, chunks[i].len, &budget);
+      /* without fsync before rename, a crash can leave the new name on blocks never written */
+      if (!ok || (durable && fsync (fd) != 0))
+        error = errno;
+      /* some file systems (NFS) report write errors only at close */
+      if (close (fd) != 0 && error == 0)
+        error = errno;
+      cancelled = error == 0 && cancel != NULL && atomic_load (cancel);
+      if (error == 0 && !cancelled && rename (tmp, path) != 0)
+        error = errno;
+      if (error != 0 || cancelled)
+        unlink (tmp);
+    }
+  if (error == 0 && !cancelled && durable)
+    {
+      /* Make the rename itself durable. Best effort: the new file is already in place, so a
+       * failure here must not tell the caller that the old one survived. */
+      tmp[dir_len] = '\0';
+      int dir_fd = open (dir_len > 0 ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir_fd >= 0)
+        {
+          fsync (dir_fd);
+          close (dir_fd);
+        }
+    }
+  free (tmp);
+  if (cancelled)
+    return hn_error_set (err, "cancelled");
+  if (error != 0)
+    return hn_error_set (err, "cannot write %s: %s", path, strerror (error));
+  return true;
+}
+
+bool
+file_make_dirs (const char *dir, unsigned mode, HnError *err)
+{
+  char why[128];
+  char *path = strdup (dir);
+  if (path == NULL)
+    return hn_error_set (err, "cannot create folder %s: out of memory", dir);
+  /* each component in turn; one that exists already is fine as long as it is a folder, which
+   * the next mkdir (ENOTDIR) or the final stat checks */
+  bool ok = true;
+  for (char *s = strchr (path + 1, '/');; s = strchr (s + 1, '/'))
+    {
+      if (s != NULL)
+        *s = '\0';
+      if (mkdir (path, (mode_t) mode) != 0 && errno != EEXIST)
+        ok = hn_error_set (err, "cannot create folder %s: %s", path,
+                           strerror_r (errno, why, sizeof why));
+      if (s == NULL || !ok)
+        break;
+      *s = '/';
+    }
+  free (path);
+  struct stat st;
+  if (ok && stat (dir, &st) != 0)
+    ok = hn_error_set (err, "cannot use folder %s: %s", dir, strerror_r (errno, why, sizeof why));
+  else if (ok && !S_ISDIR (st.st_mode))
+    ok = hn_error_set (err, "%s is a file, not a folder", dir);
+  return ok;
+}
