@@ -18,12 +18,10 @@
 #include "clock.h"
 #include "dataset.h"
 
-static const char *const gender_names[2] = { "male", "female" };
-static const char *const race_names_json[5] = { "white", "black", "asian", "indian", "other" };
 
-/* The age histogram's bins: decades, the last one up to DATASET_MAX_AGE. */
+/* The age histogram's bins: decades, the last one up to LABEL_MAX_AGE. */
 #define AGE_BIN_YEARS 10
-#define N_AGE_BINS (DATASET_MAX_AGE / AGE_BIN_YEARS + 1)
+#define N_AGE_BINS (LABEL_MAX_AGE / AGE_BIN_YEARS + 1)
 
 static HnLoadProgress *interrupted_load;
 
@@ -195,14 +193,14 @@ dataset_json (const char *dir, const HnDataset *ds, int val_percent, double seco
   cJSON_AddItemToObject (o, "gender", cJSON_CreateIntArray (gender, 2));
   cJSON_AddItemToObject (o, "gender_labels", cJSON_CreateStringArray (gender_names, 2));
   cJSON_AddItemToObject (o, "race", cJSON_CreateIntArray (race, 5));
-  cJSON_AddItemToObject (o, "race_labels", cJSON_CreateStringArray (race_names_json, 5));
+  cJSON_AddItemToObject (o, "race_labels", cJSON_CreateStringArray (race_names, 5));
   cJSON *hist = cJSON_AddObjectToObject (o, "age_histogram");
   for (int b = 0; b < N_AGE_BINS; b++)
     {
       char bin[16];
       int hi = b * AGE_BIN_YEARS + AGE_BIN_YEARS - 1;
       snprintf (bin, sizeof bin, "%d-%d", b * AGE_BIN_YEARS,
-                hi < DATASET_MAX_AGE ? hi : DATASET_MAX_AGE);
+                hi < LABEL_MAX_AGE ? hi : LABEL_MAX_AGE);
       cJSON_AddNumberToObject (hist, bin, ages[b]);
     }
 

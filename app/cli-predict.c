@@ -16,7 +16,7 @@ prediction_json (const char *file, const HnPrediction *p)
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "file", file);
   cJSON_AddNumberToObject (o, "age", p->age);
-  cJSON_AddStringToObject (o, "gender", p->p_female >= 0.5f ? "female" : "male");
+  cJSON_AddStringToObject (o, "gender", gender_names[p->p_female >= 0.5f]);
   cJSON_AddNumberToObject (o, "p_female", p->p_female);
   cJSON_AddStringToObject (o, "race", race_names[p->race]);
   cJSON *probs = cJSON_AddObjectToObject (o, "race_probs");

@@ -194,7 +194,6 @@ static const struct
                           "kept copy is used for training only, never for validation" },
 };
 
-static const char *const gender_names[2] = { "male", "female" };
 
 /* Train and validation in the histogram: GNOME blue 3 and blue 1, clear in light and dark. */
 static const GdkRGBA train_color = { 0x35 / 255., 0x84 / 255., 0xe4 / 255., 1.0 };
@@ -418,7 +417,7 @@ on_age_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode, G
   if (b < 0)
     return FALSE;
   first = b * 5;
-  last = MIN (first + 4, DATASET_MAX_AGE);
+  last = MIN (first + 4, LABEL_MAX_AGE);
   total = hydra_format_count (self->age_total[b]);
   train = hydra_format_count (self->age_train[b]);
   val = hydra_format_count (self->age_val[b]);
@@ -587,7 +586,7 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
                                 int val_percent)
 {
   int gender[2] = { 0 }, race[N_RACES] = { 0 };
-  guint ages[DATASET_MAX_AGE + 1] = { 0 };
+  guint ages[LABEL_MAX_AGE + 1] = { 0 };
   int n_train = 0, n_val = 0, n_conflicting = 0;
   double age_sum = 0;
   int age_min = -1, age_max = -1, median = 0;
@@ -623,7 +622,7 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
   for (int i = 0; i < ds->n; i++)
     {
       const HnFaceLabels *l = &ds->labels[i];
-      int age = MIN (l->age, DATASET_MAX_AGE);
+      int age = MIN (l->age, LABEL_MAX_AGE);
       int bin = age / 5;
 
       if (dataset_is_val (ds, i, val_percent))
@@ -676,7 +675,7 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
     gtk_widget_set_visible (gtk_widget_get_parent (self->figures[f].box), ds->names != NULL);
 
   /* Age summary: mean, median, range */
-  for (int a = 0, seen = 0; a <= DATASET_MAX_AGE; a++)
+  for (int a = 0, seen = 0; a <= LABEL_MAX_AGE; a++)
     {
       if (ages[a] == 0)
         continue;

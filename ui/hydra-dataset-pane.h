@@ -24,7 +24,7 @@ typedef enum
 } HydraDatasetFigure;
 
 /* Ages 0…116 in 5-year bins: 0–4, 5–9, …, 115–116. */
-#define HYDRA_DATASET_AGE_BINS ((DATASET_MAX_AGE / 5) + 1)
+#define HYDRA_DATASET_AGE_BINS ((LABEL_MAX_AGE / 5) + 1)
 
 #define HYDRA_TYPE_DATASET_PANE (hydra_dataset_pane_get_type ())
 G_DECLARE_FINAL_TYPE (HydraDatasetPane, hydra_dataset_pane, HYDRA, DATASET_PANE, GtkWidget)

@@ -224,21 +224,6 @@ channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
   cairo_set_source_rgba (cr, c->r, c->g, c->b, alpha);
 }
 
-static const char *
-age_loss_label (HnAgeLoss kind)
-{
-  switch (kind)
-    {
-    case AGE_LOSS_MSE:
-      return "MSE";
-    case AGE_LOSS_HUBER:
-      return "Huber";
-    case AGE_LOSS_L1:
-    default:
-      return "L1";
-    }
-}
-
 static void
 channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
 {
@@ -249,7 +234,7 @@ channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
   if (ch == HYDRA_CURVE_AGE || ch == HYDRA_CURVE_AGE_WEIGHTED)
     g_snprintf (
         buf, size, "%s (%s)", hydra_curve_name (ch),
-        age_loss_label (self->series ? hydra_series_get_age_loss (self->series) : AGE_LOSS_L1));
+        age_loss_title (self->series ? hydra_series_get_age_loss (self->series) : AGE_LOSS_L1));
   else if (ch < CH_GRAD0)
     g_strlcpy (buf, hydra_curve_name (ch), size);
   else

@@ -192,22 +192,6 @@ set_double (HydraTrainer *self, double *field, double value, int prop)
 
 /* ---- turning engine events into series points and markers ---- */
 
-static const char *
-age_loss_label (HnAgeLoss kind)
-{
-  switch (kind)
-    {
-    case AGE_LOSS_L1:
-      return "L1";
-    case AGE_LOSS_MSE:
-      return "MSE";
-    case AGE_LOSS_HUBER:
-      return "Huber";
-    default:
-      return "?";
-    }
-}
-
 static void
 add_setting_marker (HydraTrainer *self, const HnEvent *e, int64_t step)
 {
@@ -226,8 +210,8 @@ add_setting_marker (HydraTrainer *self, const HnEvent *e, int64_t step)
     case SETTING_AGE_LOSS:
       self->age_loss = (HnAgeLoss) e->setting.value;
       hydra_series_set_age_loss (self->series, self->age_loss);
-      label = g_strdup_printf ("age %s → %s", age_loss_label ((HnAgeLoss) e->setting.old_value),
-                               age_loss_label (self->age_loss));
+      label = g_strdup_printf ("age %s → %s", age_loss_title ((HnAgeLoss) e->setting.old_value),
+                               age_loss_title (self->age_loss));
       break;
     case SETTING_LR:
       label = g_strdup_printf ("lr %g → %g", e->setting.old_value, e->setting.value);

@@ -83,7 +83,7 @@ skip_word (const char **s, const char *w)
 }
 
 /* The reference's NAME regex, ^(\d{1,3})_([01])_([0-4])_(\d+)\.(jpg|jpeg|png)(\.chip\.jpg)?$
- * case-insensitive, plus age ≤ DATASET_MAX_AGE. It is checked in two steps so that a name
+ * case-insensitive, plus age ≤ LABEL_MAX_AGE. It is checked in two steps so that a name
  * of the right shape with a label out of range says which label (the regex alone would
  * only say "no match"). Digits are ASCII only; Python's \d would also take other scripts'
  * digits, which no UTKFace name has. False with a reason for a person. */
@@ -107,10 +107,10 @@ parse_name (const char *name, HnFaceLabels *labels, char *why, size_t why_len)
     goto shape;
 
   int age = digits[0] <= 3 ? atoi (field[0]) : INT_MAX;
-  if (age > DATASET_MAX_AGE)
+  if (age > LABEL_MAX_AGE)
     {
       snprintf (why, why_len, "age %.*s is out of range (0 to %d)", digits[0] > 12 ? 12 : digits[0],
-                field[0], DATASET_MAX_AGE);
+                field[0], LABEL_MAX_AGE);
       return false;
     }
   if (digits[1] != 1 || field[1][0] > '1')
@@ -626,7 +626,7 @@ parse_meta (HnDataset *ds, const uint8_t *meta, size_t len, uint32_t n_skipped, 
   for (int i = 0; i < ds->n && c.ok; i++)
     {
       const uint8_t *l = take (&c, 8);
-      if (l == NULL || l[0] > DATASET_MAX_AGE || l[1] > 1 || l[2] > 4 || l[3] > 1)
+      if (l == NULL || l[0] > LABEL_MAX_AGE || l[1] > 1 || l[2] > 4 || l[3] > 1)
         return false;
       ds->labels[i] = (HnFaceLabels){
         .age = l[0], .gender = l[1], .race = l[2], .never_val = l[3], .split_key = get_u32 (l + 4)

@@ -17,8 +17,7 @@
 #include <stdint.h>
 
 #include "error.h"
-
-#define DATASET_MAX_AGE 116
+#include "labels.h"
 
 typedef struct
 {

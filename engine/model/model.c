@@ -16,7 +16,6 @@
 #include "rng.h"
 #include "vecops.h"
 
-const char *const race_names[N_RACES] = { "white", "black", "asian", "indian", "other" };
 
 /* ---- layers: where their tensors live in the flat blocks ---- */
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "labels.h"
 #include "losses.h"
 #include "params.h"
 
@@ -35,12 +36,9 @@ enum
   N_HEADS
 };
 
-#define N_RACES 5
 #define FEATURES 512
 #define MODEL_MIN_SIZE 16
 #define MODEL_MAX_SIZE 512
-
-extern const char *const race_names[N_RACES]; /* white, black, asian, indian, other */
 
 typedef struct HnModel HnModel;
 

@@ -7,12 +7,20 @@
 #include "error.h"
 
 static const char *const age_loss_names[] = { "l1", "mse", "huber" };
+static const char *const age_loss_titles[] = { "L1", "MSE", "Huber" };
 
 const char *
 age_loss_name (HnAgeLoss kind)
 {
   HN_ASSERT (kind >= AGE_LOSS_L1 && kind <= AGE_LOSS_HUBER);
   return age_loss_names[kind];
+}
+
+const char *
+age_loss_title (HnAgeLoss kind)
+{
+  HN_ASSERT (kind >= AGE_LOSS_L1 && kind <= AGE_LOSS_HUBER);
+  return age_loss_titles[kind];
 }
 
 bool

@@ -16,7 +16,8 @@ typedef enum
   AGE_LOSS_HUBER, /* SmoothL1 with beta 1 */
 } HnAgeLoss;
 
-const char *age_loss_name (HnAgeLoss kind); /* "l1", "mse", "huber" */
+const char *age_loss_name (HnAgeLoss kind);  /* "l1", "mse", "huber": files and options */
+const char *age_loss_title (HnAgeLoss kind); /* "L1", "MSE", "Huber": for people */
 bool age_loss_from_name (const char *name, HnAgeLoss *kind);
 
 /* pred (N), target (N) */
