@@ -28,21 +28,12 @@ cli_info (int argc, char **argv)
     return cli_usage_error ("info", "unexpected argument '%s'", argv[optind]);
 
   HnError err = { 0 };
-  HnSafetensors *st = safetensors_read (path, &err);
-  if (st == NULL)
+  HnCheckpoint *c = checkpoint_open (path, CHECKPOINT_MODEL, &err);
+  if (c == NULL)
     return cli_fail ("%s", err.message);
-  HnCheckpointInfo info;
-  HnModel *model = NULL;
-  if (!checkpoint_info (st, &info, &err)
-      || (model = model_new (info.backbone, 0)) == NULL
-      || !checkpoint_apply (model, st, &err))
-    {
-      if (model == NULL && err.message[0] == '\0')
-        hn_error_set (&err, "out of memory");
-      safetensors_free (st);
-      model_free (model);
-      return cli_fail ("%s: %s", path, err.message);
-    }
+  const HnSafetensors *st = c->st;
+  const HnCheckpointInfo info = c->info;
+  const HnModel *model = c->model;
 
   const HnParamTable *table = model_params (model);
   /* a training checkpoint keeps its optimizer state beside it, in PATH.optim */
@@ -64,7 +55,6 @@ cli_info (int argc, char **argv)
       cJSON_AddStringToObject (meta, m->key, m->value);
     }
   cli_print_json (o);
-  model_free (model);
-  safetensors_free (st);
+  checkpoint_close (c);
   return EXIT_OK;
 }

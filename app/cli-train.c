@@ -1,18 +1,19 @@
-/* hydranet-cli train — the trainer without a window: progress on stderr, a CSV of every
- * step, a JSON summary, and Ctrl-C that saves before it leaves. */
+/* hydranet-cli train — the trainer without a window: progress on stderr, the run's record
+ * (--log), a JSON summary, and Ctrl-C that saves before it leaves. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 #include "cli.h"
 #include "clock.h"
 #include "parallel.h"
+#include "progress.h"
+#include "runmeta.h"
 #include "synth.h"
 #include "trainer.h"
 
@@ -23,33 +24,6 @@ on_sigint (int sig)
 {
   interrupted = 1;
 }
-
-/* The columns of --log, one row per step. */
-static const char csv_header[] =
-  "step,epoch,batch,age_loss,w_age,w_gender,w_race,lr,"
-  "loss_age,loss_gender,loss_race,weighted_age,weighted_gender,weighted_race,total,img_per_s,"
-  "gradnorm_age,gradnorm_gender,gradnorm_race,cos_age_gender,cos_age_race,cos_gender_race\n";
-
-static void
-csv_row (FILE *f, const HnEvent *e)
-{
-  const HnStepEvent *s = &e->train;
-  fprintf (f, "%lld,%d,%d,%s,%g,%g,%g,%g,%.7g,%.7g,%.7g,%.7g,%.7g,%.7g,%.7g,%.1f,%.6g,%.6g,%.6g,"
-              "%.4f,%.4f,%.4f\n",
-           (long long) e->step, e->epoch, s->batch_index, age_loss_name (s->age_loss),
-           s->weight[0], s->weight[1], s->weight[2], s->lr, s->raw[0], s->raw[1], s->raw[2],
-           s->weighted[0], s->weighted[1], s->weighted[2], s->total, s->img_per_s,
-           s->grad_norm[0], s->grad_norm[1], s->grad_norm[2], s->cosine[0], s->cosine[1],
-           s->cosine[2]);
-}
-
-typedef struct
-{
-  bool tty;
-  int epochs;
-  double started, rate; /* smoothed images/s */
-  int64_t last_line_step;
-} Progress;
 
 static void
 format_eta (char *buf, size_t len, double seconds)
@@ -63,14 +37,22 @@ format_eta (char *buf, size_t len, double seconds)
     snprintf (buf, len, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
 }
 
+typedef struct
+{
+  bool tty;
+  HnProgress progress;
+} Progress;
+
+/* A live bar on a terminal; otherwise about ten plain lines an epoch. */
 static void
-show_step (Progress *p, const HnEvent *e, int batch_size)
+show_step (Progress *p, const HnEvent *e)
 {
   const HnStepEvent *s = &e->train;
-  p->rate = p->rate > 0 ? 0.9 * p->rate + 0.1 * s->img_per_s : s->img_per_s;
-  int done = e->epoch * s->batches + s->batch_index + 1, total = p->epochs * s->batches;
+  progress_step (&p->progress, e);
   char eta[32];
-  format_eta (eta, sizeof eta, (double) (total - done) * batch_size / p->rate);
+  format_eta (eta, sizeof eta, progress_eta (&p->progress));
+  const int epochs = p->progress.epochs;
+  const double rate = p->progress.img_per_s;
   if (p->tty)
     {
       char bar[21];
@@ -80,17 +62,16 @@ show_step (Progress *p, const HnEvent *e, int batch_size)
       bar[20] = '\0';
       fprintf (stderr, "\r\033[Kepoch %d/%d [%s] %d/%d  age %.3g  gender %.3f  race %.3f  "
                        "total %.4g  %.0f img/s  ETA %s",
-               e->epoch + 1, p->epochs, bar, s->batch_index + 1, s->batches, s->raw[0], s->raw[1],
-               s->raw[2], s->total, p->rate, eta);
+               e->epoch + 1, epochs, bar, s->batch_index + 1, s->batches, s->raw[0], s->raw[1],
+               s->raw[2], s->total, rate, eta);
       return;
     }
-  /* plain lines: about ten per epoch */
   int every = s->batches >= 10 ? s->batches / 10 : 1;
   if ((s->batch_index + 1) % every == 0 || s->batch_index + 1 == s->batches)
     fprintf (stderr, "epoch %d/%d step %lld batch %d/%d: age %.4g gender %.4f race %.4f total "
                      "%.4g, %.0f img/s, ETA %s\n",
-             e->epoch + 1, p->epochs, (long long) e->step, s->batch_index + 1, s->batches,
-             s->raw[0], s->raw[1], s->raw[2], s->total, p->rate, eta);
+             e->epoch + 1, epochs, (long long) e->step, s->batch_index + 1, s->batches,
+             s->raw[0], s->raw[1], s->raw[2], s->total, rate, eta);
 }
 
 static void
@@ -171,28 +152,6 @@ parse_float (const char *s, double lo, double hi, float *out)
   return true;
 }
 
-static bool
-parse_augment (const char *s, HnAugment *a)
-{
-  *a = (HnAugment) { 0 };
-  if (strcmp (s, "none") == 0)
-    return true;
-  char copy[64];
-  snprintf (copy, sizeof copy, "%s", s);
-  for (char *save, *tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
-    {
-      if (strcmp (tok, "flip") == 0)
-        a->flip = true;
-      else if (strcmp (tok, "crop") == 0)
-        a->crop = true;
-      else if (strcmp (tok, "color") == 0)
-        a->color = true;
-      else
-        return false;
-    }
-  return true;
-}
-
 typedef struct
 {
   HnTrainConfig config;
@@ -258,7 +217,7 @@ parse (int argc, char **argv, TrainArgs *a)
         case OPT_OUT: a->out = optarg; break;
         case OPT_LOG: a->log = optarg; break;
         case OPT_JSON: a->json = true; break;
-        case OPT_AUGMENT: ok = parse_augment (optarg, &c->augment); break;
+        case OPT_AUGMENT: ok = augment_from_names (optarg, &c->augment); break;
         case OPT_CACHE_DIR: a->cache_dir = optarg; break;
         case 'h':
           fputs (help, stdout);
@@ -284,20 +243,17 @@ parse (int argc, char **argv, TrainArgs *a)
 static bool
 peek_checkpoint (const char *path, HnTrainConfig *config, HnError *err)
 {
-  HnSafetensors *st = safetensors_read (path, err);
-  HnCheckpointInfo info;
-  bool ok = st && checkpoint_info (st, &info, err);
+  HnCheckpoint *c = checkpoint_open (path, CHECKPOINT_HEADER, err);
+  HnRunMeta meta;
+  bool ok = c != NULL && (run_meta_read (c->st, &meta, err) || hn_error_prefix (err, "%s", path));
   if (ok)
     {
-      const char *seed = safetensors_meta (st, "train.seed");
-      config->size = info.input_size;
-      config->backbone = info.backbone;
-      if (seed != NULL)
-        config->seed = strtoull (seed, NULL, 10);
+      config->size = c->info.input_size;
+      config->backbone = c->info.backbone;
+      if (meta.has_progress)
+        config->seed = meta.seed;
     }
-  else if (st)
-    hn_error_prefix (err, "%s", path);
-  safetensors_free (st);
+  checkpoint_close (c);
   return ok;
 }
 
@@ -319,6 +275,117 @@ load_data (const TrainArgs *a, HnError *err)
   return ds;
 }
 
+/* What a run ended as, for the exit status and the summary. */
+typedef struct
+{
+  HnTrainerState state;
+  char message[256];
+  int64_t steps;
+  uint64_t images;
+  bool have_final;
+  HnEvalResult final;
+  double seconds;
+} Outcome;
+
+static void
+show_epoch (const HnEvent *e, Outcome *out)
+{
+  out->final = e->val;
+  out->have_final = e->val.n > 0;
+  if (out->have_final)
+    fprintf (stderr, "epoch %d: validation (%d images) age MAE %.2f years, gender %.1f%%, race "
+                     "%.1f%%\n",
+             e->epoch, e->val.n, e->val.age_mae, 100 * e->val.gender_acc, 100 * e->val.race_acc);
+}
+
+/* A diverging run stops here, with no one to ask: the last good checkpoint stays. */
+static void
+take_state (HnTrainer *t, Progress *p, const HnEvent *e, Outcome *out)
+{
+  HnTrainerState state = e->state.state;
+  if (state == TRAINER_DIVERGED)
+    {
+      end_line (p);
+      fprintf (stderr, "training diverged: %s\n", e->state.message);
+      trainer_stop (t);
+    }
+  else if (e->state.error)
+    {
+      end_line (p);
+      fprintf (stderr, "%s\n", e->state.message);
+    }
+  if (state == TRAINER_RUNNING || state == TRAINER_PAUSED || out->state == TRAINER_DIVERGED)
+    return;
+  out->state = state;
+  snprintf (out->message, sizeof out->message, "%s", e->state.message);
+}
+
+/* Reads the trainer's events until the run ends; Ctrl-C asks it to stop after the step. */
+static void
+follow (HnTrainer *t, Progress *p, Outcome *out)
+{
+  bool stopping = false;
+  HnEvent events[256];
+  out->state = TRAINER_RUNNING;
+  while (out->state == TRAINER_RUNNING || out->state == TRAINER_PAUSED)
+    {
+      if (interrupted && !stopping)
+        {
+          stopping = true;
+          end_line (p);
+          fprintf (stderr, "interrupted: stopping after this step and saving…\n");
+          trainer_stop (t);
+        }
+      trainer_wait_event (t, 200);
+      int n = trainer_poll (t, events, 256, NULL);
+      for (int i = 0; i < n; i++)
+        {
+          const HnEvent *e = &events[i];
+          switch (e->kind)
+            {
+            case EVENT_STEP:
+              out->steps = e->step;
+              out->images += (uint64_t) e->train.images;
+              show_step (p, e);
+              break;
+            case EVENT_EPOCH:
+              end_line (p);
+              show_epoch (e, out);
+              break;
+            case EVENT_CHECKPOINT:
+              if (e->state.error)
+                fprintf (stderr, "checkpoint not saved: %s\n", e->state.message);
+              break;
+            case EVENT_STATE:
+              take_state (t, p, e, out);
+              break;
+            case EVENT_SETTING:
+              break;
+            }
+        }
+    }
+}
+
+static void
+print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out)
+{
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "state", trainer_state_name (out->state));
+  if (out->message[0])
+    cJSON_AddStringToObject (o, "message", out->message);
+  int n_train = 0, n_val = 0;
+  dataset_split (ds, a->config.val_percent, NULL, &n_train, NULL, &n_val);
+  cJSON_AddNumberToObject (o, "n_train", n_train);
+  cJSON_AddNumberToObject (o, "n_val", n_val);
+  cJSON_AddNumberToObject (o, "steps", (double) out->steps);
+  cJSON_AddNumberToObject (o, "train_seconds", out->seconds);
+  cJSON_AddNumberToObject (o, "img_per_s", out->seconds > 0 ? out->images / out->seconds : 0);
+  cJSON_AddStringToObject (o, "model", a->out);
+  if (out->have_final)
+    cJSON_AddItemToObject (o, "final", cli_eval_json (&out->final));
+  cli_print_json (o);
+}
+
 int
 cli_train (int argc, char **argv)
 {
@@ -328,19 +395,23 @@ cli_train (int argc, char **argv)
     return status < 0 ? EXIT_OK : status;
   engine_set_threads (a.threads);
   a.config.checkpoint_path = a.out;
+  a.config.records_path = a.log;
+  a.config.source = "hydranet-cli " HYDRA_VERSION;
 
+  /* the checkpoints first, so that a bad one is refused before the data loads for nothing */
   HnError err;
-  if (a.resume && !peek_checkpoint (a.resume, &a.config, &err))
-    return cli_fail ("%s", err.message);
   HnModel *init = NULL;
   if (a.init)
     {
-      HnCheckpointInfo info;
-      if ((init = checkpoint_load_init (a.init, &info, &err)) == NULL)
+      HnCheckpoint *c = checkpoint_open (a.init, CHECKPOINT_INIT, &err);
+      if (c == NULL)
         return cli_fail ("%s", err.message);
-      a.config.backbone = info.backbone;
+      a.config.backbone = c->info.backbone;
+      init = checkpoint_take_model (c);
+      checkpoint_close (c);
     }
-
+  if (a.resume && !peek_checkpoint (a.resume, &a.config, &err))
+    return cli_fail ("%s", err.message);
   HnDataset *ds = load_data (&a, &err);
   if (ds == NULL)
     {
@@ -349,20 +420,10 @@ cli_train (int argc, char **argv)
     }
   HnTrainer *t = a.resume ? trainer_resume (a.resume, &a.config, ds, &err)
                           : trainer_new (&a.config, ds, init, NULL, &err);
-  FILE *log = NULL;
-  if (t != NULL && a.log != NULL)
-    {
-      if ((log = fopen (a.log, a.resume ? "a" : "w")) == NULL)
-        hn_error_set (&err, "cannot write %s: %m", a.log);
-      else if (!a.resume || ftell (log) == 0)
-        fputs (csv_header, log);
-    }
-  if (t == NULL || (a.log && log == NULL) || !trainer_start (t, &err))
+  if (t == NULL || !trainer_start (t, &err))
     {
       trainer_free (t);
       dataset_free (ds);
-      if (log)
-        fclose (log);
       return cli_fail ("%s", err.message);
     }
 
@@ -371,80 +432,16 @@ cli_train (int argc, char **argv)
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
 
-  Progress p = { .tty = isatty (STDERR_FILENO), .epochs = a.config.epochs,
-                 .started = hn_seconds () };
-  HnEvalResult final = { 0 };
-  bool have_final = false, stopping = false;
-  int64_t last_step = 0;
-  uint64_t images = 0;
-  HnTrainerState end = TRAINER_RUNNING;
-  char end_message[256] = "";
-  HnEvent events[256];
-  while (end == TRAINER_RUNNING || end == TRAINER_PAUSED)
-    {
-      if (interrupted && !stopping)
-        {
-          stopping = true;
-          end_line (&p);
-          fprintf (stderr, "interrupted: stopping after this step and saving…\n");
-          trainer_stop (t);
-        }
-      trainer_wait_event (t, 200);
-      uint64_t dropped;
-      int n = trainer_poll (t, events, 256, &dropped);
-      for (int i = 0; i < n; i++)
-        {
-          const HnEvent *e = &events[i];
-          switch (e->kind)
-            {
-            case EVENT_STEP:
-              last_step = e->step;
-              images += (uint64_t) e->train.images;
-              show_step (&p, e, a.config.batch);
-              if (log)
-                csv_row (log, e);
-              break;
-            case EVENT_EPOCH:
-              end_line (&p);
-              final = e->val;
-              have_final = e->val.n > 0;
-              if (have_final)
-                fprintf (stderr, "epoch %d: validation (%d images) age MAE %.2f years, gender "
-                                 "%.1f%%, race %.1f%%\n",
-                         e->epoch, e->val.n, e->val.age_mae, 100 * e->val.gender_acc,
-                         100 * e->val.race_acc);
-              break;
-            case EVENT_CHECKPOINT:
-              if (e->state.error)
-                fprintf (stderr, "checkpoint not saved: %s\n", e->state.message);
-              break;
-            case EVENT_SETTING:
-              break;
-            case EVENT_STATE:
-              if (e->state.state == TRAINER_DIVERGED)
-                {
-                  /* no one to ask here: report and stop, keeping the last good checkpoint */
-                  end_line (&p);
-                  fprintf (stderr, "training diverged: %s\n", e->state.message);
-                  trainer_stop (t);
-                  end = TRAINER_DIVERGED;
-                  snprintf (end_message, sizeof end_message, "%s", e->state.message);
-                }
-              else if (e->state.state != TRAINER_RUNNING && e->state.state != TRAINER_PAUSED
-                       && end != TRAINER_DIVERGED)
-                {
-                  end = e->state.state;
-                  snprintf (end_message, sizeof end_message, "%s", e->state.message);
-                }
-              break;
-            }
-        }
-    }
+  Progress p = { .tty = isatty (STDERR_FILENO) };
+  progress_init (&p.progress, a.config.epochs, a.config.batch);
+  Outcome out = { 0 };
+  const double started = hn_seconds ();
+  follow (t, &p, &out);
   trainer_join (t);
   end_line (&p);
-  double seconds = hn_seconds () - p.started;
+  out.seconds = hn_seconds () - started;
 
-  if (end == TRAINER_STOPPED && interrupted)
+  if (out.state == TRAINER_STOPPED && interrupted)
     {
       if (trainer_save (t, a.out, &err))
         fprintf (stderr, "saved %s at step %lld; continue with --resume %s\n", a.out,
@@ -453,32 +450,13 @@ cli_train (int argc, char **argv)
         fprintf (stderr, "could not save: %s\n", err.message);
       status = 130;
     }
-  else if (end == TRAINER_FINISHED)
-    fprintf (stderr, "%s; model saved to %s\n", end_message, a.out);
+  else if (out.state == TRAINER_FINISHED)
+    fprintf (stderr, "%s; model saved to %s\n", out.message, a.out);
   else
     status = EXIT_FAILED;
 
   if (a.json)
-    {
-      cJSON *o = cJSON_CreateObject ();
-      cJSON_AddStringToObject (o, "state", trainer_state_name (end));
-      if (end_message[0])
-        cJSON_AddStringToObject (o, "message", end_message);
-      int n_train = 0, n_val = 0;
-      for (int i = 0; i < ds->n; i++)
-        dataset_is_val (ds, i, a.config.val_percent) ? n_val++ : n_train++;
-      cJSON_AddNumberToObject (o, "n_train", n_train);
-      cJSON_AddNumberToObject (o, "n_val", n_val);
-      cJSON_AddNumberToObject (o, "steps", (double) last_step);
-      cJSON_AddNumberToObject (o, "train_seconds", seconds);
-      cJSON_AddNumberToObject (o, "img_per_s", seconds > 0 ? images / seconds : 0);
-      cJSON_AddStringToObject (o, "model", a.out);
-      if (have_final)
-        cJSON_AddItemToObject (o, "final", cli_eval_json (&final));
-      cli_print_json (o);
-    }
-  if (log)
-    fclose (log);
+    print_summary (&a, ds, &out);
   trainer_free (t);
   dataset_free (ds);
   return status;

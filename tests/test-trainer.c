@@ -171,10 +171,10 @@ START_TEST (test_setting_reaches_next_step)
             {
               /* every step before the setting event has the old settings, every step after it
                * the new ones — the change took effect at the very next step */
-              ck_assert_float_eq (e[i].train.weight[HEAD_GENDER], seen_setting ? 5.0f : 1.0f);
-              ck_assert_int_eq (e[i].train.age_loss, seen_setting ? AGE_LOSS_MSE : AGE_LOSS_L1);
+              ck_assert_float_eq (e[i].loss.weight[HEAD_GENDER], seen_setting ? 5.0f : 1.0f);
+              ck_assert_int_eq (e[i].loss.age_loss, seen_setting ? AGE_LOSS_MSE : AGE_LOSS_L1);
               ck_assert (is_close (e[i].train.weighted[HEAD_GENDER],
-                                   e[i].train.weight[HEAD_GENDER] * e[i].train.raw[HEAD_GENDER],
+                                   e[i].loss.weight[HEAD_GENDER] * e[i].train.raw[HEAD_GENDER],
                                    1e-6, 1e-6));
               steps_after += seen_setting;
             }

@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+#include "fileio.h"
+#include "records.h"
+
 struct _HydraSeries
 {
   GObject parent_instance;
@@ -14,6 +17,8 @@ struct _HydraSeries
   GArray *epoch_pos;  /* guint: n_steps when each epoch point came, for chronological CSV */
   GArray *markers;    /* HydraMarker, labels owned */
   GArray *marker_pos; /* guint: as epoch_pos */
+  GArray *events;     /* HnEvent: settings, states and checkpoints as reported, for the record */
+  GArray *event_pos;  /* guint: as epoch_pos */
   HnAgeLoss age_loss;
   gboolean pending; /* something was appended since the last commit */
 };
@@ -64,6 +69,8 @@ hydra_series_finalize (GObject *object)
   g_clear_pointer (&self->epoch_pos, g_array_unref);
   g_clear_pointer (&self->markers, g_array_unref);
   g_clear_pointer (&self->marker_pos, g_array_unref);
+  g_clear_pointer (&self->events, g_array_unref);
+  g_clear_pointer (&self->event_pos, g_array_unref);
 
   G_OBJECT_CLASS (hydra_series_parent_class)->finalize (object);
 }
@@ -127,6 +134,8 @@ hydra_series_init (HydraSeries *self)
   self->epoch_pos = g_array_new (FALSE, TRUE, sizeof (guint));
   self->markers = marker_array_new ();
   self->marker_pos = g_array_new (FALSE, TRUE, sizeof (guint));
+  self->events = g_array_new (FALSE, TRUE, sizeof (HnEvent));
+  self->event_pos = g_array_new (FALSE, TRUE, sizeof (guint));
   self->age_loss = AGE_LOSS_L1;
 }
 
@@ -147,6 +156,8 @@ hydra_series_clear (HydraSeries *self)
   g_array_set_size (self->epoch_pos, 0);
   g_array_set_size (self->markers, 0);
   g_array_set_size (self->marker_pos, 0);
+  g_array_set_size (self->events, 0);
+  g_array_set_size (self->event_pos, 0);
   self->pending = FALSE;
   g_signal_emit (self, signals[CHANGED], 0);
 }
@@ -187,6 +198,93 @@ hydra_series_add_marker (HydraSeries *self, int64_t step, HydraMarkerKind kind, 
   g_array_append_val (self->markers, marker);
   g_array_append_val (self->marker_pos, self->steps->len);
   self->pending = TRUE;
+}
+
+static void
+add_step_event (HydraSeries *self, const HnEvent *e)
+{
+  const HnStepEvent *s = &e->train;
+  HydraStepPoint p = {
+    .step = e->step, .lr = s->lr, .img_per_s = s->img_per_s, .age_loss = e->loss.age_loss,
+    .epochs_done = e->epoch, .batch = s->batch_index, .batches = s->batches,
+  };
+  p.epoch = e->epoch + (s->batch_index + 1.0) / MAX (1, s->batches);
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      p.loss[HYDRA_CURVE_AGE + h] = s->raw[h];
+      p.loss[HYDRA_CURVE_AGE_WEIGHTED + h] = s->weighted[h];
+      p.grad_norm[h] = s->grad_norm[h];
+      p.weight[h] = e->loss.weight[h];
+    }
+  p.loss[HYDRA_CURVE_TOTAL] = s->total;
+  memcpy (p.cosine, s->cosine, sizeof p.cosine);
+  hydra_series_add_step (self, &p);
+  hydra_series_set_age_loss (self, e->loss.age_loss);
+}
+
+static void
+add_val_event (HydraSeries *self, const HnEvent *e)
+{
+  HydraEpochPoint p = { .step = e->step, .epoch = e->epoch, .eval = e->val, .settings = e->loss };
+  float total = 0;
+
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      p.loss[HYDRA_CURVE_AGE + h] = (float) e->val.loss[h];
+      p.loss[HYDRA_CURVE_AGE_WEIGHTED + h] = e->loss.weight[h] * (float) e->val.loss[h];
+      total += p.loss[HYDRA_CURVE_AGE_WEIGHTED + h];
+    }
+  p.loss[HYDRA_CURVE_TOTAL] = total;
+  hydra_series_add_epoch (self, &p);
+}
+
+/* The marker an event leaves on the plots, if any. */
+static void
+add_event_marker (HydraSeries *self, const HnEvent *e)
+{
+  char label[160];
+
+  if (e->kind == EVENT_SETTING)
+    {
+      HnSettingKind what = e->setting.what;
+      HydraMarkerKind kind = what == SETTING_ROLLBACK                          ? HYDRA_MARKER_ROLLBACK
+                             : what == SETTING_PAUSE || what == SETTING_RESUME ? HYDRA_MARKER_STATE
+                                                                               : HYDRA_MARKER_SETTING;
+      setting_describe (what, e->setting.value, e->setting.old_value, label, sizeof label);
+      hydra_series_add_marker (self, e->step, kind, label);
+      if (what == SETTING_AGE_LOSS)
+        hydra_series_set_age_loss (self, (HnAgeLoss) e->setting.value);
+    }
+  else if (e->kind == EVENT_STATE
+           && (e->state.state == TRAINER_DIVERGED || e->state.state == TRAINER_STOPPED))
+    hydra_series_add_marker (self, e->step, HYDRA_MARKER_STATE,
+                             trainer_state_name (e->state.state));
+}
+
+void
+hydra_series_add_event (HydraSeries *self, const HnEvent *e)
+{
+  g_return_if_fail (HYDRA_IS_SERIES (self));
+  g_return_if_fail (e != NULL);
+
+  switch (e->kind)
+    {
+    case EVENT_STEP:
+      add_step_event (self, e);
+      return;
+    case EVENT_EPOCH:
+      if (e->val.n > 0) /* none without a validation split */
+        add_val_event (self, e);
+      return;
+    case EVENT_SETTING:
+    case EVENT_STATE:
+    case EVENT_CHECKPOINT:
+      add_event_marker (self, e);
+      g_array_append_val (self->events, *e);
+      g_array_append_val (self->event_pos, self->steps->len);
+      self->pending = TRUE;
+      return;
+    }
 }
 
 void
@@ -335,42 +433,15 @@ hydra_curve_name (HydraCurve curve)
   return names[curve];
 }
 
-/* CSV export.
- *
- * One table, one row per step point, validation pass and marker, in the order they happened
- * (so a rollback's abandoned steps come before the steps that replaced them). Columns:
- *
- *   kind             "step", "val" or "marker"
- *   step             optimizer steps done
- *   epoch            step: fractional epoch; val: epochs completed; marker: the epoch of the
- *                    step point at that step (empty before the first)
- *   age_loss gender_loss race_loss               raw loss of each head (step, val)
- *   w_age_loss w_gender_loss w_race_loss         weight · raw (step, val)
- *   total_loss                                   their sum (step, val)
- *   grad_age grad_gender grad_race               ‖∂(w·L_h)/∂feature‖ (step)
- *   cos_age_gender cos_age_race cos_gender_race  cosines between those gradients (step)
- *   lr img_per_s                                 (step)
- *   val_n val_age_mae val_age_rmse val_gender_acc val_race_acc   (val)
- *   marker           "setting", "state" or "rollback" (marker)
- *   label            the marker's text, quoted as RFC 4180 says when it needs to be (marker)
- *
- * Cells that do not apply to a row are empty. Numbers use the C locale ("0.5", never "0,5");
- * floats are written with the fewest digits (at most 9) that read back as the same float; a
- * non-finite loss is written "nan" or "inf".
- */
-#define CSV_HEADER                                                                                 \
-  "kind,step,epoch,age_loss,gender_loss,race_loss,w_age_loss,w_gender_loss,w_race_loss,"           \
-  "total_loss,grad_age,grad_gender,grad_race,cos_age_gender,cos_age_race,cos_gender_race,"         \
-  "lr,img_per_s,val_n,val_age_mae,val_age_rmse,val_gender_acc,val_race_acc,marker,label\n"
+/* ---- the record: the session as CSV, in the engine's format (records.h) ---- */
 
 typedef struct
 {
   GArray *steps;
-  GArray *segments;
   GArray *epochs;
   GArray *epoch_pos;
-  GArray *markers;
-  GArray *marker_pos;
+  GArray *events;
+  GArray *event_pos;
   char *path;
 } CsvJob;
 
@@ -378,186 +449,99 @@ static void
 csv_job_free (CsvJob *job)
 {
   g_clear_pointer (&job->steps, g_array_unref);
-  g_clear_pointer (&job->segments, g_array_unref);
   g_clear_pointer (&job->epochs, g_array_unref);
   g_clear_pointer (&job->epoch_pos, g_array_unref);
-  g_clear_pointer (&job->markers, g_array_unref);
-  g_clear_pointer (&job->marker_pos, g_array_unref);
+  g_clear_pointer (&job->events, g_array_unref);
+  g_clear_pointer (&job->event_pos, g_array_unref);
   g_free (job->path);
   g_free (job);
 }
 
+/* The step event a point was made from. */
 static void
-csv_number (GString *out, double value, const char *format)
+step_event (const HydraStepPoint *p, HnEvent *e)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  HnStepEvent *s = &e->train;
 
-  g_string_append_c (out, ',');
-  if (isnan (value))
-    g_string_append (out, "nan");
-  else if (isinf (value))
-    g_string_append (out, value > 0 ? "inf" : "-inf");
-  else
-    g_string_append (out, g_ascii_formatd (buf, sizeof buf, format, value));
-}
-
-static void
-csv_float (GString *out, float value)
-{
-  static const char *formats[] = { "%.6g", "%.7g", "%.8g" };
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  /* the shortest that reads back as the same float: a learning rate of 1e-3 is "0.001",
-   * not "0.00100000005"; 9 digits always do */
-  if (isfinite (value))
-    for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
-      {
-        g_ascii_formatd (buf, sizeof buf, formats[i], value);
-        if ((float) g_ascii_strtod (buf, NULL) == value)
-          {
-            g_string_append_c (out, ',');
-            g_string_append (out, buf);
-            return;
-          }
-      }
-  csv_number (out, value, "%.9g");
-}
-
-static void
-csv_empty (GString *out, guint n)
-{
-  for (guint i = 0; i < n; i++)
-    g_string_append_c (out, ',');
-}
-
-static void
-csv_text (GString *out, const char *text)
-{
-  g_string_append_c (out, ',');
-  if (strpbrk (text, ",\"\r\n") == NULL)
+  *e = (HnEvent) { .kind = EVENT_STEP, .step = p->step, .epoch = p->epochs_done };
+  e->loss.age_loss = (HnAgeLoss) p->age_loss;
+  for (int h = 0; h < N_HEADS; h++)
     {
-      g_string_append (out, text);
-      return;
+      e->loss.weight[h] = p->weight[h];
+      s->raw[h] = p->loss[HYDRA_CURVE_AGE + h];
+      s->weighted[h] = p->loss[HYDRA_CURVE_AGE_WEIGHTED + h];
+      s->grad_norm[h] = p->grad_norm[h];
     }
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
+  s->total = p->loss[HYDRA_CURVE_TOTAL];
+  memcpy (s->cosine, p->cosine, sizeof s->cosine);
+  s->lr = p->lr;
+  s->img_per_s = p->img_per_s;
+  s->batch_index = p->batch;
+  s->batches = p->batches;
 }
 
 static void
-csv_step_row (GString *out, const HydraStepPoint *p)
+val_event (const HydraEpochPoint *p, HnEvent *e)
 {
-  g_string_append_printf (out, "step,%" G_GINT64_FORMAT, (gint64) p->step);
-  csv_number (out, p->epoch, "%.12g");
-  for (guint c = 0; c < HYDRA_N_CURVES; c++)
-    csv_float (out, p->loss[c]);
-  for (guint h = 0; h < N_HEADS; h++)
-    csv_float (out, p->grad_norm[h]);
-  for (guint k = 0; k < 3; k++)
-    csv_float (out, p->cosine[k]);
-  csv_float (out, p->lr);
-  csv_float (out, p->img_per_s);
-  csv_empty (out, 5 + 2);
-  g_string_append_c (out, '\n');
+  *e = (HnEvent) { .kind = EVENT_EPOCH, .step = p->step, .epoch = p->epoch, .loss = p->settings };
+  e->val = p->eval;
 }
 
 static void
-csv_val_row (GString *out, const HydraEpochPoint *p)
+append_row (GString *out, const HnEvent *e)
 {
-  g_string_append_printf (out, "val,%" G_GINT64_FORMAT ",%d", (gint64) p->step, p->epoch);
-  for (guint c = 0; c < HYDRA_N_CURVES; c++)
-    csv_float (out, p->loss[c]);
-  csv_empty (out, N_HEADS + 3 + 2);
-  g_string_append_printf (out, ",%d", p->eval.n);
-  csv_number (out, p->eval.age_mae, "%.9g");
-  csv_number (out, p->eval.age_rmse, "%.9g");
-  csv_number (out, p->eval.gender_acc, "%.9g");
-  csv_number (out, p->eval.race_acc, "%.9g");
-  csv_empty (out, 2);
-  g_string_append_c (out, '\n');
+  char row[RECORDS_MAX_ROW];
+  int n = records_format (e, row, sizeof row);
+
+  g_string_append_len (out, row, n);
 }
 
-static void
-csv_marker_row (GString *out, const CsvJob *job, const HydraMarker *m)
-{
-  static const char *kinds[] = { "setting", "state", "rollback" };
-  const HydraStepPoint *points = (const HydraStepPoint *) job->steps->data;
-  guint n = job->steps->len;
-
-  g_string_append_printf (out, "marker,%" G_GINT64_FORMAT, (gint64) m->step);
-  if (n > 0)
-    {
-      guint i = find_step_in (points, job->segments->len, (const guint *) job->segments->data, n,
-                              m->step);
-
-      if (points[i].step <= m->step)
-        csv_number (out, points[i].epoch, "%.12g");
-      else
-        csv_empty (out, 1);
-    }
-  else
-    csv_empty (out, 1);
-  csv_empty (out, HYDRA_N_CURVES + N_HEADS + 3 + 2 + 5);
-  csv_text (out, m->kind <= HYDRA_MARKER_ROLLBACK ? kinds[m->kind] : "");
-  csv_text (out, m->label ? m->label : "");
-  g_string_append_c (out, '\n');
-}
-
+/* Rows in the order they happened: at one step position, a validation came before the
+ * events that followed it (its checkpoint, then the next settings). */
 static gboolean
 csv_job_write (CsvJob *job, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GString) out = g_string_sized_new (256 + (gsize) job->steps->len * 200);
-  guint e = 0, m = 0;
+  guint v = 0, k = 0;
+  HnEvent e;
+  HnError err;
 
-  g_string_append (out, CSV_HEADER);
+  g_string_append (out, records_header ());
   for (guint i = 0; i <= job->steps->len; i++)
     {
-      while (e < job->epochs->len && g_array_index (job->epoch_pos, guint, e) <= i)
-        csv_val_row (out, &g_array_index (job->epochs, HydraEpochPoint, e++));
-      while (m < job->markers->len && g_array_index (job->marker_pos, guint, m) <= i)
-        csv_marker_row (out, job, &g_array_index (job->markers, HydraMarker, m++));
+      for (; v < job->epochs->len && g_array_index (job->epoch_pos, guint, v) <= i; v++)
+        {
+          val_event (&g_array_index (job->epochs, HydraEpochPoint, v), &e);
+          append_row (out, &e);
+        }
+      for (; k < job->events->len && g_array_index (job->event_pos, guint, k) <= i; k++)
+        append_row (out, &g_array_index (job->events, HnEvent, k));
       if (i < job->steps->len)
-        csv_step_row (out, &g_array_index (job->steps, HydraStepPoint, i));
+        {
+          step_event (&g_array_index (job->steps, HydraStepPoint, i), &e);
+          append_row (out, &e);
+        }
       if (i % 8192 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
     }
-  return g_file_set_contents (job->path, out->str, out->len, error);
+  if (file_replace (job->path, &(HnChunk) { out->str, out->len }, 1, TRUE, NULL, &err))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
+  return FALSE;
 }
 
 static CsvJob *
 csv_job_new (HydraSeries *self, const char *path, gboolean copy)
 {
   CsvJob *job = g_new0 (CsvJob, 1);
+  GArray *(*take) (GArray *) = copy ? g_array_copy : g_array_ref;
 
   job->path = g_strdup (path);
-  if (!copy)
-    {
-      job->steps = g_array_ref (self->steps);
-      job->segments = g_array_ref (self->segments);
-      job->epochs = g_array_ref (self->epochs);
-      job->epoch_pos = g_array_ref (self->epoch_pos);
-      job->markers = g_array_ref (self->markers);
-      job->marker_pos = g_array_ref (self->marker_pos);
-      return job;
-    }
-  job->steps = g_array_copy (self->steps);
-  job->segments = g_array_copy (self->segments);
-  job->epochs = g_array_copy (self->epochs);
-  job->epoch_pos = g_array_copy (self->epoch_pos);
-  job->marker_pos = g_array_copy (self->marker_pos);
-  job->markers = marker_array_new ();
-  for (guint i = 0; i < self->markers->len; i++)
-    {
-      HydraMarker m = g_array_index (self->markers, HydraMarker, i);
-
-      m.label = g_strdup (m.label);
-      g_array_append_val (job->markers, m);
-    }
+  job->steps = take (self->steps);
+  job->epochs = take (self->epochs);
+  job->epoch_pos = take (self->epoch_pos);
+  job->events = take (self->events);
+  job->event_pos = take (self->event_pos);
   return job;
 }
 
@@ -608,6 +592,84 @@ hydra_series_write_csv_finish (HydraSeries *self, GAsyncResult *result, GError *
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  HydraSeries *series;
+  GCancellable *cancellable;
+} ReadJob;
+
+static bool
+read_row_cb (const HnEvent *e, void *data)
+{
+  ReadJob *job = data;
+
+  hydra_series_add_event (job->series, e);
+  return !g_cancellable_is_cancelled (job->cancellable);
+}
+
+/* The series is built here, on the worker, before anyone else can see it. */
+static void
+read_csv_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ReadJob job = { hydra_series_new (), cancellable };
+  HnError err;
+
+  if (!records_read (task_data, read_row_cb, &job, NULL, &err))
+    {
+      g_object_unref (job.series);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s", err.message);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (job.series);
+      return;
+    }
+  job.series->pending = FALSE;
+  g_task_return_pointer (task, job.series, g_object_unref);
+}
+
+void
+hydra_series_read_csv_async (const char *path, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_return_if_fail (path != NULL);
+  g_task_set_source_tag (task, hydra_series_read_csv_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, read_csv_thread);
+}
+
+HydraSeries *
+hydra_series_read_csv_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+hydra_series_take (HydraSeries *self, HydraSeries *from)
+{
+  g_return_if_fail (HYDRA_IS_SERIES (self) && HYDRA_IS_SERIES (from) && self != from);
+
+#define TAKE(field) (g_array_unref (self->field), self->field = g_steal_pointer (&from->field))
+  TAKE (steps);
+  TAKE (segments);
+  TAKE (epochs);
+  TAKE (epoch_pos);
+  TAKE (markers);
+  TAKE (marker_pos);
+  TAKE (events);
+  TAKE (event_pos);
+#undef TAKE
+  HnAgeLoss age_loss = from->age_loss;
+  hydra_series_init (from); /* empty, and usable */
+  self->pending = FALSE;
+  hydra_series_set_age_loss (self, age_loss);
+  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 float

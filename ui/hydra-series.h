@@ -32,12 +32,15 @@ typedef enum
 typedef struct
 {
   int64_t step;                /* optimizer steps done after this one (1-based) */
-  double epoch;                /* fractional: epochs done + batch_index / batches */
+  double epoch;                /* fractional: epochs done + (batch + 1) / batches */
   float loss[HYDRA_N_CURVES];
   float grad_norm[N_HEADS];    /* ‖∂(w·L_h)/∂feature‖ */
   float cosine[3];             /* age·gender, age·race, gender·race */
   float lr;
   float img_per_s;
+  float weight[N_HEADS];       /* the loss weights of the step */
+  int32_t age_loss;            /* its age loss, an HnAgeLoss */
+  int32_t epochs_done, batch, batches; /* its place: epoch, batch index (from 0), per epoch */
 } HydraStepPoint;
 
 /* One validation pass, at an epoch's end. */
@@ -47,6 +50,7 @@ typedef struct
   int epoch;                   /* epochs completed (1-based) */
   float loss[HYDRA_N_CURVES];  /* validation losses, weighted with the weights then in force */
   HnEvalResult eval;           /* MAE, RMSE, accuracies, race confusion */
+  HnLossConfig settings;       /* the loss settings then in force */
 } HydraEpochPoint;
 
 typedef enum
@@ -72,7 +76,14 @@ HydraSeries *hydra_series_new (void);
 /* Forgets everything (a new run); emits "changed". */
 void hydra_series_clear (HydraSeries *self);
 
-/* Appends without emitting; call hydra_series_commit after a batch of appends. */
+/* Appends what a trainer reported (engine/train/events.h): a step point, a validation
+ * point (when there was a validation split), a marker for a setting change, a pause, a
+ * resume, a rollback, a divergence or a stop. Every event but a step or a validation is also
+ * kept as it is, for the record (hydra_series_write_csv). Does not emit. */
+void hydra_series_add_event (HydraSeries *self, const HnEvent *event);
+
+/* Appends without emitting; call hydra_series_commit after a batch of appends. Points and
+ * markers added this way are drawn; only events are written to the record. */
 void hydra_series_add_step (HydraSeries *self, const HydraStepPoint *point);
 void hydra_series_add_epoch (HydraSeries *self, const HydraEpochPoint *point);
 void hydra_series_add_marker (HydraSeries *self, int64_t step, HydraMarkerKind kind,
@@ -103,9 +114,8 @@ guint hydra_series_get_segment_start (HydraSeries *self, guint i);
 HnAgeLoss hydra_series_get_age_loss (HydraSeries *self);
 void hydra_series_set_age_loss (HydraSeries *self, HnAgeLoss kind);
 
-/* Every step point, every epoch point and every marker as CSV (one table with a "kind"
- * column: step / val / marker). Written atomically (g_file_set_contents). The columns are
- * documented in hydra-series.c. */
+/* The whole session as a run's record (engine/train/records.h: the format hydranet-cli's
+ * --log writes too), written atomically. */
 gboolean hydra_series_write_csv (HydraSeries *self, const char *path, GError **error);
 /* The same, formatted and written on a worker thread from a copy taken now. */
 void hydra_series_write_csv_async (HydraSeries *self, const char *path,
@@ -113,6 +123,15 @@ void hydra_series_write_csv_async (HydraSeries *self, const char *path,
                                    gpointer user_data);
 gboolean hydra_series_write_csv_finish (HydraSeries *self, GAsyncResult *result,
                                         GError **error);
+
+/* A series read from a run's record (the CLI's --log or the studio's own) on a worker
+ * thread. */
+void hydra_series_read_csv_async (const char *path, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+HydraSeries *hydra_series_read_csv_finish (GAsyncResult *result, GError **error);
+
+/* Moves everything from `from` into self, which forgets what it had; emits "changed". */
+void hydra_series_take (HydraSeries *self, HydraSeries *from);
 
 /* Legend names: "age", "gender", "race", "w·age", …, "total". */
 const char *hydra_curve_name (HydraCurve curve);

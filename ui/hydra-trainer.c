@@ -3,22 +3,17 @@
  * Three kinds of thread touch this object:
  *  - the main thread owns it: properties, the series, the poll timer;
  *  - GTask workers build a run (trainer_new writes the first checkpoint), save and load
- *    models, and copy the model for prediction;
+ *    models, and copy the model for prediction (hydra-trainer-models.c);
  *  - the engine's own trainer thread, which it only ever talks to through trainer.h.
- * `lock` guards the two model sources (the live run and a loaded model) against the workers;
- * a run is reference-counted so a worker copying its weights keeps it alive, and the last
- * reference tears it down on a thread of its own (trainer_free joins, which can take a step).
  */
 
-#include "hydra-trainer.h"
+#include "hydra-trainer-private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
-#include <glib/gstdio.h>
-
 #include "checkpoint.h"
+#include "runfolder.h"
 
 #define POLL_INTERVAL_MS 33 /* about one frame: curves move smoothly, the loop stays idle */
 #define POLL_BATCH 512
@@ -32,67 +27,6 @@ G_DEFINE_ENUM_TYPE (HydraRunState, hydra_run_state, G_DEFINE_ENUM_VALUE (HYDRA_R
                     G_DEFINE_ENUM_VALUE (HYDRA_RUN_STOPPED, "stopped"),
                     G_DEFINE_ENUM_VALUE (HYDRA_RUN_FAILED, "failed"))
 
-/* One engine run and what it borrows. */
-typedef struct
-{
-  gatomicrefcount ref;
-  HnTrainer *trainer;
-  HydraDataset *ds;
-  HnBackbone backbone;
-  int size;
-} Run;
-
-static gpointer
-run_free (gpointer data)
-{
-  Run *run = data;
-
-  trainer_free (run->trainer);
-  hydra_dataset_unref (run->ds);
-  g_free (run);
-  return NULL;
-}
-
-static Run *
-run_acquire (Run *run)
-{
-  g_atomic_ref_count_inc (&run->ref);
-  return run;
-}
-
-/* Tearing a run down joins the trainer thread, which can take a step: the main thread hands
- * the last reference to a short-lived thread instead of waiting. */
-static void
-run_release (Run *run)
-{
-  if (run == NULL || !g_atomic_ref_count_dec (&run->ref))
-    return;
-  if (g_main_context_is_owner (g_main_context_default ()))
-    g_thread_unref (g_thread_new ("hydra-run-free", run_free, run));
-  else
-    run_free (run);
-}
-
-/* A model loaded from a file: shared with the workers that copy it, freed by the last. */
-typedef struct
-{
-  HnModel *model;
-  int size;
-} Loaded;
-
-static void
-loaded_clear (gpointer data)
-{
-  model_free (((Loaded *) data)->model);
-}
-
-static void
-loaded_release (Loaded *loaded)
-{
-  if (loaded != NULL)
-    g_atomic_rc_box_release_full (loaded, loaded_clear);
-}
-
 static gboolean
 set_str (char **field, const char *value)
 {
@@ -103,66 +37,15 @@ set_str (char **field, const char *value)
   return TRUE;
 }
 
-struct _HydraTrainer
-{
-  GObject parent_instance;
-
-  HydraSeries *series;
-
-  /* model sources, shared with workers */
-  GMutex lock;
-  Run *run;       /* the live or last run; NULL after a model is loaded */
-  Loaded *loaded; /* a model loaded from a file, used when run is NULL */
-
-  /* the run as the main thread sees it */
-  HydraRunState state;
-  char *message;
-  char *run_folder;
-  gboolean stop_requested; /* Stop pressed while the run was still starting */
-  /* live settings changed while the run was starting: sent once it exists (NaN / -1: none) */
-  double pending_weight[N_HEADS];
-  int pending_age_loss;
-  double pending_lr;
-  gboolean loading;
-  int saving; /* autosaves in flight */
-  guint poll_id;
-  HnEvent *events; /* (POLL_BATCH) poll buffer */
-  GCancellable *start_cancellable;
-
-  int64_t step; /* optimizer steps done, as the trainer counts them */
-  int epoch, epochs;
-  int batches, batch_size;
-  double progress;
-  double img_per_s;
-  double eta;
-  double val_mae;
-  float weight[N_HEADS];
-  HnAgeLoss age_loss;
-};
-
 G_DEFINE_FINAL_TYPE (HydraTrainer, hydra_trainer, G_TYPE_OBJECT)
 
-enum
-{
-  PROP_0,
-  PROP_STATE,
-  PROP_MESSAGE,
-  PROP_STEP,
-  PROP_EPOCH,
-  PROP_EPOCHS,
-  PROP_PROGRESS,
-  PROP_IMG_PER_S,
-  PROP_ETA,
-  PROP_VAL_MAE,
-  PROP_HAS_MODEL,
-  PROP_INPUT_SIZE,
-  PROP_RUN_FOLDER,
-  PROP_BUSY,
-  PROP_SAVING,
-  N_PROPS
-};
-
 static GParamSpec *properties[N_PROPS];
+
+void
+hydra_trainer_notify (HydraTrainer *self, int prop)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
 
 static void
 set_state (HydraTrainer *self, HydraRunState state)
@@ -190,49 +73,19 @@ set_double (HydraTrainer *self, double *field, double value, int prop)
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
 }
 
-/* ---- turning engine events into series points and markers ---- */
-
-static void
-add_setting_marker (HydraTrainer *self, const HnEvent *e, int64_t step)
+void
+hydra_trainer_set_message (HydraTrainer *self, const char *message)
 {
-  g_autofree char *label = NULL;
-  HydraMarkerKind kind = HYDRA_MARKER_SETTING;
-
-  switch (e->setting.what)
-    {
-    case SETTING_W_AGE:
-    case SETTING_W_GENDER:
-    case SETTING_W_RACE:
-      self->weight[e->setting.what - SETTING_W_AGE] = (float) e->setting.value;
-      label = g_strdup_printf ("%s %g → %g", setting_name (e->setting.what), e->setting.old_value,
-                               e->setting.value);
-      break;
-    case SETTING_AGE_LOSS:
-      self->age_loss = (HnAgeLoss) e->setting.value;
-      hydra_series_set_age_loss (self->series, self->age_loss);
-      label = g_strdup_printf ("age %s → %s", age_loss_title ((HnAgeLoss) e->setting.old_value),
-                               age_loss_title (self->age_loss));
-      break;
-    case SETTING_LR:
-      label = g_strdup_printf ("lr %g → %g", e->setting.old_value, e->setting.value);
-      break;
-    case SETTING_PAUSE:
-      kind = HYDRA_MARKER_STATE;
-      label = g_strdup ("paused");
-      break;
-    case SETTING_RESUME:
-      kind = HYDRA_MARKER_STATE;
-      label = g_strdup ("resumed");
-      break;
-    case SETTING_ROLLBACK:
-      kind = HYDRA_MARKER_ROLLBACK;
-      label = g_strdup_printf ("rolled back to step %lld", (long long) e->setting.value);
-      break;
-    default:
-      return;
-    }
-  hydra_series_add_marker (self->series, step, kind, label);
+  set_message (self, message);
 }
+
+void
+hydra_trainer_set_val_mae (HydraTrainer *self, double val_mae)
+{
+  set_double (self, &self->val_mae, val_mae, PROP_VAL_MAE);
+}
+
+/* ---- turning engine events into the series and the properties ---- */
 
 static HydraRunState
 run_state_from_engine (HnTrainerState state)
@@ -258,138 +111,77 @@ run_state_from_engine (HnTrainerState state)
 static void
 update_eta (HydraTrainer *self)
 {
-  if (self->img_per_s <= 0 || self->batches <= 0 || self->state != HYDRA_RUN_RUNNING)
-    {
-      set_double (self, &self->eta, -1, PROP_ETA);
-      return;
-    }
-  double steps_left = (self->epochs - self->epoch - self->progress) * self->batches;
-  set_double (self, &self->eta, MAX (0, steps_left) * self->batch_size / self->img_per_s, PROP_ETA);
+  double eta = self->state == HYDRA_RUN_RUNNING ? progress_eta (&self->progress) : -1;
+
+  set_double (self, &self->eta, eta, PROP_ETA);
 }
 
-/* ---- the run folder: nothing a run made is lost when the app goes away ---- */
-
 static void
-autosave_done (GObject *source, GAsyncResult *result, gpointer user_data)
+save_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (HydraTrainer) self = user_data;
   g_autoptr (GError) error = NULL;
-  gboolean ok = HYDRA_IS_SERIES (source)
-                    ? hydra_series_write_csv_finish (HYDRA_SERIES (source), result, &error)
-                    : hydra_trainer_save_finish (self, result, &error);
 
-  if (!ok)
+  if (!hydra_trainer_save_finish (self, result, &error))
     {
       g_autofree char *text
-          = g_strdup_printf ("Autosave into the run folder failed: %s", error->message);
+          = g_strdup_printf ("The model could not be saved into the run folder: %s", error->message);
       set_message (self, text);
     }
   if (--self->saving == 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVING]);
 }
 
+/* At the end of a run, the final weights beside the epoch checkpoints and the record the
+ * engine wrote: nothing a run made is lost when the app goes away. */
 static void
-autosave_curves (HydraTrainer *self)
+save_run_model (HydraTrainer *self)
 {
-  g_autofree char *path = g_build_filename (self->run_folder, "curves.csv", NULL);
+  g_autofree char *path = g_build_filename (self->run_folder, RUN_MODEL, NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
 
   if (self->saving++ == 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVING]);
-  hydra_series_write_csv_async (self->series, path, NULL, autosave_done, g_object_ref (self));
+  hydra_trainer_save_async (self, file, NULL, save_done, g_object_ref (self));
 }
 
-/* At the end of a run: the final weights beside the epoch checkpoints, and the curves. */
 static void
-autosave_run (HydraTrainer *self)
+handle_state (HydraTrainer *self, const HnEvent *e)
 {
-  g_autofree char *path = g_build_filename (self->run_folder, "model.safetensors", NULL);
-  g_autoptr (GFile) file = g_file_new_for_path (path);
+  HydraRunState state = run_state_from_engine (e->state.state);
 
-  autosave_curves (self);
-  self->saving++;
-  hydra_trainer_save_async (self, file, NULL, autosave_done, g_object_ref (self));
+  if (e->state.error || state == HYDRA_RUN_DIVERGED || state == HYDRA_RUN_FAILED)
+    set_message (self, e->state.message);
+  else if (state == HYDRA_RUN_RUNNING)
+    set_message (self, NULL);
+  set_state (self, state);
+  if (state == HYDRA_RUN_FINISHED || state == HYDRA_RUN_STOPPED)
+    save_run_model (self);
 }
 
 static void
 handle_event (HydraTrainer *self, const HnEvent *e)
 {
-  /* After a rollback the trainer counts from an earlier step again: the series keeps the
-   * abandoned steps as a segment of their own, and the plot draws them faded. */
-  int64_t step = e->step;
-
+  hydra_series_add_event (self->series, e);
   switch (e->kind)
     {
     case EVENT_STEP:
-      {
-        const HnStepEvent *s = &e->train;
-        HydraStepPoint p = { .step = step, .lr = s->lr, .img_per_s = s->img_per_s };
-        p.epoch = e->epoch + (s->batch_index + 1.0) / MAX (1, s->batches);
-        for (int h = 0; h < N_HEADS; h++)
-          {
-            p.loss[HYDRA_CURVE_AGE + h] = s->raw[h];
-            p.loss[HYDRA_CURVE_AGE_WEIGHTED + h] = s->weighted[h];
-            p.grad_norm[h] = s->grad_norm[h];
-            self->weight[h] = s->weight[h];
-          }
-        p.loss[HYDRA_CURVE_TOTAL] = s->total;
-        memcpy (p.cosine, s->cosine, sizeof p.cosine);
-        hydra_series_add_step (self->series, &p);
-        if (s->age_loss != self->age_loss)
-          hydra_series_set_age_loss (self->series, self->age_loss = s->age_loss);
-
-        self->batches = s->batches;
-        self->batch_size = MAX (self->batch_size, s->images);
-        self->epoch = e->epoch;
-        self->step = step;
-        self->progress = (s->batch_index + 1.0) / MAX (1, s->batches);
-        /* a short moving average: one slow step (a snapshot, a save) should not swing the ETA */
-        self->img_per_s
-            = self->img_per_s > 0 ? 0.9 * self->img_per_s + 0.1 * s->img_per_s : s->img_per_s;
-        break;
-      }
+      progress_step (&self->progress, e);
+      break;
     case EVENT_EPOCH:
-      {
-        HydraEpochPoint p = { .step = step, .epoch = e->epoch, .eval = e->val };
-        float total = 0;
-        for (int h = 0; h < N_HEADS; h++)
-          {
-            p.loss[HYDRA_CURVE_AGE + h] = (float) e->val.loss[h];
-            p.loss[HYDRA_CURVE_AGE_WEIGHTED + h] = self->weight[h] * (float) e->val.loss[h];
-            total += p.loss[HYDRA_CURVE_AGE_WEIGHTED + h];
-          }
-        p.loss[HYDRA_CURVE_TOTAL] = total;
-        if (e->val.n > 0)
-          {
-            hydra_series_add_epoch (self->series, &p);
-            set_double (self, &self->val_mae, e->val.age_mae, PROP_VAL_MAE);
-          }
-        self->epoch = e->epoch;
-        self->progress = 0;
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCH]);
-        autosave_curves (self);
-        break;
-      }
+      if (e->val.n > 0)
+        set_double (self, &self->val_mae, e->val.age_mae, PROP_VAL_MAE);
+      progress_epoch (&self->progress, e->epoch);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCH]);
+      break;
     case EVENT_SETTING:
-      add_setting_marker (self, e, step);
+      /* after a rollback the trainer counts from an earlier step again */
       if (e->setting.what == SETTING_ROLLBACK)
-        self->step = step; /* poll_cb notifies */
+        self->progress.step = e->step; /* poll_cb notifies */
       break;
     case EVENT_STATE:
-      {
-        HydraRunState state = run_state_from_engine (e->state.state);
-        if (state == HYDRA_RUN_DIVERGED)
-          hydra_series_add_marker (self->series, step, HYDRA_MARKER_STATE, "diverged");
-        else if (state == HYDRA_RUN_STOPPED)
-          hydra_series_add_marker (self->series, step, HYDRA_MARKER_STATE, "stopped");
-        if (e->state.error || state == HYDRA_RUN_DIVERGED || state == HYDRA_RUN_FAILED)
-          set_message (self, e->state.message);
-        else if (state == HYDRA_RUN_RUNNING)
-          set_message (self, NULL);
-        set_state (self, state);
-        if (state == HYDRA_RUN_FINISHED || state == HYDRA_RUN_STOPPED)
-          autosave_run (self);
-        break;
-      }
+      handle_state (self, e);
+      break;
     case EVENT_CHECKPOINT:
       if (e->state.error)
         {
@@ -414,8 +206,8 @@ poll_cb (gpointer data)
     }
 
   g_object_freeze_notify (G_OBJECT (self));
-  int64_t step_before = self->step;
-  double progress_before = self->progress;
+  int64_t step_before = self->progress.step;
+  double progress_before = self->progress.fraction;
   /* bounded work per tick: a burst after a stall is spread over a few frames */
   for (int round = 0; round < 8; round++)
     {
@@ -426,9 +218,9 @@ poll_cb (gpointer data)
         break;
     }
   hydra_series_commit (self->series);
-  if (self->step != step_before)
+  if (self->progress.step != step_before)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STEP]);
-  if (self->progress != progress_before)
+  if (self->progress.fraction != progress_before)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMG_PER_S]);
   update_eta (self);
@@ -467,18 +259,13 @@ static void
 start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   StartData *d = task_data;
-  g_autofree char *checkpoint = g_build_filename (d->folder, "checkpoint.safetensors", NULL);
+  g_autofree char *checkpoint = g_build_filename (d->folder, RUN_CHECKPOINT, NULL);
+  g_autofree char *record = g_build_filename (d->folder, RUN_RECORD, NULL);
   HnError err;
 
-  if (g_mkdir_with_parents (d->folder, 0755) != 0)
-    {
-      int saved = errno;
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
-                               "Cannot create the run folder %s: %s", d->folder,
-                               g_strerror (saved));
-      return;
-    }
   d->config.checkpoint_path = checkpoint;
+  d->config.records_path = record;
+  d->config.source = "HydraNet Studio " HYDRA_VERSION;
   HnTrainer *trainer = trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
   if (trainer == NULL || !trainer_start (trainer, &err))
     {
@@ -486,13 +273,13 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
       return;
     }
-  Run *run = g_new0 (Run, 1);
+  HydraRun *run = g_new0 (HydraRun, 1);
   g_atomic_ref_count_init (&run->ref);
   run->trainer = trainer;
   run->ds = hydra_dataset_ref (d->ds);
   run->backbone = d->config.backbone;
   run->size = d->config.size;
-  g_task_return_pointer (task, run, (GDestroyNotify) run_release);
+  g_task_return_pointer (task, run, (GDestroyNotify) hydra_run_release);
 }
 
 static void
@@ -518,26 +305,11 @@ apply_pending (HydraTrainer *self, HnTrainer *trainer)
 }
 
 static void
-replace_run (HydraTrainer *self, Run *run)
-{
-  g_mutex_lock (&self->lock);
-  Run *old = g_steal_pointer (&self->run);
-  self->run = run;
-  g_mutex_unlock (&self->lock);
-
-  if (old != NULL)
-    {
-      trainer_stop (old->trainer);
-      run_release (old);
-    }
-}
-
-static void
 start_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   HydraTrainer *self = HYDRA_TRAINER (source);
   g_autoptr (GError) error = NULL;
-  Run *run = g_task_propagate_pointer (G_TASK (result), &error);
+  HydraRun *run = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (run == NULL)
     {
@@ -550,11 +322,8 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_clear_object (&self->start_cancellable);
 
-  g_mutex_lock (&self->lock);
-  Loaded *loaded = g_steal_pointer (&self->loaded);
-  g_mutex_unlock (&self->lock);
-  loaded_release (loaded);
-  replace_run (self, run);
+  hydra_trainer_drop_loaded (self);
+  hydra_trainer_replace_run (self, run);
   apply_pending (self, run->trainer);
   set_state (self, HYDRA_RUN_RUNNING);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_MODEL]);
@@ -565,47 +334,6 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
     self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
 }
 
-static char *
-new_run_folder (void)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *name = g_date_time_format (now, "%Y-%m-%d-%H%M%S");
-
-  return g_build_filename (g_get_user_data_dir (), "hydranet-studio", "runs", name, NULL);
-}
-
-/* Creates the run folder; a name already taken (two runs within a second) gets a suffix, so
- * no run ever writes into another's. Returns the path used. */
-static char *
-make_run_folder (const char *base, GError **error)
-{
-  g_autofree char *parent = g_path_get_dirname (base);
-
-  if (g_mkdir_with_parents (parent, 0755) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot create the folder %s: %s", parent, g_strerror (saved));
-      return NULL;
-    }
-  for (int i = 1; i < 1000; i++)
-    {
-      char *path = i == 1 ? g_strdup (base) : g_strdup_printf ("%s-%d", base, i);
-      if (g_mkdir (path, 0755) == 0)
-        return path;
-      int saved = errno;
-      g_free (path);
-      if (saved != EEXIST)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "Cannot create the run folder %s: %s", base, g_strerror (saved));
-          return NULL;
-        }
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Too many run folders named %s", base);
-  return NULL;
-}
-
 void
 hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds)
 {
@@ -613,19 +341,20 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   g_return_if_fail (config != NULL && ds != NULL);
   g_return_if_fail (!hydra_trainer_get_busy (self));
 
-  g_autofree char *base = new_run_folder ();
-  g_autoptr (GError) error = NULL;
-  char *folder = make_run_folder (base, &error); /* one mkdir: cheap enough here */
+  g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "hydranet-studio", "runs", NULL);
+  HnError err;
+  char *folder = run_folder_create (runs, &err); /* a mkdir or two: cheap enough here */
   if (folder == NULL)
     {
-      set_message (self, error->message);
+      set_message (self, err.message);
       set_state (self, HYDRA_RUN_FAILED);
       return;
     }
   StartData *d = g_new0 (StartData, 1);
   d->config = *config;
   d->ds = hydra_dataset_ref (ds);
-  d->folder = folder;
+  d->folder = g_strdup (folder);
+  free (folder);
 
   set_str (&self->run_folder, d->folder);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN_FOLDER]);
@@ -639,16 +368,8 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   hydra_series_set_age_loss (self->series, config->loss.age_loss);
   self->stop_requested = FALSE;
   clear_pending (self);
-  self->step = 0;
-  self->epoch = 0;
-  self->epochs = config->epochs;
-  self->batches = 0;
-  self->batch_size = config->batch;
-  self->progress = 0;
-  self->img_per_s = 0;
+  progress_init (&self->progress, config->epochs, config->batch);
   self->val_mae = -1;
-  self->age_loss = config->loss.age_loss;
-  memcpy (self->weight, config->loss.weight, sizeof self->weight);
 
   g_object_freeze_notify (G_OBJECT (self));
   for (int p = PROP_STEP; p <= PROP_VAL_MAE; p++)
@@ -725,10 +446,7 @@ hydra_trainer_reset (HydraTrainer *self)
     trainer_stop (self->run->trainer);
   g_clear_handle_id (&self->poll_id, g_source_remove);
   hydra_series_clear (self->series);
-  self->step = 0;
-  self->epoch = 0;
-  self->progress = 0;
-  self->img_per_s = 0;
+  progress_init (&self->progress, self->progress.epochs, self->progress.batch_size);
   self->eta = -1;
   g_object_freeze_notify (G_OBJECT (self));
   for (int p = PROP_STEP; p <= PROP_ETA; p++)
@@ -772,239 +490,65 @@ hydra_trainer_set_lr (HydraTrainer *self, double lr)
     self->pending_lr = lr;
 }
 
-/* ---- the model, for prediction and saving ---- */
-
-HnModel *
-hydra_trainer_dup_model (HydraTrainer *self, int *input_size)
-{
-  g_return_val_if_fail (HYDRA_IS_TRAINER (self), NULL);
-
-  HnModel *copy = NULL;
-  Run *run = NULL;
-  Loaded *loaded = NULL;
-
-  g_mutex_lock (&self->lock);
-  if (self->run != NULL)
-    run = run_acquire (self->run);
-  else if (self->loaded != NULL)
-    loaded = g_atomic_rc_box_acquire (self->loaded);
-  g_mutex_unlock (&self->lock);
-
-  /* the copies happen outside the lock: the main thread takes it too */
-  if (loaded != NULL)
-    {
-      HnModel *src = loaded->model;
-      const HnParamTable *table = model_params (src);
-      copy = model_new (model_backbone (src), 0);
-      if (copy != NULL)
-        {
-          memcpy (model_param_data (copy), model_param_data (src),
-                  table->n_params * sizeof (float));
-          memcpy (model_buffer_data (copy), model_buffer_data (src),
-                  table->n_buffers * sizeof (float));
-          memcpy (model_count_data (copy), model_count_data (src),
-                  table->n_counts * sizeof (int64_t));
-        }
-      if (input_size != NULL)
-        *input_size = loaded->size;
-      loaded_release (loaded);
-    }
-  if (run != NULL)
-    {
-      /* the snapshot waits for the trainer's current step */
-      copy = model_new (run->backbone, 0);
-      if (copy != NULL)
-        trainer_snapshot (run->trainer, copy);
-      if (input_size != NULL)
-        *input_size = run->size;
-      run_release (run);
-    }
-  return copy;
-}
-
-typedef struct
-{
-  char *path;
-  HnModel *model;
-  int size;
-  char *meta_values[6];
-} SaveData;
+/* ---- a record opened from a file ---- */
 
 static void
-save_data_free (gpointer data)
+record_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  SaveData *d = data;
+  g_autoptr (GTask) task = user_data;
+  HydraTrainer *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr (HydraSeries) series = hydra_series_read_csv_finish (result, &error);
 
-  g_free (d->path);
-  model_free (d->model);
-  for (guint i = 0; i < G_N_ELEMENTS (d->meta_values); i++)
-    g_free (d->meta_values[i]);
-  g_free (d);
-}
-
-static void
-save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  HydraTrainer *self = source;
-  SaveData *d = task_data;
-  HnError err;
-
-  d->model = hydra_trainer_dup_model (self, &d->size);
-  if (d->model == NULL)
+  self->loading = FALSE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  if (series == NULL)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                               "There is no model to save yet");
+      g_task_return_error (task, error);
       return;
     }
-  const StMeta meta[] = {
-    { "source", "HydraNet Studio " HYDRA_VERSION }, { "train.w_age", d->meta_values[0] },
-    { "train.w_gender", d->meta_values[1] },        { "train.w_race", d->meta_values[2] },
-    { "train.age_loss", d->meta_values[3] },        { "train.step", d->meta_values[4] },
-    { "val.age_mae", d->meta_values[5] },
-  };
-  if (!checkpoint_save (d->model, d->size, d->path, meta, G_N_ELEMENTS (meta), &err))
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
-  else
-    g_task_return_boolean (task, TRUE);
+  hydra_trainer_reset (self);
+  guint n = hydra_series_get_n_steps (series), n_val = hydra_series_get_n_epochs (series);
+  if (n > 0)
+    self->progress.step = hydra_series_get_step (series, n - 1)->step;
+  if (n_val > 0)
+    set_double (self, &self->val_mae, hydra_series_get_epoch (series, n_val - 1)->eval.age_mae,
+                PROP_VAL_MAE);
+  hydra_series_take (self->series, series);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STEP]);
+  g_task_return_boolean (task, TRUE);
 }
 
 void
-hydra_trainer_save_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+hydra_trainer_open_record_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (HYDRA_IS_TRAINER (self));
   g_return_if_fail (G_IS_FILE (file));
 
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, hydra_trainer_save_async);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *path = g_file_get_path (file);
 
-  SaveData *d = g_new0 (SaveData, 1);
-  d->path = g_file_get_path (file);
-  for (int h = 0; h < N_HEADS; h++)
-    d->meta_values[h] = g_strdup_printf ("%g", self->weight[h]);
-  d->meta_values[3] = g_strdup (age_loss_name (self->age_loss));
-  d->meta_values[4] = g_strdup_printf ("%lld", (long long) self->step);
-  d->meta_values[5] = self->val_mae >= 0 ? g_strdup_printf ("%.3f", self->val_mae) : g_strdup ("");
-  g_task_set_task_data (task, d, save_data_free);
-  if (d->path == NULL)
+  g_task_set_source_tag (task, hydra_trainer_open_record_async);
+  if (path == NULL || hydra_trainer_get_busy (self))
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                               "Models can only be saved to local files");
+      g_task_return_new_error (task, G_IO_ERROR,
+                               path ? G_IO_ERROR_BUSY : G_IO_ERROR_NOT_SUPPORTED, "%s",
+                               path ? "Stop training before opening a record"
+                                    : "Records can only be opened from local files");
+      g_object_unref (task);
       return;
     }
-  g_task_run_in_thread (task, save_thread);
+  self->loading = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  hydra_series_read_csv_async (path, cancellable, record_read, task);
 }
 
 gboolean
-hydra_trainer_save_finish (HydraTrainer *self, GAsyncResult *result, GError **error)
+hydra_trainer_open_record_finish (HydraTrainer *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-typedef struct
-{
-  HnModel *model;
-  int size;
-  double val_mae;
-} LoadResult;
-
-static void
-load_result_free (gpointer data)
-{
-  LoadResult *r = data;
-
-  model_free (r->model);
-  g_free (r);
-}
-
-static void
-load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  const char *path = task_data;
-  HnCheckpointInfo info;
-  HnError err;
-
-  HnSafetensors *st = safetensors_read (path, &err);
-  HnModel *model = NULL;
-  if (st == NULL || !checkpoint_info (st, &info, &err)
-      || (model = model_new (info.backbone, 0)) == NULL || !checkpoint_apply (model, st, &err))
-    {
-      g_autofree char *name = g_path_get_basename (path);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Cannot open “%s”: %s",
-                               name, model == NULL && st != NULL ? "out of memory" : err.message);
-      model_free (model);
-      safetensors_free (st);
-      return;
-    }
-  LoadResult *r = g_new0 (LoadResult, 1);
-  r->model = model;
-  r->size = info.input_size;
-  const char *mae = safetensors_meta (st, "val.age_mae");
-  double v = mae != NULL && *mae != '\0' ? g_ascii_strtod (mae, NULL) : -1;
-  r->val_mae = isfinite (v) && v >= 0 ? v : -1; /* a file's word, not to be trusted */
-  safetensors_free (st);
-  g_task_return_pointer (task, r, load_result_free);
-}
-
-void
-hydra_trainer_load_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_return_if_fail (HYDRA_IS_TRAINER (self));
-  g_return_if_fail (G_IS_FILE (file));
-
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, hydra_trainer_load_async);
-  char *path = g_file_get_path (file);
-  g_task_set_task_data (task, path, g_free);
-
-  if (path == NULL)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                             "Models can only be opened from local files");
-  else if (hydra_trainer_get_busy (self))
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_BUSY,
-                             "Stop training before opening another model");
-  else
-    {
-      self->loading = TRUE;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
-      g_task_run_in_thread (task, load_thread);
-    }
-}
-
-gboolean
-hydra_trainer_load_finish (HydraTrainer *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  if (self->loading)
-    {
-      self->loading = FALSE;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
-    }
-  LoadResult *r = g_task_propagate_pointer (G_TASK (result), error);
-  if (r == NULL)
-    return FALSE;
-
-  /* a loaded model replaces the last run as what predictions use */
-  Loaded *loaded = g_atomic_rc_box_new0 (Loaded);
-  loaded->model = g_steal_pointer (&r->model);
-  loaded->size = r->size;
-  g_mutex_lock (&self->lock);
-  Loaded *old = self->loaded;
-  self->loaded = loaded;
-  g_mutex_unlock (&self->lock);
-  loaded_release (old);
-  replace_run (self, NULL);
-  double val_mae = r->val_mae;
-  load_result_free (r);
-
-  hydra_trainer_reset (self);
-  set_double (self, &self->val_mae, val_mae, PROP_VAL_MAE);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_MODEL]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INPUT_SIZE]);
-  return TRUE;
 }
 
 /* ---- properties ---- */
@@ -1082,19 +626,19 @@ hydra_trainer_get_property (GObject *object, guint prop_id, GValue *value, GPara
       g_value_set_string (value, self->message);
       break;
     case PROP_STEP:
-      g_value_set_int64 (value, self->step);
+      g_value_set_int64 (value, self->progress.step);
       break;
     case PROP_EPOCH:
-      g_value_set_int (value, self->epoch);
+      g_value_set_int (value, self->progress.epoch);
       break;
     case PROP_EPOCHS:
-      g_value_set_int (value, self->epochs);
+      g_value_set_int (value, self->progress.epochs);
       break;
     case PROP_PROGRESS:
-      g_value_set_double (value, self->progress);
+      g_value_set_double (value, self->progress.fraction);
       break;
     case PROP_IMG_PER_S:
-      g_value_set_double (value, self->img_per_s);
+      g_value_set_double (value, self->progress.img_per_s);
       break;
     case PROP_ETA:
       g_value_set_double (value, self->eta);
@@ -1131,11 +675,8 @@ hydra_trainer_dispose (GObject *object)
     g_cancellable_cancel (self->start_cancellable);
   g_clear_object (&self->start_cancellable);
   g_clear_handle_id (&self->poll_id, g_source_remove);
-  replace_run (self, NULL);
-  g_mutex_lock (&self->lock);
-  Loaded *loaded = g_steal_pointer (&self->loaded);
-  g_mutex_unlock (&self->lock);
-  loaded_release (loaded);
+  hydra_trainer_replace_run (self, NULL);
+  hydra_trainer_drop_loaded (self);
   g_clear_object (&self->series);
 
   G_OBJECT_CLASS (hydra_trainer_parent_class)->dispose (object);
@@ -1190,7 +731,6 @@ hydra_trainer_init (HydraTrainer *self)
   self->events = g_new (HnEvent, POLL_BATCH);
   self->val_mae = -1;
   self->eta = -1;
-  self->weight[0] = self->weight[1] = self->weight[2] = 1;
   clear_pending (self);
 }
 

@@ -51,9 +51,8 @@ HydraSeries *hydra_trainer_get_series (HydraTrainer *self);
  *   "val-mae"     double: the last validation age MAE in years, or -1 before the first
  *   "has-model"   boolean: a model exists to predict with
  *   "input-size"  int: the model's input side (32 when none)
- *   "run-folder"  string: where this run's checkpoints and curves are kept, or NULL
- *   "saving"      boolean: the run folder is being written (the model and curves.csv at the
- *                 run's end, the curves after each epoch)
+ *   "run-folder"  string: where this run's checkpoints and record are kept, or NULL
+ *   "saving"      boolean: the final model is being written into the run folder
  *   "busy"        boolean: a run is starting, active (running, paused, diverged), or a
  *                 model is loading — the settings that shape a run cannot change
  */
@@ -69,8 +68,9 @@ int hydra_trainer_get_input_size (HydraTrainer *self);
 /* Starts a new run on ds (held by reference until the run is torn down) with config; the
  * series is cleared. The engine's trainer is built and its first checkpoint written on a
  * worker, so this returns at once; a failure shows as HYDRA_RUN_FAILED with a message.
- * Checkpoints go to a new folder under $XDG_DATA_HOME/hydranet-studio/runs ("run-folder"):
- * checkpoint.safetensors (+ .optim) at each epoch's end, curves.csv after each epoch, and
+ * Everything the run makes goes to a new folder under $XDG_DATA_HOME/hydranet-studio/runs
+ * ("run-folder", engine/train/runfolder.h): checkpoint.safetensors (+ .optim) at each
+ * epoch's end, curves.csv, the record of every event as it happens (records.h), and
  * model.safetensors with the final weights when the run finishes or is stopped. */
 void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
@@ -89,7 +89,7 @@ void hydra_trainer_set_lr (HydraTrainer *self, double lr);
  * trainer to finish its current step. Free with model_free. */
 HnModel *hydra_trainer_dup_model (HydraTrainer *self, int *input_size);
 
-/* Saves the current model (with the run's settings as metadata) off the main thread. */
+/* Saves the current model off the main thread, with the run's metadata (runmeta.h). */
 void hydra_trainer_save_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
 gboolean hydra_trainer_save_finish (HydraTrainer *self, GAsyncResult *result, GError **error);
@@ -98,5 +98,13 @@ gboolean hydra_trainer_save_finish (HydraTrainer *self, GAsyncResult *result, GE
 void hydra_trainer_load_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
 gboolean hydra_trainer_load_finish (HydraTrainer *self, GAsyncResult *result, GError **error);
+
+/* Reads a run's record (curves.csv of a run folder, or hydranet-cli's --log) off the main
+ * thread and shows it in the series, as a run that has ended (refused while a run is
+ * active). */
+void hydra_trainer_open_record_async (HydraTrainer *self, GFile *file, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+gboolean hydra_trainer_open_record_finish (HydraTrainer *self, GAsyncResult *result,
+                                           GError **error);
 
 G_END_DECLS

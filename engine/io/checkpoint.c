@@ -223,52 +223,71 @@ checkpoint_apply (HnModel *model, const HnSafetensors *st, HnError *err)
   return true;
 }
 
-bool
-checkpoint_apply_init (HnModel *model, const HnSafetensors *st, int *loaded, HnError *err)
+static HnModel *
+new_model (HnBackbone backbone, HnError *err)
 {
-  if (!validate (model, st, true, err))
-    return false;
-  *loaded = copy_tensors (model, st);
-  return true;
+  HnModel *model = model_new (backbone, 0);
+  if (model == NULL)
+    hn_error_set (err, "out of memory");
+  return model;
 }
 
-static HnModel *
-load (const char *path, bool for_init, HnCheckpointInfo *info, HnError *err)
+HnCheckpoint *
+checkpoint_open (const char *path, HnCheckpointUse use, HnError *err)
 {
-  HnSafetensors *st = safetensors_read (path, err);
-  if (st == NULL)
-    return NULL;
-  HnModel *model = NULL;
-  if (!checkpoint_info (st, info, err))
-    goto fail;
-  model = model_new (info->backbone, 0);
-  if (model == NULL)
+  HnCheckpoint *c = calloc (1, sizeof *c);
+  if (c == NULL)
     {
-      hn_error_set (err, "out of memory");
-      goto fail;
+      hn_error_set (err, "%s: out of memory", path);
+      return NULL;
     }
-  int loaded;
-  if (!(for_init ? checkpoint_apply_init (model, st, &loaded, err)
-                 : checkpoint_apply (model, st, err)))
-    goto fail;
-  safetensors_free (st);
-  return model;
+  bool ok = (c->st = safetensors_read (path, err)) != NULL;
+  if (!ok)
+    {
+      free (c);
+      return NULL; /* the reader's message names the file already */
+    }
+  ok = checkpoint_info (c->st, &c->info, err);
+  if (ok && use != CHECKPOINT_HEADER)
+    ok = (c->model = new_model (c->info.backbone, err)) != NULL
+         && validate (c->model, c->st, use == CHECKPOINT_INIT, err);
+  if (!ok)
+    {
+      hn_error_prefix (err, "%s", path);
+      checkpoint_close (c);
+      return NULL;
+    }
+  if (c->model != NULL)
+    c->loaded = copy_tensors (c->model, c->st);
+  return c;
+}
 
-fail:
-  hn_error_prefix (err, "%s", path);
-  model_free (model);
-  safetensors_free (st);
-  return NULL;
+HnModel *
+checkpoint_take_model (HnCheckpoint *c)
+{
+  HnModel *model = c->model;
+  c->model = NULL;
+  return model;
+}
+
+void
+checkpoint_close (HnCheckpoint *c)
+{
+  if (c == NULL)
+    return;
+  model_free (c->model);
+  safetensors_free (c->st);
+  free (c);
 }
 
 HnModel *
 checkpoint_load (const char *path, HnCheckpointInfo *info, HnError *err)
 {
-  return load (path, false, info, err);
-}
-
-HnModel *
-checkpoint_load_init (const char *path, HnCheckpointInfo *info, HnError *err)
-{
-  return load (path, true, info, err);
+  HnCheckpoint *c = checkpoint_open (path, CHECKPOINT_MODEL, err);
+  if (c == NULL)
+    return NULL;
+  *info = c->info;
+  HnModel *model = checkpoint_take_model (c);
+  checkpoint_close (c);
+  return model;
 }

@@ -32,18 +32,37 @@ bool checkpoint_save (HnModel *model, int input_size, const char *path, const St
 bool checkpoint_info (const HnSafetensors *st, HnCheckpointInfo *info, HnError *err);
 
 /* Copies every tensor of the model from st, refusing (and leaving the model unchanged) on a
- * missing tensor, an unexpected one, a wrong dtype or shape, or a non-finite value. */
+ * missing tensor, an unexpected one, a wrong dtype or shape, or a non-finite value. For a
+ * model that already exists (a rollback); checkpoint_open builds one. */
 bool checkpoint_apply (HnModel *model, const HnSafetensors *st, HnError *err);
 
-/* For starting a new run from existing weights (for instance an ImageNet-pretrained trunk
- * converted from PyTorch): like checkpoint_apply, but heads (net.fc1–3) missing from the file
- * keep their fresh initialisation, and torchvision's classifier (net.fc.*) is ignored.
- * *loaded receives the number of tensors taken from the file. */
-bool checkpoint_apply_init (HnModel *model, const HnSafetensors *st, int *loaded, HnError *err);
+/* How a checkpoint is to be used, which decides what must be in it. */
+typedef enum
+{
+  CHECKPOINT_MODEL,  /* every tensor of a HydraNet: to predict, evaluate or resume */
+  CHECKPOINT_INIT,   /* a new run's start (for instance an ImageNet-pretrained trunk converted
+                      * from PyTorch): heads (net.fc1–3) missing from the file keep their fresh
+                      * initialisation, and torchvision's classifier (net.fc.*) is ignored */
+  CHECKPOINT_HEADER, /* the metadata and info only; no model is built */
+} HnCheckpointUse;
 
-/* checkpoint_load with checkpoint_apply_init. */
-HnModel *checkpoint_load_init (const char *path, HnCheckpointInfo *info, HnError *err);
+/* An open checkpoint: the file, what it says it is, and the model built from it. */
+typedef struct
+{
+  HnSafetensors *st;     /* the validated file; metadata through safetensors_meta, run_meta_read */
+  HnCheckpointInfo info;
+  HnModel *model;        /* NULL for CHECKPOINT_HEADER, or once taken */
+  int loaded;            /* tensors copied from the file */
+} HnCheckpoint;
 
-/* safetensors_read + checkpoint_info + model_new + checkpoint_apply. Messages start with
- * the file's name. */
+/* The one way to open a checkpoint: safetensors_read, checkpoint_info, model_new and the
+ * apply `use` asks for. Messages start with the file's name. */
+HnCheckpoint *checkpoint_open (const char *path, HnCheckpointUse use, HnError *err);
+
+/* Hands the model over to the caller (NULL for CHECKPOINT_HEADER). */
+HnModel *checkpoint_take_model (HnCheckpoint *c);
+
+void checkpoint_close (HnCheckpoint *c); /* NULL-safe */
+
+/* checkpoint_open (CHECKPOINT_MODEL) for those who want only the model. */
 HnModel *checkpoint_load (const char *path, HnCheckpointInfo *info, HnError *err);

@@ -1,6 +1,5 @@
 #include "trainer.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -9,136 +8,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "guard.h"
 #include "parallel.h"
+#include "records.h"
+#include "runmeta.h"
+#include "runstate.h"
 
-#define STEP_RING 4096  /* ~15 min of steps at 5 steps/s before the oldest are dropped */
-#define OTHER_RING 1024 /* epochs, settings, states: a few per minute */
-#define GUARD_WARMUP 5      /* steps after a change before the explosion test applies */
-#define GUARD_EXPLODE 100.0 /* a loss this many times its recent average has exploded */
-#define GUARD_UPDATE 1.0    /* an update as large as all the weights is not a step */
-
-/* ---- presets ---- */
-
-HnTrainConfig
-train_preset_tutorial (void)
-{
-  HnOptimizerConfig sgd = optimizer_defaults (OPTIMIZER_SGD, 1e-4f);
-  sgd.momentum = 0.09f; /* as printed in the article (0.9 was probably meant) */
-  return (HnTrainConfig) {
-    .backbone = BACKBONE_RESNET18, .size = 32, .batch = 64, .epochs = 50, .val_percent = 20,
-    .optimizer = sgd, .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
-  };
-}
-
-HnTrainConfig
-train_preset_studio (void)
-{
-  return (HnTrainConfig) {
-    .backbone = BACKBONE_RESNET18, .size = 32, .batch = 64, .epochs = 10, .val_percent = 20,
-    .augment = { .flip = true }, .optimizer = optimizer_defaults (OPTIMIZER_ADAM, 1e-3f),
-    .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
-  };
-}
-
-bool
-train_preset_from_name (const char *name, HnTrainConfig *config)
-{
-  if (strcmp (name, "tutorial") == 0)
-    *config = train_preset_tutorial ();
-  else if (strcmp (name, "studio") == 0)
-    *config = train_preset_studio ();
-  else
-    return false;
-  return true;
-}
-
-static const char *const setting_names[N_SETTINGS] = {
-  "w_age", "w_gender", "w_race", "age_loss", "lr", "pause", "resume", "rollback",
-};
-
-const char *
-setting_name (HnSettingKind kind)
-{
-  HN_ASSERT (kind >= 0 && kind < N_SETTINGS);
-  return setting_names[kind];
-}
-
-const char *
-trainer_state_name (HnTrainerState state)
-{
-  static const char *const names[] = { "running", "paused", "diverged",
-                                        "finished", "stopped", "failed" };
-  return names[state];
-}
-
-/* ---- the event channel: two bounded rings, merged by sequence number ---- */
-
-typedef struct
-{
-  HnEvent *items;
-  int capacity, head, count;
-  uint64_t dropped;
-} Ring;
-
-static void
-ring_push (Ring *r, const HnEvent *e)
-{
-  if (r->count == r->capacity) /* full: the oldest goes */
-    {
-      r->head = (r->head + 1) % r->capacity;
-      r->count--;
-      r->dropped++;
-    }
-  r->items[(r->head + r->count) % r->capacity] = *e;
-  r->count++;
-}
-
-static const HnEvent *
-ring_peek (const Ring *r)
-{
-  return r->count ? &r->items[r->head] : NULL;
-}
-
-static void
-ring_pop (Ring *r)
-{
-  r->head = (r->head + 1) % r->capacity;
-  r->count--;
-}
-
-typedef struct
-{
-  int64_t step;
-  HnSettingKind what;
-  double value;
-} HistoryEntry;
+#define STEP_RING 4096        /* ~15 min of steps at 5 steps/s before the oldest are dropped */
+#define RECORDS_FLUSH_S 2.0   /* the record reaches the disk at least this often */
 
 struct HnTrainer
 {
   HnTrainConfig config;
-  char *checkpoint_path;
+  char *checkpoint_path, *records_path;
   const HnDataset *ds;
   HnModel *model;
   HnOptimizer *opt;
   HnBatcher *train, *val;
+  HnEventChannel events;
 
   pthread_t thread;
   bool started;
 
-  /* `lock` guards the control state, the settings and the channel below. */
+  /* `lock` guards the control state below, and nothing else: it is never held while the
+   * trainer computes or writes a file, so a caller setting a weight never waits on a step. */
   pthread_mutex_t lock;
-  pthread_cond_t control; /* pause, resume, stop, rollback */
-  pthread_cond_t events;  /* an event was pushed */
+  pthread_cond_t control; /* pause, resume, stop, rollback, a setting */
   bool stop, pause, rollback;
   bool pending[N_SETTINGS];
   double pending_value[N_SETTINGS];
   HnTrainerState state;
-  Ring steps, others;
-  uint64_t seq;
 
   /* `model_lock` is held by the trainer thread whenever it touches the model; others take it
    * to snapshot or save. They announce themselves in `waiters`, and the trainer yields to
@@ -148,37 +50,73 @@ struct HnTrainer
   atomic_int waiters;
 
   /* owned by the trainer thread (read by others only under model_lock) */
-  HnLossConfig loss;
-  int64_t step;
-  int epoch, batch_index;
-  HistoryEntry *history;
-  int n_history, cap_history;
-  double loss_avg;
-  int steps_since_change;
-  float *saved_buffers; /* running statistics before the current step */
+  HnRunState run;
+  HnGuard guard;
+  bool resumed;
+  FILE *records;
+  double records_flushed; /* when, in hn_seconds */
+  float *saved_buffers;   /* running statistics before the current step */
   int64_t *saved_counts;
 };
 
-/* Called with lock held. */
+/* ---- events, and the record of them ---- */
+
+static void
+close_records (HnTrainer *t, const char *why)
+{
+  HnEvent e = { .kind = EVENT_STATE };
+  e.state.state = t->state;
+  e.state.error = true;
+  snprintf (e.state.message, sizeof e.state.message,
+            "the record %.100s could not be written (%.60s); training goes on without it",
+            t->records_path, why);
+  fclose (t->records);
+  t->records = NULL;
+  e.step = t->run.step;
+  e.epoch = t->run.epoch;
+  e.loss = t->run.loss;
+  event_channel_push (&t->events, &e);
+}
+
+static void
+flush_records (HnTrainer *t)
+{
+  if (t->records != NULL && fflush (t->records) != 0)
+    close_records (t, strerror (errno));
+  t->records_flushed = hn_seconds ();
+}
+
+/* Stamps e with where the run stands, tells the consumer, and appends it to the record.
+ * Trainer thread, without `lock`. */
 static void
 emit (HnTrainer *t, HnEvent *e)
 {
-  e->seq = t->seq++;
-  e->step = t->step;
-  e->epoch = t->epoch;
-  ring_push (e->kind == EVENT_STEP ? &t->steps : &t->others, e);
-  pthread_cond_broadcast (&t->events);
+  e->step = t->run.step;
+  e->epoch = t->run.epoch;
+  e->loss = t->run.loss;
+  event_channel_push (&t->events, e);
+  if (t->records == NULL)
+    return;
+  char row[RECORDS_MAX_ROW];
+  int n = records_format (e, row, sizeof row);
+  if (fwrite (row, 1, (size_t) n, t->records) != (size_t) n)
+    close_records (t, strerror (errno));
+  else if (e->kind != EVENT_STEP || hn_seconds () - t->records_flushed >= RECORDS_FLUSH_S)
+    flush_records (t);
 }
 
 static void
 emit_state (HnTrainer *t, HnTrainerState state, bool error, const char *fmt, ...)
   __attribute__ ((format (printf, 4, 5)));
 
+/* Moves to state and tells the consumer. Without `lock`. */
 static void
 emit_state (HnTrainer *t, HnTrainerState state, bool error, const char *fmt, ...)
 {
   HnEvent e = { .kind = EVENT_STATE };
+  pthread_mutex_lock (&t->lock);
   e.state.state = t->state = state;
+  pthread_mutex_unlock (&t->lock);
   e.state.error = error;
   va_list ap;
   va_start (ap, fmt);
@@ -187,22 +125,11 @@ emit_state (HnTrainer *t, HnTrainerState state, bool error, const char *fmt, ...
   emit (t, &e);
 }
 
-/* Appends to the settings history and, when announce, tells the consumer. */
+/* Appends to the settings history and tells the consumer. */
 static void
-record (HnTrainer *t, HnSettingKind what, double value, double old_value, bool announce)
+record (HnTrainer *t, HnSettingKind what, double value, double old_value)
 {
-  if (t->n_history == t->cap_history)
-    {
-      int cap = t->cap_history ? 2 * t->cap_history : 64;
-      HistoryEntry *h = realloc (t->history, sizeof *h * cap);
-      if (h == NULL)
-        return; /* the history is a record, not a control path: losing an entry is survivable */
-      t->history = h;
-      t->cap_history = cap;
-    }
-  t->history[t->n_history++] = (HistoryEntry) { t->step, what, value };
-  if (!announce)
-    return;
+  run_state_record (&t->run, what, value);
   HnEvent e = { .kind = EVENT_SETTING };
   e.setting.what = what;
   e.setting.value = value;
@@ -210,216 +137,9 @@ record (HnTrainer *t, HnSettingKind what, double value, double old_value, bool a
   emit (t, &e);
 }
 
-/* ---- checkpoints with optimizer state and history ---- */
-
-static char *
-history_json (const HnTrainer *t)
-{
-  cJSON *a = cJSON_CreateArray ();
-  for (int i = 0; i < t->n_history; i++)
-    {
-      cJSON *o = cJSON_CreateObject ();
-      cJSON_AddNumberToObject (o, "step", (double) t->history[i].step);
-      cJSON_AddStringToObject (o, "setting", setting_name (t->history[i].what));
-      cJSON_AddNumberToObject (o, "value", t->history[i].value);
-      cJSON_AddItemToArray (a, o);
-    }
-  char *s = cJSON_PrintUnformatted (a);
-  cJSON_Delete (a);
-  return s;
-}
-
-/* Where the optimizer state of checkpoint `path` lives: a sibling file, so that the
- * checkpoint itself holds only the model and loads with a plain, strict load_state_dict in
- * PyTorch. Caller frees. */
-static char *
-optimizer_path (const char *path)
-{
-  char *p = NULL;
-  return asprintf (&p, "%s.optim", path) < 0 ? NULL : p;
-}
-
-/* Writes the optimizer state next to path, then the model with all the training metadata:
- * each write is atomic, and both carry the step, so a crash between the two leaves a pair
- * that resume recognises as mismatched rather than one it would trust. Called with
- * model_lock held. */
-static bool
-save (HnTrainer *t, const char *path, HnError *err)
-{
-  const size_t n = t->opt->n;
-  /* the moments in PyTorch's layout, as the model's own tensors are written (params.h) */
-  const HnParamTable *table = model_params (t->model);
-  float *m = malloc (n * sizeof *m), *v = t->opt->v ? malloc (n * sizeof *v) : NULL;
-  if (m == NULL || (t->opt->v != NULL && v == NULL))
-    {
-      free (m);
-      free (v);
-      return hn_error_set (err, "%s: out of memory", path);
-    }
-  params_to_torch (table, m, t->opt->m);
-  if (v != NULL)
-    params_to_torch (table, v, t->opt->v);
-  StTensor tensors[2] = {
-    { .name = "optim.m", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = m,
-      .nbytes = n * sizeof (float) },
-    { .name = "optim.v", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = v,
-      .nbytes = n * sizeof (float) },
-  };
-  char step[32], epoch[16], batch[16], opt_step[32], lr[32], momentum[32], wd[32], seed[32];
-  char w[N_HEADS][32];
-  for (int h = 0; h < N_HEADS; h++)
-    snprintf (w[h], sizeof w[h], "%.9g", t->loss.weight[h]);
-  snprintf (step, sizeof step, "%lld", (long long) t->step);
-  snprintf (epoch, sizeof epoch, "%d", t->epoch);
-  snprintf (batch, sizeof batch, "%d", t->batch_index);
-  snprintf (opt_step, sizeof opt_step, "%lld", (long long) t->opt->step);
-  snprintf (lr, sizeof lr, "%.9g", t->opt->config.lr);
-  snprintf (momentum, sizeof momentum, "%.9g", t->opt->config.momentum);
-  snprintf (wd, sizeof wd, "%.9g", t->opt->config.weight_decay);
-  snprintf (seed, sizeof seed, "%llu", (unsigned long long) t->config.seed);
-  char *history = history_json (t);
-  StMeta meta[] = {
-    { "train.step", step },
-    { "train.epoch", epoch },
-    { "train.batch_index", batch },
-    { "train.seed", seed },
-    { "train.history", history ? history : "[]" },
-    { "loss.age_loss", age_loss_name (t->loss.age_loss) },
-    { "loss.w_age", w[HEAD_AGE] },
-    { "loss.w_gender", w[HEAD_GENDER] },
-    { "loss.w_race", w[HEAD_RACE] },
-    { "optim.kind", optimizer_name (t->opt->config.kind) },
-    { "optim.step", opt_step },
-    { "optim.lr", lr },
-    { "optim.momentum", momentum },
-    { "optim.weight_decay", wd },
-  };
-  char *optim = optimizer_path (path);
-  bool ok = optim != NULL || hn_error_set (err, "out of memory");
-  ok = ok && safetensors_write (optim, tensors, t->opt->v ? 2 : 1, meta, 1, err);
-  free (m); /* before checkpoint_save makes its own copy of the parameters */
-  free (v);
-  ok = ok && checkpoint_save (t->model, t->config.size, path, meta,
-                              (int) (sizeof meta / sizeof meta[0]), err);
-  free (optim);
-  cJSON_free (history);
-  return ok;
-}
-
-static bool
-meta_i64 (const HnSafetensors *st, const char *key, int64_t lo, int64_t hi, int64_t *out,
-          HnError *err)
-{
-  const char *s = safetensors_meta (st, key);
-  char *end;
-  errno = 0;
-  long long v = s ? strtoll (s, &end, 10) : 0;
-  if (s == NULL || errno || end == s || *end || v < lo || v > hi)
-    return hn_error_set (err, "metadata %s is missing or out of range", key);
-  *out = v;
-  return true;
-}
-
-static bool
-meta_float (const HnSafetensors *st, const char *key, float *out, HnError *err)
-{
-  const char *s = safetensors_meta (st, key);
-  char *end;
-  double v = s ? strtod (s, &end) : NAN;
-  if (s == NULL || end == s || *end || !isfinite (v) || v < 0)
-    return hn_error_set (err, "metadata %s is missing or not a number", key);
-  *out = (float) v;
-  return true;
-}
-
-/* Restores optimizer state (from the sibling of `path`), progress and settings history (from
- * st, the checkpoint at `path`) into t; the model weights are applied by the caller. */
-static bool
-restore_training_state (HnTrainer *t, const HnSafetensors *st, const char *path, HnError *err)
-{
-  HnOptimizerKind kind;
-  const char *kind_name = safetensors_meta (st, "optim.kind");
-  if (kind_name == NULL || !optimizer_from_name (kind_name, &kind))
-    return hn_error_set (err, "not a training checkpoint (no optimizer state); use it with "
-                              "--init to start a new run from its weights");
-  HnOptimizerConfig cfg = optimizer_defaults (kind, 1e-3f);
-  int64_t step, epoch, batch, opt_step;
-  if (!meta_float (st, "optim.lr", &cfg.lr, err) || !meta_float (st, "optim.momentum", &cfg.momentum, err)
-      || !meta_float (st, "optim.weight_decay", &cfg.weight_decay, err)
-      || !meta_i64 (st, "train.step", 0, INT64_MAX / 2, &step, err)
-      || !meta_i64 (st, "train.epoch", 0, 1 << 20, &epoch, err)
-      || !meta_i64 (st, "train.batch_index", 0, 1 << 30, &batch, err)
-      || !meta_i64 (st, "optim.step", 0, INT64_MAX / 2, &opt_step, err))
-    return false;
-  char *optim_file = optimizer_path (path);
-  HnSafetensors *os = optim_file ? safetensors_read (optim_file, err) : NULL;
-  free (optim_file);
-  if (os == NULL)
-    return hn_error_prefix (err, "the optimizer state beside the checkpoint");
-  int64_t os_step;
-  const size_t n = model_params (t->model)->n_params;
-  const StTensor *m = safetensors_find (os, "optim.m"), *v = safetensors_find (os, "optim.v");
-  const bool adam = kind != OPTIMIZER_SGD;
-  HnOptimizer *opt = NULL;
-  if (!meta_i64 (os, "train.step", 0, INT64_MAX / 2, &os_step, err) || os_step != step)
-    hn_error_set (err, "the optimizer state beside the checkpoint is from another step than "
-                       "the model (a save was interrupted); use --init to start from the weights");
-  else if (m == NULL || m->dtype != ST_F32 || st_numel (m) != (int64_t) n
-           || (adam && (v == NULL || v->dtype != ST_F32 || st_numel (v) != (int64_t) n)))
-    hn_error_set (err, "the optimizer state beside the checkpoint does not match the model");
-  else if ((opt = optimizer_new (&cfg, n)) == NULL)
-    hn_error_set (err, "out of memory");
-  if (opt == NULL)
-    {
-      safetensors_free (os);
-      return false;
-    }
-  params_from_torch (model_params (t->model), opt->m, m->data);
-  if (adam)
-    params_from_torch (model_params (t->model), opt->v, v->data);
-  safetensors_free (os);
-  opt->step = opt_step;
-  optimizer_free (t->opt);
-  t->opt = opt;
-  t->step = step;
-  t->epoch = (int) epoch;
-  t->batch_index = (int) batch;
-  t->config.optimizer = cfg;
-
-  /* the settings in force, and the history of how they got there (for the plot) */
-  const char *kind_of_age = safetensors_meta (st, "loss.age_loss");
-  if (kind_of_age == NULL || !age_loss_from_name (kind_of_age, &t->loss.age_loss)
-      || !meta_float (st, "loss.w_age", &t->loss.weight[HEAD_AGE], err)
-      || !meta_float (st, "loss.w_gender", &t->loss.weight[HEAD_GENDER], err)
-      || !meta_float (st, "loss.w_race", &t->loss.weight[HEAD_RACE], err))
-    return hn_error_set (err, "the loss settings are missing from the checkpoint");
-  t->n_history = 0;
-  const char *h = safetensors_meta (st, "train.history");
-  cJSON *a = h ? cJSON_Parse (h) : NULL;
-  const cJSON *e;
-  cJSON_ArrayForEach (e, a)
-  {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive (e, "step");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive (e, "setting");
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive (e, "value");
-    if (!cJSON_IsNumber (s) || !cJSON_IsString (name) || !cJSON_IsNumber (value))
-      continue;
-    for (int k = 0; k < N_SETTINGS; k++)
-      if (strcmp (name->valuestring, setting_names[k]) == 0)
-        {
-          int64_t now = t->step;
-          t->step = (int64_t) s->valuedouble;
-          record (t, (HnSettingKind) k, value->valuedouble, 0, false);
-          t->step = now;
-        }
-  }
-  cJSON_Delete (a);
-  return true;
-}
-
 /* ---- settings ---- */
 
-/* Applies a setting now, records it and tells the consumer. Trainer thread, lock held. */
+/* Applies a setting now, records it and tells the consumer. Trainer thread. */
 static void
 apply_setting (HnTrainer *t, HnSettingKind what, double value)
 {
@@ -429,12 +149,12 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
     case SETTING_W_AGE:
     case SETTING_W_GENDER:
     case SETTING_W_RACE:
-      old = t->loss.weight[what - SETTING_W_AGE];
-      t->loss.weight[what - SETTING_W_AGE] = (float) value;
+      old = t->run.loss.weight[what - SETTING_W_AGE];
+      t->run.loss.weight[what - SETTING_W_AGE] = (float) value;
       break;
     case SETTING_AGE_LOSS:
-      old = t->loss.age_loss;
-      t->loss.age_loss = (HnAgeLoss) (int) value;
+      old = t->run.loss.age_loss;
+      t->run.loss.age_loss = (HnAgeLoss) (int) value;
       break;
     case SETTING_LR:
       old = t->opt->config.lr;
@@ -448,8 +168,8 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
   bool same = what == SETTING_AGE_LOSS ? old == value : (float) old == (float) value;
   if (what <= SETTING_LR && same)
     return;
-  t->steps_since_change = 0; /* the loss scale may jump legitimately: restart the guard */
-  record (t, what, value, old, true);
+  guard_reset (&t->guard); /* the loss scale may jump legitimately */
+  record (t, what, value, old);
 }
 
 static void
@@ -492,6 +212,39 @@ dot (const float *a, const float *b, size_t n)
   return s;
 }
 
+/* The balance diagnostics of the last backward: each head's gradient at the shared feature,
+ * its norm and the cosines between them. Returns the sum of the norms. */
+static double
+measure_balance (const HnModel *model, int n, HnStepEvent *ev)
+{
+  static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
+  const size_t nf = (size_t) FEATURES * n;
+  const float *g[N_HEADS];
+  double sum_norms = 0;
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      g[h] = model_head_feature_grad (model, h);
+      ev->grad_norm[h] = (float) sqrt (dot (g[h], g[h], nf));
+      sum_norms += ev->grad_norm[h];
+    }
+  for (int p = 0; p < 3; p++)
+    {
+      double na = ev->grad_norm[pairs[p][0]], nb = ev->grad_norm[pairs[p][1]];
+      ev->cosine[p] = na > 0 && nb > 0
+                          ? (float) (dot (g[pairs[p][0]], g[pairs[p][1]], nf) / (na * nb))
+                          : 0.0f;
+    }
+  return sum_norms;
+}
+
+static void
+save_buffers (HnTrainer *t)
+{
+  const HnParamTable *table = model_params (t->model);
+  memcpy (t->saved_buffers, model_buffer_data (t->model), table->n_buffers * sizeof (float));
+  memcpy (t->saved_counts, model_count_data (t->model), table->n_counts * sizeof (int64_t));
+}
+
 static void
 restore_buffers (HnTrainer *t)
 {
@@ -500,99 +253,44 @@ restore_buffers (HnTrainer *t)
   memcpy (model_count_data (t->model), t->saved_counts, table->n_counts * sizeof (int64_t));
 }
 
-/* One optimizer step on batch (epoch, batch_index), with model_lock held. Fills ev. Returns
+/* One optimizer step on the run's next batch, with model_lock held. Fills ev. Returns
  * false — having changed nothing — when the guard refuses the step; *why says why. */
 static bool
-train_step (HnTrainer *t, const HnLossConfig *loss, HnStepEvent *ev, char *why, size_t why_len)
+train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
 {
-  static const char *const head_names[N_HEADS] = { "age", "gender", "race" };
-  const HnParamTable *table = model_params (t->model);
   const double t0 = hn_seconds ();
-  const HnBatch *b = batcher_get (t->train, t->epoch, t->batch_index);
+  const int64_t step = t->run.step + 1;
+  const HnBatch *b = batcher_get (t->train, t->run.epoch, t->run.batch_index);
 
-  memcpy (t->saved_buffers, model_buffer_data (t->model), table->n_buffers * sizeof (float));
-  memcpy (t->saved_counts, model_count_data (t->model), table->n_counts * sizeof (int64_t));
+  save_buffers (t);
   model_zero_grad (t->model);
   model_forward (t->model, b->x, b->n, true);
   HnTargets targets = { b->age, b->gender, b->race };
-  HnLossReport r = model_loss (t->model, &targets, loss);
-
-  for (int h = 0; h < N_HEADS; h++)
-    if (!isfinite (r.raw[h]) || !isfinite (r.weighted[h]))
-      {
-        float bad = isfinite (r.raw[h]) ? r.weighted[h] : r.raw[h];
-        snprintf (why, why_len, "the %s%s loss became %s at step %lld", isfinite (r.raw[h]) ? "weighted " : "",
-                  head_names[h], isnan (bad) ? "NaN" : "infinite", (long long) t->step + 1);
-        restore_buffers (t);
-        return false;
-      }
-  if (t->steps_since_change >= GUARD_WARMUP && r.total > GUARD_EXPLODE * t->loss_avg)
+  HnLossReport r = model_loss (t->model, &targets, &t->run.loss);
+  if (!guard_check_loss (&t->guard, &r, step, why, why_len))
     {
-      int worst = 0;
-      for (int h = 1; h < N_HEADS; h++)
-        if (r.weighted[h] > r.weighted[worst])
-          worst = h;
-      snprintf (why, why_len, "the loss exploded at step %lld: %.4g, %.0f× its recent average "
-                              "(the %s loss is %.4g)", (long long) t->step + 1, r.total,
-                r.total / t->loss_avg, head_names[worst], r.raw[worst]);
       restore_buffers (t);
       return false;
     }
 
   model_backward (t->model);
-
-  /* balance diagnostics on the shared feature — and every gradient the trunk receives passes
-   * through it, so a non-finite one shows here in full, not only in the ratio's sample */
-  const size_t nf = (size_t) FEATURES * b->n;
-  const float *g[N_HEADS];
-  double sum_norms = 0;
-  for (int h = 0; h < N_HEADS; h++)
-    {
-      g[h] = model_head_feature_grad (t->model, h);
-      ev->grad_norm[h] = (float) sqrt (dot (g[h], g[h], nf));
-      sum_norms += ev->grad_norm[h];
-    }
-  static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
-  for (int p = 0; p < 3; p++)
-    {
-      double na = ev->grad_norm[pairs[p][0]], nb = ev->grad_norm[pairs[p][1]];
-      ev->cosine[p] = na > 0 && nb > 0 ? (float) (dot (g[pairs[p][0]], g[pairs[p][1]], nf) / (na * nb)) : 0.0f;
-    }
-
+  double sum_norms = measure_balance (t->model, b->n, ev);
   double ratio = optimizer_update_ratio (t->opt, model_param_data (t->model),
                                          model_grad_data (t->model));
-  if (!isfinite (sum_norms))
-    ratio = sum_norms;
-  if (!(ratio <= GUARD_UPDATE)) /* also catches NaN */
+  if (!guard_check_update (ratio, sum_norms, t->opt->config.lr, step, why, why_len))
     {
-      if (isfinite (ratio))
-        snprintf (why, why_len, "step %lld would change the weights by %.0f%% of their size "
-                                "(learning rate %.3g is too high)", (long long) t->step + 1,
-                  100.0 * ratio, t->opt->config.lr);
-      else
-        snprintf (why, why_len, "the gradient became %s at step %lld",
-                  isnan (ratio) ? "NaN" : "infinite", (long long) t->step + 1);
       restore_buffers (t);
       return false;
     }
   optimizer_step (t->opt, model_param_data (t->model), model_grad_data (t->model));
+  guard_observe (&t->guard, &r);
 
-  for (int h = 0; h < N_HEADS; h++)
-    {
-      ev->raw[h] = r.raw[h];
-      ev->weighted[h] = r.weighted[h];
-      ev->weight[h] = loss->weight[h];
-    }
+  memcpy (ev->raw, r.raw, sizeof ev->raw);
+  memcpy (ev->weighted, r.weighted, sizeof ev->weighted);
   ev->total = r.total;
   ev->images = b->n;
   ev->lr = t->opt->config.lr;
-  ev->age_loss = loss->age_loss;
   ev->img_per_s = (float) (b->n / (hn_seconds () - t0));
-
-  /* the guard's running average: a plain mean over the first steps, then an EMA */
-  t->steps_since_change++;
-  double k = t->steps_since_change < 20 ? 1.0 / t->steps_since_change : 0.05;
-  t->loss_avg = t->steps_since_change == 1 ? r.total : (1 - k) * t->loss_avg + k * r.total;
   return true;
 }
 
@@ -614,22 +312,22 @@ do_rollback (HnTrainer *t)
     ok = hn_error_set (&err, "there is no checkpoint to roll back to (no checkpoint file was set)");
   else
     ok = (st = safetensors_read (t->checkpoint_path, &err)) != NULL
-         && checkpoint_apply (t->model, st, &err);
-  pthread_mutex_lock (&t->lock);
+         && checkpoint_apply (t->model, st, &err)
+         && run_state_restore (&t->run, &t->opt, &t->config, st, t->checkpoint_path,
+                               model_params (t->model), &err);
+  safetensors_free (st);
   /* paused before anyone can hear of it, so a resume sent on that news is not undone */
+  pthread_mutex_lock (&t->lock);
   t->pause = true;
-  if (ok)
-    ok = restore_training_state (t, st, t->checkpoint_path, &err);
+  pthread_mutex_unlock (&t->lock);
   if (ok)
     {
-      record (t, SETTING_ROLLBACK, (double) t->step, 0, true);
+      record (t, SETTING_ROLLBACK, (double) t->run.step, 0);
       emit_state (t, TRAINER_PAUSED, false, "rolled back to step %lld (epoch %d)",
-                  (long long) t->step, t->epoch);
+                  (long long) t->run.step, t->run.epoch);
     }
   else
     emit_state (t, TRAINER_PAUSED, true, "rollback failed: %s", err.message);
-  pthread_mutex_unlock (&t->lock);
-  safetensors_free (st);
 }
 
 static void
@@ -637,22 +335,94 @@ end_of_epoch (HnTrainer *t)
 {
   HnEvent e = { .kind = EVENT_EPOCH };
   if (t->val != NULL)
-    evaluate (t->model, t->val, t->loss.age_loss, &e.val);
-  t->epoch++;
-  t->batch_index = 0;
-  pthread_mutex_lock (&t->lock);
+    evaluate (t->model, t->val, t->run.loss.age_loss, &e.val);
+  t->run.epoch++;
+  t->run.batch_index = 0;
+  if (e.val.n > 0)
+    t->run.val = e.val;
   emit (t, &e);
-  pthread_mutex_unlock (&t->lock);
   if (t->checkpoint_path == NULL)
     return;
   HnError err;
-  bool ok = save (t, t->checkpoint_path, &err);
+  bool ok = run_state_save (&t->run, t->model, t->opt, &t->config, t->checkpoint_path, &err);
   HnEvent c = { .kind = EVENT_CHECKPOINT };
   c.state.error = !ok;
   snprintf (c.state.message, sizeof c.state.message, "%.250s", ok ? t->checkpoint_path : err.message);
-  pthread_mutex_lock (&t->lock);
   emit (t, &c);
+}
+
+/* ---- the thread ---- */
+
+/* Applies what was asked since the last step: settings, then a rollback. */
+static void
+take_requests (HnTrainer *t)
+{
+  bool pending[N_SETTINGS];
+  double value[N_SETTINGS];
+  pthread_mutex_lock (&t->lock);
+  memcpy (pending, t->pending, sizeof pending);
+  memcpy (value, t->pending_value, sizeof value);
+  memset (t->pending, 0, sizeof t->pending);
+  bool rollback = t->rollback;
+  t->rollback = false;
   pthread_mutex_unlock (&t->lock);
+  for (int k = 0; k < N_SETTINGS; k++)
+    if (pending[k])
+      apply_setting (t, (HnSettingKind) k, value[k]);
+  if (rollback)
+    do_rollback (t);
+}
+
+/* Waits while paused (or stopped by the guard), with the model free so that snapshots and
+ * saves need not wait for us. Returns false when the run is over. */
+static bool
+wait_to_run (HnTrainer *t)
+{
+  for (;;)
+    {
+      take_requests (t);
+      pthread_mutex_lock (&t->lock);
+      bool stop = t->stop, held = t->pause || t->state == TRAINER_DIVERGED;
+      bool announce = held && t->state == TRAINER_RUNNING;
+      bool leaving = !held && t->state != TRAINER_RUNNING;
+      pthread_mutex_unlock (&t->lock);
+      if (stop)
+        {
+          emit_state (t, TRAINER_STOPPED, false, "stopped at step %lld", (long long) t->run.step);
+          return false;
+        }
+      if (t->run.epoch >= t->config.epochs)
+        {
+          emit_state (t, TRAINER_FINISHED, false, "finished %d epochs", t->run.epoch);
+          return false;
+        }
+      if (leaving)
+        {
+          /* here rather than after the wait below: a resume can arrive before the thread
+           * ever waits (just after a rollback, say) */
+          record (t, SETTING_RESUME, 1, 0);
+          emit_state (t, TRAINER_RUNNING, false, "resumed at step %lld", (long long) t->run.step);
+        }
+      if (!held)
+        return true;
+      if (announce)
+        {
+          record (t, SETTING_PAUSE, 1, 0);
+          emit_state (t, TRAINER_PAUSED, false, "paused at step %lld", (long long) t->run.step);
+        }
+      flush_records (t);
+      pthread_mutex_lock (&t->lock);
+      if ((t->pause || t->state == TRAINER_DIVERGED) && !t->stop && !t->rollback
+          && !memchr (t->pending, true, sizeof t->pending))
+        {
+          pthread_mutex_unlock (&t->model_lock);
+          pthread_cond_wait (&t->control, &t->lock);
+          pthread_mutex_unlock (&t->lock);
+          pthread_mutex_lock (&t->model_lock);
+        }
+      else
+        pthread_mutex_unlock (&t->lock);
+    }
 }
 
 static void *
@@ -661,111 +431,110 @@ trainer_main (void *data)
   HnTrainer *t = data;
   engine_adopt_nice ();
   pthread_mutex_lock (&t->model_lock);
-  pthread_mutex_lock (&t->lock);
-  emit_state (t, TRAINER_RUNNING, false, "training from step %lld", (long long) t->step);
-  for (;;)
+  emit_state (t, TRAINER_RUNNING, false, "training from step %lld", (long long) t->run.step);
+  while (wait_to_run (t))
     {
-      /* the control point: settings, then rollback, stop and pause */
-      for (int k = 0; k < N_SETTINGS; k++)
-        if (t->pending[k])
-          {
-            t->pending[k] = false;
-            apply_setting (t, (HnSettingKind) k, t->pending_value[k]);
-          }
-      if (t->rollback)
-        {
-          t->rollback = false;
-          pthread_mutex_unlock (&t->lock);
-          do_rollback (t);
-          pthread_mutex_lock (&t->lock);
-        }
-      if (t->stop)
-        {
-          emit_state (t, TRAINER_STOPPED, false, "stopped at step %lld", (long long) t->step);
-          break;
-        }
-      if (t->epoch >= t->config.epochs)
-        {
-          emit_state (t, TRAINER_FINISHED, false, "finished %d epochs", t->epoch);
-          break;
-        }
-      if (t->pause || t->state == TRAINER_DIVERGED)
-        {
-          if (t->state == TRAINER_RUNNING)
-            {
-              record (t, SETTING_PAUSE, 1, 0, true);
-              emit_state (t, TRAINER_PAUSED, false, "paused at step %lld", (long long) t->step);
-            }
-          /* wait with the model free, so snapshots and saves need not wait for us */
-          pthread_mutex_unlock (&t->model_lock);
-          pthread_cond_wait (&t->control, &t->lock);
-          pthread_mutex_unlock (&t->lock);
-          pthread_mutex_lock (&t->model_lock);
-          pthread_mutex_lock (&t->lock);
-          continue;
-        }
-      /* Leaving a pause, however it ended: here, not after the wait above, because a resume
-       * can arrive before the thread ever waits (just after a rollback, say). */
-      if (t->state != TRAINER_RUNNING)
-        {
-          record (t, SETTING_RESUME, 1, 0, true);
-          emit_state (t, TRAINER_RUNNING, false, "resumed at step %lld", (long long) t->step);
-        }
-      HnLossConfig loss = t->loss;
-      pthread_mutex_unlock (&t->lock);
-
       HnEvent e = { .kind = EVENT_STEP };
       char why[200];
-      bool ok = train_step (t, &loss, &e.train, why, sizeof why);
-      pthread_mutex_lock (&t->lock);
-      if (!ok)
+      if (!train_step (t, &e.train, why, sizeof why))
         {
           emit_state (t, TRAINER_DIVERGED, true, "%s — paused; roll back to the last "
                                                  "checkpoint or lower the learning rate", why);
           continue;
         }
-      t->step++;
-      e.train.batch_index = t->batch_index;
+      t->run.step++;
+      e.train.batch_index = t->run.batch_index;
       e.train.batches = batcher_batches_per_epoch (t->train);
       emit (t, &e);
-      pthread_mutex_unlock (&t->lock);
-
-      if (++t->batch_index == batcher_batches_per_epoch (t->train))
+      if (++t->run.batch_index == batcher_batches_per_epoch (t->train))
         end_of_epoch (t);
       yield_model (t);
-      pthread_mutex_lock (&t->lock);
     }
-  pthread_mutex_unlock (&t->lock);
+  flush_records (t);
   pthread_mutex_unlock (&t->model_lock);
   return NULL;
 }
 
 /* ---- life cycle ---- */
 
+static void
+free_parts (HnTrainer *t)
+{
+  batcher_free (t->train);
+  batcher_free (t->val);
+  model_free (t->model);
+  optimizer_free (t->opt);
+  free (t->checkpoint_path);
+  free (t->records_path);
+  free (t->saved_buffers);
+  free (t->saved_counts);
+  event_channel_clear (&t->events);
+  run_state_clear (&t->run);
+  free (t);
+}
+
+static bool
+strdup_or_null (const char *s, char **out)
+{
+  *out = s != NULL ? strdup (s) : NULL;
+  return s == NULL || *out != NULL;
+}
+
+/* The training and validation batches of ds's split. */
+static bool
+make_batchers (HnTrainer *t, HnError *err)
+{
+  const HnDataset *ds = t->ds;
+  const HnTrainConfig *c = &t->config;
+  int *train = malloc (sizeof (int) * (ds->n + 1)), *val = malloc (sizeof (int) * (ds->n + 1));
+  int n_train = 0, n_val = 0;
+  bool ok = train != NULL && val != NULL;
+  if (!ok)
+    hn_error_set (err, "out of memory");
+  else
+    {
+      dataset_split (ds, c->val_percent, train, &n_train, val, &n_val);
+      t->train = batcher_new (ds, train, n_train, c->batch, c->seed, true, c->augment, err);
+      if (t->train != NULL && n_val >= 2)
+        t->val = batcher_new (ds, val, n_val, c->batch, c->seed, false, (HnAugment) { 0 }, err);
+      ok = t->train != NULL && (n_val < 2 || t->val != NULL);
+    }
+  free (train);
+  free (val);
+  return ok;
+}
+
+static bool
+check_config (const HnTrainConfig *config, const HnDataset *ds, HnError *err)
+{
+  if (ds->size != config->size)
+    return hn_error_set (err, "the data set is prepared at %d×%d but the model wants %d×%d",
+                         ds->size, ds->size, config->size, config->size);
+  if (config->epochs < 1 || config->val_percent < 0 || config->val_percent > 90)
+    return hn_error_set (err, "epochs must be at least 1 and the validation share 0–90%%");
+  return true;
+}
+
 HnTrainer *
 trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
              HnOptimizer *optimizer, HnError *err)
 {
-  if (ds->size != config->size)
-    {
-      hn_error_set (err, "the data set is prepared at %d×%d but the model wants %d×%d", ds->size,
-                    ds->size, config->size, config->size);
-      goto fail_early;
-    }
-  if (config->epochs < 1 || config->val_percent < 0 || config->val_percent > 90)
-    {
-      hn_error_set (err, "epochs must be at least 1 and the validation share 0–90%%");
-      goto fail_early;
-    }
-  HnTrainer *t = calloc (1, sizeof *t);
+  HnTrainer *t = check_config (config, ds, err) ? calloc (1, sizeof *t) : NULL;
   if (t == NULL)
-    goto oom_early;
+    {
+      if (check_config (config, ds, NULL))
+        hn_error_set (err, "out of memory");
+      model_free (model);
+      optimizer_free (optimizer);
+      return NULL;
+    }
   t->config = *config;
   t->ds = ds;
-  t->loss = config->loss;
+  t->run.loss = config->loss;
   t->model = model ? model : model_new (config->backbone, config->seed);
   t->opt = optimizer;
-  if (t->model == NULL)
+  int capacity = config->event_capacity > 0 ? config->event_capacity : STEP_RING;
+  if (t->model == NULL || !event_channel_init (&t->events, capacity))
     goto oom;
   if (model_backbone (t->model) != config->backbone)
     {
@@ -776,41 +545,21 @@ trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
   const HnParamTable *table = model_params (t->model);
   if (t->opt == NULL && (t->opt = optimizer_new (&config->optimizer, table->n_params)) == NULL)
     goto oom;
-  if (config->checkpoint_path && (t->checkpoint_path = strdup (config->checkpoint_path)) == NULL)
+  if (!strdup_or_null (config->checkpoint_path, &t->checkpoint_path)
+      || !strdup_or_null (config->records_path, &t->records_path))
     goto oom;
   t->config.checkpoint_path = t->checkpoint_path;
+  t->config.records_path = t->records_path;
   t->saved_buffers = malloc (table->n_buffers * sizeof (float));
   t->saved_counts = malloc (table->n_counts * sizeof (int64_t));
-  t->steps.capacity = config->event_capacity > 0 ? config->event_capacity : STEP_RING;
-  t->steps.items = malloc (t->steps.capacity * sizeof (HnEvent));
-  t->others.items = malloc (OTHER_RING * sizeof (HnEvent));
-  if (!t->saved_buffers || !t->saved_counts || !t->steps.items || !t->others.items)
+  if (!t->saved_buffers || !t->saved_counts)
     goto oom;
-  t->others.capacity = OTHER_RING;
-
-  int *train = malloc (sizeof (int) * (ds->n + 1)), *val = malloc (sizeof (int) * (ds->n + 1));
-  int n_train = 0, n_val = 0;
-  if (!train || !val)
-    {
-      free (train);
-      free (val);
-      goto oom;
-    }
-  dataset_split (ds, config->val_percent, train, &n_train, val, &n_val);
-  t->train = batcher_new (ds, train, n_train, config->batch, config->seed, true, config->augment, err);
-  if (t->train != NULL && n_val >= 2)
-    t->val = batcher_new (ds, val, n_val, config->batch, config->seed, false, (HnAugment) { 0 }, err);
-  free (train);
-  free (val);
-  if (t->train == NULL || (n_val >= 2 && t->val == NULL))
-    goto fail;
-  if (!model_plan (t->model, config->batch, config->size, err))
+  if (!make_batchers (t, err) || !model_plan (t->model, config->batch, config->size, err))
     goto fail;
 
   pthread_mutex_init (&t->lock, NULL);
   pthread_mutex_init (&t->model_lock, NULL);
   pthread_cond_init (&t->control, NULL);
-  pthread_cond_init (&t->events, NULL);
   pthread_cond_init (&t->yielded, NULL);
   t->state = TRAINER_PAUSED;
   return t;
@@ -818,68 +567,64 @@ trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
 oom:
   hn_error_set (err, "out of memory");
 fail:
-  batcher_free (t->train);
-  batcher_free (t->val);
-  model_free (t->model);
-  optimizer_free (t->opt);
-  free (t->checkpoint_path);
-  free (t->saved_buffers);
-  free (t->saved_counts);
-  free (t->steps.items);
-  free (t->others.items);
-  free (t);
-  return NULL;
-oom_early:
-  hn_error_set (err, "out of memory");
-fail_early:
-  model_free (model);
-  optimizer_free (optimizer);
+  free_parts (t);
   return NULL;
 }
 
 HnTrainer *
 trainer_resume (const char *path, const HnTrainConfig *config, const HnDataset *ds, HnError *err)
 {
-  HnSafetensors *st = safetensors_read (path, err);
-  if (st == NULL)
+  HnCheckpoint *c = checkpoint_open (path, CHECKPOINT_MODEL, err);
+  if (c == NULL)
     return NULL;
-  HnCheckpointInfo info;
-  HnModel *model = NULL;
-  HnTrainer *t = NULL;
   HnTrainConfig cfg = *config;
-  if (!checkpoint_info (st, &info, err))
-    goto fail;
-  cfg.backbone = info.backbone;
-  cfg.size = info.input_size;
-  if ((model = model_new (info.backbone, 0)) == NULL)
-    {
-      hn_error_set (err, "out of memory");
-      goto fail;
-    }
-  if (!checkpoint_apply (model, st, err))
-    goto fail;
-  const char *seed = safetensors_meta (st, "train.seed");
-  if (seed != NULL)
-    cfg.seed = strtoull (seed, NULL, 10);
-  t = trainer_new (&cfg, ds, model, NULL, err);
-  model = NULL; /* owned (or freed) by trainer_new */
-  if (t == NULL)
-    goto fail;
-  t->n_history = 0;
-  if (!restore_training_state (t, st, path, err))
+  cfg.backbone = c->info.backbone;
+  cfg.size = c->info.input_size;
+  HnRunMeta meta;
+  if (run_meta_read (c->st, &meta, err) && meta.has_progress)
+    cfg.seed = meta.seed;
+  HnTrainer *t = trainer_new (&cfg, ds, checkpoint_take_model (c), NULL, err);
+  if (t != NULL && !run_state_restore (&t->run, &t->opt, &t->config, c->st, path,
+                                       model_params (t->model), err))
     {
       trainer_free (t);
       t = NULL;
-      goto fail;
     }
-  safetensors_free (st);
+  if (t == NULL)
+    hn_error_prefix (err, "%s", path);
+  else
+    t->resumed = true;
+  checkpoint_close (c);
   return t;
+}
 
-fail:
-  hn_error_prefix (err, "%s", path);
-  model_free (model);
-  safetensors_free (st);
-  return NULL;
+/* The record: appended to when the run resumes, if it is one; started afresh otherwise. */
+static bool
+open_records (HnTrainer *t, HnError *err)
+{
+  if (t->records_path == NULL)
+    return true;
+  const char *header = records_header ();
+  FILE *f = fopen (t->records_path, t->resumed ? "a+" : "w");
+  if (f == NULL)
+    return hn_error_set (err, "cannot write %s: %s", t->records_path, strerror (errno));
+  char first[1024] = "";
+  rewind (f);
+  bool empty = fgets (first, sizeof first, f) == NULL;
+  if (!empty && strcmp (first, header) != 0)
+    {
+      fclose (f);
+      return hn_error_set (err, "%s holds something else than this run's record; give "
+                                "another file to write it to", t->records_path);
+    }
+  fseek (f, 0, SEEK_END);
+  if (empty)
+    fputs (header, f);
+  t->records = f;
+  flush_records (t);
+  if (t->records == NULL)
+    return hn_error_set (err, "cannot write %s", t->records_path);
+  return true;
 }
 
 bool
@@ -888,8 +633,11 @@ trainer_start (HnTrainer *t, HnError *err)
   HN_ASSERT (!t->started);
   t->state = TRAINER_RUNNING;
   /* the first "last good" checkpoint, so rollback always has somewhere to go */
-  if (t->checkpoint_path && !save (t, t->checkpoint_path, err))
+  if (t->checkpoint_path
+      && !run_state_save (&t->run, t->model, t->opt, &t->config, t->checkpoint_path, err))
     return hn_error_prefix (err, "cannot write the first checkpoint");
+  if (!open_records (t, err))
+    return false;
   if (pthread_create (&t->thread, NULL, trainer_main, t) != 0)
     return hn_error_set (err, "cannot start the training thread");
   t->started = true;
@@ -949,22 +697,13 @@ trainer_free (HnTrainer *t)
     return;
   trainer_stop (t);
   trainer_join (t);
-  batcher_free (t->train);
-  batcher_free (t->val);
-  model_free (t->model);
-  optimizer_free (t->opt);
+  if (t->records != NULL)
+    fclose (t->records);
   pthread_mutex_destroy (&t->lock);
   pthread_mutex_destroy (&t->model_lock);
   pthread_cond_destroy (&t->control);
-  pthread_cond_destroy (&t->events);
   pthread_cond_destroy (&t->yielded);
-  free (t->checkpoint_path);
-  free (t->saved_buffers);
-  free (t->saved_counts);
-  free (t->steps.items);
-  free (t->others.items);
-  free (t->history);
-  free (t);
+  free_parts (t);
 }
 
 /* ---- reading ---- */
@@ -972,40 +711,13 @@ trainer_free (HnTrainer *t)
 int
 trainer_poll (HnTrainer *t, HnEvent *out, int max, uint64_t *dropped)
 {
-  pthread_mutex_lock (&t->lock);
-  int n = 0;
-  while (n < max)
-    {
-      const HnEvent *a = ring_peek (&t->steps), *b = ring_peek (&t->others);
-      if (a == NULL && b == NULL)
-        break;
-      bool take_a = a != NULL && (b == NULL || a->seq < b->seq);
-      out[n++] = take_a ? *a : *b;
-      ring_pop (take_a ? &t->steps : &t->others);
-    }
-  if (dropped)
-    *dropped = t->steps.dropped + t->others.dropped;
-  t->steps.dropped = t->others.dropped = 0;
-  pthread_mutex_unlock (&t->lock);
-  return n;
+  return event_channel_poll (&t->events, out, max, dropped);
 }
 
 bool
 trainer_wait_event (HnTrainer *t, int timeout_ms)
 {
-  struct timespec until;
-  clock_gettime (CLOCK_REALTIME, &until);
-  until.tv_sec += timeout_ms / 1000;
-  until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L)
-    until.tv_sec++, until.tv_nsec -= 1000000000L;
-  pthread_mutex_lock (&t->lock);
-  while (t->steps.count + t->others.count == 0)
-    if (pthread_cond_timedwait (&t->events, &t->lock, &until) != 0)
-      break;
-  bool any = t->steps.count + t->others.count > 0;
-  pthread_mutex_unlock (&t->lock);
-  return any;
+  return event_channel_wait (&t->events, timeout_ms);
 }
 
 HnTrainerState
@@ -1013,15 +725,6 @@ trainer_state (HnTrainer *t)
 {
   pthread_mutex_lock (&t->lock);
   HnTrainerState s = t->state;
-  pthread_mutex_unlock (&t->lock);
-  return s;
-}
-
-int64_t
-trainer_step (HnTrainer *t)
-{
-  pthread_mutex_lock (&t->lock);
-  int64_t s = t->step;
   pthread_mutex_unlock (&t->lock);
   return s;
 }
@@ -1042,6 +745,15 @@ leave_model (HnTrainer *t)
   pthread_mutex_unlock (&t->model_lock);
 }
 
+int64_t
+trainer_step (HnTrainer *t)
+{
+  enter_model (t);
+  int64_t s = t->run.step;
+  leave_model (t);
+  return s;
+}
+
 void
 trainer_snapshot (HnTrainer *t, HnModel *dst)
 {
@@ -1058,7 +770,16 @@ bool
 trainer_save (HnTrainer *t, const char *path, HnError *err)
 {
   enter_model (t);
-  bool ok = save (t, path, err);
+  bool ok = run_state_save (&t->run, t->model, t->opt, &t->config, path, err);
+  leave_model (t);
+  return ok;
+}
+
+bool
+trainer_save_model (HnTrainer *t, const char *path, HnError *err)
+{
+  enter_model (t);
+  bool ok = run_state_save (&t->run, t->model, NULL, &t->config, path, err);
   leave_model (t);
   return ok;
 }

@@ -63,13 +63,19 @@ class Train(unittest.TestCase):
             self.assertIn(k, final)
         self.assertEqual(sum(map(sum, final["race_confusion"])), final["n"])
         with open(log) as f:
-            rows = list(csv.DictReader(f))
+            records = list(csv.DictReader(f))
+        rows = [r for r in records if r["kind"] == "step"]
         self.assertEqual(len(rows), summary["steps"])
         self.assertEqual(rows[0]["age_loss"], "huber")
         self.assertEqual(float(rows[0]["w_gender"]), 2.0)
         self.assertAlmostEqual(float(rows[0]["weighted_gender"]), 2 * float(rows[0]["loss_gender"]), places=4)
         for col in ("gradnorm_age", "cos_age_gender", "img_per_s", "lr", "total"):
             self.assertIn(col, rows[0])
+        # the log is the run's whole record: each validation, and how the run ended
+        vals = [r for r in records if r["kind"] == "val"]
+        self.assertEqual(len(vals), 2)
+        self.assertAlmostEqual(float(vals[-1]["val_age_mae"]), final["age_mae"], places=5)
+        self.assertEqual([r["state"] for r in records if r["kind"] == "state"][-1], "finished")
         # the checkpoint is a model predict and eval accept, and it carries training state
         info = json.loads(run("info", "--model", out_model)[1])
         self.assertTrue(info["optimizer_state"])

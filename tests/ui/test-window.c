@@ -241,7 +241,10 @@ START_TEST (test_export)
   for (guint i = 0; lines[i] != NULL; i++)
     {
       steps += g_str_has_prefix (lines[i], "step,");
-      markers += g_str_has_prefix (lines[i], "marker,");
+      /* a marker for each setting changed, and for a stop or a divergence */
+      markers += g_str_has_prefix (lines[i], "setting,")
+                 || (g_str_has_prefix (lines[i], "state,")
+                     && (strstr (lines[i], ",stopped,") || strstr (lines[i], ",diverged,")));
     }
   ck_assert_uint_eq (steps, hydra_series_get_n_steps (series ()));
   ck_assert_uint_eq (markers, hydra_series_get_n_markers (series ()));

@@ -1,0 +1,50 @@
+/* runstate.h — where a run stands, and its checkpoints.
+ *
+ * A checkpoint is the model with the run's metadata (runmeta.h: position, seed, the loss
+ * settings in force and the history of every change, the optimizer's settings, the last
+ * validation), so that it loads strictly in PyTorch, and the optimizer's moments beside it
+ * in PATH.optim. Each file is written atomically and both carry the step, so a crash between
+ * the two leaves a pair that resuming recognises as mismatched rather than one it trusts.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "events.h"
+#include "safetensors.h"
+
+typedef struct
+{
+  int64_t step;
+  HnSettingKind what;
+  double value;
+} HnHistoryEntry;
+
+typedef struct
+{
+  int64_t step;             /* optimizer steps done */
+  int epoch, batch_index;   /* epochs done, and the next batch of the current one */
+  HnLossConfig loss;        /* in force */
+  HnEvalResult val;         /* the last validation (n = 0: none yet) */
+  HnHistoryEntry *history;  /* every change, pause, resume and rollback, in order */
+  int n_history, cap_history;
+} HnRunState;
+
+/* Appends to the history at the current step. Losing an entry to a failed allocation is
+ * survivable: the history is a record, not a control path. */
+void run_state_record (HnRunState *s, HnSettingKind what, double value);
+void run_state_clear (HnRunState *s); /* frees the history */
+
+/* Writes the model with the run's metadata to path; with opt, its moments to PATH.optim
+ * first, which makes the checkpoint one a run can resume from. */
+bool run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt,
+                     const HnTrainConfig *config, const char *path, HnError *err);
+
+/* Reads back what run_state_save wrote: the position, settings and history into s, the
+ * optimizer (with config->optimizer's settings replaced by the file's) into *opt. st is the
+ * checkpoint at path, whose weights the caller applies. On failure nothing is changed. */
+bool run_state_restore (HnRunState *s, HnOptimizer **opt, HnTrainConfig *config,
+                        const HnSafetensors *st, const char *path, const HnParamTable *table,
+                        HnError *err);
