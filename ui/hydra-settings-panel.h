@@ -1,0 +1,41 @@
+/* hydra-settings-panel.h — the window's settings: the live ones and the run's own.
+ *
+ * Above, the settings a run takes while it trains (the three loss weights, the age loss and
+ * the learning rate); below, those that shape a run (preset, optimizer, batch size, epochs,
+ * input size, backbone), locked while "busy". Every control is bound to its GSettings key,
+ * so the panel reads as the user left it; a preset sets the keys it has an opinion on.
+ *
+ * Signals, emitted whenever a live key changes (from the controls, an action or elsewhere):
+ *   "weight-changed"    (int head, double weight): HEAD_AGE, _GENDER or _RACE; 0 to 10
+ *   "age-loss-changed"  (int kind): an HnAgeLoss
+ *   "lr-changed"        (double lr)
+ *
+ * The age-loss buttons name the window's "win.age-loss" action (a GSettings action the
+ * window creates, beside its other actions and their shortcuts).
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+#define HYDRA_TYPE_SETTINGS_PANEL (hydra_settings_panel_get_type ())
+G_DECLARE_FINAL_TYPE (HydraSettingsPanel, hydra_settings_panel, HYDRA, SETTINGS_PANEL, GtkWidget)
+
+GtkWidget *hydra_settings_panel_new (void);
+
+/* The run the controls describe. The validation share is left as the preset has it: the
+ * data split is not one of the panel's settings. */
+void hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfig *out);
+
+/* The input side chosen, in pixels: what a data set is preprocessed to. */
+int hydra_settings_panel_get_input_size (HydraSettingsPanel *self);
+
+/* Property "busy": a run exists (or a model loads), so the settings that shape a run are
+ * locked; the live ones stay. */
+gboolean hydra_settings_panel_get_busy (HydraSettingsPanel *self);
+void hydra_settings_panel_set_busy (HydraSettingsPanel *self, gboolean busy);
+
+G_END_DECLS
