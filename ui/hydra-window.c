@@ -1,10 +1,10 @@
 /* hydra-window.c — the studio's main window.
  *
- * Left, the controls: data, the live settings (loss weights, age loss, learning rate) and
- * the run's fixed settings; centre, the plots, metrics and data set; right, prediction.
- * Settings live in GSettings; live ones go to the trainer as they change, and the trainer
- * answers with markers on the curves. Nothing slow happens here: the data set loads, the
- * run starts, models load and save on workers.
+ * Left, the data set and the settings panel (the live settings and the run's fixed ones);
+ * centre, the plots, metrics and data set; right, prediction. Settings live in GSettings;
+ * the panel announces live ones as they change, the window hands them to the trainer, and
+ * the trainer answers with markers on the curves. Nothing slow happens here: the data set
+ * loads, the run starts, models load and save on workers.
  */
 
 #include "hydra-window.h"
@@ -14,10 +14,10 @@
 #include "hydra-dataset-loader.h"
 #include "hydra-dataset-pane.h"
 #include "hydra-metrics-view.h"
+#include "hydra-settings-panel.h"
 
 #define SYNTHETIC_SEED 1
 #define VAL_PERCENT 20
-#define WEIGHT_MAX 10.0
 
 struct _HydraWindow
 {
@@ -36,16 +36,7 @@ struct _HydraWindow
   GtkLabel *data_label;
   GtkRevealer *loading_revealer;
   GtkProgressBar *loading_bar;
-  GtkGrid *weights_grid;
-  GtkSpinButton *lr_spin;
-  GtkAdjustment *lr_adjustment;
-  GtkWidget *run_grid;
-  GtkDropDown *preset_dropdown;
-  GtkDropDown *optimizer_dropdown;
-  GtkSpinButton *batch_spin;
-  GtkSpinButton *epochs_spin;
-  GtkDropDown *size_dropdown;
-  GtkDropDown *backbone_dropdown;
+  HydraSettingsPanel *settings_panel;
   GtkStack *view_stack;
   HydraLossPlot *loss_plot;
   HydraLossPlot *balance_plot;
@@ -65,18 +56,13 @@ struct _HydraWindow
   GCancellable *load_cancellable;
   HydraDataset *dataset;
   GtkNativeDialog *chooser;
-  GtkAdjustment *weight_spin[N_HEADS];   /* the weight itself, 0…10 */
-  GtkAdjustment *weight_slider[N_HEADS]; /* √(w/10): fine steps near zero */
-  gboolean syncing_weights;
+  GBinding *busy_binding; /* the trainer's "busy" locks the panel's run settings */
   gboolean start_after_load;
   gboolean closing;
   guint banner_timeout;
 };
 
 G_DEFINE_FINAL_TYPE (HydraWindow, hydra_window, GTK_TYPE_APPLICATION_WINDOW)
-
-static const char *const weight_keys[N_HEADS] = { "w-age", "w-gender", "w-race" };
-static const int input_sizes[] = { 32, 64, 96, 128 };
 
 /* ---- the banner: guard messages, errors, confirmations ---- */
 
@@ -131,62 +117,6 @@ banner_close_clicked (HydraWindow *self)
 {
   g_clear_handle_id (&self->banner_timeout, g_source_remove);
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
-}
-
-/* ---- reading the controls into a run's configuration ---- */
-
-static int
-selected_input_size (HydraWindow *self)
-{
-  guint i = gtk_drop_down_get_selected (self->size_dropdown);
-
-  return input_sizes[MIN (i, G_N_ELEMENTS (input_sizes) - 1)];
-}
-
-static HnTrainConfig
-config_from_controls (HydraWindow *self)
-{
-  HnTrainConfig c = train_preset_studio ();
-
-  if (gtk_drop_down_get_selected (self->preset_dropdown) == 1)
-    c = train_preset_tutorial ();
-  c.backbone = g_settings_get_enum (self->settings, "backbone") == 1 ? BACKBONE_RESNET34
-                                                                     : BACKBONE_RESNET18;
-  c.size = selected_input_size (self);
-  c.batch = g_settings_get_int (self->settings, "batch-size");
-  c.epochs = g_settings_get_int (self->settings, "epochs");
-  c.val_percent = VAL_PERCENT;
-  HnOptimizerKind kind = (HnOptimizerKind) g_settings_get_enum (self->settings, "optimizer");
-  float momentum = c.optimizer.momentum;
-  c.optimizer
-      = optimizer_defaults (kind, (float) g_settings_get_double (self->settings, "learning-rate"));
-  if (kind == OPTIMIZER_SGD)
-    c.optimizer.momentum = momentum;
-  c.loss.age_loss = (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss");
-  for (int h = 0; h < N_HEADS; h++)
-    c.loss.weight[h] = (float) g_settings_get_double (self->settings, weight_keys[h]);
-  return c;
-}
-
-/* A preset sets every control it has an opinion on; the user can change any of them after. */
-static void
-apply_preset (HydraWindow *self)
-{
-  HnTrainConfig c = gtk_drop_down_get_selected (self->preset_dropdown) == 1
-                        ? train_preset_tutorial ()
-                        : train_preset_studio ();
-
-  /* one change, not eight; on an object of its own, as delay mode cannot be left */
-  g_autoptr (GSettings) batch = g_settings_new (HYDRA_APP_ID);
-  g_settings_delay (batch);
-  g_settings_set_enum (batch, "optimizer", c.optimizer.kind);
-  g_settings_set_double (batch, "learning-rate", c.optimizer.lr);
-  g_settings_set_int (batch, "batch-size", c.batch);
-  g_settings_set_int (batch, "epochs", c.epochs);
-  g_settings_set_enum (batch, "age-loss", c.loss.age_loss);
-  for (int h = 0; h < N_HEADS; h++)
-    g_settings_set_double (batch, weight_keys[h], c.loss.weight[h]);
-  g_settings_apply (batch);
 }
 
 /* ---- data sets ---- */
@@ -308,7 +238,7 @@ load_dataset (HydraWindow *self, const char *folder)
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
 
-  int size = selected_input_size (self);
+  int size = hydra_settings_panel_get_input_size (self->settings_panel);
   if (folder != NULL)
     hydra_dataset_loader_load_folder_async (self->loader, folder, size, self->load_cancellable,
                                             load_done, d);
@@ -323,7 +253,7 @@ load_dataset (HydraWindow *self, const char *folder)
 static void
 start_run (HydraWindow *self)
 {
-  int size = selected_input_size (self);
+  int size = hydra_settings_panel_get_input_size (self->settings_panel);
 
   if (hydra_trainer_get_busy (self->trainer)) /* a model is loading, or a run exists */
     return;
@@ -339,7 +269,9 @@ start_run (HydraWindow *self)
       load_dataset (self, self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL);
       return;
     }
-  HnTrainConfig config = config_from_controls (self);
+  HnTrainConfig config;
+  hydra_settings_panel_get_config (self->settings_panel, &config);
+  config.val_percent = VAL_PERCENT; /* the split the window shows */
   banner_close_clicked (self);
   hydra_trainer_start (self->trainer, &config, self->dataset);
   gtk_stack_set_visible_child_name (self->view_stack, "loss");
@@ -486,14 +418,6 @@ update_actions (HydraWindow *self)
   gtk_image_set_from_icon_name (self->start_icon, icon);
   gtk_label_set_text_with_mnemonic (self->start_label, label);
   gtk_widget_set_tooltip_text (self->start_button, tip);
-
-  /* the settings that shape a run stay put while it exists */
-  gtk_widget_set_sensitive (self->run_grid, !busy);
-  gtk_widget_set_tooltip_text (self->run_grid,
-                               busy ? "These are fixed for the whole run. Stop training to "
-                                      "change them; the loss weights, age loss and learning "
-                                      "rate above change live."
-                                    : NULL);
 }
 
 static void
@@ -528,224 +452,51 @@ trainer_message_changed (HydraWindow *self)
     show_banner (self, BANNER_ERROR, message);
 }
 
-/* ---- live settings ---- */
+/* ---- live settings: from the panel to the trainer, applied at its next step ---- */
 
 static void
-weight_spin_changed (GtkAdjustment *spin, HydraWindow *self)
+weight_changed (HydraWindow *self, int head, double weight)
 {
-  if (self->syncing_weights)
-    return;
-  for (int h = 0; h < N_HEADS; h++)
-    if (spin == self->weight_spin[h])
-      {
-        double w = gtk_adjustment_get_value (spin);
-        self->syncing_weights = TRUE;
-        gtk_adjustment_set_value (self->weight_slider[h], sqrt (w / WEIGHT_MAX));
-        self->syncing_weights = FALSE;
-      }
+  hydra_trainer_set_weight (self->trainer, head, weight);
 }
 
 static void
-weight_slider_changed (GtkAdjustment *slider, HydraWindow *self)
+age_loss_changed (HydraWindow *self, int kind)
 {
-  if (self->syncing_weights)
-    return;
-  for (int h = 0; h < N_HEADS; h++)
-    if (slider == self->weight_slider[h])
-      {
-        double p = gtk_adjustment_get_value (slider);
-        /* round to what the spin shows, so the slider lands on readable values */
-        double w = round (WEIGHT_MAX * p * p * 1000) / 1000;
-        self->syncing_weights = TRUE;
-        gtk_adjustment_set_value (self->weight_spin[h], w);
-        self->syncing_weights = FALSE;
-      }
+  hydra_trainer_set_age_loss (self->trainer, kind);
+  /* a run names its age curve through its own events; between runs, the plot names the loss
+   * the next run will use */
+  if (!hydra_trainer_get_busy (self->trainer))
+    hydra_series_set_age_loss (hydra_trainer_get_series (self->trainer), kind);
 }
 
 static void
-setting_changed (GSettings *settings, const char *key, HydraWindow *self)
+lr_changed (HydraWindow *self, double lr)
 {
-  for (int h = 0; h < N_HEADS; h++)
-    if (g_str_equal (key, weight_keys[h]))
-      hydra_trainer_set_weight (self->trainer, h, g_settings_get_double (settings, key));
-  if (g_str_equal (key, "age-loss"))
-    {
-      HnAgeLoss kind = (HnAgeLoss) g_settings_get_enum (settings, key);
-      hydra_trainer_set_age_loss (self->trainer, kind);
-      if (!hydra_trainer_get_busy (self->trainer))
-        hydra_series_set_age_loss (hydra_trainer_get_series (self->trainer), kind);
-    }
-  else if (g_str_equal (key, "learning-rate"))
-    hydra_trainer_set_lr (self->trainer, g_settings_get_double (settings, key));
+  hydra_trainer_set_lr (self->trainer, lr);
 }
 
 static void
-build_weight_rows (HydraWindow *self)
+connect_settings_panel (HydraWindow *self)
 {
-  static const char *const names[N_HEADS] = { "_Age", "_Gender", "_Race" };
-  static const char *const tips[N_HEADS] = {
-    "w_age: weight of the age loss (regression, in years)",
-    "w_gender: weight of the gender loss (binary cross-entropy)",
-    "w_race: weight of the race loss (5-class cross-entropy)",
-  };
+  HydraSettingsPanel *panel = self->settings_panel;
+  HnTrainConfig config;
 
-  for (int h = 0; h < N_HEADS; h++)
-    {
-      GtkWidget *label = gtk_label_new_with_mnemonic (names[h]);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_add_css_class (label, "hydra-head-label");
-      gtk_widget_add_css_class (label, h == 0 ? "age" : h == 1 ? "gender" : "race");
-
-      self->weight_spin[h]
-          = g_object_ref_sink (gtk_adjustment_new (1, 0, WEIGHT_MAX, 0.01, 0.1, 0));
-      self->weight_slider[h]
-          = g_object_ref_sink (gtk_adjustment_new (sqrt (0.1), 0, 1, 0.005, 0.05, 0));
-      GtkWidget *scale = gtk_scale_new (GTK_ORIENTATION_HORIZONTAL, self->weight_slider[h]);
-      gtk_scale_set_draw_value (GTK_SCALE (scale), FALSE);
-      gtk_widget_set_hexpand (scale, TRUE);
-      gtk_widget_set_tooltip_text (scale,
-                                   "Finer near zero: the first half of the slider covers 0 to 2.5");
-      gtk_scale_add_mark (GTK_SCALE (scale), sqrt (1 / WEIGHT_MAX), GTK_POS_BOTTOM, NULL);
-      GtkWidget *spin = gtk_spin_button_new (self->weight_spin[h], 0.01, 3);
-      gtk_widget_set_tooltip_text (spin, tips[h]);
-      gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
-      gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
-
-      gtk_grid_attach (self->weights_grid, label, 0, h, 1, 1);
-      gtk_grid_attach (self->weights_grid, scale, 1, h, 1, 1);
-      gtk_grid_attach (self->weights_grid, spin, 2, h, 1, 1);
-
-      g_signal_connect (self->weight_spin[h], "value-changed", G_CALLBACK (weight_spin_changed),
-                        self);
-      g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_slider_changed),
-                        self);
-      g_settings_bind (self->settings, weight_keys[h], self->weight_spin[h], "value",
-                       G_SETTINGS_BIND_DEFAULT);
-      weight_spin_changed (self->weight_spin[h], self);
-    }
+  hydra_settings_panel_get_config (panel, &config);
+  hydra_series_set_age_loss (hydra_trainer_get_series (self->trainer), config.loss.age_loss);
+  g_signal_connect_swapped (panel, "weight-changed", G_CALLBACK (weight_changed), self);
+  g_signal_connect_swapped (panel, "age-loss-changed", G_CALLBACK (age_loss_changed), self);
+  g_signal_connect_swapped (panel, "lr-changed", G_CALLBACK (lr_changed), self);
+  self->busy_binding
+      = g_object_bind_property (self->trainer, "busy", panel, "busy", G_BINDING_SYNC_CREATE);
 }
 
-/* The learning rate spans decades: the spin button works on log10(lr) and shows lr. */
-static gboolean
-lr_output (GtkSpinButton *spin, gpointer user_data)
-{
-  char text[32];
-
-  g_snprintf (text, sizeof text, "%.3g",
-              pow (10, gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin))));
-  gtk_editable_set_text (GTK_EDITABLE (spin), text);
-  return TRUE;
-}
-
-static int
-lr_input (GtkSpinButton *spin, double *new_value, gpointer user_data)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
-  char *end = NULL;
-  double lr = g_ascii_strtod (text, &end);
-
-  if (end == text || !(lr > 0) || !isfinite (lr))
-    return GTK_INPUT_ERROR;
-  *new_value = log10 (lr);
-  return TRUE;
-}
-
-static gboolean
-lr_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
-{
-  g_value_set_double (value, log10 (g_variant_get_double (variant)));
-  return TRUE;
-}
-
-static GVariant *
-lr_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
-{
-  /* three significant digits, so 10^x round trips to what the field shows */
-  char text[32];
-
-  g_snprintf (text, sizeof text, "%.3g", pow (10, g_value_get_double (value)));
-  return g_variant_new_double (g_ascii_strtod (text, NULL));
-}
-
-static gboolean
-size_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
-{
-  int size = g_variant_get_int32 (variant);
-
-  for (guint i = 0; i < G_N_ELEMENTS (input_sizes); i++)
-    if (input_sizes[i] == size)
-      {
-        g_value_set_uint (value, i);
-        return TRUE;
-      }
-  g_value_set_uint (value, 0);
-  return TRUE;
-}
-
-static GVariant *
-size_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
-{
-  guint i = g_value_get_uint (value);
-
-  return g_variant_new_int32 (input_sizes[MIN (i, G_N_ELEMENTS (input_sizes) - 1)]);
-}
-
-/* enum keys ↔ a drop-down's position (the enum's values are the positions) */
-static gboolean
-enum_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
-{
-  const char *const *nicks = user_data;
-  const char *nick = g_variant_get_string (variant, NULL);
-
-  for (guint i = 0; nicks[i] != NULL; i++)
-    if (g_str_equal (nicks[i], nick))
-      {
-        g_value_set_uint (value, i);
-        return TRUE;
-      }
-  return FALSE;
-}
-
-static GVariant *
-enum_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
-{
-  const char *const *nicks = user_data;
-  guint i = g_value_get_uint (value);
-
-  return i < g_strv_length ((char **) nicks) ? g_variant_new_string (nicks[i]) : NULL;
-}
-
-static const char *const optimizer_nicks[] = { "sgd", "adam", "adamw", NULL };
-static const char *const backbone_nicks[] = { "resnet18", "resnet34", NULL };
-static const char *const preset_nicks[] = { "studio", "tutorial", NULL };
+/* ---- the plots' settings, and the settings that are window actions ---- */
 
 static void
 bind_settings (HydraWindow *self)
 {
   GSettings *s = self->settings;
-
-  build_weight_rows (self);
-  g_signal_connect (self->lr_spin, "output", G_CALLBACK (lr_output), NULL);
-  g_signal_connect (self->lr_spin, "input", G_CALLBACK (lr_input), NULL);
-  gtk_adjustment_configure (self->lr_adjustment, -3, -7, 0, G_LOG_2_BASE_10, 1, 0);
-  gtk_spin_button_set_digits (self->lr_spin, 2);
-  g_settings_bind_with_mapping (s, "learning-rate", self->lr_adjustment, "value",
-                                G_SETTINGS_BIND_DEFAULT, lr_get_mapping, lr_set_mapping, NULL,
-                                NULL);
-
-  g_settings_bind_with_mapping (s, "optimizer", self->optimizer_dropdown, "selected",
-                                G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
-                                (gpointer) optimizer_nicks, NULL);
-  g_settings_bind_with_mapping (s, "backbone", self->backbone_dropdown, "selected",
-                                G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
-                                (gpointer) backbone_nicks, NULL);
-  g_settings_bind_with_mapping (s, "input-size", self->size_dropdown, "selected",
-                                G_SETTINGS_BIND_DEFAULT, size_get_mapping, size_set_mapping, NULL,
-                                NULL);
-  g_settings_bind (s, "batch-size", gtk_spin_button_get_adjustment (self->batch_spin), "value",
-                   G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (s, "epochs", gtk_spin_button_get_adjustment (self->epochs_spin), "value",
-                   G_SETTINGS_BIND_DEFAULT);
 
   g_settings_bind (s, "smoothing", self->smoothing_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "smoothing", self->loss_plot, "smoothing", G_SETTINGS_BIND_GET);
@@ -755,8 +506,7 @@ bind_settings (HydraWindow *self)
   g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
 
-  g_signal_connect (s, "changed", G_CALLBACK (setting_changed), self);
-
+  /* the panel's age-loss buttons name win.age-loss */
   GActionMap *map = G_ACTION_MAP (self);
   static const char *const actions[] = { "age-loss", "log-scale", "x-epochs" };
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
@@ -1193,8 +943,7 @@ hydra_window_dispose (GObject *object)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->chooser);
-  if (self->settings != NULL)
-    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_pointer (&self->busy_binding, g_binding_unbind);
   if (self->trainer != NULL)
     {
       g_signal_handlers_disconnect_by_data (hydra_trainer_get_series (self->trainer), self);
@@ -1208,11 +957,6 @@ hydra_window_dispose (GObject *object)
   g_clear_object (&self->trainer);
   g_clear_object (&self->loader);
   g_clear_object (&self->settings);
-  for (int h = 0; h < N_HEADS; h++)
-    {
-      g_clear_object (&self->weight_spin[h]);
-      g_clear_object (&self->weight_slider[h]);
-    }
 
   G_OBJECT_CLASS (hydra_window_parent_class)->dispose (object);
 }
@@ -1230,6 +974,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   g_type_ensure (HYDRA_TYPE_METRICS_VIEW);
   g_type_ensure (HYDRA_TYPE_DATASET_PANE);
   g_type_ensure (HYDRA_TYPE_PREDICT_PANE);
+  g_type_ensure (HYDRA_TYPE_SETTINGS_PANEL);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/hydranet/Studio/ui/hydra-window.ui");
@@ -1246,16 +991,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   BIND (data_label);
   BIND (loading_revealer);
   BIND (loading_bar);
-  BIND (weights_grid);
-  BIND (lr_spin);
-  BIND (lr_adjustment);
-  BIND (run_grid);
-  BIND (preset_dropdown);
-  BIND (optimizer_dropdown);
-  BIND (batch_spin);
-  BIND (epochs_spin);
-  BIND (size_dropdown);
-  BIND (backbone_dropdown);
+  BIND (settings_panel);
   BIND (view_stack);
   BIND (loss_plot);
   BIND (balance_plot);
@@ -1303,17 +1039,11 @@ hydra_window_init (HydraWindow *self)
   hydra_metrics_view_set_series (self->metrics_view, series);
   hydra_predict_pane_set_trainer (self->predict_pane, self->trainer);
 
+  connect_settings_panel (self);
   bind_settings (self);
   restore_hidden_curves (self);
   g_signal_connect_swapped (series, "changed", G_CALLBACK (series_changed), self);
   series_changed (self, series);
-  hydra_series_set_age_loss (series, (HnAgeLoss) g_settings_get_enum (self->settings, "age-loss"));
-  /* bound first, so restoring the remembered preset does not re-apply it over the settings */
-  g_settings_bind_with_mapping (self->settings, "preset", self->preset_dropdown, "selected",
-                                G_SETTINGS_BIND_DEFAULT, enum_get_mapping, enum_set_mapping,
-                                (gpointer) preset_nicks, NULL);
-  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset),
-                            self);
   g_signal_connect_swapped (self->banner_close, "clicked", G_CALLBACK (banner_close_clicked), self);
 
   g_signal_connect_swapped (self->trainer, "notify::state", G_CALLBACK (trainer_state_changed),
