@@ -122,36 +122,26 @@ apply_preset (HydraSettingsPanel *self)
 
 /* ---- loss weights: a slider and a spin button per head, kept in step ---- */
 
+/* Keeps each row's slider and spin button on one weight, whichever the user moved. */
 static void
-weight_spin_changed (GtkAdjustment *spin, HydraSettingsPanel *self)
+weight_row_changed (GtkAdjustment *changed, HydraSettingsPanel *self)
 {
   if (self->syncing_weights)
     return;
+  self->syncing_weights = TRUE;
   for (int h = 0; h < N_HEADS; h++)
-    if (spin == self->weight_spin[h])
+    if (changed == self->weight_spin[h])
       {
-        double w = gtk_adjustment_get_value (spin);
-        self->syncing_weights = TRUE;
+        double w = gtk_adjustment_get_value (changed);
         gtk_adjustment_set_value (self->weight_slider[h], sqrt (w / WEIGHT_MAX));
-        self->syncing_weights = FALSE;
       }
-}
-
-static void
-weight_slider_changed (GtkAdjustment *slider, HydraSettingsPanel *self)
-{
-  if (self->syncing_weights)
-    return;
-  for (int h = 0; h < N_HEADS; h++)
-    if (slider == self->weight_slider[h])
+    else if (changed == self->weight_slider[h])
       {
-        double p = gtk_adjustment_get_value (slider);
+        double p = gtk_adjustment_get_value (changed);
         /* round to what the spin shows, so the slider lands on readable values */
-        double w = round (WEIGHT_MAX * p * p * 1000) / 1000;
-        self->syncing_weights = TRUE;
-        gtk_adjustment_set_value (self->weight_spin[h], w);
-        self->syncing_weights = FALSE;
+        gtk_adjustment_set_value (self->weight_spin[h], round (WEIGHT_MAX * p * p * 1000) / 1000);
       }
+  self->syncing_weights = FALSE;
 }
 
 /* Three rows of one shape, so built here rather than written three times in the template. */
@@ -192,13 +182,13 @@ build_weight_rows (HydraSettingsPanel *self)
       gtk_grid_attach (self->weights_grid, scale, 1, h, 1, 1);
       gtk_grid_attach (self->weights_grid, spin, 2, h, 1, 1);
 
-      g_signal_connect (self->weight_spin[h], "value-changed", G_CALLBACK (weight_spin_changed),
+      g_signal_connect (self->weight_spin[h], "value-changed", G_CALLBACK (weight_row_changed),
                         self);
-      g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_slider_changed),
+      g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_row_changed),
                         self);
       g_settings_bind (self->settings, weight_keys[h], self->weight_spin[h], "value",
                        G_SETTINGS_BIND_DEFAULT);
-      weight_spin_changed (self->weight_spin[h], self);
+      weight_row_changed (self->weight_spin[h], self);
     }
 }
 
