@@ -6,7 +6,7 @@
  * real groups), and noise, pose and lighting jitter keep every head below 100%. A teaching
  * aid for seeing multi-task training work, nothing more.
  *
- * How labels map to traits (each with noise and overlap; synth.c has the numbers):
+ * How labels map to traits (each with noise and overlap; look.c has the numbers):
  *  - age: head proportions (a baby's big cranium, low eyes, small nose and chin), eye size,
  *    wrinkles, folds and eye bags, greying and receding hair, glasses more likely with age;
  *  - gender: hair length and volume, beards, earrings, lip colour, brow weight, lashes, jaw;
