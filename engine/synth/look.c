@@ -1,5 +1,11 @@
 /* look.c — what a synthetic face looks like: traits that follow its labels, each with its
  * own noise, and nuisances that follow nothing. synth.h says which label drives what.
+ *
+ * Every value comes from one stream, so the order of the draws is part of every face. C
+ * leaves open the order in which a call's arguments and an operator's operands are
+ * evaluated: where one expression would draw twice with nothing (&&, ?:) to order the
+ * draws, they are named first, in the order GCC drew them when these faces were first made
+ * (a call's arguments last to first), so that every compiler draws the same faces.
  */
 #include "synth-private.h"
 
@@ -167,8 +173,8 @@ sample_hairline (Person *p, Look *f)
   HnRng *r = &p->r;
   bool female = p->female;
   float age = p->age, youth = p->youth;
-  float recede = sigmoidf ((age - 42.0f + normal (r, 0, 12.0f)) / 7.0f)
-                 * fminf (1.0f, uniform (r, 0.3f, 1.2f));
+  float onset = normal (r, 0, 12.0f), extent = fminf (1.0f, uniform (r, 0.3f, 1.2f));
+  float recede = sigmoidf ((age - 42.0f + onset) / 7.0f) * extent;
   if (female || chance (r, 0.3f))
     recede *= 0.2f;
   float forehead_top = f->cran_cy - f->cran_ry;
@@ -196,7 +202,8 @@ sample_age_marks (Person *p, Look *f)
   f->folds = clampf ((age - 22.0f) / 45.0f, 0, 1) * uniform (r, 0.5f, 1.1f);
   f->bags = clampf ((age - 38.0f) / 40.0f, 0, 1) * uniform (r, 0.5f, 1.2f);
   f->crows = clampf ((age - 40.0f) / 35.0f, 0, 1) * line_scale;
-  f->blush = youth * uniform (r, 0.3f, 1.0f) + uniform (r, 0.0f, 0.25f);
+  float baby_blush = uniform (r, 0.3f, 1.0f);
+  f->blush = youth * baby_blush + uniform (r, 0.0f, 0.25f);
   f->glasses = age > 8.0f && chance (r, 0.05f + 0.35f * sigmoidf ((age - 55.0f) / 8.0f));
   f->round_glasses = chance (r, 0.5f);
 }
@@ -279,8 +286,10 @@ sample_lips (Person *p, Look *f)
   mix3 (f->lip, f->skin, natural_lip, 0.35f);
   scale3 (f->lip, f->lip, 0.85f);
   if (chance (r, female ? (age > 15.0f ? 0.45f : 0.05f) : 0.02f))
-    hsv_to_rgb (normal (r, 350.0f, 12.0f), uniform (r, 0.5f, 0.8f), uniform (r, 0.45f, 0.8f),
-                f->lip); /* lipstick */
+    {
+      float v = uniform (r, 0.45f, 0.8f), s = uniform (r, 0.5f, 0.8f);
+      hsv_to_rgb (normal (r, 350.0f, 12.0f), s, v, f->lip); /* lipstick */
+    }
 }
 
 /* The colours of the clothes, the glasses' frame and the earrings. */
@@ -288,11 +297,16 @@ static void
 sample_outfit (Person *p, Look *f)
 {
   HnRng *r = &p->r;
-  hsv_to_rgb (uniform (r, 0, 360), uniform (r, 0.15f, 0.75f), uniform (r, 0.2f, 0.85f), f->cloth);
+  float v = uniform (r, 0.2f, 0.85f), s = uniform (r, 0.15f, 0.75f);
+  hsv_to_rgb (uniform (r, 0, 360), s, v, f->cloth);
+  /* the second colour stands out from the first: dark on light, light on dark */
   float cloth_v = (f->cloth[0] + f->cloth[1] + f->cloth[2]) / 3.0f;
-  hsv_to_rgb (uniform (r, 0, 360), uniform (r, 0.0f, 0.5f),
-              cloth_v > 0.5f ? uniform (r, 0.05f, 0.3f) : uniform (r, 0.75f, 0.98f), f->cloth2);
-  hsv_to_rgb (uniform (r, 0, 360), uniform (r, 0.0f, 0.6f), uniform (r, 0.05f, 0.5f), f->frame);
+  v = cloth_v > 0.5f ? uniform (r, 0.05f, 0.3f) : uniform (r, 0.75f, 0.98f);
+  s = uniform (r, 0.0f, 0.5f);
+  hsv_to_rgb (uniform (r, 0, 360), s, v, f->cloth2);
+  v = uniform (r, 0.05f, 0.5f);
+  s = uniform (r, 0.0f, 0.6f);
+  hsv_to_rgb (uniform (r, 0, 360), s, v, f->frame);
   if (chance (r, 0.5f))
     memcpy (f->metal, (float[3]){ 0.92f, 0.76f, 0.32f }, sizeof f->metal);
   else
@@ -306,8 +320,8 @@ sample_background (Person *p, float bg_hue, Look *f)
   HnRng *r = &p->r;
   float bg_s = uniform (r, 0.2f, 0.6f), bg_v = uniform (r, 0.45f, 0.92f);
   hsv_to_rgb (bg_hue, bg_s, bg_v, f->bg_top);
-  hsv_to_rgb (bg_hue + normal (r, 0, 8.0f), bg_s * uniform (r, 0.8f, 1.2f),
-              bg_v * uniform (r, 0.65f, 1.0f), f->bg_bottom);
+  float v = bg_v * uniform (r, 0.65f, 1.0f), s = bg_s * uniform (r, 0.8f, 1.2f);
+  hsv_to_rgb (bg_hue + normal (r, 0, 8.0f), s, v, f->bg_bottom);
   hsv_to_rgb (bg_hue, bg_s * 0.5f, fminf (1.0f, bg_v * 1.25f), f->bg_glow);
   f->glow_x = uniform (r, -1, 1);
   f->glow_y = uniform (r, -1, 0);
