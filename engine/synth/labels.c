@@ -2,6 +2,8 @@
 #include "synth.h"
 #include "synth-private.h"
 
+#include "labels.h"
+
 #define LABEL_SALT 0x6C6162656C732D31ull /* "labels-1" */
 
 /* UTKFace's ages, per mille, in bins [edge[i], edge[i+1]); uniform within a bin. */
@@ -11,7 +13,7 @@ static const int age_weights[]
     = { 48, 21, 13, 20, 30, 25, 39, 97, 212, 97, 95, 49, 45, 56, 40, 31, 25, 16, 14, 10, 11, 7 };
 
 /* UTKFace's race frequencies, per mille: white, black, asian, indian, other. */
-static const int race_weights[] = { 425, 190, 147, 166, 72 };
+static const int race_weights[N_RACES] = { 425, 190, 147, 166, 72 };
 
 int
 pick_weighted (HnRng *r, const int *weights, int n)
@@ -29,20 +31,11 @@ void
 synth_labels (uint64_t seed, uint32_t index, HnFaceLabels *labels)
 {
   HnRng r = { rng_splitmix64 (seed ^ LABEL_SALT, index), 0 };
-  int n_bins = (int) (sizeof age_weights / sizeof age_weights[0]), total = 0;
-  for (int i = 0; i < n_bins; i++)
-    total += age_weights[i];
-  int pick = (int) rng_below (&r, (uint32_t) total), bin = 0;
-  while (pick >= age_weights[bin])
-    pick -= age_weights[bin++];
+  int bin = pick_weighted (&r, age_weights, N_ELEMENTS (age_weights));
   int width = age_edges[bin + 1] - age_edges[bin];
   labels->age = (uint8_t) (age_edges[bin] + (int) rng_below (&r, (uint32_t) width));
-  labels->gender = (uint8_t) rng_below (&r, 2);
-  pick = (int) rng_below (&r, 1000);
-  int race = 0;
-  while (race < 4 && pick >= race_weights[race])
-    pick -= race_weights[race++];
-  labels->race = (uint8_t) race;
+  labels->gender = (uint8_t) rng_below (&r, N_GENDERS);
+  labels->race = (uint8_t) pick_weighted (&r, race_weights, N_RACES);
   labels->never_val = false;
   labels->split_key = (uint32_t) (rng_splitmix64 (seed ^ SYNTH_SPLIT_SALT, index) >> 32);
 }

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "labels.h"
+
 #define LOOK_SALT 0x6C6F6F6B2D2D2D31ull  /* "look---1" */
 #define NOISE_SALT 0x6E6F6973652D2D31ull /* "noise--1" */
 
@@ -69,10 +71,10 @@ static const float iris_palette[][3] = {
 
 /* The background hue family of each race class, degrees: five hues about 72° apart, with
  * no meaning beyond telling the classes apart. */
-static const float class_hue[5] = { 210.0f, 280.0f, 345.0f, 55.0f, 130.0f };
+static const float class_hue[N_RACES] = { 210.0f, 280.0f, 345.0f, 55.0f, 130.0f };
 
 /* The clothing pattern each class favours. */
-static const Pattern class_pattern[5] = {
+static const Pattern class_pattern[N_RACES] = {
   PATTERN_STRIPES, PATTERN_DOTS, PATTERN_PLAIN, PATTERN_PLAID, PATTERN_ZIGZAG,
 };
 
@@ -219,7 +221,7 @@ sample_beard_and_earrings (Person *p, Look *f)
   if (!female && chance (r, 0.4f * smoothstepf (15.0f, 24.0f, age)))
     {
       static const int beard_weights[] = { 35, 25, 20, 20 };
-      f->beard = (Beard) (1 + pick_weighted (r, beard_weights, 4));
+      f->beard = (Beard) (1 + pick_weighted (r, beard_weights, N_ELEMENTS (beard_weights)));
       f->beard_alpha
           = f->beard == BEARD_STUBBLE ? uniform (r, 0.15f, 0.3f) : uniform (r, 0.75f, 0.95f);
     }
@@ -234,7 +236,7 @@ static float
 sample_class_traits (Person *p, Look *f)
 {
   HnRng *r = &p->r;
-  int hue_class = chance (r, 0.12f) ? (int) rng_below (r, 5) : p->labels->race;
+  int hue_class = chance (r, 0.12f) ? (int) rng_below (r, N_RACES) : p->labels->race;
   float bg_hue = normal (r, class_hue[hue_class], 14.0f);
   f->pattern
       = chance (r, 0.65f) ? class_pattern[p->labels->race] : (Pattern) rng_below (r, N_PATTERNS);
@@ -258,7 +260,7 @@ sample_skin_hair_eyes (Person *p, Look *f)
   f->skin[2] = clampf (f->skin[2] * normal (r, 1.0f, 0.04f), 0, 1);
 
   const float grey[3] = { 0.72f, 0.71f, 0.69f }, white[3] = { 0.92f, 0.91f, 0.89f };
-  int h = pick_weighted (r, hair_weights, (int) (sizeof hair_weights / sizeof hair_weights[0]));
+  int h = pick_weighted (r, hair_weights, N_ELEMENTS (hair_weights));
   float shade = normal (r, 1.0f, 0.1f);
   scale3 (f->hair, hair_palette[h], shade);
   if (age < 6.0f) /* babies' hair is often lighter */
@@ -271,7 +273,7 @@ sample_skin_hair_eyes (Person *p, Look *f)
   mix3 (f->hair, f->hair, grey_now, greying);
   scale3 (f->brow, f->hair, 0.8f);
   mix3 (f->brow, f->brow, grey_now, 0.5f * greying);
-  memcpy (f->iris, iris_palette[rng_below (r, 5)], sizeof f->iris);
+  memcpy (f->iris, iris_palette[rng_below (r, N_ELEMENTS (iris_palette))], sizeof f->iris);
 }
 
 /* Lips take the skin's colour, or lipstick's. */

@@ -35,6 +35,8 @@
  * Small maths
  */
 
+#define N_ELEMENTS(a) ((int) (sizeof (a) / sizeof (a)[0]))
+
 static inline float
 clampf (float x, float lo, float hi)
 {
