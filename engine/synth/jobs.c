@@ -1,26 +1,25 @@
 /* jobs.c — many synthetic faces on many threads, into memory or into a folder of files.
  *
- * Workers take CHUNK indices at a time from a shared counter; since each face is a
+ * Workers take FACES_PER_TAKE indices at a time from a shared counter; since each face is a
  * pure function of its index, which thread draws it changes nothing.
  */
 #include "synth.h"
 #include "synth-private.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <stb_image_write.h>
 
+#include "fileio.h"
+
 #define JPEG_QUALITY 90
-#define CHUNK 8 /* faces a worker takes at a time */
+#define FACES_PER_TAKE 8
 
 typedef struct
 {
@@ -51,18 +50,31 @@ job_fail (Job *job, const HnError *err)
   atomic_store (&job->stop, true);
 }
 
+void
+synth_file_name (const HnFaceLabels *labels, uint32_t index, HnSynthFormat format, char *name,
+                 int len)
+{
+  time_t t = (time_t) 1483228800 + (time_t) index; /* 2017-01-01 00:00:00 UTC */
+  struct tm tm;
+  gmtime_r (&t, &tm);
+  snprintf (name, (size_t) len, "%d_%d_%d_%04d%02d%02d%02d%02d%02d%03u%s", labels->age,
+            labels->gender, labels->race, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+            tm.tm_min, tm.tm_sec, index % 1000u, format == SYNTH_PNG ? ".png" : ".jpg.chip.jpg");
+}
+
+/* A face file being encoded, grown by stb_image_write's callback. */
 typedef struct
 {
-  uint8_t *data;
-  size_t len, cap;
+  HnBytes bytes;
   bool oom;
-} Buffer;
+} Encoded;
 
 static void
-buffer_append (void *context, void *data, int len)
+encoded_append (void *context, void *data, int len)
 {
-  Buffer *b = context;
-  if (b->oom || len <= 0)
+  Encoded *e = context;
+  HnBytes *b = &e->bytes;
+  if (e->oom || len <= 0)
     return;
   if (b->len + (size_t) len > b->cap)
     {
@@ -72,7 +84,7 @@ buffer_append (void *context, void *data, int len)
       uint8_t *grown = realloc (b->data, cap);
       if (grown == NULL)
         {
-          b->oom = true;
+          e->oom = true;
           return;
         }
       b->data = grown, b->cap = cap;
@@ -81,54 +93,26 @@ buffer_append (void *context, void *data, int len)
   b->len += (size_t) len;
 }
 
-static bool
-write_all (const char *path, const uint8_t *data, size_t len, HnError *err)
-{
-  char why[128];
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return hn_error_set (err, "cannot create %s: %s", path, strerror_r (errno, why, sizeof why));
-  size_t done = 0;
-  while (done < len)
-    {
-      ssize_t n = write (fd, data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          hn_error_set (err, "cannot write %s: %s", path,
-                        n < 0 ? strerror_r (errno, why, sizeof why) : "nothing written");
-          close (fd);
-          unlink (path);
-          return false;
-        }
-      done += (size_t) n;
-    }
-  if (close (fd) != 0)
-    {
-      hn_error_set (err, "cannot write %s: %s", path, strerror_r (errno, why, sizeof why));
-      unlink (path);
-      return false;
-    }
-  return true;
-}
-
+/* Encodes a face and writes it into the job's folder under its UTKFace name. Each file is
+ * replaced whole (file_replace), so a failed write or a killed process never leaves half a
+ * face; no fsync, since any face can be drawn again from the seed. */
 static bool
 save_face (const Job *job, uint32_t index, const uint8_t *rgb, const HnFaceLabels *labels,
-           Buffer *buf, HnError *err)
+           Encoded *buf, HnError *err)
 {
   char name[64], *path = NULL;
   synth_file_name (labels, index, job->format, name, sizeof name);
-  buf->len = 0;
+  buf->bytes.len = 0;
   int s = job->size;
   int ok = job->format == SYNTH_PNG
-               ? stbi_write_png_to_func (buffer_append, buf, s, s, 3, rgb, s * 3)
-               : stbi_write_jpg_to_func (buffer_append, buf, s, s, 3, rgb, JPEG_QUALITY);
+               ? stbi_write_png_to_func (encoded_append, buf, s, s, 3, rgb, s * 3)
+               : stbi_write_jpg_to_func (encoded_append, buf, s, s, 3, rgb, JPEG_QUALITY);
   if (!ok || buf->oom)
     return hn_error_set (err, "cannot encode %s (out of memory)", name);
   if (asprintf (&path, "%s/%s", job->dir, name) < 0)
     return hn_error_set (err, "out of memory");
-  bool written = write_all (path, buf->data, buf->len, err);
+  HnChunk all = { buf->bytes.data, buf->bytes.len };
+  bool written = file_replace (path, &all, 1, false, NULL, err);
   free (path);
   return written;
 }
@@ -146,7 +130,7 @@ worker_main (void *data)
     }
   uint8_t *scratch = NULL;
   HnFaceLabels scratch_labels;
-  Buffer buf = { 0 };
+  Encoded buf = { 0 };
   if (job->pixels == NULL && (scratch = malloc ((size_t) job->size * job->size * 3)) == NULL)
     {
       hn_error_set (&err, "out of memory");
@@ -158,10 +142,10 @@ worker_main (void *data)
   size_t face_bytes = (size_t) job->size * job->size * 3;
   while (!atomic_load (&job->stop))
     {
-      int first = atomic_fetch_add (&job->next, CHUNK);
+      int first = atomic_fetch_add (&job->next, FACES_PER_TAKE);
       if (first >= job->count)
         break;
-      int last = first + CHUNK < job->count ? first + CHUNK : job->count;
+      int last = first + FACES_PER_TAKE < job->count ? first + FACES_PER_TAKE : job->count;
       for (int i = first; i < last; i++)
         {
           if (atomic_load (&job->progress->cancel))
@@ -183,7 +167,7 @@ worker_main (void *data)
           atomic_fetch_add (&job->progress->done, 1);
         }
     }
-  free (buf.data);
+  bytes_clear (&buf.bytes);
   free (scratch);
   canvas_clear (&cv);
   return NULL;
@@ -207,7 +191,7 @@ job_run (Job *job, int threads, HnLoadProgress *progress, HnError *err)
       long online = sysconf (_SC_NPROCESSORS_ONLN);
       threads = online > 0 ? (int) online : 1;
     }
-  int max_useful = (job->count + CHUNK - 1) / CHUNK;
+  int max_useful = (job->count + FACES_PER_TAKE - 1) / FACES_PER_TAKE;
   if (threads > max_useful)
     threads = max_useful;
   if (threads > 256)
@@ -274,62 +258,15 @@ dataset_new_synthetic (int count, uint64_t seed, int size, int threads, HnLoadPr
   return ds;
 }
 
-/* ---------------------------------------------------------------------------------------
- * Folders
- */
-
-void
-synth_file_name (const HnFaceLabels *labels, uint32_t index, HnSynthFormat format, char *name,
-                 int len)
-{
-  time_t t = (time_t) 1483228800 + (time_t) index; /* 2017-01-01 00:00:00 UTC */
-  struct tm tm;
-  gmtime_r (&t, &tm);
-  snprintf (name, (size_t) len, "%d_%d_%d_%04d%02d%02d%02d%02d%02d%03u%s", labels->age,
-            labels->gender, labels->race, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-            tm.tm_min, tm.tm_sec, index % 1000u, format == SYNTH_PNG ? ".png" : ".jpg.chip.jpg");
-}
-
-/* mkdir -p: each missing component in turn, then dir must be a folder. */
-static bool
-make_dirs (const char *dir, HnError *err)
-{
-  char why[128];
-  if (dir[0] == '\0')
-    return hn_error_set (err, "no output folder given");
-  char *path = strdup (dir);
-  if (path == NULL)
-    return hn_error_set (err, "out of memory");
-  for (char *p = path + 1;; p++)
-    if (*p == '/' || *p == '\0')
-      {
-        char c = *p;
-        *p = '\0';
-        if (mkdir (path, 0777) != 0 && errno != EEXIST)
-          {
-            hn_error_set (err, "cannot create folder %s: %s", path,
-                          strerror_r (errno, why, sizeof why));
-            free (path);
-            return false;
-          }
-        *p = c;
-        if (c == '\0')
-          break;
-      }
-  free (path);
-  struct stat st;
-  if (stat (dir, &st) != 0)
-    return hn_error_set (err, "cannot use folder %s: %s", dir, strerror_r (errno, why, sizeof why));
-  if (!S_ISDIR (st.st_mode))
-    return hn_error_set (err, "cannot use %s as the output folder: it is a file", dir);
-  return true;
-}
-
 bool
 synth_write_folder (const char *dir, int count, uint64_t seed, int size, HnSynthFormat format,
                     int threads, HnLoadProgress *progress, HnError *err)
 {
-  if (!check_request (count, size, err) || !make_dirs (dir, err))
+  if (!check_request (count, size, err))
+    return false;
+  if (dir[0] == '\0')
+    return hn_error_set (err, "no output folder given");
+  if (!file_make_dirs (dir, 0777, err))
     return false;
   Job job = { .seed = seed, .count = count, .size = size, .dir = dir, .format = format };
   return job_run (&job, threads, progress, err);
