@@ -268,14 +268,13 @@ draw_eyes (Canvas *cv, const Look *f)
     }
 }
 
+/* The nose: a shadow down one side of the bridge, a rounded tip, two nostrils. */
 static void
-draw_nose_mouth (Canvas *cv, const Look *f)
+draw_nose (Canvas *cv, const Look *f)
 {
-  float shift = 0.05f * f->yaw, nx = 0.08f * f->yaw;
+  float nx = 0.08f * f->yaw;
   Ink shadow = ink_scaled (f->skin, 0.7f, 0.45f);
   shadow.soft = 0.02f;
-
-  /* The nose: a shadow down one side of the bridge, a rounded tip, two nostrils. */
   float side = f->yaw >= 0 ? -1.0f : 1.0f;
   Shape bridge = shape_segment (nx + side * f->nose_w * 0.55f, f->eye_y + 0.06f,
                                 nx + side * f->nose_w * 0.8f, f->nose_y - 0.02f, 0.012f);
@@ -291,8 +290,13 @@ draw_nose_mouth (Canvas *cv, const Look *f)
       Ink n = ink_scaled (f->skin, 0.4f, 0.8f);
       canvas_paint (cv, &nostril, &n);
     }
+}
 
-  /* Moustache and beard, under the lips. */
+/* Moustache and beard, under the lips. */
+static void
+draw_beard (Canvas *cv, const Look *f)
+{
+  float shift = 0.05f * f->yaw;
   Ink beard = ink_scaled (f->hair, 0.85f, f->beard_alpha);
   beard.soft = 0.01f;
   float chin = f->jaw_cy + f->jaw_ry;
@@ -316,10 +320,14 @@ draw_nose_mouth (Canvas *cv, const Look *f)
                                    0.022f, 0.5f, 0);
       canvas_paint (cv, &moustache, &beard);
     }
+}
 
-  /* The mouth: upper lip along the smile's curve, a fuller lower lip, and when it is open
-   * a dark inside with a row of teeth. */
-  float k = -2.5f * f->smile, mx = shift, my = f->mouth_y, mw = f->mouth_w;
+/* The mouth: upper lip along the smile's curve, a fuller lower lip, and when it is open a
+ * dark inside with a row of teeth. */
+static void
+draw_mouth (Canvas *cv, const Look *f)
+{
+  float k = -2.5f * f->smile, mx = 0.05f * f->yaw, my = f->mouth_y, mw = f->mouth_w;
   if (f->mouth_open > 0.0f)
     {
       Shape inside
@@ -407,7 +415,9 @@ render_face (const Look *f, Canvas *cv, int size, uint8_t *rgb, HnError *err)
   draw_head (cv, f);
   draw_marks (cv, f);
   draw_eyes (cv, f);
-  draw_nose_mouth (cv, f);
+  draw_nose (cv, f);
+  draw_beard (cv, f);
+  draw_mouth (cv, f);
   draw_hair_front (cv, f);
   draw_glasses (cv, f);
 
