@@ -4,6 +4,13 @@
 
 #include "image.h"
 
+/* How far the inner features (eyes, brows, mouth, lines) move sideways as the head turns. */
+static inline float
+yaw_shift (const Look *f)
+{
+  return 0.05f * f->yaw;
+}
+
 /* Vertical gradient and a soft glow, in frame coordinates (the background does not turn
  * with the head). */
 static void
@@ -152,7 +159,7 @@ draw_head (Canvas *cv, const Look *f)
 static void
 draw_marks (Canvas *cv, const Look *f)
 {
-  float shift = 0.05f * f->yaw;
+  float shift = yaw_shift (f);
   Ink line = ink_scaled (f->skin, 0.62f, 0.0f);
   line.soft = 0.006f;
 
@@ -206,7 +213,7 @@ draw_marks (Canvas *cv, const Look *f)
 static void
 draw_eyes (Canvas *cv, const Look *f)
 {
-  float shift = 0.05f * f->yaw;
+  float shift = yaw_shift (f);
   const float dark[3] = { 0.1f, 0.07f, 0.06f };
   for (int side = -1; side <= 1; side += 2)
     {
@@ -296,7 +303,7 @@ draw_nose (Canvas *cv, const Look *f)
 static void
 draw_beard (Canvas *cv, const Look *f)
 {
-  float shift = 0.05f * f->yaw;
+  float shift = yaw_shift (f);
   Ink beard = ink_scaled (f->hair, 0.85f, f->beard_alpha);
   beard.soft = 0.01f;
   float chin = f->jaw_cy + f->jaw_ry;
@@ -327,7 +334,7 @@ draw_beard (Canvas *cv, const Look *f)
 static void
 draw_mouth (Canvas *cv, const Look *f)
 {
-  float k = -2.5f * f->smile, mx = 0.05f * f->yaw, my = f->mouth_y, mw = f->mouth_w;
+  float k = -2.5f * f->smile, mx = yaw_shift (f), my = f->mouth_y, mw = f->mouth_w;
   if (f->mouth_open > 0.0f)
     {
       Shape inside
@@ -383,7 +390,7 @@ draw_glasses (Canvas *cv, const Look *f)
 {
   if (!f->glasses)
     return;
-  float shift = 0.05f * f->yaw;
+  float shift = yaw_shift (f);
   Ink frame = ink (f->frame, 1.0f);
   Ink lens = ink ((float[3]){ 0.85f, 0.9f, 0.95f }, 0.12f);
   float rx = f->eye_rx * 1.6f, ry = f->eye_rx * (f->round_glasses ? 1.35f : 1.05f);
