@@ -1,4 +1,5 @@
-/* image.c — decoding with stb_image, and the reference's preprocessing, bit for bit.
+/* image.c — the one way an image file becomes pixels (libjpeg-turbo for JPEGs, stb_image for
+ * the rest), and the reference's preprocessing, bit for bit.
  *
  * The resize is Pillow 9.4's 8-bit resampler (libImaging/Resample.c) specialised to BILINEAR
  * and to a square: same double-precision coefficients, same fixed-point rounding, same
@@ -8,16 +9,12 @@
  */
 #include "image.h"
 
+#include "fileio.h"
 #include "input.h"
-#include "jpeg.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* libstb already holds the implementation; we set none of its global flags, so decoding is
  * safe from several threads (its failure reason is thread-local). */
@@ -199,29 +196,42 @@ jpeg_table_problem (const uint8_t *buf, size_t len)
   return NULL;
 }
 
-/* A JPEG through libjpeg-turbo, as Pillow decodes it (jpeg.h). *done is false for the CMYK
- * files TurboJPEG leaves to stb. */
+/* Makes d->img.rgb hold at least `bytes`, growing it if need be. */
 static bool
-decode_jpeg (const uint8_t *buf, size_t len, HnImage *out, bool *done, HnError *err)
+reserve (HnDecoder *d, size_t bytes)
 {
-  HnJpeg j;
+  if (bytes <= d->cap)
+    return true;
+  uint8_t *p = realloc (d->img.rgb, bytes);
+  if (p == NULL)
+    return false;
+  d->img.rgb = p;
+  d->cap = bytes;
+  return true;
+}
+
+/* A JPEG through libjpeg-turbo, as Pillow decodes it (jpeg.h), into d->img. *done is false
+ * for the CMYK files TurboJPEG leaves to stb. */
+static bool
+decode_jpeg (HnDecoder *d, const uint8_t *buf, size_t len, bool *done, HnError *err)
+{
   int w, h;
-  bool cmyk = false, ok = jpeg_open (&j, err) && jpeg_read_header (&j, buf, len, &w, &h, &cmyk, err);
-  *done = !ok || !cmyk;
-  if (ok && !cmyk)
-    {
-      uint8_t *rgb = NULL;
-      ok = image_check_size (w, h, err)
-           && ((rgb = malloc ((size_t) w * h * 3)) != NULL
-               || hn_error_set (err, "out of memory decoding a %d×%d image", w, h))
-           && jpeg_read_pixels (&j, buf, len, rgb, w, h, err);
-      if (ok)
-        *out = (HnImage){ .w = w, .h = h, .rgb = rgb };
-      else
-        free (rgb);
-    }
-  jpeg_close (&j);
-  return ok;
+  bool cmyk = false;
+  *done = true;
+  if ((d->jpeg.tj == NULL && !jpeg_open (&d->jpeg, err))
+      || !jpeg_read_header (&d->jpeg, buf, len, &w, &h, &cmyk, err))
+    return false;
+  if (cmyk)
+    return *done = false;
+  if (!image_check_size (w, h, err))
+    return false;
+  if (!reserve (d, (size_t) w * h * 3))
+    return hn_error_set (err, "out of memory decoding a %d×%d image", w, h);
+  if (!jpeg_read_pixels (&d->jpeg, buf, len, d->img.rgb, w, h, err))
+    return false;
+  d->img.w = w;
+  d->img.h = h;
+  return true;
 }
 
 static const char *
@@ -232,9 +242,24 @@ stb_reason (void)
 }
 
 bool
-image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
+image_decoder_init (HnDecoder *d, HnError *err)
 {
-  *out = (HnImage){ 0 };
+  *d = (HnDecoder){ 0 };
+  return jpeg_open (&d->jpeg, err);
+}
+
+void
+image_decoder_clear (HnDecoder *d)
+{
+  jpeg_close (&d->jpeg);
+  free (d->img.rgb);
+  *d = (HnDecoder){ 0 };
+}
+
+bool
+image_decoder_decode (HnDecoder *d, const uint8_t *buf, size_t len, HnError *err)
+{
+  d->img.w = d->img.h = 0;
   if (len == 0)
     return hn_error_set (err, "empty file");
   if (len > IMAGE_MAX_FILE_BYTES) /* also keeps len within stb_image's int */
@@ -246,7 +271,7 @@ image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
     return hn_error_set (err, "damaged JPEG: %s", problem);
   if (jpeg_start (buf, len) > 0)
     {
-      bool done = false, ok = decode_jpeg (buf, len, out, &done, err);
+      bool done = false, ok = decode_jpeg (d, buf, len, &done, err);
       if (done)
         return ok;
     }
@@ -266,74 +291,36 @@ image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
     return false;
 
   /* 3 requested channels: grey is replicated, alpha dropped, 16-bit samples keep their high
-   * byte. */
+   * byte. stb allocates with malloc (STBI_MALLOC's default), so its buffer becomes d's. */
   uint8_t *rgb = stbi_load_from_memory (buf, (int) len, &w, &h, &channels, 3);
   if (rgb == NULL)
     return hn_error_set (err, "damaged or truncated image (stb_image: %s)", stb_reason ());
-  *out = (HnImage){ .w = w, .h = h, .rgb = rgb };
+  free (d->img.rgb);
+  d->img = (HnImage){ .w = w, .h = h, .rgb = rgb };
+  d->cap = (size_t) w * h * 3;
   return true;
 }
 
-/* The whole of a regular file of at most IMAGE_MAX_FILE_BYTES bytes (an empty file gives a
- * 1-byte buffer and *len = 0). NULL and err (without the path) on failure. */
-static uint8_t *
-read_capped (const char *path, size_t *len, HnError *err)
+bool
+image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
 {
-  char why[128];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      hn_error_set (err, "cannot open (%s)", strerror_r (errno, why, sizeof why));
-      return NULL;
-    }
-
-  struct stat st;
-  uint8_t *buf = NULL;
-  size_t got = 0;
-  if (fstat (fd, &st) != 0)
-    hn_error_set (err, "cannot read (%s)", strerror_r (errno, why, sizeof why));
-  else if (S_ISDIR (st.st_mode))
-    hn_error_set (err, "is a folder, not an image file");
-  else if (!S_ISREG (st.st_mode))
-    hn_error_set (err, "not a regular file");
-  else if ((unsigned long long) st.st_size > IMAGE_MAX_FILE_BYTES)
-    refuse_byte_count ((unsigned long long) st.st_size, err);
-  else if ((buf = malloc (st.st_size > 0 ? (size_t) st.st_size : 1)) == NULL)
-    hn_error_set (err, "out of memory reading %lld bytes", (long long) st.st_size);
-  else
-    {
-      /* Stops early if the file shrank meanwhile; the decoder judges what is there. */
-      while (got < (size_t) st.st_size)
-        {
-          ssize_t n = read (fd, buf + got, (size_t) st.st_size - got);
-          if (n > 0)
-            got += (size_t) n;
-          else if (n == 0)
-            break;
-          else if (errno != EINTR)
-            {
-              hn_error_set (err, "cannot read (%s)", strerror_r (errno, why, sizeof why));
-              free (buf);
-              buf = NULL;
-              break;
-            }
-        }
-    }
-  close (fd);
-  *len = got;
-  return buf;
+  HnDecoder d = { 0 };
+  bool ok = image_decoder_decode (&d, buf, len, err);
+  *out = ok ? d.img : (HnImage){ 0 };
+  if (ok)
+    d.img.rgb = NULL; /* now the caller's */
+  image_decoder_clear (&d);
+  return ok;
 }
 
 bool
 image_decode_file (const char *path, HnImage *out, HnError *err)
 {
+  HnBytes buf = { 0 };
   *out = (HnImage){ 0 };
-  size_t len;
-  uint8_t *buf = read_capped (path, &len, err);
-  if (buf == NULL)
-    return hn_error_prefix (err, "%s", path);
-  bool ok = image_decode_memory (buf, len, out, err);
-  free (buf);
+  bool ok = file_read (AT_FDCWD, path, IMAGE_MAX_FILE_BYTES, "an image file", &buf, err)
+            && image_decode_memory (buf.data, buf.len, out, err);
+  bytes_clear (&buf);
   return ok || hn_error_prefix (err, "%s", path);
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "jpeg.h"
 
 #define IMAGE_MAX_FILE_BYTES (64u << 20) /* 64 MiB */
 #define IMAGE_MAX_SIDE 16384
@@ -34,11 +35,30 @@ typedef struct
 /* On failure *out is empty and err says why (image_decode_file starts it with the path). */
 bool image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err);
 bool image_decode_file (const char *path, HnImage *out, HnError *err);
-void image_clear (HnImage *img);
+void image_clear (HnImage *img); /* frees rgb and empties img; fine on an empty image */
+
+/* What a thread that decodes many images keeps from one to the next: the JPEG decoder and
+ * the pixel buffer. image_decode_memory is one image through one of these, so every image
+ * takes the same path. A zeroed decoder is ready (its JPEG decoder made on the first JPEG). */
+typedef struct
+{
+  HnJpeg jpeg; /* jpeg.tj: NULL before the first JPEG (without image_decoder_init), and
+                * after a failed one if no new decoder could be made (out of memory) */
+  HnImage img; /* the last image decoded; empty after a failure */
+  size_t cap;  /* bytes img.rgb holds: reused while the next image fits */
+} HnDecoder;
+
+/* Makes the JPEG decoder now, so that running out of memory shows here rather than as the
+ * first JPEG's error. */
+bool image_decoder_init (HnDecoder *d, HnError *err);
+void image_decoder_clear (HnDecoder *d);
+
+/* image_decode_memory into d->img, which stays d's: valid until the next call. */
+bool image_decoder_decode (HnDecoder *d, const uint8_t *buf, size_t len, HnError *err);
 
 /* False, with a message naming the limit, unless w×h is a non-empty image within
  * IMAGE_MAX_SIDE and IMAGE_MAX_PIXELS. */
-bool image_check_size (int w, int h, HnError *err); /* frees rgb and empties img; fine on an empty image */
+bool image_check_size (int w, int h, HnError *err);
 
 /* Centre crop to a square, then PIL-BILINEAR resize to size×size. dst (size, size, 3).
  * When the crop is already size×size the pixels are copied unchanged (as PIL does).
