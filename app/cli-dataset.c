@@ -17,11 +17,10 @@
 #include "cli.h"
 #include "clock.h"
 #include "dataset.h"
-
+#include "stats.h"
 
 /* The age histogram's bins: decades, the last one up to LABEL_MAX_AGE. */
 #define AGE_BIN_YEARS 10
-#define N_AGE_BINS (LABEL_MAX_AGE / AGE_BIN_YEARS + 1)
 
 static HnLoadProgress *interrupted_load;
 
@@ -131,15 +130,11 @@ add_string (cJSON *to, const char *key, const char *s)
     cJSON_AddItemToArray (to, item);
 }
 
-static int
-compare_name (const void *key, const void *name)
-{
-  return strcmp (key, *(char *const *) name);
-}
-
 static cJSON *
 dataset_json (const char *dir, const HnDataset *ds, int val_percent, double seconds)
 {
+  HnDatasetStats st;
+  dataset_stats (ds, val_percent, AGE_BIN_YEARS, &st);
   cJSON *o = cJSON_CreateObject ();
   add_string (o, "folder", dir);
   cJSON_AddNumberToObject (o, "size", ds->size);
@@ -161,47 +156,37 @@ dataset_json (const char *dir, const HnDataset *ds, int val_percent, double seco
   for (int i = 0; i < ds->n_duplicates; i++)
     {
       const HnDuplicateGroup *g = &ds->duplicates[i];
+      HnDuplicateStats gs;
+      dataset_duplicate_stats (ds, i, val_percent, &gs);
       cJSON *j = cJSON_CreateObject ();
       cJSON *files = cJSON_AddArrayToObject (j, "files");
       for (int f = 0; f < g->n_files; f++)
         add_string (files, NULL, g->files[f]);
       cJSON_AddBoolToObject (j, "conflicting", g->conflicting);
       add_string (j, "kept", g->files[0]);
-      char **at = bsearch (g->files[0], ds->names, ds->n, sizeof *ds->names, compare_name);
-      if (at != NULL)
-        cJSON_AddStringToObject (
-            j, "kept_in",
-            dataset_is_val (ds, (int) (at - ds->names), val_percent) ? "val" : "train");
+      if (gs.kept >= 0)
+        cJSON_AddStringToObject (j, "kept_in", gs.kept_in_val ? "val" : "train");
       cJSON_AddItemToArray (groups, j);
     }
 
-  int n_train, n_val, never_val = 0, gender[2] = { 0 }, race[5] = { 0 }, ages[N_AGE_BINS] = { 0 };
-  dataset_split (ds, val_percent, NULL, &n_train, NULL, &n_val);
-  for (int i = 0; i < ds->n; i++)
-    {
-      never_val += ds->labels[i].never_val;
-      gender[ds->labels[i].gender]++;
-      race[ds->labels[i].race]++;
-      ages[ds->labels[i].age / AGE_BIN_YEARS]++;
-    }
   cJSON_AddNumberToObject (o, "val_percent", val_percent);
-  cJSON_AddNumberToObject (o, "train", n_train);
-  cJSON_AddNumberToObject (o, "val", n_val);
-  cJSON_AddNumberToObject (o, "never_val", never_val);
+  cJSON_AddNumberToObject (o, "train", st.n_train);
+  cJSON_AddNumberToObject (o, "val", st.n_val);
+  cJSON_AddNumberToObject (o, "never_val", st.n_never_val);
   /* Counts indexed by label: gender [male, female], race [white, black, asian, indian,
    * other], as the names' digits; the key lists repeat the order. */
-  cJSON_AddItemToObject (o, "gender", cJSON_CreateIntArray (gender, 2));
-  cJSON_AddItemToObject (o, "gender_labels", cJSON_CreateStringArray (gender_names, 2));
-  cJSON_AddItemToObject (o, "race", cJSON_CreateIntArray (race, 5));
-  cJSON_AddItemToObject (o, "race_labels", cJSON_CreateStringArray (race_names, 5));
+  cJSON_AddItemToObject (o, "gender", cJSON_CreateIntArray (st.gender, N_GENDERS));
+  cJSON_AddItemToObject (o, "gender_labels", cJSON_CreateStringArray (gender_names, N_GENDERS));
+  cJSON_AddItemToObject (o, "race", cJSON_CreateIntArray (st.race, N_RACES));
+  cJSON_AddItemToObject (o, "race_labels", cJSON_CreateStringArray (race_names, N_RACES));
   cJSON *hist = cJSON_AddObjectToObject (o, "age_histogram");
-  for (int b = 0; b < N_AGE_BINS; b++)
+  for (int b = 0; b < st.n_age_bins; b++)
     {
       char bin[16];
       int hi = b * AGE_BIN_YEARS + AGE_BIN_YEARS - 1;
       snprintf (bin, sizeof bin, "%d-%d", b * AGE_BIN_YEARS,
                 hi < LABEL_MAX_AGE ? hi : LABEL_MAX_AGE);
-      cJSON_AddNumberToObject (hist, bin, ages[b]);
+      cJSON_AddNumberToObject (hist, bin, st.age_train[b] + st.age_val[b]);
     }
 
   cJSON_AddBoolToObject (o, "from_cache", ds->from_cache);
