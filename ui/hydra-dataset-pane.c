@@ -7,6 +7,7 @@
 
 #include "hydra-dataset-loader.h"
 #include "model.h"
+#include "stats.h"
 
 /* ---------------------------------------------------------------------------------------
  * One row of the skipped-files or duplicate-groups list
@@ -447,54 +448,28 @@ set_bar (Bar *bar, int count, int total)
   gtk_label_set_text (bar->percent, percent);
 }
 
+/* The histogram's bins (HYDRA_DATASET_AGE_BINS of them), as dataset_stats counts them. */
+#define AGE_BIN_YEARS 5
+G_STATIC_ASSERT (LABEL_MAX_AGE / AGE_BIN_YEARS + 1 == HYDRA_DATASET_AGE_BINS);
+
 /* "age 26 / 80, race asian / white": which labels the copies' names disagree on. */
 static char *
-describe_conflict (const HnDuplicateGroup *group)
+describe_conflict (const HnDuplicateStats *group)
 {
-  int age[2], gender[2], race[2];
-  gboolean age_differs = FALSE, gender_differs = FALSE, race_differs = FALSE;
-  int other_age = -1, other_gender = -1, other_race = -1;
-  GPtrArray *parts;
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
-  if (group->n_files < 2
-      || sscanf (group->files[0], "%d_%d_%d_", &age[0], &gender[0], &race[0]) != 3)
-    return g_strdup ("labels differ");
-
-  for (int i = 1; i < group->n_files; i++)
-    {
-      if (sscanf (group->files[i], "%d_%d_%d_", &age[1], &gender[1], &race[1]) != 3)
-        continue;
-      if (age[1] != age[0] && !age_differs)
-        age_differs = TRUE, other_age = age[1];
-      if (gender[1] != gender[0] && !gender_differs)
-        gender_differs = TRUE, other_gender = gender[1];
-      if (race[1] != race[0] && !race_differs)
-        race_differs = TRUE, other_race = race[1];
-    }
-
-  parts = g_ptr_array_new_with_free_func (g_free);
-  if (age_differs)
-    g_ptr_array_add (parts, g_strdup_printf ("age %d / %d", age[0], other_age));
-  if (gender_differs && gender[0] >= 0 && gender[0] < 2 && other_gender >= 0 && other_gender < 2)
-    g_ptr_array_add (parts, g_strdup_printf ("gender %s / %s", gender_names[gender[0]],
-                                             gender_names[other_gender]));
-  else if (gender_differs)
-    g_ptr_array_add (parts, g_strdup ("gender"));
-  if (race_differs && race[0] >= 0 && race[0] < N_RACES && other_race >= 0 && other_race < N_RACES)
-    g_ptr_array_add (parts,
-                     g_strdup_printf ("race %s / %s", race_names[race[0]], race_names[other_race]));
-  else if (race_differs)
-    g_ptr_array_add (parts, g_strdup ("race"));
+  if (group->age_differs)
+    g_ptr_array_add (parts, g_strdup_printf ("age %d / %d", group->labels.age, group->other.age));
+  if (group->gender_differs)
+    g_ptr_array_add (parts, g_strdup_printf ("gender %s / %s", gender_names[group->labels.gender],
+                                             gender_names[group->other.gender]));
+  if (group->race_differs)
+    g_ptr_array_add (parts, g_strdup_printf ("race %s / %s", race_names[group->labels.race],
+                                             race_names[group->other.race]));
   if (parts->len == 0)
     g_ptr_array_add (parts, g_strdup ("labels differ"));
   g_ptr_array_add (parts, NULL);
-
-  {
-    char *text = g_strjoinv (", ", (char **) parts->pdata);
-
-    g_ptr_array_unref (parts);
-    return text;
-  }
+  return g_strjoinv (", ", (char **) parts->pdata);
 }
 
 /* Every file of the group but the kept one, comma-separated (files is not NULL-terminated). */
@@ -514,7 +489,7 @@ join_copies (const HnDuplicateGroup *group)
 }
 
 static void
-fill_lists (HydraDatasetPane *self, const HnDataset *ds)
+fill_lists (HydraDatasetPane *self, const HnDataset *ds, int val_percent)
 {
   guint n_skipped = ds != NULL ? (guint) ds->n_skipped : 0;
   guint n_dups = ds != NULL ? (guint) ds->n_duplicates : 0;
@@ -541,11 +516,13 @@ fill_lists (HydraDatasetPane *self, const HnDataset *ds)
     {
       const HnDuplicateGroup *group = &ds->duplicates[i];
       HydraDatasetRow *row = g_object_new (HYDRA_TYPE_DATASET_ROW, NULL);
+      HnDuplicateStats stats;
 
+      dataset_duplicate_stats (ds, i, val_percent, &stats);
       row->file = g_filename_display_name (group->n_files > 0 ? group->files[0] : "");
       row->copies = join_copies (group);
       row->conflicting = group->conflicting;
-      row->conflict = group->conflicting ? describe_conflict (group) : g_strdup ("same labels");
+      row->conflict = group->conflicting ? describe_conflict (&stats) : g_strdup ("same labels");
       g_ptr_array_add (rows, row);
     }
   g_list_store_splice (self->duplicates, 0,
@@ -581,21 +558,54 @@ describe_cache (const HnDataset *ds)
   return g_strdup ("not cached");
 }
 
+/* "400 files  ·  64 × 64 pixels  ·  20% held out for validation  ·  cached for next time" */
+static void
+set_subtitle (HydraDatasetPane *self, const HnDataset *ds, int val_percent)
+{
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *count = hydra_format_count (ds->n + ds->n_skipped);
+  g_autofree char *cache = describe_cache (ds);
+  g_autofree char *subtitle = NULL;
+
+  g_ptr_array_add (parts,
+                   g_strdup_printf (ds->names != NULL ? "%s files" : "%s generated faces", count));
+  g_ptr_array_add (parts, g_strdup_printf ("%d × %d pixels", ds->size, ds->size));
+  g_ptr_array_add (parts, g_strdup_printf ("%d%% held out for validation", val_percent));
+  if (cache != NULL)
+    g_ptr_array_add (parts, g_steal_pointer (&cache));
+  g_ptr_array_add (parts, NULL);
+  subtitle = g_strjoinv ("  ·  ", (char **) parts->pdata);
+  gtk_label_set_text (self->subtitle_label, subtitle);
+}
+
+static void
+set_figures (HydraDatasetPane *self, const HnDataset *ds, const HnDatasetStats *st)
+{
+  g_autofree char *train = NULL;
+  g_autofree char *val = NULL;
+
+  set_figure (self, HYDRA_DATASET_FIGURE_USABLE, ds->n,
+              ds->names != NULL ? "decoded and labelled" : "drawn with their labels");
+  train = g_strdup_printf ("%.1f%% of usable", ds->n > 0 ? 100.0 * st->n_train / ds->n : 0.0);
+  set_figure (self, HYDRA_DATASET_FIGURE_TRAIN, st->n_train, train);
+  val = g_strdup_printf ("%.1f%% of usable", ds->n > 0 ? 100.0 * st->n_val / ds->n : 0.0);
+  set_figure (self, HYDRA_DATASET_FIGURE_VAL, st->n_val, val);
+  set_figure (self, HYDRA_DATASET_FIGURE_SKIPPED, ds->n_skipped,
+              ds->n_skipped > 0 ? "listed below" : "none");
+  set_figure (self, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates, "byte-identical files");
+  set_figure (self, HYDRA_DATASET_FIGURE_CONFLICTING, st->n_conflicting,
+              st->n_conflicting > 0 ? "kept out of validation" : "none");
+  /* Synthetic faces have no files to skip or to find copies of. */
+  for (int f = HYDRA_DATASET_FIGURE_SKIPPED; f <= HYDRA_DATASET_FIGURE_CONFLICTING; f++)
+    gtk_widget_set_visible (gtk_widget_get_parent (self->figures[f].box), ds->names != NULL);
+}
+
 void
 hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, const char *title,
                                 int val_percent)
 {
-  int gender[2] = { 0 }, race[N_RACES] = { 0 };
-  guint ages[LABEL_MAX_AGE + 1] = { 0 };
-  int n_train = 0, n_val = 0, n_conflicting = 0;
-  double age_sum = 0;
-  int age_min = -1, age_max = -1, median = 0;
-  g_autoptr (GPtrArray) parts = NULL;
-  g_autofree char *subtitle = NULL;
+  HnDatasetStats st;
   g_autofree char *summary = NULL;
-  g_autofree char *detail = NULL;
-  g_autofree char *cache = NULL;
-  char *text;
 
   g_return_if_fail (HYDRA_IS_DATASET_PANE (self));
 
@@ -605,7 +615,7 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
   self->hover_bin = -1;
   self->empty = ds == NULL;
 
-  fill_lists (self, ds);
+  fill_lists (self, ds, val_percent);
   gtk_widget_queue_draw (GTK_WIDGET (self->age_area));
 
   if (ds == NULL)
@@ -619,83 +629,29 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
       return;
     }
 
-  for (int i = 0; i < ds->n; i++)
+  dataset_stats (ds, val_percent, AGE_BIN_YEARS, &st);
+  for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b++)
     {
-      const HnFaceLabels *l = &ds->labels[i];
-      int age = MIN (l->age, LABEL_MAX_AGE);
-      int bin = age / 5;
-
-      if (dataset_is_val (ds, i, val_percent))
-        self->age_val[bin]++;
-      else
-        self->age_train[bin]++;
-      self->age_total[bin]++;
-      ages[age]++;
-      age_sum += age;
-      if (l->gender < 2)
-        gender[l->gender]++;
-      if (l->race < N_RACES)
-        race[l->race]++;
+      self->age_train[b] = st.age_train[b];
+      self->age_val[b] = st.age_val[b];
+      self->age_total[b] = st.age_train[b] + st.age_val[b];
     }
-  dataset_split (ds, val_percent, NULL, &n_train, NULL, &n_val);
-  for (int i = 0; i < ds->n_duplicates; i++)
-    n_conflicting += ds->duplicates[i].conflicting;
 
-  /* Header */
   gtk_label_set_text (self->title_label, title != NULL ? title : "Data set");
-  parts = g_ptr_array_new_with_free_func (g_free);
-  text = hydra_format_count (ds->n + ds->n_skipped);
-  g_ptr_array_add (parts,
-                   g_strdup_printf (ds->names != NULL ? "%s files" : "%s generated faces", text));
-  g_free (text);
-  g_ptr_array_add (parts, g_strdup_printf ("%d × %d pixels", ds->size, ds->size));
-  g_ptr_array_add (parts, g_strdup_printf ("%d%% held out for validation", val_percent));
-  if ((cache = describe_cache (ds)) != NULL)
-    g_ptr_array_add (parts, g_steal_pointer (&cache));
-  g_ptr_array_add (parts, NULL);
-  subtitle = g_strjoinv ("  ·  ", (char **) parts->pdata);
-  gtk_label_set_text (self->subtitle_label, subtitle);
-
-  /* Big numbers */
-  set_figure (self, HYDRA_DATASET_FIGURE_USABLE, ds->n,
-              ds->names != NULL ? "decoded and labelled" : "drawn with their labels");
-  detail = g_strdup_printf ("%.1f%% of usable", ds->n > 0 ? 100.0 * n_train / ds->n : 0.0);
-  set_figure (self, HYDRA_DATASET_FIGURE_TRAIN, n_train, detail);
-  g_free (detail);
-  detail = g_strdup_printf ("%.1f%% of usable", ds->n > 0 ? 100.0 * n_val / ds->n : 0.0);
-  set_figure (self, HYDRA_DATASET_FIGURE_VAL, n_val, detail);
-  g_clear_pointer (&detail, g_free);
-  set_figure (self, HYDRA_DATASET_FIGURE_SKIPPED, ds->n_skipped,
-              ds->n_skipped > 0 ? "listed below" : "none");
-  set_figure (self, HYDRA_DATASET_FIGURE_DUPLICATES, ds->n_duplicates, "byte-identical files");
-  set_figure (self, HYDRA_DATASET_FIGURE_CONFLICTING, n_conflicting,
-              n_conflicting > 0 ? "kept out of validation" : "none");
-  /* Synthetic faces have no files to skip or to find copies of. */
-  for (int f = HYDRA_DATASET_FIGURE_SKIPPED; f <= HYDRA_DATASET_FIGURE_CONFLICTING; f++)
-    gtk_widget_set_visible (gtk_widget_get_parent (self->figures[f].box), ds->names != NULL);
+  set_subtitle (self, ds, val_percent);
+  set_figures (self, ds, &st);
 
   /* Age summary: mean, median, range */
-  for (int a = 0, seen = 0; a <= LABEL_MAX_AGE; a++)
-    {
-      if (ages[a] == 0)
-        continue;
-      if (age_min < 0)
-        age_min = a;
-      age_max = a;
-      if (seen < (ds->n + 1) / 2 && seen + (int) ages[a] >= (ds->n + 1) / 2)
-        median = a;
-      seen += ages[a];
-    }
   if (ds->n > 0)
-    summary = g_strdup_printf ("mean %.1f  ·  median %d  ·  %d to %d years", age_sum / ds->n,
-                               median, age_min, age_max);
+    summary = g_strdup_printf ("mean %.1f  ·  median %d  ·  %d to %d years", st.age_mean,
+                               st.age_median, st.age_min, st.age_max);
   gtk_label_set_text (self->age_summary_label, summary != NULL ? summary : "");
 
   /* Label bars */
-  for (int g = 0; g < 2; g++)
-    set_bar (&self->gender_bars[g], gender[g], ds->n);
+  for (int g = 0; g < N_GENDERS; g++)
+    set_bar (&self->gender_bars[g], st.gender[g], ds->n);
   for (int r = 0; r < N_RACES; r++)
-    set_bar (&self->race_bars[r], race[r], ds->n);
+    set_bar (&self->race_bars[r], st.race[r], ds->n);
 
   gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->list_stack)), ds->names != NULL);
   gtk_stack_set_visible_child_name (self->stack, "content");
