@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chart/hydra-chart-axis.h"
+#include "chart/hydra-chart-draw.h"
 #include "hydra-dataset-loader.h"
 #include "model.h"
 #include "stats.h"
@@ -208,40 +210,6 @@ format_percent (double part, double whole)
   return g_strdup_printf ("%.1f%%", 100.0 * part / whole);
 }
 
-/* A step of 1, 2 or 5 × 10^k giving about `ticks` intervals up to max. */
-static double
-nice_step (double max, int ticks)
-{
-  double raw = max / ticks;
-  double mag;
-  double norm;
-
-  if (raw <= 0)
-    return 1;
-  mag = pow (10, floor (log10 (raw)));
-  norm = raw / mag;
-  if (norm <= 1)
-    return mag;
-  if (norm <= 2)
-    return 2 * mag;
-  if (norm <= 5)
-    return 5 * mag;
-  return 10 * mag;
-}
-
-static PangoLayout *
-create_small_layout (GtkWidget *widget)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
-  PangoAttrList *attrs = pango_attr_list_new ();
-
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.83));
-  pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum=1"));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-  return layout;
-}
-
 /* A bar with rounded top corners from (x, y) down to y + h. */
 static void
 bar_path (cairo_t *cr, double x, double y, double w, double h, double r)
@@ -257,118 +225,131 @@ bar_path (cairo_t *cr, double x, double y, double w, double h, double r)
   cairo_close_path (cr);
 }
 
-static void
-draw_age_histogram (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+/* The histogram's geometry: the bars' rectangle, the width of a bin and the gap between
+ * bars, and the count axis' tick step and the count at its top. */
+typedef struct
 {
-  HydraDatasetPane *self = user_data;
-  GtkWidget *widget = GTK_WIDGET (area);
-  g_autoptr (PangoLayout) layout = create_small_layout (widget);
-  GdkRGBA fg;
-  guint max = 0;
-  double step, top, x0, x1, y0, y1, bw, gap;
-  int label_w = 0, label_h = 0;
+  HydraChartArea a;
+  double bw, gap;
+  double step, top;
+} Histogram;
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+/* Scales the counts to about 4 ticks and fits the bars right of the widest count label;
+ * keeps the geometry for hit-testing. FALSE when there is no room to draw. */
+static gboolean
+histogram_layout (HydraDatasetPane *self, PangoLayout *layout, int width, int height, Histogram *h)
+{
+  guint max = 0;
+  double label_w = 0, label_h = 0, v;
+  HydraChartSteps it;
 
   for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b++)
     max = MAX (max, self->age_total[b]);
-  step = nice_step (MAX (max, 1), 4);
-  top = ceil (MAX (max, 1) / step) * step;
+  h->step = hydra_chart_nice_step (MAX (max, 1), 4);
+  h->top = ceil (MAX (max, 1) / h->step) * h->step;
 
-  /* The widest y label sets the left margin. */
-  for (double v = 0; v <= top + step / 2; v += step)
+  for (hydra_chart_steps_init (&it, 0, h->top, h->step); hydra_chart_steps_next (&it, &v);)
     {
       g_autofree char *text = hydra_format_count ((gint64) v);
-      int w, h;
 
-      pango_layout_set_text (layout, text, -1);
-      pango_layout_get_pixel_size (layout, &w, &h);
-      label_w = MAX (label_w, w);
-      label_h = MAX (label_h, h);
+      hydra_chart_text_grow (layout, text, &label_w, &label_h);
     }
+  if (!hydra_chart_area_fit (&h->a, width, height, label_w, label_h, 2))
+    return FALSE;
+  h->bw = (h->a.x1 - h->a.x0) / HYDRA_DATASET_AGE_BINS;
+  h->gap = MAX (1.0, round (h->bw * 0.16));
+  self->plot_x0 = h->a.x0;
+  self->bin_width = h->bw;
+  self->plot_y1 = h->a.y1;
+  return TRUE;
+}
 
-  x0 = label_w + 10;
-  x1 = width - 2;
-  y0 = label_h / 2.0 + 2;
-  y1 = height - label_h - 8;
-  if (x1 - x0 < 20 || y1 - y0 < 20)
-    return;
-  bw = (x1 - x0) / HYDRA_DATASET_AGE_BINS;
-  gap = MAX (1.0, round (bw * 0.16));
-  self->plot_x0 = x0;
-  self->bin_width = bw;
-  self->plot_y1 = y1;
+static void
+draw_count_axis (cairo_t *cr, PangoLayout *layout, const GdkRGBA *fg, const Histogram *h)
+{
+  HydraChartSteps it;
+  double v;
 
-  /* Grid lines and y labels */
   cairo_set_line_width (cr, 1);
-  for (double v = 0; v <= top + step / 2; v += step)
+  for (hydra_chart_steps_init (&it, 0, h->top, h->step); hydra_chart_steps_next (&it, &v);)
     {
       g_autofree char *text = hydra_format_count ((gint64) v);
-      double y = round (y1 - (y1 - y0) * v / top) + 0.5;
-      int w, h;
 
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, v == 0 ? 0.35 : 0.1);
-      cairo_move_to (cr, x0, y);
-      cairo_line_to (cr, x1, y);
-      cairo_stroke (cr);
-
-      pango_layout_set_text (layout, text, -1);
-      pango_layout_get_pixel_size (layout, &w, &h);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
-      cairo_move_to (cr, x0 - 8 - w, y - h / 2.0);
-      pango_cairo_show_layout (cr, layout);
+      hydra_chart_draw_gridline (cr, layout, fg, v == 0 ? 0.35 : 0.1, h->a.x0, h->a.x1,
+                                 round (h->a.y1 - (h->a.y1 - h->a.y0) * v / h->top) + 0.5, text);
     }
+}
 
-  /* The hovered bin's column, behind its bar */
+/* Bars: training below, validation stacked on top; the hovered bin's column behind its bar,
+ * the other bars dimmed. */
+static void
+draw_bars (HydraDatasetPane *self, cairo_t *cr, const GdkRGBA *fg, const Histogram *h)
+{
   if (self->hover_bin >= 0)
     {
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.06);
-      cairo_rectangle (cr, round (x0 + self->hover_bin * bw), y0, round (bw), y1 - y0);
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.06);
+      cairo_rectangle (cr, round (h->a.x0 + self->hover_bin * h->bw), h->a.y0, round (h->bw),
+                       h->a.y1 - h->a.y0);
       cairo_fill (cr);
     }
 
-  /* Bars: training below, validation stacked on top */
   for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b++)
     {
-      double bx = round (x0 + b * bw + gap / 2);
-      double bwidth = MAX (1.0, round (x0 + (b + 1) * bw - gap / 2) - bx);
-      double h_total = (y1 - y0) * self->age_total[b] / top;
-      double h_train = (y1 - y0) * self->age_train[b] / top;
+      double bx = round (h->a.x0 + b * h->bw + h->gap / 2);
+      double bwidth = MAX (1.0, round (h->a.x0 + (b + 1) * h->bw - h->gap / 2) - bx);
+      double h_total = (h->a.y1 - h->a.y0) * self->age_total[b] / h->top;
+      double h_train = (h->a.y1 - h->a.y0) * self->age_train[b] / h->top;
       double alpha = self->hover_bin < 0 || self->hover_bin == b ? 1.0 : 0.75;
 
       if (self->age_total[b] == 0)
         continue;
       cairo_save (cr);
-      bar_path (cr, bx, y1 - h_total, bwidth, h_total, 3);
+      bar_path (cr, bx, h->a.y1 - h_total, bwidth, h_total, 3);
       cairo_clip (cr);
       cairo_set_source_rgba (cr, val_color.red, val_color.green, val_color.blue, alpha);
-      cairo_rectangle (cr, bx, y1 - h_total, bwidth, h_total - h_train);
+      cairo_rectangle (cr, bx, h->a.y1 - h_total, bwidth, h_total - h_train);
       cairo_fill (cr);
       cairo_set_source_rgba (cr, train_color.red, train_color.green, train_color.blue, alpha);
-      cairo_rectangle (cr, bx, y1 - h_train, bwidth, h_train);
+      cairo_rectangle (cr, bx, h->a.y1 - h_train, bwidth, h_train);
       cairo_fill (cr);
       cairo_restore (cr);
     }
+}
 
-  /* x labels every 10 years, under the bins' left edges, and the axis title */
+/* Ages every 10 years, ticked under the bins' left edges. */
+static void
+draw_age_axis (cairo_t *cr, PangoLayout *layout, const GdkRGBA *fg, const Histogram *h)
+{
   for (int b = 0; b < HYDRA_DATASET_AGE_BINS; b += 2)
     {
       char text[16];
-      int w, h;
-      double x = round (x0 + b * bw) + 0.5;
+      double x = round (h->a.x0 + b * h->bw) + 0.5;
 
       g_snprintf (text, sizeof text, "%d", b * 5);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.35);
-      cairo_move_to (cr, x, y1);
-      cairo_line_to (cr, x, y1 + 4);
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.35);
+      cairo_move_to (cr, x, h->a.y1);
+      cairo_line_to (cr, x, h->a.y1 + 4);
       cairo_stroke (cr);
-
-      pango_layout_set_text (layout, text, -1);
-      pango_layout_get_pixel_size (layout, &w, &h);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
-      cairo_move_to (cr, x - w / 2.0, y1 + 5);
-      pango_cairo_show_layout (cr, layout);
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
+      hydra_chart_show_text (cr, layout, text, x, h->a.y1 + 5, 0.5, 0.0);
     }
+}
+
+static void
+draw_age_histogram (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  HydraDatasetPane *self = user_data;
+  GtkWidget *widget = GTK_WIDGET (area);
+  g_autoptr (PangoLayout) layout = hydra_chart_layout_new (widget, 0.83, FALSE);
+  Histogram h;
+  GdkRGBA fg;
+
+  hydra_chart_get_foreground (widget, &fg);
+  if (!histogram_layout (self, layout, width, height, &h))
+    return;
+  draw_count_axis (cr, layout, &fg, &h);
+  draw_bars (self, cr, &fg, &h);
+  draw_age_axis (cr, layout, &fg, &h);
 }
 
 static int

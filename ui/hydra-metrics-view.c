@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "chart/hydra-chart-axis.h"
+#include "chart/hydra-chart-draw.h"
 #include "hydra-dataset-loader.h"
 #include "model.h"
 
@@ -82,13 +84,9 @@ static const char *const metric_tooltips[N_METRICS] = {
   "answering the most common class",
 };
 
-/* Each head in its colour of the loss plot (hydra-loss-plot.c: age blue, gender orange, race
- * purple), readable on light and dark backgrounds. The matrix takes the race head's. */
-static const GdkRGBA metric_colors[N_METRICS] = {
-  { 0x1c / 255., 0x71 / 255., 0xd8 / 255., 1.0 },
-  { 0xe6 / 255., 0x61 / 255., 0x00 / 255., 1.0 },
-  { 0xa3 / 255., 0x47 / 255., 0xba / 255., 1.0 },
-};
+/* Each metric is one head's, drawn in that head's colour (hydra_chart_head_colors, as in the
+ * loss plot); the matrix takes the race head's. */
+static const int metric_head[N_METRICS] = { HEAD_AGE, HEAD_GENDER, HEAD_RACE };
 
 static double
 metric_value (const HydraEpochPoint *p, Metric metric)
@@ -148,58 +146,6 @@ metric_chance (HydraMetricsView *self, Metric metric)
   return total > 0 ? 100.0 * most / total : NAN;
 }
 
-static double
-nice_step (double range, int ticks)
-{
-  double raw = range / ticks;
-  double mag, norm;
-
-  if (!(raw > 0))
-    return 1;
-  mag = pow (10, floor (log10 (raw)));
-  norm = raw / mag;
-  if (norm <= 1)
-    return mag;
-  if (norm <= 2)
-    return 2 * mag;
-  if (norm <= 5)
-    return 5 * mag;
-  return 10 * mag;
-}
-
-static PangoLayout *
-create_layout (GtkWidget *widget, double scale, gboolean bold)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
-  PangoAttrList *attrs = pango_attr_list_new ();
-
-  pango_attr_list_insert (attrs, pango_attr_scale_new (scale));
-  pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum=1"));
-  if (bold)
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-  return layout;
-}
-
-static void
-get_fg (GtkWidget *widget, GdkRGBA *fg)
-{
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), fg);
-}
-
-static void
-show_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double y, double xalign,
-           double yalign)
-{
-  int w, h;
-
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cairo_move_to (cr, round (x - xalign * w), round (y - yalign * h));
-  pango_cairo_show_layout (cr, layout);
-}
-
 static void
 format_tick (Metric metric, double v, double step, char *buf, gsize len)
 {
@@ -213,198 +159,234 @@ format_tick (Metric metric, double v, double step, char *buf, gsize len)
  * The small multiples
  */
 
-static void
-draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+/* A chart's geometry: the plotting area, the epochs at its left and right edges, and the
+ * values at its bottom and top with their tick step. */
+typedef struct
 {
-  Chart *chart = user_data;
-  HydraMetricsView *self = chart->view;
-  GtkWidget *widget = GTK_WIDGET (area);
-  g_autoptr (PangoLayout) small = create_layout (widget, 0.83, FALSE);
-  guint n = n_epochs (self);
-  double lo, hi, step, chance, vmin = INFINITY, vmax = -INFINITY;
-  double x0, x1, y0, y1, e0, e1;
-  int label_w = 0, label_h = 0;
-  const GdkRGBA accent = metric_colors[chart->metric];
-  GdkRGBA fg;
-  char buf[32];
+  HydraChartArea a;
+  double e0, e1;
+  double lo, hi, step;
+} ChartScale;
 
-  if (n == 0)
-    return;
-  get_fg (widget, &fg);
-  chance = metric_chance (self, chart->metric);
+static double
+chart_x (const ChartScale *s, double e)
+{
+  return s->a.x0 + (e - s->e0) / (s->e1 - s->e0) * (s->a.x1 - s->a.x0);
+}
 
-  for (guint i = 0; i < n; i++)
+/* Values beyond the range sit on its edge. */
+static double
+chart_y (const ChartScale *s, double v)
+{
+  return s->a.y1 - (CLAMP (v, s->lo, s->hi) - s->lo) / (s->hi - s->lo) * (s->a.y1 - s->a.y0);
+}
+
+/* The error from zero; accuracies zoomed to the values and chance, up to at most 100%. */
+static void
+chart_value_range (HydraMetricsView *self, Metric metric, double chance, ChartScale *s)
+{
+  double vmin = INFINITY, vmax = -INFINITY;
+
+  for (guint i = 0; i < n_epochs (self); i++)
     {
-      double v = metric_value (hydra_series_get_epoch (self->series, i), chart->metric);
+      double v = metric_value (hydra_series_get_epoch (self->series, i), metric);
 
       if (isfinite (v))
         vmin = MIN (vmin, v), vmax = MAX (vmax, v);
     }
   if (!isfinite (vmin))
-    vmin = vmax = chart->metric == METRIC_AGE_MAE ? 0 : 50;
+    vmin = vmax = metric == METRIC_AGE_MAE ? 0 : 50;
 
-  /* The error from zero; accuracies zoomed to the values and chance, up to at most 100%. */
-  if (chart->metric == METRIC_AGE_MAE)
+  if (metric == METRIC_AGE_MAE)
     {
-      lo = 0;
-      step = nice_step (MAX (vmax * 1.1, 1), 3);
-      hi = ceil (MAX (vmax * 1.1, 1) / step) * step;
+      s->lo = 0;
+      s->step = hydra_chart_nice_step (MAX (vmax * 1.1, 1), 3);
+      s->hi = ceil (MAX (vmax * 1.1, 1) / s->step) * s->step;
     }
   else
     {
       double low = isfinite (chance) ? MIN (vmin, chance) : vmin;
 
-      lo = MAX (0, floor ((low - 5) / 10) * 10);
-      hi = MIN (100, ceil ((vmax + 5) / 10) * 10);
-      step = nice_step (hi - lo, 3);
-      lo = floor (lo / step) * step;
-      hi = ceil (hi / step) * step;
+      s->lo = MAX (0, floor ((low - 5) / 10) * 10);
+      s->hi = MIN (100, ceil ((vmax + 5) / 10) * 10);
+      s->step = hydra_chart_nice_step (s->hi - s->lo, 3);
+      s->lo = floor (s->lo / s->step) * s->step;
+      s->hi = ceil (s->hi / s->step) * s->step;
     }
+}
 
-  for (double v = lo; v <= hi + step / 2; v += step)
+/* The plotting rectangle, inside the widest and tallest value labels, and the epochs it
+ * spans; kept in the chart for hit-testing. FALSE when there is no room to draw. */
+static gboolean
+chart_layout (Chart *chart, PangoLayout *small, int width, int height, ChartScale *s)
+{
+  HydraMetricsView *self = chart->view;
+  double label_w = 0, label_h = 0, v;
+  HydraChartSteps it;
+  char buf[32];
+
+  for (hydra_chart_steps_init (&it, s->lo, s->hi, s->step); hydra_chart_steps_next (&it, &v);)
     {
-      int w, h;
-
-      format_tick (chart->metric, v, step, buf, sizeof buf);
-      pango_layout_set_text (small, buf, -1);
-      pango_layout_get_pixel_size (small, &w, &h);
-      label_w = MAX (label_w, w);
-      label_h = MAX (label_h, h);
+      format_tick (chart->metric, v, s->step, buf, sizeof buf);
+      hydra_chart_text_grow (small, buf, &label_w, &label_h);
     }
+  if (!hydra_chart_area_fit (&s->a, width, height, label_w, label_h, 8))
+    return FALSE;
 
-  x0 = label_w + 10;
-  x1 = width - 8;
-  y0 = label_h / 2.0 + 2;
-  y1 = height - label_h - 8;
-  if (x1 - x0 < 20 || y1 - y0 < 20)
-    return;
+  s->e0 = hydra_series_get_epoch (self->series, 0)->epoch;
+  s->e1 = hydra_series_get_epoch (self->series, n_epochs (self) - 1)->epoch;
+  if (s->e1 <= s->e0)
+    s->e0 -= 0.5, s->e1 += 0.5;
+  chart->x0 = s->a.x0, chart->x1 = s->a.x1, chart->first_epoch = s->e0, chart->last_epoch = s->e1;
+  return TRUE;
+}
 
-  e0 = hydra_series_get_epoch (self->series, 0)->epoch;
-  e1 = hydra_series_get_epoch (self->series, n - 1)->epoch;
-  if (e1 <= e0)
-    e0 -= 0.5, e1 += 0.5;
-  chart->x0 = x0, chart->x1 = x1, chart->first_epoch = e0, chart->last_epoch = e1;
-
-#define X(e) (x0 + ((e) -e0) / (e1 - e0) * (x1 - x0))
-#define Y(v) (y1 - ((CLAMP ((v), lo, hi)) - lo) / (hi - lo) * (y1 - y0))
+static void
+draw_value_axis (cairo_t *cr, PangoLayout *small, const GdkRGBA *fg, Metric metric,
+                 const ChartScale *s)
+{
+  HydraChartSteps it;
+  double v;
+  char buf[32];
 
   cairo_set_line_width (cr, 1);
-  for (double v = lo; v <= hi + step / 2; v += step)
+  for (hydra_chart_steps_init (&it, s->lo, s->hi, s->step); hydra_chart_steps_next (&it, &v);)
     {
-      double y = round (Y (v)) + 0.5;
-
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, v == lo ? 0.3 : 0.1);
-      cairo_move_to (cr, x0, y);
-      cairo_line_to (cr, x1, y);
-      cairo_stroke (cr);
-      format_tick (chart->metric, v, step, buf, sizeof buf);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
-      show_text (cr, small, buf, x0 - 8, y, 1.0, 0.5);
+      format_tick (metric, v, s->step, buf, sizeof buf);
+      hydra_chart_draw_gridline (cr, small, fg, v == s->lo ? 0.3 : 0.1, s->a.x0, s->a.x1,
+                                 round (chart_y (s, v)) + 0.5, buf);
     }
+}
 
-  /* x labels: epochs, thinned so that they never collide */
-  {
-    int w, h, every;
-    double room;
+/* Epochs under the points, thinned so that they never collide. */
+static void
+draw_epoch_labels (cairo_t *cr, PangoLayout *small, const GdkRGBA *fg, HydraMetricsView *self,
+                   const ChartScale *s)
+{
+  double w, room;
+  int every;
+  char buf[32];
 
-    g_snprintf (buf, sizeof buf, "%d", (int) e1);
-    pango_layout_set_text (small, buf, -1);
-    pango_layout_get_pixel_size (small, &w, &h);
-    room = (x1 - x0) / MAX (1.0, e1 - e0);
-    every = (int) nice_step ((w + 12) / room * 3, 3);
-    every = MAX (every, 1);
-    cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
-    for (guint i = 0; i < n; i++)
-      {
-        int e = hydra_series_get_epoch (self->series, i)->epoch;
-
-        if (e % every != 0 && !(i == 0 && every > 1 && e % every > every / 2))
-          continue;
-        g_snprintf (buf, sizeof buf, "%d", e);
-        show_text (cr, small, buf, X (e), y1 + 4, 0.5, 0.0);
-      }
-  }
-
-  /* Chance, faint and dashed, labelled at the right */
-  if (isfinite (chance))
+  g_snprintf (buf, sizeof buf, "%d", (int) s->e1);
+  hydra_chart_text_size (small, buf, &w, NULL);
+  room = (s->a.x1 - s->a.x0) / MAX (1.0, s->e1 - s->e0);
+  every = (int) hydra_chart_nice_step ((w + 12) / room * 3, 3);
+  every = MAX (every, 1);
+  cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
+  for (guint i = 0; i < n_epochs (self); i++)
     {
-      double y = round (Y (chance)) + 0.5;
-      double dash[] = { 4, 3 };
+      int e = hydra_series_get_epoch (self->series, i)->epoch;
 
-      cairo_save (cr);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.45);
-      cairo_set_dash (cr, dash, 2, 0);
-      cairo_move_to (cr, x0, y);
-      cairo_line_to (cr, x1, y);
-      cairo_stroke (cr);
-      cairo_restore (cr);
-      g_snprintf (buf, sizeof buf, "chance %.0f%%", chance);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
-      show_text (cr, small, buf, x1, y - 2, 1.0, 1.0);
+      if (e % every != 0 && !(i == 0 && every > 1 && e % every > every / 2))
+        continue;
+      g_snprintf (buf, sizeof buf, "%d", e);
+      hydra_chart_show_text (cr, small, buf, chart_x (s, e), s->a.y1 + 4, 0.5, 0.0);
     }
+}
 
-  /* The selected (or hovered) epoch as a faint vertical guide */
-  {
-    guint mark = chart->hover >= 0 ? (guint) chart->hover : MIN (self->selected, n - 1);
-    double x = round (X (hydra_series_get_epoch (self->series, mark)->epoch)) + 0.5;
+/* Chance, faint and dashed, labelled at the right. */
+static void
+draw_chance (cairo_t *cr, PangoLayout *small, const GdkRGBA *fg, double chance, const ChartScale *s)
+{
+  double y = round (chart_y (s, chance)) + 0.5;
+  double dash[] = { 4, 3 };
+  char buf[32];
 
-    cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.15);
-    cairo_move_to (cr, x, y0);
-    cairo_line_to (cr, x, y1);
-    cairo_stroke (cr);
-  }
+  cairo_save (cr);
+  cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.45);
+  cairo_set_dash (cr, dash, 2, 0);
+  cairo_move_to (cr, s->a.x0, y);
+  cairo_line_to (cr, s->a.x1, y);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+  g_snprintf (buf, sizeof buf, "chance %.0f%%", chance);
+  cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
+  hydra_chart_show_text (cr, small, buf, s->a.x1, y - 2, 1.0, 1.0);
+}
 
-  /* Area (when every value is finite), line and points; a NaN leaves a gap */
-  {
-    gboolean all_finite = TRUE, pen = FALSE;
+/* The selected (or hovered) epoch as a faint vertical guide. */
+static void
+draw_guide (cairo_t *cr, const GdkRGBA *fg, Chart *chart, const ChartScale *s)
+{
+  HydraMetricsView *self = chart->view;
+  guint mark = chart->hover >= 0 ? (guint) chart->hover : MIN (self->selected, n_epochs (self) - 1);
+  double x = round (chart_x (s, hydra_series_get_epoch (self->series, mark)->epoch)) + 0.5;
 
-    for (guint i = 0; i < n; i++)
-      all_finite
-          &= isfinite (metric_value (hydra_series_get_epoch (self->series, i), chart->metric));
-    if (n > 1 && all_finite)
-      {
-        cairo_new_path (cr);
-        for (guint i = 0; i < n; i++)
-          {
-            const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
+  cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.15);
+  cairo_move_to (cr, x, s->a.y0);
+  cairo_line_to (cr, x, s->a.y1);
+  cairo_stroke (cr);
+}
 
-            cairo_line_to (cr, X (p->epoch), Y (metric_value (p, chart->metric)));
-          }
-        cairo_line_to (cr, X (e1), y1);
-        cairo_line_to (cr, X (e0), y1);
-        cairo_close_path (cr);
-        cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 0.12);
-        cairo_fill (cr);
-      }
+/* The area under the line, when every value is finite. */
+static void
+draw_area (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s)
+{
+  HydraMetricsView *self = chart->view;
+  guint n = n_epochs (self);
+  gboolean all_finite = TRUE;
 
-    cairo_new_path (cr);
-    for (guint i = 0; i < n; i++)
-      {
-        const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
-        double v = metric_value (p, chart->metric);
+  for (guint i = 0; i < n; i++)
+    all_finite &= isfinite (metric_value (hydra_series_get_epoch (self->series, i), chart->metric));
+  if (n <= 1 || !all_finite)
+    return;
+  cairo_new_path (cr);
+  for (guint i = 0; i < n; i++)
+    {
+      const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
 
-        if (!isfinite (v))
-          pen = FALSE;
-        else if (pen)
-          cairo_line_to (cr, X (p->epoch), Y (v));
-        else
-          cairo_move_to (cr, X (p->epoch), Y (v)), pen = TRUE;
-      }
-    cairo_set_line_width (cr, 2);
-    cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-    cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 1);
-    cairo_stroke (cr);
-  }
+      cairo_line_to (cr, chart_x (s, p->epoch), chart_y (s, metric_value (p, chart->metric)));
+    }
+  cairo_line_to (cr, chart_x (s, s->e1), s->a.y1);
+  cairo_line_to (cr, chart_x (s, s->e0), s->a.y1);
+  cairo_close_path (cr);
+  cairo_set_source_rgba (cr, accent->red, accent->green, accent->blue, 0.12);
+  cairo_fill (cr);
+}
+
+/* The line through the values; a NaN leaves a gap. */
+static void
+draw_line (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s)
+{
+  HydraMetricsView *self = chart->view;
+  gboolean pen = FALSE;
+
+  cairo_new_path (cr);
+  for (guint i = 0; i < n_epochs (self); i++)
+    {
+      const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
+      double v = metric_value (p, chart->metric);
+
+      if (!isfinite (v))
+        pen = FALSE;
+      else if (pen)
+        cairo_line_to (cr, chart_x (s, p->epoch), chart_y (s, v));
+      else
+        cairo_move_to (cr, chart_x (s, p->epoch), chart_y (s, v)), pen = TRUE;
+    }
+  cairo_set_line_width (cr, 2);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_source_rgba (cr, accent->red, accent->green, accent->blue, 1);
+  cairo_stroke (cr);
+}
+
+/* A dot per value; the selected and the hovered one larger, with a white centre. */
+static void
+draw_points (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s)
+{
+  HydraMetricsView *self = chart->view;
+  guint n = n_epochs (self);
+
   for (guint i = 0; i < n; i++)
     {
       const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
       gboolean big = i == MIN (self->selected, n - 1) || (int) i == chart->hover;
       double v = metric_value (p, chart->metric);
-      double x = X (p->epoch), y = Y (v);
+      double x = chart_x (s, p->epoch), y = chart_y (s, v);
 
       if (!isfinite (v))
         continue;
-      cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, 1);
+      cairo_set_source_rgba (cr, accent->red, accent->green, accent->blue, 1);
       cairo_arc (cr, x, y, big ? 5 : 3, 0, 2 * G_PI);
       cairo_fill (cr);
       if (big)
@@ -414,8 +396,36 @@ draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
           cairo_fill (cr);
         }
     }
-#undef X
-#undef Y
+}
+
+static void
+draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  Chart *chart = user_data;
+  HydraMetricsView *self = chart->view;
+  GtkWidget *widget = GTK_WIDGET (area);
+  g_autoptr (PangoLayout) small = hydra_chart_layout_new (widget, 0.83, FALSE);
+  const GdkRGBA *accent = &hydra_chart_head_colors[metric_head[chart->metric]];
+  double chance;
+  ChartScale s;
+  GdkRGBA fg;
+
+  if (n_epochs (self) == 0)
+    return;
+  hydra_chart_get_foreground (widget, &fg);
+  chance = metric_chance (self, chart->metric);
+  chart_value_range (self, chart->metric, chance, &s);
+  if (!chart_layout (chart, small, width, height, &s))
+    return;
+
+  draw_value_axis (cr, small, &fg, chart->metric, &s);
+  draw_epoch_labels (cr, small, &fg, self, &s);
+  if (isfinite (chance))
+    draw_chance (cr, small, &fg, chance, &s);
+  draw_guide (cr, &fg, chart, &s);
+  draw_area (cr, accent, chart, &s);
+  draw_line (cr, accent, chart, &s);
+  draw_points (cr, accent, chart, &s);
 }
 
 static int
@@ -510,136 +520,167 @@ on_chart_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode,
  * The confusion matrix
  */
 
+/* The matrix's picture: its layouts, colours and geometry ([True|names] [5 × 5 cells]
+ * [recall] under [Predicted] [names]). */
+typedef struct
+{
+  cairo_t *cr;
+  PangoLayout *small, *label, *count;
+  GdkRGBA fg;
+  const GdkRGBA *accent;
+  double left, top, cell; /* the cells' top left corner, and their size */
+  double x_start;         /* the left of the whole, centred in the area */
+  double small_h, recall_w;
+} Matrix;
+
+/* Fits the cells (at most 72 px) between the names and the recall column; FALSE when they
+ * would be smaller than 16 px. */
+static gboolean
+matrix_layout (Matrix *m, int width, int height)
+{
+  double names_w = 0, names_h = 0, grid_w;
+
+  for (int t = 0; t < N_RACES; t++)
+    hydra_chart_text_grow (m->label, race_names[t], &names_w, &names_h);
+  hydra_chart_text_size (m->small, "Recall", &m->recall_w, &m->small_h);
+  m->recall_w = MAX (m->recall_w, 48);
+
+  m->left = m->small_h + 8 + names_w + 10;
+  m->top = m->small_h + 4 + names_h + 6;
+  m->cell = MIN ((width - m->left - m->recall_w - 16) / N_RACES, (height - m->top - 2) / N_RACES);
+  m->cell = floor (MIN (m->cell, 72));
+  if (m->cell < 16)
+    return FALSE;
+  grid_w = m->left + N_RACES * m->cell + 16 + m->recall_w;
+  m->x_start = floor (MAX (0, (width - grid_w) / 2));
+  m->left += m->x_start;
+  return TRUE;
+}
+
+/* "Predicted" over the predicted classes' names, "True" up the left, "Recall" at the right. */
+static void
+draw_matrix_captions (const Matrix *m)
+{
+  cairo_t *cr = m->cr;
+
+  cairo_set_source_rgba (cr, m->fg.red, m->fg.green, m->fg.blue, 0.6);
+  hydra_chart_show_text (cr, m->small, "Predicted", m->left + N_RACES * m->cell / 2, 0, 0.5, 0.0);
+  hydra_chart_show_text (cr, m->small, "Recall", m->left + N_RACES * m->cell + 16 + m->recall_w, 0,
+                         1.0, 0.0);
+  cairo_save (cr);
+  cairo_translate (cr, m->x_start, m->top + N_RACES * m->cell / 2);
+  cairo_rotate (cr, -G_PI / 2);
+  hydra_chart_show_text (cr, m->small, "True", 0, 0, 0.5, 0.0);
+  cairo_restore (cr);
+
+  for (int q = 0; q < N_RACES; q++)
+    {
+      cairo_set_source_rgba (cr, m->fg.red, m->fg.green, m->fg.blue, 0.8);
+      hydra_chart_show_text (cr, m->label, race_names[q], m->left + (q + 0.5) * m->cell,
+                             m->small_h + 4, 0.5, 0.0);
+    }
+}
+
+/* A cell at (x, y): a rounded square shaded by its share of the row (outlined when hovered),
+ * with its count, and the share under it when there is room. */
+static void
+draw_cell (const Matrix *m, double x, double y, int count, double share, gboolean hovered)
+{
+  cairo_t *cr = m->cr;
+  const GdkRGBA *fg = &m->fg;
+  double gap = 3, cell = m->cell;
+  double alpha = 0.06 + 0.94 * share;
+  gboolean on_fill = alpha > 0.5;
+  g_autofree char *text = hydra_format_count (count);
+
+  hydra_chart_rounded_rect (cr, x + gap / 2, y + gap / 2, cell - gap, cell - gap, 4);
+  cairo_set_source_rgba (cr, m->accent->red, m->accent->green, m->accent->blue, alpha);
+  if (hovered)
+    {
+      cairo_fill_preserve (cr);
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.7);
+      cairo_set_line_width (cr, 2);
+      cairo_stroke (cr);
+    }
+  else
+    cairo_fill (cr);
+
+  if (on_fill)
+    cairo_set_source_rgba (cr, 1, 1, 1, 1);
+  else
+    cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, count == 0 ? 0.45 : 0.9);
+  if (cell >= 44)
+    {
+      double ch, sh, cy = y + cell / 2;
+      char buf[32];
+
+      hydra_chart_text_size (m->count, text, NULL, &ch);
+      hydra_chart_text_size (m->small, "0", NULL, &sh);
+      hydra_chart_show_text (cr, m->count, text, x + cell / 2, cy - (ch + sh) / 2.0, 0.5, 0.0);
+      g_snprintf (buf, sizeof buf, "%.0f%%", 100 * share);
+      if (on_fill)
+        cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+      else
+        cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.55);
+      hydra_chart_show_text (cr, m->small, buf, x + cell / 2, cy - (ch + sh) / 2.0 + ch, 0.5, 0.0);
+    }
+  else
+    hydra_chart_show_text (cr, m->small, text, x + cell / 2, y + cell / 2, 0.5, 0.5);
+}
+
+/* True class t's row: its name, its cells, and its recall (the diagonal's share). */
+static void
+draw_matrix_row (HydraMetricsView *self, const Matrix *m, const HydraEpochPoint *p, int t)
+{
+  cairo_t *cr = m->cr;
+  double y = m->top + t * m->cell;
+  int row_sum = 0;
+  char buf[32];
+
+  for (int q = 0; q < N_RACES; q++)
+    row_sum += p->eval.race_confusion[t][q];
+  cairo_set_source_rgba (cr, m->fg.red, m->fg.green, m->fg.blue, 0.8);
+  hydra_chart_show_text (cr, m->label, race_names[t], m->left - 10, y + m->cell / 2, 1.0, 0.5);
+
+  for (int q = 0; q < N_RACES; q++)
+    {
+      int c = p->eval.race_confusion[t][q];
+
+      draw_cell (m, m->left + q * m->cell, y, c, row_sum > 0 ? (double) c / row_sum : 0,
+                 t == self->hover_row && q == self->hover_col);
+    }
+
+  if (row_sum > 0)
+    g_snprintf (buf, sizeof buf, "%.1f%%", 100.0 * p->eval.race_confusion[t][t] / row_sum);
+  else
+    g_snprintf (buf, sizeof buf, "–");
+  cairo_set_source_rgba (cr, m->fg.red, m->fg.green, m->fg.blue, 0.8);
+  hydra_chart_show_text (cr, m->label, buf, m->left + N_RACES * m->cell + 16 + m->recall_w,
+                         y + m->cell / 2, 1.0, 0.5);
+}
+
 static void
 draw_matrix (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   HydraMetricsView *self = user_data;
   GtkWidget *widget = GTK_WIDGET (area);
   const HydraEpochPoint *p = selected_point (self);
-  g_autoptr (PangoLayout) small = create_layout (widget, 0.83, FALSE);
-  g_autoptr (PangoLayout) label = create_layout (widget, 1.0, FALSE);
-  g_autoptr (PangoLayout) count = create_layout (widget, 1.0, TRUE);
-  int row_sum[N_RACES] = { 0 };
-  int names_w = 0, names_h = 0, small_h = 0, recall_w = 0;
-  double left, top, cell, gap = 3, grid_w, x_start;
-  const GdkRGBA accent = metric_colors[METRIC_RACE_ACC];
-  GdkRGBA fg;
+  g_autoptr (PangoLayout) small = hydra_chart_layout_new (widget, 0.83, FALSE);
+  g_autoptr (PangoLayout) label = hydra_chart_layout_new (widget, 1.0, FALSE);
+  g_autoptr (PangoLayout) count = hydra_chart_layout_new (widget, 1.0, TRUE);
+  Matrix m = { cr, small, label, count };
 
   if (p == NULL)
     return;
-  get_fg (widget, &fg);
-
-  for (int t = 0; t < N_RACES; t++)
-    {
-      int w, h;
-
-      for (int q = 0; q < N_RACES; q++)
-        row_sum[t] += p->eval.race_confusion[t][q];
-      pango_layout_set_text (label, race_names[t], -1);
-      pango_layout_get_pixel_size (label, &w, &h);
-      names_w = MAX (names_w, w);
-      names_h = MAX (names_h, h);
-    }
-  pango_layout_set_text (small, "Recall", -1);
-  pango_layout_get_pixel_size (small, &recall_w, &small_h);
-  recall_w = MAX (recall_w, 48);
-
-  /* [True|names] [5 × 5 cells] [recall] under [Predicted] [names] */
-  left = small_h + 8 + names_w + 10;
-  top = small_h + 4 + names_h + 6;
-  cell = MIN ((width - left - recall_w - 16) / N_RACES, (height - top - 2) / N_RACES);
-  cell = floor (MIN (cell, 72));
-  if (cell < 16)
+  hydra_chart_get_foreground (widget, &m.fg);
+  m.accent = &hydra_chart_head_colors[metric_head[METRIC_RACE_ACC]];
+  if (!matrix_layout (&m, width, height))
     return;
-  grid_w = left + N_RACES * cell + 16 + recall_w;
-  x_start = floor (MAX (0, (width - grid_w) / 2));
-  left += x_start;
-  self->cell_x0 = left, self->cell_y0 = top, self->cell_size = cell;
+  self->cell_x0 = m.left, self->cell_y0 = m.top, self->cell_size = m.cell;
 
-  /* Axis captions */
-  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
-  show_text (cr, small, "Predicted", left + N_RACES * cell / 2, 0, 0.5, 0.0);
-  show_text (cr, small, "Recall", left + N_RACES * cell + 16 + recall_w, 0, 1.0, 0.0);
-  cairo_save (cr);
-  cairo_translate (cr, x_start, top + N_RACES * cell / 2);
-  cairo_rotate (cr, -G_PI / 2);
-  show_text (cr, small, "True", 0, 0, 0.5, 0.0);
-  cairo_restore (cr);
-
-  for (int q = 0; q < N_RACES; q++)
-    {
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.8);
-      show_text (cr, label, race_names[q], left + (q + 0.5) * cell, small_h + 4, 0.5, 0.0);
-    }
-
+  draw_matrix_captions (&m);
   for (int t = 0; t < N_RACES; t++)
-    {
-      double y = top + t * cell;
-      char buf[32];
-
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.8);
-      show_text (cr, label, race_names[t], left - 10, y + cell / 2, 1.0, 0.5);
-
-      for (int q = 0; q < N_RACES; q++)
-        {
-          int c = p->eval.race_confusion[t][q];
-          double share = row_sum[t] > 0 ? (double) c / row_sum[t] : 0;
-          double alpha = 0.06 + 0.94 * share;
-          double x = left + q * cell;
-          g_autofree char *text = hydra_format_count (c);
-          gboolean on_fill = alpha > 0.5;
-          gboolean hovered = t == self->hover_row && q == self->hover_col;
-
-          cairo_new_sub_path (cr);
-          cairo_arc (cr, x + gap / 2 + 4, y + gap / 2 + 4, 4, G_PI, 1.5 * G_PI);
-          cairo_arc (cr, x + cell - gap / 2 - 4, y + gap / 2 + 4, 4, 1.5 * G_PI, 2 * G_PI);
-          cairo_arc (cr, x + cell - gap / 2 - 4, y + cell - gap / 2 - 4, 4, 0, 0.5 * G_PI);
-          cairo_arc (cr, x + gap / 2 + 4, y + cell - gap / 2 - 4, 4, 0.5 * G_PI, G_PI);
-          cairo_close_path (cr);
-          cairo_set_source_rgba (cr, accent.red, accent.green, accent.blue, alpha);
-          if (hovered)
-            {
-              cairo_fill_preserve (cr);
-              cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.7);
-              cairo_set_line_width (cr, 2);
-              cairo_stroke (cr);
-            }
-          else
-            cairo_fill (cr);
-
-          if (on_fill)
-            cairo_set_source_rgba (cr, 1, 1, 1, 1);
-          else
-            cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, c == 0 ? 0.45 : 0.9);
-          if (cell >= 44)
-            {
-              int ch, sh;
-              double cy = y + cell / 2;
-
-              pango_layout_set_text (count, text, -1);
-              pango_layout_get_pixel_size (count, NULL, &ch);
-              pango_layout_set_text (small, "0", -1);
-              pango_layout_get_pixel_size (small, NULL, &sh);
-              show_text (cr, count, text, x + cell / 2, cy - (ch + sh) / 2.0, 0.5, 0.0);
-              g_snprintf (buf, sizeof buf, "%.0f%%", 100 * share);
-              if (on_fill)
-                cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
-              else
-                cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.55);
-              show_text (cr, small, buf, x + cell / 2, cy - (ch + sh) / 2.0 + ch, 0.5, 0.0);
-            }
-          else
-            show_text (cr, small, text, x + cell / 2, y + cell / 2, 0.5, 0.5);
-        }
-
-      /* Recall: the diagonal's share of the row */
-      if (row_sum[t] > 0)
-        g_snprintf (buf, sizeof buf, "%.1f%%", 100.0 * p->eval.race_confusion[t][t] / row_sum[t]);
-      else
-        g_snprintf (buf, sizeof buf, "–");
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.8);
-      show_text (cr, label, buf, left + N_RACES * cell + 16 + recall_w, y + cell / 2, 1.0, 0.5);
-    }
+    draw_matrix_row (self, &m, p, t);
 }
 
 static gboolean
