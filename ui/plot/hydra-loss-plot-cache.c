@@ -1,0 +1,297 @@
+/* hydra-loss-plot-cache.c — the series as the plot reads it: one contiguous array per
+ * channel, min/max summaries per block of points, the smoothed curves, and decimation to
+ * pixel columns. */
+
+#include "hydra-loss-plot-private.h"
+
+#include <float.h>
+
+#define BLOCK 64
+
+G_STATIC_ASSERT (sizeof (HydraStepPoint) % sizeof (float) == 0);
+
+/* Where a channel's value sits in a step point. */
+static gsize
+channel_offset (guint ch)
+{
+  if (ch < CH_GRAD0)
+    return G_STRUCT_OFFSET (HydraStepPoint, loss) + ch * sizeof (float);
+  if (ch < CH_COS0)
+    return G_STRUCT_OFFSET (HydraStepPoint, grad_norm) + (ch - CH_GRAD0) * sizeof (float);
+  return G_STRUCT_OFFSET (HydraStepPoint, cosine) + (ch - CH_COS0) * sizeof (float);
+}
+
+void
+hydra_plot_cache_reset (HydraLossPlot *self)
+{
+  self->n_cached = 0;
+  self->n_segments = 0;
+  for (guint ch = 0; ch < N_CHANNELS; ch++)
+    self->channels[ch].n_smooth = 0;
+}
+
+void
+hydra_plot_cache_free (HydraLossPlot *self)
+{
+  for (guint ch = 0; ch < N_CHANNELS; ch++)
+    {
+      g_clear_pointer (&self->channels[ch].raw, g_free);
+      g_clear_pointer (&self->channels[ch].smooth, g_free);
+      g_clear_pointer (&self->channels[ch].blocks, g_free);
+    }
+  g_clear_pointer (&self->xs, g_free);
+  g_clear_pointer (&self->segments, g_free);
+  self->capacity = 0;
+  hydra_plot_cache_reset (self);
+}
+
+static void
+block_update (Channel *c, guint b, guint n)
+{
+  Block blk = { INFINITY, -INFINITY, INFINITY };
+  guint end = MIN ((b + 1) * BLOCK, n);
+
+  for (guint i = b * BLOCK; i < end; i++)
+    {
+      float v = c->raw[i];
+
+      if (!isfinite (v))
+        continue;
+      blk.min = MIN (blk.min, v);
+      blk.max = MAX (blk.max, v);
+      if (v > 0)
+        blk.min_pos = MIN (blk.min_pos, v);
+    }
+  c->blocks[b] = blk;
+}
+
+void
+hydra_plot_cache_sync (HydraLossPlot *self)
+{
+  guint n = self->series ? hydra_series_get_n_steps (self->series) : 0;
+  const HydraStepPoint *points;
+  guint from;
+
+  if (n < self->n_cached || self->xs_epochs != self->x_epochs)
+    {
+      hydra_plot_cache_reset (self);
+      self->xs_epochs = self->x_epochs;
+    }
+  if (self->series != NULL)
+    {
+      self->n_segments = hydra_series_get_n_segments (self->series);
+      self->segments = g_renew (guint, self->segments, MAX (self->n_segments, 1));
+      for (guint s = 0; s < self->n_segments; s++)
+        self->segments[s] = hydra_series_get_segment_start (self->series, s);
+    }
+  if (n == self->n_cached)
+    return;
+
+  if (n > self->capacity)
+    {
+      guint cap = MAX (n, MAX (1024, self->capacity * 2));
+
+      for (guint ch = 0; ch < N_CHANNELS; ch++)
+        {
+          self->channels[ch].raw = g_renew (float, self->channels[ch].raw, cap);
+          self->channels[ch].smooth = g_renew (float, self->channels[ch].smooth, cap);
+          self->channels[ch].blocks
+              = g_renew (Block, self->channels[ch].blocks, (cap + BLOCK - 1) / BLOCK);
+        }
+      self->xs = g_renew (double, self->xs, cap);
+      self->capacity = cap;
+    }
+
+  points = hydra_series_get_step (self->series, 0);
+  from = self->n_cached;
+  for (guint i = from; i < n; i++)
+    self->xs[i] = self->x_epochs ? points[i].epoch : (double) points[i].step;
+  for (guint ch = 0; ch < N_CHANNELS; ch++)
+    {
+      Channel *c = &self->channels[ch];
+      gsize off = channel_offset (ch);
+
+      for (guint i = from; i < n; i++)
+        c->raw[i] = *(const float *) ((const char *) &points[i] + off);
+      for (guint b = from / BLOCK; b * BLOCK < n; b++)
+        block_update (c, b, n);
+    }
+  self->n_cached = n;
+}
+
+/* The EMA, extended from where it stopped; a new segment (after a rollback) restarts it. */
+const float *
+hydra_plot_channel_smooth (HydraLossPlot *self, guint ch)
+{
+  Channel *c = &self->channels[ch];
+  guint next = 0; /* the first segment that starts at or after n_smooth */
+
+  if (self->smoothing <= 0.0)
+    return c->raw;
+  if (c->smooth_weight != self->smoothing)
+    {
+      c->smooth_weight = self->smoothing;
+      c->n_smooth = 0;
+    }
+  if (c->n_smooth == 0)
+    c->ema = HYDRA_EMA_INIT;
+  while (next < self->n_segments && self->segments[next] < c->n_smooth)
+    next++;
+  for (guint i = c->n_smooth; i < self->n_cached; i++)
+    {
+      if (next < self->n_segments && self->segments[next] == i)
+        {
+          c->ema = HYDRA_EMA_INIT;
+          next++;
+        }
+      c->smooth[i] = hydra_ema_push (&c->ema, self->smoothing, c->raw[i]);
+    }
+  c->n_smooth = self->n_cached;
+  return c->smooth;
+}
+
+guint
+hydra_plot_segment_end (HydraLossPlot *self, guint s)
+{
+  return s + 1 < self->n_segments ? self->segments[s + 1] : self->n_cached;
+}
+
+/* First index in [lo, hi) with xs[i] ≥ x (hi when none). */
+guint
+hydra_plot_lower_bound (const double *xs, guint lo, guint hi, double x)
+{
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (xs[mid] < x)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* First index in [lo, hi) with xs[i] > x (hi when none). */
+guint
+hydra_plot_upper_bound (const double *xs, guint lo, guint hi, double x)
+{
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (xs[mid] <= x)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+static inline void
+scan_value (float v, gboolean log, double *lo, double *hi)
+{
+  if (isfinite (v) && (!log || v > 0))
+    {
+      *lo = MIN (*lo, v);
+      *hi = MAX (*hi, v);
+    }
+}
+
+void
+hydra_plot_range_minmax (const Channel *c, guint i0, guint i1, gboolean log, double *lo, double *hi)
+{
+  guint i = i0;
+
+  for (; i < i1 && i % BLOCK != 0; i++)
+    scan_value (c->raw[i], log, lo, hi);
+  for (; i + BLOCK <= i1; i += BLOCK)
+    {
+      const Block *b = &c->blocks[i / BLOCK];
+
+      if (b->min > b->max)
+        continue;
+      *lo = MIN (*lo, log ? b->min_pos : b->min);
+      *hi = MAX (*hi, b->max);
+    }
+  for (; i < i1; i++)
+    scan_value (c->raw[i], log, lo, hi);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Decimation
+ */
+
+void
+hydra_plot_decimate_columns (const float *y, const guint *bounds, guint n_columns,
+                             gboolean positive_only, HydraPlotColumn *out)
+{
+  /* one comparison per point rejects NaN (compares false), ±inf and, on a log scale, v ≤ 0 */
+  const float lo = positive_only ? FLT_MIN : -FLT_MAX, hi = FLT_MAX;
+
+  for (guint c = 0; c < n_columns; c++)
+    {
+      HydraPlotColumn col = { NAN, NAN, INFINITY, -INFINITY, 0 };
+      guint i = bounds[c], end = bounds[c + 1], last = end;
+      float mn, mx;
+      guint count = 0;
+
+      while (i < end && !(y[i] >= lo && y[i] <= hi))
+        i++;
+      if (i == end)
+        {
+          out[c] = col;
+          continue;
+        }
+      while (!(y[last - 1] >= lo && y[last - 1] <= hi))
+        last--;
+      col.first = y[i];
+      col.last = y[last - 1];
+      mn = mx = y[i];
+      for (; i < last; i++)
+        {
+          float v = y[i];
+          gboolean ok = v >= lo && v <= hi;
+
+          count += ok;
+          mn = ok && v < mn ? v : mn;
+          mx = ok && v > mx ? v : mx;
+        }
+      col.min = mn;
+      col.max = mx;
+      col.count = count;
+      out[c] = col;
+    }
+}
+
+/* bounds[c] = the first point of column c; bounds[n_columns] = one past the last point. */
+void
+hydra_plot_column_bounds (const double *x, guint lo, guint hi, double x0, double x1,
+                          guint n_columns, guint *bounds)
+{
+  double w = (x1 - x0) / n_columns;
+
+  bounds[0] = hydra_plot_lower_bound (x, lo, hi, x0);
+  for (guint c = 1; c < n_columns; c++)
+    bounds[c] = hydra_plot_lower_bound (x, bounds[c - 1], hi, x0 + c * w);
+  bounds[n_columns] = hydra_plot_upper_bound (x, bounds[n_columns - 1], hi, x1);
+}
+
+guint
+hydra_plot_decimate (const double *x, const float *y, guint n, double x0, double x1,
+                     gboolean positive_only, HydraPlotColumn *columns, guint n_columns)
+{
+  g_autofree guint *bounds = NULL;
+  guint filled = 0;
+
+  g_return_val_if_fail (n == 0 || (x != NULL && y != NULL), 0);
+  g_return_val_if_fail (columns != NULL && n_columns > 0, 0);
+  g_return_val_if_fail (x1 > x0, 0);
+
+  bounds = g_new (guint, n_columns + 1);
+  hydra_plot_column_bounds (x, 0, n, x0, x1, n_columns, bounds);
+  hydra_plot_decimate_columns (y, bounds, n_columns, positive_only, columns);
+  for (guint c = 0; c < n_columns; c++)
+    filled += columns[c].count > 0;
+  return filled;
+}

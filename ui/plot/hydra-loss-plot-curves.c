@@ -1,0 +1,505 @@
+/* hydra-loss-plot-curves.c — the curves: each channel's look, its points as lines (or, where
+ * they are denser than the pixels, as per-column envelopes), and the validation points. */
+
+#include "hydra-loss-plot-private.h"
+
+#include "chart/hydra-chart-draw.h"
+#include "hydra-plot-pen.h"
+
+/* The cosines' colours, after the heads' (hydra_chart_head_colors). The total takes the text
+ * colour, the strongest neutral. */
+static const GdkRGBA cosine_colors[] = {
+  { 0x26 / 255., 0xa2 / 255., 0x69 / 255., 1.0 }, /* age·gender: green */
+  { 0xc8 / 255., 0x88 / 255., 0x00 / 255., 1.0 }, /* age·race: gold */
+  { 0xe0 / 255., 0x1b / 255., 0x24 / 255., 1.0 }, /* gender·race: red */
+};
+
+static const double dash_weighted[] = { 6.0, 4.0 };
+const double hydra_plot_dash_validation[] = { 4.0, 3.0 };
+
+/* ---------------------------------------------------------------------------------------
+ * Channels
+ */
+
+/* The weighted losses are drawn dashed. */
+gboolean
+hydra_plot_channel_is_weighted (guint ch)
+{
+  return ch >= HYDRA_CURVE_AGE_WEIGHTED && ch <= HYDRA_CURVE_RACE_WEIGHTED;
+}
+
+gboolean
+hydra_plot_channel_visible (HydraLossPlot *self, guint ch)
+{
+  if (ch < CH_GRAD0)
+    return self->view == HYDRA_PLOT_LOSS && self->curve_visible[ch];
+  return self->view == HYDRA_PLOT_BALANCE && self->balance_visible[ch - CH_GRAD0];
+}
+
+/* Sets the source to the channel's colour at alpha. */
+void
+hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
+{
+  const GdkRGBA *c;
+
+  if (ch == HYDRA_CURVE_TOTAL)
+    {
+      cairo_set_source_rgba (cr, st->fg.red, st->fg.green, st->fg.blue, alpha);
+      return;
+    }
+  if (ch < CH_GRAD0)
+    c = &hydra_chart_head_colors[ch % N_HEADS];
+  else if (ch < CH_COS0)
+    c = &hydra_chart_head_colors[ch - CH_GRAD0];
+  else
+    c = &cosine_colors[ch - CH_COS0];
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
+}
+
+/* The legend's and tooltip's name: "age (L1)", "w·gender", "age·race"… */
+void
+hydra_plot_channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
+{
+  static const char *balance[] = {
+    "age", "gender", "race", "age·gender", "age·race", "gender·race",
+  };
+
+  if (ch == HYDRA_CURVE_AGE || ch == HYDRA_CURVE_AGE_WEIGHTED)
+    g_snprintf (
+        buf, size, "%s (%s)", hydra_curve_name (ch),
+        age_loss_title (self->series ? hydra_series_get_age_loss (self->series) : AGE_LOSS_L1));
+  else if (ch < CH_GRAD0)
+    g_strlcpy (buf, hydra_curve_name (ch), size);
+  else
+    g_strlcpy (buf, balance[ch - CH_GRAD0], size);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Training curves
+ */
+
+/* What a frame draws of one segment (or of the part of it a rollback replaced). */
+typedef struct
+{
+  guint a, b;    /* the segment's points */
+  guint i0, i1;  /* those inside [x0, x1] */
+  guint *bounds; /* column bounds when decimating, else NULL */
+  guint n_columns;
+  gboolean faded;       /* replaced by a later segment (a rollback) */
+  gboolean dense;       /* more than 2 points a pixel: draw the main curve by columns */
+  gboolean dense_faint; /* more than 1 point in 2 pixels: the faint raw curve by columns */
+} SegmentView;
+
+static void
+add_segment_view (SegmentView *v, const double *xs, guint a, guint b, gboolean faded,
+                  const Frame *frame)
+{
+  guint n_columns = (guint) MAX (1.0, ceil (frame->panels[0].area.size.width));
+
+  v->a = a;
+  v->b = b;
+  v->faded = faded;
+  v->i0 = hydra_plot_lower_bound (xs, a, b, frame->x0);
+  v->i1 = hydra_plot_upper_bound (xs, v->i0, b, frame->x1);
+  v->bounds = NULL;
+  v->n_columns = 0;
+  v->dense_faint = v->i1 - v->i0 > n_columns / 2;
+  v->dense = v->i1 - v->i0 > 2 * n_columns;
+  if (v->dense_faint)
+    {
+      v->n_columns = n_columns;
+      v->bounds = g_new (guint, n_columns + 1);
+      hydra_plot_column_bounds (xs, v->i0, v->i1, frame->x0, frame->x1, n_columns, v->bounds);
+    }
+}
+
+/* One segment's points drawn one by one: few enough to stroke as they are. */
+static void
+sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, HydraPlotPen *pen,
+             GArray *dots)
+{
+  const double *xs = d->self->xs;
+  guint j0 = v->i0 > v->a ? v->i0 - 1 : v->i0;
+  guint j1 = v->i1 < v->b ? v->i1 + 1 : v->i1;
+  guint run = 0;
+  double last_x = 0, last_y = 0;
+
+  hydra_plot_pen_lift (pen);
+  for (guint i = j0; i <= j1; i++)
+    {
+      if (i == j1 || !value_ok (p, y[i]))
+        {
+          if (run == 1)
+            {
+              graphene_point_t pt = GRAPHENE_POINT_INIT (last_x, last_y);
+
+              g_array_append_val (dots, pt);
+            }
+          hydra_plot_pen_lift (pen);
+          run = 0;
+          continue;
+        }
+      last_x = map_x (d->frame, p, xs[i]);
+      last_y = map_y (p, transform (p, y[i]));
+      hydra_plot_pen_to (pen, last_x, last_y);
+      run++;
+    }
+}
+
+/* A decimated segment: the envelope of each pixel column as a pixel-aligned box (Cairo fills
+ * those fast, where stroking thousands of vertical zigzags is slow), joined by a line through
+ * the columns' middles, stroked with antialiasing, which is all that shows where the curve
+ * is smooth. Boxes reach from each column's min to its max, widened to take in the previous
+ * column's last value so that a step between columns stays connected. */
+static void
+dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, HydraPlotColumn *cols,
+            HydraPlotPen *pen, double half_width, gboolean wide_boxes, GArray *boxes)
+{
+  const double *xs = d->self->xs;
+  double col_w = p->area.size.width / v->n_columns;
+  double prev_last = NAN;
+  gboolean line = pen != NULL;
+  gboolean boxed_prev = TRUE, boxed = TRUE, boxed_next = TRUE;
+  guint next = 0, first_box = boxes->len;
+
+  hydra_plot_decimate_columns (y, v->bounds, v->n_columns, p->log, cols);
+  if (line)
+    hydra_plot_pen_lift (pen);
+  if (line && v->i0 > v->a && value_ok (p, y[v->i0 - 1]))
+    hydra_plot_pen_to (pen, map_x (d->frame, p, xs[v->i0 - 1]),
+                       map_y (p, transform (p, y[v->i0 - 1])));
+
+#define COLUMN_TOP(c) map_y (p, transform (p, cols[c].max))
+#define COLUMN_BOTTOM(c) map_y (p, transform (p, cols[c].min))
+#define IS_BOXED(c) (cols[c].count == 0 || COLUMN_BOTTOM (c) - COLUMN_TOP (c) > 2 * half_width)
+  /* a column's middle joins the line unless it and both neighbours are boxes anyway */
+  if (v->n_columns > 0)
+    boxed_next = IS_BOXED (0);
+  for (guint c = 0; c < v->n_columns; c++)
+    {
+      const HydraPlotColumn *col = &cols[c];
+      double x = p->area.origin.x + c * col_w;
+      double top, bottom;
+
+      boxed_prev = boxed;
+      boxed = boxed_next;
+      next = c + 1;
+      boxed_next = next < v->n_columns ? IS_BOXED (next) : TRUE;
+      if (col->count == 0)
+        continue;
+      top = map_y (p, transform (p, col->max));
+      bottom = map_y (p, transform (p, col->min));
+      if (line)
+        {
+          if (!boxed || !boxed_prev || !boxed_next)
+            hydra_plot_pen_to (pen, x + col_w / 2, (top + bottom) / 2);
+          else
+            hydra_plot_pen_lift (pen);
+        }
+      if (!isnan (prev_last))
+        {
+          top = MIN (top, prev_last);
+          bottom = MAX (bottom, prev_last);
+        }
+      prev_last = map_y (p, transform (p, col->last));
+      if (!line || bottom - top > 1.0)
+        {
+          double y0 = floor (top - half_width), y1 = ceil (bottom + half_width);
+          graphene_rect_t r = GRAPHENE_RECT_INIT (x, y0, col_w, y1 - y0);
+
+          /* as wide as the line, so that a jump looks like the rest of the curve; opaque
+           * boxes may overlap, translucent ones (wide_boxes FALSE) must not */
+          if (line && wide_boxes)
+            {
+              double x0 = floor (x + col_w / 2 - half_width);
+
+              r.origin.x = x0;
+              r.size.width = ceil (x + col_w / 2 + half_width) - x0;
+            }
+
+          /* without a line, a box reaches to the next one: a staircase, not a comb */
+          if (!line && boxes->len > first_box)
+            {
+              graphene_rect_t *prev = &g_array_index (boxes, graphene_rect_t, boxes->len - 1);
+
+              prev->size.width = MIN (x - prev->origin.x, 4 * col_w);
+            }
+          g_array_append_val (boxes, r);
+        }
+    }
+#undef IS_BOXED
+#undef COLUMN_TOP
+#undef COLUMN_BOTTOM
+  if (line && v->i1 < v->b && value_ok (p, y[v->i1]))
+    hydra_plot_pen_to (pen, map_x (d->frame, p, xs[v->i1]), map_y (p, transform (p, y[v->i1])));
+}
+
+static void
+draw_dots (cairo_t *cr, GArray *dots, double r)
+{
+  for (guint i = 0; i < dots->len; i++)
+    {
+      const graphene_point_t *pt = &g_array_index (dots, graphene_point_t, i);
+
+      cairo_new_sub_path (cr);
+      cairo_arc (cr, pt->x, pt->y, r, 0, 2 * G_PI);
+    }
+  cairo_fill (cr);
+}
+
+static void
+draw_boxes (cairo_t *cr, GArray *boxes)
+{
+  for (guint i = 0; i < boxes->len; i++)
+    {
+      const graphene_rect_t *r = &g_array_index (boxes, graphene_rect_t, i);
+
+      cairo_rectangle (cr, r->origin.x, r->origin.y, r->size.width, r->size.height);
+    }
+  cairo_fill (cr);
+}
+
+/* The faint raw curve (behind a smoothed one) or the main one. */
+static void
+draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint ch, gboolean faint,
+              HydraPlotColumn *cols)
+{
+  cairo_t *cr = d->cr;
+  const float *y = faint ? d->self->channels[ch].raw : hydra_plot_channel_smooth (d->self, ch);
+  g_autoptr (GArray) dots = g_array_new (FALSE, FALSE, sizeof (graphene_point_t));
+  g_autoptr (GArray) boxes = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
+  double width = faint ? 1.0 : ch == HYDRA_CURVE_TOTAL ? 2.25 : 1.75;
+  gboolean dashed = !faint && hydra_plot_channel_is_weighted (ch);
+
+  /* translucent lines overlap where pieces meet: butt caps keep that to nothing. Cairo's
+   * fast antialiasing looks the same on curves and rasterises noisy ones faster. */
+  cairo_set_line_cap (cr, faint ? CAIRO_LINE_CAP_BUTT : CAIRO_LINE_CAP_ROUND);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_FAST);
+  cairo_set_line_width (cr, width);
+  for (int faded = 0; faded <= 1; faded++)
+    {
+      double alpha = (faint ? (d->st->dark ? 0.28 : 0.22) : 1.0) * (faded ? 0.35 : 1.0);
+      HydraPlotPen pen;
+
+      hydra_plot_channel_color (ch, d->st, alpha, cr);
+      hydra_plot_pen_init (&pen, cr, dashed ? dash_weighted : NULL, G_N_ELEMENTS (dash_weighted));
+      g_array_set_size (dots, 0);
+      g_array_set_size (boxes, 0);
+      for (guint s = 0; s < n_sv; s++)
+        {
+          if (sv[s].faded != faded)
+            continue;
+          if (faint ? !sv[s].dense_faint : !sv[s].dense)
+            sparse_path (d, p, &sv[s], y, &pen, dots);
+          else
+            dense_path (d, p, &sv[s], y, cols, faint ? NULL : &pen, faint ? 0 : width / 2,
+                        !dashed && !faded, boxes);
+        }
+      hydra_plot_pen_flush (&pen);
+      if (boxes->len > 0)
+        {
+          /* a weighted curve's band is lighter, as its line is dashed */
+          if (dashed)
+            hydra_plot_channel_color (ch, d->st, 0.55 * alpha, cr);
+          draw_boxes (cr, boxes);
+        }
+      if (dots->len > 0)
+        {
+          hydra_plot_channel_color (ch, d->st, alpha, cr);
+          draw_dots (cr, dots, faint ? 1.5 : 3.0);
+        }
+    }
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_DEFAULT);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Validation
+ */
+
+/* Curve c's validation points joined by a dashed line, over a halo in the background colour
+ * that keeps the dashes readable across dense bands. A rollback (a step that goes back) or
+ * a value the panel cannot show breaks the line. */
+static void
+validation_line (Draw *d, const Panel *p, guint c, guint n)
+{
+  HydraLossPlot *self = d->self;
+  cairo_t *cr = d->cr;
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      int64_t prev_step = G_MININT64;
+      HydraPlotPen pen;
+
+      if (pass == 0)
+        {
+          set_bg (cr, d->st, 1.0);
+          cairo_set_line_width (cr, 4.0);
+          hydra_plot_pen_init (&pen, cr, NULL, 0);
+        }
+      else
+        {
+          hydra_plot_channel_color (c, d->st, 1.0, cr);
+          cairo_set_line_width (cr, 1.5);
+          hydra_plot_pen_init (&pen, cr, hydra_plot_dash_validation,
+                               G_N_ELEMENTS (hydra_plot_dash_validation));
+        }
+      for (guint e = 0; e < n; e++)
+        {
+          const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+
+          if (ep->step <= prev_step || !value_ok (p, ep->loss[c]))
+            hydra_plot_pen_lift (&pen);
+          prev_step = ep->step;
+          if (!value_ok (p, ep->loss[c]))
+            continue;
+          hydra_plot_pen_to (&pen, map_x (d->frame, p, hydra_plot_epoch_x (self, ep)),
+                             map_y (p, transform (p, ep->loss[c])));
+        }
+      hydra_plot_pen_flush (&pen);
+    }
+}
+
+/* Curve c's validation points: dots, or rings for the weighted losses (their curves are
+ * dashed), each on a disc of the background colour. */
+static void
+validation_dots (Draw *d, const Panel *p, guint c, guint n)
+{
+  HydraLossPlot *self = d->self;
+  cairo_t *cr = d->cr;
+
+  for (guint e = 0; e < n; e++)
+    {
+      const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+      double x, y;
+
+      if (!value_ok (p, ep->loss[c]))
+        continue;
+      x = map_x (d->frame, p, hydra_plot_epoch_x (self, ep));
+      y = map_y (p, transform (p, ep->loss[c]));
+      cairo_new_path (cr);
+      cairo_arc (cr, x, y, 5.5, 0, 2 * G_PI);
+      set_bg (cr, d->st, 1.0);
+      cairo_fill (cr);
+      hydra_plot_channel_color (c, d->st, 1.0, cr);
+      if (hydra_plot_channel_is_weighted (c))
+        {
+          cairo_arc (cr, x, y, 3.25, 0, 2 * G_PI);
+          cairo_set_line_width (cr, 1.5);
+          cairo_stroke (cr);
+        }
+      else
+        {
+          cairo_arc (cr, x, y, 4.0, 0, 2 * G_PI);
+          cairo_fill (cr);
+        }
+    }
+}
+
+static void
+draw_validation (Draw *d, const Panel *p)
+{
+  HydraLossPlot *self = d->self;
+  guint n = hydra_series_get_n_epochs (self->series);
+
+  if (n == 0)
+    return;
+  for (guint c = 0; c < HYDRA_N_CURVES; c++)
+    {
+      if (!self->curve_visible[c])
+        continue;
+      validation_line (d, p, c, n);
+      validation_dots (d, p, c, n);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * All of them
+ */
+
+/* Each segment's views: the steps no later segment replaced, and those it did (after a
+ * rollback), which are drawn faded: still there, but plainly abandoned. */
+static guint
+segment_views (HydraLossPlot *self, const Frame *frame, SegmentView *sv)
+{
+  guint n_sv = 0;
+
+  for (guint s = 0; s < self->n_segments; s++)
+    {
+      guint a = self->segments[s], b = hydra_plot_segment_end (self, s), k = b;
+      double cut = INFINITY;
+
+      for (guint t = s + 1; t < self->n_segments; t++)
+        cut = MIN (cut, self->xs[self->segments[t]]);
+      if (isfinite (cut))
+        k = hydra_plot_lower_bound (self->xs, a, b, cut);
+      if (k > a)
+        add_segment_view (&sv[n_sv++], self->xs, a, k, FALSE, frame);
+      if (k < b)
+        add_segment_view (&sv[n_sv++], self->xs, k > a ? k - 1 : k, b, TRUE, frame);
+    }
+  return n_sv;
+}
+
+/* The panel's visible channels, in drawing order: for the losses, the weighted ones under
+ * the raw ones, the total on top. */
+static guint
+panel_channels (HydraLossPlot *self, const Panel *panel, guint *order)
+{
+  static const guint loss_order[] = {
+    HYDRA_CURVE_AGE_WEIGHTED, HYDRA_CURVE_GENDER_WEIGHTED, HYDRA_CURVE_RACE_WEIGHTED,
+    HYDRA_CURVE_AGE,          HYDRA_CURVE_GENDER,          HYDRA_CURVE_RACE,
+    HYDRA_CURVE_TOTAL,
+  };
+  guint n_order = 0;
+
+  for (guint k = 0; k < G_N_ELEMENTS (loss_order); k++)
+    {
+      guint ch = self->view == HYDRA_PLOT_LOSS ? loss_order[k] : panel->ch_first + k;
+
+      if (ch < panel->ch_end && hydra_plot_channel_visible (self, ch))
+        order[n_order++] = ch;
+    }
+  return n_order;
+}
+
+/* The curves of every panel, each clipped to its area: the faint raw curves under the
+ * smoothed ones, then the validation points. */
+void
+hydra_plot_draw_curves (Draw *d)
+{
+  HydraLossPlot *self = d->self;
+  cairo_t *cr = d->cr;
+  const Frame *frame = d->frame;
+  g_autofree SegmentView *sv = g_new0 (SegmentView, 2 * MAX (self->n_segments, 1));
+  g_autofree HydraPlotColumn *cols = NULL;
+  guint n_sv = segment_views (self, frame, sv);
+
+  cols = g_new (HydraPlotColumn, (gsize) ceil (frame->panels[0].area.size.width) + 1);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+  for (guint p = 0; p < frame->n_panels; p++)
+    {
+      const Panel *panel = &frame->panels[p];
+      guint order[HYDRA_N_CURVES];
+      guint n_order = panel_channels (self, panel, order);
+
+      cairo_save (cr);
+      cairo_rectangle (cr, panel->area.origin.x, panel->area.origin.y - 4,
+                       panel->area.size.width + 4, panel->area.size.height + 4);
+      cairo_clip (cr);
+      if (self->show_training || self->view == HYDRA_PLOT_BALANCE)
+        {
+          if (self->smoothing > 0)
+            for (guint k = 0; k < n_order; k++)
+              draw_channel (d, panel, sv, n_sv, order[k], TRUE, cols);
+          for (guint k = 0; k < n_order; k++)
+            draw_channel (d, panel, sv, n_sv, order[k], FALSE, cols);
+        }
+      if (self->view == HYDRA_PLOT_LOSS && self->show_validation)
+        draw_validation (d, panel);
+      cairo_restore (cr);
+    }
+  for (guint s = 0; s < n_sv; s++)
+    g_free (sv[s].bounds);
+}

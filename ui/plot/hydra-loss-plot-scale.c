@@ -1,0 +1,288 @@
+/* hydra-loss-plot-scale.c — which part of the data a picture shows: x follows the data or
+ * a zoomed view, y fits what is visible in x (or is zoomed too), markers find their x. */
+
+#include "hydra-loss-plot-private.h"
+
+double
+hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep)
+{
+  return self->x_epochs ? ep->epoch : (double) ep->step;
+}
+
+/* A marker's x: its step, or the epoch at that step (interpolated between step points). */
+gboolean
+hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x)
+{
+  guint i;
+  const HydraStepPoint *p, *q;
+
+  if (!self->x_epochs)
+    {
+      *x = step;
+      return TRUE;
+    }
+  if (self->n_cached == 0)
+    return FALSE;
+  i = hydra_series_find_step (self->series, step);
+  p = hydra_series_get_step (self->series, i);
+  if (i + 1 < self->n_cached)
+    {
+      q = hydra_series_get_step (self->series, i + 1);
+      if (q->step > p->step)
+        {
+          *x = p->epoch + (q->epoch - p->epoch) * (double) (step - p->step) / (q->step - p->step);
+          return TRUE;
+        }
+    }
+  if (i > 0)
+    {
+      q = hydra_series_get_step (self->series, i - 1);
+      if (q->step < p->step)
+        {
+          *x = p->epoch + (p->epoch - q->epoch) * (double) (step - p->step) / (p->step - q->step);
+          return TRUE;
+        }
+    }
+  *x = p->epoch;
+  return TRUE;
+}
+
+static gboolean
+data_x_extent (HydraLossPlot *self, double *lo, double *hi)
+{
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (guint s = 0; s < self->n_segments; s++)
+    {
+      guint a = self->segments[s], b = hydra_plot_segment_end (self, s);
+
+      if (b <= a)
+        continue;
+      *lo = MIN (*lo, self->xs[a]);
+      *hi = MAX (*hi, self->xs[b - 1]);
+    }
+  if (self->series == NULL)
+    return FALSE;
+  if (self->view == HYDRA_PLOT_LOSS)
+    for (guint e = 0; e < hydra_series_get_n_epochs (self->series); e++)
+      {
+        double x = hydra_plot_epoch_x (self, hydra_series_get_epoch (self->series, e));
+
+        *lo = MIN (*lo, x);
+        *hi = MAX (*hi, x);
+      }
+  for (guint m = 0; m < hydra_series_get_n_markers (self->series); m++)
+    {
+      double x;
+
+      if (hydra_plot_marker_x (self, hydra_series_get_marker (self->series, m)->step, &x))
+        {
+          *lo = MIN (*lo, x);
+          *hi = MAX (*hi, x);
+        }
+    }
+  return *lo <= *hi;
+}
+
+static double
+min_x_span (HydraLossPlot *self)
+{
+  return self->x_epochs ? 0.02 : 4.0;
+}
+
+void
+hydra_plot_x_range (HydraLossPlot *self, double *x0, double *x1)
+{
+  double lo, hi, min_span = min_x_span (self);
+
+  if (!self->x_auto)
+    {
+      *x0 = self->vx0;
+      *x1 = self->vx1;
+      return;
+    }
+  if (!data_x_extent (self, &lo, &hi))
+    lo = 0, hi = 1;
+  if (hi - lo < min_span)
+    {
+      double mid = (lo + hi) / 2;
+
+      lo = mid - min_span / 2;
+      hi = mid + min_span / 2;
+    }
+  *x0 = lo;
+  *x1 = hi;
+}
+
+gboolean
+hydra_plot_panel_is_cosine (HydraLossPlot *self, guint p)
+{
+  return self->view == HYDRA_PLOT_BALANCE && p == 1;
+}
+
+/* The extent of the visible training curves' points in [x0, x1]. */
+static void
+steps_extent (HydraLossPlot *self, const Panel *panel, double x0, double x1, double *lo, double *hi)
+{
+  for (guint ch = panel->ch_first; ch < panel->ch_end; ch++)
+    {
+      if (!hydra_plot_channel_visible (self, ch))
+        continue;
+      for (guint s = 0; s < self->n_segments; s++)
+        {
+          guint a = self->segments[s], b = hydra_plot_segment_end (self, s);
+          guint i0 = hydra_plot_lower_bound (self->xs, a, b, x0);
+          guint i1 = hydra_plot_upper_bound (self->xs, i0, b, x1);
+
+          hydra_plot_range_minmax (&self->channels[ch], i0, i1, panel->log, lo, hi);
+        }
+    }
+}
+
+/* The extent of the visible curves' validation points in [x0, x1]. */
+static void
+validation_extent (HydraLossPlot *self, const Panel *panel, double x0, double x1, double *lo,
+                   double *hi)
+{
+  for (guint e = 0; e < hydra_series_get_n_epochs (self->series); e++)
+    {
+      const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+      double x = hydra_plot_epoch_x (self, ep);
+
+      if (x < x0 || x > x1)
+        continue;
+      for (guint c = 0; c < HYDRA_N_CURVES; c++)
+        {
+          float v = ep->loss[c];
+
+          if (!self->curve_visible[c] || !isfinite (v) || (panel->log && v <= 0))
+            continue;
+          *lo = MIN (*lo, v);
+          *hi = MAX (*hi, v);
+        }
+    }
+}
+
+/* A log panel shows [lo, hi] padded, and at least a fifth of a decade. */
+static void
+fit_log (Panel *panel, double lo, double hi)
+{
+  double llo = log10 (lo), lhi = log10 (hi), pad;
+
+  if (lhi - llo < 0.2)
+    {
+      double mid = (llo + lhi) / 2;
+
+      llo = mid - 0.1;
+      lhi = mid + 0.1;
+    }
+  pad = (lhi - llo) * 0.04;
+  panel->ty0 = llo - pad;
+  panel->ty1 = lhi + pad;
+}
+
+/* A linear panel shows [lo, hi] padded (not below 0 for values that are not) and rounded out
+ * to its tick step. */
+static void
+fit_linear (Panel *panel, double lo, double hi, double max_ticks)
+{
+  double step;
+
+  if (hi - lo < 1e-12 * MAX (1.0, fabs (hi)))
+    {
+      double d = fabs (hi) > 0 ? fabs (hi) * 0.1 : 1.0;
+
+      lo -= d;
+      hi += d;
+    }
+  else
+    {
+      double pad = (hi - lo) * 0.04;
+
+      lo = (lo >= 0 && lo - pad < 0) ? 0 : lo - pad;
+      hi += pad;
+    }
+  step = hydra_chart_nice_step (hi - lo, max_ticks);
+  panel->ty0 = floor (lo / step + 1e-9) * step;
+  panel->ty1 = ceil (hi / step - 1e-9) * step;
+}
+
+/* The y range of what is visible in [x0, x1], in transformed units. */
+void
+hydra_plot_y_auto_range (HydraLossPlot *self, guint p, Panel *panel, double x0, double x1,
+                         double max_ticks)
+{
+  double lo = INFINITY, hi = -INFINITY;
+
+  if (hydra_plot_panel_is_cosine (self, p))
+    {
+      panel->ty0 = -1.0;
+      panel->ty1 = 1.0;
+      return;
+    }
+  if (self->show_training || self->view == HYDRA_PLOT_BALANCE)
+    steps_extent (self, panel, x0, x1, &lo, &hi);
+  if (self->view == HYDRA_PLOT_LOSS && self->show_validation && self->series != NULL)
+    validation_extent (self, panel, x0, x1, &lo, &hi);
+  if (lo > hi)
+    {
+      lo = panel->log ? 0.1 : 0.0;
+      hi = panel->log ? 10.0 : 1.0;
+    }
+  if (panel->log)
+    fit_log (panel, lo, hi);
+  else
+    fit_linear (panel, lo, hi, max_ticks);
+}
+
+double
+hydra_plot_data_span (HydraLossPlot *self)
+{
+  double lo, hi;
+
+  if (!data_x_extent (self, &lo, &hi))
+    return INFINITY;
+  return MAX (hi - lo, min_x_span (self));
+}
+
+void
+hydra_plot_set_x_view (HydraLossPlot *self, double x0, double x1)
+{
+  double span = x1 - x0, min_span = min_x_span (self);
+
+  if (!isfinite (x0) || !isfinite (x1))
+    return;
+  if (span < min_span)
+    {
+      double mid = (x0 + x1) / 2;
+
+      x0 = mid - min_span / 2;
+      x1 = mid + min_span / 2;
+    }
+  self->x_auto = FALSE;
+  self->vx0 = x0;
+  self->vx1 = x1;
+}
+
+void
+hydra_plot_set_y_view (HydraLossPlot *self, guint p, double ty0, double ty1)
+{
+  if (!isfinite (ty0) || !isfinite (ty1) || ty1 - ty0 < 1e-9 * MAX (1.0, fabs (ty1)))
+    return;
+  self->y_auto[p] = FALSE;
+  self->vy0[p] = ty0;
+  self->vy1[p] = ty1;
+}
+
+/* The view now, which may be newer than the last picture (several wheel clicks a frame). */
+void
+hydra_plot_current_view (HydraLossPlot *self, guint pi, double *x0, double *x1, double *ty0,
+                         double *ty1)
+{
+  hydra_plot_cache_sync (self);
+  hydra_plot_x_range (self, x0, x1);
+  if (ty0 == NULL)
+    return;
+  *ty0 = self->y_auto[pi] ? self->frame.panels[pi].ty0 : self->vy0[pi];
+  *ty1 = self->y_auto[pi] ? self->frame.panels[pi].ty1 : self->vy1[pi];
+}
