@@ -614,6 +614,12 @@ START_TEST (test_write_failure_keeps_old_file)
   ck_assert_uint_eq (safetensors_find (st, "w")->nbytes, sizeof new_w);
   safetensors_free (st);
   ck_assert_int_eq (count_entries (dir), 1);
+  /* an ordinary file, as open (O_CREAT, 0666) makes one, not the temporary's 0600 */
+  struct stat sb;
+  mode_t mask = umask (022);
+  umask (mask);
+  ck_assert_int_eq (stat (path, &sb), 0);
+  ck_assert_uint_eq (sb.st_mode & 0777, 0666 & ~mask);
 
   free (old_bytes);
   test_rmtree (dir);

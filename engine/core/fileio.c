@@ -1,6 +1,7 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,24 @@
 #include <unistd.h>
 
 static long long write_limit = -1; /* file_set_write_limit_for_testing */
+
+/* The process's umask, read once without changing it (umask(2) can only set it, which
+ * would race with other threads creating files). */
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+static mode_t process_umask = 022;
+
+static void
+read_umask (void)
+{
+  FILE *f = fopen ("/proc/self/status", "re");
+  char line[128];
+  unsigned mask;
+  while (f != NULL && fgets (line, sizeof line, f) != NULL)
+    if (sscanf (line, "Umask: %o", &mask) == 1)
+      process_umask = (mode_t) mask;
+  if (f != NULL)
+    fclose (f);
+}
 
 void
 bytes_clear (HnBytes *b)
@@ -135,6 +154,11 @@ file_replace (const char *path, const HnChunk *chunks, int n_chunks, bool durabl
 
   int fd = mkostemp (tmp, O_CLOEXEC);
   int error = fd < 0 ? errno : 0;
+  /* mkostemp makes the file private (0600); the file replaced is an ordinary one, created
+   * as open (path, O_CREAT, 0666) would create it */
+  pthread_once (&umask_once, read_umask);
+  if (fd >= 0 && fchmod (fd, 0666 & ~process_umask) != 0)
+    error = errno;
   bool cancelled = false;
   if (fd >= 0)
     {
@@ -178,6 +202,8 @@ bool
 file_make_dirs (const char *dir, unsigned mode, HnError *err)
 {
   char why[128];
+  if (dir[0] == '\0')
+    return hn_error_set (err, "no folder given");
   char *path = strdup (dir);
   if (path == NULL)
     return hn_error_set (err, "cannot create folder %s: out of memory", dir);

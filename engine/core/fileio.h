@@ -6,6 +6,7 @@
  * records — replaces the old one atomically: it is written under a temporary name beside
  * the target and renamed over it, so a reader, or the next start after a crash or a full
  * disk, sees the old file or the new one, never a mix, and no temporary is left behind.
+ * The new file gets the permissions open(2) would give it (0666 less the umask).
  */
 #pragma once
 
