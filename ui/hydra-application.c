@@ -183,6 +183,7 @@ hydra_application_startup (GApplication *app)
     { "win.stop", { "<Ctrl>period", NULL } },    { "win.rollback", { "<Ctrl>z", NULL } },
     { "win.reset", { "<Ctrl><Shift>r", NULL } }, { "win.open-folder", { "<Ctrl><Shift>o", NULL } },
     { "win.open-model", { "<Ctrl>o", NULL } },   { "win.save-model", { "<Ctrl>s", NULL } },
+    { "win.open-record", { "<Ctrl><Shift>l", NULL } },
     { "win.export-plot", { "<Ctrl>e", NULL } },  { "win.open-images", { "<Ctrl>i", NULL } },
     { "win.paste", { "<Ctrl>v", NULL } },        { "win.log-scale", { "<Ctrl>l", NULL } },
     { "win.reset-zoom", { "<Ctrl>0", NULL } },   { "win.view::loss", { "<Alt>1", NULL } },

@@ -401,6 +401,7 @@ update_actions (HydraWindow *self)
   gtk_widget_action_set_enabled (widget, "win.open-folder", !busy);
   gtk_widget_action_set_enabled (widget, "win.use-synthetic", !busy);
   gtk_widget_action_set_enabled (widget, "win.open-model", !busy);
+  gtk_widget_action_set_enabled (widget, "win.open-record", !busy);
   gtk_widget_action_set_enabled (widget, "win.save-model",
                                  hydra_trainer_get_has_model (self->trainer));
   gtk_widget_action_set_enabled (widget, "win.cancel-load", loading);
@@ -678,6 +679,51 @@ open_model_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+static void
+record_opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (HydraWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!hydra_trainer_open_record_finish (HYDRA_TRAINER (source), result, &error))
+    show_error (self, "The record could not be opened", error);
+  else
+    show_banner (self, BANNER_INFO, "Record opened — its curves, markers and validations are shown");
+}
+
+/* A run's record: a run folder's curves.csv, or hydranet-cli train --log. */
+static void
+open_record (HydraWindow *self, GFile *file)
+{
+  hydra_trainer_open_record_async (self->trainer, file, NULL, record_opened, g_object_ref (self));
+}
+
+static void
+open_record_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      open_record (self, file);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+open_record_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  GtkFileChooserNative *chooser
+      = new_chooser (self, "Open a Run's Record", GTK_FILE_CHOOSER_ACTION_OPEN, "_Open");
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Run records (CSV)");
+  gtk_file_filter_add_pattern (filter, "*.csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (open_record_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 /* A file being written in the background: the window to tell, and the name to tell it. */
 typedef struct
 {
@@ -865,6 +911,8 @@ hydra_window_open_files (HydraWindow *self, GFile **files, int n_files)
         load_dataset (self, path);
       else if (basename != NULL && g_str_has_suffix (basename, ".safetensors"))
         open_model (self, files[i]);
+      else if (basename != NULL && g_str_has_suffix (basename, ".csv"))
+        open_record (self, files[i]);
       else
         g_ptr_array_add (images, files[i]);
     }
@@ -1013,6 +1061,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.use-synthetic", NULL, use_synthetic_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.open-record", NULL, open_record_action);
   gtk_widget_class_install_action (widget_class, "win.save-model", NULL, save_model_action);
   gtk_widget_class_install_action (widget_class, "win.export-plot", NULL, export_plot_action);
   gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL,

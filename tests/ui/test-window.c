@@ -15,6 +15,7 @@
 #include "hydra-application.h"
 #include "hydra-window.h"
 #include "image.h"
+#include "records.h"
 #include "synth.h"
 #include "test-util.h"
 #include "ui-test-util.h"
@@ -443,6 +444,78 @@ START_TEST (test_open_files_from_the_command_line)
 }
 END_TEST
 
+static gboolean
+banner_starts (const char *prefix)
+{
+  const char *text = hydra_window_get_banner_text (window);
+  return text != NULL && g_str_has_prefix (text, prefix);
+}
+
+static gboolean
+record_opened (void)
+{
+  return banner_starts ("Record opened") && !hydra_trainer_get_busy (trainer ());
+}
+
+static gboolean
+record_refused (void)
+{
+  return banner_starts ("The record could not be opened");
+}
+
+typedef struct
+{
+  guint steps, markers, validations;
+} Counted;
+
+static bool
+count_event (const HnEvent *e, void *data)
+{
+  Counted *c = data;
+  c->steps += e->kind == EVENT_STEP;
+  c->validations += e->kind == EVENT_EPOCH && e->val.n > 0;
+  c->markers += e->kind == EVENT_SETTING
+                || (e->kind == EVENT_STATE
+                    && (e->state.state == TRAINER_STOPPED || e->state.state == TRAINER_DIVERGED));
+  return true;
+}
+
+/* The record the engine wrote into the last run's folder (the format of the CLI's --log too)
+ * opens from the command line as that run's curves; a file that is not a record is refused
+ * and leaves them as they were. */
+START_TEST (test_open_a_run_record)
+{
+  g_autofree char *record = g_build_filename (hydra_trainer_get_run_folder (trainer ()),
+                                              "curves.csv", NULL);
+  Counted c = { 0 };
+  HnError err;
+
+  ck_assert (!hydra_trainer_get_busy (trainer ()));
+  ck_assert_msg (records_read (record, count_event, &c, NULL, &err), "%s", err.message);
+  ck_assert_uint_gt (c.steps, 0);
+  hydra_trainer_reset (trainer ());
+  ck_assert_uint_eq (hydra_series_get_n_steps (series ()), 0);
+
+  GFile *file = g_file_new_for_path (record);
+  hydra_window_open_files (window, &file, 1);
+  ck_assert (wait_for (record_opened, 60));
+  g_object_unref (file);
+  ck_assert_uint_eq (hydra_series_get_n_steps (series ()), c.steps);
+  ck_assert_uint_eq (hydra_series_get_n_markers (series ()), c.markers);
+  ck_assert_uint_eq (hydra_series_get_n_epochs (series ()), c.validations);
+  screenshot ("window-record-opened");
+
+  g_autofree char *junk = test_path (tmpdir, "junk.csv");
+  test_write_file (junk, "name,size\nface.jpg,12\n", 22);
+  file = g_file_new_for_path (junk);
+  hydra_window_open_files (window, &file, 1);
+  ck_assert (wait_for (record_refused, 60));
+  g_object_unref (file);
+  ck_assert_ptr_nonnull (strstr (hydra_window_get_banner_text (window), "not a record header"));
+  ck_assert_uint_eq (hydra_series_get_n_steps (series ()), c.steps);
+}
+END_TEST
+
 /* A preset sets the run's settings in one go, and the window keeps writing settings after */
 START_TEST (test_preset_then_settings_still_saved)
 {
@@ -477,6 +550,7 @@ window_suite (void)
   tcase_add_test (tc, test_open_files_from_the_command_line);
   tcase_add_test (tc, test_preset_then_settings_still_saved);
   tcase_add_test (tc, test_divergence_shows_the_guard_message_and_rolls_back);
+  tcase_add_test (tc, test_open_a_run_record);
   suite_add_tcase (s, tc);
   return s;
 }
