@@ -109,10 +109,10 @@ follow_system_color_scheme (HydraApplication *self)
 /* ---- software OpenGL ---- */
 
 /* Without a GPU (a VM, a remote or virtual X server) GL is Mesa's llvmpipe, which shares the
- * CPU with training: measured on two cores while training (tests/ui/bench-stall), it stalls
- * the main loop 57–67 ms per frame where Cairo stalls 12–20 ms, and training loses 15% of
- * its speed. So on a software GL the studio draws with Cairo, unless GSK_RENDERER says
- * otherwise. Runs before the first window, because GTK reads GSK_RENDERER once. */
+ * CPU with training: it stalls the main loop far longer than Cairo does, and slows training
+ * (tests/ui/bench-stall; docs/performance.md). So on a software GL the studio draws with
+ * Cairo, unless GSK_RENDERER says otherwise. Runs before the first window, because GTK reads
+ * GSK_RENDERER once. */
 static void
 avoid_software_gl (void)
 {
@@ -194,8 +194,7 @@ hydra_application_startup (GApplication *app)
   G_APPLICATION_CLASS (hydra_application_parent_class)->startup (app);
   avoid_software_gl ();
   /* Training takes every core it is given; below the main loop, it waits for a drawing or a
-   * drop more often than they wait for it (bench-stall: a 40-image drop's longest stall was
-   * 56–70 ms in 3 runs at nice 0, 23–64 ms, median 42, in 9 runs at 5). */
+   * drop more often than they wait for it (tests/ui/bench-stall; docs/performance.md). */
   engine_set_nice (5);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),

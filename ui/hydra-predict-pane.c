@@ -6,9 +6,9 @@
 
 #define NOTICE_SECONDS 5
 
-/* Cards go in a few per frame. Given all at once, a drop of 40 was built in one main-loop
- * callback (17–27 ms) and laid out in the next frame: the loop's longest stall was 39–82 ms
- * over 6 runs of tests/ui/bench-stall while training, 36–69 ms with this. */
+/* Cards go in a few per frame: given all at once, a large drop is built in one main-loop
+ * callback and laid out in the next frame, one long stall (tests/ui/bench-stall;
+ * docs/performance.md). */
 #define CARDS_PER_FRAME 8
 
 struct _HydraPredictPane

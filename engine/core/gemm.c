@@ -31,10 +31,10 @@ gemm_by_columns (bool trans_a, bool trans_b, int m, int n, int k, float alpha, c
 
 /* Products with few columns, such as a batch-1 convolution at 1×1, 2×2 or 4×4 output or a
  * batch-1 linear layer, are matrix–vector products in disguise. OpenBLAS 0.3.21's sgemm
- * still packs all of A for them: at batch 1 that packing was most of the inference time.
- * An sgemv per column reads A in place (each thread its own rows of A). Measured on the
- * target (2 cores, AVX2): it wins while N ≤ 4 and a thread's rows of A hold at least 2¹⁶
- * elements; below that sgemm is as fast, above it sgemm pulls ahead. */
+ * still packs all of A for them, which was most of batch-1 inference. An sgemv per column
+ * reads A in place (each thread its own rows of A). It is taken while N ≤ 4 and a thread's
+ * rows of A hold at least 2¹⁶ elements, where it measured faster (docs/performance.md);
+ * below that sgemm is as fast, above it sgemm pulls ahead. */
 static bool
 use_columns (int m, int n, int k)
 {

@@ -13,12 +13,12 @@
 #include "clock.h"
 
 #define MAX_THREADS 256
-/* How a thread waits for a job or for the helpers. First SPIN_PAUSES pause instructions
- * (about 45 µs here), which covers the serial work between two parallel loops of a training
- * step. Then sched_yield until YIELD_SECONDS: still awake for the next loop, but any other
- * runnable thread (the GUI, the data thread, a prediction) gets the core first; spinning on
- * pause alone took it from the studio's main loop for up to 70 ms. Then sleep: between steps
- * and when idle, the helpers cost nothing. */
+/* How a thread waits for a job or for the helpers. First SPIN_PAUSES pause instructions,
+ * which cover the serial work between two parallel loops of a training step. Then
+ * sched_yield until YIELD_SECONDS: still awake for the next loop, but any other runnable
+ * thread (the GUI, the data thread, a prediction) gets the core first, which spinning on
+ * pause alone kept from the studio's main loop (docs/performance.md). Then sleep: between
+ * steps and when idle, the helpers cost nothing. */
 #define SPIN_PAUSES 2000
 #define YIELD_SECONDS 500e-6
 

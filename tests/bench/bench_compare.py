@@ -11,9 +11,8 @@ after round, and the summary quotes medians and their ratio. Each side runs its 
 Also prints the fraction of the machine's FMA limit reached, using the model's training FLOPs
 per image (3x the forward's multiply-adds x 2, counting every tap of every convolution,
 padding included). --peak-gflops defaults to 256: 2 cores x 2 FMA units x 8 floats x 2 flops
-x ~4.0 GHz, the clock these cores hold under load. A large sgemm on two threads reaches
-243-259 GFLOP/s here (build/tests/bench-layers prints it), so the 200 of a 3.1 GHz guess
-was too low.
+x ~4.0 GHz, the clock these cores hold under load, which a large sgemm on two threads comes
+close to (build/tests/bench-layers prints what it reaches; docs/performance.md).
 """
 import argparse
 import json

@@ -65,11 +65,10 @@ taps_count (const Taps *t)
 
 /* Leaving dead taps out is not free: each pass copies the live taps of w to scratch (and
  * backward adds dw_live back), OC·C·L floats, while the product drops OC·C·(KH·KW − L)·cols
- * multiply–adds. Measured on the target (2 cores, AVX2, OpenBLAS) it paid once 40 are dropped
- * per float copied: from batch 5 for a 3×3 on a 1×1 map (L = 1), from batch 32 for 2×2 → 1×1
- * at stride 2 (L = 4). (That was when w was (OC, C, KH, KW) and the copy strided through all
- * of it; the runs copied now are cheaper, so the rule is if anything cautious.) Batch-1
- * inference keeps the full product: a matrix–vector product that reads w once anyway. */
+ * multiply–adds. It is done once 40 are dropped per float copied, where it measured faster
+ * (docs/performance.md): from batch 5 for a 3×3 on a 1×1 map (L = 1), from batch 32 for
+ * 2×2 → 1×1 at stride 2 (L = 4). Batch-1 inference keeps the full product: a matrix–vector
+ * product that reads w once anyway. */
 static bool
 dead_taps_pay (const Conv2dShape *s, const Taps *live)
 {
@@ -105,13 +104,11 @@ conv2d_taps (const Conv2dShape *s)
 
 /* Winograd F(2×2, 3×3) (winograd.h) multiplies 16 times per 2×2 output tile and channel
  * pair where the GEMM multiplies 36, but pays for its transforms: U (16, OC, C) on every pass
- * whatever the batch, and V and M per tile and channel. Measured on the target (2 cores,
- * AVX2, OpenBLAS; ResNet's OC = C; forward + backward), it pays from T = N·⌈H/2⌉·⌈W/2⌉ ≈ 32
- * tiles at C = 256 and 512 (T = 48: 0.89× the GEMM path's time at C = 512), from 64 at
- * C = 128 (0.76×) and from 128 at C = 64 (0.89×); at batch 64 it takes 0.6–0.8× at every
- * stage with maps of 2×2 or more. So: at least 40 tiles and C·T ≥ 2¹³. Batch-1 inference
- * (at most 64 tiles, at C = 64) keeps the GEMM. A 1-pixel-wide map has dead taps and is left
- * to the GEMM (the dead-taps path, or a 16-for-9 loss). */
+ * whatever the batch, and V and M per tile and channel. So it needs enough tiles,
+ * T = N·⌈H/2⌉·⌈W/2⌉, to repay U, and more of them the fewer the channels: at least 40 tiles
+ * and C·T ≥ 2¹³, where it measured faster than the GEMM (docs/performance.md). Batch-1
+ * inference at 32×32 and 64×64 (at most 64 tiles, at C = 64) keeps the GEMM. A 1-pixel-wide
+ * map has dead taps and is left to the GEMM (the dead-taps path, or a 16-for-9 loss). */
 static bool
 f2_pays (const Conv2dShape *s)
 {
@@ -122,15 +119,11 @@ f2_pays (const Conv2dShape *s)
 /* F(4×4, 3×3) multiplies 36 times per 4×4 tile where F(2×2) multiplies 64 (4 tiles of 16),
  * but its U has 36 planes instead of 16, and a map that is not a multiple of 4 wastes more of
  * its tiles: a 2×2 map is one 4×4 tile per image, 36 multiplies for 4 outputs against 16.
- * Measured against F(2×2) (same target, forward + backward, 2 threads), the time follows the
- * transformed values, 36·T₄ against 16·T₂: at batch 64, 0.63–0.74× F(2×2) where they are
- * 0.56× (maps of 3, 4, 8, 12, 16; C = 64 … 256), 0.86–0.88× at 0.81× (10×10), 1.03–1.13× at
- * 1× (5×5, 6×6) and 2.0–2.1× on 2×2 maps (2.25×). U's cost is paid back from
- * T₄ = N·⌈H/4⌉·⌈W/4⌉ ≈ 32 tiles whatever C (0.82–0.96× F(2×2) at T₄ = 32 for C = 64 … 512;
- * 0.96–1.25× at T₄ = 16). So: where F(2×2) pays, at least 32 tiles of 4×4 and at most ⅞ of
- * F(2×2)'s transformed values. At batch 64 that is every ResNet-18 stage with maps of 4×4 or
- * more, where the backward takes 0.62–0.74× F(2×2)'s time; 2×2 maps keep F(2×2) (0.82× the
- * GEMM), and batch 1 the GEMM. */
+ * Its time follows the transformed values, 36·T₄ against 16·T₂, once U's cost is repaid,
+ * from about 32 tiles of 4×4 whatever C (docs/performance.md). So: where F(2×2) pays, at
+ * least 32 tiles, T₄ = N·⌈H/4⌉·⌈W/4⌉, and at most ⅞ of F(2×2)'s transformed values. At
+ * batch 64 that is every ResNet-18 stage with maps of 4×4 or more; 2×2 maps stay off it, and
+ * batch 1 on the GEMM. */
 static bool
 f4_pays (const Conv2dShape *s)
 {
@@ -139,14 +132,11 @@ f4_pays (const Conv2dShape *s)
   return t4 >= 32 && 8 * 36 * t4 <= 7 * 16 * t2;
 }
 
-/* Only the backward goes through F(4×4). Its float error is 6–7× F(2×2)'s (2–4·10⁻⁶ of the
- * output's norm against 3–5·10⁻⁷, on ResNet's shapes with N(0, 1) inputs; engine/README.md),
- * and a forward error compounds through every later layer, amplified by train-mode batch-norm
- * over a narrow batch: on the golden batch repeated to 64 (tests/test-model.c) F(4×4) forwards
- * put the heads' outputs off PyTorch's by up to 1.4× the tolerance (F(2×2): 0.37×), with F(4×4)
- * on layer1 alone or layer2 alone already over it. The backward's error stays in the
- * gradients, which match as closely as with F(2×2) (0.37× the tolerance at worst). The forward
- * would have taken 0.64–0.75× F(2×2)'s time there too.
+/* Only the backward goes through F(4×4). Its float error is several times F(2×2)'s
+ * (docs/performance.md), and a forward error compounds through every later layer, amplified
+ * by train-mode batch-norm over a narrow batch: F(4×4) forwards put the heads' outputs on
+ * the golden batch repeated to 64 (tests/test-model.c) outside PyTorch's tolerance. The
+ * backward's error stays in the gradients, which match as closely as with F(2×2).
  *
  * F(4×4) is taken only where F(2×2) would be, and both conditions grow true with N: as the
  * batch grows a layer goes from the GEMM to F(2×2) to F(4×4), never back. */
@@ -160,13 +150,9 @@ conv2d_winograd_tile (const Conv2dShape *s, bool backward)
 
 /* On a 2×2 map F(2×2) is one tile per image: its 16 multiplies per image and channel pair are
  * the live ones a sum over taps does too (tapconv.h), but it transforms the weights into 16
- * planes of OC·C on every pass, and the inputs and outputs besides. Measured on the target
- * (batch 64, 2 threads, bench-layers, 3 and 2 alternating runs), forward / backward: 256
- * channels on 2×2, 1.15–1.72 / 2.31–2.64 ms by F(2×2) against 0.67–1.02 / 1.42–1.65 by the
- * taps; 512 channels, 4.41–4.74 / 8.65–8.68 against 3.01–3.08 / 6.13–6.17. On 4×4 maps a
- * tap's product covers fewer positions and the taps lost: 0.95 / 2.00 ms against F(2×2)'s
- * forward and F(4×4)'s backward 1.05 / 1.45 at 128 channels, 3.71 / 7.61 against 3.34 / 4.90
- * at 256. So the taps take every 2×2 map F(2×2) would, and batch 1 keeps the GEMM. */
+ * planes of OC·C on every pass, and the inputs and outputs besides. So the taps take every
+ * 2×2 map F(2×2) would, and batch 1 keeps the GEMM. On 4×4 maps a tap's product covers
+ * fewer positions, and the taps measured slower than Winograd (docs/performance.md). */
 bool
 conv2d_uses_taps (const Conv2dShape *s)
 {

@@ -673,8 +673,7 @@ run_rows (RowFn row, WinoJob *j, size_t channels)
 /* The α² products C_ξ (M, N) = op(A_ξ) (M, K) · op(B_ξ) (K, N), dense row-major matrices
  * whose planes lie la, lb, lc floats apart. Each ξ goes to one thread whole: gemm() called
  * inside a part runs serially there (parallel.h), so the threads meet once for all α² rather
- * than once per product, and each packs only its own operands. Measured against one threaded
- * gemm() per ξ (F(2×2)): as fast on the widest layers, up to 20% faster on narrow ones. */
+ * than once per product, and each packs only its own operands. */
 typedef struct
 {
   bool ta, tb;

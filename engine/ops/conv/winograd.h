@@ -7,9 +7,9 @@
  *     Y (m×m) = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,  g the 3×3 filter, d the α×α input tile
  * (tiles step by m and start at −pad; a tile past the edge reads zeros and writes only the
  * outputs inside). F(2×2) interpolates at 0, ±1, ∞ and F(4×4) at 0, ±1, ±2, ∞: its matrices
- * hold 4, 5, 8 and ⅙, so its float error is larger (6–7× F(2×2)'s in norm on ResNet's layers,
- * engine/README.md; conv2d.c uses it for the backward only). Summed over input channels, the
- * elementwise product is α² matrix products, one per position ξ of the α×α transformed tile:
+ * hold 4, 5, 8 and ⅙, so its float error is larger (docs/performance.md; conv2d.c uses it
+ * for the backward only). Summed over input channels, the elementwise product is α² matrix
+ * products, one per position ξ of the α×α transformed tile:
  *     M_ξ (OC, T) = U_ξ (OC, C) · V_ξ (C, T),  T = N·⌈H/m⌉·⌈W/m⌉ tiles,
  * with U = G g Gᵀ, V = Bᵀ d B, both laid out [α²][rows][cols] so every product reads
  * contiguous matrices. Backward is the same read in reverse: dM = A dY Aᵀ, then
