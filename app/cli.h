@@ -6,7 +6,8 @@
 
 #include "evaluate.h"
 
-/* Exit statuses (DESIGN.md): success, the work failed, the command line was wrong. */
+/* Exit statuses (README.md, hydranet-cli): success, the work failed, the command line was
+ * wrong. */
 enum
 {
   EXIT_OK = 0,
@@ -37,7 +38,7 @@ bool cli_parse_u64 (const char *s, unsigned long long *out);
 /* Prints a JSON object compactly on one line of stdout and frees it. */
 void cli_print_json (cJSON *object);
 
-/* The JSON of `eval` (DESIGN.md), also the "final" of `train --json`. */
+/* The JSON of `eval`, also the "final" of `train --json`. */
 cJSON *cli_eval_json (const HnEvalResult *result);
 
 /* Threads for OpenBLAS when --threads is not given: the machine's cores. */

@@ -32,7 +32,7 @@ G_DECLARE_FINAL_TYPE (HydraDatasetPane, hydra_dataset_pane, HYDRA, DATASET_PANE,
 GtkWidget *hydra_dataset_pane_new (void);
 
 /* Shows ds (borrowed for the call; NULL shows the empty state). title: the folder's name or
- * "Synthetic faces"; val_percent: the split to count (DESIGN.md). */
+ * "Synthetic faces"; val_percent: the split to count (README.md, Data). */
 void hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, const char *title,
                                      int val_percent);
 

@@ -1,6 +1,6 @@
 /* dataset.h — face images with their labels, preprocessed once and kept in memory.
  *
- * A data set is either a UTKFace folder (AGE_GENDER_RACE_DATETIME.jpg.chip.jpg, DESIGN.md)
+ * A data set is either a UTKFace folder (AGE_GENDER_RACE_DATETIME.jpg.chip.jpg, README.md)
  * or the built-in synthetic faces (synth.h). Either way it ends up as the same thing: every
  * usable image decoded, centre-cropped and resized to S×S once, as 8-bit RGB — normalisation
  * and augmentation happen per batch (batches.h) — with its labels and a split key.
@@ -79,7 +79,7 @@ HnDataset *dataset_open_folder (const char *dir,
                                 HnLoadProgress *progress,
                                 HnError *err);
 
-/* The sizes a folder can be preprocessed to (DESIGN.md): 32, 64, 96 or 128. */
+/* The sizes a folder can be preprocessed to: 32, 64, 96 or 128. */
 static inline bool
 dataset_size_supported (int size)
 {

@@ -1,7 +1,7 @@
 /* image.h — decoding face images and turning them into network input.
  *
- * Preprocessing, identical for training, validation and prediction (DESIGN.md): decode to
- * 8-bit RGB (grey, grey+alpha, RGBA, 16-bit are converted; alpha dropped), centre-crop to a
+ * Preprocessing, identical for training, validation and prediction (ARCHITECTURE.md): decode
+ * to 8-bit RGB (grey, grey+alpha, RGBA, 16-bit are converted; alpha dropped), centre-crop to a
  * square ((w-s)/2, (h-s)/2 as PIL's crop in the reference), resize to S×S with PIL's
  * antialiased BILINEAR filter (bit-exact with Pillow's 8-bit resampler), scale to [0,1],
  * normalise with the ImageNet mean and std (bit-exact with the reference's float32 math).

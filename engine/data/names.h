@@ -1,5 +1,6 @@
 /* names.h — the labels a UTKFace file name gives: AGE_GENDER_RACE_DATETIME.jpg.chip.jpg
- * (also .jpg, .jpeg, .png; DESIGN.md), read as strictly as the reference script reads them.
+ * (also .jpg, .jpeg, .png; README.md, Data), read as strictly as the reference script reads
+ * them.
  */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* input.h — what the network takes as input (DESIGN.md, Images and labels).
+/* input.h — what the network takes as input (README.md, Prediction).
  *
  * An image becomes (3, S, S) planar floats: RGB scaled to [0, 1], then normalised with
  * ImageNet's mean and standard deviation per channel, as torchvision's pretrained trunks

@@ -2,7 +2,7 @@
  *
  * Gender 0 male, 1 female (the gender head's logit is of P(female)); race 0 white, 1 black,
  * 2 asian, 3 indian, 4 other; age in whole years up to LABEL_MAX_AGE, UTKFace's oldest.
- * The names are DESIGN.md's, used as they are in JSON keys and values.
+ * The names are the CLI's (README.md, Prediction), used as they are in JSON keys and values.
  */
 #pragma once
 

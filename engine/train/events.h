@@ -1,7 +1,7 @@
 /* events.h — what a training run reports, and the bounded channel it reports through.
  *
- * The trainer thread pushes events; any other thread polls them (DESIGN.md, Threads). A slow
- * or absent reader never blocks training and never grows memory: step events, many a
+ * The trainer thread pushes events; any other thread polls them (ARCHITECTURE.md, Threads).
+ * A slow or absent reader never blocks training and never grows memory: step events, many a
  * second, go in a ring of their own and the oldest are dropped (and counted) once it is full;
  * the rare others (validation, settings, states) have a second ring, and a poll merges the
  * two by sequence number, so events come out in the order they happened.

@@ -1,7 +1,7 @@
 /* trainer.h — training on a thread of its own, steered while it runs.
  *
  * The trainer owns the model while it trains. Other threads talk to it in two directions
- * only (DESIGN.md, Threads):
+ * only (ARCHITECTURE.md, Threads):
  *  - settings go in — loss weights, the age-loss kind, the learning rate, pause, resume,
  *    stop — and take effect at the next step; every change comes back as an event stamped
  *    with the step it took effect at, so a plot can mark it and a run can be replayed;
