@@ -119,7 +119,7 @@ START_TEST (test_round_trip)
   ck_assert (memcmp (model_param_data (a), model_param_data (b), t->n_params * 4) == 0);
   ck_assert (memcmp (model_buffer_data (a), model_buffer_data (b), t->n_buffers * 4) == 0);
 
-  /* metadata as DESIGN.md lists it, plus the caller's */
+  /* metadata as engine/io/runmeta.h lists it, plus the caller's */
   HnSafetensors *st = safetensors_read (good, &err);
   ck_assert_str_eq (safetensors_meta (st, "format"), "hydranet-1");
   ck_assert_str_eq (safetensors_meta (st, "backbone"), "resnet18");

@@ -17,7 +17,7 @@ ones — RGB noise, a smooth gradient, greyscale "L", RGBA — and two non-squar
   ref-init-r34, app-init-r34   the same two with --backbone resnet34
 For every image: |d age| < 1e-3, |d p_female| < 1e-4, every |d race_prob| < 1e-4, and the same
 gender and race labels (they may differ only where the reference's probabilities are within
-1e-4 of the decision boundary). Files written by our CLI must also carry the DESIGN.md metadata
+1e-4 of the decision boundary). Files written by our CLI must also carry the metadata engine/io/runmeta.h lists
 (format hydranet-1, backbone, input_size).
 """
 import json
