@@ -27,8 +27,14 @@ median (double *v, int n)
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-int
-cli_bench (int argc, char **argv)
+typedef struct
+{
+  int size, batch, threads, steps, runs;
+  HnBackbone backbone;
+} BenchArgs;
+
+static int
+parse (int argc, char **argv, BenchArgs *a)
 {
   static const struct option options[] = {
     { "size", required_argument, NULL, 'z' },
@@ -39,33 +45,121 @@ cli_bench (int argc, char **argv)
     { "backbone", required_argument, NULL, 'b' },
     { 0 },
   };
-  int size = 32, batch = 64, threads = 2, steps = 20, runs = 5, opt;
-  HnBackbone backbone = BACKBONE_RESNET18;
+  *a = (BenchArgs) { .size = 32, .batch = 64, .threads = 2, .steps = 20, .runs = 5,
+                     .backbone = BACKBONE_RESNET18 };
+  int opt;
   while ((opt = getopt_long (argc, argv, "z:n:t:s:r:b:", options, NULL)) != -1)
     {
       bool ok = true;
       switch (opt)
         {
-        case 'z': ok = cli_parse_int (optarg, MODEL_MIN_SIZE, MODEL_MAX_SIZE, &size); break;
-        case 'n': ok = cli_parse_int (optarg, 2, 4096, &batch); break;
-        case 't': ok = cli_parse_int (optarg, 1, 256, &threads); break;
-        case 's': ok = cli_parse_int (optarg, 1, 100000, &steps); break;
-        case 'r': ok = cli_parse_int (optarg, 1, 1000, &runs); break;
-        case 'b': ok = backbone_from_name (optarg, &backbone); break;
+        case 'z': ok = cli_parse_int (optarg, MODEL_MIN_SIZE, MODEL_MAX_SIZE, &a->size); break;
+        case 'n': ok = cli_parse_int (optarg, 2, 4096, &a->batch); break;
+        case 't': ok = cli_parse_int (optarg, 1, 256, &a->threads); break;
+        case 's': ok = cli_parse_int (optarg, 1, 100000, &a->steps); break;
+        case 'r': ok = cli_parse_int (optarg, 1, 1000, &a->runs); break;
+        case 'b': ok = backbone_from_name (optarg, &a->backbone); break;
         default: return cli_usage_error ("bench", "unknown option");
         }
       if (!ok)
-        for (const struct option *o = options; o->name; o++)
-          if (o->val == opt)
-            return cli_usage_error ("bench", "bad value '%s' for --%s", optarg, o->name);
+        return cli_bad_value ("bench", options, opt, optarg);
     }
-  engine_set_threads (threads);
+  return EXIT_OK;
+}
+
+/* A fixed random batch: x (N, 3, S, S) and its targets. */
+typedef struct
+{
+  float *x, *age, *gender;
+  int32_t *race;
+} Batch;
+
+static bool
+make_batch (int batch, int size, Batch *b)
+{
+  size_t per_image = (size_t) 3 * size * size;
+  b->x = malloc (sizeof (float) * per_image * batch);
+  b->age = malloc (sizeof (float) * batch);
+  b->gender = malloc (sizeof (float) * batch);
+  b->race = malloc (sizeof (int32_t) * batch);
+  if (!b->x || !b->age || !b->gender || !b->race)
+    return false;
+  HnRng rng = { .seed = 1 };
+  for (size_t i = 0; i < per_image * batch; i++)
+    b->x[i] = (float) rng_normal (&rng);
+  for (int i = 0; i < batch; i++)
+    {
+      b->age[i] = (float) (100.0 * rng_uniform (&rng));
+      b->gender[i] = (float) rng_below (&rng, 2);
+      b->race[i] = (int32_t) rng_below (&rng, N_RACES);
+    }
+  return true;
+}
+
+static void
+free_batch (Batch *b)
+{
+  free (b->x);
+  free (b->age);
+  free (b->gender);
+  free (b->race);
+}
+
+/* The median images/s of `runs` runs of `steps` SGD steps, after 3 warm-up steps. rates
+ * holds at least `runs` doubles. */
+static double
+time_training (HnModel *model, HnOptimizer *optimizer, const Batch *b, const BenchArgs *a,
+               double *rates)
+{
+  const HnTargets targets = { b->age, b->gender, b->race };
+  const HnLossConfig losses = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } };
+  for (int r = -1; r < a->runs; r++) /* run −1: the warm-up */
+    {
+      int n_steps = r < 0 ? 3 : a->steps;
+      double t0 = hn_seconds ();
+      for (int s = 0; s < n_steps; s++)
+        {
+          model_zero_grad (model);
+          model_forward (model, b->x, a->batch, true);
+          model_loss (model, &targets, &losses);
+          model_backward (model);
+          optimizer_step (optimizer, model_param_data (model), model_grad_data (model));
+        }
+      if (r >= 0)
+        rates[r] = a->batch * n_steps / (hn_seconds () - t0);
+    }
+  return median (rates, a->runs);
+}
+
+/* The median milliseconds of 100 batch-1 eval forwards, after 10 warm-up ones. times holds
+ * at least 100 doubles. */
+static double
+time_inference (HnModel *model, const Batch *b, double *times)
+{
+  for (int i = 0; i < 110; i++)
+    {
+      double t0 = hn_seconds ();
+      model_forward (model, b->x, 1, false);
+      if (i >= 10)
+        times[i - 10] = (hn_seconds () - t0) * 1e3;
+    }
+  return median (times, 100);
+}
+
+int
+cli_bench (int argc, char **argv)
+{
+  BenchArgs a;
+  int status = parse (argc, argv, &a);
+  if (status != EXIT_OK)
+    return status;
+  engine_set_threads (a.threads);
 
   HnError err;
-  HnModel *model = model_new (backbone, 0);
+  HnModel *model = model_new (a.backbone, 0);
   if (model == NULL)
     return cli_fail ("out of memory");
-  if (!model_plan (model, batch, size, &err))
+  if (!model_plan (model, a.batch, a.size, &err))
     {
       model_free (model);
       return cli_fail ("%s", err.message);
@@ -73,69 +167,27 @@ cli_bench (int argc, char **argv)
   HnOptimizerConfig config = optimizer_defaults (OPTIMIZER_SGD, 1e-4f);
   config.momentum = 0.9f;
   HnOptimizer *optimizer = optimizer_new (&config, model_params (model)->n_params);
-  size_t per_image = (size_t) 3 * size * size;
-  float *x = malloc (sizeof (float) * per_image * batch);
-  float *age = malloc (sizeof (float) * batch), *gender = malloc (sizeof (float) * batch);
-  int32_t *race = malloc (sizeof (int32_t) * batch);
-  double *rates = malloc (sizeof (double) * (runs > 100 ? runs : 100));
-  if (!optimizer || !x || !age || !gender || !race || !rates)
+  double *samples = malloc (sizeof (double) * (a.runs > 100 ? a.runs : 100));
+  Batch b = { 0 };
+  if (!optimizer || !samples || !make_batch (a.batch, a.size, &b))
     return cli_fail ("out of memory");
 
-  HnRng rng = { .seed = 1 };
-  for (size_t i = 0; i < per_image * batch; i++)
-    x[i] = (float) rng_normal (&rng);
-  for (int i = 0; i < batch; i++)
-    {
-      age[i] = (float) (100.0 * rng_uniform (&rng));
-      gender[i] = (float) rng_below (&rng, 2);
-      race[i] = (int32_t) rng_below (&rng, N_RACES);
-    }
-  const HnTargets targets = { age, gender, race };
-  const HnLossConfig losses = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } };
-
-  for (int r = -1; r < runs; r++) /* run −1: 3 warm-up steps */
-    {
-      int n_steps = r < 0 ? 3 : steps;
-      double t0 = hn_seconds ();
-      for (int s = 0; s < n_steps; s++)
-        {
-          model_zero_grad (model);
-          model_forward (model, x, batch, true);
-          model_loss (model, &targets, &losses);
-          model_backward (model);
-          optimizer_step (optimizer, model_param_data (model), model_grad_data (model));
-        }
-      if (r >= 0)
-        rates[r] = batch * n_steps / (hn_seconds () - t0);
-    }
-  double train_rate = median (rates, runs);
-
-  for (int i = 0; i < 110; i++) /* 10 warm-up forwards, 100 timed */
-    {
-      double t0 = hn_seconds ();
-      model_forward (model, x, 1, false);
-      if (i >= 10)
-        rates[i - 10] = (hn_seconds () - t0) * 1e3;
-    }
-  double infer_ms = median (rates, 100);
-
+  double train_rate = time_training (model, optimizer, &b, &a, samples);
+  double infer_ms = time_inference (model, &b, samples);
   struct rusage usage;
   getrusage (RUSAGE_SELF, &usage);
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "impl", "hydranet");
-  cJSON_AddNumberToObject (o, "size", size);
-  cJSON_AddNumberToObject (o, "batch", batch);
-  cJSON_AddNumberToObject (o, "threads", threads);
+  cJSON_AddNumberToObject (o, "size", a.size);
+  cJSON_AddNumberToObject (o, "batch", a.batch);
+  cJSON_AddNumberToObject (o, "threads", a.threads);
   cJSON_AddNumberToObject (o, "train_img_per_s", train_rate);
   cJSON_AddNumberToObject (o, "infer_ms_batch1", infer_ms);
   cJSON_AddNumberToObject (o, "peak_rss_mb", usage.ru_maxrss / 1024.0);
   cli_print_json (o);
 
-  free (rates);
-  free (race);
-  free (gender);
-  free (age);
-  free (x);
+  free (samples);
+  free_batch (&b);
   optimizer_free (optimizer);
   model_free (model);
   return EXIT_OK;

@@ -64,9 +64,7 @@ cli_eval (int argc, char **argv)
         default: return cli_usage_error ("eval", "unknown option");
         }
       if (!ok)
-        for (const struct option *o = options; o->name; o++)
-          if (o->val == opt)
-            return cli_usage_error ("eval", "bad value '%s' for --%s", optarg, o->name);
+        return cli_bad_value ("eval", options, opt, optarg);
     }
   if (model_path == NULL || data == NULL)
     return cli_usage_error ("eval", "--model and --data are required");

@@ -49,6 +49,15 @@ cli_usage_error (const char *cmd, const char *fmt, ...)
 }
 
 int
+cli_bad_value (const char *cmd, const struct option *options, int opt, const char *value)
+{
+  for (const struct option *o = options; o->name != NULL; o++)
+    if (o->val == opt)
+      return cli_usage_error (cmd, "bad value '%s' for --%s", value, o->name);
+  return cli_usage_error (cmd, "unknown option");
+}
+
+int
 cli_fail (const char *fmt, ...)
 {
   va_list ap;

@@ -225,9 +225,7 @@ parse (int argc, char **argv, TrainArgs *a)
         default: return cli_usage_error ("train", "unknown option");
         }
       if (!ok)
-        for (const struct option *o = options; o->name; o++)
-          if (o->val == opt)
-            return cli_usage_error ("train", "bad value '%s' for --%s", optarg, o->name);
+        return cli_bad_value ("train", options, opt, optarg);
     }
   if (optind < argc)
     return cli_usage_error ("train", "unexpected argument '%s'", argv[optind]);

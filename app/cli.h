@@ -1,6 +1,7 @@
 /* cli.h — what the hydranet-cli subcommands share. */
 #pragma once
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
@@ -24,6 +25,10 @@ int cli_train (int argc, char **argv);
 int cli_eval (int argc, char **argv);
 int cli_dataset (int argc, char **argv);
 int cli_synth (int argc, char **argv);
+
+/* The usage error for a value getopt_long's option `opt` (from options) did not take:
+ * "bad value 'VALUE' for --NAME". */
+int cli_bad_value (const char *cmd, const struct option *options, int opt, const char *value);
 
 /* Prints "hydranet-cli CMD: message" and the hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
