@@ -8,6 +8,11 @@ after round, and the summary quotes medians and their ratio. Each side runs its 
   tests/bench/bench_compare.py [--cli build/app/hydranet-cli] [--ref ../shared/reference/hydranet_ref.py]
                                [--sizes 32,64] [--batch 64] [--threads 2] [--rounds 3]
 
+--cli may be given more than once, as NAME=PATH, to compare builds of hydranet-cli with each
+other and with PyTorch in the same alternating rounds (before=…/hydranet-cli
+after=…/hydranet-cli); ratios are to PyTorch, and the last column is the last build against
+the first.
+
 Also prints the fraction of the machine's FMA limit reached, using the model's training FLOPs
 per image (3x the forward's multiply-adds x 2, counting every tap of every convolution,
 padding included). --peak-gflops defaults to 256: 2 cores x 2 FMA units x 8 floats x 2 flops
@@ -53,9 +58,18 @@ def run(cmd, env):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def parse_clis(values):
+    """NAME=PATH pairs (a bare PATH is named hydranet), in the order given."""
+    clis = []
+    for v in values or [os.path.join(ROOT, "build", "app", "hydranet-cli")]:
+        name, sep, path = v.partition("=")
+        clis.append((name, path) if sep else ("hydranet", v))
+    return clis
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cli", default=os.path.join(ROOT, "build", "app", "hydranet-cli"))
+    ap.add_argument("--cli", action="append", help="[NAME=]PATH of a hydranet-cli; repeatable")
     ap.add_argument("--ref", default=os.path.join(ROOT, "..", "shared", "reference", "hydranet_ref.py"))
     ap.add_argument("--sizes", default="32,64")
     ap.add_argument("--batch", type=int, default=64)
@@ -63,6 +77,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--peak-gflops", type=float, default=256.0)
     a = ap.parse_args()
+    clis = parse_clis(a.cli)
+    names = [n for n, _ in clis]
 
     env = dict(os.environ)
     # PyTorch runs its own pool; OpenBLAS's must not compete with it (the reference says so).
@@ -70,34 +86,46 @@ def main():
     rows = []
     for size in [int(s) for s in a.sizes.split(",")]:
         common = ["--size", str(size), "--batch", str(a.batch), "--threads", str(a.threads)]
-        ours, theirs = [], []
+        results = {n: [] for n in names + ["pytorch"]}
         for r in range(a.rounds):
-            ours.append(run([a.cli, "bench", *common], env))
-            theirs.append(run(["/usr/bin/python3", a.ref, "bench", *common], ref_env))
-            print(f"size {size} round {r + 1}: hydranet {ours[-1]['train_img_per_s']:.1f} img/s, "
-                  f"pytorch {theirs[-1]['train_img_per_s']:.1f} img/s", file=sys.stderr)
-        med = lambda xs, k: statistics.median(x[k] for x in xs)
+            for name, path in clis:
+                results[name].append(run([path, "bench", *common], env))
+            results["pytorch"].append(run(["/usr/bin/python3", a.ref, "bench", *common], ref_env))
+            print(f"size {size} round {r + 1}: " + ", ".join(
+                f"{n} {results[n][-1]['train_img_per_s']:.1f} img/s" for n in results), file=sys.stderr)
+        med = lambda n, k: statistics.median(x[k] for x in results[n])
         train_gflop = 3 * 2 * forward_macs(size) / 1e9
         row = {"size": size, "batch": a.batch, "threads": a.threads, "rounds": a.rounds,
                "gflop_per_train_img": round(train_gflop, 3)}
         for k in ("train_img_per_s", "infer_ms_batch1", "peak_rss_mb"):
-            row[k] = {"hydranet": round(med(ours, k), 2), "pytorch": round(med(theirs, k), 2),
-                      "ratio": round(med(ours, k) / med(theirs, k), 3)}
+            row[k] = {n: round(med(n, k), 2) for n in results}
+            for n in names:
+                key = "ratio" if len(names) == 1 else f"ratio_{n}"
+                row[k][key] = round(med(n, k) / med("pytorch", k), 3)
+            if len(names) > 1:
+                row[k][f"{names[-1]}_over_{names[0]}"] = round(med(names[-1], k) / med(names[0], k), 3)
         row["fraction_of_fma_peak"] = {
-            side: round(row["train_img_per_s"][side] * train_gflop / a.peak_gflops, 3)
-            for side in ("hydranet", "pytorch")}
+            n: round(row["train_img_per_s"][n] * train_gflop / a.peak_gflops, 3) for n in results}
         rows.append(row)
         print(json.dumps(row))
 
-    print("\n| size | | hydranet | pytorch | ratio |", file=sys.stderr)
-    print("|---|---|---|---|---|", file=sys.stderr)
+    heads = names + ["pytorch"] + [f"{n}/pytorch" for n in names]
+    if len(names) > 1:
+        heads.append(f"{names[-1]}/{names[0]}")
+    print("\n| size | | " + " | ".join(heads) + " |", file=sys.stderr)
+    print("|---|---|" + "---|" * len(heads), file=sys.stderr)
     for r in rows:
         for k, label in (("train_img_per_s", "train img/s"), ("infer_ms_batch1", "infer ms (batch 1)"),
                          ("peak_rss_mb", "peak RSS MB")):
             v = r[k]
-            print(f"| {r['size']} | {label} | {v['hydranet']} | {v['pytorch']} | {v['ratio']} |", file=sys.stderr)
+            cells = [v[n] for n in names + ["pytorch"]]
+            cells += [v["ratio" if len(names) == 1 else f"ratio_{n}"] for n in names]
+            if len(names) > 1:
+                cells.append(v[f"{names[-1]}_over_{names[0]}"])
+            print(f"| {r['size']} | {label} | " + " | ".join(str(c) for c in cells) + " |", file=sys.stderr)
         f = r["fraction_of_fma_peak"]
-        print(f"| {r['size']} | share of FMA peak | {f['hydranet']} | {f['pytorch']} | |", file=sys.stderr)
+        print(f"| {r['size']} | share of FMA peak | " + " | ".join(str(f[n]) for n in names + ["pytorch"])
+              + " |" + " |" * (len(heads) - len(names) - 1), file=sys.stderr)
 
 
 if __name__ == "__main__":
