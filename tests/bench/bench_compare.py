@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Side-by-side speed of hydranet-cli and the PyTorch reference, measured in one run.
 
-The machines here are noisy (neighbours come and go), so the two sides alternate, round
-after round, and the summary quotes medians and their ratio. Each side runs its own
+The machines here are noisy (neighbours come and go), so the sides alternate, round after
+round, each round starting with the next side, and the summary quotes medians and their
+ratio. Each side runs its own
 `bench` (same model, batch, input size and thread count; the same JSON keys).
 
   tests/bench/bench_compare.py [--cli build/app/hydranet-cli] [--ref ../shared/reference/hydranet_ref.py]
@@ -87,10 +88,12 @@ def main():
     for size in [int(s) for s in a.sizes.split(",")]:
         common = ["--size", str(size), "--batch", str(a.batch), "--threads", str(a.threads)]
         results = {n: [] for n in names + ["pytorch"]}
+        sides = [(n, [p, "bench", *common], env) for n, p in clis]
+        sides.append(("pytorch", ["/usr/bin/python3", a.ref, "bench", *common], ref_env))
         for r in range(a.rounds):
-            for name, path in clis:
-                results[name].append(run([path, "bench", *common], env))
-            results["pytorch"].append(run(["/usr/bin/python3", a.ref, "bench", *common], ref_env))
+            # each round starts with the next side, so that none always follows the same one
+            for name, cmd, side_env in sides[r % len(sides):] + sides[:r % len(sides)]:
+                results[name].append(run(cmd, side_env))
             print(f"size {size} round {r + 1}: " + ", ".join(
                 f"{n} {results[n][-1]['train_img_per_s']:.1f} img/s" for n in results), file=sys.stderr)
         med = lambda n, k: statistics.median(x[k] for x in results[n])
