@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include "fileio.h"
 #include "records.h"
 
 struct _HydraSeries
@@ -504,7 +503,6 @@ csv_job_write (CsvJob *job, GCancellable *cancellable, GError **error)
   g_autoptr (GString) out = g_string_sized_new (256 + (gsize) job->steps->len * 200);
   guint v = 0, k = 0;
   HnEvent e;
-  HnError err;
 
   g_string_append (out, records_header ());
   for (guint i = 0; i <= job->steps->len; i++)
@@ -524,10 +522,7 @@ csv_job_write (CsvJob *job, GCancellable *cancellable, GError **error)
       if (i % 8192 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
     }
-  if (file_replace (job->path, &(HnChunk) { out->str, out->len }, 1, TRUE, NULL, &err))
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
-  return FALSE;
+  return g_file_set_contents (job->path, out->str, (gssize) out->len, error);
 }
 
 static CsvJob *
