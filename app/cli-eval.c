@@ -39,10 +39,11 @@ cli_eval (int argc, char **argv)
     { "batch", required_argument, NULL, 'b' },
     { "threads", required_argument, NULL, 't' },
     { "cache-dir", required_argument, NULL, 'c' },
+    { "tta", required_argument, NULL, 'f' },
     { 0 },
   };
   const char *model_path = NULL, *data = NULL, *cache_dir = NULL;
-  bool all = false;
+  bool all = false, flip = false;
   int val_percent = 20, batch = 64, threads = cli_default_threads (), opt;
   HnAgeLoss age_loss = AGE_LOSS_L1;
   while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
@@ -61,6 +62,7 @@ cli_eval (int argc, char **argv)
         case 'b': ok = cli_parse_int (optarg, 2, 4096, &batch); break;
         case 't': ok = cli_parse_int (optarg, 1, 256, &threads); break;
         case 'c': cache_dir = optarg; break;
+        case 'f': ok = cli_parse_tta (optarg, &flip); break;
         default: return cli_usage_error ("eval", "unknown option");
         }
       if (!ok)
@@ -98,7 +100,8 @@ cli_eval (int argc, char **argv)
       return cli_fail ("%s: %s", data, err.message);
     }
   HnEvalResult r;
-  evaluate (model, batches, age_loss, &r);
+  if (!evaluate (model, batches, age_loss, flip, &r))
+    return cli_fail ("out of memory");
   cli_print_json (cli_eval_json (&r));
   batcher_free (batches);
   dataset_free (ds);

@@ -48,6 +48,13 @@ cli_usage_error (const char *cmd, const char *fmt, ...)
   return EXIT_USAGE;
 }
 
+bool
+cli_parse_tta (const char *s, bool *flip)
+{
+  *flip = strcmp (s, "flip") == 0;
+  return *flip || strcmp (s, "none") == 0;
+}
+
 int
 cli_bad_value (const char *cmd, const struct option *options, int opt, const char *value)
 {

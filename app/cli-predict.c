@@ -34,16 +34,72 @@ error_json (const char *file, const char *message)
   return o;
 }
 
+/* The chunk's buffers: the images, and what model_infer gives back for them. */
+typedef struct
+{
+  float *x, *mirrored, *age, *gender, *race;
+} Chunk;
+
+static bool
+chunk_alloc (Chunk *c, size_t per_image, bool flip)
+{
+  c->x = malloc (sizeof (float) * per_image * PREDICT_BATCH);
+  c->mirrored = flip ? malloc (sizeof (float) * per_image * PREDICT_BATCH) : NULL;
+  c->age = malloc (sizeof (float) * PREDICT_BATCH);
+  c->gender = malloc (sizeof (float) * PREDICT_BATCH);
+  c->race = malloc (sizeof (float) * N_RACES * PREDICT_BATCH);
+  return c->x && (!flip || c->mirrored) && c->age && c->gender && c->race;
+}
+
+static void
+chunk_free (Chunk *c)
+{
+  free (c->x);
+  free (c->mirrored);
+  free (c->age);
+  free (c->gender);
+  free (c->race);
+}
+
+/* Images go through in chunks: decode each (an unreadable one keeps its error), run the
+ * readable ones as one batch, print the chunk in input order. */
+static int
+predict_chunk (HnModel *model, int size, bool flip, Chunk *c, char **files, int count)
+{
+  const size_t per_image = (size_t) 3 * size * size;
+  HnError errors[PREDICT_BATCH];
+  int slot[PREDICT_BATCH], n = 0, status = EXIT_OK;
+  for (int i = 0; i < count; i++)
+    slot[i] = image_load_input (files[i], size, c->x + per_image * n, &errors[i]) ? n++ : -1;
+  if (n > 0)
+    model_infer (model, c->x, n, flip, c->mirrored, c->age, c->gender, c->race);
+  for (int i = 0; i < count; i++)
+    {
+      if (slot[i] < 0)
+        {
+          cli_print_json (error_json (files[i], errors[i].message));
+          status = EXIT_FAILED;
+          continue;
+        }
+      HnPrediction p;
+      model_prediction_of (c->age, c->gender, c->race, n, slot[i], &p);
+      cli_print_json (prediction_json (files[i], &p));
+    }
+  return status;
+}
+
 int
 cli_predict (int argc, char **argv)
 {
   static const struct option options[] = {
     { "model", required_argument, NULL, 'm' },
     { "threads", required_argument, NULL, 't' },
+    { "tta", required_argument, NULL, 'f' },
     { 0 },
   };
   const char *model_path = NULL;
   int threads = cli_default_threads (), opt;
+  bool flip = false;
   while ((opt = getopt_long (argc, argv, "m:t:", options, NULL)) != -1)
     switch (opt)
       {
@@ -54,6 +110,10 @@ cli_predict (int argc, char **argv)
         if (!cli_parse_int (optarg, 1, 256, &threads))
           return cli_usage_error ("predict", "--threads wants a number from 1 to 256, not '%s'",
                                   optarg);
+        break;
+      case 'f':
+        if (!cli_parse_tta (optarg, &flip))
+          return cli_bad_value ("predict", options, opt, optarg);
         break;
       default:
         return cli_usage_error ("predict", "unknown option");
@@ -70,53 +130,23 @@ cli_predict (int argc, char **argv)
   if (model == NULL)
     return cli_fail ("%s", err.message);
   const int size = info.input_size, n_images = argc - optind;
-  const size_t per_image = (size_t) 3 * size * size;
-  float *batch = malloc (sizeof (float) * per_image * PREDICT_BATCH);
-  if (batch == NULL || !model_plan (model, PREDICT_BATCH, size, &err))
+  Chunk c = { 0 };
+  bool ok = chunk_alloc (&c, (size_t) 3 * size * size, flip)
+            || hn_error_set (&err, "out of memory");
+  if (!ok || !model_plan (model, PREDICT_BATCH, size, &err))
     {
-      free (batch);
+      chunk_free (&c);
       model_free (model);
-      return cli_fail ("%s", batch ? err.message : "out of memory");
+      return cli_fail ("%s", err.message);
     }
-
-  /* Images go through in chunks: decode each (an unreadable one keeps its error), run the
-   * readable ones as one batch, print the chunk in input order. */
   int status = EXIT_OK;
-  char (*errors)[sizeof err.message] = malloc (sizeof *errors * PREDICT_BATCH);
-  int slot[PREDICT_BATCH];
   for (int start = 0; start < n_images; start += PREDICT_BATCH)
     {
-      int count = n_images - start < PREDICT_BATCH ? n_images - start : PREDICT_BATCH, n = 0;
-      for (int i = 0; i < count; i++)
-        {
-          HnError image_err;
-          if (image_load_input (argv[optind + start + i], size, batch + per_image * n,
-                                &image_err))
-            slot[i] = n++;
-          else
-            {
-              slot[i] = -1;
-              memcpy (errors[i], image_err.message, sizeof image_err.message);
-            }
-        }
-      if (n > 0)
-        model_forward (model, batch, n, false);
-      for (int i = 0; i < count; i++)
-        {
-          const char *file = argv[optind + start + i];
-          if (slot[i] < 0)
-            {
-              cli_print_json (error_json (file, errors[i]));
-              status = EXIT_FAILED;
-              continue;
-            }
-          HnPrediction p;
-          model_prediction (model, slot[i], &p);
-          cli_print_json (prediction_json (file, &p));
-        }
+      int count = n_images - start < PREDICT_BATCH ? n_images - start : PREDICT_BATCH;
+      if (predict_chunk (model, size, flip, &c, argv + optind + start, count) != EXIT_OK)
+        status = EXIT_FAILED;
     }
-  free (errors);
-  free (batch);
+  chunk_free (&c);
   model_free (model);
   return status;
 }

@@ -86,7 +86,8 @@ enum
   OPT_DATA = 256, OPT_SYNTHETIC, OPT_SIZE, OPT_BACKBONE, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
   OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_AGE_LOSS, OPT_W_AGE, OPT_W_GENDER, OPT_W_RACE, OPT_VAL,
   OPT_SEED, OPT_THREADS, OPT_PRESET, OPT_INIT, OPT_RESUME, OPT_OUT, OPT_LOG, OPT_JSON,
-  OPT_AUGMENT, OPT_CACHE_DIR,
+  OPT_AUGMENT, OPT_CACHE_DIR, OPT_SCHEDULE, OPT_WARMUP, OPT_NESTEROV, OPT_DECAY, OPT_SMOOTHING,
+  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_TIME_BUDGET,
 };
 
 static const struct option options[] = {
@@ -115,6 +116,15 @@ static const struct option options[] = {
   { "json", no_argument, NULL, OPT_JSON },
   { "augment", required_argument, NULL, OPT_AUGMENT },
   { "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+  { "schedule", required_argument, NULL, OPT_SCHEDULE },
+  { "warmup", required_argument, NULL, OPT_WARMUP },
+  { "nesterov", no_argument, NULL, OPT_NESTEROV },
+  { "decay", required_argument, NULL, OPT_DECAY },
+  { "label-smoothing", required_argument, NULL, OPT_SMOOTHING },
+  { "age-target", required_argument, NULL, OPT_AGE_TARGET },
+  { "ema", required_argument, NULL, OPT_EMA },
+  { "tta", required_argument, NULL, OPT_TTA },
+  { "time-budget", required_argument, NULL, OPT_TIME_BUDGET },
   { "help", no_argument, NULL, 'h' },
   { 0 },
 };
@@ -126,16 +136,23 @@ static const char help[] =
   "           --size 32|64|96|128  --val-percent 20  --cache-dir DIR\n"
   "Model:     --backbone resnet18|resnet34  --init M.safetensors (start from its weights)\n"
   "           --resume CKPT (continue a run saved by train, with its optimizer and settings)\n"
-  "Training:  --preset studio|tutorial (applied first; other options override it)\n"
-  "           --epochs E  --batch 64  --optimizer sgd|adam|adamw  --lr LR  --momentum M\n"
-  "           --weight-decay WD  --augment none|flip,crop,color  --seed S  --threads T\n"
+  "Training:  --preset studio|tutorial|quick|quality (applied first; options override it)\n"
+  "           --epochs E  --batch 64  --time-budget MINUTES (loading, training, validation)\n"
+  "           --optimizer sgd|adam|adamw  --lr LR (the schedule's peak)  --momentum M\n"
+  "           --nesterov  --weight-decay WD  --decay weights|all (weights: none on\n"
+  "           batch-norm parameters and biases)  --schedule constant|step|cosine|onecycle\n"
+  "           --warmup SHARE  --ema DECAY (average the weights; 0: off)  --seed S  --threads T\n"
+  "Data aug.: --augment none | flip,crop[=AREA],aspect[=R],rotate[=DEG],color[=X]\n"
   "Losses:    --age-loss l1|mse|huber  --w-age A  --w-gender G  --w-race R\n"
+  "           --age-target years|standardized  --label-smoothing EPS\n"
+  "Validation: --tta none|flip (each image averaged with its mirror)\n"
   "Output:    --out M.safetensors (default hydranet.safetensors; saved at every epoch's end)\n"
-  "           --log steps.csv (one row per step)  --json (a summary object on stdout)\n"
+  "           --log steps.csv (every event of the run)  --json (a summary on stdout)\n"
   "\n"
   "Presets: studio = Adam lr 1e-3, batch 64, 10 epochs, flips; tutorial = the article's\n"
-  "SGD lr 1e-4 momentum 0.09 (as printed), batch 64, 50 epochs. Both ResNet-18 at 32x32,\n"
-  "L1 + BCE + CE with weights 1/1/1.\n"
+  "SGD lr 1e-4 momentum 0.09 (as printed), batch 64, 50 epochs, both at 32x32 with\n"
+  "L1 + BCE + CE and weights 1/1/1; quick = the reference's quality fast; quality = the\n"
+  "best model in --time-budget minutes (60). README.md has what each reaches.\n"
   "\n"
   "Ctrl-C stops after the current step, saves --out and exits with status 130.\n"
   "A diverging run (NaN or exploding loss) stops with status 1 and keeps the last good\n"
@@ -160,6 +177,73 @@ typedef struct
   bool json;
 } TrainArgs;
 
+/* An option that shapes the run (the model, optimizer, schedule, losses, data): into c. */
+static bool
+set_run_option (HnTrainConfig *c, int opt, const char *arg)
+{
+  unsigned long long seed;
+  float minutes = 0;
+  switch (opt)
+    {
+    case OPT_SIZE: return cli_parse_int (arg, 32, 128, &c->size) && c->size % 32 == 0;
+    case OPT_BACKBONE: return backbone_from_name (arg, &c->backbone);
+    case OPT_EPOCHS: return cli_parse_int (arg, 1, 100000, &c->epochs);
+    case OPT_BATCH: return cli_parse_int (arg, 2, 4096, &c->batch);
+    case OPT_OPTIMIZER:
+      {
+        HnOptimizerKind kind;
+        if (!optimizer_from_name (arg, &kind))
+          return false;
+        /* the rate, and the choices that are not the kind's, stay as given */
+        HnOptimizerConfig was = c->optimizer;
+        c->optimizer = optimizer_defaults (kind, was.lr);
+        c->optimizer.decay_all = was.decay_all;
+        c->optimizer.nesterov = was.nesterov;
+        return true;
+      }
+    case OPT_LR: return parse_float (arg, 1e-12, 100, &c->optimizer.lr);
+    case OPT_MOMENTUM: return parse_float (arg, 0, 1, &c->optimizer.momentum);
+    case OPT_WD: return parse_float (arg, 0, 1, &c->optimizer.weight_decay);
+    case OPT_NESTEROV: return c->optimizer.nesterov = true;
+    case OPT_DECAY:
+      c->optimizer.decay_all = strcmp (arg, "all") == 0;
+      return c->optimizer.decay_all || strcmp (arg, "weights") == 0;
+    case OPT_SCHEDULE:
+      {
+        HnScheduleKind kind;
+        if (!schedule_from_name (arg, &kind))
+          return false;
+        c->schedule = schedule_defaults (kind);
+        return true;
+      }
+    case OPT_WARMUP: return parse_float (arg, 0, 1, &c->schedule.warmup);
+    case OPT_EMA: return parse_float (arg, 0, 0.99999, &c->ema_decay);
+    case OPT_TIME_BUDGET:
+      if (!parse_float (arg, 0.05, 10080, &minutes))
+        return false;
+      c->time_budget = 60.0 * minutes;
+      return true;
+    case OPT_AGE_LOSS: return age_loss_from_name (arg, &c->loss.age_loss);
+    case OPT_W_AGE: return parse_float (arg, 0, 1000, &c->loss.weight[HEAD_AGE]);
+    case OPT_W_GENDER: return parse_float (arg, 0, 1000, &c->loss.weight[HEAD_GENDER]);
+    case OPT_W_RACE: return parse_float (arg, 0, 1000, &c->loss.weight[HEAD_RACE]);
+    case OPT_SMOOTHING: return parse_float (arg, 0, 0.5, &c->loss.smoothing);
+    case OPT_AGE_TARGET:
+      c->standardize_age = strcmp (arg, "standardized") == 0;
+      return c->standardize_age || strcmp (arg, "years") == 0;
+    case OPT_TTA: return cli_parse_tta (arg, &c->tta);
+    case OPT_AUGMENT: return augment_from_names (arg, &c->augment);
+    case OPT_VAL: return cli_parse_int (arg, 0, 90, &c->val_percent);
+    case OPT_SEED:
+      if (!cli_parse_u64 (arg, &seed))
+        return false;
+      c->seed = seed;
+      return true;
+    default: HN_ASSERT (!"an option of the run");
+    }
+  return false;
+}
+
 static int
 parse (int argc, char **argv, TrainArgs *a)
 {
@@ -167,49 +251,19 @@ parse (int argc, char **argv, TrainArgs *a)
   a->config = train_preset_studio ();
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp (argv[i], "--preset") == 0 && !train_preset_from_name (argv[i + 1], &a->config))
-      return cli_usage_error ("train", "--preset is tutorial or studio, not '%s'", argv[i + 1]);
+      return cli_usage_error ("train", "--preset is tutorial, studio, quick or quality, not '%s'",
+                              argv[i + 1]);
   a->out = "hydranet.safetensors";
   a->threads = cli_default_threads ();
   a->config.seed = 0;
   int opt;
-  unsigned long long seed;
   while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
     {
       bool ok = true;
-      HnTrainConfig *c = &a->config;
       switch (opt)
         {
         case OPT_DATA: a->data = optarg; break;
         case OPT_SYNTHETIC: ok = cli_parse_int (optarg, 10, 10000000, &a->synthetic); break;
-        case OPT_SIZE:
-          ok = cli_parse_int (optarg, 32, 128, &c->size) && c->size % 32 == 0;
-          break;
-        case OPT_BACKBONE: ok = backbone_from_name (optarg, &c->backbone); break;
-        case OPT_EPOCHS: ok = cli_parse_int (optarg, 1, 100000, &c->epochs); break;
-        case OPT_BATCH: ok = cli_parse_int (optarg, 2, 4096, &c->batch); break;
-        case OPT_OPTIMIZER:
-          {
-            HnOptimizerKind kind;
-            ok = optimizer_from_name (optarg, &kind);
-            if (ok)
-              {
-                float lr = c->optimizer.lr;
-                c->optimizer = optimizer_defaults (kind, lr);
-              }
-            break;
-          }
-        case OPT_LR: ok = parse_float (optarg, 1e-12, 100, &c->optimizer.lr); break;
-        case OPT_MOMENTUM: ok = parse_float (optarg, 0, 1, &c->optimizer.momentum); break;
-        case OPT_WD: ok = parse_float (optarg, 0, 1, &c->optimizer.weight_decay); break;
-        case OPT_AGE_LOSS: ok = age_loss_from_name (optarg, &c->loss.age_loss); break;
-        case OPT_W_AGE: ok = parse_float (optarg, 0, 1000, &c->loss.weight[HEAD_AGE]); break;
-        case OPT_W_GENDER: ok = parse_float (optarg, 0, 1000, &c->loss.weight[HEAD_GENDER]); break;
-        case OPT_W_RACE: ok = parse_float (optarg, 0, 1000, &c->loss.weight[HEAD_RACE]); break;
-        case OPT_VAL: ok = cli_parse_int (optarg, 0, 90, &c->val_percent); break;
-        case OPT_SEED:
-          ok = cli_parse_u64 (optarg, &seed);
-          c->seed = seed;
-          break;
         case OPT_THREADS: ok = cli_parse_int (optarg, 1, 256, &a->threads); break;
         case OPT_PRESET: break; /* applied above */
         case OPT_INIT: a->init = optarg; break;
@@ -217,12 +271,12 @@ parse (int argc, char **argv, TrainArgs *a)
         case OPT_OUT: a->out = optarg; break;
         case OPT_LOG: a->log = optarg; break;
         case OPT_JSON: a->json = true; break;
-        case OPT_AUGMENT: ok = augment_from_names (optarg, &c->augment); break;
         case OPT_CACHE_DIR: a->cache_dir = optarg; break;
         case 'h':
           fputs (help, stdout);
           return -1;
-        default: return cli_usage_error ("train", "unknown option");
+        case '?': return cli_usage_error ("train", "unknown option");
+        default: ok = set_run_option (&a->config, opt, optarg); break;
         }
       if (!ok)
         return cli_bad_value ("train", options, opt, optarg);
@@ -395,6 +449,7 @@ cli_train (int argc, char **argv)
   a.config.checkpoint_path = a.out;
   a.config.records_path = a.log;
   a.config.source = "hydranet-cli " HYDRA_VERSION;
+  a.config.clock_start = hn_seconds (); /* a time budget counts the loading too */
 
   /* the checkpoints first, so that a bad one is refused before the data loads for nothing */
   HnError err;

@@ -36,6 +36,10 @@ int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((form
 /* Prints "hydranet-cli: message" to stderr; returns EXIT_FAILED. */
 int cli_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
+/* --tta none|flip: test-time augmentation, each image's prediction averaged with its
+ * mirror's. */
+bool cli_parse_tta (const char *s, bool *flip);
+
 /* Strict number parsing for option values: the whole string must be a number in range. */
 bool cli_parse_int (const char *s, int lo, int hi, int *out);
 bool cli_parse_u64 (const char *s, unsigned long long *out);

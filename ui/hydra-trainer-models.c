@@ -102,15 +102,8 @@ static HnModel *
 copy_model (const HnModel *src)
 {
   HnModel *copy = model_new (model_backbone (src), 0);
-  if (copy == NULL)
-    return NULL;
-  const HnParamTable *table = model_params (src);
-  memcpy (model_param_data (copy), model_param_data ((HnModel *) src),
-          table->n_params * sizeof (float));
-  memcpy (model_buffer_data (copy), model_buffer_data ((HnModel *) src),
-          table->n_buffers * sizeof (float));
-  memcpy (model_count_data (copy), model_count_data ((HnModel *) src),
-          table->n_counts * sizeof (int64_t));
+  if (copy != NULL)
+    model_copy_weights (copy, src);
   return copy;
 }
 

@@ -5,13 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
-#include "input.h"
 #include "rng.h"
 
 /* Streams of the seed, kept apart so that changing one use never shifts another. */
 #define STREAM_PERMUTATION 0x5045524dULL /* "PERM" */
-#define STREAM_AUGMENT 0x41554721ULL     /* "AUG!" */
 
 typedef struct
 {
@@ -61,59 +58,6 @@ free_batch (HnBatch *b)
   free (b->race);
 }
 
-/* Bilinear sample of channel c at (fx, fy) in pixel-centre coordinates, clamped. */
-static float
-sample (const uint8_t *rgb, int size, float fx, float fy, int c)
-{
-  fx = fminf (fmaxf (fx, 0.0f), (float) (size - 1));
-  fy = fminf (fmaxf (fy, 0.0f), (float) (size - 1));
-  int x0 = (int) fx, y0 = (int) fy;
-  int x1 = x0 + 1 < size ? x0 + 1 : x0, y1 = y0 + 1 < size ? y0 + 1 : y0;
-  float ax = fx - x0, ay = fy - y0;
-  float top = rgb[(y0 * size + x0) * 3 + c] * (1 - ax) + rgb[(y0 * size + x1) * 3 + c] * ax;
-  float bottom = rgb[(y1 * size + x0) * 3 + c] * (1 - ax) + rgb[(y1 * size + x1) * 3 + c] * ax;
-  return top * (1 - ay) + bottom * ay;
-}
-
-void
-batch_prepare_image (const uint8_t *rgb, int size, HnAugment aug, uint64_t rng_seed, float *dst)
-{
-  if (!aug.flip && !aug.crop && !aug.color)
-    {
-      image_normalize (rgb, size, dst);
-      return;
-    }
-  HnRng rng = { .seed = rng_seed };
-  const bool flip = aug.flip && rng_below (&rng, 2);
-  /* the crop: a square of side s·S at (ox, oy), mapped back onto the whole output */
-  float scale = 1.0f, ox = 0.0f, oy = 0.0f;
-  if (aug.crop)
-    {
-      scale = (float) (0.85 + 0.15 * rng_uniform (&rng));
-      ox = (float) (rng_uniform (&rng) * (1.0 - scale) * size);
-      oy = (float) (rng_uniform (&rng) * (1.0 - scale) * size);
-    }
-  float brightness = 1.0f, contrast = 1.0f;
-  if (aug.color)
-    {
-      brightness = (float) (0.9 + 0.2 * rng_uniform (&rng));
-      contrast = (float) (0.9 + 0.2 * rng_uniform (&rng));
-    }
-  const size_t plane = (size_t) size * size;
-  for (int y = 0; y < size; y++)
-    for (int x = 0; x < size; x++)
-      {
-        int sx = flip ? size - 1 - x : x;
-        float fx = ox + (sx + 0.5f) * scale - 0.5f, fy = oy + (y + 0.5f) * scale - 0.5f;
-        for (int c = 0; c < 3; c++)
-          {
-            float v = sample (rgb, size, fx, fy, c) / 255.0f;
-            v = fminf (fmaxf (((v - 0.5f) * contrast + 0.5f) * brightness, 0.0f), 1.0f);
-            dst[c * plane + (size_t) y * size + x] = (v - input_mean[c]) / input_std[c];
-          }
-      }
-}
-
 /* The worker's permutation for an epoch: Fisher–Yates from the seed's permutation stream. */
 static const int *
 epoch_order (HnBatcher *b, int epoch)
@@ -150,10 +94,8 @@ build (HnBatcher *b, HnBatch *out, int epoch, int index)
     {
       const int position = first + i, item = b->indices[order[position]];
       const HnFaceLabels *l = &b->ds->labels[item];
-      uint64_t aug_seed = rng_splitmix64 (b->seed ^ STREAM_AUGMENT,
-                                          ((uint64_t) epoch << 32) | (uint32_t) position);
-      batch_prepare_image (b->ds->pixels + pixels * item, size, b->augment, aug_seed,
-                           out->x + (size_t) i * pixels);
+      augment_image (b->ds->pixels + pixels * item, size, &b->augment,
+                     augment_seed (b->seed, epoch, item), out->x + (size_t) i * pixels);
       out->age[i] = l->age;
       out->gender[i] = l->gender;
       out->race[i] = l->race;
@@ -281,6 +223,18 @@ int
 batcher_images (const HnBatcher *b)
 {
   return b->n;
+}
+
+int
+batcher_batch_size (const HnBatcher *b)
+{
+  return b->batch_size;
+}
+
+int
+batcher_image_size (const HnBatcher *b)
+{
+  return b->ds->size;
 }
 
 /* Called with the lock held: the worker should fill slot s with (epoch, index). The worker

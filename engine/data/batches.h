@@ -10,15 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "augment.h"
 #include "dataset.h"
 #include "error.h"
-
-typedef struct
-{
-  bool flip;  /* horizontal mirror, half of the time */
-  bool crop;  /* a random square of 85–100% of the side, resized back */
-  bool color; /* brightness and contrast within ±10% */
-} HnAugment;
 
 typedef struct
 {
@@ -40,12 +34,9 @@ void batcher_free (HnBatcher *b);
 
 int batcher_batches_per_epoch (const HnBatcher *b);
 int batcher_images (const HnBatcher *b);
+int batcher_batch_size (const HnBatcher *b); /* images in a full batch */
+int batcher_image_size (const HnBatcher *b); /* S */
 
 /* Batch `index` of `epoch`. The pointer stays valid until the next call. Starts building
  * the following batch (the next epoch's first after the last) before returning. */
 const HnBatch *batcher_get (HnBatcher *b, int epoch, int index);
-
-/* The preprocessing of one image: uint8 (S, S, 3) → normalised float (3, S, S), with the
- * augmentation drawn from rng_seed (ignored when augment is all false). */
-void batch_prepare_image (const uint8_t *rgb, int size, HnAugment augment, uint64_t rng_seed,
-                          float *dst);

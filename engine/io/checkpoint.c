@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocale.h"
 #include "input.h"
 
 #define OPTIM_PREFIX "optim."
@@ -16,7 +17,7 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
 {
   const HnParamTable *table = model_params (model);
   StTensor *tensors = calloc (table->n, sizeof *tensors);
-  StMeta *meta = calloc (5 + n_extra, sizeof *meta);
+  StMeta *meta = calloc (7 + n_extra, sizeof *meta);
   /* the parameters in PyTorch's layout (params.h) */
   float *params = malloc (table->n_params * sizeof *params);
   if (tensors == NULL || meta == NULL || params == NULL)
@@ -52,16 +53,27 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
         }
       st->nbytes = t->numel * st_dtype_size (st->dtype);
     }
-  char size[16], mean[64], std[64];
+  char size[16], mean[64], std[64], age_mean[32], age_std[32];
+  float a_mean, a_std;
+  model_get_age_scale (model, &a_mean, &a_std);
+  locale_t previous = c_locale_enter ();
   snprintf (size, sizeof size, "%d", input_size);
   snprintf (mean, sizeof mean, "[%g, %g, %g]", input_mean[0], input_mean[1], input_mean[2]);
   snprintf (std, sizeof std, "[%g, %g, %g]", input_std[0], input_std[1], input_std[2]);
+  snprintf (age_mean, sizeof age_mean, "%.9g", a_mean);
+  snprintf (age_std, sizeof age_std, "%.9g", a_std);
+  c_locale_leave (previous);
   int n_meta = 0;
   meta[n_meta++] = (StMeta) { "format", CHECKPOINT_FORMAT };
   meta[n_meta++] = (StMeta) { "backbone", backbone_name (model_backbone (model)) };
   meta[n_meta++] = (StMeta) { "input_size", size };
   meta[n_meta++] = (StMeta) { "mean", mean };
   meta[n_meta++] = (StMeta) { "std", std };
+  if (a_mean != 0.0f || a_std != 1.0f)
+    {
+      meta[n_meta++] = (StMeta) { "age_mean", age_mean };
+      meta[n_meta++] = (StMeta) { "age_std", age_std };
+    }
   for (int i = 0; i < n_extra; i++)
     meta[n_meta++] = extra[i];
   bool ok = safetensors_write (path, tensors, table->n, meta, n_meta, err);
@@ -69,6 +81,27 @@ checkpoint_save (HnModel *model, int input_size, const char *path, const StMeta 
   free (meta);
   free (params);
   return ok;
+}
+
+/* age_mean and age_std, both or neither; a plain head (0, 1) when neither. */
+static bool
+read_age_scale (const HnSafetensors *st, HnCheckpointInfo *info, HnError *err)
+{
+  const char *m = safetensors_meta (st, "age_mean"), *s = safetensors_meta (st, "age_std");
+  info->age_mean = 0.0f;
+  info->age_std = 1.0f;
+  if (m == NULL && s == NULL)
+    return true;
+  char *end_m = NULL, *end_s = NULL;
+  locale_t previous = c_locale_enter ();
+  double mean = m ? strtod (m, &end_m) : NAN, std = s ? strtod (s, &end_s) : NAN;
+  c_locale_leave (previous);
+  if (m == NULL || s == NULL || end_m == m || *end_m || end_s == s || *end_s
+      || !isfinite (mean) || !(std > 0 && std < 1e6) || fabs (mean) > 1e6)
+    return hn_error_set (err, "age_mean and age_std do not describe a standardised age");
+  info->age_mean = (float) mean;
+  info->age_std = (float) std;
+  return true;
 }
 
 bool
@@ -89,6 +122,8 @@ checkpoint_info (const HnSafetensors *st, HnCheckpointInfo *info, HnError *err)
   else /* a bare state_dict: ResNet-34's first stage has a third block */
     info->backbone = safetensors_find (st, "net.layer1.2.conv1.weight") ? BACKBONE_RESNET34
                                                                         : BACKBONE_RESNET18;
+  if (!read_age_scale (st, info, err))
+    return false;
   info->input_size = CHECKPOINT_DEFAULT_SIZE;
   if (size != NULL)
     {
@@ -258,7 +293,10 @@ checkpoint_open (const char *path, HnCheckpointUse use, HnError *err)
       return NULL;
     }
   if (c->model != NULL)
-    c->loaded = copy_tensors (c->model, c->st);
+    {
+      c->loaded = copy_tensors (c->model, c->st);
+      model_set_age_scale (c->model, c->info.age_mean, c->info.age_std);
+    }
   return c;
 }
 

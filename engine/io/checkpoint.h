@@ -3,7 +3,8 @@
  * Names and shapes are PyTorch's state_dict of the reference HydraNet, so a file written
  * here loads in PyTorch with load_state_dict(strict=True), and a file written there (for
  * instance with ImageNet-pretrained trunk weights) loads here. Metadata: format
- * "hydranet-1", backbone, input_size, mean, std, plus whatever the caller adds.
+ * "hydranet-1", backbone, input_size, mean, std, age_mean and age_std when the age head is
+ * standardised, plus whatever the caller adds (runmeta.h).
  * Tensors whose names start with "optim." are optimizer state and ignored by the loader.
  */
 #pragma once
@@ -21,6 +22,7 @@ typedef struct
 {
   HnBackbone backbone;
   int input_size;
+  float age_mean, age_std; /* model_set_age_scale's (0 and 1: a plain age head) */
 } HnCheckpointInfo;
 
 /* Writes every tensor of the model atomically, with extra metadata appended. */

@@ -113,7 +113,47 @@ read_loss (const HnSafetensors *st, HnRunMeta *m, HnError *err)
   const char *kind = lookup (st, "loss.age_loss", "train.age_loss");
   if (kind != NULL && !age_loss_from_name (kind, &m->loss.age_loss))
     return hn_error_set (err, "metadata loss.age_loss is \"%.40s\", not l1, mse or huber", kind);
+  double smoothing = 0;
+  if (!read_double (st, "loss.smoothing", NULL, 0, 0.99, &smoothing, &present, err))
+    return false;
+  m->loss.smoothing = (float) smoothing;
   m->has_loss = all && kind != NULL;
+  return true;
+}
+
+/* "1" or "0"; absent: fallback. */
+static bool
+read_flag (const HnSafetensors *st, const char *key, bool fallback, bool *out, HnError *err)
+{
+  const char *s = lookup (st, key, NULL);
+  if (s != NULL && strcmp (s, "1") != 0 && strcmp (s, "0") != 0)
+    return hn_error_set (err, "metadata %s is \"%.20s\", not 1 or 0", key, s);
+  *out = s != NULL ? s[0] == '1' : fallback;
+  return true;
+}
+
+static bool
+read_schedule (const HnSafetensors *st, HnRunMeta *m, HnError *err)
+{
+  const char *kind_name = lookup (st, "schedule.kind", NULL);
+  HnScheduleKind kind = SCHEDULE_CONSTANT;
+  if (kind_name != NULL && !schedule_from_name (kind_name, &kind))
+    return hn_error_set (err, "metadata schedule.kind is \"%.40s\", not a schedule", kind_name);
+  m->schedule = schedule_defaults (kind);
+  m->has_schedule = kind_name != NULL;
+  bool present;
+  float scale = 1.0f, ema = 0.0f;
+  if (!read_float (st, "schedule.warmup", NULL, &m->schedule.warmup, &present, err)
+      || !read_float (st, "schedule.gamma", NULL, &m->schedule.gamma, &present, err)
+      || !read_float (st, "schedule.div", NULL, &m->schedule.div, &present, err)
+      || !read_float (st, "schedule.final_div", NULL, &m->schedule.final_div, &present, err)
+      || !read_float (st, "train.lr_scale", NULL, &scale, &present, err)
+      || !read_float (st, "train.ema_decay", NULL, &ema, &present, err))
+    return false;
+  if (m->schedule.warmup > 1 || ema >= 1)
+    return hn_error_set (err, "metadata schedule.warmup or train.ema_decay is out of range");
+  m->lr_scale = scale;
+  m->ema_decay = ema;
   return true;
 }
 
@@ -133,7 +173,8 @@ read_optimizer (const HnSafetensors *st, HnRunMeta *m, HnError *err)
       || !read_i64 (st, "optim.step", 0, INT64_MAX / 2, &m->optimizer_step, &p_step, err))
     return false;
   m->has_optimizer = kind_name != NULL && p_lr && p_momentum && p_wd && p_step;
-  return true;
+  return read_flag (st, "optim.nesterov", false, &m->optimizer.nesterov, err)
+         && read_flag (st, "optim.decay_all", true, &m->optimizer.decay_all, err);
 }
 
 static bool
@@ -153,11 +194,12 @@ read_val (const HnSafetensors *st, HnRunMeta *m, HnError *err)
 bool
 run_meta_read (const HnSafetensors *st, HnRunMeta *m, HnError *err)
 {
-  *m = (HnRunMeta) { .val_age_mae = NAN, .val_gender_acc = NAN, .val_race_acc = NAN };
+  *m = (HnRunMeta) { .val_age_mae = NAN, .val_gender_acc = NAN, .val_race_acc = NAN,
+                     .lr_scale = 1.0f };
   m->source = lookup (st, "source", NULL);
   locale_t previous = c_locale_enter ();
   bool ok = read_progress (st, m, err) && read_loss (st, m, err) && read_optimizer (st, m, err)
-            && read_val (st, m, err);
+            && read_schedule (st, m, err) && read_val (st, m, err);
   c_locale_leave (previous);
   return ok;
 }
@@ -207,6 +249,8 @@ run_meta_format (const HnRunMeta *m, HnMetaList *out)
       add (out, "loss.w_age", "%.9g", m->loss.weight[HEAD_AGE]);
       add (out, "loss.w_gender", "%.9g", m->loss.weight[HEAD_GENDER]);
       add (out, "loss.w_race", "%.9g", m->loss.weight[HEAD_RACE]);
+      if (m->loss.smoothing > 0)
+        add (out, "loss.smoothing", "%.9g", m->loss.smoothing);
     }
   if (m->has_optimizer)
     {
@@ -215,7 +259,20 @@ run_meta_format (const HnRunMeta *m, HnMetaList *out)
       add (out, "optim.lr", "%.9g", m->optimizer.lr);
       add (out, "optim.momentum", "%.9g", m->optimizer.momentum);
       add (out, "optim.weight_decay", "%.9g", m->optimizer.weight_decay);
+      add (out, "optim.nesterov", "%d", m->optimizer.nesterov);
+      add (out, "optim.decay_all", "%d", m->optimizer.decay_all);
     }
+  if (m->has_schedule)
+    {
+      add_string (out, "schedule.kind", schedule_name (m->schedule.kind));
+      add (out, "schedule.warmup", "%.9g", m->schedule.warmup);
+      add (out, "schedule.gamma", "%.9g", m->schedule.gamma);
+      add (out, "schedule.div", "%.9g", m->schedule.div);
+      add (out, "schedule.final_div", "%.9g", m->schedule.final_div);
+      add (out, "train.lr_scale", "%.9g", m->lr_scale);
+    }
+  if (m->ema_decay > 0)
+    add (out, "train.ema_decay", "%.9g", m->ema_decay);
   if (m->val_n > 0)
     add (out, "val.n", "%d", m->val_n);
   if (isfinite (m->val_age_mae))

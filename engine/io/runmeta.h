@@ -18,9 +18,20 @@
  *                       live change, pause, resume and rollback in order
  *   loss.age_loss       "l1" | "mse" | "huber"                 the settings in force
  *   loss.w_age, loss.w_gender, loss.w_race
+ *   loss.smoothing      label smoothing of gender and race (absent: 0)
  *   optim.kind          "sgd" | "adam" | "adamw"               resumable checkpoints, whose
- *   optim.lr, optim.momentum, optim.weight_decay, optim.step   moments are in PATH.optim
+ *   optim.lr, optim.momentum, optim.weight_decay, optim.step   moments are in PATH.optim;
+ *                       optim.lr is the schedule's base rate
+ *   optim.nesterov, optim.decay_all   "1" | "0" (absent: 0 and 1, torch.optim's defaults)
+ *   schedule.kind       "constant" | "step" | "cosine" | "onecycle" (schedule.h), with
+ *   schedule.warmup, schedule.gamma, schedule.div, schedule.final_div, and
+ *   train.lr_scale      the live learning-rate control's factor on the schedule
+ *   train.ema_decay     > 0 when the weights of PATH are a moving average (ema.h); the
+ *                       weights trained on are then in PATH.optim
  *   val.n, val.age_mae, val.gender_acc, val.race_acc           the last validation
+ *
+ * The model's own keys (checkpoint.h) also include age_mean and age_std when its age head is
+ * standardised (model_set_age_scale): its output is then age_mean + age_std · z.
  *
  * Numbers are written in C notation with enough digits to read back the same float. Models
  * saved by the studio before this schema said train.w_age, train.w_gender, train.w_race and
@@ -35,6 +46,7 @@
 #include "model.h"
 #include "optimizer.h"
 #include "safetensors.h"
+#include "schedule.h"
 
 typedef struct
 {
@@ -49,9 +61,14 @@ typedef struct
   bool has_loss;              /* every loss.* key */
   HnLossConfig loss;
 
-  bool has_optimizer;         /* every optim.* key */
+  bool has_optimizer;         /* every optim.* key but the two optional ones */
   HnOptimizerConfig optimizer;
   int64_t optimizer_step;
+
+  bool has_schedule;          /* schedule.kind */
+  HnSchedule schedule;
+  float lr_scale;             /* 1 when absent */
+  float ema_decay;            /* 0 when absent */
 
   int val_n;                  /* 0: unknown */
   double val_age_mae, val_gender_acc, val_race_acc; /* NaN: unknown */
@@ -62,7 +79,7 @@ typedef struct
  * or out of range is an error naming the key. Strings point into st. */
 bool run_meta_read (const HnSafetensors *st, HnRunMeta *meta, HnError *err);
 
-#define RUN_META_MAX 20
+#define RUN_META_MAX 32
 
 /* The entries to write for meta, for checkpoint_save's extra metadata. */
 typedef struct

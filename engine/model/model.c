@@ -99,7 +99,16 @@ struct HnModel
   float *grad[4];      /* four gradient buffers of the largest activation size */
   float *dfeat;        /* (512, N) */
   float *head_dhidden; /* (512, N) */
+  float age_mean, age_std; /* model_set_age_scale */
+  float *age_years;    /* (N) mean + std·z, the age output when standardised */
+  float *targets;      /* (N) standardised age or smoothed gender targets, for model_loss */
 };
+
+static bool
+age_standardised (const HnModel *m)
+{
+  return m->age_mean != 0.0f || m->age_std != 1.0f;
+}
 
 /* ---- building the table (state_dict order) ---- */
 
@@ -260,6 +269,7 @@ model_new (HnBackbone backbone, uint64_t seed)
   if (m == NULL)
     return NULL;
   m->backbone = backbone;
+  m->age_std = 1.0f;
   build (m);
   m->params = aligned_alloc (64, ((m->table.n_params * sizeof (float) + 63) & ~(size_t) 63));
   m->grads = aligned_alloc (64, ((m->table.n_params * sizeof (float) + 63) & ~(size_t) 63));
@@ -273,6 +283,18 @@ model_new (HnBackbone backbone, uint64_t seed)
   memset (m->grads, 0, m->table.n_params * sizeof (float));
   init_default (m, seed);
   return m;
+}
+
+void
+model_copy_weights (HnModel *dst, const HnModel *src)
+{
+  HN_ASSERT (dst->backbone == src->backbone);
+  const HnParamTable *t = &src->table;
+  memcpy (dst->params, src->params, t->n_params * sizeof (float));
+  memcpy (dst->buffers, src->buffers, t->n_buffers * sizeof (float));
+  memcpy (dst->counts, src->counts, t->n_counts * sizeof (int64_t));
+  dst->age_mean = src->age_mean;
+  dst->age_std = src->age_std;
 }
 
 void
@@ -405,6 +427,8 @@ layout (HnModel *m, HnArena *a, int batch, int size)
   m->col = arena_take (a, scratch);
   for (int i = 0; i < 4; i++)
     m->grad[i] = arena_take (a, largest);
+  m->age_years = arena_take (a, (size_t) n);
+  m->targets = arena_take (a, (size_t) n);
 }
 
 bool
@@ -526,35 +550,95 @@ model_forward (HnModel *m, const float *x, int n, bool training)
 
   for (int i = 0; i < N_HEADS; i++)
     head_forward (m, &m->heads[i], n);
+  if (age_standardised (m))
+    for (int i = 0; i < n; i++)
+      m->age_years[i] = m->age_mean + m->age_std * m->heads[HEAD_AGE].out[i];
 }
 
 const float *
 model_output (const HnModel *m, int head)
 {
   HN_ASSERT (head >= 0 && head < N_HEADS);
-  return m->heads[head].out;
+  return head == HEAD_AGE && age_standardised (m) ? m->age_years : m->heads[head].out;
+}
+
+void
+model_set_age_scale (HnModel *m, float mean, float std)
+{
+  HN_ASSERT (isfinite (mean) && isfinite (std) && std > 0);
+  m->age_mean = mean;
+  m->age_std = std;
+}
+
+void
+model_get_age_scale (const HnModel *m, float *mean, float *std)
+{
+  *mean = m->age_mean;
+  *std = m->age_std;
 }
 
 /* ---- losses ---- */
+
+/* The age head's loss and its gradient on z, the head's own output: in years for a plain
+ * head, in standard deviations when standardised (then r->raw gets the loss in years too). */
+static float
+age_loss (HnModel *m, const HnTargets *t, const HnLossConfig *cfg, HnLossReport *r)
+{
+  const int n = m->n;
+  Head *age = &m->heads[HEAD_AGE];
+  const float *target = t->age;
+  if (age_standardised (m))
+    {
+      for (int i = 0; i < n; i++)
+        m->targets[i] = (t->age[i] - m->age_mean) / m->age_std;
+      target = m->targets;
+      r->raw[HEAD_AGE] = age_loss_forward (cfg->age_loss, m->age_years, t->age, n);
+    }
+  float loss = age_loss_forward (cfg->age_loss, age->out, target, n);
+  if (!age_standardised (m))
+    r->raw[HEAD_AGE] = loss;
+  age_loss_backward (cfg->age_loss, age->dout, age->out, target, n, cfg->weight[HEAD_AGE]);
+  return loss;
+}
+
+/* BCE takes soft targets as they are: smoothing moves them to y(1 − eps) + eps/2. */
+static float
+gender_loss (HnModel *m, const HnTargets *t, const HnLossConfig *cfg)
+{
+  const int n = m->n;
+  Head *gender = &m->heads[HEAD_GENDER];
+  const float *target = t->gender;
+  if (cfg->smoothing > 0)
+    {
+      for (int i = 0; i < n; i++)
+        m->targets[i] = t->gender[i] * (1 - cfg->smoothing) + 0.5f * cfg->smoothing;
+      target = m->targets;
+    }
+  float loss = bce_logits_forward (gender->out, target, n);
+  bce_logits_backward (gender->dout, gender->out, target, n, cfg->weight[HEAD_GENDER]);
+  return loss;
+}
 
 HnLossReport
 model_loss (HnModel *m, const HnTargets *t, const HnLossConfig *cfg)
 {
   const int n = m->n;
   HnLossReport r = { 0 };
-  Head *age = &m->heads[HEAD_AGE], *gender = &m->heads[HEAD_GENDER], *race = &m->heads[HEAD_RACE];
-  r.raw[HEAD_AGE] = age_loss_forward (cfg->age_loss, age->out, t->age, n);
-  r.raw[HEAD_GENDER] = bce_logits_forward (gender->out, t->gender, n);
-  r.raw[HEAD_RACE] = cross_entropy_forward (race->out, t->race, N_RACES, n);
+  Head *race = &m->heads[HEAD_RACE];
+  float trained[N_HEADS];
+  for (int h = 0; h < N_HEADS; h++)
+    memset (m->heads[h].dout, 0, sizeof (float) * m->heads[h].final.out * n);
+  trained[HEAD_AGE] = age_loss (m, t, cfg, &r);
+  trained[HEAD_GENDER] = r.raw[HEAD_GENDER] = gender_loss (m, t, cfg);
+  trained[HEAD_RACE] = r.raw[HEAD_RACE]
+      = cross_entropy_smoothed_forward (race->out, t->race, N_RACES, n, cfg->smoothing);
+  cross_entropy_smoothed_backward (race->dout, race->out, t->race, N_RACES, n, cfg->smoothing,
+                                   cfg->weight[HEAD_RACE]);
   for (int h = 0; h < N_HEADS; h++)
     {
-      r.weighted[h] = cfg->weight[h] * r.raw[h];
+      r.weighted[h] = cfg->weight[h] * trained[h];
       r.total += r.weighted[h];
-      memset (m->heads[h].dout, 0, sizeof (float) * m->heads[h].final.out * n);
     }
-  age_loss_backward (cfg->age_loss, age->dout, age->out, t->age, n, cfg->weight[HEAD_AGE]);
-  bce_logits_backward (gender->dout, gender->out, t->gender, n, cfg->weight[HEAD_GENDER]);
-  cross_entropy_backward (race->dout, race->out, t->race, N_RACES, n, cfg->weight[HEAD_RACE]);
   return r;
 }
 
@@ -675,13 +759,12 @@ model_head_feature_grad (const HnModel *m, int head)
 }
 
 void
-model_prediction (const HnModel *m, int i, HnPrediction *p)
+model_prediction_of (const float *age, const float *gender, const float *logits, int n, int i,
+                     HnPrediction *p)
 {
-  HN_ASSERT (i >= 0 && i < m->n);
-  const int n = m->n;
-  p->age = m->heads[HEAD_AGE].out[i];
-  p->p_female = (float) (1.0 / (1.0 + exp (-(double) m->heads[HEAD_GENDER].out[i])));
-  const float *logits = m->heads[HEAD_RACE].out;
+  HN_ASSERT (i >= 0 && i < n);
+  p->age = age[i];
+  p->p_female = (float) (1.0 / (1.0 + exp (-(double) gender[i])));
   double mx = logits[i], sum = 0.0;
   for (int c = 1; c < N_RACES; c++)
     mx = fmax (mx, logits[(size_t) c * n + i]);
@@ -693,5 +776,51 @@ model_prediction (const HnModel *m, int i, HnPrediction *p)
       p->race_probs[c] = (float) (exp (logits[(size_t) c * n + i] - mx) / sum);
       if (p->race_probs[c] > p->race_probs[p->race])
         p->race = c;
+    }
+}
+
+void
+model_prediction (const HnModel *m, int i, HnPrediction *p)
+{
+  model_prediction_of (model_output (m, HEAD_AGE), model_output (m, HEAD_GENDER),
+                       model_output (m, HEAD_RACE), m->n, i, p);
+}
+
+/* dst: the images of x (N, 3, S, S) mirrored left–right. */
+static void
+mirror (const float *x, int n, int size, float *dst)
+{
+  for (size_t row = 0; row < (size_t) n * 3 * size; row++)
+    for (int col = 0; col < size; col++)
+      dst[row * size + col] = x[row * size + size - 1 - col];
+}
+
+void
+model_infer (HnModel *m, const float *x, int n, bool flip, float *scratch, float *age,
+             float *gender, float *race)
+{
+  model_forward (m, x, n, false);
+  memcpy (age, model_output (m, HEAD_AGE), sizeof (float) * n);
+  memcpy (gender, model_output (m, HEAD_GENDER), sizeof (float) * n);
+  memcpy (race, model_output (m, HEAD_RACE), sizeof (float) * N_RACES * n);
+  if (!flip)
+    return;
+  mirror (x, n, m->size, scratch);
+  model_forward (m, scratch, n, false);
+  const float *age2 = model_output (m, HEAD_AGE), *gender2 = model_output (m, HEAD_GENDER);
+  const float *race2 = model_output (m, HEAD_RACE);
+  for (int i = 0; i < n; i++)
+    {
+      HnPrediction a, b;
+      model_prediction_of (age, gender, race, n, i, &a); /* sample i only: safe to overwrite after */
+      model_prediction_of (age2, gender2, race2, n, i, &b);
+      /* a saturated probability would give an infinite logit, and a NaN loss after it */
+      const double tiny = 1e-7;
+      double p = fmin (fmax (0.5 * ((double) a.p_female + b.p_female), tiny), 1 - tiny);
+      age[i] = 0.5f * (a.age + b.age);
+      gender[i] = (float) log (p / (1.0 - p));
+      for (int c = 0; c < N_RACES; c++)
+        race[(size_t) c * n + i]
+            = (float) log (fmax (0.5 * ((double) a.race_probs[c] + b.race_probs[c]), tiny));
     }
 }

@@ -48,6 +48,10 @@ typedef struct HnModel HnModel;
 HnModel *model_new (HnBackbone backbone, uint64_t seed);
 void model_free (HnModel *model);
 
+/* Everything that makes dst predict as src does: parameters, running statistics, counters and
+ * the age scale. Both of one backbone. */
+void model_copy_weights (HnModel *dst, const HnModel *src);
+
 HnBackbone model_backbone (const HnModel *model);
 const HnParamTable *model_params (const HnModel *model);
 
@@ -65,8 +69,17 @@ bool model_plan (HnModel *model, int batch, int size, HnError *err);
  * Train mode uses batch statistics and updates the running ones; eval mode uses them. */
 void model_forward (HnModel *model, const float *x, int n, bool training);
 
-/* Outputs of the last forward, class-major: age (N), gender logit (N), race logits (5, N). */
+/* Outputs of the last forward, class-major: age (N) in years, gender logit (N), race logits
+ * (5, N). */
 const float *model_output (const HnModel *model, int head);
+
+/* The age standardised inside the model: its head predicts z = (age − mean) / std, the
+ * model's age output is mean + std·z, and the age loss trains on z — so its gradient has the
+ * scale of the other heads' whatever the spread of the ages, while losses and errors are
+ * still given in years. mean 0, std 1 (a new model's) is the plain head. Checkpoints keep the
+ * two numbers (checkpoint.h). */
+void model_set_age_scale (HnModel *model, float mean, float std);
+void model_get_age_scale (const HnModel *model, float *mean, float *std);
 
 typedef struct
 {
@@ -79,12 +92,14 @@ typedef struct
 {
   HnAgeLoss age_loss;
   float weight[N_HEADS]; /* w_age, w_gender, w_race */
+  float smoothing;       /* label smoothing of the gender and race targets, in [0, 1) */
 } HnLossConfig;
 
 typedef struct
 {
-  float raw[N_HEADS];      /* each head's loss */
-  float weighted[N_HEADS]; /* weight · raw */
+  float raw[N_HEADS];      /* each head's loss; the age loss in years */
+  float weighted[N_HEADS]; /* weight · the loss trained on (the age's in standard deviations
+                            * when the age is standardised) */
   float total;             /* Σ weighted */
 } HnLossReport;
 
@@ -111,3 +126,14 @@ typedef struct
 
 /* Sample i of the last forward, turned into what a person reads. */
 void model_prediction (const HnModel *model, int i, HnPrediction *out);
+
+/* Eval-mode outputs for x (N, 3, S, S), laid out as model_output's: age (N) in years, gender
+ * (N) logits, race (5, N) logits. With flip, each image's are averaged with its mirror's
+ * (test-time augmentation): the ages, and the probabilities, given back as the logit and the
+ * log-probabilities of the averages; scratch then holds N·3·S·S floats (NULL otherwise). */
+void model_infer (HnModel *model, const float *x, int n, bool flip, float *scratch, float *age,
+                  float *gender, float *race);
+
+/* Sample i of outputs laid out as model_infer's (n samples), turned into what a person reads. */
+void model_prediction_of (const float *age, const float *gender, const float *race, int n, int i,
+                          HnPrediction *out);

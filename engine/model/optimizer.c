@@ -36,6 +36,7 @@ optimizer_defaults (HnOptimizerKind kind, float lr)
     .lr = lr,
     .momentum = 0.0f,
     .weight_decay = kind == OPTIMIZER_ADAMW ? 0.01f : 0.0f,
+    .decay_all = true,
     .beta1 = 0.9f,
     .beta2 = 0.999f,
     .eps = 1e-8f,
@@ -64,12 +65,53 @@ optimizer_new (const HnOptimizerConfig *config, size_t n)
   opt->n = n;
   opt->m = zeroed_lines (n);
   opt->v = config->kind == OPTIMIZER_SGD ? NULL : zeroed_lines (n);
-  if (opt->m == NULL || (config->kind != OPTIMIZER_SGD && opt->v == NULL))
+  const HnDecayRange all = { 0, n, true };
+  if (opt->m == NULL || (config->kind != OPTIMIZER_SGD && opt->v == NULL)
+      || !optimizer_set_decay_ranges (opt, &all, 1))
     {
       optimizer_free (opt);
       return NULL;
     }
   return opt;
+}
+
+bool
+optimizer_set_decay_ranges (HnOptimizer *opt, const HnDecayRange *ranges, int n_ranges)
+{
+  HN_ASSERT (n_ranges >= 1 && ranges[0].begin == 0 && ranges[n_ranges - 1].end == opt->n);
+  for (int i = 1; i < n_ranges; i++)
+    HN_ASSERT (ranges[i].begin == ranges[i - 1].end);
+  HnDecayRange *copy = malloc (sizeof *copy * (size_t) n_ranges);
+  if (copy == NULL)
+    return false;
+  memcpy (copy, ranges, sizeof *copy * (size_t) n_ranges);
+  free (opt->ranges);
+  opt->ranges = copy;
+  opt->n_ranges = n_ranges;
+  return true;
+}
+
+bool
+optimizer_decay_weights_only (HnOptimizer *opt, const HnParamTable *table)
+{
+  HnDecayRange *ranges = malloc (sizeof *ranges * (size_t) (table->n + 1));
+  int n = 0;
+  if (ranges == NULL)
+    return false;
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *t = &table->items[i];
+      if (tensor_role_kind (t->role) != TENSOR_PARAM)
+        continue;
+      bool decay = t->role == ROLE_CONV_WEIGHT || t->role == ROLE_LINEAR_WEIGHT;
+      if (n > 0 && ranges[n - 1].decay == decay && ranges[n - 1].end == t->offset)
+        ranges[n - 1].end = t->offset + t->numel;
+      else
+        ranges[n++] = (HnDecayRange) { t->offset, t->offset + t->numel, decay };
+    }
+  bool ok = optimizer_set_decay_ranges (opt, ranges, n);
+  free (ranges);
+  return ok;
 }
 
 void
@@ -79,6 +121,7 @@ optimizer_free (HnOptimizer *opt)
     return;
   free (opt->m);
   free (opt->v);
+  free (opt->ranges);
   free (opt);
 }
 
@@ -87,17 +130,25 @@ optimizer_free (HnOptimizer *opt)
  * AdamW", kept them scalar: GCC 12 unswitches loops only at -O3). Each loop does exactly
  * the float operations of the rule, so the results are the same bits either way. */
 
-/* torch.optim.SGD (dampening 0, no Nesterov):
- *   g ← g + wd·p;  b ← g on the first step, else μ·b + g;  p ← p − lr·b */
+/* torch.optim.SGD (dampening 0):
+ *   g ← g + wd·p;  b ← g on the first step, else μ·b + g;
+ *   p ← p − lr·b, or with Nesterov p ← p − lr·(g + μ·b) */
 static void
 sgd_step (HnOptimizer *opt, float *restrict p, const float *restrict grads, size_t begin,
-          size_t end)
+          size_t end, float wd)
 {
-  const float lr = opt->config.lr, wd = opt->config.weight_decay, mu = opt->config.momentum;
+  const float lr = opt->config.lr, mu = opt->config.momentum;
   float *restrict b = opt->m;
   if (mu == 0.0f)
     for (size_t i = begin; i < end; i++)
       p[i] -= lr * (grads[i] + wd * p[i]);
+  else if (opt->config.nesterov)
+    for (size_t i = begin; i < end; i++)
+      {
+        const float g = grads[i] + wd * p[i];
+        b[i] = opt->step == 1 ? g : mu * b[i] + g;
+        p[i] -= lr * (g + mu * b[i]);
+      }
   else if (opt->step == 1)
     for (size_t i = begin; i < end; i++)
       {
@@ -145,14 +196,14 @@ adam_delta (const AdamRule *r, float m, float v)
  *   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε) */
 static void
 adam_step (HnOptimizer *opt, float *restrict p, const float *restrict grads, size_t begin,
-           size_t end)
+           size_t end, float wd)
 {
   const HnOptimizerConfig *c = &opt->config;
   const AdamRule r = adam_rule (c, opt->step);
   float *restrict m = opt->m, *restrict v = opt->v;
   if (c->kind == OPTIMIZER_ADAMW)
     {
-      const float decay = 1.0f - c->lr * c->weight_decay;
+      const float decay = 1.0f - c->lr * wd;
       for (size_t i = begin; i < end; i++)
         {
           const float g = grads[i];
@@ -164,7 +215,6 @@ adam_step (HnOptimizer *opt, float *restrict p, const float *restrict grads, siz
     }
   else
     {
-      const float wd = c->weight_decay;
       for (size_t i = begin; i < end; i++)
         {
           const float g = grads[i] + wd * p[i];
@@ -191,25 +241,26 @@ adam_step (HnOptimizer *opt, float *restrict p, const float *restrict grads, siz
  * rule for that step. */
 static void
 run_squares (const HnOptimizer *opt, const AdamRule *r, const float *restrict p,
-             const float *restrict grads, size_t i0, int n, double *restrict d2,
+             const float *restrict grads, size_t i0, int n, float decay, double *restrict d2,
              double *restrict w2)
 {
   const HnOptimizerConfig *c = &opt->config;
   const float *restrict m = opt->m + i0, *restrict v = opt->v ? opt->v + i0 : NULL;
-  const float wd = c->kind == OPTIMIZER_ADAMW ? 0.0f : c->weight_decay;
+  const float wd = c->kind == OPTIMIZER_ADAMW ? 0.0f : decay;
   p += i0, grads += i0;
   if (c->kind == OPTIMIZER_SGD)
     {
       const float mu = opt->step == 0 ? 0.0f : c->momentum; /* the buffer starts at g */
       for (int k = 0; k < n; k++)
         {
-          const float d = c->lr * (mu * m[k] + (grads[k] + wd * p[k]));
+          const float g = grads[k] + wd * p[k], b = mu * m[k] + g;
+          const float d = c->lr * (c->nesterov ? g + c->momentum * b : b);
           d2[k] = (double) d * d;
           w2[k] = (double) p[k] * p[k];
         }
       return;
     }
-  const float decoupled = c->kind == OPTIMIZER_ADAMW ? c->lr * c->weight_decay : 0.0f;
+  const float decoupled = c->kind == OPTIMIZER_ADAMW ? c->lr * decay : 0.0f;
   for (int k = 0; k < n; k++)
     {
       const float g = grads[k] + wd * p[k];
@@ -219,6 +270,29 @@ run_squares (const HnOptimizer *opt, const AdamRule *r, const float *restrict p,
       d2[k] = (double) d * d;
       w2[k] = (double) p[k] * p[k];
     }
+}
+
+/* The index of the decay range holding coordinate i. */
+static int
+range_at (const HnOptimizer *opt, size_t i)
+{
+  int lo = 0, hi = opt->n_ranges - 1;
+  while (lo < hi)
+    {
+      int mid = (lo + hi + 1) / 2;
+      if (opt->ranges[mid].begin <= i)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+  return lo;
+}
+
+/* The weight decay of range r. */
+static float
+range_decay (const HnOptimizer *opt, int r)
+{
+  return opt->ranges[r].decay ? opt->config.weight_decay : 0.0f;
 }
 
 typedef struct
@@ -243,7 +317,16 @@ ratio_part (void *ctx, size_t k0, size_t k1)
           const size_t i = r * RATIO_STRIDE;
           const int len = n - i < RATIO_RUN ? (int) (n - i) : RATIO_RUN;
           double d2[RATIO_RUN], w2[RATIO_RUN];
-          run_squares (j->opt, &j->rule, j->params, j->grads, i, len, d2, w2);
+          /* a run may straddle two decay ranges: each part with its own decay */
+          for (int done = 0, g = range_at (j->opt, i); done < len; g++)
+            {
+              const size_t end = j->opt->ranges[g].end;
+              const int part = end - (i + done) < (size_t) (len - done) ? (int) (end - i - done)
+                                                                        : len - done;
+              run_squares (j->opt, &j->rule, j->params, j->grads, i + done, part,
+                           range_decay (j->opt, g), d2 + done, w2 + done);
+              done += part;
+            }
           for (int e = 0; e < len; e++)
             {
               update += d2[e];
@@ -281,10 +364,16 @@ static void
 step_part (void *ctx, size_t begin, size_t end)
 {
   StepJob *j = ctx;
-  if (j->opt->config.kind == OPTIMIZER_SGD)
-    sgd_step (j->opt, j->params, j->grads, begin, end);
-  else
-    adam_step (j->opt, j->params, j->grads, begin, end);
+  for (int g = range_at (j->opt, begin); begin < end; g++)
+    {
+      const size_t stop = j->opt->ranges[g].end < end ? j->opt->ranges[g].end : end;
+      const float wd = range_decay (j->opt, g);
+      if (j->opt->config.kind == OPTIMIZER_SGD)
+        sgd_step (j->opt, j->params, j->grads, begin, stop, wd);
+      else
+        adam_step (j->opt, j->params, j->grads, begin, stop, wd);
+      begin = stop;
+    }
 }
 
 /* Every coordinate's update is independent: the parameters are cut into one range per

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "params.h"
+
 typedef enum
 {
   OPTIMIZER_SGD,
@@ -22,13 +24,24 @@ typedef struct
   HnOptimizerKind kind;
   float lr;
   float momentum;     /* SGD */
+  bool nesterov;      /* SGD: Nesterov momentum */
   float weight_decay; /* L2 added to the gradient (SGD, Adam); decoupled (AdamW) */
+  bool decay_all;     /* weight decay on every parameter (torch.optim's one group); false:
+                       * only on convolution and linear weights, none on batch-norm
+                       * parameters and biases (the usual second parameter group) */
   float beta1, beta2, eps;
 } HnOptimizerConfig;
 
 /* PyTorch's defaults for the kind: SGD momentum 0, Adam(W) betas (0.9, 0.999), eps 1e-8,
  * AdamW weight decay 0.01. */
 HnOptimizerConfig optimizer_defaults (HnOptimizerKind kind, float lr);
+
+/* A run of coordinates [begin, end) and whether weight decay applies to it. */
+typedef struct
+{
+  size_t begin, end;
+  bool decay;
+} HnDecayRange;
 
 typedef struct
 {
@@ -37,10 +50,20 @@ typedef struct
   int64_t step;   /* steps taken */
   float *m;       /* (n) SGD momentum buffer, or Adam's first moment */
   float *v;       /* (n) Adam's second moment; NULL for SGD */
+  HnDecayRange *ranges; /* covering [0, n) in order: where decay applies */
+  int n_ranges;
 } HnOptimizer;
 
-/* NULL when out of memory. The state starts empty, as a fresh torch.optim instance. */
+/* NULL when out of memory. The state starts empty, as a fresh torch.optim instance. Weight
+ * decay applies everywhere until optimizer_set_decay_ranges says otherwise. */
 HnOptimizer *optimizer_new (const HnOptimizerConfig *config, size_t n);
+
+/* Where weight decay applies: ranges cover [0, n) in order (copied). False when out of memory. */
+bool optimizer_set_decay_ranges (HnOptimizer *opt, const HnDecayRange *ranges, int n_ranges);
+
+/* The usual parameter groups: decay on the convolution and linear weights of table, none on
+ * batch-norm parameters and biases. False when out of memory. */
+bool optimizer_decay_weights_only (HnOptimizer *opt, const HnParamTable *table);
 void optimizer_free (HnOptimizer *opt);
 
 /* What the next optimizer_step would do, without doing it: ‖Δp‖ / ‖p‖, the size of the

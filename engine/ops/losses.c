@@ -120,23 +120,34 @@ logsumexp (const float *logits, int k, int n, int j, double *max_out)
 }
 
 float
-cross_entropy_forward (const float *logits, const int32_t *target, int k, int n)
+cross_entropy_smoothed_forward (const float *logits, const int32_t *target, int k, int n,
+                                float eps)
 {
   double total = 0.0;
   for (int j = 0; j < n; j++)
     {
       HN_ASSERT (target[j] >= 0 && target[j] < k);
       double mx;
-      total += logsumexp (logits, k, n, j, &mx) - logits[(size_t) target[j] * n + j];
+      double loss = logsumexp (logits, k, n, j, &mx);
+      if (eps == 0.0f)
+        loss -= logits[(size_t) target[j] * n + j];
+      else
+        {
+          double sum = 0.0;
+          for (int c = 0; c < k; c++)
+            sum += logits[(size_t) c * n + j];
+          loss -= (1.0 - eps) * logits[(size_t) target[j] * n + j] + eps * sum / k;
+        }
+      total += loss;
     }
   return (float) (total / n);
 }
 
 void
-cross_entropy_backward (float *dlogits, const float *logits, const int32_t *target, int k, int n,
-                        float scale)
+cross_entropy_smoothed_backward (float *dlogits, const float *logits, const int32_t *target,
+                                 int k, int n, float eps, float scale)
 {
-  /* d/dx_c = softmax(x)_c − [c = target] */
+  const double on = 1.0 - eps, off = (double) eps / k;
   for (int j = 0; j < n; j++)
     {
       double mx;
@@ -144,7 +155,21 @@ cross_entropy_backward (float *dlogits, const float *logits, const int32_t *targ
       for (int c = 0; c < k; c++)
         {
           double p = exp (logits[(size_t) c * n + j] - lse);
-          dlogits[(size_t) c * n + j] += (float) (scale * (p - (c == target[j])) / n);
+          double y = eps == 0.0f ? (c == target[j]) : on * (c == target[j]) + off;
+          dlogits[(size_t) c * n + j] += (float) (scale * (p - y) / n);
         }
     }
+}
+
+float
+cross_entropy_forward (const float *logits, const int32_t *target, int k, int n)
+{
+  return cross_entropy_smoothed_forward (logits, target, k, n, 0.0f);
+}
+
+void
+cross_entropy_backward (float *dlogits, const float *logits, const int32_t *target, int k, int n,
+                        float scale)
+{
+  cross_entropy_smoothed_backward (dlogits, logits, target, k, n, 0.0f, scale);
 }

@@ -36,3 +36,12 @@ void bce_logits_backward (float *dlogit, const float *logit, const float *target
 float cross_entropy_forward (const float *logits, const int32_t *target, int k, int n);
 void cross_entropy_backward (float *dlogits, const float *logits, const int32_t *target, int k,
                              int n, float scale);
+
+/* The same against smoothed labels, as PyTorch's label_smoothing: the target distribution is
+ * (1 − eps)·onehot + eps/K, so loss_j = logsumexp(x) − (1 − eps)·x_t − (eps/K)·Σ_c x_c and
+ * d/dx_c = softmax(x)_c − (1 − eps)·[c = t] − eps/K. eps = 0 is the plain loss, bit for bit.
+ * (Binary cross-entropy takes soft targets as they are: y(1 − eps) + eps/2.) */
+float cross_entropy_smoothed_forward (const float *logits, const int32_t *target, int k, int n,
+                                      float eps);
+void cross_entropy_smoothed_backward (float *dlogits, const float *logits, const int32_t *target,
+                                      int k, int n, float eps, float scale);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const train_preset_names[] = { "tutorial", "studio", "quick", "quality", NULL };
+
 HnTrainConfig
 train_preset_tutorial (void)
 {
@@ -10,7 +12,8 @@ train_preset_tutorial (void)
   sgd.momentum = 0.09f; /* as printed in the article (0.9 was probably meant) */
   return (HnTrainConfig) {
     .backbone = BACKBONE_RESNET18, .size = 32, .batch = 64, .epochs = 50, .val_percent = 20,
-    .optimizer = sgd, .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
+    .optimizer = sgd, .schedule = schedule_defaults (SCHEDULE_CONSTANT),
+    .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
   };
 }
 
@@ -20,41 +23,55 @@ train_preset_studio (void)
   return (HnTrainConfig) {
     .backbone = BACKBONE_RESNET18, .size = 32, .batch = 64, .epochs = 10, .val_percent = 20,
     .augment = { .flip = true }, .optimizer = optimizer_defaults (OPTIMIZER_ADAM, 1e-3f),
-    .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
+    .schedule = schedule_defaults (SCHEDULE_CONSTANT), .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
   };
+}
+
+/* AdamW with decay on the weights only, the age standardised, labels smoothed, a one-cycle
+ * schedule: the ingredients of both recipes. */
+static HnTrainConfig
+recipe (int size, int epochs, float lr, float weight_decay)
+{
+  HnOptimizerConfig adamw = optimizer_defaults (OPTIMIZER_ADAMW, lr);
+  adamw.weight_decay = weight_decay;
+  adamw.decay_all = false;
+  return (HnTrainConfig) {
+    .backbone = BACKBONE_RESNET18, .size = size, .batch = 64, .epochs = epochs, .val_percent = 20,
+    .augment = { .flip = true }, .optimizer = adamw,
+    .schedule = schedule_defaults (SCHEDULE_ONECYCLE),
+    .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f }, 0.1f }, .standardize_age = true,
+  };
+}
+
+HnTrainConfig
+train_preset_quick (void)
+{
+  return recipe (32, 3, 3e-3f, 0.05f);
+}
+
+HnTrainConfig
+train_preset_quality (void)
+{
+  HnTrainConfig c = recipe (64, 1000, 2e-3f, 0.05f);
+  c.augment = (HnAugment) { .flip = true, .crop = 0.3f, .aspect = 0.2f, .rotate = 10.0f,
+                            .brightness = 0.2f, .contrast = 0.2f, .saturation = 0.2f };
+  c.ema_decay = 0.999f;
+  c.tta = true;
+  c.time_budget = 60 * 60;
+  return c;
 }
 
 bool
 train_preset_from_name (const char *name, HnTrainConfig *config)
 {
-  if (strcmp (name, "tutorial") == 0)
-    *config = train_preset_tutorial ();
-  else if (strcmp (name, "studio") == 0)
-    *config = train_preset_studio ();
-  else
-    return false;
-  return true;
-}
-
-bool
-augment_from_names (const char *names, HnAugment *a)
-{
-  *a = (HnAugment) { 0 };
-  if (strcmp (names, "none") == 0)
-    return true;
-  char copy[64];
-  if (snprintf (copy, sizeof copy, "%s", names) >= (int) sizeof copy)
-    return false;
-  for (char *save, *tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
-    {
-      if (strcmp (tok, "flip") == 0)
-        a->flip = true;
-      else if (strcmp (tok, "crop") == 0)
-        a->crop = true;
-      else if (strcmp (tok, "color") == 0)
-        a->color = true;
-      else
-        return false;
-    }
-  return true;
+  static HnTrainConfig (*const presets[]) (void) = {
+    train_preset_tutorial, train_preset_studio, train_preset_quick, train_preset_quality,
+  };
+  for (int i = 0; train_preset_names[i] != NULL; i++)
+    if (strcmp (name, train_preset_names[i]) == 0)
+      {
+        *config = presets[i] ();
+        return true;
+      }
+  return false;
 }

@@ -8,6 +8,7 @@
 #include "batches.h"
 #include "model.h"
 #include "optimizer.h"
+#include "schedule.h"
 
 typedef struct
 {
@@ -18,8 +19,18 @@ typedef struct
   int val_percent;
   uint64_t seed;  /* initialisation, shuffling, augmentation */
   HnAugment augment;
-  HnOptimizerConfig optimizer;
+  HnOptimizerConfig optimizer; /* its lr is the schedule's peak (its base) */
+  HnSchedule schedule;
   HnLossConfig loss;
+  bool standardize_age;        /* the age head learns the training split's standardised age
+                                * (model_set_age_scale) */
+  float ema_decay;             /* > 0: validation, prediction and the saved model use a moving
+                                * average of the weights (ema.h) */
+  bool tta;                    /* validation averages each image with its mirror */
+  double time_budget;          /* > 0: seconds from clock_start in which the run, validations
+                                * and saving included, must end; the schedule spans what fits
+                                * and epochs is only an upper bound */
+  double clock_start;          /* hn_seconds () when the budget began (before loading) */
   const char *checkpoint_path; /* autosave at each epoch's end; NULL: none */
   const char *records_path;    /* every event as a row of CSV (records.h), appended to when
                                 * the run resumes; NULL: none */
@@ -27,12 +38,17 @@ typedef struct
   int event_capacity;          /* step events held for a slow consumer; 0: 4096 */
 } HnTrainConfig;
 
-/* The article's setup (ResNet-18, 32×32, SGD lr 1e-4 momentum 0.09 — as printed —,
- * L1 + BCE + CE, weights 1/1/1, batch 64) and the studio's default, which learns visibly
- * within minutes on two cores (Adam lr 1e-3, flips, 10 epochs). */
+/* The presets (README.md has what each reaches and how fast):
+ *   tutorial  the article's setup: ResNet-18, 32×32, SGD lr 1e-4 momentum 0.09 (as printed),
+ *             L1 + BCE + CE with weights 1/1/1, batch 64, 50 epochs
+ *   studio    learns visibly within minutes on two cores: Adam lr 1e-3, flips, 10 epochs
+ *   quick     the reference's quality as fast as possible
+ *   quality   the best model within a time budget (--time-budget, 60 minutes by default) */
 HnTrainConfig train_preset_tutorial (void);
 HnTrainConfig train_preset_studio (void);
+HnTrainConfig train_preset_quick (void);
+HnTrainConfig train_preset_quality (void);
 bool train_preset_from_name (const char *name, HnTrainConfig *config);
 
-/* "none" or a comma-separated list of flip, crop, color. */
-bool augment_from_names (const char *names, HnAugment *augment);
+/* "tutorial", …: the names train_preset_from_name takes, in order, NULL-terminated. */
+extern const char *const train_preset_names[];

@@ -18,5 +18,8 @@ typedef struct
 } HnEvalResult;
 
 /* Runs every batch of `batches` (built without shuffling or augmentation) through the model
- * in eval mode. The model must be planned for the batcher's batch size. */
-void evaluate (HnModel *model, HnBatcher *batches, HnAgeLoss age_loss, HnEvalResult *out);
+ * in eval mode; with flip, each image's outputs are averaged with its mirror's (test-time
+ * augmentation, model_infer). The model must be planned for the batcher's batch size. False
+ * only when out of memory. */
+bool evaluate (HnModel *model, HnBatcher *batches, HnAgeLoss age_loss, bool flip,
+               HnEvalResult *out);

@@ -88,42 +88,70 @@ optimizer_path (const char *path)
   return asprintf (&p, "%s.optim", path) < 0 ? NULL : p;
 }
 
-/* The moments in PyTorch's layout, as the model's own tensors are written (params.h), with
- * the step they belong to. */
-static bool
-save_optimizer (const HnOptimizer *opt, const HnParamTable *table, int64_t step,
-                const char *path, HnError *err)
+/* Up to four vectors of the sidecar, each in PyTorch's layout where it follows the parameter
+ * table (params.h), owned until freed. */
+typedef struct
 {
-  const size_t n = opt->n;
-  float *m = malloc (n * sizeof *m), *v = opt->v ? malloc (n * sizeof *v) : NULL;
+  StTensor tensors[4];
+  float *owned[4];
+  int n;
+} Sidecar;
+
+static bool
+sidecar_add (Sidecar *sc, const char *name, const float *src, size_t n, const HnParamTable *table)
+{
+  float *copy = malloc ((n ? n : 1) * sizeof *copy);
+  if (copy == NULL)
+    return false;
+  if (table != NULL)
+    params_to_torch (table, copy, src);
+  else
+    memcpy (copy, src, n * sizeof *copy);
+  sc->owned[sc->n] = copy;
+  sc->tensors[sc->n++] = (StTensor) { .name = name, .dtype = ST_F32, .ndim = 1,
+                                      .shape = { (int64_t) n }, .data = copy,
+                                      .nbytes = n * sizeof (float) };
+  return true;
+}
+
+static void
+sidecar_free (Sidecar *sc)
+{
+  for (int i = 0; i < sc->n; i++)
+    free (sc->owned[i]);
+}
+
+/* The moments, and with an average the weights trained on, with the step they belong to. */
+static bool
+save_sidecar (const HnOptimizer *opt, HnModel *model, bool with_weights, int64_t step,
+              const char *path, HnError *err)
+{
+  const HnParamTable *table = model_params (model);
+  Sidecar sc = { 0 };
   char *file = optimizer_path (path);
-  bool ok = m != NULL && (opt->v == NULL || v != NULL) && file != NULL;
+  bool ok = file != NULL && sidecar_add (&sc, "optim.m", opt->m, opt->n, table)
+            && (opt->v == NULL || sidecar_add (&sc, "optim.v", opt->v, opt->n, table))
+            && (!with_weights
+                || (sidecar_add (&sc, "train.params", model_param_data (model), table->n_params,
+                                 table)
+                    && sidecar_add (&sc, "train.buffers", model_buffer_data (model),
+                                    table->n_buffers, NULL)));
   if (!ok)
     hn_error_set (err, "%s: out of memory", path);
   else
     {
-      params_to_torch (table, m, opt->m);
-      if (v != NULL)
-        params_to_torch (table, v, opt->v);
-      StTensor tensors[2] = {
-        { .name = "optim.m", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = m,
-          .nbytes = n * sizeof (float) },
-        { .name = "optim.v", .dtype = ST_F32, .ndim = 1, .shape = { (int64_t) n }, .data = v,
-          .nbytes = n * sizeof (float) },
-      };
       char text[32];
       snprintf (text, sizeof text, "%lld", (long long) step);
       StMeta meta = { "train.step", text };
-      ok = safetensors_write (file, tensors, v ? 2 : 1, &meta, 1, err);
+      ok = safetensors_write (file, sc.tensors, sc.n, &meta, 1, err);
     }
-  free (m);
-  free (v);
+  sidecar_free (&sc);
   free (file);
   return ok;
 }
 
 bool
-run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt,
+run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnEma *ema,
                 const HnTrainConfig *config, const char *path, HnError *err)
 {
   char *history = history_to_json (s);
@@ -132,6 +160,8 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt,
     .has_progress = true, .step = s->step, .epoch = s->epoch, .batch_index = s->batch_index,
     .seed = config->seed, .history = history,
     .has_loss = true, .loss = s->loss,
+    .has_schedule = true, .schedule = config->schedule, .lr_scale = s->lr_scale,
+    .ema_decay = ema != NULL ? ema->decay : 0.0f,
     .val_n = s->val.n,
     .val_age_mae = s->val.n > 0 ? s->val.age_mae : NAN,
     .val_gender_acc = s->val.n > 0 ? s->val.gender_acc : NAN,
@@ -141,25 +171,40 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt,
     {
       meta.has_optimizer = true;
       meta.optimizer = opt->config;
+      meta.optimizer.lr = config->optimizer.lr; /* the base rate; the step's is scheduled */
       meta.optimizer_step = opt->step;
     }
   HnMetaList list;
   run_meta_format (&meta, &list);
-  /* the moments first, freed before checkpoint_save makes its own copy of the parameters */
-  bool ok = opt == NULL || save_optimizer (opt, model_params (model), s->step, path, err);
+  /* the sidecar first, freed before checkpoint_save makes its own copy of the parameters */
+  bool ok = opt == NULL || save_sidecar (opt, model, ema != NULL, s->step, path, err);
+  if (ema != NULL)
+    ema_swap (ema, model); /* the file is the model to use: the average */
   ok = ok && checkpoint_save (model, config->size, path, list.items, list.n, err);
+  if (ema != NULL)
+    ema_swap (ema, model);
   cJSON_free (history);
   return ok;
 }
 
 /* ---- restoring ---- */
 
-/* The optimizer of kind and settings cfg, with its moments and step count from the sibling
- * of path, which must belong to `step`. NULL and err otherwise. */
-static HnOptimizer *
-load_optimizer (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, const char *path,
-                const HnParamTable *table, HnError *err)
+/* A vector of n floats named name in the sidecar, or NULL. */
+static const StTensor *
+sidecar_find (const HnSafetensors *os, const char *name, size_t n)
 {
+  const StTensor *t = safetensors_find (os, name);
+  return t != NULL && t->dtype == ST_F32 && st_numel (t) == (int64_t) n ? t : NULL;
+}
+
+/* The optimizer of kind and settings cfg, with its moments and step count from the sidecar of
+ * path, which must belong to `step`; with an average, the weights trained on too, into model
+ * (the average the caller applied moves to ema). NULL and err otherwise, nothing changed. */
+static HnOptimizer *
+load_sidecar (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, float ema_decay,
+              HnEma *ema, HnModel *model, const char *path, HnError *err)
+{
+  const HnParamTable *table = model_params (model);
   char *file = optimizer_path (path);
   HnSafetensors *os = file ? safetensors_read (file, err) : NULL;
   free (file);
@@ -170,34 +215,46 @@ load_optimizer (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, co
     }
   HnRunMeta om;
   const size_t n = table->n_params;
-  const StTensor *m = safetensors_find (os, "optim.m"), *v = safetensors_find (os, "optim.v");
-  const bool adam = cfg->kind != OPTIMIZER_SGD;
+  const StTensor *m = sidecar_find (os, "optim.m", n), *v = sidecar_find (os, "optim.v", n);
+  const StTensor *w = sidecar_find (os, "train.params", n);
+  const StTensor *b = sidecar_find (os, "train.buffers", table->n_buffers);
+  const bool adam = cfg->kind != OPTIMIZER_SGD, averaged = ema_decay > 0 && ema != NULL;
   HnOptimizer *opt = NULL;
   HnError ignored;
   if (!run_meta_read (os, &om, &ignored) || safetensors_meta (os, "train.step") == NULL
       || om.step != step)
     hn_error_set (err, "the optimizer state beside the checkpoint is from another step than "
                        "the model (a save was interrupted); use --init to start from the weights");
-  else if (m == NULL || m->dtype != ST_F32 || st_numel (m) != (int64_t) n
-           || (adam && (v == NULL || v->dtype != ST_F32 || st_numel (v) != (int64_t) n)))
+  else if (m == NULL || (adam && v == NULL) || (averaged && (w == NULL || b == NULL)))
     hn_error_set (err, "the optimizer state beside the checkpoint does not match the model");
-  else if ((opt = optimizer_new (cfg, n)) == NULL)
-    hn_error_set (err, "out of memory");
+  else if ((opt = optimizer_new (cfg, n)) == NULL
+           || (!cfg->decay_all && !optimizer_decay_weights_only (opt, table))
+           || (averaged && !ema_init (ema, ema_decay, model)))
+    {
+      optimizer_free (opt);
+      opt = NULL;
+      hn_error_set (err, "out of memory");
+    }
   else
     {
       params_from_torch (table, opt->m, m->data);
       if (adam)
         params_from_torch (table, opt->v, v->data);
       opt->step = opt_step;
+      if (averaged)
+        {
+          ema->updates = opt_step;
+          params_from_torch (table, model_param_data (model), w->data);
+          memcpy (model_buffer_data (model), b->data, b->nbytes);
+        }
     }
   safetensors_free (os);
   return opt;
 }
 
 bool
-run_state_restore (HnRunState *s, HnOptimizer **opt, HnTrainConfig *config,
-                   const HnSafetensors *st, const char *path, const HnParamTable *table,
-                   HnError *err)
+run_state_restore (HnRunState *s, HnOptimizer **opt, HnEma *ema, HnModel *model,
+                   HnTrainConfig *config, const HnSafetensors *st, const char *path, HnError *err)
 {
   HnRunMeta meta;
   if (!run_meta_read (st, &meta, err))
@@ -209,17 +266,29 @@ run_state_restore (HnRunState *s, HnOptimizer **opt, HnTrainConfig *config,
     return hn_error_set (err, "metadata train.step, train.epoch or train.batch_index is missing");
   if (!meta.has_loss)
     return hn_error_set (err, "the loss settings are missing from the checkpoint");
-  HnOptimizer *restored = load_optimizer (&meta.optimizer, meta.optimizer_step, meta.step, path,
-                                          table, err);
+  HnEma fresh = { 0 };
+  HnOptimizer *restored = load_sidecar (&meta.optimizer, meta.optimizer_step, meta.step,
+                                        meta.ema_decay, &fresh, model, path, err);
   if (restored == NULL)
     return false;
   optimizer_free (*opt);
   *opt = restored;
+  if (ema != NULL)
+    {
+      ema_clear (ema);
+      *ema = fresh;
+    }
   config->optimizer = meta.optimizer;
+  config->ema_decay = meta.ema_decay;
+  if (meta.has_schedule)
+    config->schedule = meta.schedule;
   s->step = meta.step;
   s->epoch = meta.epoch;
   s->batch_index = meta.batch_index;
   s->loss = meta.loss;
+  s->lr_scale = meta.lr_scale;
+  s->val = (HnEvalResult) { .n = meta.val_n, .age_mae = meta.val_age_mae,
+                            .gender_acc = meta.val_gender_acc, .race_acc = meta.val_race_acc };
   s->n_history = 0;
   history_from_json (s, meta.history);
   return true;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ema.h"
 #include "events.h"
 #include "safetensors.h"
 
@@ -27,6 +28,7 @@ typedef struct
   int64_t step;             /* optimizer steps done */
   int epoch, batch_index;   /* epochs done, and the next batch of the current one */
   HnLossConfig loss;        /* in force */
+  float lr_scale;           /* the live learning-rate control's factor on the schedule */
   HnEvalResult val;         /* the last validation (n = 0: none yet) */
   HnHistoryEntry *history;  /* every change, pause, resume and rollback, in order */
   int n_history, cap_history;
@@ -38,13 +40,17 @@ void run_state_record (HnRunState *s, HnSettingKind what, double value);
 void run_state_clear (HnRunState *s); /* frees the history */
 
 /* Writes the model with the run's metadata to path; with opt, its moments to PATH.optim
- * first, which makes the checkpoint one a run can resume from. */
-bool run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt,
+ * first, which makes the checkpoint one a run can resume from. With an average of the weights
+ * (ema, may be NULL), PATH holds the average, the model to use, and PATH.optim the weights
+ * trained on as well. */
+bool run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnEma *ema,
                      const HnTrainConfig *config, const char *path, HnError *err);
 
 /* Reads back what run_state_save wrote: the position, settings and history into s, the
- * optimizer (with config->optimizer's settings replaced by the file's) into *opt. st is the
- * checkpoint at path, whose weights the caller applies. On failure nothing is changed. */
-bool run_state_restore (HnRunState *s, HnOptimizer **opt, HnTrainConfig *config,
-                        const HnSafetensors *st, const char *path, const HnParamTable *table,
+ * optimizer (with config's optimizer and schedule replaced by the file's) into *opt, and with
+ * an average, the average into ema and the weights trained on into model. st is the
+ * checkpoint at path, whose weights the caller has applied to model. On failure nothing is
+ * changed. */
+bool run_state_restore (HnRunState *s, HnOptimizer **opt, HnEma *ema, HnModel *model,
+                        HnTrainConfig *config, const HnSafetensors *st, const char *path,
                         HnError *err);

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "checkpoint.h"
 #include "clock.h"
+#include "ema.h"
 #include "guard.h"
 #include "parallel.h"
 #include "records.h"
@@ -52,6 +54,10 @@ struct HnTrainer
   /* owned by the trainer thread (read by others only under model_lock) */
   HnRunState run;
   HnGuard guard;
+  HnEma ema;              /* ema.decay > 0 when the weights are averaged */
+  HnBudget budget;        /* budget.deadline > 0 when the run has a time budget */
+  double cycle_start;     /* when the current step cycle began, for the budget */
+  int64_t total_steps;    /* epochs × batches: the schedule's length without a budget */
   bool resumed;
   FILE *records;
   double records_flushed; /* when, in hn_seconds */
@@ -137,6 +143,31 @@ record (HnTrainer *t, HnSettingKind what, double value, double old_value)
   emit (t, &e);
 }
 
+/* ---- the learning rate: the schedule, scaled by the live control ---- */
+
+static HnEma *
+average (HnTrainer *t)
+{
+  return t->ema.decay > 0 ? &t->ema : NULL;
+}
+
+/* The share of the run done once the next step is taken: of its time with a budget, of its
+ * steps otherwise. */
+static double
+progress (const HnTrainer *t)
+{
+  if (t->budget.deadline > 0)
+    return budget_progress (&t->budget);
+  return (double) (t->run.step + 1) / (double) t->total_steps;
+}
+
+static float
+scheduled_lr (const HnTrainer *t)
+{
+  return (float) (t->config.optimizer.lr * t->run.lr_scale
+                  * schedule_factor (&t->config.schedule, progress (t)));
+}
+
 /* ---- settings ---- */
 
 /* Applies a setting now, records it and tells the consumer. Trainer thread. */
@@ -157,9 +188,14 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
       t->run.loss.age_loss = (HnAgeLoss) (int) value;
       break;
     case SETTING_LR:
-      old = t->opt->config.lr;
-      t->opt->config.lr = (float) value;
-      break;
+      {
+        /* the schedule goes on from here, scaled so that the rate now is the one asked */
+        double at = t->config.optimizer.lr * schedule_factor (&t->config.schedule, progress (t));
+        old = t->opt->config.lr;
+        t->run.lr_scale = at > 0 ? (float) (value / at) : t->run.lr_scale;
+        t->opt->config.lr = (float) value;
+        break;
+      }
     default:
       break;
     }
@@ -261,6 +297,7 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
   const double t0 = hn_seconds ();
   const int64_t step = t->run.step + 1;
   const HnBatch *b = batcher_get (t->train, t->run.epoch, t->run.batch_index);
+  t->opt->config.lr = scheduled_lr (t);
 
   save_buffers (t);
   model_zero_grad (t->model);
@@ -284,6 +321,8 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
     }
   optimizer_step (t->opt, model_param_data (t->model), model_grad_data (t->model));
   guard_observe (&t->guard, &r);
+  if (average (t) != NULL)
+    ema_update (&t->ema, t->model);
 
   memcpy (ev->raw, r.raw, sizeof ev->raw);
   memcpy (ev->weighted, r.weighted, sizeof ev->weighted);
@@ -313,8 +352,8 @@ do_rollback (HnTrainer *t)
   else
     ok = (st = safetensors_read (t->checkpoint_path, &err)) != NULL
          && checkpoint_apply (t->model, st, &err)
-         && run_state_restore (&t->run, &t->opt, &t->config, st, t->checkpoint_path,
-                               model_params (t->model), &err);
+         && run_state_restore (&t->run, &t->opt, &t->ema, t->model, &t->config, st,
+                               t->checkpoint_path, &err);
   safetensors_free (st);
   /* paused before anyone can hear of it, so a resume sent on that news is not undone */
   pthread_mutex_lock (&t->lock);
@@ -330,25 +369,74 @@ do_rollback (HnTrainer *t)
     emit_state (t, TRAINER_PAUSED, true, "rollback failed: %s", err.message);
 }
 
+/* Validation, with the averaged weights when there are: those are the model to use. */
 static void
-end_of_epoch (HnTrainer *t)
+validate (HnTrainer *t, HnEvent *e)
 {
-  HnEvent e = { .kind = EVENT_EPOCH };
-  if (t->val != NULL)
-    evaluate (t->model, t->val, t->run.loss.age_loss, &e.val);
-  t->run.epoch++;
-  t->run.batch_index = 0;
-  if (e.val.n > 0)
-    t->run.val = e.val;
-  emit (t, &e);
+  if (t->val == NULL)
+    return;
+  if (average (t) != NULL)
+    ema_swap (&t->ema, t->model);
+  if (!evaluate (t->model, t->val, t->run.loss.age_loss, t->config.tta, &e->val))
+    e->val.n = 0; /* out of memory: no figures rather than wrong ones */
+  if (average (t) != NULL)
+    ema_swap (&t->ema, t->model);
+}
+
+static void
+save_checkpoint (HnTrainer *t)
+{
   if (t->checkpoint_path == NULL)
     return;
   HnError err;
-  bool ok = run_state_save (&t->run, t->model, t->opt, &t->config, t->checkpoint_path, &err);
+  bool ok = run_state_save (&t->run, t->model, t->opt, average (t), &t->config,
+                            t->checkpoint_path, &err);
   HnEvent c = { .kind = EVENT_CHECKPOINT };
   c.state.error = !ok;
   snprintf (c.state.message, sizeof c.state.message, "%.250s", ok ? t->checkpoint_path : err.message);
   emit (t, &c);
+}
+
+/* At an epoch's end, or when the time budget ends the run inside one: a validation and a
+ * checkpoint, whose time the budget counts apart from training's. */
+static void
+end_of_epoch (HnTrainer *t, bool whole)
+{
+  const double t0 = hn_seconds ();
+  HnEvent e = { .kind = EVENT_EPOCH };
+  validate (t, &e);
+  if (whole)
+    {
+      t->run.epoch++;
+      t->run.batch_index = 0;
+    }
+  if (e.val.n > 0)
+    t->run.val = e.val;
+  emit (t, &e);
+  save_checkpoint (t);
+  budget_epoch_end (&t->budget, hn_seconds () - t0);
+  t->cycle_start = hn_seconds ();
+}
+
+/* The run is over: its epochs done, or its time budget spent (a last validation then, if the
+ * run stopped inside an epoch). */
+static bool
+run_over (HnTrainer *t)
+{
+  if (t->run.epoch >= t->config.epochs)
+    {
+      emit_state (t, TRAINER_FINISHED, false, "finished %d epochs", t->run.epoch);
+      return true;
+    }
+  if (t->budget.deadline > 0 && budget_progress (&t->budget) >= 1.0)
+    {
+      if (t->run.batch_index > 0)
+        end_of_epoch (t, false);
+      emit_state (t, TRAINER_FINISHED, false, "the time budget is spent: %d epochs and %d "
+                                              "steps done", t->run.epoch, t->run.batch_index);
+      return true;
+    }
+  return false;
 }
 
 /* ---- the thread ---- */
@@ -391,11 +479,8 @@ wait_to_run (HnTrainer *t)
           emit_state (t, TRAINER_STOPPED, false, "stopped at step %lld", (long long) t->run.step);
           return false;
         }
-      if (t->run.epoch >= t->config.epochs)
-        {
-          emit_state (t, TRAINER_FINISHED, false, "finished %d epochs", t->run.epoch);
-          return false;
-        }
+      if (run_over (t))
+        return false;
       if (leaving)
         {
           /* here rather than after the wait below: a resume can arrive before the thread
@@ -425,6 +510,26 @@ wait_to_run (HnTrainer *t)
     }
 }
 
+/* The deadline keeps back what saving the model at the very end takes: half a second and a
+ * hundredth of the budget. */
+static void
+start_budget (HnTrainer *t)
+{
+  const double now = hn_seconds ();
+  t->cycle_start = now;
+  if (t->config.time_budget <= 0)
+    return;
+  const double margin = 0.5 + t->config.time_budget / 100;
+  /* before one is measured, an epoch's end is guessed: an eval forward costs about a third
+   * of a training step, twice with test-time flips */
+  const int passes = t->config.tta ? 2 : 1;
+  const double ratio = t->val ? (double) batcher_images (t->val) * passes / 3.0
+                                    / batcher_images (t->train)
+                              : 0.0;
+  budget_start (&t->budget, t->config.clock_start + t->config.time_budget - margin, now,
+                batcher_batches_per_epoch (t->train), ratio);
+}
+
 static void *
 trainer_main (void *data)
 {
@@ -432,6 +537,7 @@ trainer_main (void *data)
   engine_adopt_nice ();
   pthread_mutex_lock (&t->model_lock);
   emit_state (t, TRAINER_RUNNING, false, "training from step %lld", (long long) t->run.step);
+  start_budget (t);
   while (wait_to_run (t))
     {
       HnEvent e = { .kind = EVENT_STEP };
@@ -446,8 +552,10 @@ trainer_main (void *data)
       e.train.batch_index = t->run.batch_index;
       e.train.batches = batcher_batches_per_epoch (t->train);
       emit (t, &e);
+      budget_step (&t->budget, hn_seconds () - t->cycle_start);
+      t->cycle_start = hn_seconds ();
       if (++t->run.batch_index == batcher_batches_per_epoch (t->train))
-        end_of_epoch (t);
+        end_of_epoch (t, true);
       yield_model (t);
     }
   flush_records (t);
@@ -470,6 +578,7 @@ free_parts (HnTrainer *t)
   free (t->saved_counts);
   event_channel_clear (&t->events);
   run_state_clear (&t->run);
+  ema_clear (&t->ema);
   free (t);
 }
 
@@ -502,6 +611,24 @@ make_batchers (HnTrainer *t, HnError *err)
   free (train);
   free (val);
   return ok;
+}
+
+/* The mean and spread of the training split's ages, for a standardised age head. */
+static void
+standardize_age (HnTrainer *t)
+{
+  double sum = 0, sum2 = 0;
+  int n = 0;
+  for (int i = 0; i < t->ds->n; i++)
+    if (!dataset_is_val (t->ds, i, t->config.val_percent))
+      {
+        double a = t->ds->labels[i].age;
+        sum += a;
+        sum2 += a * a;
+        n++;
+      }
+  double mean = n ? sum / n : 0, var = n ? sum2 / n - mean * mean : 0;
+  model_set_age_scale (t->model, (float) mean, var > 1e-6 ? (float) sqrt (var) : 1.0f);
 }
 
 static bool
@@ -556,6 +683,17 @@ trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
     goto oom;
   if (!make_batchers (t, err) || !model_plan (t->model, config->batch, config->size, err))
     goto fail;
+  t->run.lr_scale = 1.0f;
+  t->total_steps = (int64_t) config->epochs * batcher_batches_per_epoch (t->train);
+  if (optimizer == NULL && !config->optimizer.decay_all
+      && !optimizer_decay_weights_only (t->opt, table))
+    goto oom;
+  float age_mean, age_std;
+  model_get_age_scale (t->model, &age_mean, &age_std);
+  if (config->standardize_age && age_mean == 0.0f && age_std == 1.0f)
+    standardize_age (t);
+  if (config->ema_decay > 0 && !ema_init (&t->ema, config->ema_decay, t->model))
+    goto oom;
 
   pthread_mutex_init (&t->lock, NULL);
   pthread_mutex_init (&t->model_lock, NULL);
@@ -584,8 +722,8 @@ trainer_resume (const char *path, const HnTrainConfig *config, const HnDataset *
   if (run_meta_read (c->st, &meta, err) && meta.has_progress)
     cfg.seed = meta.seed;
   HnTrainer *t = trainer_new (&cfg, ds, checkpoint_take_model (c), NULL, err);
-  if (t != NULL && !run_state_restore (&t->run, &t->opt, &t->config, c->st, path,
-                                       model_params (t->model), err))
+  if (t != NULL && !run_state_restore (&t->run, &t->opt, &t->ema, t->model, &t->config, c->st,
+                                       path, err))
     {
       trainer_free (t);
       t = NULL;
@@ -634,7 +772,8 @@ trainer_start (HnTrainer *t, HnError *err)
   t->state = TRAINER_RUNNING;
   /* the first "last good" checkpoint, so rollback always has somewhere to go */
   if (t->checkpoint_path
-      && !run_state_save (&t->run, t->model, t->opt, &t->config, t->checkpoint_path, err))
+      && !run_state_save (&t->run, t->model, t->opt, average (t), &t->config,
+                              t->checkpoint_path, err))
     return hn_error_prefix (err, "cannot write the first checkpoint");
   if (!open_records (t, err))
     return false;
@@ -757,12 +896,12 @@ trainer_step (HnTrainer *t)
 void
 trainer_snapshot (HnTrainer *t, HnModel *dst)
 {
-  HN_ASSERT (model_backbone (dst) == model_backbone (t->model));
-  const HnParamTable *table = model_params (t->model);
   enter_model (t);
-  memcpy (model_param_data (dst), model_param_data (t->model), table->n_params * sizeof (float));
-  memcpy (model_buffer_data (dst), model_buffer_data (t->model), table->n_buffers * sizeof (float));
-  memcpy (model_count_data (dst), model_count_data (t->model), table->n_counts * sizeof (int64_t));
+  if (average (t) != NULL)
+    ema_swap (&t->ema, t->model); /* the averaged weights are the model to predict with */
+  model_copy_weights (dst, t->model);
+  if (average (t) != NULL)
+    ema_swap (&t->ema, t->model);
   leave_model (t);
 }
 
@@ -770,7 +909,7 @@ bool
 trainer_save (HnTrainer *t, const char *path, HnError *err)
 {
   enter_model (t);
-  bool ok = run_state_save (&t->run, t->model, t->opt, &t->config, path, err);
+  bool ok = run_state_save (&t->run, t->model, t->opt, average (t), &t->config, path, err);
   leave_model (t);
   return ok;
 }
@@ -779,7 +918,7 @@ bool
 trainer_save_model (HnTrainer *t, const char *path, HnError *err)
 {
   enter_model (t);
-  bool ok = run_state_save (&t->run, t->model, NULL, &t->config, path, err);
+  bool ok = run_state_save (&t->run, t->model, NULL, average (t), &t->config, path, err);
   leave_model (t);
   return ok;
 }

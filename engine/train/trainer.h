@@ -68,7 +68,8 @@ bool trainer_wait_event (HnTrainer *t, int timeout_ms);
 HnTrainerState trainer_state (HnTrainer *t);
 
 /* A consistent copy of the weights and running statistics into dst (a model of the same
- * backbone), taken between two steps: the trainer pauses for the copy only. */
+ * backbone), taken between two steps: the trainer pauses for the copy only. With a moving
+ * average of the weights (HnTrainConfig.ema_decay), the average. */
 void trainer_snapshot (HnTrainer *t, HnModel *dst);
 
 /* Writes a checkpoint now (between steps) with optimizer state and history. */

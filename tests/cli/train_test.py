@@ -33,7 +33,9 @@ class Train(unittest.TestCase):
         for args in [(), ("--synthetic", "50", "--data", "x"), ("--synthetic", "ten"),
                      ("--synthetic", "50", "--size", "40"), ("--synthetic", "50", "--optimizer", "rmsprop"),
                      ("--synthetic", "50", "--age-loss", "l2"), ("--synthetic", "50", "--preset", "fast"),
-                     ("--synthetic", "50", "--lr", "-1"), ("--synthetic", "50", "--augment", "rotate"),
+                     ("--synthetic", "50", "--lr", "-1"), ("--synthetic", "50", "--augment", "shear"),
+                     ("--synthetic", "50", "--augment", "crop=2"), ("--synthetic", "50", "--schedule", "cyclic"),
+                     ("--synthetic", "50", "--time-budget", "0"), ("--synthetic", "50", "--tta", "five"),
                      ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra")]:
             code, out, err = run("train", *args)
             self.assertEqual(code, 2, args)

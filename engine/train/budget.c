@@ -1,0 +1,37 @@
+#include "budget.h"
+
+void
+budget_start (HnBudget *b, double deadline, double now, int batches, double extra_ratio)
+{
+  *b = (HnBudget) { .deadline = deadline, .start = now, .batches = batches,
+                    .extra_ratio = extra_ratio, .extra = -1 };
+}
+
+void
+budget_step (HnBudget *b, double seconds)
+{
+  b->train_seconds += seconds;
+  b->steps++;
+}
+
+void
+budget_epoch_end (HnBudget *b, double seconds)
+{
+  b->extra = seconds;
+}
+
+double
+budget_progress (const HnBudget *b)
+{
+  if (b->steps == 0)
+    return b->deadline > b->start ? 0.0 : 1.0;
+  /* an epoch's training time at the speed so far, and what its end takes */
+  const double epoch = b->train_seconds / b->steps * b->batches;
+  const double extra = b->extra >= 0 ? b->extra : b->extra_ratio * epoch;
+  /* T + extra·T/epoch = the time left after the last end: T is the training that fits */
+  const double window = b->deadline - b->start - extra;
+  if (window <= 0)
+    return 1.0;
+  const double p = b->train_seconds / (window / (1.0 + extra / epoch));
+  return p < 1.0 ? p : 1.0;
+}

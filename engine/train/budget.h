@@ -1,0 +1,31 @@
+/* budget.h — a run that must end by a deadline, and how far through its time it is.
+ *
+ * With a time budget the run is sized by the clock, not by its epochs: the schedule's
+ * progress is the share of the training time done, and training stops when none is left.
+ * The training time is what remains once loading is over, less the validations and
+ * checkpoints at each epoch's end and one more at the very end: measured once an epoch has
+ * ended, estimated before that. A step's speed on this machine drifts, so the estimate is
+ * taken again at every step.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct
+{
+  double deadline;      /* hn_seconds () by which everything has ended; 0: no budget */
+  double start;         /* when training began */
+  double train_seconds; /* spent in step cycles (a step and what follows it) */
+  int64_t steps;        /* taken since start */
+  int batches;          /* steps per epoch */
+  double extra_ratio;   /* an epoch's end against an epoch's training, until measured */
+  double extra;         /* seconds an epoch's end took, once measured (< 0: not yet) */
+} HnBudget;
+
+void budget_start (HnBudget *b, double deadline, double now, int batches, double extra_ratio);
+void budget_step (HnBudget *b, double seconds);
+void budget_epoch_end (HnBudget *b, double seconds);
+
+/* The share of the training time done, in [0, 1]; 1: stop. */
+double budget_progress (const HnBudget *b);
