@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Turns a torchvision ResNet-18 or ResNet-34 state_dict into a file for `hydranet-cli train --init`.
+"""Turns a torchvision ResNet-18 or ResNet-34 state_dict into a file for `train --init`.
 
 On a machine with internet, save torchvision's ImageNet weights once:
 
@@ -18,6 +18,7 @@ success, 1 when the input is not such a state_dict or the output cannot be writt
 usage error.
 """
 import argparse
+import importlib
 import json
 import os
 import struct
@@ -99,7 +100,8 @@ def write_safetensors(path, tensors, meta):
         t = tensors[name].detach().cpu().contiguous()
         dtype, layout = kinds[t.dtype]
         raw = t.numpy().astype(layout).tobytes()
-        head[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        head[name] = {"dtype": dtype, "shape": list(t.shape),
+                      "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     head["__metadata__"] = meta
@@ -136,12 +138,12 @@ def main(argv=None):
                    help="the input_size written in the metadata (train's own --size decides "
                         "a run's); default 32")
     a = p.parse_args(argv)
-    try:
-        import torch  # noqa: F401
-        import torchvision  # noqa: F401
-    except ImportError as e:
-        sys.exit(f"convert_torchvision.py: {e}: run it with Debian's /usr/bin/python3 "
-                 "(python3-torch, python3-torchvision)")
+    for module in ("torch", "torchvision"):
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            sys.exit(f"convert_torchvision.py: {e}: run it with Debian's /usr/bin/python3 "
+                     "(python3-torch, python3-torchvision)")
     try:
         sd = read_state_dict(a.state_dict)
         backbone = a.backbone or detect_backbone(sd)

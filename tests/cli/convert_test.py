@@ -25,7 +25,8 @@ try:
     import torch
     import torchvision
 except ImportError as e:
-    if os.path.realpath(sys.executable) != os.path.realpath(REF_PYTHON) and os.access(REF_PYTHON, os.X_OK):
+    if (os.path.realpath(sys.executable) != os.path.realpath(REF_PYTHON)
+            and os.access(REF_PYTHON, os.X_OK)):
         os.execv(REF_PYTHON, [REF_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
     print(f"SKIP: {REF_PYTHON} cannot import torch and torchvision: {e}")
     sys.exit(SKIP)
@@ -55,8 +56,11 @@ def read_safetensors(path):
     head = json.loads(raw[8:8 + n])
     meta = head.pop("__metadata__", {})
     base = 8 + n
-    return {k: (v["dtype"], v["shape"], raw[base + v["data_offsets"][0]:base + v["data_offsets"][1]])
-            for k, v in head.items()}, meta
+    tensors = {}
+    for k, v in head.items():
+        begin, end = v["data_offsets"]
+        tensors[k] = (v["dtype"], v["shape"], raw[base + begin:base + end])
+    return tensors, meta
 
 
 def as_tensor(entry):
@@ -138,7 +142,8 @@ class Convert(unittest.TestCase):
                 self.assertEqual(set(tensors), {"net." + k for k in sd})
                 for k, v in sd.items():
                     dtype, shape, raw = tensors["net." + k]
-                    self.assertEqual(dtype, "I64" if k.endswith(".num_batches_tracked") else "F32", k)
+                    want = "I64" if k.endswith(".num_batches_tracked") else "F32"
+                    self.assertEqual(dtype, want, k)
                     self.assertEqual(shape, list(v.shape), k)
                     self.assertEqual(raw, torch_bytes(v), k)
                 self.assertEqual(meta["format"], "hydranet-1")
@@ -155,8 +160,9 @@ class Convert(unittest.TestCase):
                 sd, _, out, _ = self.made(backbone)
                 tensors, _ = read_safetensors(out)
                 model = getattr(torchvision.models, backbone)(weights=None)
-                self.assertTrue(all(k.startswith("net.") for k in tensors))
-                model.load_state_dict({k[4:]: as_tensor(v) for k, v in tensors.items()}, strict=True)
+                self.assertEqual([k for k in tensors if not k.startswith("net.")], [])
+                loaded = {k[len("net."):]: as_tensor(v) for k, v in tensors.items()}
+                model.load_state_dict(loaded, strict=True)
                 for k, v in model.state_dict().items():
                     self.assertEqual(v.dtype, sd[k].dtype, k)
                     self.assertTrue(torch.equal(v, sd[k]), k)
@@ -167,6 +173,15 @@ class Convert(unittest.TestCase):
         code, _, err = convert(pth18, out, "--backbone", "resnet18", "--size", "64")
         self.assertEqual(code, 0, err)
         self.assertEqual(read_safetensors(out)[1]["input_size"], "64")
+
+        # torchvision's own downloads may predate the batch counters: they load as 0 there too
+        old = self.path("old.pth")
+        torch.save({k: v for k, v in sd.items() if not k.endswith(".num_batches_tracked")}, old)
+        code, _, err = convert(old, out)
+        self.assertEqual(code, 0, err)
+        counters = {k: v for k, v in read_safetensors(out)[0].items() if k.endswith("_tracked")}
+        self.assertEqual(len(counters), 20)
+        self.assertEqual({as_tensor(v).item() for v in counters.values()}, {0})
 
         _, pth34, _, _ = self.made("resnet34")
         code, _, err = convert(pth34, self.path("wrong.safetensors"), "--backbone", "resnet18")
