@@ -289,6 +289,7 @@ typedef struct
 {
   HydraPredictor *predictor; /* borrowed: the GTask holds it */
   HydraTrainer *trainer;     /* owned, or NULL; released on the main thread */
+  gboolean flip;             /* test-time flip */
   JobEntry *entries;
   guint n;
 
@@ -307,12 +308,13 @@ update_clear (gpointer data)
 }
 
 static Job *
-job_new (HydraPredictor *predictor, HydraTrainer *trainer, GPtrArray *items)
+job_new (HydraPredictor *predictor, HydraTrainer *trainer, gboolean flip, GPtrArray *items)
 {
   Job *job = g_new0 (Job, 1);
 
   job->predictor = predictor;
   job->trainer = trainer != NULL ? g_object_ref (trainer) : NULL;
+  job->flip = flip;
   job->n = items->len;
   job->entries = g_new0 (JobEntry, job->n);
   for (guint i = 0; i < job->n; i++)
@@ -560,12 +562,38 @@ make_thumbnail (const HnImage *img)
   return gdk_texture_new_for_pixbuf (small);
 }
 
+/* The worker's buffers, in one block: the batch's images, their mirrors (with flip) and what
+ * model_infer gives back for them. */
+typedef struct
+{
+  float *x;                   /* (capacity, 3, S, S) */
+  float *mirrored;            /* (capacity, 3, S, S), or NULL without flip */
+  float *age, *gender, *race; /* (capacity), (capacity), (5, capacity) */
+} Batch;
+
+static float *
+batch_alloc (Batch *b, int capacity, int size, gboolean flip)
+{
+  gsize image = (gsize) 3 * size * size, n = capacity;
+  float *block = g_try_malloc (sizeof (float) * n * (image * (flip ? 2 : 1) + 2 + N_RACES));
+
+  if (block == NULL)
+    return NULL;
+  b->x = block;
+  b->mirrored = flip ? b->x + n * image : NULL;
+  b->age = b->x + n * image * (flip ? 2 : 1);
+  b->gender = b->age + n;
+  b->race = b->gender + n;
+  return block;
+}
+
 static void
 predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   Job *job = task_data;
   HnModel *model = NULL;
-  g_autofree float *batch = NULL;
+  Batch batch = { 0 };
+  g_autofree float *block = NULL;
   g_autofree guint8 *rgb = NULL;
   g_autofree char *no_model = NULL;
   guint slot[PREDICT_BATCH];
@@ -577,9 +605,9 @@ predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancel
   if (model != NULL)
     {
       int capacity = MIN (job->n, PREDICT_BATCH);
-      batch = g_try_malloc (sizeof (float) * 3 * size * size * capacity);
+      block = batch_alloc (&batch, capacity, size, job->flip);
       rgb = g_try_malloc ((gsize) 3 * size * size);
-      if (batch == NULL || rgb == NULL)
+      if (block == NULL || rgb == NULL)
         no_model = g_strdup ("Out of memory for the model's input");
       else if (!model_plan (model, capacity, size, &err))
         no_model = g_strdup (err.message);
@@ -614,7 +642,7 @@ predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancel
             job_fail (job, i, err.message, FALSE);
           else
             {
-              image_normalize (rgb, size, batch + (gsize) 3 * size * size * n);
+              image_normalize (rgb, size, batch.x + (gsize) 3 * size * size * n);
               slot[n++] = i;
             }
           image_clear (&img);
@@ -622,11 +650,12 @@ predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancel
 
       if (n == 0 || g_cancellable_is_cancelled (cancellable))
         continue;
-      model_forward (model, batch, n, false);
+      model_infer (model, batch.x, n, job->flip, batch.mirrored, batch.age, batch.gender,
+                   batch.race);
       for (guint k = 0; k < n; k++)
         {
           Update done = { .index = slot[k], .kind = UPDATE_DONE };
-          model_prediction (model, k, &done.prediction);
+          model_prediction_of (batch.age, batch.gender, batch.race, n, k, &done.prediction);
           job_publish (job, &done);
         }
     }
@@ -644,6 +673,7 @@ struct _HydraPredictor
 
   /* owned */
   HydraTrainer *trainer;
+  gboolean flip;
   GPtrArray *queue;          /* HydraPredictItem, waiting for the next batch */
   Job *job;                  /* the running batch, or NULL */
   GCancellable *cancellable; /* the running batch's */
@@ -695,7 +725,7 @@ start_next (HydraPredictor *self)
 
   items = g_steal_pointer (&self->queue);
   self->queue = g_ptr_array_new_with_free_func (g_object_unref);
-  self->job = job_new (self, self->trainer, items);
+  self->job = job_new (self, self->trainer, self->flip, items);
   self->cancellable = g_cancellable_new ();
 
   task = g_task_new (self, self->cancellable, on_job_done, NULL);
@@ -772,6 +802,21 @@ hydra_predictor_get_trainer (HydraPredictor *self)
 {
   g_return_val_if_fail (HYDRA_IS_PREDICTOR (self), NULL);
   return self->trainer;
+}
+
+void
+hydra_predictor_set_flip (HydraPredictor *self, gboolean flip)
+{
+  g_return_if_fail (HYDRA_IS_PREDICTOR (self));
+
+  self->flip = !!flip;
+}
+
+gboolean
+hydra_predictor_get_flip (HydraPredictor *self)
+{
+  g_return_val_if_fail (HYDRA_IS_PREDICTOR (self), FALSE);
+  return self->flip;
 }
 
 void

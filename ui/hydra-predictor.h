@@ -8,7 +8,8 @@
  * copy of the trainer's model for everything queued (hydra_trainer_dup_model), decodes each
  * image (the same decoder and preprocessing as training and `hydranet-cli predict`, so the
  * numbers agree), makes a thumbnail, and runs the readable images through the model in
- * batches. Results come back in small groups through at most one pending idle.
+ * batches — with flip on, each averaged with its mirror, as `hydranet-cli predict --tta flip`.
+ * Results come back in small groups through at most one pending idle.
  */
 #pragma once
 
@@ -62,6 +63,11 @@ HydraPredictor *hydra_predictor_new (void);
 /* Where models come from; NULL: none (items fail with "no model"). Held by reference. */
 void hydra_predictor_set_trainer (HydraPredictor *self, HydraTrainer *trainer);
 HydraTrainer *hydra_predictor_get_trainer (HydraPredictor *self);
+
+/* With flip, each image is predicted as it is and mirrored, and the two averaged
+ * (model_infer's test-time flip). Batches started after the change use it. */
+void hydra_predictor_set_flip (HydraPredictor *self, gboolean flip);
+gboolean hydra_predictor_get_flip (HydraPredictor *self);
 
 /* Makes the items pending and queues them. Items already queued or being predicted are
  * predicted again (with the model of the next batch); late results of the old request are
