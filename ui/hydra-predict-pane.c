@@ -46,6 +46,7 @@ enum
   PROP_0,
   PROP_TRAINER,
   PROP_BUSY,
+  PROP_FLIP,
   N_PROPS
 };
 
@@ -483,6 +484,27 @@ hydra_predict_pane_get_trainer (HydraPredictPane *self)
   return self->trainer;
 }
 
+void
+hydra_predict_pane_set_flip (HydraPredictPane *self, gboolean flip)
+{
+  g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
+
+  if (hydra_predictor_get_flip (self->predictor) == !!flip)
+    return;
+  hydra_predictor_set_flip (self->predictor, flip);
+  /* the cards show one way of predicting at a time, pending ones too */
+  if (has_model (self) && g_list_model_get_n_items (G_LIST_MODEL (self->items)) > 0)
+    hydra_predict_pane_predict_again (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FLIP]);
+}
+
+gboolean
+hydra_predict_pane_get_flip (HydraPredictPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_PREDICT_PANE (self), FALSE);
+  return hydra_predictor_get_flip (self->predictor);
+}
+
 guint
 hydra_predict_pane_get_n_cards (HydraPredictPane *self)
 {
@@ -585,6 +607,9 @@ hydra_predict_pane_get_property (GObject *object, guint prop_id, GValue *value, 
     case PROP_BUSY:
       g_value_set_boolean (value, hydra_predict_pane_get_busy (self));
       break;
+    case PROP_FLIP:
+      g_value_set_boolean (value, hydra_predict_pane_get_flip (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -600,6 +625,9 @@ hydra_predict_pane_set_property (GObject *object, guint prop_id, const GValue *v
     {
     case PROP_TRAINER:
       hydra_predict_pane_set_trainer (self, g_value_get_object (value));
+      break;
+    case PROP_FLIP:
+      hydra_predict_pane_set_flip (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -621,6 +649,9 @@ hydra_predict_pane_class_init (HydraPredictPaneClass *klass)
                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   props[PROP_BUSY]
       = g_param_spec_boolean ("busy", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_FLIP]
+      = g_param_spec_boolean ("flip", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -639,6 +670,7 @@ hydra_predict_pane_class_init (HydraPredictPaneClass *klass)
                                        NULL);
   gtk_widget_class_install_action (widget_class, "predict.clear", NULL, action_clear);
   gtk_widget_class_install_action (widget_class, "predict.again", NULL, action_again);
+  gtk_widget_class_install_property_action (widget_class, "predict.flip", "flip");
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "hydrapredictpane");

@@ -7,7 +7,7 @@
  * given as soon as one appears.
  *
  * Actions (group "predict"): predict.open, predict.paste (Ctrl+V in the pane),
- * predict.clear, predict.again.
+ * predict.clear, predict.again, predict.flip (the "flip" property's).
  */
 #pragma once
 
@@ -26,6 +26,11 @@ GtkWidget *hydra_predict_pane_new (void);
 /* Property "trainer": where the model comes from (held by reference; NULL: none). */
 void hydra_predict_pane_set_trainer (HydraPredictPane *self, HydraTrainer *trainer);
 HydraTrainer *hydra_predict_pane_get_trainer (HydraPredictPane *self);
+
+/* Property "flip": predictions average each image with its mirror (test-time flip, as
+ * `hydranet-cli predict --tta flip`); changing it predicts the cards again. */
+void hydra_predict_pane_set_flip (HydraPredictPane *self, gboolean flip);
+gboolean hydra_predict_pane_get_flip (HydraPredictPane *self);
 
 /* Adds one card per file, in this order, above the existing ones, and predicts them. */
 void hydra_predict_pane_add_files (HydraPredictPane *self, GFile *const *files, guint n);

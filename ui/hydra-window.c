@@ -506,6 +506,7 @@ bind_settings (HydraWindow *self)
   g_settings_bind (s, "log-scale", self->balance_plot, "log-scale", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "predict-tta", self->predict_pane, "flip", G_SETTINGS_BIND_DEFAULT);
 
   /* the panel's age-loss buttons name win.age-loss */
   GActionMap *map = G_ACTION_MAP (self);

@@ -20,6 +20,7 @@
 #include "hydra-predict-pane.h"
 #include "dataset.h"
 #include "hydra-trainer.h"
+#include "image.h"
 #include "synth.h"
 #include "test-util.h"
 #include "ui-test-util.h"
@@ -869,6 +870,85 @@ START_TEST (test_during_training)
 }
 END_TEST
 
+/* ---- test-time flips ---- */
+
+/* What the engine predicts for path, with or without the flip: model_infer on the input
+ * `hydranet-cli predict --tta flip` gives it. */
+static void
+engine_predict (const char *path, gboolean flip, HnPrediction *out)
+{
+  HnCheckpointInfo info;
+  HnError err;
+  HnModel *model = checkpoint_load (model_path, &info, &err);
+  ck_assert_msg (model != NULL, "%s", err.message);
+  const int size = info.input_size;
+  g_autofree float *x = g_new (float, 3 * size * size);
+  g_autofree float *mirrored = g_new (float, 3 * size * size);
+  float age, gender, race[N_RACES];
+
+  ck_assert_msg (image_load_input (path, size, x, &err), "%s", err.message);
+  ck_assert_msg (model_plan (model, 1, size, &err), "%s", err.message);
+  model_infer (model, x, 1, flip, flip ? mirrored : NULL, &age, &gender, race);
+  model_prediction_of (&age, &gender, race, 1, 0, out);
+  model_free (model);
+}
+
+static GtkWidget *
+flip_toggle (GtkWidget *widget)
+{
+  if (GTK_IS_TOGGLE_BUTTON (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "predict.flip") == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = flip_toggle (child);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+START_TEST (test_flip_average)
+{
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  HydraPredictPane *pane;
+  GtkWindow *window = window_with_pane (&pane, trainer);
+  const char *face = g_ptr_array_index (faces, 20);
+  GtkWidget *toggle = flip_toggle (GTK_WIDGET (pane));
+  HnPrediction off, on, want_off, want_on;
+
+  ck_assert_msg (toggle != NULL, "no flip toggle in the pane's header");
+  ck_assert (!hydra_predict_pane_get_flip (pane));
+  add_path (pane, face);
+  ck_assert (hydra_predict_card_get_prediction (newest_card (pane), &off));
+  engine_predict (face, FALSE, &want_off);
+  assert_same_prediction ("flip off", &off, &want_off);
+
+  /* the header's toggle: the card is predicted again, averaged with its mirror */
+  g_signal_emit_by_name (toggle, "clicked"); /* as a click does */
+  ck_assert (hydra_predict_pane_get_flip (pane));
+  ck_assert (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (toggle)));
+  ck_assert (hydra_predict_card_is_pending (hydra_predict_pane_get_card (pane, 0)));
+  ck_assert (hydra_predict_card_get_prediction (newest_card (pane), &on));
+  ck_assert_uint_eq (hydra_predict_pane_get_n_cards (pane), 1);
+  engine_predict (face, TRUE, &want_on);
+  assert_same_prediction ("flip on", &on, &want_on);
+  ck_assert_msg (fabs (on.age - off.age) > 1e-3 || fabs (on.p_female - off.p_female) > 1e-4,
+                 "the flip changed nothing: age %.4f, p_female %.5f both ways", on.age,
+                 on.p_female);
+  ui_spin (0.2);
+  screenshot (window, "flip");
+
+  /* off again: the card comes back to the plain prediction */
+  gtk_widget_activate_action (GTK_WIDGET (pane), "predict.flip", NULL);
+  ck_assert (!gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (toggle)));
+  ck_assert (hydra_predict_card_get_prediction (newest_card (pane), &off));
+  assert_same_prediction ("flip off again", &off, &want_off);
+  close_window (window);
+}
+END_TEST
+
 /* ---- how it looks ---- */
 
 START_TEST (test_screenshots)
@@ -1008,6 +1088,7 @@ main (void)
   tcase_add_test (tc, test_many_files);
   tcase_add_test (tc, test_clear_while_busy);
   tcase_add_test (tc, test_during_training);
+  tcase_add_test (tc, test_flip_average);
   tcase_add_test (tc, test_screenshots);
   suite_add_tcase (s, tc);
   return test_run_suite (s);

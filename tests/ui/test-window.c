@@ -535,6 +535,21 @@ START_TEST (test_preset_then_settings_still_saved)
 }
 END_TEST
 
+/* The prediction pane's flip toggle is a setting: remembered, and the pane follows the key */
+START_TEST (test_predict_flip_is_a_setting)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  HydraPredictPane *pane = hydra_window_get_predict_pane (window);
+
+  ck_assert (!hydra_predict_pane_get_flip (pane));
+  g_settings_set_boolean (settings, "predict-tta", TRUE);
+  ck_assert (hydra_predict_pane_get_flip (pane));
+  gtk_widget_activate_action (GTK_WIDGET (pane), "predict.flip", NULL);
+  ck_assert (!g_settings_get_boolean (settings, "predict-tta"));
+  g_object_unref (settings);
+}
+END_TEST
+
 static Suite *
 window_suite (void)
 {
@@ -551,6 +566,7 @@ window_suite (void)
   tcase_add_test (tc, test_preset_then_settings_still_saved);
   tcase_add_test (tc, test_divergence_shows_the_guard_message_and_rolls_back);
   tcase_add_test (tc, test_open_a_run_record);
+  tcase_add_test (tc, test_predict_flip_is_a_setting);
   suite_add_tcase (s, tc);
   return s;
 }
