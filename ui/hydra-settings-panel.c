@@ -3,6 +3,9 @@
 #include "hydra-settings-panel.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "augment.h"
 
 #define WEIGHT_MAX 10.0
 
@@ -17,11 +20,23 @@ struct _HydraSettingsPanel
   GtkAdjustment *lr_adjustment;
   GtkWidget *run_grid;
   GtkDropDown *preset_dropdown;
+  GtkStringList *preset_blurbs;
   GtkDropDown *optimizer_dropdown;
   GtkSpinButton *batch_spin;
   GtkSpinButton *epochs_spin;
   GtkDropDown *size_dropdown;
   GtkDropDown *backbone_dropdown;
+  GtkExpander *recipe_expander;
+  GtkWidget *recipe_grid;
+  GtkDropDown *schedule_dropdown;
+  GtkSpinButton *budget_spin;
+  GtkSpinButton *decay_spin;
+  GtkSpinButton *label_smoothing_spin;
+  GtkEditable *augment_entry;
+  GtkLabel *augment_message;
+  GtkCheckButton *standardize_check;
+  GtkCheckButton *ema_check;
+  GtkCheckButton *tta_check;
 
   /* built in init: one row per head */
   GtkAdjustment *weight_spin[N_HEADS];   /* the weight itself, 0…10 */
@@ -60,7 +75,71 @@ static const int input_sizes[] = { 32, 64, 96, 128 };
 /* the enum keys' nicks, in the order of their drop-downs */
 static const char *const optimizer_nicks[] = { "sgd", "adam", "adamw", NULL };
 static const char *const backbone_nicks[] = { "resnet18", "resnet34", NULL };
-static const char *const preset_nicks[] = { "studio", "tutorial", NULL };
+static const char *const schedule_nicks[] = { "constant", "step", "cosine", "onecycle", NULL };
+/* the preset drop-down lists train_preset_names, in the engine's order */
+
+/* under the augmentation field while its list reads well; the tooltip has them all */
+#define AUGMENT_HINT "Such as flip,crop,rotate=10 or none"
+
+/* ---- the augmentations: a list as hydranet-cli train --augment takes it ---- */
+
+/* Parses text, spaces allowed. On failure, *message says which item is wrong. */
+static gboolean
+parse_augment (const char *text, HnAugment *out, char **message)
+{
+  g_autofree char *list = g_strdup (text);
+  char *w = list;
+
+  for (const char *r = text; *r != '\0'; r++)
+    if (!g_ascii_isspace (*r))
+      *w++ = *r;
+  *w = '\0';
+  if (augment_from_names (list, out))
+    return TRUE;
+
+  /* the engine says only yes or no: try the items one at a time to name the culprit */
+  g_auto (GStrv) items = g_strsplit (list, ",", -1);
+  HnAugment one;
+  for (int i = 0; items[i] != NULL; i++)
+    {
+      if (g_str_equal (items[i], "none"))
+        {
+          *message = g_strdup ("“none” stands alone");
+          return FALSE;
+        }
+      if (items[i][0] == '\0' || augment_from_names (items[i], &one))
+        continue;
+      g_auto (GStrv) name = g_strsplit (items[i], "=", 2);
+      *message = augment_from_names (name[0], &one)
+                     ? g_strdup_printf ("“%s”: not a value it takes", items[i])
+                     : g_strdup_printf ("“%s” is not an augmentation", name[0]);
+      return FALSE;
+    }
+  *message = g_strdup ("The list is too long");
+  return FALSE;
+}
+
+static void
+augment_changed (HydraSettingsPanel *self)
+{
+  g_autofree char *message = NULL;
+  HnAugment augment;
+  gboolean ok = parse_augment (gtk_editable_get_text (self->augment_entry), &augment, &message);
+
+  gtk_label_set_text (self->augment_message, ok ? AUGMENT_HINT : message);
+  if (ok)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->augment_entry), "error");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->augment_message), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->augment_message), "dim-label");
+    }
+  else
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->augment_entry), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->augment_message), "error");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->augment_message), "dim-label");
+    }
+}
 
 /* ---- the run the controls describe ---- */
 
@@ -73,48 +152,110 @@ hydra_settings_panel_get_input_size (HydraSettingsPanel *self)
   return input_sizes[MIN (i, G_N_ELEMENTS (input_sizes) - 1)];
 }
 
-void
-hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfig *out)
+/* The optimizer: the kind and rate the controls show, the decay the control shows, and what
+ * no control shows (SGD's momentum, which parameters decay) as the preset has it. */
+static HnOptimizerConfig
+optimizer_config (GSettings *s, const HnOptimizerConfig *preset)
 {
-  g_return_if_fail (HYDRA_IS_SETTINGS_PANEL (self));
-  g_return_if_fail (out != NULL);
+  HnOptimizerKind kind = (HnOptimizerKind) g_settings_get_enum (s, "optimizer");
+  HnOptimizerConfig o
+      = optimizer_defaults (kind, (float) g_settings_get_double (s, "learning-rate"));
+
+  if (kind == OPTIMIZER_SGD)
+    {
+      o.momentum = preset->momentum;
+      o.nesterov = preset->nesterov;
+    }
+  o.decay_all = preset->decay_all;
+  o.weight_decay = (float) g_settings_get_double (s, "weight-decay");
+  return o;
+}
+
+gboolean
+hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfig *out, GError **error)
+{
+  g_return_val_if_fail (HYDRA_IS_SETTINGS_PANEL (self), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
 
   GSettings *s = self->settings;
-  HnTrainConfig c = train_preset_studio ();
+  g_autofree char *preset = g_settings_get_string (s, "preset");
+  g_autofree char *augment = g_settings_get_string (s, "augment");
+  g_autofree char *message = NULL;
+  HnTrainConfig c;
+  HnScheduleKind schedule = (HnScheduleKind) g_settings_get_enum (s, "schedule");
 
-  if (gtk_drop_down_get_selected (self->preset_dropdown) == 1)
-    c = train_preset_tutorial ();
+  if (!train_preset_from_name (preset, &c))
+    g_return_val_if_reached (FALSE); /* the schema's nicks are the engine's names */
   c.backbone = g_settings_get_enum (s, "backbone") == 1 ? BACKBONE_RESNET34 : BACKBONE_RESNET18;
   c.size = hydra_settings_panel_get_input_size (self);
   c.batch = g_settings_get_int (s, "batch-size");
   c.epochs = g_settings_get_int (s, "epochs");
-  HnOptimizerKind kind = (HnOptimizerKind) g_settings_get_enum (s, "optimizer");
-  float momentum = c.optimizer.momentum;
-  c.optimizer = optimizer_defaults (kind, (float) g_settings_get_double (s, "learning-rate"));
-  if (kind == OPTIMIZER_SGD)
-    c.optimizer.momentum = momentum;
+  c.optimizer = optimizer_config (s, &c.optimizer);
+  if (schedule != c.schedule.kind) /* the preset's own keeps its warm-up */
+    c.schedule = schedule_defaults (schedule);
+  c.time_budget = 60 * g_settings_get_double (s, "time-budget");
+  c.standardize_age = g_settings_get_boolean (s, "standardize-age");
+  /* on: the preset's decay, or the quality recipe's for a preset without one */
+  c.ema_decay = !g_settings_get_boolean (s, "ema") ? 0
+                : c.ema_decay > 0                  ? c.ema_decay
+                                                   : train_preset_quality ().ema_decay;
+  c.tta = g_settings_get_boolean (s, "tta");
   c.loss.age_loss = (HnAgeLoss) g_settings_get_enum (s, "age-loss");
   for (int h = 0; h < N_HEADS; h++)
     c.loss.weight[h] = (float) g_settings_get_double (s, weight_keys[h]);
+  c.loss.smoothing = (float) g_settings_get_double (s, "label-smoothing");
+  /* a list that does not parse leaves the preset's augmentation, and says so */
+  HnAugment parsed;
+  gboolean ok = parse_augment (augment, &parsed, &message);
+  if (ok)
+    c.augment = parsed;
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "Check the recipe's augmentations: %s", message);
   *out = c;
+  return ok;
+}
+
+void
+hydra_settings_panel_reveal_problem (HydraSettingsPanel *self)
+{
+  g_return_if_fail (HYDRA_IS_SETTINGS_PANEL (self));
+
+  gtk_expander_set_expanded (self->recipe_expander, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->augment_entry));
 }
 
 /* A preset sets every control it has an opinion on; the user can change any of them after. */
 static void
 apply_preset (HydraSettingsPanel *self)
 {
-  HnTrainConfig c = gtk_drop_down_get_selected (self->preset_dropdown) == 1
-                        ? train_preset_tutorial ()
-                        : train_preset_studio ();
+  guint i = gtk_drop_down_get_selected (self->preset_dropdown);
+  HnTrainConfig c;
+  char augment[160];
 
-  /* one change, not eight; on an object of its own, as delay mode cannot be left */
+  if (i >= g_strv_length ((char **) train_preset_names)
+      || !train_preset_from_name (train_preset_names[i], &c))
+    return;
+  augment_to_names (&c.augment, augment, sizeof augment);
+
+  /* one change, not twenty; on an object of its own, as delay mode cannot be left */
   g_autoptr (GSettings) batch = g_settings_new (HYDRA_APP_ID);
   g_settings_delay (batch);
+  g_settings_set_enum (batch, "backbone", c.backbone == BACKBONE_RESNET34 ? 1 : 0);
+  g_settings_set_int (batch, "input-size", c.size);
   g_settings_set_enum (batch, "optimizer", c.optimizer.kind);
   g_settings_set_double (batch, "learning-rate", c.optimizer.lr);
+  g_settings_set_double (batch, "weight-decay", c.optimizer.weight_decay);
   g_settings_set_int (batch, "batch-size", c.batch);
   g_settings_set_int (batch, "epochs", c.epochs);
+  g_settings_set_string (batch, "schedule", schedule_name (c.schedule.kind));
+  g_settings_set_double (batch, "time-budget", c.time_budget / 60);
+  g_settings_set_string (batch, "augment", augment);
+  g_settings_set_boolean (batch, "standardize-age", c.standardize_age);
+  g_settings_set_boolean (batch, "ema", c.ema_decay > 0);
+  g_settings_set_boolean (batch, "tta", c.tta);
   g_settings_set_enum (batch, "age-loss", c.loss.age_loss);
+  g_settings_set_double (batch, "label-smoothing", c.loss.smoothing);
   for (int h = 0; h < N_HEADS; h++)
     g_settings_set_double (batch, weight_keys[h], c.loss.weight[h]);
   g_settings_apply (batch);
@@ -322,6 +463,118 @@ bind_run_settings (HydraSettingsPanel *self)
                    G_SETTINGS_BIND_DEFAULT);
 }
 
+/* ---- the presets: a name on the button; in the list, what each is for ---- */
+
+static void
+preset_item_setup (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *blurb = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_xalign (GTK_LABEL (blurb), 0);
+  gtk_widget_add_css_class (blurb, "caption");
+  gtk_widget_add_css_class (blurb, "dim-label");
+  gtk_box_append (GTK_BOX (box), name);
+  gtk_box_append (GTK_BOX (box), blurb);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+preset_item_bind (GtkSignalListItemFactory *factory, GtkListItem *item, HydraSettingsPanel *self)
+{
+  GtkWidget *name = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  GtkStringObject *preset = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (name), gtk_string_object_get_string (preset));
+  gtk_label_set_text (
+      GTK_LABEL (gtk_widget_get_next_sibling (name)),
+      gtk_string_list_get_string (self->preset_blurbs, gtk_list_item_get_position (item)));
+}
+
+static void
+preset_selected (HydraSettingsPanel *self)
+{
+  gtk_widget_set_tooltip_text (
+      GTK_WIDGET (self->preset_dropdown),
+      gtk_string_list_get_string (self->preset_blurbs,
+                                  gtk_drop_down_get_selected (self->preset_dropdown)));
+}
+
+static void
+set_up_presets (HydraSettingsPanel *self)
+{
+  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (preset_item_setup), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (preset_item_bind), self);
+  gtk_drop_down_set_list_factory (self->preset_dropdown, factory);
+  /* bound before apply_preset listens, so restoring the remembered preset does not re-apply
+   * it over the settings */
+  bind_enum (self, "preset", self->preset_dropdown, train_preset_names);
+  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset),
+                            self);
+  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (preset_selected),
+                            self);
+  preset_selected (self);
+}
+
+/* ---- the time budget: minutes, or none ---- */
+
+static gboolean
+budget_output (GtkSpinButton *spin, gpointer user_data)
+{
+  double minutes = gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin));
+  g_autofree char *text = minutes > 0 ? g_strdup_printf ("%g min", minutes) : g_strdup ("None");
+
+  gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+/* "90", "90 min", "1.5 minutes"; "none" or nothing: no budget */
+static int
+budget_input (GtkSpinButton *spin, double *new_value, gpointer user_data)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
+  char *end = NULL;
+  double minutes = g_ascii_strtod (text, &end);
+
+  if (*text == '\0' || g_ascii_strcasecmp (text, "none") == 0)
+    minutes = 0, end = text + strlen (text);
+  while (end != NULL && g_ascii_isspace (*end))
+    end++;
+  if (end == text || !(minutes >= 0) || !isfinite (minutes)
+      || (*end != '\0' && !g_str_has_prefix ("minutes", end)))
+    return GTK_INPUT_ERROR;
+  *new_value = minutes;
+  return TRUE;
+}
+
+static void
+bind_recipe (HydraSettingsPanel *self)
+{
+  GSettings *s = self->settings;
+
+  bind_enum (self, "schedule", self->schedule_dropdown, schedule_nicks);
+  g_signal_connect (self->budget_spin, "output", G_CALLBACK (budget_output), NULL);
+  g_signal_connect (self->budget_spin, "input", G_CALLBACK (budget_input), NULL);
+  g_settings_bind (s, "time-budget", gtk_spin_button_get_adjustment (self->budget_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "weight-decay", gtk_spin_button_get_adjustment (self->decay_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "label-smoothing",
+                   gtk_spin_button_get_adjustment (self->label_smoothing_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_swapped (self->augment_entry, "changed", G_CALLBACK (augment_changed), self);
+  g_settings_bind (s, "augment", self->augment_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  augment_changed (self);
+  g_settings_bind (s, "standardize-age", self->standardize_check, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "ema", self->ema_check, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "tta", self->tta_check, "active", G_SETTINGS_BIND_DEFAULT);
+}
+
 /* ---- live changes, announced ---- */
 
 static void
@@ -355,12 +608,17 @@ hydra_settings_panel_set_busy (HydraSettingsPanel *self, gboolean busy)
   if (self->busy == busy)
     return;
   self->busy = busy;
-  gtk_widget_set_sensitive (self->run_grid, !busy);
-  gtk_widget_set_tooltip_text (self->run_grid,
-                               busy ? "These are fixed for the whole run. Stop training to "
-                                      "change them; the loss weights, age loss and learning "
-                                      "rate above change live."
-                                    : NULL);
+  /* the recipe stays open to read; its controls lock with the others */
+  GtkWidget *locked[] = { self->run_grid, self->recipe_grid };
+  for (guint i = 0; i < G_N_ELEMENTS (locked); i++)
+    {
+      gtk_widget_set_sensitive (locked[i], !busy);
+      gtk_widget_set_tooltip_text (locked[i],
+                                   busy ? "These are fixed for the whole run. Stop training to "
+                                          "change them; the loss weights, age loss and learning "
+                                          "rate above change live."
+                                        : NULL);
+    }
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
 }
 
@@ -448,11 +706,23 @@ hydra_settings_panel_class_init (HydraSettingsPanelClass *klass)
   BIND (lr_adjustment);
   BIND (run_grid);
   BIND (preset_dropdown);
+  BIND (preset_blurbs);
   BIND (optimizer_dropdown);
   BIND (batch_spin);
   BIND (epochs_spin);
   BIND (size_dropdown);
   BIND (backbone_dropdown);
+  BIND (recipe_expander);
+  BIND (recipe_grid);
+  BIND (schedule_dropdown);
+  BIND (budget_spin);
+  BIND (decay_spin);
+  BIND (label_smoothing_spin);
+  BIND (augment_entry);
+  BIND (augment_message);
+  BIND (standardize_check);
+  BIND (ema_check);
+  BIND (tta_check);
 #undef BIND
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "hydrasettingspanel");
@@ -467,11 +737,9 @@ hydra_settings_panel_init (HydraSettingsPanel *self)
   build_weight_rows (self);
   bind_learning_rate (self);
   bind_run_settings (self);
+  bind_recipe (self);
   g_signal_connect (self->settings, "changed", G_CALLBACK (setting_changed), self);
-  /* bound first, so restoring the remembered preset does not re-apply it over the settings */
-  bind_enum (self, "preset", self->preset_dropdown, preset_nicks);
-  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (apply_preset),
-                            self);
+  set_up_presets (self);
 }
 
 GtkWidget *

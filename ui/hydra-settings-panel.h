@@ -2,8 +2,10 @@
  *
  * Above, the settings a run takes while it trains (the three loss weights, the age loss and
  * the learning rate); below, those that shape a run (preset, optimizer, batch size, epochs,
- * input size, backbone), locked while "busy". Every control is bound to its GSettings key,
- * so the panel reads as the user left it; a preset sets the keys it has an opinion on.
+ * input size, backbone, and folded under "Recipe" the schedule, time budget, weight decay,
+ * label smoothing, augmentations, age target, weight average and validation flips), locked
+ * while "busy". Every control is bound to its GSettings key, so the panel reads as the user
+ * left it; a preset sets the keys it has an opinion on.
  *
  * Signals, emitted whenever a live key changes (from the controls, an action or elsewhere):
  *   "weight-changed"    (int head, double weight): HEAD_AGE, _GENDER or _RACE; 0 to 10
@@ -26,9 +28,16 @@ G_DECLARE_FINAL_TYPE (HydraSettingsPanel, hydra_settings_panel, HYDRA, SETTINGS_
 
 GtkWidget *hydra_settings_panel_new (void);
 
-/* The run the controls describe. The validation share is left as the preset has it: the
- * data split is not one of the panel's settings. */
-void hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfig *out);
+/* The run the controls describe: the preset's, with every control laid over it. The
+ * validation share is left as the preset has it (the data split is not one of the panel's
+ * settings), and so is clock_start: the caller knows when the run was asked for. FALSE, with
+ * the reason, when a setting cannot make a run (an augmentation list that does not parse,
+ * shown as an error under its field); *out then has the preset's value for it. */
+gboolean hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfig *out,
+                                          GError **error);
+
+/* Shows the setting get_config refused: unfolds the recipe and focuses the field. */
+void hydra_settings_panel_reveal_problem (HydraSettingsPanel *self);
 
 /* The input side chosen, in pixels: what a data set is preprocessed to. */
 int hydra_settings_panel_get_input_size (HydraSettingsPanel *self);

@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "clock.h"
 #include "hydra-dataset-loader.h"
 #include "hydra-dataset-pane.h"
 #include "hydra-metrics-view.h"
@@ -58,6 +59,7 @@ struct _HydraWindow
   GtkNativeDialog *chooser;
   GBinding *busy_binding; /* the trainer's "busy" locks the panel's run settings */
   gboolean start_after_load;
+  double train_pressed; /* hn_seconds () at the press of Train: a time budget starts there */
   gboolean closing;
   guint banner_timeout;
 };
@@ -254,9 +256,18 @@ static void
 start_run (HydraWindow *self)
 {
   int size = hydra_settings_panel_get_input_size (self->settings_panel);
+  g_autoptr (GError) error = NULL;
+  HnTrainConfig config;
 
   if (hydra_trainer_get_busy (self->trainer)) /* a model is loading, or a run exists */
     return;
+  if (!hydra_settings_panel_get_config (self->settings_panel, &config, &error))
+    {
+      self->start_after_load = FALSE;
+      show_banner (self, BANNER_ERROR, error->message);
+      hydra_settings_panel_reveal_problem (self->settings_panel);
+      return;
+    }
   if (hydra_dataset_loader_get_loading (self->loader))
     {
       self->start_after_load = TRUE;
@@ -269,9 +280,10 @@ start_run (HydraWindow *self)
       load_dataset (self, self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL);
       return;
     }
-  HnTrainConfig config;
-  hydra_settings_panel_get_config (self->settings_panel, &config);
   config.val_percent = VAL_PERCENT; /* the split the window shows */
+  /* The budget counts from the press of Train, as the CLI's from its start: the folder was
+   * loaded (from its cache) when it was opened, so only a reload for a new size falls in it. */
+  config.clock_start = self->train_pressed;
   banner_close_clicked (self);
   hydra_trainer_start (self->trainer, &config, self->dataset);
   gtk_stack_set_visible_child_name (self->view_stack, "loss");
@@ -294,6 +306,8 @@ start_pause_action (GtkWidget *widget, const char *name, GVariant *param)
     case HYDRA_RUN_STARTING:
       break;
     default:
+      if (!self->start_after_load) /* a second press while the data loads is the same run */
+        self->train_pressed = hn_seconds ();
       start_run (self);
     }
 }
@@ -483,7 +497,7 @@ connect_settings_panel (HydraWindow *self)
   HydraSettingsPanel *panel = self->settings_panel;
   HnTrainConfig config;
 
-  hydra_settings_panel_get_config (panel, &config);
+  hydra_settings_panel_get_config (panel, &config, NULL); /* only the age loss, which is valid */
   hydra_series_set_age_loss (hydra_trainer_get_series (self->trainer), config.loss.age_loss);
   g_signal_connect_swapped (panel, "weight-changed", G_CALLBACK (weight_changed), self);
   g_signal_connect_swapped (panel, "age-loss-changed", G_CALLBACK (age_loss_changed), self);

@@ -3,8 +3,9 @@
  * One window for the whole suite (CK_FORK=no): it loads a small synthetic data set, trains
  * from win.start-pause, takes a weight change and an L1 → MSE switch while running (both
  * must reach the trainer at the next step and appear as markers), pauses, resumes, stops,
- * exports, saves and reloads the model, diverges on purpose and rolls back. Screenshots of
- * each state go to $HYDRANET_TEST_ARTIFACTS.
+ * exports, saves and reloads the model, diverges on purpose and rolls back; then the recipe:
+ * a preset and a time budget through the panel, and an augmentation list that cannot start a
+ * run. Screenshots of each state go to $HYDRANET_TEST_ARTIFACTS.
  */
 
 #include <cairo.h>
@@ -12,7 +13,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "augment.h"
 #include "hydra-application.h"
+#include "hydra-settings-panel.h"
 #include "hydra-window.h"
 #include "image.h"
 #include "records.h"
@@ -535,6 +538,159 @@ START_TEST (test_preset_then_settings_still_saved)
 }
 END_TEST
 
+/* ---- the recipe: presets and the settings folded under it ---- */
+
+typedef gboolean (*Match) (GtkWidget *widget, gconstpointer data);
+
+/* The first widget under widget (itself included) that matches, depth first. */
+static GtkWidget *
+find (GtkWidget *widget, Match match, gconstpointer data)
+{
+  if (match (widget, data))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find (child, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_of_type (GtkWidget *widget, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+static GtkWidget *
+find_widget (GtkWidget *widget, GType type)
+{
+  return find (widget, is_of_type, GSIZE_TO_POINTER (type));
+}
+
+static gboolean
+is_label_reading (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && g_str_equal (gtk_label_get_text (GTK_LABEL (widget)), text);
+}
+
+/* The control beside the label reading text, found as a user finds it. */
+static GtkWidget *
+control_of (const char *text)
+{
+  GtkWidget *label = find (GTK_WIDGET (window), is_label_reading, text);
+  ck_assert_msg (label != NULL, "no “%s” in the window", text);
+  GtkGrid *grid = GTK_GRID (gtk_widget_get_parent (label));
+  int column, row;
+  gtk_grid_query_child (grid, label, &column, &row, NULL, NULL);
+  return gtk_grid_get_child_at (grid, column + 1, row);
+}
+
+static gboolean
+banner_names_the_augmentation (void)
+{
+  const char *text = hydra_window_get_banner_text (window);
+  return text != NULL && strstr (text, "“rotat” is not an augmentation") != NULL;
+}
+
+START_TEST (test_quick_preset_and_time_budget_reach_the_config)
+{
+  HydraSettingsPanel *panel
+      = HYDRA_SETTINGS_PANEL (find_widget (GTK_WIDGET (window), HYDRA_TYPE_SETTINGS_PANEL));
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  HnTrainConfig c, quick = train_preset_quick ();
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (!hydra_settings_panel_get_busy (panel));
+  GtkDropDown *preset = GTK_DROP_DOWN (control_of ("Preset"));
+  for (guint i = 0; train_preset_names[i] != NULL; i++)
+    if (g_str_equal (train_preset_names[i], "quick"))
+      gtk_drop_down_set_selected (preset, i);
+  ui_spin (0.2);
+  g_autofree char *nick = g_settings_get_string (settings, "preset");
+  ck_assert_str_eq (nick, "quick");
+  GtkStringObject *shown = gtk_drop_down_get_selected_item (preset);
+  ck_assert (g_str_has_prefix (gtk_string_object_get_string (shown), "Quick"));
+  GtkWidget *list = find_widget (GTK_WIDGET (preset), GTK_TYPE_POPOVER);
+  gtk_popover_popup (GTK_POPOVER (list));
+  ui_spin (0.3);
+  ui_screenshot (list, "window-preset-list");
+  gtk_popover_popdown (GTK_POPOVER (list));
+
+  ck_assert (hydra_settings_panel_get_config (panel, &c, NULL));
+  ck_assert_int_eq (c.schedule.kind, SCHEDULE_ONECYCLE);
+  ck_assert (c.standardize_age);
+  ck_assert (is_close (c.loss.smoothing, 0.1, 1e-6, 0));
+  ck_assert_int_eq (c.optimizer.kind, OPTIMIZER_ADAMW);
+  ck_assert (!c.optimizer.decay_all); /* none on batch-norm parameters and biases */
+  ck_assert (is_close (c.optimizer.weight_decay, quick.optimizer.weight_decay, 1e-7, 0));
+  ck_assert (c.optimizer.weight_decay > 0);
+  ck_assert (is_close (c.optimizer.lr, quick.optimizer.lr, 0, 1e-6));
+  ck_assert_int_eq (c.size, quick.size);
+  ck_assert_int_eq (c.epochs, quick.epochs);
+  ck_assert_int_eq (c.batch, quick.batch);
+  ck_assert (c.augment.flip && c.augment.crop == 0);
+  ck_assert (c.ema_decay == 0 && !c.tta && c.time_budget == 0);
+
+  /* a time budget typed in, in minutes, reaches the config in seconds */
+  GtkWidget *expander = find_widget (GTK_WIDGET (panel), GTK_TYPE_EXPANDER);
+  gtk_expander_set_expanded (GTK_EXPANDER (expander), TRUE);
+  GtkSpinButton *budget = GTK_SPIN_BUTTON (control_of ("Time budget"));
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (budget)), "None");
+  gtk_editable_set_text (GTK_EDITABLE (budget), "90 min");
+  gtk_spin_button_update (budget);
+  ui_spin (0.1);
+  ck_assert (is_close (g_settings_get_double (settings, "time-budget"), 90, 0, 1e-9));
+  ck_assert (hydra_settings_panel_get_config (panel, &c, NULL));
+  ck_assert (is_close (c.time_budget, 90 * 60, 0, 1e-9));
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (budget)), "90 min");
+  /* the sidebar scrolled to its end, where the recipe unfolded */
+  GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (panel), GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+  ui_spin (0.2);
+  gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v));
+  screenshot ("window-recipe");
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+  screenshot ("window-recipe-dark");
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", FALSE, NULL);
+  /* as a run would have it: the recipe still opens, its controls locked */
+  hydra_settings_panel_set_busy (panel, TRUE);
+  ck_assert (!gtk_widget_is_sensitive (GTK_WIDGET (budget)));
+  ck_assert (gtk_widget_is_sensitive (expander));
+  screenshot ("window-recipe-locked");
+  hydra_settings_panel_set_busy (panel, FALSE);
+
+  /* a list the engine cannot read shows as an error, and no run starts with it */
+  GtkWidget *augment = control_of ("Augment");
+  gtk_editable_set_text (GTK_EDITABLE (augment), "flip, rotat");
+  ui_spin (0.1);
+  ck_assert (gtk_widget_has_css_class (augment, "error"));
+  ck_assert (!hydra_settings_panel_get_config (panel, &c, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, "“rotat” is not an augmentation"));
+  gtk_expander_set_expanded (GTK_EXPANDER (expander), FALSE);
+  activate ("win.start-pause", NULL);
+  ck_assert (wait_for (banner_names_the_augmentation, 10));
+  ck_assert (gtk_expander_get_expanded (GTK_EXPANDER (expander)));
+  ck_assert (gtk_widget_has_focus (augment)
+             || gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), augment));
+  ui_spin (0.3);
+  ck_assert (!hydra_trainer_get_busy (trainer ()));
+  screenshot ("window-recipe-error");
+
+  /* spaces are allowed; the engine's defaults fill in what has no value */
+  gtk_editable_set_text (GTK_EDITABLE (augment), "flip, rotate");
+  ui_spin (0.1);
+  ck_assert (!gtk_widget_has_css_class (augment, "error"));
+  ck_assert (hydra_settings_panel_get_config (panel, &c, NULL));
+  HnAugment want;
+  ck_assert (augment_from_names ("flip,rotate", &want));
+  ck_assert (memcmp (&c.augment, &want, sizeof want) == 0);
+  g_object_unref (settings);
+}
+END_TEST
+
 /* The prediction pane's flip toggle is a setting: remembered, and the pane follows the key */
 START_TEST (test_predict_flip_is_a_setting)
 {
@@ -566,6 +722,7 @@ window_suite (void)
   tcase_add_test (tc, test_preset_then_settings_still_saved);
   tcase_add_test (tc, test_divergence_shows_the_guard_message_and_rolls_back);
   tcase_add_test (tc, test_open_a_run_record);
+  tcase_add_test (tc, test_quick_preset_and_time_budget_reach_the_config);
   tcase_add_test (tc, test_predict_flip_is_a_setting);
   suite_add_tcase (s, tc);
   return s;
