@@ -24,6 +24,7 @@ enum
   PROP_X_EPOCHS,
   PROP_SHOW_TRAINING,
   PROP_SHOW_VALIDATION,
+  PROP_SHOW_LEARNING_RATE,
   PROP_ZOOMED,
   N_PROPS
 };
@@ -180,6 +181,9 @@ hydra_loss_plot_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_SHOW_VALIDATION:
       g_value_set_boolean (value, self->show_validation);
       break;
+    case PROP_SHOW_LEARNING_RATE:
+      g_value_set_boolean (value, self->show_lr);
+      break;
     case PROP_ZOOMED:
       g_value_set_boolean (value, hydra_loss_plot_get_zoomed (self));
       break;
@@ -216,6 +220,9 @@ hydra_loss_plot_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     case PROP_SHOW_VALIDATION:
       hydra_loss_plot_set_show_validation (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_LEARNING_RATE:
+      hydra_loss_plot_set_show_learning_rate (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -259,6 +266,9 @@ hydra_loss_plot_class_init (HydraLossPlotClass *klass)
   properties[PROP_SHOW_VALIDATION]
       = g_param_spec_boolean ("show-validation", NULL, NULL, TRUE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_LEARNING_RATE]
+      = g_param_spec_boolean ("show-learning-rate", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_ZOOMED] = g_param_spec_boolean ("zoomed", NULL, NULL, FALSE,
                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -282,6 +292,7 @@ hydra_loss_plot_init (HydraLossPlot *self)
   self->smoothing = 0.6;
   self->show_training = TRUE;
   self->show_validation = TRUE;
+  self->show_lr = TRUE;
   self->curve_visible[HYDRA_CURVE_AGE] = TRUE;
   self->curve_visible[HYDRA_CURVE_GENDER] = TRUE;
   self->curve_visible[HYDRA_CURVE_RACE] = TRUE;
@@ -492,11 +503,36 @@ hydra_loss_plot_set_show_validation (HydraLossPlot *self, gboolean show)
 }
 
 gboolean
+hydra_loss_plot_get_show_learning_rate (HydraLossPlot *self)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), FALSE);
+  return self->show_lr;
+}
+
+void
+hydra_loss_plot_set_show_learning_rate (HydraLossPlot *self, gboolean show)
+{
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+
+  show = !!show;
+  if (self->show_lr == show)
+    return;
+  self->show_lr = show;
+  if (self->view == HYDRA_PLOT_LOSS)
+    self->y_auto[1] = TRUE;
+  hydra_plot_invalidate (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_LEARNING_RATE]);
+  hydra_plot_notify_zoomed (self);
+}
+
+gboolean
 hydra_loss_plot_get_zoomed (HydraLossPlot *self)
 {
   g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), FALSE);
+  hydra_plot_cache_sync (self);
   return !self->x_auto || !self->y_auto[0]
-         || (self->view == HYDRA_PLOT_BALANCE && !self->y_auto[1]);
+         || ((self->view == HYDRA_PLOT_BALANCE || hydra_plot_has_lr_strip (self))
+             && !self->y_auto[1]);
 }
 
 gboolean
@@ -579,4 +615,27 @@ hydra_loss_plot_set_x_range (HydraLossPlot *self, double x0, double x1)
   hydra_plot_set_x_view (self, x0, x1);
   hydra_plot_invalidate (self);
   hydra_plot_notify_zoomed (self);
+}
+
+gboolean
+hydra_loss_plot_get_lr_range (HydraLossPlot *self, double *lr0, double *lr1)
+{
+  Panel panel = { .ch_first = CH_LR, .ch_end = CH_LR + 1, .log = TRUE };
+  double x0, x1;
+
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), FALSE);
+
+  hydra_plot_cache_sync (self);
+  if (!hydra_plot_has_lr_strip (self))
+    return FALSE;
+  hydra_plot_x_range (self, &x0, &x1);
+  if (self->y_auto[1])
+    hydra_plot_y_auto_range (self, 1, &panel, x0, x1, 2);
+  else
+    panel.ty0 = self->vy0[1], panel.ty1 = self->vy1[1];
+  if (lr0 != NULL)
+    *lr0 = pow (10, panel.ty0);
+  if (lr1 != NULL)
+    *lr1 = pow (10, panel.ty1);
+  return TRUE;
 }

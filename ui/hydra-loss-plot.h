@@ -3,7 +3,9 @@
  * Draws a HydraSeries with Cairo and redraws when it changes. Two views:
  *  - HYDRA_PLOT_LOSS: each head's raw and weighted loss and the total, per training step
  *    (EMA-smoothed, the raw curve faint behind) and per validation pass (dots joined by a
- *    dashed line), with a vertical marker at every settings change;
+ *    dashed line), with a vertical marker at every settings change; under them, in a slim
+ *    strip on a log axis of its own, the learning rate of each step (the schedule, and the
+ *    jumps of the live control at their markers);
  *  - HYDRA_PLOT_BALANCE: each head's gradient norm on the shared trunk (upper panel) and
  *    the pairwise cosines between those gradients (lower panel, −1…1).
  *
@@ -53,6 +55,7 @@ GtkWidget *hydra_loss_plot_new (void);
  *   "x-epochs"         boolean: x in epochs instead of optimizer steps
  *   "show-training"    boolean, default TRUE: the per-step curves
  *   "show-validation"  boolean, default TRUE: the per-epoch validation points
+ *   "show-learning-rate"  boolean, default TRUE: the learning rate's strip (loss view)
  *   "zoomed"           boolean, read-only: the view is not autoscaled
  * Signal "curve-toggled" (HydraPlotView view, guint curve, gboolean visible): a curve's
  * visibility changed, from the API or from a click on the legend.
@@ -71,6 +74,8 @@ gboolean hydra_loss_plot_get_show_training (HydraLossPlot *self);
 void hydra_loss_plot_set_show_training (HydraLossPlot *self, gboolean show);
 gboolean hydra_loss_plot_get_show_validation (HydraLossPlot *self);
 void hydra_loss_plot_set_show_validation (HydraLossPlot *self, gboolean show);
+gboolean hydra_loss_plot_get_show_learning_rate (HydraLossPlot *self);
+void hydra_loss_plot_set_show_learning_rate (HydraLossPlot *self, gboolean show);
 gboolean hydra_loss_plot_get_zoomed (HydraLossPlot *self);
 
 /* New plots show the raw age, gender and race losses and the total; the weighted ones
@@ -88,6 +93,11 @@ void hydra_loss_plot_reset_view (HydraLossPlot *self);
  * as data arrives, until reset. */
 void hydra_loss_plot_get_x_range (HydraLossPlot *self, double *x0, double *x1);
 void hydra_loss_plot_set_x_range (HydraLossPlot *self, double x0, double x1);
+
+/* The learning rates at the ends of the strip's log axis for the x range shown: it fits the
+ * rates there, at most 3 decades under their peak. FALSE when there is no strip (the balance
+ * view, hidden, or no step with a rate). */
+gboolean hydra_loss_plot_get_lr_range (HydraLossPlot *self, double *lr0, double *lr1);
 
 /* Draws the current view as on screen, without hover or zoom box, in the light style on a
  * white background: the picture export writes, for any cairo context (a bench, printing). */

@@ -5,8 +5,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "chart/hydra-chart-axis.h"
 #include "hydra-loss-plot.h"
 #include "hydra-series.h"
+#include "schedule.h"
 #include "test-util.h"
 #include "ui-test-util.h"
 
@@ -865,6 +867,206 @@ START_TEST (test_incremental_matches_fresh)
 }
 END_TEST
 
+/* ---- the learning rate's strip -------------------------------------------------------- */
+
+#define LR_PEAK 1e-3
+#define LR_STEPS 20000
+#define LR_CHANGE_AT 12000 /* the live control: ×0.25 from this step on */
+
+/* A one-cycle run; with `live`, the rate control moved at LR_CHANGE_AT (its marker is there
+ * either way, so that two pictures differ by the curve alone); `marker` FALSE leaves it out,
+ * so that two pictures differ by the marker alone. */
+static HydraSeries *
+lr_session (gboolean live, gboolean marker)
+{
+  HydraSeries *series = hydra_series_new ();
+  HnSchedule onecycle = schedule_defaults (SCHEDULE_ONECYCLE);
+
+  hydra_series_add_marker (series, 0, HYDRA_MARKER_STATE, "started");
+
+  for (guint i = 0; i < LR_STEPS; i++)
+    {
+      HydraStepPoint p = { .step = i + 1, .epoch = i / 2000.0 };
+      double scale = live && p.step >= LR_CHANGE_AT ? 0.25 : 1.0;
+
+      if (marker && p.step == LR_CHANGE_AT)
+        hydra_series_add_marker (series, p.step, HYDRA_MARKER_SETTING, "lr ×0.25");
+      p.lr = (float) (LR_PEAK * scale * schedule_factor (&onecycle, (double) i / LR_STEPS));
+      p.loss[HYDRA_CURVE_AGE] = 5.0f + 3.0f * expf (-3.0f * i / LR_STEPS);
+      p.loss[HYDRA_CURVE_TOTAL] = p.loss[HYDRA_CURVE_AGE];
+      hydra_series_add_step (series, &p);
+    }
+  hydra_series_commit (series);
+  return series;
+}
+
+/* The mean row of the strip's green in column x, or −1 where there is none; under the
+ * legend, whose swatch is green too. */
+static double
+lr_row (cairo_surface_t *surface, int x)
+{
+  int h = cairo_image_surface_get_height (surface), n = 0;
+  double sum = 0;
+
+  for (int y = h / 3; y < h; y++)
+    {
+      guint32 px = *(const guint32 *) (cairo_image_surface_get_data (surface)
+                                       + y * cairo_image_surface_get_stride (surface) + x * 4);
+      int r = (px >> 16) & 0xff, g = (px >> 8) & 0xff, b = px & 0xff;
+
+      if (ABS (r - 0x26) <= 30 && ABS (g - 0xa2) <= 30 && ABS (b - 0x69) <= 30)
+        sum += y, n++;
+    }
+  return n > 0 ? sum / n : -1;
+}
+
+static void
+on_notify (GObject *object, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+/* The rate's range follows the schedule and the x range shown. */
+START_TEST (test_lr_strip_range)
+{
+  g_autoptr (HydraSeries) series = lr_session (TRUE, TRUE);
+  GtkWidget *plot = g_object_ref_sink (hydra_loss_plot_new ());
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  HnSchedule onecycle = schedule_defaults (SCHEDULE_ONECYCLE);
+  double lo, hi, before, after;
+  guint notified = 0;
+  char label[32];
+
+  /* rates read as training code writes them */
+  hydra_chart_format_rate (label, sizeof label, 1e-3, 2);
+  ck_assert_str_eq (label, "1e-3");
+  hydra_chart_format_rate (label, sizeof label, 2.5e-4, 2);
+  ck_assert_str_eq (label, "2.5e-4");
+  hydra_chart_format_rate (label, sizeof label, 2.4873e-4, 3);
+  ck_assert_str_eq (label, "2.49e-4");
+  hydra_chart_format_rate (label, sizeof label, 9.996e-4, 3);
+  ck_assert_str_eq (label, "1e-3");
+  hydra_chart_format_rate (label, sizeof label, 0.1, 2);
+  ck_assert_str_eq (label, "1e-1");
+
+  ck_assert (!hydra_loss_plot_get_lr_range (lp, &lo, &hi)); /* no series */
+  hydra_loss_plot_set_series (lp, series);
+  ck_assert (hydra_loss_plot_get_show_learning_rate (lp));
+
+  /* the whole run: the peak on top, 3 decades under it at the bottom (the one-cycle's
+   * end, 4·10⁻⁸ × 0.25, is far below) */
+  ck_assert (hydra_loss_plot_get_lr_range (lp, &lo, &hi));
+  ck_assert_double_ge (hi, LR_PEAK);
+  ck_assert_double_lt (hi, LR_PEAK * 1.5);
+  ck_assert_double_le (lo, LR_PEAK * 1e-3);
+  ck_assert_double_gt (lo, LR_PEAK * 1e-3 / 1.5);
+
+  /* the warm-up alone: from the start (peak / 25) to the peak */
+  hydra_loss_plot_set_x_range (lp, 1, LR_STEPS * 0.3);
+  ck_assert (hydra_loss_plot_get_lr_range (lp, &lo, &hi));
+  ck_assert_double_ge (hi, LR_PEAK);
+  ck_assert_double_le (lo, LR_PEAK / 25);
+  ck_assert_double_gt (lo, LR_PEAK / 25 / 1.5);
+
+  /* around the live change: both sides of the jump are inside */
+  before = LR_PEAK * schedule_factor (&onecycle, (LR_CHANGE_AT - 2.0) / LR_STEPS);
+  after = 0.25 * LR_PEAK * schedule_factor (&onecycle, (LR_CHANGE_AT - 1.0) / LR_STEPS);
+  hydra_loss_plot_set_x_range (lp, LR_CHANGE_AT - 100, LR_CHANGE_AT + 100);
+  ck_assert (hydra_loss_plot_get_lr_range (lp, &lo, &hi));
+  ck_assert_double_ge (hi, before);
+  ck_assert_double_le (lo, after);
+  ck_assert_double_lt (hi / lo, before / after * 1.5);
+  hydra_loss_plot_reset_view (lp);
+
+  /* hidden (a notify, for a setting to bind), or in the balance view: no strip */
+  g_signal_connect (plot, "notify::show-learning-rate", G_CALLBACK (on_notify), &notified);
+  hydra_loss_plot_set_show_learning_rate (lp, FALSE);
+  ck_assert_uint_eq (notified, 1);
+  ck_assert (!hydra_loss_plot_get_lr_range (lp, NULL, NULL));
+  hydra_loss_plot_set_show_learning_rate (lp, TRUE);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_BALANCE);
+  ck_assert (!hydra_loss_plot_get_lr_range (lp, NULL, NULL));
+  g_object_unref (plot);
+}
+END_TEST
+
+/* The live change is a jump of the curve at its marker, and the curve stays lower after it;
+ * before it the two runs draw the same. */
+START_TEST (test_lr_strip_jump)
+{
+  g_autoptr (HydraSeries) live = lr_session (TRUE, TRUE);
+  g_autoptr (HydraSeries) planned = lr_session (FALSE, TRUE);
+  g_autoptr (HydraSeries) unmarked = lr_session (FALSE, FALSE);
+  GtkWidget *plot = g_object_ref_sink (hydra_loss_plot_new ());
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  cairo_surface_t *a, *b, *c;
+  const int w = 1000, h = 500;
+  int changed = -1, marker = -1, top = h, bottom = -1, n_columns = 0;
+
+  hydra_loss_plot_set_series (lp, live);
+  a = render (plot, w, h);
+  ui_save_artifact (a, "plot-lr-onecycle.png");
+  hydra_loss_plot_set_series (lp, planned);
+  b = render (plot, w, h);
+  hydra_loss_plot_set_series (lp, unmarked);
+  c = render (plot, w, h);
+
+  /* the strip: a slim band of green under the losses, across the plot */
+  for (int x = 0; x < w; x++)
+    {
+      double y = lr_row (a, x);
+
+      if (y < 0)
+        continue;
+      n_columns++;
+      top = MIN (top, (int) y - 2);
+      bottom = MAX (bottom, (int) y + 2);
+    }
+  ck_assert_int_gt (n_columns, w / 2);
+  ck_assert_int_gt (top, h / 2);
+  ck_assert_int_lt (bottom - top, h / 4);
+
+  for (int x = 0; x < w && (changed < 0 || marker < 0); x++)
+    {
+      double ya = lr_row (a, x), yb = lr_row (b, x);
+
+      if (changed < 0 && ya >= 0 && yb >= 0 && fabs (ya - yb) > 2)
+        changed = x;
+      /* the marker's dashed line is where the two otherwise equal plans differ in the strip */
+      for (int y = top; y <= bottom && marker < 0 && yb >= 0; y++)
+        {
+          int stride = cairo_image_surface_get_stride (b);
+          const guint8 *pb = cairo_image_surface_get_data (b) + y * stride + 4 * x;
+          const guint8 *pc = cairo_image_surface_get_data (c) + y * stride + 4 * x;
+
+          if (memcmp (pb, pc, 4) != 0)
+            marker = x;
+        }
+    }
+  ck_assert_int_ge (changed, 0);
+  ck_assert_int_ge (marker, 0);
+  ck_assert_msg (ABS (changed - marker) <= 2, "the curve changes at x %d, the marker is at %d",
+                 changed, marker);
+  /* a jump down by log10(4) of the strip's ~3.2 decades, then lower all the way */
+  ck_assert_double_gt (lr_row (a, changed + 2) - lr_row (a, changed - 2), 6);
+  for (int x = changed + 3; x < w; x += 7)
+    if (lr_row (a, x) >= 0 && lr_row (b, x) >= 0)
+      ck_assert_double_gt (lr_row (a, x) - lr_row (b, x), 4);
+
+  /* hidden, the green is gone and the losses take the room */
+  hydra_loss_plot_set_series (lp, live);
+  hydra_loss_plot_set_show_learning_rate (lp, FALSE);
+  cairo_surface_destroy (c);
+  c = render (plot, w, h);
+  ck_assert_uint_eq (count_color (c, 0x26, 0xa2, 0x69, 30, NULL, NULL), 0);
+
+  cairo_surface_destroy (a);
+  cairo_surface_destroy (b);
+  cairo_surface_destroy (c);
+  g_object_unref (plot);
+}
+END_TEST
+
 /* ---- on screen ---------------------------------------------------------------------------- */
 
 static void
@@ -1177,6 +1379,8 @@ plot_suite (void)
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_markers_and_rollback);
   tcase_add_test (tc, test_incremental_matches_fresh);
+  tcase_add_test (tc, test_lr_strip_range);
+  tcase_add_test (tc, test_lr_strip_jump);
   tcase_add_test (tc, test_empty_and_defaults);
   tcase_add_test (tc, test_view_follows_data);
   tcase_add_test (tc, test_render_100k);

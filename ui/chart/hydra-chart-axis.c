@@ -3,6 +3,7 @@
 #include "hydra-chart-axis.h"
 
 #include <math.h>
+#include <string.h>
 
 double
 hydra_chart_nice_step (double span, double max_ticks)
@@ -91,6 +92,33 @@ hydra_chart_format_number (char *buf, gsize size, double v, int decimals)
       g_string_append_printf (s, "%.*f", decimals, a);
     }
   g_strlcpy (buf, s->str, size);
+}
+
+void
+hydra_chart_format_rate (char *buf, gsize size, double v, int digits)
+{
+  double scale = pow (10, MAX (digits, 1) - 1), m;
+  int e, n;
+
+  if (!isfinite (v) || v <= 0)
+    {
+      hydra_chart_format_number (buf, size, v, -1);
+      return;
+    }
+  e = (int) floor (log10 (v));
+  m = round (v / pow (10, e) * scale) / scale;
+  if (m >= 10)
+    m /= 10, e++;
+  n = g_snprintf (buf, size, "%.*f", MAX (digits, 1) - 1, m);
+  /* trailing zeros, then a bare decimal separator (the locale's), go */
+  if (buf[strspn (buf, "0123456789")] != '\0')
+    {
+      while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+      if (n > 0 && !g_ascii_isdigit (buf[n - 1]))
+        buf[--n] = '\0';
+    }
+  g_snprintf (buf + n, size - n, "e%d", e);
 }
 
 guint

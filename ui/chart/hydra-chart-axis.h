@@ -32,6 +32,10 @@ gboolean hydra_chart_steps_next (HydraChartSteps *it, double *v);
  * of ten when huge or tiny ("1.50×10⁻⁴"). */
 void hydra_chart_format_number (char *buf, gsize size, double v, int decimals);
 
+/* A learning rate as training code writes one: "1e-3", "2.5e-4", with at most `digits`
+ * significant digits; non-positive and non-finite values as hydra_chart_format_number. */
+void hydra_chart_format_rate (char *buf, gsize size, double v, int digits);
+
 #define HYDRA_CHART_MAX_TICKS 96
 
 typedef struct

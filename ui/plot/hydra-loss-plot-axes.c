@@ -27,9 +27,19 @@ format_x (HydraLossPlot *self, double v, double step, double axis_max, char *buf
   hydra_chart_format_number (buf, size, v, MAX (0, -(int) floor (log10 (step) + 1e-9)));
 }
 
+/* The y title; the learning rate's strip says "lr" where "learning rate" would not fit. */
 static const char *
-panel_title (HydraLossPlot *self, guint p)
+panel_title (Draw *d, guint p)
 {
+  HydraLossPlot *self = d->self;
+
+  if (hydra_plot_panel_is_lr (self, p))
+    {
+      double w;
+
+      hydra_chart_text_size (d->small, "learning rate", &w, NULL);
+      return w <= d->frame->panels[p].area.size.height ? "learning rate" : "lr";
+    }
   if (self->view == HYDRA_PLOT_BALANCE)
     return p == 0 ? (self->log_scale ? "gradient norm (log)" : "gradient norm") : "cosine";
   return self->log_scale ? "loss (log)" : "loss";
@@ -81,7 +91,7 @@ hydra_plot_draw_y_axis (Draw *d, guint pi, const HydraChartTick *ticks, guint n_
       hydra_chart_show_text (cr, d->small, ticks[i].label, left - 8, y, 1.0, 0.5);
     }
 
-  draw_y_title (d, p, panel_title (d->self, pi));
+  draw_y_title (d, p, panel_title (d, pi));
 
   set_fg (cr, d->st, 0.3);
   cairo_move_to (cr, left, snap (p->area.origin.y + p->area.size.height - 1));

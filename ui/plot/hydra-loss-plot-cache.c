@@ -18,7 +18,9 @@ channel_offset (guint ch)
     return G_STRUCT_OFFSET (HydraStepPoint, loss) + ch * sizeof (float);
   if (ch < CH_COS0)
     return G_STRUCT_OFFSET (HydraStepPoint, grad_norm) + (ch - CH_GRAD0) * sizeof (float);
-  return G_STRUCT_OFFSET (HydraStepPoint, cosine) + (ch - CH_COS0) * sizeof (float);
+  if (ch < CH_LR)
+    return G_STRUCT_OFFSET (HydraStepPoint, cosine) + (ch - CH_COS0) * sizeof (float);
+  return G_STRUCT_OFFSET (HydraStepPoint, lr);
 }
 
 void
@@ -119,14 +121,15 @@ hydra_plot_cache_sync (HydraLossPlot *self)
   self->n_cached = n;
 }
 
-/* The EMA, extended from where it stopped; a new segment (after a rollback) restarts it. */
+/* The EMA, extended from where it stopped; a new segment (after a rollback) restarts it. The
+ * learning rate is what was set, not a noisy measurement: it is never smoothed. */
 const float *
 hydra_plot_channel_smooth (HydraLossPlot *self, guint ch)
 {
   Channel *c = &self->channels[ch];
   guint next = 0; /* the first segment that starts at or after n_smooth */
 
-  if (self->smoothing <= 0.0)
+  if (self->smoothing <= 0.0 || ch == CH_LR)
     return c->raw;
   if (c->smooth_weight != self->smoothing)
     {

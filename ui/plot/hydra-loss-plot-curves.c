@@ -14,6 +14,9 @@ static const GdkRGBA cosine_colors[] = {
   { 0xe0 / 255., 0x1b / 255., 0x24 / 255., 1.0 }, /* gender·race: red */
 };
 
+/* The learning rate: GNOME green 5, a colour no loss curve uses. */
+static const GdkRGBA lr_color = { 0x26 / 255., 0xa2 / 255., 0x69 / 255., 1.0 };
+
 static const double dash_weighted[] = { 6.0, 4.0 };
 const double hydra_plot_dash_validation[] = { 4.0, 3.0 };
 
@@ -31,6 +34,8 @@ hydra_plot_channel_is_weighted (guint ch)
 gboolean
 hydra_plot_channel_visible (HydraLossPlot *self, guint ch)
 {
+  if (ch == CH_LR)
+    return self->view == HYDRA_PLOT_LOSS && self->show_lr;
   if (ch < CH_GRAD0)
     return self->view == HYDRA_PLOT_LOSS && self->curve_visible[ch];
   return self->view == HYDRA_PLOT_BALANCE && self->balance_visible[ch - CH_GRAD0];
@@ -51,8 +56,10 @@ hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
     c = &hydra_chart_head_colors[ch % N_HEADS];
   else if (ch < CH_COS0)
     c = &hydra_chart_head_colors[ch - CH_GRAD0];
-  else
+  else if (ch < CH_LR)
     c = &cosine_colors[ch - CH_COS0];
+  else
+    c = &lr_color;
   cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
 }
 
@@ -70,8 +77,10 @@ hydra_plot_channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
         age_loss_title (self->series ? hydra_series_get_age_loss (self->series) : AGE_LOSS_L1));
   else if (ch < CH_GRAD0)
     g_strlcpy (buf, hydra_curve_name (ch), size);
-  else
+  else if (ch < CH_LR)
     g_strlcpy (buf, balance[ch - CH_GRAD0], size);
+  else
+    g_strlcpy (buf, "learning rate", size);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -451,13 +460,14 @@ panel_channels (HydraLossPlot *self, const Panel *panel, guint *order)
     HYDRA_CURVE_AGE,          HYDRA_CURVE_GENDER,          HYDRA_CURVE_RACE,
     HYDRA_CURVE_TOTAL,
   };
+  gboolean losses = panel->ch_first == 0;
   guint n_order = 0;
 
-  for (guint k = 0; k < G_N_ELEMENTS (loss_order); k++)
+  for (guint k = 0; k < (losses ? G_N_ELEMENTS (loss_order) : panel->ch_end - panel->ch_first); k++)
     {
-      guint ch = self->view == HYDRA_PLOT_LOSS ? loss_order[k] : panel->ch_first + k;
+      guint ch = losses ? loss_order[k] : panel->ch_first + k;
 
-      if (ch < panel->ch_end && hydra_plot_channel_visible (self, ch))
+      if (hydra_plot_channel_visible (self, ch))
         order[n_order++] = ch;
     }
   return n_order;
@@ -488,15 +498,18 @@ hydra_plot_draw_curves (Draw *d)
       cairo_rectangle (cr, panel->area.origin.x, panel->area.origin.y - 4,
                        panel->area.size.width + 4, panel->area.size.height + 4);
       cairo_clip (cr);
-      if (self->show_training || self->view == HYDRA_PLOT_BALANCE)
+      /* the rate is the schedule's, not a measurement: drawn whatever training shows */
+      if (self->show_training || self->view == HYDRA_PLOT_BALANCE
+          || hydra_plot_panel_is_lr (self, p))
         {
           if (self->smoothing > 0)
             for (guint k = 0; k < n_order; k++)
-              draw_channel (d, panel, sv, n_sv, order[k], TRUE, cols);
+              if (order[k] != CH_LR)
+                draw_channel (d, panel, sv, n_sv, order[k], TRUE, cols);
           for (guint k = 0; k < n_order; k++)
             draw_channel (d, panel, sv, n_sv, order[k], FALSE, cols);
         }
-      if (self->view == HYDRA_PLOT_LOSS && self->show_validation)
+      if (p == 0 && self->view == HYDRA_PLOT_LOSS && self->show_validation)
         draw_validation (d, panel);
       cairo_restore (cr);
     }

@@ -251,6 +251,9 @@ hydra_plot_on_click_released (GtkGestureClick *gesture, int n_press, double x, d
         case HIT_VALIDATION:
           hydra_loss_plot_set_show_validation (self, !self->show_validation);
           break;
+        case HIT_LR:
+          hydra_loss_plot_set_show_learning_rate (self, !self->show_lr);
+          break;
         default:
           break;
         }

@@ -277,7 +277,8 @@ draw_hover_dot (Draw *d, const Panel *panel, guint ch, double gx, float v)
 }
 
 /* Step point i's rows, panel by panel: a sub-heading when there are columns or panels to
- * name, then each visible curve's smoothed and raw value; each curve gets its dot. */
+ * name, then each visible curve's smoothed and raw value (the learning rate has only the
+ * one); each curve gets its dot. */
 static guint
 step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
 {
@@ -289,7 +290,7 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
     {
       const Panel *panel = &f->panels[p];
 
-      if (smoothed || self->view == HYDRA_PLOT_BALANCE)
+      if ((smoothed || self->view == HYDRA_PLOT_BALANCE) && !hydra_plot_panel_is_lr (self, p))
         {
           rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
           if (self->view == HYDRA_PLOT_BALANCE)
@@ -315,9 +316,12 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
           r->ch = ch;
           r->heading = FALSE;
           hydra_plot_channel_name (self, ch, r->name, sizeof r->name);
-          hydra_chart_format_number (r->value, sizeof r->value, sm[i], -1);
+          if (ch == CH_LR)
+            hydra_chart_format_rate (r->value, sizeof r->value, sm[i], 3);
+          else
+            hydra_chart_format_number (r->value, sizeof r->value, sm[i], -1);
           r->raw[0] = '\0';
-          if (smoothed)
+          if (smoothed && ch != CH_LR)
             hydra_chart_format_number (r->raw, sizeof r->raw, self->channels[ch].raw[i], -1);
           draw_hover_dot (d, panel, ch, gx, sm[i]);
         }

@@ -32,6 +32,12 @@ legend_items (HydraLossPlot *self, LegendItem *items)
           items[n] = (LegendItem){ HIT_VALIDATION, 0, 0, "validation", self->show_validation };
           n++;
         }
+      if (hydra_plot_has_lr (self))
+        {
+          items[n] = (LegendItem){ HIT_LR, 0, CH_LR, "", self->show_lr };
+          hydra_plot_channel_name (self, CH_LR, items[n].name, sizeof items[n].name);
+          n++;
+        }
     }
   else
     for (guint b = 0; b < HYDRA_N_BALANCE_CURVES; b++)
@@ -85,7 +91,7 @@ double
 hydra_plot_legend (Draw *d, double x, double y, double width, gboolean draw)
 {
   HydraLossPlot *self = d->self;
-  LegendItem items[HYDRA_N_CURVES + HYDRA_N_BALANCE_CURVES + 1];
+  LegendItem items[HYDRA_N_CURVES + HYDRA_N_BALANCE_CURVES + 2];
   guint n = legend_items (self, items);
   double cx = x, cy = y, row_h;
 

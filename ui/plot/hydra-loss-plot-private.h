@@ -19,11 +19,11 @@
  * and the data-set pane use too.
  *
  * Data path: the series' step points are copied into one contiguous float array per
- * "channel" (7 losses, 3 gradient norms, 3 cosines) as they arrive, with a min/max summary
- * per block of points (autoscale in O(n/block)) and an EMA that is extended, not
- * recomputed, on append. A frame reduces each visible curve to a min/max envelope per pixel
- * column, so drawing costs O(width) whatever the length of the run. The static picture is
- * kept as a render node: hovering and the zoom box redraw only an overlay.
+ * "channel" (7 losses, 3 gradient norms, 3 cosines, the learning rate) as they arrive, with
+ * a min/max summary per block of points (autoscale in O(n/block)) and an EMA that is
+ * extended, not recomputed, on append. A frame reduces each visible curve to a min/max
+ * envelope per pixel column, so drawing costs O(width) whatever the length of the run. The
+ * static picture is kept as a render node: hovering and the zoom box redraw only an overlay.
  */
 #pragma once
 
@@ -41,7 +41,8 @@ enum
 {
   CH_GRAD0 = HYDRA_N_CURVES,
   CH_COS0 = CH_GRAD0 + N_HEADS,
-  N_CHANNELS = CH_COS0 + 3,
+  CH_LR = CH_COS0 + 3, /* the scheduled rate: never smoothed, drawn in a strip of its own */
+  N_CHANNELS,
 };
 
 typedef struct
@@ -83,6 +84,7 @@ typedef enum
   HIT_LOSS,
   HIT_BALANCE,
   HIT_VALIDATION,
+  HIT_LR,
 } HitKind;
 
 typedef struct
@@ -130,6 +132,7 @@ struct _HydraLossPlot
   gboolean x_epochs;
   gboolean show_training;
   gboolean show_validation;
+  gboolean show_lr;
   gboolean curve_visible[HYDRA_N_CURVES];
   gboolean balance_visible[HYDRA_N_BALANCE_CURVES];
 
@@ -243,6 +246,9 @@ void hydra_plot_decimate_columns (const float *y, const guint *bounds, guint n_c
                                   gboolean positive_only, HydraPlotColumn *out);
 
 /* hydra-loss-plot-scale.c */
+gboolean hydra_plot_has_lr (HydraLossPlot *self);
+gboolean hydra_plot_has_lr_strip (HydraLossPlot *self);
+gboolean hydra_plot_panel_is_lr (HydraLossPlot *self, guint p);
 double hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep);
 gboolean hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x);
 void hydra_plot_x_range (HydraLossPlot *self, double *x0, double *x1);

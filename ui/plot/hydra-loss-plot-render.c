@@ -134,21 +134,25 @@ draw_empty (Draw *d, const char *text)
  * The picture
  */
 
-/* Which channels each panel shows, and on which scale. */
+/* Which channels each panel shows, and on which scale: the losses over the learning rate's
+ * strip, or the gradient norms over the cosines. */
 static void
 frame_panels (HydraLossPlot *self, Frame *frame)
 {
-  frame->n_panels = self->view == HYDRA_PLOT_BALANCE ? 2 : 1;
-  frame->panels[0].ch_first = self->view == HYDRA_PLOT_LOSS ? 0 : CH_GRAD0;
-  frame->panels[0].ch_end = self->view == HYDRA_PLOT_LOSS ? CH_GRAD0 : CH_COS0;
+  gboolean loss = self->view == HYDRA_PLOT_LOSS;
+
+  frame->n_panels = !loss || hydra_plot_has_lr_strip (self) ? 2 : 1;
+  frame->panels[0].ch_first = loss ? 0 : CH_GRAD0;
+  frame->panels[0].ch_end = loss ? CH_GRAD0 : CH_COS0;
   frame->panels[0].log = self->log_scale;
-  frame->panels[1].ch_first = CH_COS0;
-  frame->panels[1].ch_end = N_CHANNELS;
-  frame->panels[1].log = FALSE;
+  frame->panels[1].ch_first = loss ? CH_LR : CH_COS0;
+  frame->panels[1].ch_end = loss ? CH_LR + 1 : CH_LR;
+  frame->panels[1].log = loss;
 }
 
 /* Top to bottom: legend, marker strip (strip_h, 0 without markers), panel(s), x labels, x
- * title. Returns the panels' top. */
+ * title. The learning rate's strip is slim, as it only has a shape to show; on a plot too
+ * short to share, the losses keep the room. Returns the panels' top. */
 static double
 layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
 {
@@ -160,6 +164,8 @@ layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
   top = PAD + legend_h + 6 + strip_h;
   bottom = d->height - PAD - 2 * th - 8;
   plot_h = bottom - top;
+  if (d->self->view == HYDRA_PLOT_LOSS && plot_h < 200)
+    frame->n_panels = 1;
   if (frame->n_panels == 1)
     {
       frame->panels[0].area.origin.y = top;
@@ -167,14 +173,34 @@ layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
     }
   else
     {
-      double gap = 28, upper = round ((plot_h - gap) * 0.6);
+      gboolean lr = d->self->view == HYDRA_PLOT_LOSS;
+      double gap = lr ? 12 : 28;
+      double lower = lr ? CLAMP (round (plot_h * 0.2), 72, 120)
+                        : plot_h - gap - round ((plot_h - gap) * 0.6);
 
       frame->panels[0].area.origin.y = top;
-      frame->panels[0].area.size.height = upper;
-      frame->panels[1].area.origin.y = top + upper + gap;
-      frame->panels[1].area.size.height = plot_h - upper - gap;
+      frame->panels[0].area.size.height = plot_h - gap - lower;
+      frame->panels[1].area.origin.y = bottom - lower;
+      frame->panels[1].area.size.height = lower;
     }
   return top;
+}
+
+/* Keeps the labelled ticks of a log axis, labelled as rates ("1e-3"); returns how many. */
+static guint
+rate_ticks (HydraChartTick *ticks, guint n)
+{
+  guint kept = 0;
+
+  for (guint i = 0; i < n; i++)
+    if (ticks[i].major)
+      {
+        ticks[kept] = ticks[i];
+        hydra_chart_format_rate (ticks[kept].label, sizeof ticks[kept].label, pow (10, ticks[i].v),
+                                 2);
+        kept++;
+      }
+  return kept;
 }
 
 /* The x range, then the y ranges of what it shows, then their ticks, whose widest label sets
@@ -191,7 +217,8 @@ layout_scales (Draw *d, double th, double axis_title_w,
   for (guint p = 0; p < frame->n_panels; p++)
     {
       Panel *panel = &frame->panels[p];
-      double max_ticks = MAX (2.0, panel->area.size.height / (th * 2.6));
+      gboolean lr = hydra_plot_panel_is_lr (self, p);
+      double max_ticks = MAX (2.0, panel->area.size.height / (th * (lr ? 1.6 : 2.6)));
 
       if (self->y_auto[p])
         hydra_plot_y_auto_range (self, p, panel, frame->x0, frame->x1, max_ticks);
@@ -203,6 +230,8 @@ layout_scales (Draw *d, double th, double axis_title_w,
       n_ticks[p] = panel->log ? hydra_chart_log_ticks (panel->ty0, panel->ty1, max_ticks, ticks[p])
                               : hydra_chart_linear_ticks (panel->ty0, panel->ty1, max_ticks, FALSE,
                                                           ticks[p]);
+      if (lr) /* a slim strip striped with minor lines reads as hatching */
+        n_ticks[p] = rate_ticks (ticks[p], n_ticks[p]);
       for (guint i = 0; i < n_ticks[p]; i++)
         if (ticks[p][i].major)
           {

@@ -120,6 +120,29 @@ hydra_plot_panel_is_cosine (HydraLossPlot *self, guint p)
   return self->view == HYDRA_PLOT_BALANCE && p == 1;
 }
 
+/* Whether any step has a rate to draw (a record from before rates were kept has none). */
+gboolean
+hydra_plot_has_lr (HydraLossPlot *self)
+{
+  double lo = INFINITY, hi = -INFINITY;
+
+  hydra_plot_range_minmax (&self->channels[CH_LR], 0, self->n_cached, TRUE, &lo, &hi);
+  return lo <= hi;
+}
+
+/* The loss view draws the rate in a strip under the losses, unless it was hidden. */
+gboolean
+hydra_plot_has_lr_strip (HydraLossPlot *self)
+{
+  return self->view == HYDRA_PLOT_LOSS && self->show_lr && hydra_plot_has_lr (self);
+}
+
+gboolean
+hydra_plot_panel_is_lr (HydraLossPlot *self, guint p)
+{
+  return self->view == HYDRA_PLOT_LOSS && p == 1;
+}
+
 /* The extent of the visible training curves' points in [x0, x1]. */
 static void
 steps_extent (HydraLossPlot *self, const Panel *panel, double x0, double x1, double *lo, double *hi)
@@ -207,6 +230,10 @@ fit_linear (Panel *panel, double lo, double hi, double max_ticks)
   panel->ty1 = ceil (hi / step - 1e-9) * step;
 }
 
+/* Schedules that anneal to (nearly) nothing — cosine to 0, one-cycle to a ten-thousandth of
+ * its start — would spend the strip on their last steps: it shows 3 decades under the peak. */
+#define LR_DECADES 3.0
+
 /* The y range of what is visible in [x0, x1], in transformed units. */
 void
 hydra_plot_y_auto_range (HydraLossPlot *self, guint p, Panel *panel, double x0, double x1,
@@ -220,9 +247,14 @@ hydra_plot_y_auto_range (HydraLossPlot *self, guint p, Panel *panel, double x0, 
       panel->ty1 = 1.0;
       return;
     }
-  if (self->show_training || self->view == HYDRA_PLOT_BALANCE)
+  if (hydra_plot_panel_is_lr (self, p))
+    {
+      steps_extent (self, panel, x0, x1, &lo, &hi);
+      lo = MAX (lo, hi * pow (10, -LR_DECADES));
+    }
+  else if (self->show_training || self->view == HYDRA_PLOT_BALANCE)
     steps_extent (self, panel, x0, x1, &lo, &hi);
-  if (self->view == HYDRA_PLOT_LOSS && self->show_validation && self->series != NULL)
+  if (p == 0 && self->view == HYDRA_PLOT_LOSS && self->show_validation && self->series != NULL)
     validation_extent (self, panel, x0, x1, &lo, &hi);
   if (lo > hi)
     {
