@@ -154,6 +154,7 @@ struct _HydraDatasetPane
   GtkStack *duplicates_stack;
   GtkColumnView *skipped_view;
   GtkColumnView *duplicates_view;
+  HydraAugmentGrid *augment_grid;
 
   /* Built in init */
   Figure figures[HYDRA_DATASET_N_FIGURES];
@@ -178,6 +179,15 @@ struct _HydraDatasetPane
 };
 
 G_DEFINE_FINAL_TYPE (HydraDatasetPane, hydra_dataset_pane, GTK_TYPE_WIDGET)
+
+enum
+{
+  PROP_0,
+  PROP_AUGMENT, /* the samples' own property, passed through */
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 /* Each big number's caption, and what it counts for a person hovering it. */
 static const struct
@@ -597,6 +607,7 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
   self->empty = ds == NULL;
 
   fill_lists (self, ds, val_percent);
+  hydra_augment_grid_set_dataset (self->augment_grid, ds, val_percent);
   gtk_widget_queue_draw (GTK_WIDGET (self->age_area));
 
   if (ds == NULL)
@@ -636,6 +647,22 @@ hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, con
 
   gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->list_stack)), ds->names != NULL);
   gtk_stack_set_visible_child_name (self->stack, "content");
+}
+
+void
+hydra_dataset_pane_set_augment (HydraDatasetPane *self, const HnAugment *augment)
+{
+  g_return_if_fail (HYDRA_IS_DATASET_PANE (self));
+
+  hydra_augment_grid_set_augment (self->augment_grid, augment);
+}
+
+HydraAugmentGrid *
+hydra_dataset_pane_get_augment_grid (HydraDatasetPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_DATASET_PANE (self), NULL);
+
+  return self->augment_grid;
 }
 
 gboolean
@@ -889,13 +916,60 @@ hydra_dataset_pane_dispose (GObject *object)
 }
 
 static void
+hydra_dataset_pane_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  HydraDatasetPane *self = HYDRA_DATASET_PANE (object);
+
+  switch (prop_id)
+    {
+    case PROP_AUGMENT:
+      g_object_get_property (G_OBJECT (self->augment_grid), "augment", value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hydra_dataset_pane_set_property (GObject *object, guint prop_id, const GValue *value,
+                                 GParamSpec *pspec)
+{
+  HydraDatasetPane *self = HYDRA_DATASET_PANE (object);
+
+  switch (prop_id)
+    {
+    case PROP_AUGMENT:
+      g_object_set_property (G_OBJECT (self->augment_grid), "augment", value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+on_augment_notify (HydraDatasetPane *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUGMENT]);
+}
+
+static void
 hydra_dataset_pane_class_init (HydraDatasetPaneClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hydra_dataset_pane_dispose;
+  object_class->get_property = hydra_dataset_pane_get_property;
+  object_class->set_property = hydra_dataset_pane_set_property;
 
+  properties[PROP_AUGMENT]
+      = g_param_spec_string ("augment", NULL, NULL, "none",
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (HYDRA_TYPE_AUGMENT_GRID);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/hydranet/Studio/ui/hydra-dataset-pane.ui");
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, stack);
@@ -912,6 +986,7 @@ hydra_dataset_pane_class_init (HydraDatasetPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, duplicates_stack);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, skipped_view);
   gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, duplicates_view);
+  gtk_widget_class_bind_template_child (widget_class, HydraDatasetPane, augment_grid);
 
   gtk_widget_class_set_css_name (widget_class, "hydradatasetpane");
 }
@@ -924,6 +999,8 @@ hydra_dataset_pane_init (HydraDatasetPane *self)
   g_autoptr (GtkSizeGroup) counts = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (self->augment_grid, "notify::augment", G_CALLBACK (on_augment_notify),
+                           self, G_CONNECT_SWAPPED);
 
   self->skipped = g_list_store_new (HYDRA_TYPE_DATASET_ROW);
   self->duplicates = g_list_store_new (HYDRA_TYPE_DATASET_ROW);

@@ -1,5 +1,6 @@
-/* hydra-dataset-pane.h — what a data set holds: counts, label distributions, split, and the
- * files that were skipped or found to be copies.
+/* hydra-dataset-pane.h — what a data set holds: counts, label distributions, split, a few
+ * training images as the network sees them, and the files that were skipped or found to be
+ * copies.
  *
  * The pane copies what it shows, so the data set it is given is only borrowed for the call.
  */
@@ -8,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "dataset.h"
+#include "hydra-augment-grid.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +37,13 @@ GtkWidget *hydra_dataset_pane_new (void);
  * "Synthetic faces"; val_percent: the split to count (README.md, Data). */
 void hydra_dataset_pane_set_dataset (HydraDatasetPane *self, const HnDataset *ds, const char *title,
                                      int val_percent);
+
+/* The augmentation the pane's samples show (hydra-augment-grid.h); default none. Property
+ * "augment": the same in augment_from_names' syntax, for a setting to bind. */
+void hydra_dataset_pane_set_augment (HydraDatasetPane *self, const HnAugment *augment);
+
+/* The samples themselves, for tests. */
+HydraAugmentGrid *hydra_dataset_pane_get_augment_grid (HydraDatasetPane *self);
 
 /* TRUE while no data set is shown. */
 gboolean hydra_dataset_pane_get_empty (HydraDatasetPane *self);

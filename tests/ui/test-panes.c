@@ -17,6 +17,7 @@
 #include "hydra-dataset-pane.h"
 #include "hydra-metrics-view.h"
 #include "hydra-series.h"
+#include "input.h"
 #include "synth.h"
 #include "test-util.h"
 #include "ui-test-util.h"
@@ -471,6 +472,138 @@ START_TEST (test_pane_synthetic_and_empty)
 }
 END_TEST
 
+/* What augment_image gives for image `image` with `seed`, back in colours as the grid
+ * shows them: the normalisation of input.h undone. */
+static void
+expected_tile (const HnDataset *ds, int image, const HnAugment *augment, guint64 seed, guint8 *rgb)
+{
+  gsize plane = (gsize) ds->size * ds->size;
+  g_autofree float *x = g_new (float, 3 * plane);
+
+  augment_image (ds->pixels + (gsize) image * plane * 3, ds->size, augment, seed, x);
+  for (gsize i = 0; i < plane; i++)
+    for (int c = 0; c < 3; c++)
+      rgb[i * 3 + c] = (guint8) CLAMP (
+          round ((x[c * plane + i] * input_std[c] + input_mean[c]) * 255.0), 0, 255);
+}
+
+/* The largest difference between two (size, size, 3) pictures, and how many bytes differ. */
+static int
+max_difference (const guint8 *a, const guint8 *b, int size, guint *n_differ)
+{
+  int most = 0;
+
+  *n_differ = 0;
+  for (gsize i = 0; i < (gsize) size * size * 3; i++)
+    {
+      most = MAX (most, ABS (a[i] - b[i]));
+      *n_differ += a[i] != b[i];
+    }
+  return most;
+}
+
+static void
+count_notify (GObject *object, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+static gboolean
+grid_settled (gpointer grid)
+{
+  return !hydra_augment_grid_get_busy (grid);
+}
+
+/* The tiles are drawn on a worker: waits for them. */
+static void
+wait_grid (HydraAugmentGrid *grid)
+{
+  ck_assert_msg (ui_wait_for (grid_settled, grid, 10), "the samples were not ready in 10 s");
+}
+
+/* The samples are the network's inputs: unaugmented, the images themselves; augmented, what
+ * augment_image makes of them with each tile's seed; Shuffle draws other seeds. */
+START_TEST (test_pane_augment_grid)
+{
+  HnError err;
+  HnDataset *ds = dataset_new_synthetic (600, 11, 64, 0, NULL, &err);
+  GtkWidget *pane = hydra_dataset_pane_new ();
+  HydraAugmentGrid *grid = hydra_dataset_pane_get_augment_grid (HYDRA_DATASET_PANE (pane));
+  GtkWindow *window;
+  HnAugment augment;
+  g_autofree guint8 *want = NULL;
+  g_autofree guint8 *before = NULL;
+  g_autofree char *names = NULL;
+  guint64 seed;
+  guint n_differ, notified = 0;
+  int image;
+
+  ck_assert_msg (ds != NULL, "%s", err.message);
+  window = show_in_window (pane, 1280, 1000);
+  ck_assert_uint_eq (hydra_augment_grid_get_n_tiles (grid), 0);
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), ds, "Synthetic faces", 20);
+  wait_grid (grid);
+  ck_assert_uint_eq (hydra_augment_grid_get_n_tiles (grid), HYDRA_AUGMENT_GRID_TILES);
+  ck_assert_int_eq (hydra_augment_grid_get_size (grid), 64);
+  want = g_new (guint8, 64 * 64 * 3);
+  before = g_new (guint8, 64 * 64 * 3);
+
+  /* no augmentation: each tile is its (training) image, as the network takes it */
+  for (guint i = 0; i < HYDRA_AUGMENT_GRID_TILES; i++)
+    {
+      image = hydra_augment_grid_get_image (grid, i);
+      ck_assert (!dataset_is_val (ds, image, 20));
+      ck_assert_int_le (max_difference (hydra_augment_grid_get_pixels (grid, i),
+                                        ds->pixels + (gsize) image * 64 * 64 * 3, 64, &n_differ),
+                        1);
+    }
+
+  /* the studio's setting, as a string through the pane */
+  g_signal_connect (pane, "notify::augment", G_CALLBACK (count_notify), &notified);
+  g_object_set (pane, "augment", "flip,crop=0.3,rotate=10,color=0.2", NULL);
+  ck_assert_uint_eq (notified, 1);
+  wait_grid (grid);
+  g_object_get (pane, "augment", &names, NULL);
+  ck_assert_str_eq (names, "flip,crop=0.3,rotate=10,brightness=0.2,contrast=0.2,saturation=0.2");
+  ck_assert (augment_from_names (names, &augment));
+
+  image = hydra_augment_grid_get_image (grid, 0);
+  seed = hydra_augment_grid_get_seed (grid, 0);
+  expected_tile (ds, image, &augment, seed, want);
+  ck_assert_int_le (max_difference (hydra_augment_grid_get_pixels (grid, 0), want, 64, &n_differ),
+                    1);
+  /* … and that is not the image itself */
+  max_difference (want, ds->pixels + (gsize) image * 64 * 64 * 3, 64, &n_differ);
+  ck_assert_uint_gt (n_differ, 64 * 64);
+  screenshot (GTK_WIDGET (window), "dataset-pane-augment");
+
+  /* Shuffle: new seeds, new pictures, still augment_image's */
+  memcpy (before, hydra_augment_grid_get_pixels (grid, 0), 64 * 64 * 3);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (grid), "augment.shuffle", NULL));
+  ck_assert (hydra_augment_grid_get_busy (grid));
+  wait_grid (grid);
+  ck_assert_int_eq (hydra_augment_grid_get_image (grid, 0), image);
+  ck_assert (hydra_augment_grid_get_seed (grid, 0) != seed);
+  max_difference (hydra_augment_grid_get_pixels (grid, 0), before, 64, &n_differ);
+  ck_assert_uint_gt (n_differ, 64 * 64);
+  expected_tile (ds, image, &augment, hydra_augment_grid_get_seed (grid, 0), want);
+  ck_assert_int_le (max_difference (hydra_augment_grid_get_pixels (grid, 0), want, 64, &n_differ),
+                    1);
+  set_dark (TRUE);
+  screenshot (GTK_WIDGET (window), "dataset-pane-augment-dark");
+  set_dark (FALSE);
+  gtk_window_set_default_size (window, 560, 1000);
+  screenshot (GTK_WIDGET (window), "dataset-pane-augment-narrow");
+
+  /* the pane keeps its own copies: the data set may go; a window closed while the worker
+   * runs is no trouble */
+  dataset_free (ds);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (grid), "augment.shuffle", NULL));
+  gtk_window_destroy (window);
+  ui_spin (0.2);
+}
+END_TEST
+
 /* 20,000 skipped files (as a folder of non-images would give) stay responsive: the list is
  * virtual, so filling it and drawing a frame are quick. */
 START_TEST (test_pane_many_skipped)
@@ -655,6 +788,7 @@ panes_suite (void)
   tcase_add_test (pane, test_pane_folder);
   tcase_add_test (pane, test_pane_synthetic_and_empty);
   tcase_add_test (pane, test_pane_many_skipped);
+  tcase_add_test (pane, test_pane_augment_grid);
   suite_add_tcase (s, pane);
 
   tcase_set_timeout (metrics, 120);
