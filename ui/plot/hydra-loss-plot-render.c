@@ -174,7 +174,7 @@ layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
   else
     {
       gboolean lr = d->self->view == HYDRA_PLOT_LOSS;
-      double gap = lr ? 12 : 28;
+      double gap = lr ? 16 : 28;
       double lower = lr ? CLAMP (round (plot_h * 0.2), 72, 120)
                         : plot_h - gap - round ((plot_h - gap) * 0.6);
 

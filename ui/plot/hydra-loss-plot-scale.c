@@ -231,7 +231,8 @@ fit_linear (Panel *panel, double lo, double hi, double max_ticks)
 }
 
 /* Schedules that anneal to (nearly) nothing — cosine to 0, one-cycle to a ten-thousandth of
- * its start — would spend the strip on their last steps: it shows 3 decades under the peak. */
+ * its start — would spend the strip on their last steps: it shows 3 decades under the peak
+ * at most; and a decade at least, so that a constant rate sits mid-strip by its label. */
 #define LR_DECADES 3.0
 
 /* The y range of what is visible in [x0, x1], in transformed units. */
@@ -251,6 +252,13 @@ hydra_plot_y_auto_range (HydraLossPlot *self, guint p, Panel *panel, double x0, 
     {
       steps_extent (self, panel, x0, x1, &lo, &hi);
       lo = MAX (lo, hi * pow (10, -LR_DECADES));
+      if (lo <= hi && hi < lo * 10)
+        {
+          double mid = sqrt (lo * hi);
+
+          lo = mid / sqrt (10);
+          hi = mid * sqrt (10);
+        }
     }
   else if (self->show_training || self->view == HYDRA_PLOT_BALANCE)
     steps_extent (self, panel, x0, x1, &lo, &hi);
