@@ -33,7 +33,9 @@ struct _HydraAugmentGrid
   guint generation; /* of the latest render asked for; a result of an older one is dropped */
 
   /* what the tiles show, once the latest render is done */
-  guint8 *shown; /* (n_shown, size, size, 3) */
+  guint8 *shown; /* (n_shown, shown_size, shown_size, 3) */
+  int shown_size;
+  int shown_images[HYDRA_AUGMENT_GRID_TILES];
   guint64 seeds[HYDRA_AUGMENT_GRID_TILES];
   guint n_shown;
   gboolean busy;
@@ -116,6 +118,7 @@ typedef struct
   guint n;
   int size;
   HnAugment augment;
+  int images[HYDRA_AUGMENT_GRID_TILES];
   guint64 seeds[HYDRA_AUGMENT_GRID_TILES];
   guint generation;
   guint8 *shown; /* the result, (n, size, size, 3) */
@@ -158,8 +161,10 @@ render_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (self->shown);
   self->shown = g_steal_pointer (&job->shown);
   self->n_shown = job->n;
+  self->shown_size = job->size;
+  memcpy (self->shown_images, job->images, sizeof job->images);
   memcpy (self->seeds, job->seeds, sizeof job->seeds);
-  hydra_augment_tiles_set (self->tiles, self->n_shown, self->size, self->shown,
+  hydra_augment_tiles_set (self->tiles, self->n_shown, self->shown_size, self->shown,
                            (const char *const *) self->tips);
   set_busy (self, FALSE);
 }
@@ -189,6 +194,7 @@ render (HydraAugmentGrid *self)
   job->size = self->size;
   job->augment = self->augment;
   job->generation = self->generation;
+  memcpy (job->images, self->images, sizeof self->images);
   for (guint i = 0; i < self->n; i++)
     job->seeds[i] = augment_seed (GRID_SEED, (int) self->shuffles, self->images[i]);
   task = g_task_new (self, self->cancellable, render_done, NULL);
@@ -298,7 +304,7 @@ int
 hydra_augment_grid_get_size (HydraAugmentGrid *self)
 {
   g_return_val_if_fail (HYDRA_IS_AUGMENT_GRID (self), 0);
-  return self->size;
+  return self->shown_size;
 }
 
 int
@@ -306,7 +312,7 @@ hydra_augment_grid_get_image (HydraAugmentGrid *self, guint i)
 {
   g_return_val_if_fail (HYDRA_IS_AUGMENT_GRID (self), -1);
   g_return_val_if_fail (i < self->n_shown, -1);
-  return self->images[i];
+  return self->shown_images[i];
 }
 
 guint64
@@ -322,7 +328,7 @@ hydra_augment_grid_get_pixels (HydraAugmentGrid *self, guint i)
 {
   g_return_val_if_fail (HYDRA_IS_AUGMENT_GRID (self), NULL);
   g_return_val_if_fail (i < self->n_shown, NULL);
-  return self->shown + (gsize) i * self->size * self->size * 3;
+  return self->shown + (gsize) i * self->shown_size * self->shown_size * 3;
 }
 
 /* ---------------------------------------------------------------------------------------
