@@ -379,10 +379,9 @@ hydra_augment_grid_set_property (GObject *object, guint prop_id, const GValue *v
         const char *names = g_value_get_string (value);
         HnAugment augment;
 
+        /* a list being typed is the settings entry's to flag; the tiles keep the last one */
         if (augment_from_names (names != NULL ? names : "none", &augment))
           hydra_augment_grid_set_augment (self, &augment);
-        else
-          g_warning ("Not an augmentation: “%s”", names);
       }
       break;
 

@@ -172,10 +172,14 @@ set_knob (HnAugment *a, int k, float value)
   return true;
 }
 
-/* One "name" or "name=value" of the list. */
+/* One "name" or "name=value" of the list, spaces around it ignored. */
 static bool
 parse_one (char *tok, HnAugment *a)
 {
+  while (*tok == ' ')
+    tok++;
+  for (char *end = tok + strlen (tok); end > tok && end[-1] == ' ';)
+    *--end = '\0';
   char *eq = strchr (tok, '=');
   float value = NAN;
   if (eq != NULL)

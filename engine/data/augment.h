@@ -35,9 +35,10 @@ void augment_image (const uint8_t *rgb, int size, const HnAugment *a, uint64_t s
 /* The seed of image `item`'s augmentation in `epoch` of the run with seed `seed`. */
 uint64_t augment_seed (uint64_t seed, int epoch, int item);
 
-/* "none", or a comma-separated list of flip, crop[=AREA], aspect[=R], rotate[=DEGREES],
- * color[=X] (brightness, contrast and saturation), brightness[=X], contrast[=X],
- * saturation[=X]. Without a value: crop 0.3, aspect 0.33, rotate 10, color 0.2. */
+/* "none", or a comma-separated list (spaces around items allowed) of flip, crop[=AREA],
+ * aspect[=R], rotate[=DEGREES], color[=X] (brightness, contrast and saturation),
+ * brightness[=X], contrast[=X], saturation[=X]. Without a value: crop 0.3, aspect 0.33,
+ * rotate 10, color 0.2. */
 bool augment_from_names (const char *names, HnAugment *augment);
 
 /* The same, written back ("flip,crop=0.3,rotate=10"); len ≥ 160 is always enough. */
