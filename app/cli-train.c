@@ -51,7 +51,9 @@ show_step (Progress *p, const HnEvent *e)
   progress_step (&p->progress, e);
   char eta[32];
   format_eta (eta, sizeof eta, progress_eta (&p->progress));
-  const int epochs = p->progress.epochs;
+  char epochs[16] = ""; /* " of E", unless a time budget decides */
+  if (p->progress.epochs > 0)
+    snprintf (epochs, sizeof epochs, "/%d", p->progress.epochs);
   const double rate = p->progress.img_per_s;
   if (p->tty)
     {
@@ -60,7 +62,7 @@ show_step (Progress *p, const HnEvent *e)
       for (int i = 0; i < 20; i++)
         bar[i] = i < filled ? '#' : '.';
       bar[20] = '\0';
-      fprintf (stderr, "\r\033[Kepoch %d/%d [%s] %d/%d  age %.3g  gender %.3f  race %.3f  "
+      fprintf (stderr, "\r\033[Kepoch %d%s [%s] %d/%d  age %.3g  gender %.3f  race %.3f  "
                        "total %.4g  %.0f img/s  ETA %s",
                e->epoch + 1, epochs, bar, s->batch_index + 1, s->batches, s->raw[0], s->raw[1],
                s->raw[2], s->total, rate, eta);
@@ -68,7 +70,7 @@ show_step (Progress *p, const HnEvent *e)
     }
   int every = s->batches >= 10 ? s->batches / 10 : 1;
   if ((s->batch_index + 1) % every == 0 || s->batch_index + 1 == s->batches)
-    fprintf (stderr, "epoch %d/%d step %lld batch %d/%d: age %.4g gender %.4f race %.4f total "
+    fprintf (stderr, "epoch %d%s step %lld batch %d/%d: age %.4g gender %.4f race %.4f total "
                      "%.4g, %.0f img/s, ETA %s\n",
              e->epoch + 1, epochs, (long long) e->step, s->batch_index + 1, s->batches,
              s->raw[0], s->raw[1], s->raw[2], s->total, rate, eta);
@@ -487,6 +489,7 @@ cli_train (int argc, char **argv)
 
   Progress p = { .tty = isatty (STDERR_FILENO) };
   progress_init (&p.progress, a.config.epochs, a.config.batch);
+  progress_set_budget (&p.progress, a.config.clock_start, a.config.time_budget);
   Outcome out = { 0 };
   const double started = hn_seconds ();
   follow (t, &p, &out);

@@ -369,6 +369,7 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   self->stop_requested = FALSE;
   clear_pending (self);
   progress_init (&self->progress, config->epochs, config->batch);
+  progress_set_budget (&self->progress, config->clock_start, config->time_budget);
   self->val_mae = -1;
 
   g_object_freeze_notify (G_OBJECT (self));

@@ -366,7 +366,10 @@ update_status (HydraWindow *self)
       text = g_strdup ("Starting…");
       break;
     case HYDRA_RUN_RUNNING:
-      text = g_strdup_printf ("Epoch %d of %d · step %s", MIN (epoch + 1, epochs), epochs, steps);
+      /* with a time budget the clock decides, not a count of epochs (epochs is 0 then) */
+      text = epochs > 0 ? g_strdup_printf ("Epoch %d of %d · step %s", MIN (epoch + 1, epochs),
+                                           epochs, steps)
+                        : g_strdup_printf ("Epoch %d · step %s", epoch + 1, steps);
       break;
     case HYDRA_RUN_PAUSED:
       text = g_strdup_printf ("Paused at step %s", steps);
@@ -375,7 +378,7 @@ update_status (HydraWindow *self)
       text = g_strdup_printf ("Diverged at step %s", steps);
       break;
     case HYDRA_RUN_FINISHED:
-      text = g_strdup_printf ("Finished %d epochs · %s steps", epochs, steps);
+      text = g_strdup_printf ("Finished %d epochs · %s steps", epochs > 0 ? epochs : epoch, steps);
       break;
     case HYDRA_RUN_STOPPED:
       text = g_strdup_printf ("Stopped at step %s", steps);
@@ -521,6 +524,8 @@ bind_settings (HydraWindow *self)
   g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "predict-tta", self->predict_pane, "flip", G_SETTINGS_BIND_DEFAULT);
+  /* the data set pane shows what the run's augmentation will make of the images */
+  g_settings_bind (s, "augment", self->dataset_pane, "augment", G_SETTINGS_BIND_GET);
 
   /* the panel's age-loss buttons name win.age-loss */
   GActionMap *map = G_ACTION_MAP (self);

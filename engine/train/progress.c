@@ -1,9 +1,20 @@
 #include "progress.h"
 
+#include "clock.h"
+
 void
 progress_init (HnProgress *p, int epochs, int batch_size)
 {
   *p = (HnProgress) { .epochs = epochs, .batch_size = batch_size };
+}
+
+void
+progress_set_budget (HnProgress *p, double clock_start, double time_budget)
+{
+  if (time_budget <= 0)
+    return;
+  p->deadline = clock_start + time_budget;
+  p->epochs = 0;
 }
 
 void
@@ -31,6 +42,11 @@ progress_epoch (HnProgress *p, int epochs_done)
 double
 progress_eta (const HnProgress *p)
 {
+  if (p->deadline > 0)
+    {
+      double left = p->deadline - hn_seconds ();
+      return left > 0 ? left : 0;
+    }
   if (p->img_per_s <= 0 || p->batches <= 0)
     return -1;
   double steps_left = (p->epochs - p->epoch - p->fraction) * p->batches;

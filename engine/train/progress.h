@@ -9,7 +9,8 @@
 
 typedef struct
 {
-  int epochs;        /* planned */
+  int epochs;        /* planned; 0 when a time budget decides */
+  double deadline;   /* hn_seconds () when a time budget ends the run, or 0 */
   int batch_size;    /* the largest batch seen */
   int64_t step;      /* optimizer steps done */
   int epoch;         /* epochs done */
@@ -19,7 +20,10 @@ typedef struct
                       * swing the estimate */
 } HnProgress;
 
+/* With a time budget (time_budget > 0 seconds from clock_start), the budget's end is the
+ * estimate and the epochs are not counted. */
 void progress_init (HnProgress *p, int epochs, int batch_size);
+void progress_set_budget (HnProgress *p, double clock_start, double time_budget);
 
 /* Takes in a step event; other events change nothing. */
 void progress_step (HnProgress *p, const HnEvent *e);
