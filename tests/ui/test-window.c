@@ -632,7 +632,11 @@ START_TEST (test_quick_preset_and_time_budget_reach_the_config)
   ck_assert_int_eq (c.epochs, quick.epochs);
   ck_assert_int_eq (c.batch, quick.batch);
   ck_assert (c.augment.flip && c.augment.crop == 0);
-  ck_assert (c.ema_decay == 0 && !c.tta && c.time_budget == 0);
+  ck_assert (c.ema_decay == 0 && c.time_budget == 0);
+  ck_assert (c.tta == quick.tta);
+  ck_assert (is_close (c.schedule.warmup, quick.schedule.warmup, 0, 1e-6));
+  for (int h = 0; h < N_HEADS; h++)
+    ck_assert (is_close (c.loss.weight[h], quick.loss.weight[h], 0, 1e-6));
 
   /* a time budget typed in, in minutes, reaches the config in seconds */
   GtkWidget *expander = find_widget (GTK_WIDGET (panel), GTK_TYPE_EXPANDER);
