@@ -35,6 +35,7 @@ main (int argc, char **argv)
   const int epochs = argc > 2 ? atoi (argv[2]) : 1;
   g_autofree char *tmp = g_dir_make_tmp ("hydranet-bench-train-XXXXXX", NULL);
 
+  g_setenv ("GSETTINGS_SCHEMA_DIR", HYDRA_SCHEMA_DIR, FALSE); /* the build tree's, unless set */
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_setenv ("XDG_DATA_HOME", tmp, TRUE);
   gtk_init ();
