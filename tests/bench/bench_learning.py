@@ -11,7 +11,7 @@ should otherwise be quiet, and nothing else should run: these are long.
 
   tests/bench/bench_learning.py --data ../shared/datasets/utkface-dev [--seeds 0,1]
         [--presets quick,quality] [--budget 60] [--no-reference]
-        [--variant "NAME:EXTRA ARGS"]...
+        [--variant "NAME:EXTRA ARGS"]... [--logs DIR]
 
 Prints one JSON object per run, then a table: each run, and per preset the mean over seeds
 with its time as a share of the reference's.
@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--variant", action="append", default=[], help="NAME:EXTRA-ARGS, another run of ours")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--logs", help="keep each run of ours's record (--log) here, as NAME-SEED.csv")
     a = ap.parse_args()
 
     runs = [(p, ["--preset", p] + (["--time-budget", str(a.budget)] if p == "quality" else []))
@@ -80,8 +81,9 @@ def main():
                 print(json.dumps({"run": "reference", "seed": seed, "wall_s": wall, **s}), flush=True)
             for name, extra in runs:
                 out = os.path.join(tmp, "m.safetensors")
+                log = os.path.join(a.logs or tmp, f"{name}-{seed}.csv")
                 s, wall = run_json([a.cli, "train", "--data", a.data, "--threads", str(a.threads),
-                                    "--seed", str(seed), "--out", out, "--json", *extra])
+                                    "--seed", str(seed), "--out", out, "--log", log, "--json", *extra])
                 f = s["final"]
                 rows.append((name, seed, s["n_val"], f["age_mae"], f["gender_acc"], f["race_acc"], wall))
                 print(json.dumps({"run": name, "seed": seed, "wall_s": wall, **s}), flush=True)
