@@ -16,11 +16,11 @@ static const struct
   const char *synopsis;
   bool own_help; /* prints a longer --help of its own */
 } commands[] = {
-  { "predict", cli_predict, "predict --model M.safetensors IMAGE...   age, gender and race of faces" },
+  { "predict", cli_predict, "predict --model M.safetensors [--tta none|flip] IMAGE...   age, gender and race" },
   { "info", cli_info, "info --model M.safetensors                what a checkpoint holds" },
   { "init", cli_init, "init --out M.safetensors [--seed S] [--backbone resnet18|resnet34] [--size 32]" },
   { "train", cli_train, "train [--data DIR | --synthetic N] [OPTIONS]  (train --help lists them)", true },
-  { "eval", cli_eval, "eval --model M --data DIR [--split val|all] [--val-percent 20]" },
+  { "eval", cli_eval, "eval --model M --data DIR [--split val|all] [--val-percent 20] [--tta none|flip]" },
   { "dataset", cli_dataset, "dataset DIR [--size 32]                  statistics and skipped files", true },
   { "synth", cli_synth, "synth --out DIR [--count N] [--seed S]   write synthetic faces", true },
   { "bench", cli_bench, "bench [--size 32] [--batch 64] [--threads T] [--steps 20] [--runs 5] [--backbone B]" },
