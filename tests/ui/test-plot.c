@@ -1297,6 +1297,61 @@ START_TEST (test_view_follows_data)
 }
 END_TEST
 
+/* New points are drawn at most four times a second: the first batch after a quiet spell at
+ * once, the next within the quarter-second after it, and the last always. */
+static gboolean
+same_pixels (cairo_surface_t *a, cairo_surface_t *b)
+{
+  return cairo_image_surface_get_width (a) == cairo_image_surface_get_width (b)
+         && cairo_image_surface_get_height (a) == cairo_image_surface_get_height (b)
+         && memcmp (cairo_image_surface_get_data (a), cairo_image_surface_get_data (b),
+                    (gsize) cairo_image_surface_get_stride (a) * cairo_image_surface_get_height (a))
+                == 0;
+}
+
+START_TEST (test_redraw_rate)
+{
+  g_autoptr (HydraSeries) source = make_session (3000, 500, 21);
+  g_autoptr (HydraSeries) live = hydra_series_new ();
+  GtkWidget *plot = hydra_loss_plot_new ();
+  GtkWidget *window;
+
+  copy_steps (live, source, 0, 1000);
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (plot), live);
+  window = show_in_window (plot, 800, 450);
+  spin (400);
+  cairo_surface_t *before = ui_grab (plot);
+
+  gint64 t0 = g_get_monotonic_time ();
+  copy_steps (live, source, 1000, 2000); /* after a quiet spell: drawn at once */
+  cairo_surface_t *first = ui_grab (plot);
+  ck_assert_msg (!same_pixels (before, first), "new points after a pause were not drawn");
+
+  copy_steps (live, source, 2000, 3000); /* within the quarter-second: waits its turn */
+  cairo_surface_t *held = ui_grab (plot);
+  if (g_get_monotonic_time () - t0 < 200 * G_TIME_SPAN_MILLISECOND) /* else too slow to tell */
+    ck_assert_msg (same_pixels (first, held), "the plot redrew within a quarter of a second");
+
+  spin (400);
+  cairo_surface_t *last = ui_grab (plot);
+  ck_assert_msg (!same_pixels (first, last), "the last points were never drawn");
+  /* …and it is what a plot given the whole series at once shows */
+  GtkWidget *whole = hydra_loss_plot_new ();
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (whole), live);
+  GtkWidget *other = show_in_window (whole, 800, 450);
+  cairo_surface_t *fresh = ui_grab (whole);
+  ck_assert_msg (same_pixels (last, fresh), "what is on screen is not the whole series");
+  gtk_window_destroy (GTK_WINDOW (other));
+
+  cairo_surface_destroy (before);
+  cairo_surface_destroy (first);
+  cairo_surface_destroy (held);
+  cairo_surface_destroy (last);
+  cairo_surface_destroy (fresh);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 /* Real pointer input through the X server: wheel zoom, hover, double-click reset. */
 static gboolean
 run_xdotool (const char *args)
@@ -1403,6 +1458,7 @@ plot_suite (void)
   tcase_add_test (tc, test_lr_strip_jump);
   tcase_add_test (tc, test_empty_and_defaults);
   tcase_add_test (tc, test_view_follows_data);
+  tcase_add_test (tc, test_redraw_rate);
   tcase_add_test (tc, test_render_100k);
   tcase_add_test (tc, test_pointer);
   suite_add_tcase (s, tc);

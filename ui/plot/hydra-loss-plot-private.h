@@ -117,6 +117,8 @@ struct _HydraLossPlot
   /* owned */
   HydraSeries *series;
   GskRenderNode *static_node;
+  gint64 data_redrawn_at; /* g_get_monotonic_time () of the last redraw for new points */
+  guint data_redraw_id;   /* a redraw for new points waiting for its turn, or 0 */
   GArray *legend_hits; /* LegendHit, from the last on-screen picture */
   Channel channels[N_CHANNELS];
   double *xs;      /* each step point's x: step or epoch */
