@@ -8,6 +8,10 @@ img_per_s: training images a second, validation and checkpoints included. The su
 the medians and their ratio. The folder's cache is warmed first, untimed.
 
   tests/bench/bench_studio.py --data ../shared/datasets/utkface-dev [--epochs 1] [--rounds 3]
+        [--studio NAME=PATH]...
+
+--studio adds another bench-train binary (say, one built before a change) to the rotation;
+each studio is compared with the CLI's median.
 """
 import argparse
 import json
@@ -34,24 +38,28 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--studio", action="append", default=[], help="NAME=PATH of another bench-train")
     a = ap.parse_args()
+    xvfb = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
+    studios = [("studio", os.path.join(a.build, "tests", "ui", "bench-train"))]
+    studios += [tuple(s.split("=", 1)) for s in a.studio]
     cli = os.path.join(a.build, "app", "hydranet-cli")
     run([cli, "dataset", a.data, "--size", "32"])
     with tempfile.TemporaryDirectory() as tmp:
         sides = [("cli", [cli, "train", "--data", a.data, "--preset", "studio", "--size", "32",
-                          "--epochs", str(a.epochs), "--out", os.path.join(tmp, "m.safetensors"), "--json"]),
-                 ("studio", ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24",
-                             os.path.join(a.build, "tests", "ui", "bench-train"), a.data, str(a.epochs)])]
-        rates = {"cli": [], "studio": []}
-        for r in range(a.rounds):
-            for name, cmd in sides[r % 2:] + sides[:r % 2]:
+                          "--epochs", str(a.epochs), "--out", os.path.join(tmp, "m.safetensors"), "--json"])]
+        sides += [(name, xvfb + [path, a.data, str(a.epochs)]) for name, path in studios]
+        rates = {name: [] for name, _ in sides}
+        for r in range(a.rounds):  # each round starts with the next side
+            k = r % len(sides)
+            for name, cmd in sides[k:] + sides[:k]:
                 rates[name].append(run(cmd)["img_per_s"])
-            print(f"round {r + 1}: cli {rates['cli'][-1]:.0f} img/s, studio {rates['studio'][-1]:.0f} img/s",
+            print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.0f} img/s" for n, v in rates.items()),
                   file=sys.stderr, flush=True)
-    cli_m, studio_m = statistics.median(rates["cli"]), statistics.median(rates["studio"])
-    print(json.dumps({"epochs": a.epochs, "rounds": a.rounds, "cli_img_per_s": rates["cli"],
-                      "studio_img_per_s": rates["studio"], "cli_median": round(cli_m, 1),
-                      "studio_median": round(studio_m, 1), "studio_over_cli": round(studio_m / cli_m, 3)}))
+    medians = {name: statistics.median(v) for name, v in rates.items()}
+    print(json.dumps({"epochs": a.epochs, "rounds": a.rounds, "img_per_s": rates,
+                      "medians": {n: round(m, 1) for n, m in medians.items()},
+                      "over_cli": {n: round(m / medians["cli"], 3) for n, m in medians.items() if n != "cli"}}))
 
 
 if __name__ == "__main__":
