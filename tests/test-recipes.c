@@ -205,6 +205,18 @@ START_TEST (test_standardised_age)
   ck_assert (is_close (s.weighted[HEAD_AGE], 2.0 * years / 19.5, 1e-5, 1e-4));
   ck_assert (is_close (p.weighted[HEAD_AGE], 2.0 * p.raw[HEAD_AGE], 1e-6, 1e-6));
   ck_assert_float_eq (s.raw[HEAD_RACE], p.raw[HEAD_RACE]);
+  /* smoothing moves the gender targets to y·(1 − eps) + eps/2, as PyTorch users write it */
+  HnLossConfig smooth = cfg;
+  smooth.smoothing = 0.2f;
+  HnLossReport g = model_loss (plain, &targets, &smooth);
+  double bce = 0;
+  for (int i = 0; i < n; i++)
+    {
+      const double z = model_output (plain, HEAD_GENDER)[i], y = gender[i] * 0.8 + 0.1;
+      bce += (log1p (exp (-fabs (z))) + fmax (z, 0) - y * z) / n;
+    }
+  ck_assert_msg (is_close (g.raw[HEAD_GENDER], bce, 1e-5, 1e-5), "%g against %g",
+                 g.raw[HEAD_GENDER], bce);
   /* a checkpoint keeps the scale */
   char *dir = test_tmpdir (), *path = test_path (dir, "m.safetensors");
   ck_assert_msg (checkpoint_save (scaled, SIZE, path, NULL, 0, &err), "%s", err.message);
@@ -448,6 +460,20 @@ START_TEST (test_schedule_in_a_run)
                              1e-9, 1e-6),
                    "step %d: lr %g", i + 1, steps[i].train.lr);
   trainer_free (t);
+
+  /* the live control sets the peak: the whole schedule doubles, warm-up included */
+  t = trainer_new (&c, ds, NULL, NULL, &err);
+  trainer_pause (t);
+  ck_assert (trainer_start (t, &err));
+  trainer_set_lr (t, 0.02f);
+  trainer_resume_training (t);
+  n = 0;
+  ck_assert_int_eq (collect_steps (t, steps, &n, 12), TRAINER_FINISHED);
+  for (int i = 0; i < 12; i++)
+    ck_assert_msg (is_close (steps[i].train.lr, 0.02 * schedule_factor (&c.schedule, (i + 1) / 12.0),
+                             1e-9, 1e-6),
+                   "step %d after the peak doubled: lr %g", i + 1, steps[i].train.lr);
+  trainer_free (t);
   free_tiny (ds);
 }
 END_TEST
@@ -482,6 +508,81 @@ START_TEST (test_time_budget)
   ck_assert (is_close (top, 1e-3, 0, 0.05));
   ck_assert (steps[n - 1].train.lr < 0.05f * top);
   trainer_free (t);
+
+  /* when the epochs run out long before the budget, the schedule still comes down */
+  c.epochs = 2;
+  c.val_percent = 0;
+  c.schedule = schedule_defaults (SCHEDULE_COSINE);
+  c.schedule.warmup = 0;
+  c.time_budget = 3600;
+  c.clock_start = hn_seconds ();
+  t = trainer_new (&c, ds, NULL, NULL, &err);
+  ck_assert (t != NULL && trainer_start (t, &err));
+  n = 0;
+  ck_assert_int_eq (collect_steps (t, steps, &n, 4096), TRAINER_FINISHED);
+  ck_assert_int_eq (n, 6);
+  ck_assert_msg (steps[n - 1].train.lr < 0.05f * c.optimizer.lr, "the last step's lr is %g",
+                 steps[n - 1].train.lr);
+  trainer_free (t);
+  free_tiny (ds);
+}
+END_TEST
+
+/* A run with a time budget, stopped and resumed, goes on down its schedule from where it
+ * stood rather than starting it again. */
+START_TEST (test_budget_resume)
+{
+  HnDataset *ds = tiny_dataset ();
+  char *dir = test_tmpdir (), *path = test_path (dir, "budget.safetensors");
+  HnTrainConfig c = train_preset_studio ();
+  c.batch = 4;
+  c.epochs = 100000;
+  c.val_percent = 0;
+  c.augment = (HnAugment) { 0 };
+  c.optimizer = optimizer_defaults (OPTIMIZER_SGD, 0.01f);
+  c.schedule = schedule_defaults (SCHEDULE_COSINE); /* falls from the first step on */
+  c.schedule.warmup = 0;
+  c.time_budget = 30.0;
+  c.clock_start = hn_seconds ();
+  c.checkpoint_path = path;
+  HnError err;
+
+  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
+  ck_assert (t != NULL && trainer_start (t, &err));
+  float last_lr = 0;
+  HnEvent e[64];
+  for (bool stopped = false; !stopped;)
+    {
+      trainer_wait_event (t, 100);
+      int k = trainer_poll (t, e, 64, NULL);
+      for (int i = 0; i < k && !stopped; i++)
+        if (e[i].kind == EVENT_STEP)
+          last_lr = e[i].train.lr;
+        else if (e[i].kind == EVENT_CHECKPOINT && e[i].epoch >= 2)
+          {
+            trainer_pause (t);
+            stopped = true;
+          }
+        else
+          ck_assert (e[i].kind != EVENT_STATE || e[i].state.state != TRAINER_FINISHED);
+    }
+  trainer_free (t);
+  ck_assert (last_lr < 0.01f); /* into the schedule */
+
+  c.time_budget = 2.0; /* what is left, say */
+  c.clock_start = hn_seconds ();
+  t = trainer_resume (path, &c, ds, &err);
+  ck_assert_msg (t != NULL, "%s", err.message);
+  ck_assert (trainer_start (t, &err));
+  HnEvent steps[1];
+  int n = 0;
+  ck_assert_int_eq (collect_steps (t, steps, &n, 1), TRAINER_FINISHED);
+  ck_assert_msg (steps[0].train.lr <= last_lr * 1.0001f,
+                 "resumed at lr %g after %g: the schedule started again", steps[0].train.lr,
+                 last_lr);
+  trainer_free (t);
+  test_rmtree (dir);
+  free (path), free (dir);
   free_tiny (ds);
 }
 END_TEST
@@ -552,12 +653,53 @@ START_TEST (test_resume_with_average)
   ck_assert_msg (memcmp (model_param_data (straight), model_param_data (resumed),
                          table->n_params * sizeof (float)) == 0,
                  "the averaged weights differ after resuming");
+  ck_assert_msg (memcmp (model_buffer_data (straight), model_buffer_data (resumed),
+                         table->n_buffers * sizeof (float)) == 0,
+                 "the averaged running statistics differ after resuming");
   float m1, s1, m2, s2;
   model_get_age_scale (straight, &m1, &s1);
   model_get_age_scale (resumed, &m2, &s2);
   ck_assert (m1 == m2 && s1 == s2 && s1 != 1.0f);
   model_free (straight);
   model_free (resumed);
+  test_rmtree (dir);
+  free (path), free (dir);
+  free_tiny (ds);
+}
+END_TEST
+
+/* A run resumed with the age standardised keeps a checkpoint's age head in years: its
+ * weights were trained for that scale. */
+START_TEST (test_resume_keeps_age_scale)
+{
+  HnDataset *ds = tiny_dataset ();
+  char *dir = test_tmpdir (), *path = test_path (dir, "years.safetensors");
+  HnTrainConfig c = train_preset_studio ();
+  c.batch = 4;
+  c.epochs = 1;
+  c.val_percent = 0;
+  c.augment = (HnAugment) { 0 };
+  c.checkpoint_path = path;
+  HnError err;
+
+  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
+  ck_assert (t != NULL && trainer_start (t, &err));
+  HnEvent steps[8];
+  int n = 0;
+  ck_assert_int_eq (collect_steps (t, steps, &n, 8), TRAINER_FINISHED);
+  trainer_free (t);
+
+  c.epochs = 2;
+  c.standardize_age = true;
+  t = trainer_resume (path, &c, ds, &err);
+  ck_assert_msg (t != NULL, "%s", err.message);
+  HnModel *m = model_new (c.backbone, 0);
+  trainer_snapshot (t, m);
+  float mean, std;
+  model_get_age_scale (m, &mean, &std);
+  ck_assert (mean == 0.0f && std == 1.0f);
+  model_free (m);
+  trainer_free (t);
   test_rmtree (dir);
   free (path), free (dir);
   free_tiny (ds);
@@ -581,7 +723,9 @@ main (void)
   tcase_add_test (tc, test_budget_progress);
   tcase_add_test (tc, test_schedule_in_a_run);
   tcase_add_test (tc, test_time_budget);
+  tcase_add_test (tc, test_budget_resume);
   tcase_add_test (tc, test_resume_with_average);
+  tcase_add_test (tc, test_resume_keeps_age_scale);
   suite_add_tcase (s, tc);
   return test_run_suite (s);
 }

@@ -322,6 +322,8 @@ START_TEST (test_run_meta_round_trip)
     .has_loss = true, .loss = { AGE_LOSS_MSE, { 0.1f, 3.0f, 1e-5f } },
     .has_optimizer = true, .optimizer = optimizer_defaults (OPTIMIZER_ADAMW, 3e-4f),
     .optimizer_step = 12000,
+    .has_schedule = true, .schedule = schedule_defaults (SCHEDULE_ONECYCLE), .lr_scale = 0.5f,
+    .schedule_done = 0.625f, .ema_decay = 0.999f,
     .val_n = 4000, .val_age_mae = 5.875, .val_gender_acc = 0.9125, .val_race_acc = NAN,
   };
   HnMetaList list;
@@ -343,6 +345,13 @@ START_TEST (test_run_meta_round_trip)
   ck_assert_float_eq (r.optimizer.lr, m.optimizer.lr);
   ck_assert_float_eq (r.optimizer.weight_decay, m.optimizer.weight_decay);
   ck_assert_int_eq (r.optimizer_step, 12000);
+  ck_assert (r.has_schedule && r.schedule.kind == SCHEDULE_ONECYCLE);
+  ck_assert_float_eq (r.schedule.warmup, m.schedule.warmup);
+  ck_assert_float_eq (r.schedule.div, m.schedule.div);
+  ck_assert_float_eq (r.schedule.final_div, m.schedule.final_div);
+  ck_assert_float_eq (r.lr_scale, 0.5f);
+  ck_assert_float_eq (r.schedule_done, 0.625f);
+  ck_assert_float_eq (r.ema_decay, 0.999f);
   ck_assert_int_eq (r.val_n, 4000);
   ck_assert_double_eq (r.val_age_mae, 5.875);
   ck_assert (isnan (r.val_race_acc));
@@ -397,6 +406,10 @@ START_TEST (test_run_meta_refuses_malformed_values)
     { { "optim.kind", "lbfgs" }, "optim.kind" },
     { { "optim.lr", "1e400" }, "optim.lr" },
     { { "val.gender_acc", "1.5" }, "val.gender_acc" },
+    { { "schedule.kind", "sawtooth" }, "schedule.kind" },
+    { { "schedule.div", "0" }, "schedule.div" },
+    { { "schedule.final_div", "0" }, "schedule.final_div" },
+    { { "train.schedule_done", "1.5" }, "train.schedule_done" },
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {

@@ -148,10 +148,14 @@ read_schedule (const HnSafetensors *st, HnRunMeta *m, HnError *err)
       || !read_float (st, "schedule.div", NULL, &m->schedule.div, &present, err)
       || !read_float (st, "schedule.final_div", NULL, &m->schedule.final_div, &present, err)
       || !read_float (st, "train.lr_scale", NULL, &scale, &present, err)
+      || !read_float (st, "train.schedule_done", NULL, &m->schedule_done, &present, err)
       || !read_float (st, "train.ema_decay", NULL, &ema, &present, err))
     return false;
-  if (m->schedule.warmup > 1 || ema >= 1)
-    return hn_error_set (err, "metadata schedule.warmup or train.ema_decay is out of range");
+  if (m->schedule.warmup > 1 || ema >= 1 || m->schedule_done > 1)
+    return hn_error_set (err, "metadata schedule.warmup, train.schedule_done or "
+                              "train.ema_decay is out of range");
+  if (m->schedule.div <= 0 || m->schedule.final_div <= 0)
+    return hn_error_set (err, "metadata schedule.div and schedule.final_div must be positive");
   m->lr_scale = scale;
   m->ema_decay = ema;
   return true;
@@ -270,6 +274,7 @@ run_meta_format (const HnRunMeta *m, HnMetaList *out)
       add (out, "schedule.div", "%.9g", m->schedule.div);
       add (out, "schedule.final_div", "%.9g", m->schedule.final_div);
       add (out, "train.lr_scale", "%.9g", m->lr_scale);
+      add (out, "train.schedule_done", "%.9g", m->schedule_done);
     }
   if (m->ema_decay > 0)
     add (out, "train.ema_decay", "%.9g", m->ema_decay);

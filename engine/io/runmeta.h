@@ -26,6 +26,7 @@
  *   schedule.kind       "constant" | "step" | "cosine" | "onecycle" (schedule.h), with
  *   schedule.warmup, schedule.gamma, schedule.div, schedule.final_div, and
  *   train.lr_scale      the live learning-rate control's factor on the schedule
+ *   train.schedule_done the share of the schedule done at the last step, in [0, 1]
  *   train.ema_decay     > 0 when the weights of PATH are a moving average (ema.h); the
  *                       weights trained on are then in PATH.optim
  *   val.n, val.age_mae, val.gender_acc, val.race_acc           the last validation
@@ -68,6 +69,7 @@ typedef struct
   bool has_schedule;          /* schedule.kind */
   HnSchedule schedule;
   float lr_scale;             /* 1 when absent */
+  float schedule_done;        /* 0 when absent */
   float ema_decay;            /* 0 when absent */
 
   int val_n;                  /* 0: unknown */

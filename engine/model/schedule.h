@@ -1,12 +1,13 @@
 /* schedule.h — the learning rate over a run: a factor of the base rate at each point of it.
  *
  * A schedule is a shape over the run's progress p ∈ [0, 1] (the share of its steps done, or
- * of its time when the run has a time budget), so the same settings fit a run of any length.
+ * of its time when the run has a time budget and that ends it sooner), so the same settings
+ * fit a run of any length.
  *
  *   constant   1
  *   step       1, then ×gamma at half the run and again at three quarters (MultiStepLR)
  *   cosine     a linear warm-up from 0 over the first `warmup` of the run, then half a cosine
- *              down to 0 (LinearLR then CosineAnnealingLR)
+ *              down to 0 (a warm-up from 0, which LinearLR cannot start at, then CosineAnnealingLR)
  *   onecycle   PyTorch's OneCycleLR without momentum cycling: from 1/div up to 1 over the
  *              first `warmup` of the run (cosine), then down to 1/(div·final_div) (cosine)
  *

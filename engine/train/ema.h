@@ -3,7 +3,7 @@
  * little accuracy at no cost in training.
  *
  * After each step, avg ← d·avg + (1 − d)·w with d = min(decay, (1 + k)/(10 + k)) at the k-th
- * update (timm's ModelEmaV2 with its warm-up): early on the average follows the weights
+ * update (TensorFlow's ExponentialMovingAverage given num_updates): early on the average follows the weights
  * closely. The batch-norm running statistics are averaged the same way; the batch counters
  * are the model's.
  */

@@ -161,6 +161,7 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnE
     .seed = config->seed, .history = history,
     .has_loss = true, .loss = s->loss,
     .has_schedule = true, .schedule = config->schedule, .lr_scale = s->lr_scale,
+    .schedule_done = (float) s->schedule_done,
     .ema_decay = ema != NULL ? ema->decay : 0.0f,
     .val_n = s->val.n,
     .val_age_mae = s->val.n > 0 ? s->val.age_mae : NAN,
@@ -287,6 +288,7 @@ run_state_restore (HnRunState *s, HnOptimizer **opt, HnEma *ema, HnModel *model,
   s->batch_index = meta.batch_index;
   s->loss = meta.loss;
   s->lr_scale = meta.lr_scale;
+  s->schedule_done = meta.schedule_done;
   s->val = (HnEvalResult) { .n = meta.val_n, .age_mae = meta.val_age_mae,
                             .gender_acc = meta.val_gender_acc, .race_acc = meta.val_race_acc };
   s->n_history = 0;

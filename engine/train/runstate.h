@@ -29,6 +29,7 @@ typedef struct
   int epoch, batch_index;   /* epochs done, and the next batch of the current one */
   HnLossConfig loss;        /* in force */
   float lr_scale;           /* the live learning-rate control's factor on the schedule */
+  double schedule_done;     /* the share of the schedule at the last step, in [0, 1] */
   HnEvalResult val;         /* the last validation (n = 0: none yet) */
   HnHistoryEntry *history;  /* every change, pause, resume and rollback, in order */
   int n_history, cap_history;

@@ -56,6 +56,7 @@ struct HnTrainer
   HnGuard guard;
   HnEma ema;              /* ema.decay > 0 when the weights are averaged */
   HnBudget budget;        /* budget.deadline > 0 when the run has a time budget */
+  double schedule_from;   /* the schedule's share done when the budget started */
   double cycle_start;     /* when the current step cycle began, for the budget */
   int64_t total_steps;    /* epochs × batches: the schedule's length without a budget */
   bool resumed;
@@ -151,21 +152,27 @@ average (HnTrainer *t)
   return t->ema.decay > 0 ? &t->ema : NULL;
 }
 
-/* The share of the run done once the next step is taken: of its time with a budget, of its
- * steps otherwise. */
+/* The share of the run done once the next step is taken: of its steps, or of its time
+ * budget (as measured before the step) if that ends the run sooner. A budget counts from
+ * where the schedule stood when this process took the run up (a resumed run goes on). */
 static double
 progress (const HnTrainer *t)
 {
+  const double steps = (double) (t->run.step + 1) / (double) t->total_steps;
   if (t->budget.deadline > 0)
-    return budget_progress (&t->budget);
-  return (double) (t->run.step + 1) / (double) t->total_steps;
+    {
+      const double clock = t->schedule_from + (1 - t->schedule_from) * budget_progress (&t->budget);
+      return clock > steps ? clock : steps;
+    }
+  return steps;
 }
 
 static float
-scheduled_lr (const HnTrainer *t)
+scheduled_lr (HnTrainer *t)
 {
+  t->run.schedule_done = progress (t);
   return (float) (t->config.optimizer.lr * t->run.lr_scale
-                  * schedule_factor (&t->config.schedule, progress (t)));
+                  * schedule_factor (&t->config.schedule, t->run.schedule_done));
 }
 
 /* ---- settings ---- */
@@ -188,14 +195,13 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
       t->run.loss.age_loss = (HnAgeLoss) (int) value;
       break;
     case SETTING_LR:
-      {
-        /* the schedule goes on from here, scaled so that the rate now is the one asked */
-        double at = t->config.optimizer.lr * schedule_factor (&t->config.schedule, progress (t));
-        old = t->opt->config.lr;
-        t->run.lr_scale = at > 0 ? (float) (value / at) : t->run.lr_scale;
-        t->opt->config.lr = (float) value;
-        break;
-      }
+      /* the schedule's peak, as the run's settings give it: the schedule goes on from here,
+       * scaled to the new one */
+      old = (double) t->config.optimizer.lr * t->run.lr_scale;
+      if (t->config.optimizer.lr > 0)
+        t->run.lr_scale = (float) (value / t->config.optimizer.lr);
+      t->opt->config.lr = scheduled_lr (t);
+      break;
     default:
       break;
     }
@@ -519,6 +525,7 @@ start_budget (HnTrainer *t)
   t->cycle_start = now;
   if (t->config.time_budget <= 0)
     return;
+  t->schedule_from = t->run.schedule_done;
   const double margin = 0.5 + t->config.time_budget / 100;
   /* before one is measured, an epoch's end is guessed: an eval forward costs about a third
    * of a training step, twice with test-time flips */
@@ -718,6 +725,7 @@ trainer_resume (const char *path, const HnTrainConfig *config, const HnDataset *
   HnTrainConfig cfg = *config;
   cfg.backbone = c->info.backbone;
   cfg.size = c->info.input_size;
+  cfg.standardize_age = false; /* the checkpoint's age head keeps the scale it was trained on */
   HnRunMeta meta;
   if (run_meta_read (c->st, &meta, err) && meta.has_progress)
     cfg.seed = meta.seed;

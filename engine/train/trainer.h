@@ -52,6 +52,7 @@ void trainer_join (HnTrainer *t); /* waits for the thread to end */
 /* Live settings: applied at the start of the next step and reported as events. */
 void trainer_set_weight (HnTrainer *t, int head, float weight);
 void trainer_set_age_loss (HnTrainer *t, HnAgeLoss kind);
+/* lr is the schedule's peak, as config.optimizer.lr: the schedule goes on, scaled to it. */
 void trainer_set_lr (HnTrainer *t, float lr);
 
 /* Returns to the last checkpoint (or to the weights training started from) — the way out
