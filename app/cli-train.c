@@ -196,8 +196,11 @@ set_run_option (HnTrainConfig *c, int opt, const char *arg)
         HnOptimizerKind kind;
         if (!optimizer_from_name (arg, &kind))
           return false;
-        /* the rate, and the choices that are not the kind's, stay as given */
+        /* another kind brings its own momentum and decay; the rate and the choices that are
+         * not the kind's stay as given */
         HnOptimizerConfig was = c->optimizer;
+        if (kind == was.kind)
+          return true;
         c->optimizer = optimizer_defaults (kind, was.lr);
         c->optimizer.decay_all = was.decay_all;
         c->optimizer.nesterov = was.nesterov;
@@ -258,7 +261,15 @@ parse (int argc, char **argv, TrainArgs *a)
   a->out = "hydranet.safetensors";
   a->threads = cli_default_threads ();
   a->config.seed = 0;
+  /* then the optimizer's and the schedule's kinds, whose defaults the other options refine
+   * wherever they stand (--weight-decay 0.1 --optimizer adamw keeps the 0.1) */
   int opt;
+  opterr = 0; /* the second pass reports unknown options */
+  while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
+    if ((opt == OPT_OPTIMIZER || opt == OPT_SCHEDULE) && !set_run_option (&a->config, opt, optarg))
+      return cli_bad_value ("train", options, opt, optarg);
+  opterr = 1;
+  optind = 0; /* glibc: start the scan again */
   while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
     {
       bool ok = true;
@@ -267,7 +278,9 @@ parse (int argc, char **argv, TrainArgs *a)
         case OPT_DATA: a->data = optarg; break;
         case OPT_SYNTHETIC: ok = cli_parse_int (optarg, 10, 10000000, &a->synthetic); break;
         case OPT_THREADS: ok = cli_parse_int (optarg, 1, 256, &a->threads); break;
-        case OPT_PRESET: break; /* applied above */
+        case OPT_PRESET: /* applied above */
+        case OPT_OPTIMIZER:
+        case OPT_SCHEDULE: break;
         case OPT_INIT: a->init = optarg; break;
         case OPT_RESUME: a->resume = optarg; break;
         case OPT_OUT: a->out = optarg; break;
@@ -289,6 +302,9 @@ parse (int argc, char **argv, TrainArgs *a)
     return cli_usage_error ("train", "give either --data DIR or --synthetic N");
   if (a->init && a->resume)
     return cli_usage_error ("train", "--init starts a new run and --resume continues one: not both");
+  if (a->config.optimizer.nesterov
+      && (a->config.optimizer.kind != OPTIMIZER_SGD || a->config.optimizer.momentum <= 0))
+    return cli_usage_error ("train", "--nesterov is SGD's, with a --momentum above 0");
   return EXIT_OK;
 }
 

@@ -2,6 +2,7 @@
 
 Standard library only, so the tests run wherever the suite runs.
 """
+import json
 import os
 import struct
 import subprocess
@@ -16,6 +17,13 @@ def run(*args, timeout=600):
     """Runs hydranet-cli with args; returns (exit status, stdout, stderr)."""
     p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
+
+
+def metadata(path):
+    """The __metadata__ map of a safetensors file."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n)).get("__metadata__", {})
 
 
 def png(path, w, h, pixel):

@@ -36,7 +36,9 @@ class Train(unittest.TestCase):
                      ("--synthetic", "50", "--lr", "-1"), ("--synthetic", "50", "--augment", "shear"),
                      ("--synthetic", "50", "--augment", "crop=2"), ("--synthetic", "50", "--schedule", "cyclic"),
                      ("--synthetic", "50", "--time-budget", "0"), ("--synthetic", "50", "--tta", "five"),
-                     ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra")]:
+                     ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra"),
+                     ("--synthetic", "50", "--nesterov"),
+                     ("--synthetic", "50", "--optimizer", "sgd", "--momentum", "0", "--nesterov")]:
             code, out, err = run("train", *args)
             self.assertEqual(code, 2, args)
             self.assertEqual(out, "", args)
@@ -48,6 +50,21 @@ class Train(unittest.TestCase):
         for opt in ("--data", "--synthetic", "--preset", "--resume", "--init", "--log", "--json",
                     "--w-age", "--age-loss", "--augment"):
             self.assertIn(opt, out)
+
+    def test_options_refine_kinds_wherever_they_stand(self):
+        # a decay before --optimizer, a warm-up before --schedule: both kept
+        model = self.path("m.safetensors")
+        code, _, err = run("train", *SMALL, "--epochs", "1", "--out", model, "--weight-decay", "0.125",
+                           "--optimizer", "adamw", "--warmup", "0.25", "--schedule", "cosine")
+        self.assertEqual(code, 0, err)
+        meta = clitest.metadata(model)
+        self.assertEqual((meta["optim.kind"], float(meta["optim.weight_decay"])), ("adamw", 0.125))
+        self.assertEqual((meta["schedule.kind"], float(meta["schedule.warmup"])), ("cosine", 0.25))
+        # the preset's own optimizer named again keeps the preset's decay
+        code, _, err = run("train", *SMALL, "--epochs", "1", "--out", model, "--preset", "quick",
+                           "--optimizer", "adamw")
+        self.assertEqual(code, 0, err)
+        self.assertAlmostEqual(float(clitest.metadata(model)["optim.weight_decay"]), 0.05, places=7)
 
     def test_json_log_and_checkpoint(self):
         out_model, log = self.path("m.safetensors"), self.path("steps.csv")
