@@ -2,6 +2,7 @@
 #include "hydra-metrics-view.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "chart/hydra-chart-axis.h"
 #include "chart/hydra-chart-draw.h"
@@ -48,6 +49,10 @@ struct _HydraMetricsView
   /* Owned */
   HydraSeries *series;
   gulong changed_id;
+
+  /* What the view last showed: the series commits many times an epoch, mostly steps only */
+  guint shown_epochs;
+  HydraEpochPoint shown_last;
 
   /* The epoch point shown (index into the series), and whether it tracks the latest */
   guint selected;
@@ -824,6 +829,15 @@ on_series_changed (HydraMetricsView *self)
 {
   guint n = n_epochs (self);
   int old_epoch = hydra_metrics_view_get_epoch (self);
+  const HydraEpochPoint *last = n > 0 ? hydra_series_get_epoch (self->series, n - 1) : NULL;
+
+  /* new steps alone change nothing here (and leave a hovered point alone) */
+  if (n == self->shown_epochs
+      && (last == NULL || memcmp (last, &self->shown_last, sizeof *last) == 0))
+    return;
+  self->shown_epochs = n;
+  if (last != NULL)
+    self->shown_last = *last;
 
   if (n == 0)
     {
@@ -909,6 +923,7 @@ hydra_metrics_view_set_series (HydraMetricsView *self, HydraSeries *series)
         = g_signal_connect_swapped (series, "changed", G_CALLBACK (on_series_changed), self);
   self->follow = TRUE;
   self->selected = 0;
+  self->shown_epochs = G_MAXUINT; /* whatever it holds, shown anew */
   on_series_changed (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIES]);
 }
