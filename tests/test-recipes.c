@@ -19,10 +19,10 @@
 #include "losses.h"
 #include "rng.h"
 #include "schedule.h"
+#include "test-runs.h"
 #include "test-util.h"
 #include "trainer.h"
 
-#define N_IMAGES 12
 #define SIZE 32
 
 /* ---- schedules ---- */
@@ -389,62 +389,13 @@ END_TEST
 
 /* ---- runs ---- */
 
-static HnDataset *
-tiny_dataset (void)
-{
-  HnDataset *ds = calloc (1, sizeof *ds);
-  uint8_t *pixels = malloc ((size_t) N_IMAGES * SIZE * SIZE * 3);
-  HnRng rng = { .seed = 77 };
-  for (size_t i = 0; i < (size_t) N_IMAGES * SIZE * SIZE * 3; i++)
-    pixels[i] = (uint8_t) rng_below (&rng, 256);
-  ds->labels = calloc (N_IMAGES, sizeof *ds->labels);
-  for (int i = 0; i < N_IMAGES; i++)
-    ds->labels[i] = (HnFaceLabels) { .age = (uint8_t) (5 + 7 * i), .gender = (uint8_t) (i % 2),
-                                     .race = (uint8_t) (i % 5), .split_key = (uint32_t) (i * 37) };
-  ds->pixels = pixels;
-  ds->n = N_IMAGES;
-  ds->size = SIZE;
-  return ds;
-}
-
-static void
-free_tiny (HnDataset *ds)
-{
-  free ((void *) ds->pixels);
-  free (ds->labels);
-  free (ds);
-}
-
-/* Every step's event, until the run ends; returns the end state. */
-static HnTrainerState
-collect_steps (HnTrainer *t, HnEvent *steps, int *n_steps, int cap)
-{
-  HnEvent e[64];
-  for (;;)
-    {
-      trainer_wait_event (t, 100);
-      int n = trainer_poll (t, e, 64, NULL);
-      for (int i = 0; i < n; i++)
-        {
-          if (e[i].kind == EVENT_STEP && *n_steps < cap)
-            steps[(*n_steps)++] = e[i];
-          if (e[i].kind == EVENT_STATE && e[i].state.state != TRAINER_RUNNING
-              && e[i].state.state != TRAINER_PAUSED)
-            return e[i].state.state;
-        }
-    }
-}
 
 /* The learning rate of each step follows the schedule; a live change scales the rest of it. */
 START_TEST (test_schedule_in_a_run)
 {
   HnDataset *ds = tiny_dataset ();
-  HnTrainConfig c = train_preset_studio ();
-  c.batch = 4; /* three steps an epoch */
+  HnTrainConfig c = tiny_config (); /* three steps an epoch, SGD lr 0.01 */
   c.epochs = 4;
-  c.val_percent = 0;
-  c.augment = (HnAugment) { 0 };
-  c.optimizer = optimizer_defaults (OPTIMIZER_SGD, 0.01f);
   c.schedule = schedule_defaults (SCHEDULE_COSINE);
   c.schedule.warmup = 0.25f;
   HnError err;
@@ -483,11 +434,10 @@ END_TEST
 START_TEST (test_time_budget)
 {
   HnDataset *ds = tiny_dataset ();
-  HnTrainConfig c = train_preset_studio ();
-  c.batch = 4;
+  HnTrainConfig c = tiny_config ();
   c.epochs = 100000;
   c.val_percent = 30;
-  c.augment = (HnAugment) { 0 };
+  c.optimizer = optimizer_defaults (OPTIMIZER_ADAM, 1e-3f);
   c.schedule = schedule_defaults (SCHEDULE_ONECYCLE);
   c.time_budget = 8.0;
   c.clock_start = hn_seconds ();
@@ -534,12 +484,8 @@ START_TEST (test_budget_resume)
 {
   HnDataset *ds = tiny_dataset ();
   char *dir = test_tmpdir (), *path = test_path (dir, "budget.safetensors");
-  HnTrainConfig c = train_preset_studio ();
-  c.batch = 4;
+  HnTrainConfig c = tiny_config ();
   c.epochs = 100000;
-  c.val_percent = 0;
-  c.augment = (HnAugment) { 0 };
-  c.optimizer = optimizer_defaults (OPTIMIZER_SGD, 0.01f);
   c.schedule = schedule_defaults (SCHEDULE_COSINE); /* falls from the first step on */
   c.schedule.warmup = 0;
   c.time_budget = 30.0;
@@ -593,11 +539,8 @@ START_TEST (test_resume_with_average)
 {
   HnDataset *ds = tiny_dataset ();
   char *dir = test_tmpdir (), *path = test_path (dir, "run.safetensors");
-  HnTrainConfig c = train_preset_studio ();
-  c.batch = 4;
+  HnTrainConfig c = tiny_config ();
   c.epochs = 3;
-  c.val_percent = 0;
-  c.augment = (HnAugment) { 0 };
   c.optimizer = optimizer_defaults (OPTIMIZER_ADAMW, 1e-3f);
   c.optimizer.decay_all = false;
   c.schedule = schedule_defaults (SCHEDULE_ONECYCLE);
@@ -634,11 +577,8 @@ START_TEST (test_resume_with_average)
           }
     }
   trainer_free (t);
-  HnTrainConfig rest = train_preset_studio (); /* what matters comes from the checkpoint */
-  rest.batch = 4;
+  HnTrainConfig rest = tiny_config (); /* SGD: the optimizer comes from the checkpoint */
   rest.epochs = 3;
-  rest.val_percent = 0;
-  rest.augment = (HnAugment) { 0 };
   rest.checkpoint_path = path;
   t = trainer_resume (path, &rest, ds, &err);
   ck_assert_msg (t != NULL, "%s", err.message);
@@ -674,11 +614,8 @@ START_TEST (test_resume_keeps_age_scale)
 {
   HnDataset *ds = tiny_dataset ();
   char *dir = test_tmpdir (), *path = test_path (dir, "years.safetensors");
-  HnTrainConfig c = train_preset_studio ();
-  c.batch = 4;
+  HnTrainConfig c = tiny_config ();
   c.epochs = 1;
-  c.val_percent = 0;
-  c.augment = (HnAugment) { 0 };
   c.checkpoint_path = path;
   HnError err;
 

@@ -11,70 +11,10 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "rng.h"
 #include "fileio.h"
+#include "test-runs.h"
 #include "test-util.h"
 #include "trainer.h"
-
-#define N_IMAGES 12
-#define SIZE 32
-
-static HnDataset *
-tiny_dataset (void)
-{
-  HnDataset *ds = calloc (1, sizeof *ds);
-  uint8_t *pixels = malloc ((size_t) N_IMAGES * SIZE * SIZE * 3);
-  ds->labels = calloc (N_IMAGES, sizeof *ds->labels);
-  HnRng rng = { .seed = 77 };
-  for (size_t i = 0; i < (size_t) N_IMAGES * SIZE * SIZE * 3; i++)
-    pixels[i] = (uint8_t) rng_below (&rng, 256);
-  for (int i = 0; i < N_IMAGES; i++)
-    ds->labels[i] = (HnFaceLabels) { .age = (uint8_t) (5 + 7 * i), .gender = (uint8_t) (i % 2),
-                                     .race = (uint8_t) (i % 5),
-                                     .split_key = (uint32_t) (i * 37) }; /* keys 0,37,74,… */
-  ds->pixels = pixels;
-  ds->n = N_IMAGES;
-  ds->size = SIZE;
-  return ds;
-}
-
-static void
-free_tiny (HnDataset *ds)
-{
-  free ((void *) ds->pixels);
-  free (ds->labels);
-  free (ds);
-}
-
-/* 12 images, no validation, batches of 4: three steps an epoch. */
-static HnTrainConfig
-tiny_config (void)
-{
-  HnTrainConfig c = train_preset_studio ();
-  c.batch = 4;
-  c.epochs = 2;
-  c.val_percent = 0;
-  c.seed = 3;
-  c.augment = (HnAugment) { 0 };
-  c.optimizer = optimizer_defaults (OPTIMIZER_SGD, 0.01f);
-  return c;
-}
-
-/* Polls until the trainer reports an end state (or diverged); returns it. */
-static HnTrainerState
-wait_end (HnTrainer *t)
-{
-  HnEvent e[64];
-  for (;;)
-    {
-      trainer_wait_event (t, 100);
-      int n = trainer_poll (t, e, 64, NULL);
-      for (int i = 0; i < n; i++)
-        if (e[i].kind == EVENT_STATE && e[i].state.state != TRAINER_RUNNING
-            && e[i].state.state != TRAINER_PAUSED)
-          return e[i].state.state;
-    }
-}
 
 static HnModel *
 run_to_end (const HnTrainConfig *c, const HnDataset *ds, HnModel *init)
@@ -83,7 +23,7 @@ run_to_end (const HnTrainConfig *c, const HnDataset *ds, HnModel *init)
   HnTrainer *t = trainer_new (c, ds, init, NULL, &err);
   ck_assert_msg (t != NULL, "%s", err.message);
   ck_assert_msg (trainer_start (t, &err), "%s", err.message);
-  ck_assert_int_eq (wait_end (t), TRAINER_FINISHED);
+  ck_assert_int_eq (collect_steps (t, NULL, NULL, 0), TRAINER_FINISHED);
   trainer_join (t);
   HnModel *out = model_new (c->backbone, 0);
   trainer_snapshot (t, out);
@@ -277,7 +217,7 @@ START_TEST (test_resume_from_checkpoint_is_invisible)
   HnTrainer *t = trainer_resume (path, &rest, ds, &err);
   ck_assert_msg (t != NULL, "%s", err.message);
   ck_assert (trainer_start (t, &err));
-  ck_assert_int_eq (wait_end (t), TRAINER_FINISHED);
+  ck_assert_int_eq (collect_steps (t, NULL, NULL, 0), TRAINER_FINISHED);
   trainer_join (t);
   HnModel *resumed = model_new (c.backbone, 0);
   trainer_snapshot (t, resumed);
@@ -309,7 +249,7 @@ START_TEST (test_resume_from_checkpoint_is_invisible)
   /* a plain model file is not a training checkpoint */
   char *plain = NULL;
   ck_assert (asprintf (&plain, "%s/plain.safetensors", dir) > 0);
-  ck_assert (checkpoint_save (straight, SIZE, plain, NULL, 0, &err));
+  ck_assert (checkpoint_save (straight, TINY_SIZE, plain, NULL, 0, &err));
   ck_assert (trainer_resume (plain, &rest, ds, &err) == NULL);
   ck_assert_msg (strstr (err.message, "--init") != NULL, "%s", err.message);
   model_free (straight);
