@@ -51,9 +51,9 @@ hydra_plot_notify_zoomed (HydraLossPlot *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOMED]);
 }
 
-/* New points redraw the picture at most this often. The trainer's poll commits up to 30
- * times a second, and a Cairo frame of the plot takes 12–20 ms on two cores: redrawn each
- * time, it took a third of a core from training (docs/performance.md, "The studio"). */
+/* New points redraw the picture at most this often: a Cairo frame of the plot takes 12–20 ms
+ * on two cores, and redrawn at each of the trainer's polls it took those cores from the
+ * training it shows (docs/performance.md, "The studio"). */
 #define DATA_REDRAW_INTERVAL_US (250 * G_TIME_SPAN_MILLISECOND)
 
 static void

@@ -15,7 +15,9 @@
 #include "checkpoint.h"
 #include "runfolder.h"
 
-#define POLL_INTERVAL_MS 33 /* about one frame: curves move smoothly, the loop stays idle */
+/* Ten times a second: the status keeps up with the steps, and the window does not wake the
+ * cores training shares with it for more (the plot redraws at most four times a second). */
+#define POLL_INTERVAL_MS 100
 #define POLL_BATCH 512
 
 G_DEFINE_ENUM_TYPE (HydraRunState, hydra_run_state, G_DEFINE_ENUM_VALUE (HYDRA_RUN_IDLE, "idle"),
