@@ -608,6 +608,48 @@ START_TEST (test_resume_with_average)
 }
 END_TEST
 
+/* Validation is weighed as training is: with the age standardised, its L1 in standard
+ * deviations, so that the validation total sits on the training total's scale. */
+START_TEST (test_validation_weighed_as_trained)
+{
+  HnDataset *ds = tiny_dataset ();
+  HnTrainConfig c = tiny_config ();
+  c.epochs = 1;
+  c.val_percent = 30;
+  c.standardize_age = true;
+  c.loss.weight[HEAD_AGE] = 2.0f;
+  HnError err;
+  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
+  ck_assert (t != NULL && trainer_start (t, &err));
+  HnEvent e[64], val = { 0 };
+  for (HnTrainerState end = TRAINER_RUNNING; end == TRAINER_RUNNING;)
+    {
+      trainer_wait_event (t, 100);
+      int k = trainer_poll (t, e, 64, NULL);
+      for (int i = 0; i < k; i++)
+        if (e[i].kind == EVENT_EPOCH)
+          val = e[i];
+        else if (e[i].kind == EVENT_STATE)
+          end = e[i].state.state;
+    }
+  ck_assert_int_gt (val.val.n, 0);
+  HnModel *m = model_new (c.backbone, 0);
+  trainer_snapshot (t, m);
+  float mean, std;
+  model_get_age_scale (m, &mean, &std);
+  ck_assert (std > 1.0f);
+  ck_assert (is_close (val.val.trained[HEAD_AGE], val.val.loss[HEAD_AGE] / std, 1e-5, 1e-4));
+  ck_assert_double_eq (val.val.trained[HEAD_RACE], val.val.loss[HEAD_RACE]);
+  float weighted[N_HEADS];
+  const float total = eval_weighted (&val.val, &val.loss, weighted);
+  ck_assert (is_close (weighted[HEAD_AGE], 2.0 * val.val.loss[HEAD_AGE] / std, 1e-5, 1e-4));
+  ck_assert (is_close (total, weighted[0] + weighted[1] + weighted[2], 1e-6, 1e-6));
+  model_free (m);
+  trainer_free (t);
+  free_tiny (ds);
+}
+END_TEST
+
 /* A run resumed with the age standardised keeps a checkpoint's age head in years: its
  * weights were trained for that scale. */
 START_TEST (test_resume_keeps_age_scale)
@@ -663,6 +705,7 @@ main (void)
   tcase_add_test (tc, test_budget_resume);
   tcase_add_test (tc, test_resume_with_average);
   tcase_add_test (tc, test_resume_keeps_age_scale);
+  tcase_add_test (tc, test_validation_weighed_as_trained);
   suite_add_tcase (s, tc);
   return test_run_suite (s);
 }

@@ -225,15 +225,14 @@ static void
 add_val_event (HydraSeries *self, const HnEvent *e)
 {
   HydraEpochPoint p = { .step = e->step, .epoch = e->epoch, .eval = e->val, .settings = e->loss };
-  float total = 0;
+  float weighted[N_HEADS];
 
+  p.loss[HYDRA_CURVE_TOTAL] = eval_weighted (&e->val, &e->loss, weighted);
   for (int h = 0; h < N_HEADS; h++)
     {
       p.loss[HYDRA_CURVE_AGE + h] = (float) e->val.loss[h];
-      p.loss[HYDRA_CURVE_AGE_WEIGHTED + h] = e->loss.weight[h] * (float) e->val.loss[h];
-      total += p.loss[HYDRA_CURVE_AGE_WEIGHTED + h];
+      p.loss[HYDRA_CURVE_AGE_WEIGHTED + h] = weighted[h];
     }
-  p.loss[HYDRA_CURVE_TOTAL] = total;
   hydra_series_add_epoch (self, &p);
 }
 

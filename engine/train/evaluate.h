@@ -14,7 +14,9 @@ typedef struct
   double gender_acc;         /* in [0, 1] */
   double race_acc;
   int race_confusion[N_RACES][N_RACES]; /* [true][predicted] */
-  double loss[N_HEADS];      /* age (with the given kind), gender BCE, race CE — means */
+  double loss[N_HEADS];      /* age (with the given kind, in years), gender BCE, race CE — means */
+  double trained[N_HEADS];   /* the same as training weighs them: the age in the model's own
+                              * units (standard deviations when it is standardised) */
 } HnEvalResult;
 
 /* Runs every batch of `batches` (built without shuffling or augmentation) through the model
@@ -23,3 +25,7 @@ typedef struct
  * only when out of memory. */
 bool evaluate (HnModel *model, HnBatcher *batches, HnAgeLoss age_loss, bool flip,
                HnEvalResult *out);
+
+/* weight · the loss trained on, per head; returns their sum: the validation on the scale of
+ * the training losses it is plotted beside. */
+float eval_weighted (const HnEvalResult *r, const HnLossConfig *loss, float weighted[N_HEADS]);

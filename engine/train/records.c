@@ -157,13 +157,10 @@ static void
 set_val (Row *r, const HnEvent *e)
 {
   const HnEvalResult *v = &e->val;
-  float raw[N_HEADS], weighted[N_HEADS], total = 0;
+  float raw[N_HEADS], weighted[N_HEADS];
+  const float total = eval_weighted (v, &e->loss, weighted);
   for (int h = 0; h < N_HEADS; h++)
-    {
-      raw[h] = (float) v->loss[h];
-      weighted[h] = e->loss.weight[h] * raw[h];
-      total += weighted[h];
-    }
+    raw[h] = (float) v->loss[h];
   set_losses (r, raw, weighted, total);
   set_cell (r, COL_VAL_N, "%d", v->n);
   set_double (r, COL_VAL_AGE_MAE, v->age_mae);
@@ -494,7 +491,12 @@ read_val (Cells *c, HnEvent *e)
   v->gender_acc = cell_number (c, COL_VAL_GENDER_ACC);
   v->race_acc = cell_number (c, COL_VAL_RACE_ACC);
   for (int h = 0; h < N_HEADS; h++)
-    v->loss[h] = cell_number (c, (Column) (COL_LOSS_AGE + h));
+    {
+      /* the loss trained on is what its weight multiplied (or, weighed 0, the raw one) */
+      v->loss[h] = cell_number (c, (Column) (COL_LOSS_AGE + h));
+      const double weighted = cell_number (c, (Column) (COL_WEIGHTED_AGE + h));
+      v->trained[h] = e->loss.weight[h] > 0 ? weighted / e->loss.weight[h] : v->loss[h];
+    }
   const char *s = cell (c, COL_VAL_RACE_CONFUSION);
   for (int k = 0; *s != '\0' && k < N_RACES * N_RACES; k++)
     {
