@@ -366,24 +366,39 @@ END_TEST
 
 START_TEST (test_budget_progress)
 {
-  /* 100 s from now, epochs of 10 steps of 1 s, 2 s at each epoch's end: the training that
-   * fits solves T + 2·T/10 = 100 − 2, T = 81.67 s */
+  /* 100 s, epochs of 10 steps of 1 s; an end guessed at 2 s until one is measured */
   HnBudget b;
   budget_start (&b, 100.0, 0.0, 10, 0.2);
   ck_assert_double_eq (budget_progress (&b), 0.0);
   double p = 0;
-  for (int s = 0; s < 40; s++)
+  for (int s = 0; s < 10; s++)
     {
       budget_step (&b, 1.0);
       ck_assert (budget_progress (&b) > p);
       p = budget_progress (&b);
     }
-  ck_assert (is_close (p, 40 / (98.0 / 1.2), 1e-9, 1e-9));
-  budget_epoch_end (&b, 8.0); /* slower ends than guessed: less training fits */
-  ck_assert (is_close (budget_progress (&b), 40 / (92.0 / 1.8), 1e-9, 1e-9));
-  for (int s = 0; s < 20; s++)
+  /* left: R + 2·R/10 = 100 − 10 − 2 */
+  ck_assert (is_close (p, 10 / (10 + 88.0 / 1.2), 1e-9, 1e-9));
+  budget_epoch_end (&b, 8.0); /* a slower end than guessed: less training fits */
+  ck_assert (is_close (budget_progress (&b), 10 / (10 + 74.0 / 1.8), 1e-9, 1e-9));
+  for (int s = 0; s < 10; s++)
     budget_step (&b, 1.0);
-  ck_assert_double_eq (budget_progress (&b), 1.0);
+  budget_epoch_end (&b, 2.0); /* fast again: the slow one is still spent */
+  ck_assert (is_close (budget_progress (&b), 20 / (20 + 68.0 / 1.2), 1e-9, 1e-9));
+  /* to the end: training stops where one more end still fits, most of the time used */
+  int steps = 20;
+  double spent = 20 + 8 + 2;
+  while (budget_progress (&b) < 1.0)
+    {
+      budget_step (&b, 1.0);
+      spent += 1;
+      if (++steps % 10 == 0)
+        {
+          budget_epoch_end (&b, 2.0);
+          spent += 2;
+        }
+    }
+  ck_assert_msg (spent + 2 <= 100 + 1 && spent + 2 >= 95, "ends at %g s of 100", spent + 2);
 }
 END_TEST
 

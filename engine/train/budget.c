@@ -17,6 +17,7 @@ budget_step (HnBudget *b, double seconds)
 void
 budget_epoch_end (HnBudget *b, double seconds)
 {
+  b->end_seconds += seconds;
   b->extra = seconds;
 }
 
@@ -28,10 +29,10 @@ budget_progress (const HnBudget *b)
   /* an epoch's training time at the speed so far, and what its end takes */
   const double epoch = b->train_seconds / b->steps * b->batches;
   const double extra = b->extra >= 0 ? b->extra : b->extra_ratio * epoch;
-  /* T + extra·T/epoch = the time left after the last end: T is the training that fits */
-  const double window = b->deadline - b->start - extra;
-  if (window <= 0)
+  /* R + extra·R/epoch = the time left, less the last end: R is the training still to fit */
+  const double now = b->start + b->train_seconds + b->end_seconds;
+  const double left = (b->deadline - now - extra) / (1.0 + extra / epoch);
+  if (left <= 0)
     return 1.0;
-  const double p = b->train_seconds / (window / (1.0 + extra / epoch));
-  return p < 1.0 ? p : 1.0;
+  return b->train_seconds / (b->train_seconds + left);
 }

@@ -2,10 +2,11 @@
  *
  * With a time budget the run is sized by the clock, not by its epochs: the schedule's
  * progress is the share of the training time done, and training stops when none is left.
- * The training time is what remains once loading is over, less the validations and
- * checkpoints at each epoch's end and one more at the very end: measured once an epoch has
- * ended, estimated before that. A step's speed on this machine drifts, so the estimate is
- * taken again at every step.
+ * The training time left is the time left, less the validations and checkpoints at each
+ * epoch's end still to come and one more at the very end: an end's cost measured once an
+ * epoch has ended, estimated before that. What has passed counts as it was measured, so a
+ * slow stretch (the machine shared for a while) is not forgotten when the ends get faster.
+ * A step's speed drifts, so the estimate is taken again at every step.
  */
 #pragma once
 
@@ -17,6 +18,7 @@ typedef struct
   double deadline;      /* hn_seconds () by which everything has ended; 0: no budget */
   double start;         /* when training began */
   double train_seconds; /* spent in step cycles (a step and what follows it) */
+  double end_seconds;   /* spent in epochs' ends */
   int64_t steps;        /* taken since start */
   int batches;          /* steps per epoch */
   double extra_ratio;   /* an epoch's end against an epoch's training, until measured */
