@@ -837,7 +837,7 @@ on_series_changed (HydraMetricsView *self)
     return;
   self->shown_epochs = n;
   if (last != NULL)
-    self->shown_last = *last;
+    memcpy (&self->shown_last, last, sizeof *last); /* padding too, for the memcmp above */
 
   if (n == 0)
     {
