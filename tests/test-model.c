@@ -656,12 +656,13 @@ START_TEST (test_optimizer_update_ratio)
                          optimizer_name (configs[k].kind), step + 1, two, want);
           optimizer_step (opt, p, grads);
         }
-      float saved = g[n + 256];
-      g[n + 256] = NAN; /* the first coordinate of the second run: in the sample */
+      const size_t sampled = 4096 + 255; /* the last coordinate of the second run */
+      float saved = g[n + sampled];
+      g[n + sampled] = NAN;
       ck_assert (isnan (optimizer_update_ratio (opt, p, g + n)));
-      g[n + 256] = INFINITY;
+      g[n + sampled] = INFINITY;
       ck_assert (!isfinite (optimizer_update_ratio (opt, p, g + n)));
-      g[n + 256] = saved;
+      g[n + sampled] = saved;
       optimizer_free (opt);
     }
   free (p), free (g);
