@@ -238,8 +238,8 @@ chart_layout (Chart *chart, PangoLayout *small, int width, int height, ChartScal
   if (!hydra_chart_area_fit (&s->a, width, height, label_w, label_h, 8))
     return FALSE;
 
-  s->e0 = hydra_series_get_epoch (self->series, 0)->epoch;
-  s->e1 = hydra_series_get_epoch (self->series, n_epochs (self) - 1)->epoch;
+  s->e0 = hydra_series_get_epoch (self->series, 0)->at;
+  s->e1 = hydra_series_get_epoch (self->series, n_epochs (self) - 1)->at;
   if (s->e1 <= s->e0)
     s->e0 -= 0.5, s->e1 += 0.5;
   chart->x0 = s->a.x0, chart->x1 = s->a.x1, chart->first_epoch = s->e0, chart->last_epoch = s->e1;
@@ -280,8 +280,11 @@ draw_epoch_labels (cairo_t *cr, PangoLayout *small, const GdkRGBA *fg, HydraMetr
   cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
   for (guint i = 0; i < n_epochs (self); i++)
     {
-      int e = hydra_series_get_epoch (self->series, i)->epoch;
+      const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
+      int e = p->epoch;
 
+      if (p->at != e) /* a run's end inside an epoch: its dot says enough */
+        continue;
       if (e % every != 0 && !(i == 0 && every > 1 && e % every > every / 2))
         continue;
       g_snprintf (buf, sizeof buf, "%d", e);
@@ -315,7 +318,7 @@ draw_guide (cairo_t *cr, const GdkRGBA *fg, Chart *chart, const ChartScale *s)
 {
   HydraMetricsView *self = chart->view;
   guint mark = chart->hover >= 0 ? (guint) chart->hover : MIN (self->selected, n_epochs (self) - 1);
-  double x = round (chart_x (s, hydra_series_get_epoch (self->series, mark)->epoch)) + 0.5;
+  double x = round (chart_x (s, hydra_series_get_epoch (self->series, mark)->at)) + 0.5;
 
   cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.15);
   cairo_move_to (cr, x, s->a.y0);
@@ -340,7 +343,7 @@ draw_area (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s
     {
       const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
 
-      cairo_line_to (cr, chart_x (s, p->epoch), chart_y (s, metric_value (p, chart->metric)));
+      cairo_line_to (cr, chart_x (s, p->at), chart_y (s, metric_value (p, chart->metric)));
     }
   cairo_line_to (cr, chart_x (s, s->e1), s->a.y1);
   cairo_line_to (cr, chart_x (s, s->e0), s->a.y1);
@@ -365,9 +368,9 @@ draw_line (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s
       if (!isfinite (v))
         pen = FALSE;
       else if (pen)
-        cairo_line_to (cr, chart_x (s, p->epoch), chart_y (s, v));
+        cairo_line_to (cr, chart_x (s, p->at), chart_y (s, v));
       else
-        cairo_move_to (cr, chart_x (s, p->epoch), chart_y (s, v)), pen = TRUE;
+        cairo_move_to (cr, chart_x (s, p->at), chart_y (s, v)), pen = TRUE;
     }
   cairo_set_line_width (cr, 2);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
@@ -387,7 +390,7 @@ draw_points (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale 
       const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
       gboolean big = i == MIN (self->selected, n - 1) || (int) i == chart->hover;
       double v = metric_value (p, chart->metric);
-      double x = chart_x (s, p->epoch), y = chart_y (s, v);
+      double x = chart_x (s, p->at), y = chart_y (s, v);
 
       if (!isfinite (v))
         continue;
@@ -445,7 +448,7 @@ chart_point_at (Chart *chart, double x)
     return -1;
   for (guint i = 0; i < n; i++)
     {
-      int e = hydra_series_get_epoch (self->series, i)->epoch;
+      double e = hydra_series_get_epoch (self->series, i)->at;
       double px = chart->x0
                   + (e - chart->first_epoch) / (chart->last_epoch - chart->first_epoch)
                         * (chart->x1 - chart->x0);
@@ -485,8 +488,8 @@ on_chart_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Cha
   int i = chart_point_at (chart, x);
 
   if (i >= 0)
-    hydra_metrics_view_set_epoch (chart->view,
-                                  hydra_series_get_epoch (chart->view->series, i)->epoch);
+    hydra_metrics_view_set_epoch (
+        chart->view, hydra_epoch_point_number (hydra_series_get_epoch (chart->view->series, i)));
 }
 
 static char *
@@ -508,6 +511,7 @@ on_chart_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode,
   const HydraEpochPoint *p;
   g_autofree char *value = NULL;
   g_autofree char *markup = NULL;
+  char epoch[16];
 
   if (i < 0)
     {
@@ -516,7 +520,8 @@ on_chart_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode,
     }
   p = hydra_series_get_epoch (chart->view->series, i);
   value = format_value (chart->metric, metric_value (p, chart->metric), FALSE);
-  markup = g_strdup_printf ("<b>Epoch %d</b>\n%s", p->epoch, value);
+  hydra_epoch_point_label (p, epoch, sizeof epoch);
+  markup = g_strdup_printf ("<b>Epoch %s</b>\n%s", epoch, value);
   gtk_tooltip_set_markup (tooltip, markup);
   return TRUE;
 }
@@ -755,10 +760,13 @@ update_labels (HydraMetricsView *self)
   const HydraEpochPoint *p = selected_point (self);
   guint n = n_epochs (self);
   guint i;
+  char at[16], before[16], last[16];
 
   if (p == NULL)
     return;
   i = MIN (self->selected, n - 1);
+  hydra_epoch_point_label (p, at, sizeof at);
+  hydra_epoch_point_label (hydra_series_get_epoch (self->series, n - 1), last, sizeof last);
 
   for (int m = 0; m < N_METRICS; m++)
     {
@@ -773,19 +781,20 @@ update_labels (HydraMetricsView *self)
           const HydraEpochPoint *prev = hydra_series_get_epoch (self->series, i - 1);
           double d = v - metric_value (prev, m);
 
+          hydra_epoch_point_label (prev, before, sizeof before);
           if (!isfinite (d))
-            detail = g_strdup_printf ("at epoch %d", p->epoch);
+            detail = g_strdup_printf ("at epoch %s", at);
           else if (fabs (d) < (m == METRIC_AGE_MAE ? 0.005 : 0.05))
-            detail = g_strdup_printf ("as at epoch %d", prev->epoch);
+            detail = g_strdup_printf ("as at epoch %s", before);
           else if (m == METRIC_AGE_MAE)
-            detail = g_strdup_printf ("%s%.2f since epoch %d", d < 0 ? "−" : "+", fabs (d),
-                                      prev->epoch);
+            detail = g_strdup_printf ("%s%.2f since epoch %s", d < 0 ? "−" : "+", fabs (d),
+                                      before);
           else
-            detail = g_strdup_printf ("%s%.1f since epoch %d", d < 0 ? "−" : "+", fabs (d),
-                                      prev->epoch);
+            detail = g_strdup_printf ("%s%.1f since epoch %s", d < 0 ? "−" : "+", fabs (d),
+                                      before);
         }
       else
-        detail = g_strdup_printf ("at epoch %d", p->epoch);
+        detail = g_strdup_printf ("at epoch %s", at);
       gtk_label_set_text (chart->detail, detail);
     }
 
@@ -794,9 +803,9 @@ update_labels (HydraMetricsView *self)
     g_autofree char *subtitle = NULL;
 
     subtitle
-        = g_strdup_printf ("Epoch %d of %d  ·  %s validation images  ·  shaded by the share of "
+        = g_strdup_printf ("Epoch %s of %s  ·  %s validation images  ·  shaded by the share of "
                            "each true race",
-                           p->epoch, hydra_series_get_epoch (self->series, n - 1)->epoch, images);
+                           at, last, images);
     gtk_label_set_text (self->matrix_subtitle, subtitle);
   }
 }
@@ -818,9 +827,10 @@ sync_spin (HydraMetricsView *self)
   if (p == NULL)
     return;
   self->updating_spin = TRUE;
-  gtk_adjustment_configure (self->epoch_adjustment, p->epoch,
-                            hydra_series_get_epoch (self->series, 0)->epoch,
-                            hydra_series_get_epoch (self->series, n - 1)->epoch, 1, 5, 0);
+  gtk_adjustment_configure (self->epoch_adjustment, hydra_epoch_point_number (p),
+                            hydra_epoch_point_number (hydra_series_get_epoch (self->series, 0)),
+                            hydra_epoch_point_number (hydra_series_get_epoch (self->series, n - 1)),
+                            1, 5, 0);
   self->updating_spin = FALSE;
 }
 
@@ -876,7 +886,7 @@ hydra_metrics_view_get_epoch (HydraMetricsView *self)
   g_return_val_if_fail (HYDRA_IS_METRICS_VIEW (self), 0);
 
   p = selected_point (self);
-  return p != NULL ? p->epoch : 0;
+  return p != NULL ? hydra_epoch_point_number (p) : 0;
 }
 
 void
@@ -892,7 +902,7 @@ hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
     return;
   /* The last point at or before `epoch` (epochs are increasing; a resumed run starts late). */
   for (guint i = 0; i < n; i++)
-    if (hydra_series_get_epoch (self->series, i)->epoch <= epoch)
+    if (hydra_epoch_point_number (hydra_series_get_epoch (self->series, i)) <= epoch)
       pick = i;
   self->follow = pick == n - 1;
   if (pick == MIN (self->selected, n - 1))

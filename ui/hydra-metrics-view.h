@@ -21,7 +21,7 @@ GtkWidget *hydra_metrics_view_new (void);
 void hydra_metrics_view_set_series (HydraMetricsView *self, HydraSeries *series);
 HydraSeries *hydra_metrics_view_get_series (HydraMetricsView *self);
 
-/* The epoch (1-based, as in HydraEpochPoint.epoch) whose matrix and values are shown, or 0
+/* The epoch (1-based, hydra_epoch_point_number) whose matrix and values are shown, or 0
  * when there is none yet. Setting it stops the view from following new epochs until the
  * latest is picked again. Property "epoch". */
 int hydra_metrics_view_get_epoch (HydraMetricsView *self);

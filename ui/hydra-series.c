@@ -182,9 +182,31 @@ hydra_series_add_epoch (HydraSeries *self, const HydraEpochPoint *point)
   g_return_if_fail (HYDRA_IS_SERIES (self));
   g_return_if_fail (point != NULL);
 
-  g_array_append_val (self->epochs, *point);
+  HydraEpochPoint p = *point;
+  const HydraStepPoint *last
+      = self->steps->len > 0 ? &g_array_index (self->steps, HydraStepPoint, self->steps->len - 1)
+                             : NULL;
+  /* inside an epoch when the last step was of the epoch not yet completed */
+  p.at = last != NULL && last->epochs_done == p.epoch && last->step <= p.step ? last->epoch
+                                                                             : p.epoch;
+  g_array_append_val (self->epochs, p);
   g_array_append_val (self->epoch_pos, self->steps->len);
   self->pending = TRUE;
+}
+
+int
+hydra_epoch_point_number (const HydraEpochPoint *point)
+{
+  return point->at > point->epoch ? point->epoch + 1 : point->epoch;
+}
+
+void
+hydra_epoch_point_label (const HydraEpochPoint *point, char *label, gsize size)
+{
+  if (point->at > point->epoch)
+    g_snprintf (label, size, "%.1f", CLAMP (point->at, point->epoch + 0.1, point->epoch + 0.9));
+  else
+    g_snprintf (label, size, "%d", point->epoch);
 }
 
 void

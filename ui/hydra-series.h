@@ -43,11 +43,12 @@ typedef struct
   int32_t epochs_done, batch, batches; /* its place: epoch, batch index (from 0), per epoch */
 } HydraStepPoint;
 
-/* One validation pass, at an epoch's end. */
+/* One validation pass, at an epoch's end or where a time budget ended the run inside one. */
 typedef struct
 {
   int64_t step;
-  int epoch;                   /* epochs completed (1-based) */
+  int epoch;                   /* epochs completed (1-based), as the event had it */
+  double at;                   /* epochs done, fractional inside one (set by add_epoch) */
   float loss[HYDRA_N_CURVES];  /* validation losses, weighted with the weights then in force */
   HnEvalResult eval;           /* MAE, RMSE, accuracies, race confusion */
   HnLossConfig settings;       /* the loss settings then in force */
@@ -86,6 +87,10 @@ void hydra_series_add_event (HydraSeries *self, const HnEvent *event);
  * markers added this way are drawn; only events are written to the record. */
 void hydra_series_add_step (HydraSeries *self, const HydraStepPoint *point);
 void hydra_series_add_epoch (HydraSeries *self, const HydraEpochPoint *point);
+/* A validation's number as users count them: the epoch it ended (1-based), or the one it
+ * stopped inside. *label gets "15", or "15.8" inside one. */
+int hydra_epoch_point_number (const HydraEpochPoint *point);
+void hydra_epoch_point_label (const HydraEpochPoint *point, char *label, gsize size);
 void hydra_series_add_marker (HydraSeries *self, int64_t step, HydraMarkerKind kind,
                               const char *label);
 /* Emits "changed" when anything was appended since the last commit. */

@@ -756,6 +756,30 @@ START_TEST (test_metrics_view)
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 13);
   screenshot (GTK_WIDGET (window), "metrics-nan");
 
+  /* A time budget ends the run 201 steps into epoch 14: its last pass is numbered 14 and
+   * labelled 13.8, and epoch 13 can still be picked. */
+  {
+    HydraStepPoint s = { .step = 13 * 250 + 201, .epochs_done = 13, .batch = 200, .batches = 250 };
+    char label[16];
+
+    s.epoch = 13 + 201.0 / 250;
+    hydra_series_add_step (series, &s);
+    fill_epoch (&p, 14);
+    p.epoch = 13;
+    p.step = s.step;
+    hydra_series_add_epoch (series, &p);
+    hydra_series_commit (series);
+    ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 14);
+    hydra_epoch_point_label (hydra_series_get_epoch (series, 13), label, sizeof label);
+    ck_assert_str_eq (label, "13.8");
+    hydra_epoch_point_label (hydra_series_get_epoch (series, 12), label, sizeof label);
+    ck_assert_str_eq (label, "13");
+    hydra_metrics_view_set_epoch (mv, 13);
+    ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 13);
+    hydra_metrics_view_set_epoch (mv, 14);
+    screenshot (GTK_WIDGET (window), "metrics-budget-end");
+  }
+
   /* A new run empties it. */
   hydra_series_clear (series);
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 0);

@@ -251,8 +251,11 @@ hover_target (Draw *d, HoverTarget *t)
 static void
 validation_heading (TipRow *r, const HydraEpochPoint *val)
 {
+  char epoch[16];
+
   *r = (TipRow){ G_MAXUINT, "", "", "", TRUE };
-  g_snprintf (r->name, sizeof r->name, "Validation after epoch %d", val->epoch);
+  hydra_epoch_point_label (val, epoch, sizeof epoch);
+  g_snprintf (r->name, sizeof r->name, "Validation after epoch %s", epoch);
 }
 
 /* A dot where the guide crosses curve ch at value v, if that is inside the panel. */

@@ -6,7 +6,7 @@
 double
 hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep)
 {
-  return self->x_epochs ? ep->epoch : (double) ep->step;
+  return self->x_epochs ? ep->at : (double) ep->step;
 }
 
 /* A marker's x: its step, or the epoch at that step (interpolated between step points). */
