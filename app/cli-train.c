@@ -89,7 +89,7 @@ enum
   OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_AGE_LOSS, OPT_W_AGE, OPT_W_GENDER, OPT_W_RACE, OPT_VAL,
   OPT_SEED, OPT_THREADS, OPT_PRESET, OPT_INIT, OPT_RESUME, OPT_OUT, OPT_LOG, OPT_JSON,
   OPT_AUGMENT, OPT_CACHE_DIR, OPT_SCHEDULE, OPT_WARMUP, OPT_NESTEROV, OPT_DECAY, OPT_SMOOTHING,
-  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_TIME_BUDGET,
+  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET,
 };
 
 static const struct option options[] = {
@@ -126,6 +126,7 @@ static const struct option options[] = {
   { "age-target", required_argument, NULL, OPT_AGE_TARGET },
   { "ema", required_argument, NULL, OPT_EMA },
   { "tta", required_argument, NULL, OPT_TTA },
+  { "val-every", required_argument, NULL, OPT_VAL_EVERY },
   { "time-budget", required_argument, NULL, OPT_TIME_BUDGET },
   { "help", no_argument, NULL, 'h' },
   { 0 },
@@ -149,6 +150,7 @@ static const char help[] =
   "Losses:    --age-loss l1|mse|huber  --w-age A  --w-gender G  --w-race R\n"
   "           --age-target years|standardized  --label-smoothing EPS\n"
   "Validation: --tta none|flip (each image averaged with its mirror)\n"
+  "           --val-every E (epochs between validations; the run's end always has one)\n"
   "Output:    --out M.safetensors (default hydranet.safetensors; saved at every epoch's end)\n"
   "           --log steps.csv (every event of the run)  --json (a summary on stdout)\n"
   "\n"
@@ -238,6 +240,7 @@ set_run_option (HnTrainConfig *c, int opt, const char *arg)
       c->standardize_age = strcmp (arg, "standardized") == 0;
       return c->standardize_age || strcmp (arg, "years") == 0;
     case OPT_TTA: return cli_parse_tta (arg, &c->tta);
+    case OPT_VAL_EVERY: return cli_parse_int (arg, 1, 100000, &c->val_every);
     case OPT_AUGMENT: return augment_from_names (arg, &c->augment);
     case OPT_VAL: return cli_parse_int (arg, 0, 90, &c->val_percent);
     case OPT_SEED:
@@ -361,12 +364,13 @@ typedef struct
 static void
 show_epoch (const HnEvent *e, Outcome *out)
 {
+  if (e->val.n == 0) /* no validation split, or not this epoch (--val-every) */
+    return;
   out->final = e->val;
-  out->have_final = e->val.n > 0;
-  if (out->have_final)
-    fprintf (stderr, "epoch %d: validation (%d images) age MAE %.2f years, gender %.1f%%, race "
-                     "%.1f%%\n",
-             e->epoch, e->val.n, e->val.age_mae, 100 * e->val.gender_acc, 100 * e->val.race_acc);
+  out->have_final = true;
+  fprintf (stderr, "epoch %d: validation (%d images) age MAE %.2f years, gender %.1f%%, race "
+                   "%.1f%%\n",
+           e->epoch, e->val.n, e->val.age_mae, 100 * e->val.gender_acc, 100 * e->val.race_acc);
 }
 
 /* A diverging run stops here, with no one to ask: the last good checkpoint stays. */

@@ -379,11 +379,11 @@ START_TEST (test_budget_progress)
     }
   /* left: R + 2·R/10 = 100 − 10 − 2 */
   ck_assert (is_close (p, 10 / (10 + 88.0 / 1.2), 1e-9, 1e-9));
-  budget_epoch_end (&b, 8.0); /* a slower end than guessed: less training fits */
+  budget_epoch_end (&b, 8.0, true); /* a slower end than guessed: less training fits */
   ck_assert (is_close (budget_progress (&b), 10 / (10 + 74.0 / 1.8), 1e-9, 1e-9));
   for (int s = 0; s < 10; s++)
     budget_step (&b, 1.0);
-  budget_epoch_end (&b, 2.0); /* fast again: the slow one is still spent */
+  budget_epoch_end (&b, 2.0, true); /* fast again: the slow one is still spent */
   ck_assert (is_close (budget_progress (&b), 20 / (20 + 68.0 / 1.2), 1e-9, 1e-9));
   /* to the end: training stops where one more end still fits, most of the time used */
   int steps = 20;
@@ -394,7 +394,7 @@ START_TEST (test_budget_progress)
       spent += 1;
       if (++steps % 10 == 0)
         {
-          budget_epoch_end (&b, 2.0);
+          budget_epoch_end (&b, 2.0, true);
           spent += 2;
         }
     }
@@ -665,6 +665,44 @@ START_TEST (test_validation_weighed_as_trained)
 }
 END_TEST
 
+/* val_every 2 over 5 epochs validates after epochs 2, 4 and 5 (the run's end); the epochs
+ * between still end, with no figures. */
+START_TEST (test_val_every)
+{
+  HnDataset *ds = tiny_dataset ();
+  HnTrainConfig c = tiny_config ();
+  c.epochs = 5;
+  c.val_percent = 30;
+  c.val_every = 2;
+  HnError err;
+  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
+  ck_assert (t != NULL && trainer_start (t, &err));
+  HnEvent e[64];
+  int ends = 0, validated[8], n_validated = 0;
+  for (HnTrainerState end = TRAINER_RUNNING; end == TRAINER_RUNNING;)
+    {
+      trainer_wait_event (t, 100);
+      int k = trainer_poll (t, e, 64, NULL);
+      for (int i = 0; i < k; i++)
+        if (e[i].kind == EVENT_EPOCH)
+          {
+            ends++;
+            if (e[i].val.n > 0 && n_validated < 8)
+              validated[n_validated++] = e[i].epoch;
+          }
+        else if (e[i].kind == EVENT_STATE)
+          end = e[i].state.state;
+    }
+  ck_assert_int_eq (ends, 5);
+  ck_assert_int_eq (n_validated, 3);
+  ck_assert_int_eq (validated[0], 2);
+  ck_assert_int_eq (validated[1], 4);
+  ck_assert_int_eq (validated[2], 5);
+  trainer_free (t);
+  free_tiny (ds);
+}
+END_TEST
+
 /* A run resumed with the age standardised keeps a checkpoint's age head in years: its
  * weights were trained for that scale. */
 START_TEST (test_resume_keeps_age_scale)
@@ -721,6 +759,7 @@ main (void)
   tcase_add_test (tc, test_resume_with_average);
   tcase_add_test (tc, test_resume_keeps_age_scale);
   tcase_add_test (tc, test_validation_weighed_as_trained);
+  tcase_add_test (tc, test_val_every);
   suite_add_tcase (s, tc);
   return test_run_suite (s);
 }

@@ -15,10 +15,11 @@ budget_step (HnBudget *b, double seconds)
 }
 
 void
-budget_epoch_end (HnBudget *b, double seconds)
+budget_epoch_end (HnBudget *b, double seconds, bool validated)
 {
   b->end_seconds += seconds;
-  b->extra = seconds;
+  if (validated) /* the dearer kind, as the last end is */
+    b->extra = seconds;
 }
 
 double

@@ -27,7 +27,9 @@ typedef struct
 
 void budget_start (HnBudget *b, double deadline, double now, int batches, double extra_ratio);
 void budget_step (HnBudget *b, double seconds);
-void budget_epoch_end (HnBudget *b, double seconds);
+/* An epoch's end took seconds; one that validated sets the estimate of the ends to come
+ * (reserving that much for each end that will not validate errs on the safe side). */
+void budget_epoch_end (HnBudget *b, double seconds, bool validated);
 
 /* The share of the training time done, in [0, 1]; 1: stop. */
 double budget_progress (const HnBudget *b);

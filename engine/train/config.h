@@ -27,6 +27,8 @@ typedef struct
   float ema_decay;             /* > 0: validation, prediction and the saved model use a moving
                                 * average of the weights (ema.h) */
   bool tta;                    /* validation averages each image with its mirror */
+  int val_every;               /* validate every this many epochs, and at the run's end;
+                                * 0 or 1: at every epoch's end */
   double time_budget;          /* > 0: seconds from clock_start in which the run, validations
                                 * and saving included, must end; the schedule spans what fits
                                 * and epochs is only an upper bound */

@@ -59,6 +59,7 @@ struct HnTrainer
   double schedule_from;   /* the schedule's share done when the budget started */
   double cycle_start;     /* when the current step cycle began, for the budget */
   int64_t total_steps;    /* epochs × batches: the schedule's length without a budget */
+  int64_t val_step;       /* the step of the last validation; -1: none yet */
   bool resumed;
   FILE *records;
   double records_flushed; /* when, in hn_seconds */
@@ -403,14 +404,21 @@ save_checkpoint (HnTrainer *t)
   emit (t, &c);
 }
 
-/* At an epoch's end, or when the time budget ends the run inside one: a validation and a
- * checkpoint, whose time the budget counts apart from training's. */
+/* At an epoch's end, or when the time budget ends the run inside one: a validation (every
+ * val_every epochs, and always at the run's end) and a checkpoint, whose time the budget
+ * counts apart from training's. */
 static void
 end_of_epoch (HnTrainer *t, bool whole)
 {
   const double t0 = hn_seconds ();
+  const int every = t->config.val_every > 1 ? t->config.val_every : 1, done = t->run.epoch + 1;
+  const bool validating = !whole || done % every == 0 || done >= t->config.epochs;
   HnEvent e = { .kind = EVENT_EPOCH };
-  validate (t, &e);
+  if (validating)
+    {
+      validate (t, &e);
+      t->val_step = t->run.step;
+    }
   if (whole)
     {
       t->run.epoch++;
@@ -420,7 +428,7 @@ end_of_epoch (HnTrainer *t, bool whole)
     t->run.val = e.val;
   emit (t, &e);
   save_checkpoint (t);
-  budget_epoch_end (&t->budget, hn_seconds () - t0);
+  budget_epoch_end (&t->budget, hn_seconds () - t0, validating);
   t->cycle_start = hn_seconds ();
 }
 
@@ -436,7 +444,7 @@ run_over (HnTrainer *t)
     }
   if (t->budget.deadline > 0 && budget_progress (&t->budget) >= 1.0)
     {
-      if (t->run.batch_index > 0)
+      if (t->val_step != t->run.step) /* inside an epoch, or after one left unvalidated */
         end_of_epoch (t, false);
       emit_state (t, TRAINER_FINISHED, false, "the time budget is spent: %d epochs and %d "
                                               "steps done", t->run.epoch, t->run.batch_index);
@@ -692,6 +700,7 @@ trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
     goto fail;
   t->run.lr_scale = 1.0f;
   t->total_steps = (int64_t) config->epochs * batcher_batches_per_epoch (t->train);
+  t->val_step = -1;
   if (optimizer == NULL && !config->optimizer.decay_all
       && !optimizer_decay_weights_only (t->opt, table))
     goto oom;
