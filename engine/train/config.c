@@ -47,8 +47,9 @@ HnTrainConfig
 train_preset_quick (void)
 {
   /* two epochs reach the reference's five; the age weighed up as the errors in years are
-   * what the reference is best at; a short warm-up, as two epochs leave little to spend */
-  HnTrainConfig c = recipe (32, 2, 3e-3f, 0.05f);
+   * what the reference is best at; a short warm-up, as two epochs leave little to spend;
+   * twice quality's decay (docs/performance.md has what each bought) */
+  HnTrainConfig c = recipe (32, 2, 3e-3f, 0.1f);
   c.loss.weight[0] = 3.0f;
   c.schedule.warmup = 0.15f;
   c.tta = true;
