@@ -150,7 +150,7 @@ static const char help[] =
   "Losses:    --age-loss l1|mse|huber  --w-age A  --w-gender G  --w-race R\n"
   "           --age-target years|standardized  --label-smoothing EPS\n"
   "Validation: --tta none|flip (each image averaged with its mirror)\n"
-  "           --val-every E (epochs between validations; the run's end always has one)\n"
+  "           --val-every E|end (epochs between validations; the run's end always has one)\n"
   "Output:    --out M.safetensors (default hydranet.safetensors; saved at every epoch's end)\n"
   "           --log steps.csv (every event of the run)  --json (a summary on stdout)\n"
   "\n"
@@ -240,7 +240,13 @@ set_run_option (HnTrainConfig *c, int opt, const char *arg)
       c->standardize_age = strcmp (arg, "standardized") == 0;
       return c->standardize_age || strcmp (arg, "years") == 0;
     case OPT_TTA: return cli_parse_tta (arg, &c->tta);
-    case OPT_VAL_EVERY: return cli_parse_int (arg, 1, 100000, &c->val_every);
+    case OPT_VAL_EVERY:
+      if (strcmp (arg, "end") == 0)
+        {
+          c->val_every = VAL_AT_END;
+          return true;
+        }
+      return cli_parse_int (arg, 1, 100000, &c->val_every);
     case OPT_AUGMENT: return augment_from_names (arg, &c->augment);
     case OPT_VAL: return cli_parse_int (arg, 0, 90, &c->val_percent);
     case OPT_SEED:

@@ -399,6 +399,13 @@ START_TEST (test_budget_progress)
         }
     }
   ck_assert_msg (spent + 2 <= 100 + 1 && spent + 2 >= 95, "ends at %g s of 100", spent + 2);
+
+  /* an end without validation (a checkpoint alone) tops up the guess until one validates */
+  budget_start (&b, 100.0, 0.0, 10, 0.2);
+  for (int s = 0; s < 10; s++)
+    budget_step (&b, 1.0);
+  budget_epoch_end (&b, 1.0, false);
+  ck_assert (is_close (budget_progress (&b), 10 / (10 + 86.0 / 1.3), 1e-9, 1e-9));
 }
 END_TEST
 
@@ -665,20 +672,17 @@ START_TEST (test_validation_weighed_as_trained)
 }
 END_TEST
 
-/* val_every 2 over 5 epochs validates after epochs 2, 4 and 5 (the run's end); the epochs
- * between still end, with no figures. */
-START_TEST (test_val_every)
+/* Runs c on ds; the epochs whose ends validated go into validated (up to 8), in order.
+ * Returns the number of ends. */
+static int
+run_validations (const HnTrainConfig *c, const HnDataset *ds, int *validated, int *n_validated)
 {
-  HnDataset *ds = tiny_dataset ();
-  HnTrainConfig c = tiny_config ();
-  c.epochs = 5;
-  c.val_percent = 30;
-  c.val_every = 2;
   HnError err;
-  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
-  ck_assert (t != NULL && trainer_start (t, &err));
+  HnTrainer *t = trainer_new (c, ds, NULL, NULL, &err);
+  ck_assert_msg (t != NULL && trainer_start (t, &err), "%s", err.message);
   HnEvent e[64];
-  int ends = 0, validated[8], n_validated = 0;
+  int ends = 0;
+  *n_validated = 0;
   for (HnTrainerState end = TRAINER_RUNNING; end == TRAINER_RUNNING;)
     {
       trainer_wait_event (t, 100);
@@ -687,18 +691,37 @@ START_TEST (test_val_every)
         if (e[i].kind == EVENT_EPOCH)
           {
             ends++;
-            if (e[i].val.n > 0 && n_validated < 8)
-              validated[n_validated++] = e[i].epoch;
+            if (e[i].val.n > 0 && *n_validated < 8)
+              validated[(*n_validated)++] = e[i].epoch;
           }
         else if (e[i].kind == EVENT_STATE)
           end = e[i].state.state;
     }
-  ck_assert_int_eq (ends, 5);
-  ck_assert_int_eq (n_validated, 3);
+  trainer_free (t);
+  return ends;
+}
+
+/* val_every 2 over 5 epochs validates after epochs 2, 4 and 5 (the run's end); the epochs
+ * between still end, with no figures. VAL_AT_END validates the last only. */
+START_TEST (test_val_every)
+{
+  HnDataset *ds = tiny_dataset ();
+  HnTrainConfig c = tiny_config ();
+  c.epochs = 5;
+  c.val_percent = 30;
+  c.val_every = 2;
+  int validated[8], n;
+  ck_assert_int_eq (run_validations (&c, ds, validated, &n), 5);
+  ck_assert_int_eq (n, 3);
   ck_assert_int_eq (validated[0], 2);
   ck_assert_int_eq (validated[1], 4);
   ck_assert_int_eq (validated[2], 5);
-  trainer_free (t);
+
+  c.epochs = 3;
+  c.val_every = VAL_AT_END;
+  ck_assert_int_eq (run_validations (&c, ds, validated, &n), 3);
+  ck_assert_int_eq (n, 1);
+  ck_assert_int_eq (validated[0], 3);
   free_tiny (ds);
 }
 END_TEST

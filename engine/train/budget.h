@@ -22,13 +22,15 @@ typedef struct
   int64_t steps;        /* taken since start */
   int batches;          /* steps per epoch */
   double extra_ratio;   /* an epoch's end against an epoch's training, until measured */
-  double extra;         /* seconds an epoch's end took, once measured (< 0: not yet) */
+  double extra;         /* seconds a validating end took, once measured (< 0: not yet) */
+  double plain;         /* seconds an end without validation took (the checkpoint), or 0 */
 } HnBudget;
 
 void budget_start (HnBudget *b, double deadline, double now, int batches, double extra_ratio);
 void budget_step (HnBudget *b, double seconds);
-/* An epoch's end took seconds; one that validated sets the estimate of the ends to come
- * (reserving that much for each end that will not validate errs on the safe side). */
+/* An epoch's end took seconds. One that validated sets the estimate of the ends to come
+ * (reserving that much for each end that will not validate errs on the safe side); until
+ * one has, the guess from extra_ratio is topped up with what an end without one took. */
 void budget_epoch_end (HnBudget *b, double seconds, bool validated);
 
 /* The share of the training time done, in [0, 1]; 1: stop. */

@@ -2,6 +2,7 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -9,6 +10,8 @@
 #include "model.h"
 #include "optimizer.h"
 #include "schedule.h"
+
+#define VAL_AT_END INT_MAX
 
 typedef struct
 {
@@ -28,7 +31,7 @@ typedef struct
                                 * average of the weights (ema.h) */
   bool tta;                    /* validation averages each image with its mirror */
   int val_every;               /* validate every this many epochs, and at the run's end;
-                                * 0 or 1: at every epoch's end */
+                                * 0 or 1: at every epoch's end; VAL_AT_END: there only */
   double time_budget;          /* > 0: seconds from clock_start in which the run, validations
                                 * and saving included, must end; the schedule spans what fits
                                 * and epochs is only an upper bound */

@@ -412,7 +412,9 @@ end_of_epoch (HnTrainer *t, bool whole)
 {
   const double t0 = hn_seconds ();
   const int every = t->config.val_every > 1 ? t->config.val_every : 1, done = t->run.epoch + 1;
-  const bool validating = !whole || done % every == 0 || done >= t->config.epochs;
+  const bool last = done >= t->config.epochs
+                    || (t->budget.deadline > 0 && budget_progress (&t->budget) >= 1.0);
+  const bool validating = !whole || done % every == 0 || last;
   HnEvent e = { .kind = EVENT_EPOCH };
   if (validating)
     {
@@ -426,6 +428,8 @@ end_of_epoch (HnTrainer *t, bool whole)
     }
   if (e.val.n > 0)
     t->run.val = e.val;
+  else if (!validating)
+    t->run.val.n = 0; /* the checkpoint's weights have no figures of their own */
   emit (t, &e);
   save_checkpoint (t);
   budget_epoch_end (&t->budget, hn_seconds () - t0, validating);
@@ -444,7 +448,9 @@ run_over (HnTrainer *t)
     }
   if (t->budget.deadline > 0 && budget_progress (&t->budget) >= 1.0)
     {
-      if (t->val_step != t->run.step) /* inside an epoch, or after one left unvalidated */
+      /* inside an epoch, or after one left unvalidated; nothing to do before a first step */
+      if (t->budget.steps > 0 && t->val_step != t->run.step
+          && (t->run.batch_index > 0 || t->val != NULL))
         end_of_epoch (t, false);
       emit_state (t, TRAINER_FINISHED, false, "the time budget is spent: %d epochs and %d "
                                               "steps done", t->run.epoch, t->run.batch_index);

@@ -64,7 +64,7 @@ class Train(unittest.TestCase):
         code, _, err = run("train", *SMALL, "--epochs", "1", "--out", model, "--preset", "quick",
                            "--optimizer", "adamw")
         self.assertEqual(code, 0, err)
-        self.assertAlmostEqual(float(clitest.metadata(model)["optim.weight_decay"]), 0.05, places=7)
+        self.assertAlmostEqual(float(clitest.metadata(model)["optim.weight_decay"]), 0.1, places=7)
 
     def test_json_log_and_checkpoint(self):
         out_model, log = self.path("m.safetensors"), self.path("steps.csv")
