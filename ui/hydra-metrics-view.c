@@ -116,6 +116,8 @@ n_epochs (HydraMetricsView *self)
   return self->series != NULL ? hydra_series_get_n_epochs (self->series) : 0;
 }
 
+static void select_point (HydraMetricsView *self, guint pick);
+
 static const HydraEpochPoint *
 selected_point (HydraMetricsView *self)
 {
@@ -488,8 +490,7 @@ on_chart_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Cha
   int i = chart_point_at (chart, x);
 
   if (i >= 0)
-    hydra_metrics_view_set_epoch (
-        chart->view, hydra_epoch_point_number (hydra_series_get_epoch (chart->view->series, i)));
+    select_point (chart->view, (guint) i);
 }
 
 static char *
@@ -889,21 +890,12 @@ hydra_metrics_view_get_epoch (HydraMetricsView *self)
   return p != NULL ? hydra_epoch_point_number (p) : 0;
 }
 
-void
-hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
+/* Shows validation pass `pick` (an index). */
+static void
+select_point (HydraMetricsView *self, guint pick)
 {
-  guint n;
-  guint pick = 0;
+  guint n = n_epochs (self);
 
-  g_return_if_fail (HYDRA_IS_METRICS_VIEW (self));
-
-  n = n_epochs (self);
-  if (n == 0)
-    return;
-  /* The last point at or before `epoch` (epochs are increasing; a resumed run starts late). */
-  for (guint i = 0; i < n; i++)
-    if (hydra_epoch_point_number (hydra_series_get_epoch (self->series, i)) <= epoch)
-      pick = i;
   self->follow = pick == n - 1;
   if (pick == MIN (self->selected, n - 1))
     {
@@ -915,6 +907,34 @@ hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
   update_labels (self);
   queue_draw_all (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCH]);
+}
+
+void
+hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
+{
+  guint n;
+  guint pick = 0;
+
+  g_return_if_fail (HYDRA_IS_METRICS_VIEW (self));
+
+  n = n_epochs (self);
+  if (n == 0)
+    return;
+  /* Numbers increase, with gaps where epochs were not validated: going up, the first pass
+   * at or after `epoch` (so that + never sticks in a gap); going down, the last at or before
+   * it. */
+  if (epoch > hydra_metrics_view_get_epoch (self))
+    {
+      pick = n - 1;
+      for (guint i = n; i-- > 0;)
+        if (hydra_epoch_point_number (hydra_series_get_epoch (self->series, i)) >= epoch)
+          pick = i;
+    }
+  else
+    for (guint i = 0; i < n; i++)
+      if (hydra_epoch_point_number (hydra_series_get_epoch (self->series, i)) <= epoch)
+        pick = i;
+  select_point (self, pick);
 }
 
 void

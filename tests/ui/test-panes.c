@@ -785,6 +785,20 @@ START_TEST (test_metrics_view)
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 0);
   ui_spin (0.1);
 
+  /* Validated every other epoch (and at the end): + and − step over the gaps. */
+  for (int e = 2; e <= 5; e += e < 4 ? 2 : 1)
+    {
+      fill_epoch (&p, e);
+      hydra_series_add_epoch (series, &p);
+    }
+  hydra_series_commit (series);
+  hydra_metrics_view_set_epoch (mv, 2);
+  hydra_metrics_view_set_epoch (mv, 3);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 4);
+  hydra_metrics_view_set_epoch (mv, 3);
+  ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 2);
+  hydra_series_clear (series);
+
   hydra_metrics_view_set_series (mv, NULL);
   gtk_window_destroy (window);
 }
