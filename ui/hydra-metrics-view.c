@@ -913,7 +913,8 @@ void
 hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
 {
   guint n;
-  guint pick = 0;
+  guint pick;
+  gboolean up;
 
   g_return_if_fail (HYDRA_IS_METRICS_VIEW (self));
 
@@ -923,17 +924,20 @@ hydra_metrics_view_set_epoch (HydraMetricsView *self, int epoch)
   /* Numbers increase, with gaps where epochs were not validated: going up, the first pass
    * at or after `epoch` (so that + never sticks in a gap); going down, the last at or before
    * it. */
-  if (epoch > hydra_metrics_view_get_epoch (self))
+  up = epoch > hydra_metrics_view_get_epoch (self);
+  pick = up ? n - 1 : 0;
+  for (guint i = 0; i < n; i++)
     {
-      pick = n - 1;
-      for (guint i = n; i-- > 0;)
-        if (hydra_epoch_point_number (hydra_series_get_epoch (self->series, i)) >= epoch)
+      int number = hydra_epoch_point_number (hydra_series_get_epoch (self->series, i));
+
+      if (up && number >= epoch)
+        {
           pick = i;
-    }
-  else
-    for (guint i = 0; i < n; i++)
-      if (hydra_epoch_point_number (hydra_series_get_epoch (self->series, i)) <= epoch)
+          break;
+        }
+      if (!up && number <= epoch)
         pick = i;
+    }
   select_point (self, pick);
 }
 

@@ -474,6 +474,7 @@ assert_same_validation (HydraSeries *a, HydraSeries *b)
 
       ck_assert_int_eq (p->step, q->step);
       ck_assert_int_eq (p->epoch, q->epoch);
+      ck_assert_double_eq (p->at, q->at);
       ck_assert_int_eq (memcmp (p->loss, q->loss, sizeof p->loss), 0);
       ck_assert_int_eq (p->eval.n, q->eval.n);
       ck_assert_double_eq_tol (p->eval.age_mae, q->eval.age_mae, 1e-8 * p->eval.age_mae);
