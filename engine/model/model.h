@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "balance.h"
 #include "error.h"
 #include "labels.h"
 #include "losses.h"
@@ -93,6 +94,7 @@ typedef struct
   HnAgeLoss age_loss;
   float weight[N_HEADS]; /* w_age, w_gender, w_race */
   float smoothing;       /* label smoothing of the gender and race targets, in [0, 1) */
+  HnBalance balance;     /* who sets the weights: the user (manual) or a method (balance.h) */
 } HnLossConfig;
 
 typedef struct
