@@ -89,7 +89,7 @@ enum
   OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_AGE_LOSS, OPT_W_AGE, OPT_W_GENDER, OPT_W_RACE, OPT_VAL,
   OPT_SEED, OPT_THREADS, OPT_PRESET, OPT_INIT, OPT_RESUME, OPT_OUT, OPT_LOG, OPT_JSON,
   OPT_AUGMENT, OPT_CACHE_DIR, OPT_SCHEDULE, OPT_WARMUP, OPT_NESTEROV, OPT_DECAY, OPT_SMOOTHING,
-  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET,
+  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET, OPT_BALANCE,
 };
 
 static const struct option options[] = {
@@ -128,6 +128,7 @@ static const struct option options[] = {
   { "tta", required_argument, NULL, OPT_TTA },
   { "val-every", required_argument, NULL, OPT_VAL_EVERY },
   { "time-budget", required_argument, NULL, OPT_TIME_BUDGET },
+  { "balance", required_argument, NULL, OPT_BALANCE },
   { "help", no_argument, NULL, 'h' },
   { 0 },
 };
@@ -149,6 +150,8 @@ static const char help[] =
   "           brightness[=X],contrast[=X],saturation[=X] (the list replaces the preset's)\n"
   "Losses:    --age-loss l1|mse|huber  --w-age A  --w-gender G  --w-race R\n"
   "           --age-target years|standardized  --label-smoothing EPS\n"
+  "           --balance manual|scale-invariant|uncertainty|famo|mgda-ub|imtl-g|pcgrad|rlw\n"
+  "           (who sets the weights; a method starts from the weights given)\n"
   "Validation: --tta none|flip (each image averaged with its mirror)\n"
   "           --val-every E|end (epochs between validations; the run's end always has one)\n"
   "Output:    --out M.safetensors (default hydranet.safetensors; saved at every epoch's end)\n"
@@ -232,6 +235,7 @@ set_run_option (HnTrainConfig *c, int opt, const char *arg)
       c->time_budget = 60.0 * minutes;
       return true;
     case OPT_AGE_LOSS: return age_loss_from_name (arg, &c->loss.age_loss);
+    case OPT_BALANCE: return balance_from_name (arg, &c->loss.balance);
     case OPT_W_AGE: return parse_float (arg, 0, 1000, &c->loss.weight[HEAD_AGE]);
     case OPT_W_GENDER: return parse_float (arg, 0, 1000, &c->loss.weight[HEAD_GENDER]);
     case OPT_W_RACE: return parse_float (arg, 0, 1000, &c->loss.weight[HEAD_RACE]);

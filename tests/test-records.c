@@ -77,6 +77,7 @@ sample_event (HnEventKind kind, int i)
 {
   HnEvent e = { .kind = kind, .step = 100 + i, .epoch = 3,
                 .loss = { AGE_LOSS_HUBER, { 0.25f, 2.0f, 1e-3f } } };
+  e.loss.balance = i % 2 ? BALANCE_FAMO : BALANCE_MANUAL;
   switch (kind)
     {
     case EVENT_STEP:
@@ -105,9 +106,14 @@ sample_event (HnEventKind kind, int i)
         e.val.race_confusion[k / 5][k % 5] = k == 24 ? 1000000 : k;
       break;
     case EVENT_SETTING:
-      e.setting.what = i % 2 ? SETTING_AGE_LOSS : SETTING_LR;
-      e.setting.value = i % 2 ? AGE_LOSS_MSE : 1e-4;
-      e.setting.old_value = i % 2 ? AGE_LOSS_HUBER : 3e-4;
+      {
+        static const HnSettingKind what[] = { SETTING_LR, SETTING_AGE_LOSS, SETTING_BALANCE };
+        static const double value[] = { 1e-4, AGE_LOSS_MSE, BALANCE_PCGRAD };
+        static const double old_value[] = { 3e-4, AGE_LOSS_HUBER, BALANCE_MANUAL };
+        e.setting.what = what[i % 3];
+        e.setting.value = value[i % 3];
+        e.setting.old_value = old_value[i % 3];
+      }
       break;
     case EVENT_STATE:
       e.state.state = TRAINER_DIVERGED;
@@ -125,10 +131,10 @@ sample_event (HnEventKind kind, int i)
 START_TEST (test_every_event_round_trips)
 {
   char *dir = test_tmpdir (), *path = test_path (dir, "record.csv");
-  HnEvent events[10];
+  HnEvent events[11];
   int n = 0;
   for (int kind = EVENT_STEP; kind <= EVENT_CHECKPOINT; kind++)
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < (kind == EVENT_SETTING ? 3 : 2); i++)
       events[n++] = sample_event ((HnEventKind) kind, i);
   write_record (path, events, n);
   Collected c = read_ok (path);
@@ -140,6 +146,7 @@ START_TEST (test_every_event_round_trips)
       ck_assert_int_eq (a->step, b->step);
       ck_assert_int_eq (a->epoch, b->epoch);
       ck_assert_int_eq (a->loss.age_loss, b->loss.age_loss);
+      ck_assert_int_eq (a->loss.balance, b->loss.balance);
       ck_assert_int_eq (memcmp (a->loss.weight, b->loss.weight, sizeof a->loss.weight), 0);
       switch (a->kind)
         {
@@ -188,14 +195,18 @@ START_TEST (test_rows_read_as_documented)
   char row[RECORDS_MAX_ROW];
   HnEvent e = sample_event (EVENT_SETTING, 1);
   records_format (&e, row, sizeof row);
-  ck_assert_msg (strncmp (row, "setting,101,3,,,huber,0.25,2,0.001,", 35) == 0, "%s", row);
+  ck_assert_msg (strncmp (row, "setting,101,3,,,huber,famo,0.25,2,0.001,", 40) == 0, "%s", row);
   ck_assert_msg (strstr (row, ",age_loss,mse,huber,,,age Huber → MSE\n") != NULL, "%s", row);
+  e = sample_event (EVENT_SETTING, 2);
+  records_format (&e, row, sizeof row);
+  ck_assert_msg (strstr (row, ",balance,pcgrad,manual,,,balance Manual → PCGrad\n") != NULL, "%s",
+                 row);
   e = sample_event (EVENT_STATE, 0);
   records_format (&e, row, sizeof row);
   ck_assert_msg (strstr (row, ",diverged,1,\"the loss exploded, \"\"100×\"\"\nits average\"\n")
                      != NULL, "%s", row);
   ck_assert_str_eq (records_header (),
-                    "kind,step,epoch,batch,batches,age_loss,w_age,w_gender,w_race,lr,loss_age,"
+                    "kind,step,epoch,batch,batches,age_loss,balance,w_age,w_gender,w_race,lr,loss_age,"
                     "loss_gender,loss_race,weighted_age,weighted_gender,weighted_race,total,"
                     "img_per_s,gradnorm_age,gradnorm_gender,gradnorm_race,cos_age_gender,"
                     "cos_age_race,cos_gender_race,val_n,val_age_mae,val_age_rmse,"

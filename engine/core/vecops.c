@@ -8,6 +8,7 @@ typedef struct
 {
   float *y;
   const float *x;
+  float a;
 } VecJob;
 
 static void
@@ -37,4 +38,19 @@ vec_add (float *y, const float *x, size_t n)
 {
   VecJob j = { .y = y, .x = x };
   parallel_for (n, parallel_grain (1), add_part, &j);
+}
+
+static void
+scale_part (void *ctx, size_t begin, size_t end)
+{
+  const VecJob *j = ctx;
+  for (size_t i = begin; i < end; i++)
+    j->y[i] *= j->a;
+}
+
+void
+vec_scale (float *x, float a, size_t n)
+{
+  VecJob j = { .y = x, .a = a };
+  parallel_for (n, parallel_grain (1), scale_part, &j);
 }

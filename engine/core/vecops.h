@@ -1,4 +1,4 @@
-/* vecops.h — clearing and adding float vectors, cut between the engine's threads.
+/* vecops.h — clearing, adding and scaling float vectors, cut between the engine's threads.
  *
  * A training step clears and sums activation-sized buffers between its layers (and clears
  * 45 MB of gradients before it starts). Each is a pass over memory, faster on two cores than
@@ -13,3 +13,6 @@ void vec_zero (float *x, size_t n);
 
 /* y += x, n floats */
 void vec_add (float *y, const float *x, size_t n);
+
+/* x *= a, n floats */
+void vec_scale (float *x, float a, size_t n);

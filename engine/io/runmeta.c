@@ -117,6 +117,11 @@ read_loss (const HnSafetensors *st, HnRunMeta *m, HnError *err)
   if (!read_double (st, "loss.smoothing", NULL, 0, 0.99, &smoothing, &present, err))
     return false;
   m->loss.smoothing = (float) smoothing;
+  const char *balance = lookup (st, "loss.balance", NULL);
+  m->loss.balance = BALANCE_MANUAL;
+  if (balance != NULL && !balance_from_name (balance, &m->loss.balance))
+    return hn_error_set (err, "metadata loss.balance is \"%.40s\", not a balancing method "
+                              "this version knows", balance);
   m->has_loss = all && kind != NULL;
   return true;
 }
@@ -255,6 +260,8 @@ run_meta_format (const HnRunMeta *m, HnMetaList *out)
       add (out, "loss.w_race", "%.9g", m->loss.weight[HEAD_RACE]);
       if (m->loss.smoothing > 0)
         add (out, "loss.smoothing", "%.9g", m->loss.smoothing);
+      if (m->loss.balance != BALANCE_MANUAL)
+        add_string (out, "loss.balance", balance_name (m->loss.balance));
     }
   if (m->has_optimizer)
     {

@@ -19,6 +19,8 @@
  *   loss.age_loss       "l1" | "mse" | "huber"                 the settings in force
  *   loss.w_age, loss.w_gender, loss.w_race
  *   loss.smoothing      label smoothing of gender and race (absent: 0)
+ *   loss.balance        the balancing method (balance.h; absent: manual), whose state is
+ *                       in PATH.optim as balance.state
  *   optim.kind          "sgd" | "adam" | "adamw"               resumable checkpoints, whose
  *   optim.lr, optim.momentum, optim.weight_decay, optim.step   moments are in PATH.optim;
  *                       optim.lr is the schedule's base rate
@@ -81,7 +83,7 @@ typedef struct
  * or out of range is an error naming the key. Strings point into st. */
 bool run_meta_read (const HnSafetensors *st, HnRunMeta *meta, HnError *err);
 
-#define RUN_META_MAX 32
+#define RUN_META_MAX 40
 
 /* The entries to write for meta, for checkpoint_save's extra metadata. */
 typedef struct

@@ -710,16 +710,37 @@ head_backward (HnModel *m, Head *h, int n)
 }
 
 void
-model_backward (HnModel *m)
+model_backward_heads (HnModel *m)
+{
+  HN_ASSERT (m->training);
+  for (int i = 0; i < N_HEADS; i++)
+    head_backward (m, &m->heads[i], m->n);
+}
+
+/* A head's own gradients, and the one it sends into the trunk, times w. */
+static void
+scale_head (HnModel *m, Head *h, float w)
+{
+  const int n = m->n;
+  vec_scale (m->grads + h->linear.w, w, (size_t) FEATURES * FEATURES);
+  vec_scale (m->grads + h->linear.b, w, FEATURES);
+  vec_scale (m->grads + h->final.w, w, (size_t) h->final.out * FEATURES);
+  vec_scale (m->grads + h->final.b, w, (size_t) h->final.out);
+  vec_scale (h->dfeat, w, (size_t) FEATURES * n);
+}
+
+void
+model_backward_trunk (HnModel *m, const float weight[N_HEADS])
 {
   HN_ASSERT (m->training);
   const int n = m->n;
 
-  /* The three heads meet at the shared feature: their (already weighted) gradients add. */
+  /* The three heads meet at the shared feature: their (weighted) gradients add. */
   zero (m->dfeat, (size_t) FEATURES * n);
   for (int i = 0; i < N_HEADS; i++)
     {
-      head_backward (m, &m->heads[i], n);
+      if (weight != NULL)
+        scale_head (m, &m->heads[i], weight[i]);
       vec_add (m->dfeat, m->heads[i].dfeat, (size_t) FEATURES * n);
     }
 
@@ -749,6 +770,13 @@ model_backward (HnModel *m)
   bn_backward (m, &m->bn1, t1, g_in, m->stem_a, per_channel (&m->s_stem));
   conv2d_backward (NULL, m->grads + m->conv1.w, NULL, m->col, t1, m->x, m->params + m->conv1.w,
                    &m->s_stem);
+}
+
+void
+model_backward (HnModel *m)
+{
+  model_backward_heads (m);
+  model_backward_trunk (m, NULL);
 }
 
 const float *

@@ -6,7 +6,7 @@
 #include <time.h>
 
 static const char *const setting_names[N_SETTINGS] = {
-  "w_age", "w_gender", "w_race", "age_loss", "lr", "pause", "resume", "rollback",
+  "w_age", "w_gender", "w_race", "age_loss", "lr", "balance", "pause", "resume", "rollback",
 };
 
 static const char *const state_names[N_TRAINER_STATES] = {
@@ -55,6 +55,10 @@ setting_describe (HnSettingKind kind, double value, double old_value, char *buf,
       break;
     case SETTING_LR:
       snprintf (buf, (size_t) len, "lr %g → %g", old_value, value);
+      break;
+    case SETTING_BALANCE:
+      snprintf (buf, (size_t) len, "balance %s → %s", balance_title ((HnBalance) old_value),
+                balance_title ((HnBalance) value));
       break;
     case SETTING_PAUSE:
       snprintf (buf, (size_t) len, "paused");

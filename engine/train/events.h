@@ -22,16 +22,18 @@ typedef enum
   SETTING_W_RACE,
   SETTING_AGE_LOSS, /* value: an HnAgeLoss */
   SETTING_LR,
+  SETTING_BALANCE,  /* value: an HnBalance */
   SETTING_PAUSE,
   SETTING_RESUME,
   SETTING_ROLLBACK, /* value: the step returned to */
   N_SETTINGS
 } HnSettingKind;
 
-const char *setting_name (HnSettingKind kind); /* "w_age", …, "age_loss", "lr", "pause", … */
+const char *setting_name (HnSettingKind kind); /* "w_age", …, "age_loss", "lr", "balance", … */
 bool setting_from_name (const char *name, HnSettingKind *kind);
 
-/* A change as a person reads it: "w_age 1 → 0.25", "age L1 → MSE", "paused". */
+/* A change as a person reads it: "w_age 1 → 0.25", "age L1 → MSE", "balance Manual → FAMO",
+ * "paused". */
 void setting_describe (HnSettingKind kind, double value, double old_value, char *buf, int len);
 
 typedef enum

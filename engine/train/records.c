@@ -16,7 +16,7 @@
 typedef enum
 {
   COL_KIND, COL_STEP, COL_EPOCH, COL_BATCH, COL_BATCHES,
-  COL_AGE_LOSS, COL_W_AGE, COL_W_GENDER, COL_W_RACE, COL_LR,
+  COL_AGE_LOSS, COL_BALANCE, COL_W_AGE, COL_W_GENDER, COL_W_RACE, COL_LR,
   COL_LOSS_AGE, COL_LOSS_GENDER, COL_LOSS_RACE,
   COL_WEIGHTED_AGE, COL_WEIGHTED_GENDER, COL_WEIGHTED_RACE, COL_TOTAL,
   COL_IMG_PER_S, COL_GRADNORM_AGE, COL_GRADNORM_GENDER, COL_GRADNORM_RACE,
@@ -29,7 +29,7 @@ typedef enum
 
 static const char *const column_names[N_COLUMNS] = {
   "kind", "step", "epoch", "batch", "batches",
-  "age_loss", "w_age", "w_gender", "w_race", "lr",
+  "age_loss", "balance", "w_age", "w_gender", "w_race", "lr",
   "loss_age", "loss_gender", "loss_race",
   "weighted_age", "weighted_gender", "weighted_race", "total",
   "img_per_s", "gradnorm_age", "gradnorm_gender", "gradnorm_race",
@@ -123,6 +123,7 @@ static void
 set_loss_settings (Row *r, const HnLossConfig *loss)
 {
   set_cell (r, COL_AGE_LOSS, "%s", age_loss_name (loss->age_loss));
+  set_cell (r, COL_BALANCE, "%s", balance_name (loss->balance));
   for (int h = 0; h < N_HEADS; h++)
     set_float (r, (Column) (COL_W_AGE + h), loss->weight[h]);
 }
@@ -185,6 +186,11 @@ set_setting (Row *r, const HnEvent *e)
     {
       set_cell (r, COL_VALUE, "%s", age_loss_name ((HnAgeLoss) e->setting.value));
       set_cell (r, COL_OLD_VALUE, "%s", age_loss_name ((HnAgeLoss) e->setting.old_value));
+    }
+  else if (what == SETTING_BALANCE)
+    {
+      set_cell (r, COL_VALUE, "%s", balance_name ((HnBalance) e->setting.value));
+      set_cell (r, COL_OLD_VALUE, "%s", balance_name ((HnBalance) e->setting.old_value));
     }
   else
     {
@@ -454,10 +460,22 @@ cell_age_loss (Cells *c, Column col)
   return (HnAgeLoss) cell_enum (c, col, names, 3, AGE_LOSS_L1);
 }
 
+/* A record written before the balancing methods has no balance column: manual. */
+static HnBalance
+cell_balance (Cells *c, Column col)
+{
+  const char *s = cell (c, col);
+  HnBalance method = BALANCE_MANUAL;
+  if (*s != '\0' && !balance_from_name (s, &method))
+    c->bad = c->bad ? c->bad : column_names[col];
+  return method;
+}
+
 static void
 read_loss_settings (Cells *c, HnLossConfig *loss)
 {
   loss->age_loss = cell_age_loss (c, COL_AGE_LOSS);
+  loss->balance = cell_balance (c, COL_BALANCE);
   for (int h = 0; h < N_HEADS; h++)
     loss->weight[h] = cell_float (c, (Column) (COL_W_AGE + h));
 }
@@ -525,6 +543,11 @@ read_setting (Cells *c, HnEvent *e)
     {
       e->setting.value = cell_enum (c, COL_VALUE, age_names, 3, AGE_LOSS_L1);
       e->setting.old_value = cell_enum (c, COL_OLD_VALUE, age_names, 3, AGE_LOSS_L1);
+    }
+  else if (what == SETTING_BALANCE)
+    {
+      e->setting.value = cell_balance (c, COL_VALUE);
+      e->setting.old_value = cell_balance (c, COL_OLD_VALUE);
     }
   else
     {

@@ -9,7 +9,8 @@
  *   epoch             epochs completed
  *   batch, batches    step: its index in the epoch (from 0), and batches per epoch
  *   age_loss          l1 | mse | huber ─┐ the loss settings in force (after a setting
- *   w_age w_gender w_race              ─┘ row, the new ones)
+ *   balance           manual | famo | … │ row, the new ones; under a balancing method,
+ *   w_age w_gender w_race              ─┘ the weights it chose for the step)
  *   lr                step: the learning rate of the step
  *   loss_age loss_gender loss_race     each head's loss (step: the batch's; val: validation)
  *   weighted_age weighted_gender weighted_race   weight · loss
@@ -20,10 +21,10 @@
  *   cos_age_gender cos_age_race cos_gender_race  step: the cosines between those gradients
  *   val_n val_age_mae val_age_rmse val_gender_acc val_race_acc   val (accuracies in [0, 1])
  *   val_race_confusion  val: 25 counts [true][predicted], row after row, space-separated
- *   setting           setting: w_age | w_gender | w_race | age_loss | lr | pause | resume |
- *                     rollback
- *   value old_value   setting: the new and the old value (age_loss: their names; rollback:
- *                     the step returned to)
+ *   setting           setting: w_age | w_gender | w_race | age_loss | lr | balance | pause |
+ *                     resume | rollback
+ *   value old_value   setting: the new and the old value (age_loss, balance: their names;
+ *                     rollback: the step returned to)
  *   state             state: running | paused | diverged | finished | stopped | failed
  *   error             state, checkpoint: 1 when it reports a failure
  *   message           setting: the change as a person reads it ("w_age 1 → 0.25"); state:

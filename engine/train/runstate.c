@@ -88,12 +88,12 @@ optimizer_path (const char *path)
   return asprintf (&p, "%s.optim", path) < 0 ? NULL : p;
 }
 
-/* Up to four vectors of the sidecar, each in PyTorch's layout where it follows the parameter
+/* Up to five vectors of the sidecar, each in PyTorch's layout where it follows the parameter
  * table (params.h), owned until freed. */
 typedef struct
 {
-  StTensor tensors[4];
-  float *owned[4];
+  StTensor tensors[5];
+  float *owned[5];
   int n;
 } Sidecar;
 
@@ -121,15 +121,19 @@ sidecar_free (Sidecar *sc)
     free (sc->owned[i]);
 }
 
-/* The moments, and with an average the weights trained on, with the step they belong to. */
+/* The moments, the balancing method's state, and with an average the weights trained on,
+ * with the step they belong to. */
 static bool
-save_sidecar (const HnOptimizer *opt, HnModel *model, bool with_weights, int64_t step,
-              const char *path, HnError *err)
+save_sidecar (const HnOptimizer *opt, const HnBalanceState *balance, HnModel *model,
+              bool with_weights, int64_t step, const char *path, HnError *err)
 {
   const HnParamTable *table = model_params (model);
   Sidecar sc = { 0 };
   char *file = optimizer_path (path);
+  float packed[BALANCE_PACKED];
+  balance_pack (balance, packed);
   bool ok = file != NULL && sidecar_add (&sc, "optim.m", opt->m, opt->n, table)
+            && sidecar_add (&sc, "balance.state", packed, BALANCE_PACKED, NULL)
             && (opt->v == NULL || sidecar_add (&sc, "optim.v", opt->v, opt->n, table))
             && (!with_weights
                 || (sidecar_add (&sc, "train.params", model_param_data (model), table->n_params,
@@ -178,7 +182,7 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnE
   HnMetaList list;
   run_meta_format (&meta, &list);
   /* the sidecar first, freed before checkpoint_save makes its own copy of the parameters */
-  bool ok = opt == NULL || save_sidecar (opt, model, ema != NULL, s->step, path, err);
+  bool ok = opt == NULL || save_sidecar (opt, &s->balance, model, ema != NULL, s->step, path, err);
   if (ema != NULL)
     ema_swap (ema, model); /* the file is the model to use: the average */
   ok = ok && checkpoint_save (model, config->size, path, list.items, list.n, err);
@@ -198,12 +202,21 @@ sidecar_find (const HnSafetensors *os, const char *name, size_t n)
   return t != NULL && t->dtype == ST_F32 && st_numel (t) == (int64_t) n ? t : NULL;
 }
 
+static bool
+unpack_balance (HnBalanceState *balance, const StTensor *t)
+{
+  float packed[BALANCE_PACKED];
+  memcpy (packed, t->data, sizeof packed); /* tensor data may be unaligned */
+  return balance_unpack (balance, packed);
+}
+
 /* The optimizer of kind and settings cfg, with its moments and step count from the sidecar of
  * path, which must belong to `step`; with an average, the weights trained on too, into model
  * (the average the caller applied moves to ema). NULL and err otherwise, nothing changed. */
 static HnOptimizer *
 load_sidecar (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, float ema_decay,
-              HnEma *ema, HnModel *model, const char *path, HnError *err)
+              HnEma *ema, HnBalanceState *balance, bool *has_balance, HnModel *model,
+              const char *path, HnError *err)
 {
   const HnParamTable *table = model_params (model);
   char *file = optimizer_path (path);
@@ -219,6 +232,7 @@ load_sidecar (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, floa
   const StTensor *m = sidecar_find (os, "optim.m", n), *v = sidecar_find (os, "optim.v", n);
   const StTensor *w = sidecar_find (os, "train.params", n);
   const StTensor *b = sidecar_find (os, "train.buffers", table->n_buffers);
+  const StTensor *bs = sidecar_find (os, "balance.state", BALANCE_PACKED);
   const bool adam = cfg->kind != OPTIMIZER_SGD, averaged = ema_decay > 0 && ema != NULL;
   HnOptimizer *opt = NULL;
   HnError ignored;
@@ -228,6 +242,8 @@ load_sidecar (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, floa
                        "the model (a save was interrupted); use --init to start from the weights");
   else if (m == NULL || (adam && v == NULL) || (averaged && (w == NULL || b == NULL)))
     hn_error_set (err, "the optimizer state beside the checkpoint does not match the model");
+  else if (bs != NULL && !(*has_balance = unpack_balance (balance, bs)))
+    hn_error_set (err, "the balancing method's state beside the checkpoint is corrupt");
   else if ((opt = optimizer_new (cfg, n)) == NULL
            || (!cfg->decay_all && !optimizer_decay_weights_only (opt, table))
            || (averaged && !ema_init (ema, ema_decay, model)))
@@ -268,8 +284,11 @@ run_state_restore (HnRunState *s, HnOptimizer **opt, HnEma *ema, HnModel *model,
   if (!meta.has_loss)
     return hn_error_set (err, "the loss settings are missing from the checkpoint");
   HnEma fresh = { 0 };
+  HnBalanceState balance;
+  bool has_balance = false;
   HnOptimizer *restored = load_sidecar (&meta.optimizer, meta.optimizer_step, meta.step,
-                                        meta.ema_decay, &fresh, model, path, err);
+                                        meta.ema_decay, &fresh, &balance, &has_balance, model,
+                                        path, err);
   if (restored == NULL)
     return false;
   optimizer_free (*opt);
@@ -287,6 +306,10 @@ run_state_restore (HnRunState *s, HnOptimizer **opt, HnEma *ema, HnModel *model,
   s->epoch = meta.epoch;
   s->batch_index = meta.batch_index;
   s->loss = meta.loss;
+  if (has_balance)
+    s->balance = balance;
+  else /* written before the methods: the method starts again from the weights */
+    balance_start (&s->balance, s->loss.balance, s->loss.weight);
   s->lr_scale = meta.lr_scale;
   s->schedule_done = meta.schedule_done;
   s->val = (HnEvalResult) { .n = meta.val_n, .age_mae = meta.val_age_mae,

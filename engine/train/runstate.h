@@ -27,7 +27,8 @@ typedef struct
 {
   int64_t step;             /* optimizer steps done */
   int epoch, batch_index;   /* epochs done, and the next batch of the current one */
-  HnLossConfig loss;        /* in force */
+  HnLossConfig loss;        /* in force: under a balancing method, the weights it chose last */
+  HnBalanceState balance;   /* what the method in force has learned (balance.h) */
   float lr_scale;           /* the live learning-rate control's factor on the schedule */
   double schedule_done;     /* the share of the schedule at the last step, in [0, 1] */
   HnEvalResult val;         /* the last validation (n = 0: none yet) */

@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "parallel.h"
 #include "records.h"
+#include "rng.h"
 #include "runmeta.h"
 #include "runstate.h"
 
@@ -188,12 +189,20 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
     case SETTING_W_AGE:
     case SETTING_W_GENDER:
     case SETTING_W_RACE:
+      /* a weight set by hand takes the weights back from a method */
+      if (t->run.loss.balance != BALANCE_MANUAL)
+        apply_setting (t, SETTING_BALANCE, BALANCE_MANUAL);
       old = t->run.loss.weight[what - SETTING_W_AGE];
       t->run.loss.weight[what - SETTING_W_AGE] = (float) value;
       break;
     case SETTING_AGE_LOSS:
       old = t->run.loss.age_loss;
       t->run.loss.age_loss = (HnAgeLoss) (int) value;
+      break;
+    case SETTING_BALANCE:
+      old = t->run.loss.balance;
+      t->run.loss.balance = (HnBalance) (int) value;
+      balance_start (&t->run.balance, t->run.loss.balance, t->run.loss.weight);
       break;
     case SETTING_LR:
       /* the schedule's peak, as the run's settings give it: the schedule goes on from here,
@@ -208,8 +217,9 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
     }
   /* compared as stored (floats): setting what is already in force changes nothing, and a
    * marker saying "lr 0.0001 → 0.0001" would only confuse */
-  bool same = what == SETTING_AGE_LOSS ? old == value : (float) old == (float) value;
-  if (what <= SETTING_LR && same)
+  bool same = what == SETTING_AGE_LOSS || what == SETTING_BALANCE ? old == value
+                                                                  : (float) old == (float) value;
+  if (what <= SETTING_BALANCE && same)
     return;
   guard_reset (&t->guard); /* the loss scale may jump legitimately */
   record (t, what, value, old);
@@ -244,6 +254,13 @@ trainer_set_lr (HnTrainer *t, float lr)
   request (t, SETTING_LR, lr);
 }
 
+void
+trainer_set_balance (HnTrainer *t, HnBalance method)
+{
+  HN_ASSERT (method >= 0 && method < N_BALANCE);
+  request (t, SETTING_BALANCE, method);
+}
+
 /* ---- the step ---- */
 
 static double
@@ -255,29 +272,72 @@ dot (const float *a, const float *b, size_t n)
   return s;
 }
 
-/* The balance diagnostics of the last backward: each head's gradient at the shared feature,
- * its norm and the cosines between them. Returns the sum of the norms. */
+/* gram[i][j] = gᵢ·gⱼ, the heads' gradients at the shared feature (512, n) in the last
+ * backward. */
+static void
+feature_gram (const HnModel *model, int n, double gram[N_HEADS][N_HEADS])
+{
+  const size_t nf = (size_t) FEATURES * n;
+  for (int i = 0; i < N_HEADS; i++)
+    for (int j = i; j < N_HEADS; j++)
+      gram[i][j] = gram[j][i] = dot (model_head_feature_grad (model, i),
+                                     model_head_feature_grad (model, j), nf);
+}
+
+/* The balance diagnostics: each weighted head's gradient at the shared feature, its norm and
+ * the cosines between them, from the Gram matrix of the gradients before weight (NULL: gram
+ * is of the weighted ones already). Returns the sum of the norms. */
 static double
-measure_balance (const HnModel *model, int n, HnStepEvent *ev)
+measure_balance (const double gram[N_HEADS][N_HEADS], const float *weight, HnStepEvent *ev)
 {
   static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
-  const size_t nf = (size_t) FEATURES * n;
-  const float *g[N_HEADS];
-  double sum_norms = 0;
+  double g[N_HEADS][N_HEADS], sum_norms = 0;
+  for (int i = 0; i < N_HEADS; i++)
+    for (int j = 0; j < N_HEADS; j++)
+      g[i][j] = weight ? (double) weight[i] * weight[j] * gram[i][j] : gram[i][j];
   for (int h = 0; h < N_HEADS; h++)
     {
-      g[h] = model_head_feature_grad (model, h);
-      ev->grad_norm[h] = (float) sqrt (dot (g[h], g[h], nf));
-      sum_norms += ev->grad_norm[h];
+      ev->grad_norm[h] = (float) sqrt (g[h][h]);
+      sum_norms += sqrt (g[h][h]);
     }
   for (int p = 0; p < 3; p++)
     {
-      double na = ev->grad_norm[pairs[p][0]], nb = ev->grad_norm[pairs[p][1]];
-      ev->cosine[p] = na > 0 && nb > 0
-                          ? (float) (dot (g[pairs[p][0]], g[pairs[p][1]], nf) / (na * nb))
-                          : 0.0f;
+      const int a = pairs[p][0], b = pairs[p][1];
+      const double norms = sqrt (g[a][a]) * sqrt (g[b][b]);
+      ev->cosine[p] = norms > 0 ? (float) (g[a][b] / norms) : 0.0f;
     }
   return sum_norms;
+}
+
+/* The step's random numbers, a pure function of the seed and the step, so that a resumed or
+ * forked run draws what the uninterrupted one would: rlw's normal draws, and for each head
+ * the order in which pcgrad projects its gradient. */
+static void
+step_draws (const HnTrainer *t, int64_t step, float normal[N_HEADS], int order[N_HEADS][N_HEADS])
+{
+  HnRng rng = { .seed = rng_splitmix64 (t->config.seed, 0xBA1A4CE), .counter = (uint64_t) step * 32 };
+  for (int h = 0; h < N_HEADS; h++)
+    normal[h] = (float) rng_normal (&rng);
+  for (int i = 0; i < N_HEADS; i++)
+    {
+      for (int k = 0; k < N_HEADS; k++)
+        order[i][k] = k;
+      for (int k = N_HEADS - 1; k > 0; k--) /* Fisher–Yates */
+        {
+          int j = (int) rng_below (&rng, (uint32_t) k + 1), tmp = order[i][k];
+          order[i][k] = order[i][j];
+          order[i][j] = tmp;
+        }
+    }
+}
+
+/* The report of losses trained on, weighed by weight. */
+static void
+reweigh (HnLossReport *r, const float trained[N_HEADS], const float weight[N_HEADS])
+{
+  r->total = 0;
+  for (int h = 0; h < N_HEADS; h++)
+    r->total += r->weighted[h] = weight[h] * trained[h];
 }
 
 static void
@@ -306,19 +366,56 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
   const HnBatch *b = batcher_get (t->train, t->run.epoch, t->run.batch_index);
   t->opt->config.lr = scheduled_lr (t);
 
+  /* under a method, the losses are taken unweighted and the method weighs them: from the
+   * losses before the backward, or from the heads' gradients between its two halves */
+  const HnBalance method = t->run.loss.balance;
+  HnLossConfig loss = t->run.loss;
+  float weight[N_HEADS], trained[N_HEADS], normal[N_HEADS];
+  int order[N_HEADS][N_HEADS];
+  HnBalanceState balance = t->run.balance; /* kept only if the step is applied */
+  memcpy (weight, loss.weight, sizeof weight);
+  if (method != BALANCE_MANUAL)
+    {
+      for (int h = 0; h < N_HEADS; h++)
+        loss.weight[h] = 1.0f;
+      step_draws (t, step, normal, order);
+    }
+
   save_buffers (t);
   model_zero_grad (t->model);
   model_forward (t->model, b->x, b->n, true);
   HnTargets targets = { b->age, b->gender, b->race };
-  HnLossReport r = model_loss (t->model, &targets, &t->run.loss);
+  HnLossReport r = model_loss (t->model, &targets, &loss);
+  memcpy (trained, r.weighted, sizeof trained);
+  if (method != BALANCE_MANUAL && !balance_uses_gradients (method))
+    balance_loss_step (method, &balance, trained, t->opt->config.lr, normal, weight);
+  if (method != BALANCE_MANUAL)
+    reweigh (&r, trained, weight); /* a gradient method's: those in force, for the guard */
   if (!guard_check_loss (&t->guard, &r, step, why, why_len))
     {
       restore_buffers (t);
       return false;
     }
 
-  model_backward (t->model);
-  double sum_norms = measure_balance (t->model, b->n, ev);
+  double gram[N_HEADS][N_HEADS], sum_norms;
+  if (method == BALANCE_MANUAL)
+    {
+      model_backward (t->model);
+      feature_gram (t->model, b->n, gram);
+      sum_norms = measure_balance (gram, NULL, ev);
+    }
+  else
+    {
+      model_backward_heads (t->model);
+      feature_gram (t->model, b->n, gram);
+      if (balance_uses_gradients (method))
+        {
+          balance_gradient_weights (method, gram, order, weight);
+          reweigh (&r, trained, weight);
+        }
+      model_backward_trunk (t->model, weight);
+      sum_norms = measure_balance (gram, weight, ev);
+    }
   double ratio = optimizer_update_ratio (t->opt, model_param_data (t->model),
                                          model_grad_data (t->model));
   if (!guard_check_update (ratio, sum_norms, t->opt->config.lr, step, why, why_len))
@@ -326,6 +423,8 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
       restore_buffers (t);
       return false;
     }
+  t->run.balance = balance;
+  memcpy (t->run.loss.weight, weight, sizeof weight);
   optimizer_step (t->opt, model_param_data (t->model), model_grad_data (t->model));
   guard_observe (&t->guard, &r);
   if (average (t) != NULL)
@@ -679,6 +778,7 @@ trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
   t->config = *config;
   t->ds = ds;
   t->run.loss = config->loss;
+  balance_start (&t->run.balance, config->loss.balance, config->loss.weight);
   t->model = model ? model : model_new (config->backbone, config->seed);
   t->opt = optimizer;
   int capacity = config->event_capacity > 0 ? config->event_capacity : STEP_RING;

@@ -11,7 +11,9 @@
  *
  * Balance diagnostics: the gradient each head sends into the shared 512-d feature (already
  * scaled by its weight) — its norm, and the cosines between the three. They say which head
- * steers the trunk, and whether the heads pull together or against each other.
+ * steers the trunk, and whether the heads pull together or against each other. A balancing
+ * method (balance.h) may set the weights instead of the user, from the losses or from those
+ * gradients.
  *
  * Safety: the guard (guard.h) refuses a step that would wreck the weights and pauses. Each
  * epoch ends with an atomic checkpoint (runstate.h) that rollback returns to, and every
@@ -54,6 +56,9 @@ void trainer_set_weight (HnTrainer *t, int head, float weight);
 void trainer_set_age_loss (HnTrainer *t, HnAgeLoss kind);
 /* lr is the schedule's peak, as config.optimizer.lr: the schedule goes on, scaled to it. */
 void trainer_set_lr (HnTrainer *t, float lr);
+/* The method that sets the weights from the next step, warm-started from the weights then in
+ * force (balance.h); each step's weights come out in the step events' loss settings. */
+void trainer_set_balance (HnTrainer *t, HnBalance method);
 
 /* Returns to the last checkpoint (or to the weights training started from) — the way out
  * after a divergence. The trainer stays paused afterwards. */
