@@ -8,6 +8,8 @@
 #include "augment.h"
 
 #define WEIGHT_MAX 10.0
+#define WEIGHTS_CAPTION "Total = w_age·L_age + w_gender·L_gender + w_race·L_race. Changes apply " \
+                        "at the next step."
 
 struct _HydraSettingsPanel
 {
@@ -15,6 +17,8 @@ struct _HydraSettingsPanel
 
   /* template widgets */
   GtkWidget *content;
+  GtkDropDown *balance_dropdown;
+  GtkLabel *weights_caption;
   GtkGrid *weights_grid;
   GtkSpinButton *lr_spin;
   GtkAdjustment *lr_adjustment;
@@ -45,6 +49,7 @@ struct _HydraSettingsPanel
   /* owned */
   GSettings *settings;
   gboolean syncing_weights;
+  gboolean showing_chosen; /* the weight controls show a method's, unbound from their keys */
   gboolean busy;
 };
 
@@ -64,6 +69,7 @@ enum
   WEIGHT_CHANGED,
   AGE_LOSS_CHANGED,
   LR_CHANGED,
+  BALANCE_CHANGED,
   N_SIGNALS
 };
 
@@ -76,6 +82,7 @@ static const int input_sizes[] = { 32, 64, 96, 128 };
 static const char *const optimizer_nicks[] = { "sgd", "adam", "adamw", NULL };
 static const char *const backbone_nicks[] = { "resnet18", "resnet34", NULL };
 static const char *const schedule_nicks[] = { "constant", "step", "cosine", "onecycle", NULL };
+static const char *balance_nicks[N_BALANCE + 1]; /* balance_name's, filled in class_init */
 /* the preset drop-down lists train_preset_names, in the engine's order */
 
 /* under the augmentation field while its list reads well; the tooltip has them all */
@@ -201,6 +208,7 @@ hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfig *out, G
                                                    : train_preset_quality ().ema_decay;
   c.tta = g_settings_get_boolean (s, "tta");
   c.loss.age_loss = (HnAgeLoss) g_settings_get_enum (s, "age-loss");
+  c.loss.balance = (HnBalance) g_settings_get_enum (s, "balance");
   for (int h = 0; h < N_HEADS; h++)
     c.loss.weight[h] = (float) g_settings_get_double (s, weight_keys[h]);
   c.loss.smoothing = (float) g_settings_get_double (s, "label-smoothing");
@@ -263,12 +271,23 @@ apply_preset (HydraSettingsPanel *self)
 
 /* ---- loss weights: a slider and a spin button per head, kept in step ---- */
 
-/* Keeps each row's slider and spin button on one weight, whichever the user moved. */
+static void bind_weights (HydraSettingsPanel *self, gboolean from_controls);
+
+/* Keeps each row's slider and spin button on one weight, whichever the user moved. A weight
+ * moved while a method chooses them takes them back: the method becomes manual, from the
+ * weights shown. */
 static void
 weight_row_changed (GtkAdjustment *changed, HydraSettingsPanel *self)
 {
   if (self->syncing_weights)
     return;
+  if (self->showing_chosen)
+    {
+      self->showing_chosen = FALSE;
+      g_settings_set_enum (self->settings, "balance", BALANCE_MANUAL);
+      bind_weights (self, TRUE); /* each key from its control, the moved one too */
+      gtk_label_set_text (self->weights_caption, WEIGHTS_CAPTION);
+    }
   self->syncing_weights = TRUE;
   for (int h = 0; h < N_HEADS; h++)
     if (changed == self->weight_spin[h])
@@ -327,10 +346,69 @@ build_weight_rows (HydraSettingsPanel *self)
                         self);
       g_signal_connect (self->weight_slider[h], "value-changed", G_CALLBACK (weight_row_changed),
                         self);
+    }
+  bind_weights (self, FALSE);
+  gtk_label_set_text (self->weights_caption, WEIGHTS_CAPTION);
+}
+
+/* The weight controls on their keys (again), the keys first taking what the controls show
+ * when from_controls. */
+static void
+bind_weights (HydraSettingsPanel *self, gboolean from_controls)
+{
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      double shown = gtk_adjustment_get_value (self->weight_spin[h]);
+      gtk_adjustment_set_upper (self->weight_spin[h], WEIGHT_MAX);
+      if (from_controls)
+        g_settings_set_double (self->settings, weight_keys[h], CLAMP (shown, 0, WEIGHT_MAX));
       g_settings_bind (self->settings, weight_keys[h], self->weight_spin[h], "value",
                        G_SETTINGS_BIND_DEFAULT);
       weight_row_changed (self->weight_spin[h], self);
     }
+}
+
+void
+hydra_settings_panel_show_weights (HydraSettingsPanel *self, HnBalance method,
+                                   const float weight[N_HEADS])
+{
+  g_return_if_fail (HYDRA_IS_SETTINGS_PANEL (self));
+
+  if (weight == NULL || method == BALANCE_MANUAL)
+    {
+      if (!self->showing_chosen)
+        return;
+      if (weight == NULL) /* no run: the user's own weights, from their keys */
+        {
+          self->showing_chosen = FALSE;
+          bind_weights (self, FALSE);
+          gtk_label_set_text (self->weights_caption, WEIGHTS_CAPTION);
+          return;
+        }
+      /* the method was switched off: manual goes on from its last weights */
+      self->showing_chosen = FALSE;
+      for (int h = 0; h < N_HEADS; h++)
+        g_settings_set_double (self->settings, weight_keys[h], CLAMP (weight[h], 0, WEIGHT_MAX));
+      bind_weights (self, FALSE);
+      gtk_label_set_text (self->weights_caption, WEIGHTS_CAPTION);
+      return;
+    }
+  if (!self->showing_chosen)
+    for (int h = 0; h < N_HEADS; h++)
+      g_settings_unbind (self->weight_spin[h], "value");
+  self->showing_chosen = TRUE;
+  self->syncing_weights = TRUE; /* no hand-back for what the method did */
+  for (int h = 0; h < N_HEADS; h++)
+    {
+      gtk_adjustment_set_upper (self->weight_spin[h], MAX (WEIGHT_MAX, weight[h]));
+      gtk_adjustment_set_value (self->weight_spin[h], weight[h]);
+      gtk_adjustment_set_value (self->weight_slider[h], sqrt (MIN (weight[h], WEIGHT_MAX) / WEIGHT_MAX));
+    }
+  self->syncing_weights = FALSE;
+  g_autofree char *caption
+      = g_strdup_printf ("%s chooses the weights at every step; move one to take them back.",
+                         balance_title (method));
+  gtk_label_set_text (self->weights_caption, caption);
 }
 
 /* ---- the learning rate spans decades: the spin button works on log10(lr) and shows lr ---- */
@@ -585,6 +663,8 @@ setting_changed (GSettings *settings, const char *key, HydraSettingsPanel *self)
       g_signal_emit (self, signals[WEIGHT_CHANGED], 0, h, g_settings_get_double (settings, key));
   if (g_str_equal (key, "age-loss"))
     g_signal_emit (self, signals[AGE_LOSS_CHANGED], 0, g_settings_get_enum (settings, key));
+  else if (g_str_equal (key, "balance"))
+    g_signal_emit (self, signals[BALANCE_CHANGED], 0, g_settings_get_enum (settings, key));
   else if (g_str_equal (key, "learning-rate"))
     g_signal_emit (self, signals[LR_CHANGED], 0, g_settings_get_double (settings, key));
 }
@@ -696,11 +776,18 @@ hydra_settings_panel_class_init (HydraSettingsPanelClass *klass)
                       NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
   signals[LR_CHANGED] = g_signal_new ("lr-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
+  signals[BALANCE_CHANGED]
+      = g_signal_new ("balance-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  for (int i = 0; i < N_BALANCE; i++)
+    balance_nicks[i] = balance_name ((HnBalance) i);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/hydranet/Studio/ui/hydra-settings-panel.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, HydraSettingsPanel, name)
   BIND (content);
+  BIND (balance_dropdown);
+  BIND (weights_caption);
   BIND (weights_grid);
   BIND (lr_spin);
   BIND (lr_adjustment);
@@ -734,6 +821,11 @@ hydra_settings_panel_init (HydraSettingsPanel *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (HYDRA_APP_ID);
+  g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
+  for (int i = 0; i < N_BALANCE; i++)
+    gtk_string_list_append (methods, balance_title ((HnBalance) i));
+  gtk_drop_down_set_model (self->balance_dropdown, G_LIST_MODEL (methods));
+  bind_enum (self, "balance", self->balance_dropdown, balance_nicks);
   build_weight_rows (self);
   bind_learning_rate (self);
   bind_run_settings (self);

@@ -1,7 +1,7 @@
 /* hydra-settings-panel.h — the window's settings: the live ones and the run's own.
  *
- * Above, the settings a run takes while it trains (the three loss weights, the age loss and
- * the learning rate); below, those that shape a run (preset, optimizer, batch size, epochs,
+ * Above, the settings a run takes while it trains (the three loss weights or the balancing
+ * method that chooses them, the age loss and the learning rate); below, those that shape a run (preset, optimizer, batch size, epochs,
  * input size, backbone, and folded under "Recipe" the schedule, time budget, weight decay,
  * label smoothing, augmentations, age target, weight average and validation flips), locked
  * while "busy". Every control is bound to its GSettings key, so the panel reads as the user
@@ -11,6 +11,7 @@
  *   "weight-changed"    (int head, double weight): HEAD_AGE, _GENDER or _RACE; 0 to 10
  *   "age-loss-changed"  (int kind): an HnAgeLoss
  *   "lr-changed"        (double lr)
+ *   "balance-changed"   (int method): an HnBalance
  *
  * The age-loss buttons name the window's "win.age-loss" action (a GSettings action the
  * window creates, beside its other actions and their shortcuts).
@@ -38,6 +39,13 @@ gboolean hydra_settings_panel_get_config (HydraSettingsPanel *self, HnTrainConfi
 
 /* Shows the setting get_config refused: unfolds the recipe and focuses the field. */
 void hydra_settings_panel_reveal_problem (HydraSettingsPanel *self);
+
+/* The weights a run used at its last step, and who chose them. Under a balancing method the
+ * weight controls show them (the user's own stay in their keys, for the next run), and moving
+ * one hands the weights back: the method becomes manual, from the weights shown. Manual: the
+ * controls show, and keep, the weights in force. weight NULL (no run): the user's own. */
+void hydra_settings_panel_show_weights (HydraSettingsPanel *self, HnBalance method,
+                                        const float weight[N_HEADS]);
 
 /* The input side chosen, in pixels: what a data set is preprocessed to. */
 int hydra_settings_panel_get_input_size (HydraSettingsPanel *self);

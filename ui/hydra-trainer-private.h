@@ -48,6 +48,7 @@ struct _HydraTrainer
   /* live settings changed while the run was starting: sent once it exists (NaN / -1: none) */
   double pending_weight[N_HEADS];
   int pending_age_loss;
+  int pending_balance;
   double pending_lr;
   gboolean loading;
   int saving; /* saves into the run folder in flight */

@@ -290,6 +290,7 @@ clear_pending (HydraTrainer *self)
   for (int h = 0; h < N_HEADS; h++)
     self->pending_weight[h] = NAN;
   self->pending_age_loss = -1;
+  self->pending_balance = -1;
   self->pending_lr = NAN;
 }
 
@@ -301,6 +302,8 @@ apply_pending (HydraTrainer *self, HnTrainer *trainer)
       trainer_set_weight (trainer, h, (float) self->pending_weight[h]);
   if (self->pending_age_loss >= 0)
     trainer_set_age_loss (trainer, (HnAgeLoss) self->pending_age_loss);
+  if (self->pending_balance >= 0)
+    trainer_set_balance (trainer, (HnBalance) self->pending_balance);
   if (!isnan (self->pending_lr))
     trainer_set_lr (trainer, (float) self->pending_lr);
   clear_pending (self);
@@ -480,6 +483,17 @@ hydra_trainer_set_age_loss (HydraTrainer *self, HnAgeLoss kind)
     trainer_set_age_loss (t, kind);
   else if (self->state == HYDRA_RUN_STARTING)
     self->pending_age_loss = kind;
+}
+
+void
+hydra_trainer_set_balance (HydraTrainer *self, HnBalance method)
+{
+  HnTrainer *t = live_trainer (self);
+
+  if (t != NULL)
+    trainer_set_balance (t, method);
+  else if (self->state == HYDRA_RUN_STARTING)
+    self->pending_balance = method;
 }
 
 void

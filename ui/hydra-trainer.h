@@ -83,6 +83,7 @@ void hydra_trainer_reset (HydraTrainer *self);
 void hydra_trainer_set_weight (HydraTrainer *self, int head, double weight);
 void hydra_trainer_set_age_loss (HydraTrainer *self, HnAgeLoss kind);
 void hydra_trainer_set_lr (HydraTrainer *self, double lr);
+void hydra_trainer_set_balance (HydraTrainer *self, HnBalance method);
 
 /* A private copy of the current model (planned for nothing) and its input size, or NULL when
  * there is none. Thread-safe, and meant for worker threads: during training it waits for the

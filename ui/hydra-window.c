@@ -495,6 +495,12 @@ lr_changed (HydraWindow *self, double lr)
 }
 
 static void
+balance_changed (HydraWindow *self, int method)
+{
+  hydra_trainer_set_balance (self->trainer, method);
+}
+
+static void
 connect_settings_panel (HydraWindow *self)
 {
   HydraSettingsPanel *panel = self->settings_panel;
@@ -505,6 +511,7 @@ connect_settings_panel (HydraWindow *self)
   g_signal_connect_swapped (panel, "weight-changed", G_CALLBACK (weight_changed), self);
   g_signal_connect_swapped (panel, "age-loss-changed", G_CALLBACK (age_loss_changed), self);
   g_signal_connect_swapped (panel, "lr-changed", G_CALLBACK (lr_changed), self);
+  g_signal_connect_swapped (panel, "balance-changed", G_CALLBACK (balance_changed), self);
   self->busy_binding
       = g_object_bind_property (self->trainer, "busy", panel, "busy", G_BINDING_SYNC_CREATE);
 }
@@ -541,9 +548,16 @@ bind_settings (HydraWindow *self)
 static void
 series_changed (HydraWindow *self, HydraSeries *series)
 {
+  guint n = hydra_series_get_n_steps (series);
+
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-plot",
-                                 hydra_series_get_n_steps (series) > 0
-                                     || hydra_series_get_n_markers (series) > 0);
+                                 n > 0 || hydra_series_get_n_markers (series) > 0);
+  /* the weights a live run's method chose; between runs, the user's own */
+  const HydraStepPoint *last = n > 0 ? hydra_series_get_step (series, n - 1) : NULL;
+  if (last != NULL && hydra_trainer_get_busy (self->trainer))
+    hydra_settings_panel_show_weights (self->settings_panel, last->balance, last->weight);
+  else if (n == 0)
+    hydra_settings_panel_show_weights (self->settings_panel, BALANCE_MANUAL, NULL);
 }
 
 /* ---- curves: the plot's legend toggles them; the choice is remembered ---- */

@@ -588,6 +588,83 @@ control_of (const char *text)
   return gtk_grid_get_child_at (grid, column + 1, row);
 }
 
+/* A head's weight spin button, right of its slider. */
+static GtkSpinButton *
+weight_spin (const char *head)
+{
+  GtkWidget *scale = control_of (head);
+  GtkGrid *grid = GTK_GRID (gtk_widget_get_parent (scale));
+  int column, row;
+  gtk_grid_query_child (grid, scale, &column, &row, NULL, NULL);
+  return GTK_SPIN_BUTTON (gtk_grid_get_child_at (grid, column + 1, row));
+}
+
+static const HydraStepPoint *
+last_step (void)
+{
+  guint n = hydra_series_get_n_steps (series ());
+  return n > 0 ? hydra_series_get_step (series (), n - 1) : NULL;
+}
+
+static gboolean
+famo_has_run (void)
+{
+  const HydraMarker *m = find_marker ("balance Manual → FAMO");
+  return m != NULL && last_step () != NULL && last_step ()->step > m->step + 3;
+}
+
+static gboolean
+handed_back (void)
+{
+  const HydraMarker *m = find_marker ("balance FAMO → Manual");
+  return m != NULL && last_step () != NULL && last_step ()->step > m->step + 1;
+}
+
+/* A method chosen while the run trains takes over at the next step; the sliders show its
+ * weights and the user's stay in their keys; moving one hands the weights back. */
+START_TEST (test_balance_method_switches_live)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  const double w_age = g_settings_get_double (settings, "w-age");
+
+  /* the schema's names are the engine's, in its order */
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  g_autoptr (GSettingsSchemaKey) key = g_settings_schema_get_key (schema, "balance");
+  g_autoptr (GVariant) range = g_settings_schema_key_get_range (key);
+  g_autoptr (GVariant) nicks = NULL;
+  g_variant_get (range, "(&sv)", NULL, &nicks);
+  ck_assert_int_eq (g_variant_n_children (nicks), N_BALANCE);
+  for (int i = 0; i < N_BALANCE; i++)
+    {
+      g_autoptr (GVariant) nick = g_variant_get_child_value (nicks, i);
+      ck_assert_str_eq (g_variant_get_string (nick, NULL), balance_name ((HnBalance) i));
+    }
+
+  g_settings_set_enum (settings, "balance", BALANCE_FAMO); /* what the drop-down writes */
+  ck_assert (wait_for (famo_has_run, 60));
+  const HydraStepPoint *p = last_step ();
+  ck_assert_int_eq (p->balance, BALANCE_FAMO);
+  ck_assert (is_close (p->weight[0] + p->weight[1] + p->weight[2], 1.0, 1e-5, 0));
+  static const char *const heads[] = { "Age", "Gender", "Race" };
+  for (int h = 0; h < N_HEADS; h++)
+    ck_assert_msg (gtk_spin_button_get_value (weight_spin (heads[h])) == p->weight[h],
+                   "%s shows %g, FAMO chose %g", heads[h],
+                   gtk_spin_button_get_value (weight_spin (heads[h])), p->weight[h]);
+  ck_assert (g_settings_get_double (settings, "w-age") == w_age);
+  screenshot ("window-balance-famo");
+
+  gtk_spin_button_set_value (weight_spin ("Gender"), 0.5); /* as a click would */
+  ck_assert_int_eq (g_settings_get_enum (settings, "balance"), BALANCE_MANUAL);
+  ck_assert (wait_for (handed_back, 60));
+  p = last_step ();
+  ck_assert_int_eq (p->balance, BALANCE_MANUAL);
+  ck_assert_float_eq (p->weight[HEAD_GENDER], 0.5f);
+  ck_assert (g_settings_get_double (settings, "w-gender") == 0.5);
+  g_object_unref (settings);
+}
+END_TEST
+
 static gboolean
 banner_names_the_augmentation (void)
 {
@@ -719,6 +796,7 @@ window_suite (void)
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_opens_on_synthetic_faces);
   tcase_add_test (tc, test_live_settings_reach_the_next_step);
+  tcase_add_test (tc, test_balance_method_switches_live);
   tcase_add_test (tc, test_pause_resume_stop);
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_save_then_load_predicts_the_same);
