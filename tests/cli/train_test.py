@@ -37,7 +37,7 @@ class Train(unittest.TestCase):
                      ("--synthetic", "50", "--augment", "crop=2"), ("--synthetic", "50", "--schedule", "cyclic"),
                      ("--synthetic", "50", "--time-budget", "0"), ("--synthetic", "50", "--tta", "five"),
                      ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra"),
-                     ("--synthetic", "50", "--nesterov"),
+                     ("--synthetic", "50", "--nesterov"), ("--synthetic", "50", "--balance", "gradnorm"),
                      ("--synthetic", "50", "--optimizer", "sgd", "--momentum", "0", "--nesterov")]:
             code, out, err = run("train", *args)
             self.assertEqual(code, 2, args)
@@ -48,7 +48,7 @@ class Train(unittest.TestCase):
         code, out, _ = run("train", "--help")
         self.assertEqual(code, 0)
         for opt in ("--data", "--synthetic", "--preset", "--resume", "--init", "--log", "--json",
-                    "--w-age", "--age-loss", "--augment"):
+                    "--w-age", "--age-loss", "--augment", "--balance"):
             self.assertIn(opt, out)
 
     def test_options_refine_kinds_wherever_they_stand(self):
@@ -99,6 +99,26 @@ class Train(unittest.TestCase):
         info = json.loads(run("info", "--model", out_model)[1])
         self.assertTrue(info["optimizer_state"])
         self.assertEqual(info["metadata"]["train.epoch"], "2")
+
+    def test_balance_method_chooses_the_weights(self):
+        # each step's chosen weights are in the log and the last ones in the checkpoint
+        model, log = self.path("m.safetensors"), self.path("steps.csv")
+        code, _, err = run("train", *SMALL, "--epochs", "2", "--out", model, "--log", log,
+                           "--balance", "famo", "--w-age", "3")
+        self.assertEqual(code, 0, err)
+        with open(log) as f:
+            rows = [r for r in csv.DictReader(f) if r["kind"] == "step"]
+        self.assertTrue(all(r["balance"] == "famo" for r in rows))
+        weights = [tuple(float(r[k]) for k in ("w_age", "w_gender", "w_race")) for r in rows]
+        for w in weights:
+            self.assertAlmostEqual(sum(w), 1.0, places=5)  # FAMO's are normalised
+        self.assertGreater(len(set(weights)), len(weights) // 2)  # chosen anew each step
+        for r in rows:
+            self.assertAlmostEqual(float(r["weighted_race"]), float(r["w_race"]) * float(r["loss_race"]),
+                                   places=5)
+        meta = clitest.metadata(model)
+        self.assertEqual(meta["loss.balance"], "famo")
+        self.assertAlmostEqual(float(meta["loss.w_age"]), weights[-1][0], places=6)
 
     def test_ctrl_c_saves_and_resume_continues(self):
         model = self.path("m.safetensors")
