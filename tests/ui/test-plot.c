@@ -515,7 +515,7 @@ START_TEST (test_csv_round_trip)
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   g_autoptr (GPtrArray) rows = parse_csv (text);
   GPtrArray *header = g_ptr_array_index (rows, 0);
-  ck_assert_uint_eq (header->len, 36);
+  ck_assert_uint_eq (header->len, 37);
   ck_assert_str_eq (g_ptr_array_index (header, 0), "kind");
   for (guint r = 1; r < rows->len; r++)
     ck_assert_uint_eq (((GPtrArray *) g_ptr_array_index (rows, r))->len, header->len);
