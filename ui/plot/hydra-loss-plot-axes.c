@@ -40,8 +40,12 @@ panel_title (Draw *d, guint p)
       hydra_chart_text_size (d->small, "learning rate", &w, NULL);
       return w <= d->frame->panels[p].area.size.height ? "learning rate" : "lr";
     }
+  if (hydra_plot_panel_is_cosine (self, p))
+    return "cosine";
+  if (hydra_plot_panel_is_weight (self, p))
+    return self->log_scale ? "loss weight (log)" : "loss weight";
   if (self->view == HYDRA_PLOT_BALANCE)
-    return p == 0 ? (self->log_scale ? "gradient norm (log)" : "gradient norm") : "cosine";
+    return self->log_scale ? "gradient norm (log)" : "gradient norm";
   return self->log_scale ? "loss (log)" : "loss";
 }
 

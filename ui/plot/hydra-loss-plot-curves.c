@@ -56,19 +56,22 @@ hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
     c = &hydra_chart_head_colors[ch % N_HEADS];
   else if (ch < CH_COS0)
     c = &hydra_chart_head_colors[ch - CH_GRAD0];
-  else if (ch < CH_LR)
+  else if (ch < CH_W0)
     c = &cosine_colors[ch - CH_COS0];
+  else if (ch < CH_LR)
+    c = &hydra_chart_head_colors[ch - CH_W0];
   else
     c = &lr_color;
   cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
 }
 
-/* The legend's and tooltip's name: "age (L1)", "w·gender", "age·race"… */
+/* The legend's and tooltip's name: "age (L1)", "w·gender", "age·race", "w_race"… (a loss
+ * weight is named as its setting and its markers name it). */
 void
 hydra_plot_channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
 {
-  static const char *balance[] = {
-    "age", "gender", "race", "age·gender", "age·race", "gender·race",
+  static const char *balance[HYDRA_N_BALANCE_CURVES] = {
+    "age", "gender", "race", "age·gender", "age·race", "gender·race", "w_age", "w_gender", "w_race",
   };
 
   if (ch == HYDRA_CURVE_AGE || ch == HYDRA_CURVE_AGE_WEIGHTED)

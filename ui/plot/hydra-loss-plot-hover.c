@@ -297,7 +297,10 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
         {
           rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
           if (self->view == HYDRA_PLOT_BALANCE)
-            g_strlcpy (rows[n_rows].name, p == 0 ? "gradient norm" : "cosine",
+            g_strlcpy (rows[n_rows].name,
+                       hydra_plot_panel_is_cosine (self, p)   ? "cosine"
+                       : hydra_plot_panel_is_weight (self, p) ? "loss weight"
+                                                              : "gradient norm",
                        sizeof rows[n_rows].name);
           if (smoothed && p == 0)
             {

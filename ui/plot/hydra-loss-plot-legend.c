@@ -40,12 +40,18 @@ legend_items (HydraLossPlot *self, LegendItem *items)
         }
     }
   else
-    for (guint b = 0; b < HYDRA_N_BALANCE_CURVES; b++)
-      {
-        items[n] = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b] };
-        hydra_plot_channel_name (self, CH_GRAD0 + b, items[n].name, sizeof items[n].name);
-        n++;
-      }
+    {
+      /* the weights' entries come with their panel: once a weight has changed */
+      guint n_balance
+          = hydra_plot_has_weights (self) ? HYDRA_N_BALANCE_CURVES : HYDRA_BALANCE_WEIGHT_AGE;
+
+      for (guint b = 0; b < n_balance; b++)
+        {
+          items[n] = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b] };
+          hydra_plot_channel_name (self, CH_GRAD0 + b, items[n].name, sizeof items[n].name);
+          n++;
+        }
+    }
   return n;
 }
 
