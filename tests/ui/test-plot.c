@@ -1518,6 +1518,34 @@ START_TEST (test_balance_weights)
   ck_assert_double_le (f->panels[PANEL_WEIGHT].ty0, log10 (lo));
   ck_assert_double_ge (f->panels[PANEL_WEIGHT].ty1, log10 (hi));
 
+  /* the weights' entries share a row of their own when the legend needs two */
+  {
+    const LegendHit *age = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_GRAD_AGE);
+    const LegendHit *w_age = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_AGE);
+    const LegendHit *w_race = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_RACE);
+
+    ck_assert_ptr_nonnull (w_age);
+    ck_assert_double_gt (w_age->rect.origin.y, age->rect.origin.y);
+    ck_assert_double_eq (w_age->rect.origin.x, age->rect.origin.x);
+    ck_assert_double_eq (w_race->rect.origin.y, w_age->rect.origin.y);
+  }
+
+  /* the tooltip has a row per weight, under a heading of their own */
+  lp->hovering = TRUE;
+  lp->hover_x = f->panels[PANEL_WEIGHT].area.origin.x + f->panels[PANEL_WEIGHT].area.size.width * 0.55;
+  lp->hover_y = f->panels[PANEL_WEIGHT].area.origin.y + 20;
+  gtk_widget_queue_draw (plot);
+  spin (200);
+  {
+    cairo_surface_t *surface = ui_grab (plot);
+
+    ui_save_artifact (surface, "plot-hover-weights.png");
+    cairo_surface_destroy (surface);
+  }
+  lp->hovering = FALSE;
+  gtk_widget_queue_draw (plot);
+  spin (100);
+
   /* a click on w_gender's legend entry hides its curve, and only it */
   g_signal_connect (plot, "curve-toggled", G_CALLBACK (on_weight_toggled), &toggled);
   hit = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_GENDER);
@@ -1596,6 +1624,8 @@ START_TEST (test_balance_weights)
   hydra_loss_plot_set_view (HYDRA_LOSS_PLOT (short_plot), HYDRA_PLOT_BALANCE);
   short_window = show_in_window (short_plot, 760, 300);
   ck_assert_uint_eq (HYDRA_LOSS_PLOT (short_plot)->frame.n_panels, 2);
+  ck_assert_ptr_null (legend_hit (HYDRA_LOSS_PLOT (short_plot), HIT_BALANCE,
+                                  HYDRA_BALANCE_WEIGHT_AGE));
 
   gtk_window_destroy (GTK_WINDOW (short_window));
   gtk_window_destroy (GTK_WINDOW (window));

@@ -95,6 +95,7 @@ typedef struct
   double x0, x1;
   guint n_panels;
   Panel panels[MAX_PANELS];
+  gboolean weights_left_out; /* the loss weights have a panel, but no room for it */
 } Frame;
 
 typedef enum

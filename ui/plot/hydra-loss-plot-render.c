@@ -179,8 +179,16 @@ layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
   plot_h = bottom - top;
   if (loss && plot_h < LR_STRIP_MIN_H)
     frame->n_panels = 1;
-  if (!loss && plot_h < WEIGHT_PANEL_MIN_H)
-    frame->n_panels = MIN (frame->n_panels, 2);
+  if (frame->n_panels == 3 && plot_h < WEIGHT_PANEL_MIN_H)
+    {
+      /* and their legend entries go, which may give the others a row back */
+      frame->n_panels = 2;
+      frame->weights_left_out = TRUE;
+      legend_h = hydra_plot_legend (d, PAD + axis_title_w + 48, PAD,
+                                    d->width - 2 * PAD - axis_title_w - 48, FALSE);
+      top = PAD + legend_h + 6 + strip_h;
+      plot_h = bottom - top;
+    }
   if (frame->n_panels == 1)
     {
       frame->panels[0].area.origin.y = top;
