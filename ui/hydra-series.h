@@ -40,6 +40,7 @@ typedef struct
   float img_per_s;
   float weight[N_HEADS];       /* the loss weights of the step */
   int32_t age_loss;            /* its age loss, an HnAgeLoss */
+  int32_t balance;             /* who chose its weights, an HnBalance */
   int32_t epochs_done, batch, batches; /* its place: epoch, batch index (from 0), per epoch */
 } HydraStepPoint;
 

@@ -545,6 +545,7 @@ assert_same_steps (HydraSeries *a, HydraSeries *b)
       ck_assert_float_eq (p->lr, q->lr);
       ck_assert_float_eq (p->img_per_s, q->img_per_s);
       ck_assert_int_eq (p->age_loss, q->age_loss);
+      ck_assert_int_eq (p->balance, q->balance);
       ck_assert_int_eq (p->epochs_done, q->epochs_done);
       ck_assert_int_eq (p->batch, q->batch);
       ck_assert_int_eq (p->batches, q->batches);
@@ -1427,14 +1428,14 @@ on_weight_toggled (HydraLossPlot *plot, HydraPlotView view, guint curve, gboolea
   *last = curve;
 }
 
-/* The CSV's cells of column name in its step rows, as floats. */
-static GArray *
+/* The CSV's cells of column name in its step rows. */
+static GPtrArray *
 csv_step_column (const char *path, const char *name)
 {
   g_autofree char *text = NULL;
   g_autoptr (GPtrArray) rows = NULL;
   GPtrArray *header;
-  GArray *values = g_array_new (FALSE, FALSE, sizeof (float));
+  GPtrArray *cells = g_ptr_array_new_with_free_func (g_free);
   guint col = G_MAXUINT;
 
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
@@ -1447,14 +1448,11 @@ csv_step_column (const char *path, const char *name)
   for (guint r = 1; r < rows->len; r++)
     {
       GPtrArray *row = g_ptr_array_index (rows, r);
-      float v;
 
-      if (strcmp (g_ptr_array_index (row, 0), "step") != 0)
-        continue;
-      v = (float) g_ascii_strtod (g_ptr_array_index (row, col), NULL);
-      g_array_append_val (values, v);
+      if (strcmp (g_ptr_array_index (row, 0), "step") == 0)
+        g_ptr_array_add (cells, g_strdup (g_ptr_array_index (row, col)));
     }
-  return values;
+  return cells;
 }
 
 /* While a method chooses the weights, the balance view shows them in a third panel: the
@@ -1604,13 +1602,23 @@ START_TEST (test_balance_weights)
   for (guint h = 0; h < N_HEADS; h++)
     {
       static const char *columns[] = { "w_age", "w_gender", "w_race" };
-      g_autoptr (GArray) cells = csv_step_column (csv, columns[h]);
+      g_autoptr (GPtrArray) cells = csv_step_column (csv, columns[h]);
 
       ck_assert_uint_eq (cells->len, n);
       for (guint i = 0; i < n; i++)
-        ck_assert_float_eq (g_array_index (cells, float, i),
+        ck_assert_float_eq ((float) g_ascii_strtod (g_ptr_array_index (cells, i), NULL),
                             hydra_series_get_step (series, i)->weight[h]);
     }
+  /* … and the method that chose them, which the step points keep */
+  {
+    g_autoptr (GPtrArray) cells = csv_step_column (csv, "balance");
+
+    ck_assert_uint_eq (cells->len, n);
+    ck_assert_str_eq (g_ptr_array_index (cells, 0), "manual");
+    ck_assert_str_eq (g_ptr_array_index (cells, n / 2), "famo");
+    ck_assert_str_eq (g_ptr_array_index (cells, n - 1), "rlw");
+    ck_assert_int_eq (hydra_series_get_step (series, n / 2)->balance, BALANCE_FAMO);
+  }
 
   /* constant weights: two panels, and no weights in the legend */
   hydra_loss_plot_set_series (lp, constant);
