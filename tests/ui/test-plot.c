@@ -1530,7 +1530,8 @@ START_TEST (test_balance_weights)
 
   /* the tooltip has a row per weight, under a heading of their own */
   lp->hovering = TRUE;
-  lp->hover_x = f->panels[PANEL_WEIGHT].area.origin.x + f->panels[PANEL_WEIGHT].area.size.width * 0.55;
+  lp->hover_x
+      = f->panels[PANEL_WEIGHT].area.origin.x + f->panels[PANEL_WEIGHT].area.size.width * 0.55;
   lp->hover_y = f->panels[PANEL_WEIGHT].area.origin.y + 20;
   gtk_widget_queue_draw (plot);
   spin (200);
@@ -1632,8 +1633,8 @@ START_TEST (test_balance_weights)
   hydra_loss_plot_set_view (HYDRA_LOSS_PLOT (short_plot), HYDRA_PLOT_BALANCE);
   short_window = show_in_window (short_plot, 760, 300);
   ck_assert_uint_eq (HYDRA_LOSS_PLOT (short_plot)->frame.n_panels, 2);
-  ck_assert_ptr_null (legend_hit (HYDRA_LOSS_PLOT (short_plot), HIT_BALANCE,
-                                  HYDRA_BALANCE_WEIGHT_AGE));
+  ck_assert_ptr_null (
+      legend_hit (HYDRA_LOSS_PLOT (short_plot), HIT_BALANCE, HYDRA_BALANCE_WEIGHT_AGE));
 
   gtk_window_destroy (GTK_WINDOW (short_window));
   gtk_window_destroy (GTK_WINDOW (window));

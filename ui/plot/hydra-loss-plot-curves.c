@@ -172,8 +172,7 @@ typedef struct
  * halfway to the right one's, covers column c's envelope: then a box there would only be a
  * notch on a smooth curve. */
 static gboolean
-column_swept (const ColumnPx *px, const HydraPlotColumn *cols, guint c, guint n,
-              double half_width)
+column_swept (const ColumnPx *px, const HydraPlotColumn *cols, guint c, guint n, double half_width)
 {
   double m = px[c].mid, e0 = m, e1 = m;
 

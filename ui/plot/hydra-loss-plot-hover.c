@@ -301,9 +301,9 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
               /* the step's weights, and who chose them */
               int32_t method = hydra_series_get_step (self->series, i)->balance;
 
-              g_snprintf (rows[n_rows].name, sizeof rows[n_rows].name, "loss weight · %s",
-                          balance_title (method >= 0 && method < N_BALANCE ? method
-                                                                           : BALANCE_MANUAL));
+              g_snprintf (
+                  rows[n_rows].name, sizeof rows[n_rows].name, "loss weight · %s",
+                  balance_title (method >= 0 && method < N_BALANCE ? method : BALANCE_MANUAL));
             }
           else if (self->view == HYDRA_PLOT_BALANCE)
             g_strlcpy (rows[n_rows].name,

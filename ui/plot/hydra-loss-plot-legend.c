@@ -51,9 +51,11 @@ legend_items (Draw *d, LegendItem *items)
 
       for (guint b = 0; b < n_balance; b++)
         {
-          items[n] = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b],
-                                   b == HYDRA_BALANCE_GRAD_AGE || b == HYDRA_BALANCE_COS_AGE_GENDER
-                                       || b == HYDRA_BALANCE_WEIGHT_AGE };
+          gboolean group = b == HYDRA_BALANCE_GRAD_AGE || b == HYDRA_BALANCE_COS_AGE_GENDER
+                           || b == HYDRA_BALANCE_WEIGHT_AGE;
+
+          items[n]
+              = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b], group };
           hydra_plot_channel_name (self, CH_GRAD0 + b, items[n].name, sizeof items[n].name);
           n++;
         }
