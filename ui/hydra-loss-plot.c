@@ -51,6 +51,14 @@ hydra_plot_notify_zoomed (HydraLossPlot *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOMED]);
 }
 
+/* Every panel's y fits what it shows again. */
+static void
+y_autoscale (HydraLossPlot *self)
+{
+  for (guint p = 0; p < MAX_PANELS; p++)
+    self->y_auto[p] = TRUE;
+}
+
 /* New points redraw the picture at most this often: a Cairo frame of the plot takes 12–20 ms
  * on two cores, and redrawn at each of the trainer's polls it took those cores from the
  * training it shows (docs/performance.md, "The studio"). */
@@ -336,7 +344,7 @@ hydra_loss_plot_init (HydraLossPlot *self)
   for (guint b = 0; b < HYDRA_N_BALANCE_CURVES; b++)
     self->balance_visible[b] = TRUE;
   self->x_auto = TRUE;
-  self->y_auto[0] = self->y_auto[1] = TRUE;
+  y_autoscale (self);
   self->drag_panel = -1;
 
   controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
@@ -403,7 +411,7 @@ hydra_loss_plot_set_series (HydraLossPlot *self, HydraSeries *series)
     }
   hydra_plot_cache_reset (self);
   self->x_auto = TRUE;
-  self->y_auto[0] = self->y_auto[1] = TRUE;
+  y_autoscale (self);
   hydra_plot_invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIES]);
   hydra_plot_notify_zoomed (self);
@@ -425,7 +433,7 @@ hydra_loss_plot_set_view (HydraLossPlot *self, HydraPlotView view)
   if (self->view == view)
     return;
   self->view = view;
-  self->y_auto[0] = self->y_auto[1] = TRUE;
+  y_autoscale (self);
   gtk_accessible_update_property (
       GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
       view == HYDRA_PLOT_LOSS ? "Training losses" : "Gradient balance of the heads", -1);
@@ -471,6 +479,7 @@ hydra_loss_plot_set_log_scale (HydraLossPlot *self, gboolean log_scale)
     return;
   self->log_scale = log_scale;
   self->y_auto[0] = TRUE;
+  self->y_auto[PANEL_WEIGHT] = TRUE;
   hydra_plot_invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_SCALE]);
   hydra_plot_notify_zoomed (self);
@@ -568,7 +577,8 @@ hydra_loss_plot_get_zoomed (HydraLossPlot *self)
   hydra_plot_cache_sync (self);
   return !self->x_auto || !self->y_auto[0]
          || ((self->view == HYDRA_PLOT_BALANCE || hydra_plot_has_lr_strip (self))
-             && !self->y_auto[1]);
+             && !self->y_auto[1])
+         || (hydra_plot_has_weight_panel (self) && !self->y_auto[PANEL_WEIGHT]);
 }
 
 gboolean
@@ -622,7 +632,7 @@ hydra_loss_plot_reset_view (HydraLossPlot *self)
   g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
 
   self->x_auto = TRUE;
-  self->y_auto[0] = self->y_auto[1] = TRUE;
+  y_autoscale (self);
   hydra_plot_invalidate (self);
   hydra_plot_notify_zoomed (self);
 }

@@ -6,8 +6,11 @@
  *    dashed line), with a vertical marker at every settings change; under them, in a slim
  *    strip on a log axis of its own, the learning rate of each step (the schedule, and the
  *    jumps of the live control at their markers);
- *  - HYDRA_PLOT_BALANCE: each head's gradient norm on the shared trunk (upper panel) and
- *    the pairwise cosines between those gradients (lower panel, −1…1).
+ *  - HYDRA_PLOT_BALANCE: each head's gradient norm on the shared trunk (upper panel, the
+ *    largest), the pairwise cosines between those gradients (middle, −1…1) and, once the
+ *    loss weights have changed (a balancing method chooses them at every step, or a slider
+ *    moved), each head's loss weight (lower panel, log with the gradient norms); a picture
+ *    too short for three readable panels leaves the weights out.
  *
  * Interaction: the wheel zooms x about the pointer (Ctrl+wheel zooms y), a left drag draws a
  * zoom box, a middle drag or Shift+drag pans, a double click returns to autoscale; a click
@@ -39,6 +42,9 @@ typedef enum
   HYDRA_BALANCE_COS_AGE_GENDER, /* cosine between two heads' gradients */
   HYDRA_BALANCE_COS_AGE_RACE,
   HYDRA_BALANCE_COS_GENDER_RACE,
+  HYDRA_BALANCE_WEIGHT_AGE, /* the loss weight of each head, as each step trained with */
+  HYDRA_BALANCE_WEIGHT_GENDER,
+  HYDRA_BALANCE_WEIGHT_RACE,
   HYDRA_N_BALANCE_CURVES
 } HydraBalanceCurve;
 
@@ -51,7 +57,7 @@ GtkWidget *hydra_loss_plot_new (void);
  *   "series"           HydraSeries (the plot holds a reference)
  *   "view"             HydraPlotView, default HYDRA_PLOT_LOSS
  *   "smoothing"        double in [0, 0.999], default 0.6 (TensorBoard's slider)
- *   "log-scale"        boolean: log y for the losses, or for the gradient norms
+ *   "log-scale"        boolean: log y for the losses, or for the gradient norms and weights
  *   "x-epochs"         boolean: x in epochs instead of optimizer steps
  *   "show-training"    boolean, default TRUE: the per-step curves
  *   "show-validation"  boolean, default TRUE: the per-epoch validation points

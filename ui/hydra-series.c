@@ -227,7 +227,8 @@ add_step_event (HydraSeries *self, const HnEvent *e)
   const HnStepEvent *s = &e->train;
   HydraStepPoint p = {
     .step = e->step, .lr = s->lr, .img_per_s = s->img_per_s, .age_loss = e->loss.age_loss,
-    .balance = e->loss.balance, .epochs_done = e->epoch, .batch = s->batch_index, .batches = s->batches,
+    .balance = e->loss.balance, .epochs_done = e->epoch, .batch = s->batch_index,
+    .batches = s->batches,
   };
   p.epoch = e->epoch + (s->batch_index + 1.0) / MAX (1, s->batches);
   for (int h = 0; h < N_HEADS; h++)

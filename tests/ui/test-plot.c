@@ -8,6 +8,7 @@
 #include "chart/hydra-chart-axis.h"
 #include "hydra-loss-plot.h"
 #include "hydra-series.h"
+#include "plot/hydra-loss-plot-private.h" /* the frame and the channels, to check them */
 #include "schedule.h"
 #include "test-util.h"
 #include "ui-test-util.h"
@@ -94,6 +95,92 @@ make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
           e.eval.race_acc = 0.7;
           hydra_series_add_epoch (series, &e);
         }
+    }
+  hydra_series_commit (series);
+  return series;
+}
+
+/* A run whose loss weights change, as a trainer reports it: MSE on age from the start, by
+ * hand at first (w_age lowered), then FAMO chooses the weights (age's falls to ~3·10⁻³, the
+ * others rise to ~2), then RLW draws new ones at every step. Each head's gradient norm scales
+ * with its weight. */
+static HydraSeries *
+weights_session (guint n_steps, guint steps_per_epoch, guint32 seed)
+{
+  HydraSeries *series = hydra_series_new ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  HnLossConfig loss = { .age_loss = AGE_LOSS_MSE, .weight = { 1, 1, 1 } };
+  const float famo[N_HEADS] = { 3e-3f, 2.2f, 1.4f }, base[N_HEADS] = { 60, 0.15f, 0.3f };
+  guint hand_at = n_steps / 5, famo_at = 2 * n_steps / 5, rlw_at = 4 * n_steps / 5;
+  float start[N_HEADS];
+  HnEvent e;
+
+  hydra_series_set_age_loss (series, AGE_LOSS_MSE);
+  for (guint i = 0; i < n_steps; i++)
+    {
+      double decay = exp (-3.0 * i / n_steps);
+
+      e = (HnEvent){ .kind = EVENT_SETTING, .step = i, .epoch = i / steps_per_epoch };
+      if (i == hand_at)
+        {
+          e.setting.what = SETTING_W_AGE, e.setting.value = 0.1, e.setting.old_value = 1;
+          e.loss = loss;
+          hydra_series_add_event (series, &e);
+          loss.weight[HEAD_AGE] = 0.1f;
+        }
+      if (i == famo_at || i == rlw_at)
+        {
+          e.setting.what = SETTING_BALANCE;
+          e.setting.value = i == famo_at ? BALANCE_FAMO : BALANCE_RLW;
+          e.setting.old_value = loss.balance;
+          e.loss = loss;
+          hydra_series_add_event (series, &e);
+          loss.balance = (HnBalance) e.setting.value;
+          memcpy (start, loss.weight, sizeof start);
+        }
+      if (loss.balance == BALANCE_FAMO)
+        {
+          double t = 1 - exp (-(double) (i - famo_at) / (0.08 * n_steps));
+
+          for (guint h = 0; h < N_HEADS; h++)
+            loss.weight[h] = (float) (start[h] * pow (famo[h] / start[h], t)
+                                      * (1 + 0.08 * (g_rand_double (rand) - 0.5)));
+        }
+      else if (loss.balance == BALANCE_RLW)
+        {
+          double z[N_HEADS], sum = 0;
+
+          for (guint h = 0; h < N_HEADS; h++)
+            sum += z[h] = exp (g_rand_double_range (rand, -1.5, 1.5));
+          for (guint h = 0; h < N_HEADS; h++)
+            loss.weight[h] = (float) (N_HEADS * z[h] / sum);
+        }
+
+      e = (HnEvent){
+        .kind = EVENT_STEP, .step = i + 1, .epoch = i / steps_per_epoch, .loss = loss
+      };
+      e.train.raw[HEAD_AGE]
+          = (float) ((120 + 300 * decay) * (1 + 0.3 * (g_rand_double (rand) - 0.5)));
+      e.train.raw[HEAD_GENDER]
+          = (float) ((0.25 + 0.45 * decay) * (1 + 0.4 * (g_rand_double (rand) - 0.5)));
+      e.train.raw[HEAD_RACE]
+          = (float) ((0.6 + 1.0 * decay) * (1 + 0.4 * (g_rand_double (rand) - 0.5)));
+      for (guint h = 0; h < N_HEADS; h++)
+        {
+          e.train.weighted[h] = loss.weight[h] * e.train.raw[h];
+          e.train.total += e.train.weighted[h];
+          e.train.grad_norm[h] = (float) (loss.weight[h] * base[h] * (0.5 + decay)
+                                          * (1 + 0.5 * (g_rand_double (rand) - 0.5)));
+        }
+      e.train.cosine[0] = (float) (-0.2 + 0.3 * (g_rand_double (rand) - 0.5));
+      e.train.cosine[1] = (float) (0.1 + 0.3 * (g_rand_double (rand) - 0.5));
+      e.train.cosine[2] = (float) (0.3 * decay + 0.3 * (g_rand_double (rand) - 0.5));
+      e.train.lr = 1e-3f;
+      e.train.img_per_s = 400;
+      e.train.batch_index = i % steps_per_epoch;
+      e.train.batches = steps_per_epoch;
+      e.train.images = 64;
+      hydra_series_add_event (series, &e);
     }
   hydra_series_commit (series);
   return series;
@@ -458,6 +545,7 @@ assert_same_steps (HydraSeries *a, HydraSeries *b)
       ck_assert_float_eq (p->lr, q->lr);
       ck_assert_float_eq (p->img_per_s, q->img_per_s);
       ck_assert_int_eq (p->age_loss, q->age_loss);
+      ck_assert_int_eq (p->balance, q->balance);
       ck_assert_int_eq (p->epochs_done, q->epochs_done);
       ck_assert_int_eq (p->batch, q->batch);
       ck_assert_int_eq (p->batches, q->batches);
@@ -515,7 +603,7 @@ START_TEST (test_csv_round_trip)
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   g_autoptr (GPtrArray) rows = parse_csv (text);
   GPtrArray *header = g_ptr_array_index (rows, 0);
-  ck_assert_uint_eq (header->len, 36);
+  ck_assert_uint_eq (header->len, 37);
   ck_assert_str_eq (g_ptr_array_index (header, 0), "kind");
   for (guint r = 1; r < rows->len; r++)
     ck_assert_uint_eq (((GPtrArray *) g_ptr_array_index (rows, r))->len, header->len);
@@ -1298,6 +1386,262 @@ START_TEST (test_view_follows_data)
 }
 END_TEST
 
+/* ---- the loss weights ------------------------------------------------------------------- */
+
+/* Pixels near a colour inside area (of a picture whose background is opaque). */
+static guint
+count_color_in (cairo_surface_t *surface, const graphene_rect_t *area, int r, int g, int b,
+                int tolerance)
+{
+  cairo_surface_t *part = cairo_image_surface_create (
+      CAIRO_FORMAT_ARGB32, (int) ceil (area->size.width), (int) ceil (area->size.height));
+  cairo_t *cr = cairo_create (part);
+  guint n;
+
+  cairo_set_source_surface (cr, surface, -area->origin.x, -area->origin.y);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  n = count_color (part, r, g, b, tolerance, NULL, NULL);
+  cairo_surface_destroy (part);
+  return n;
+}
+
+static const LegendHit *
+legend_hit (HydraLossPlot *lp, HitKind kind, guint index)
+{
+  for (guint i = 0; i < lp->legend_hits->len; i++)
+    {
+      const LegendHit *hit = &g_array_index (lp->legend_hits, LegendHit, i);
+
+      if (hit->kind == kind && hit->index == index)
+        return hit;
+    }
+  return NULL;
+}
+
+static void
+on_weight_toggled (HydraLossPlot *plot, HydraPlotView view, guint curve, gboolean visible,
+                   guint *last)
+{
+  ck_assert_int_eq (view, HYDRA_PLOT_BALANCE);
+  ck_assert (!visible);
+  *last = curve;
+}
+
+/* The CSV's cells of column name in its step rows. */
+static GPtrArray *
+csv_step_column (const char *path, const char *name)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  GPtrArray *header;
+  GPtrArray *cells = g_ptr_array_new_with_free_func (g_free);
+  guint col = G_MAXUINT;
+
+  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
+  rows = parse_csv (text);
+  header = g_ptr_array_index (rows, 0);
+  for (guint c = 0; c < header->len; c++)
+    if (strcmp (g_ptr_array_index (header, c), name) == 0)
+      col = c;
+  ck_assert_msg (col != G_MAXUINT, "no column %s", name);
+  for (guint r = 1; r < rows->len; r++)
+    {
+      GPtrArray *row = g_ptr_array_index (rows, r);
+
+      if (strcmp (g_ptr_array_index (row, 0), "step") == 0)
+        g_ptr_array_add (cells, g_strdup (g_ptr_array_index (row, col)));
+    }
+  return cells;
+}
+
+/* While a method chooses the weights, the balance view shows them in a third panel: the
+ * series' weights, smoothed as the other curves, a curve per head that its legend entry
+ * toggles; on a log axis with the gradient norms. Constant weights, or a plot too short,
+ * keep two panels. The CSV export has the weights of every step. */
+START_TEST (test_balance_weights)
+{
+  g_autoptr (HydraSeries) series = weights_session (6000, 1000, 31);
+  g_autoptr (HydraSeries) constant = make_session (6000, 1000, 31);
+  GtkWidget *plot = hydra_loss_plot_new (), *short_plot = hydra_loss_plot_new ();
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  const Frame *f = &lp->frame;
+  const HydraStepPoint *first = hydra_series_get_step (series, 0);
+  guint n = hydra_series_get_n_steps (series), toggled = G_MAXUINT;
+  g_autofree float *want = g_new (float, n);
+  g_autofree char *dir = test_tmpdir ();
+  g_autofree char *csv = test_path (dir, "weights.csv");
+  g_autoptr (GError) error = NULL;
+  float lo = INFINITY, hi = -INFINITY;
+  GtkWidget *window, *short_window;
+  cairo_surface_t *before, *after;
+  const LegendHit *hit;
+
+  hydra_loss_plot_set_series (lp, series);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_BALANCE);
+  hydra_loss_plot_set_log_scale (lp, TRUE);
+  window = show_in_window (plot, 760, 700); /* about the studio's, at its default size */
+
+  /* the channels are the series' weights, smoothed as the other per-step curves are */
+  ck_assert_uint_eq (lp->n_cached, n);
+  for (guint h = 0; h < N_HEADS; h++)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          float w = hydra_series_get_step (series, i)->weight[h];
+
+          ck_assert_float_eq (lp->channels[CH_W0 + h].raw[i], w);
+          lo = MIN (lo, w), hi = MAX (hi, w);
+        }
+      hydra_smooth_ema (&first->weight[h], STRIDE, n, hydra_loss_plot_get_smoothing (lp), want);
+      assert_close ("smoothed weight", hydra_plot_channel_smooth (lp, CH_W0 + h), want, n, 0, 0);
+    }
+  ck_assert_float_lt (lo, 4e-3f); /* FAMO's age weight */
+  ck_assert_float_gt (hi, 2.0f);
+
+  /* three panels, the gradient norms the tallest, none under 100 px; the weights on a log
+   * axis that holds them all */
+  ck_assert_uint_eq (f->n_panels, 3);
+  for (guint p = 0; p < 3; p++)
+    {
+      ck_assert_double_ge (f->panels[p].area.size.height, 100);
+      if (p > 0)
+        ck_assert_double_gt (f->panels[PANEL_GRAD].area.size.height, f->panels[p].area.size.height);
+      if (p + 1 < 3)
+        ck_assert_double_lt (f->panels[p].area.origin.y + f->panels[p].area.size.height + 16,
+                             f->panels[p + 1].area.origin.y);
+    }
+  ck_assert_uint_eq (f->panels[PANEL_WEIGHT].ch_first, CH_W0);
+  ck_assert (f->panels[PANEL_WEIGHT].log);
+  ck_assert_double_le (f->panels[PANEL_WEIGHT].ty0, log10 (lo));
+  ck_assert_double_ge (f->panels[PANEL_WEIGHT].ty1, log10 (hi));
+
+  /* the weights' entries share a row of their own when the legend needs two */
+  {
+    const LegendHit *age = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_GRAD_AGE);
+    const LegendHit *w_age = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_AGE);
+    const LegendHit *w_race = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_RACE);
+
+    ck_assert_ptr_nonnull (w_age);
+    ck_assert_double_gt (w_age->rect.origin.y, age->rect.origin.y);
+    ck_assert_double_eq (w_age->rect.origin.x, age->rect.origin.x);
+    ck_assert_double_eq (w_race->rect.origin.y, w_age->rect.origin.y);
+  }
+
+  /* the tooltip has a row per weight, under a heading of their own */
+  lp->hovering = TRUE;
+  lp->hover_x
+      = f->panels[PANEL_WEIGHT].area.origin.x + f->panels[PANEL_WEIGHT].area.size.width * 0.55;
+  lp->hover_y = f->panels[PANEL_WEIGHT].area.origin.y + 20;
+  gtk_widget_queue_draw (plot);
+  spin (200);
+  {
+    cairo_surface_t *surface = ui_grab (plot);
+
+    ui_save_artifact (surface, "plot-hover-weights.png");
+    cairo_surface_destroy (surface);
+  }
+  lp->hovering = FALSE;
+  gtk_widget_queue_draw (plot);
+  spin (100);
+
+  /* a click on w_gender's legend entry hides its curve, and only it */
+  g_signal_connect (plot, "curve-toggled", G_CALLBACK (on_weight_toggled), &toggled);
+  hit = legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_GENDER);
+  ck_assert_ptr_nonnull (hit);
+  before = ui_grab (plot);
+  hydra_plot_on_click_released (NULL, 1, hit->rect.origin.x + hit->rect.size.width / 2,
+                                hit->rect.origin.y + hit->rect.size.height / 2, lp);
+  ck_assert_uint_eq (toggled, HYDRA_BALANCE_WEIGHT_GENDER);
+  ck_assert (!hydra_loss_plot_get_balance_curve_visible (lp, HYDRA_BALANCE_WEIGHT_GENDER));
+  spin (200);
+  after = ui_grab (plot);
+  ck_assert_uint_eq (f->n_panels, 3);
+  ck_assert_uint_gt (count_color_in (before, &f->panels[PANEL_WEIGHT].area, 0xe6, 0x61, 0x00, 8),
+                     100);
+  ck_assert_uint_eq (count_color_in (after, &f->panels[PANEL_WEIGHT].area, 0xe6, 0x61, 0x00, 40),
+                     0);
+  ck_assert_uint_gt (count_color_in (after, &f->panels[PANEL_WEIGHT].area, 0x1c, 0x71, 0xd8, 8),
+                     100);
+  ck_assert_uint_gt (count_color_in (after, &f->panels[PANEL_GRAD].area, 0xe6, 0x61, 0x00, 8), 100);
+  cairo_surface_destroy (before);
+  cairo_surface_destroy (after);
+  g_signal_handlers_disconnect_by_data (plot, &toggled);
+
+  /* with none of its curves shown, the panel gives its room back (the entries stay) */
+  hydra_loss_plot_set_balance_curve_visible (lp, HYDRA_BALANCE_WEIGHT_AGE, FALSE);
+  hydra_loss_plot_set_balance_curve_visible (lp, HYDRA_BALANCE_WEIGHT_RACE, FALSE);
+  spin (200);
+  ck_assert_uint_eq (f->n_panels, 2);
+  ck_assert_ptr_nonnull (legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_RACE));
+  for (guint b = HYDRA_BALANCE_WEIGHT_AGE; b <= HYDRA_BALANCE_WEIGHT_RACE; b++)
+    hydra_loss_plot_set_balance_curve_visible (lp, b, TRUE);
+
+  /* linear without the log scale */
+  hydra_loss_plot_set_log_scale (lp, FALSE);
+  spin (200);
+  ck_assert_uint_eq (f->n_panels, 3);
+  ck_assert (!f->panels[PANEL_WEIGHT].log);
+  ck_assert_double_eq (f->panels[PANEL_WEIGHT].ty0, 0);
+  ck_assert_double_ge (f->panels[PANEL_WEIGHT].ty1, hi);
+
+  /* the export: the picture, and every step's weights in the CSV */
+  hydra_loss_plot_set_log_scale (lp, TRUE);
+  {
+    cairo_surface_t *surface = render (plot, 760, 700);
+
+    ui_save_artifact (surface, "plot-balance-weights.png");
+    cairo_surface_destroy (surface);
+    surface = render (plot, 1200, 640);
+    ui_save_artifact (surface, "plot-balance-weights-wide.png");
+    cairo_surface_destroy (surface);
+    surface = render (plot, 760, 330);
+    ui_save_artifact (surface, "plot-balance-weights-short.png");
+    cairo_surface_destroy (surface);
+  }
+  ck_assert_msg (hydra_loss_plot_export (lp, csv, 0, 0, &error), "%s", error ? error->message : "");
+  for (guint h = 0; h < N_HEADS; h++)
+    {
+      static const char *columns[] = { "w_age", "w_gender", "w_race" };
+      g_autoptr (GPtrArray) cells = csv_step_column (csv, columns[h]);
+
+      ck_assert_uint_eq (cells->len, n);
+      for (guint i = 0; i < n; i++)
+        ck_assert_float_eq ((float) g_ascii_strtod (g_ptr_array_index (cells, i), NULL),
+                            hydra_series_get_step (series, i)->weight[h]);
+    }
+  /* … and the method that chose them, which the step points keep */
+  {
+    g_autoptr (GPtrArray) cells = csv_step_column (csv, "balance");
+
+    ck_assert_uint_eq (cells->len, n);
+    ck_assert_str_eq (g_ptr_array_index (cells, 0), "manual");
+    ck_assert_str_eq (g_ptr_array_index (cells, n / 2), "famo");
+    ck_assert_str_eq (g_ptr_array_index (cells, n - 1), "rlw");
+    ck_assert_int_eq (hydra_series_get_step (series, n / 2)->balance, BALANCE_FAMO);
+  }
+
+  /* constant weights: two panels, and no weights in the legend */
+  hydra_loss_plot_set_series (lp, constant);
+  spin (200);
+  ck_assert_uint_eq (f->n_panels, 2);
+  ck_assert_ptr_null (legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_WEIGHT_AGE));
+  ck_assert_ptr_nonnull (legend_hit (lp, HIT_BALANCE, HYDRA_BALANCE_COS_GENDER_RACE));
+
+  /* too short for three readable panels: the weights go, the others keep their room */
+  hydra_loss_plot_set_series (HYDRA_LOSS_PLOT (short_plot), series);
+  hydra_loss_plot_set_view (HYDRA_LOSS_PLOT (short_plot), HYDRA_PLOT_BALANCE);
+  short_window = show_in_window (short_plot, 760, 300);
+  ck_assert_uint_eq (HYDRA_LOSS_PLOT (short_plot)->frame.n_panels, 2);
+  ck_assert_ptr_null (
+      legend_hit (HYDRA_LOSS_PLOT (short_plot), HIT_BALANCE, HYDRA_BALANCE_WEIGHT_AGE));
+
+  gtk_window_destroy (GTK_WINDOW (short_window));
+  gtk_window_destroy (GTK_WINDOW (window));
+  test_rmtree (dir);
+}
+END_TEST
+
 /* New points are drawn at most four times a second: the first batch after a quiet spell at
  * once, the next within the quarter-second after it, and the last always. */
 static gboolean
@@ -1459,6 +1803,7 @@ plot_suite (void)
   tcase_add_test (tc, test_lr_strip_jump);
   tcase_add_test (tc, test_empty_and_defaults);
   tcase_add_test (tc, test_view_follows_data);
+  tcase_add_test (tc, test_balance_weights);
   tcase_add_test (tc, test_redraw_rate);
   tcase_add_test (tc, test_render_100k);
   tcase_add_test (tc, test_pointer);

@@ -27,21 +27,32 @@ format_x (HydraLossPlot *self, double v, double step, double axis_max, char *buf
   hydra_chart_format_number (buf, size, v, MAX (0, -(int) floor (log10 (step) + 1e-9)));
 }
 
-/* The y title; the learning rate's strip says "lr" where "learning rate" would not fit. */
+/* long if it fits the panel's height, else short */
+static const char *
+fitting_title (Draw *d, guint p, const char *long_title, const char *short_title)
+{
+  double w;
+
+  hydra_chart_text_size (d->small, long_title, &w, NULL);
+  return w <= d->frame->panels[p].area.size.height ? long_title : short_title;
+}
+
+/* The y title; the learning rate's strip says "lr" where "learning rate" would not fit, the
+ * weights' panel "weight" for "loss weight". */
 static const char *
 panel_title (Draw *d, guint p)
 {
   HydraLossPlot *self = d->self;
 
   if (hydra_plot_panel_is_lr (self, p))
-    {
-      double w;
-
-      hydra_chart_text_size (d->small, "learning rate", &w, NULL);
-      return w <= d->frame->panels[p].area.size.height ? "learning rate" : "lr";
-    }
+    return fitting_title (d, p, "learning rate", "lr");
+  if (hydra_plot_panel_is_cosine (self, p))
+    return "cosine";
+  if (hydra_plot_panel_is_weight (self, p))
+    return self->log_scale ? fitting_title (d, p, "loss weight (log)", "weight (log)")
+                           : fitting_title (d, p, "loss weight", "weight");
   if (self->view == HYDRA_PLOT_BALANCE)
-    return p == 0 ? (self->log_scale ? "gradient norm (log)" : "gradient norm") : "cosine";
+    return self->log_scale ? "gradient norm (log)" : "gradient norm";
   return self->log_scale ? "loss (log)" : "loss";
 }
 

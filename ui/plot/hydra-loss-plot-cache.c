@@ -18,8 +18,10 @@ channel_offset (guint ch)
     return G_STRUCT_OFFSET (HydraStepPoint, loss) + ch * sizeof (float);
   if (ch < CH_COS0)
     return G_STRUCT_OFFSET (HydraStepPoint, grad_norm) + (ch - CH_GRAD0) * sizeof (float);
-  if (ch < CH_LR)
+  if (ch < CH_W0)
     return G_STRUCT_OFFSET (HydraStepPoint, cosine) + (ch - CH_COS0) * sizeof (float);
+  if (ch < CH_LR)
+    return G_STRUCT_OFFSET (HydraStepPoint, weight) + (ch - CH_W0) * sizeof (float);
   return G_STRUCT_OFFSET (HydraStepPoint, lr);
 }
 

@@ -56,19 +56,22 @@ hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
     c = &hydra_chart_head_colors[ch % N_HEADS];
   else if (ch < CH_COS0)
     c = &hydra_chart_head_colors[ch - CH_GRAD0];
-  else if (ch < CH_LR)
+  else if (ch < CH_W0)
     c = &cosine_colors[ch - CH_COS0];
+  else if (ch < CH_LR)
+    c = &hydra_chart_head_colors[ch - CH_W0];
   else
     c = &lr_color;
   cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
 }
 
-/* The legend's and tooltip's name: "age (L1)", "w·gender", "age·race"… */
+/* The legend's and tooltip's name: "age (L1)", "w·gender", "age·race", "w_race"… (a loss
+ * weight is named as its setting and its markers name it). */
 void
 hydra_plot_channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
 {
-  static const char *balance[] = {
-    "age", "gender", "race", "age·gender", "age·race", "gender·race",
+  static const char *balance[HYDRA_N_BALANCE_CURVES] = {
+    "age", "gender", "race", "age·gender", "age·race", "gender·race", "w_age", "w_gender", "w_race",
   };
 
   if (ch == HYDRA_CURVE_AGE || ch == HYDRA_CURVE_AGE_WEIGHTED)
@@ -155,11 +158,38 @@ sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Hydr
     }
 }
 
+/* A column of a decimated segment, in pixels. */
+typedef struct
+{
+  double top, bottom; /* its envelope; widened to the previous column's last value */
+  double mid;         /* the middle of the envelope before widening: the line's point */
+  gboolean boxed;     /* count 0, or taller than the line is wide */
+  gboolean swept;     /* the line across it covers its envelope */
+  gboolean on_line;
+} ColumnPx;
+
+/* Whether the line through the columns' middles, running from halfway to the left one's to
+ * halfway to the right one's, covers column c's envelope: then a box there would only be a
+ * notch on a smooth curve. */
+static gboolean
+column_swept (const ColumnPx *px, const HydraPlotColumn *cols, guint c, guint n, double half_width)
+{
+  double m = px[c].mid, e0 = m, e1 = m;
+
+  if (c > 0 && cols[c - 1].count > 0)
+    e0 = (px[c - 1].mid + m) / 2;
+  if (c + 1 < n && cols[c + 1].count > 0)
+    e1 = (m + px[c + 1].mid) / 2;
+  return px[c].top >= MIN (m, MIN (e0, e1)) - half_width - 0.5
+         && px[c].bottom <= MAX (m, MAX (e0, e1)) + half_width + 0.5;
+}
+
 /* A decimated segment: the envelope of each pixel column as a pixel-aligned box (Cairo fills
  * those fast, where stroking thousands of vertical zigzags is slow), joined by a line through
  * the columns' middles, stroked with antialiasing, which is all that shows where the curve
  * is smooth. Boxes reach from each column's min to its max, widened to take in the previous
- * column's last value so that a step between columns stays connected. */
+ * column's last value so that a step between columns stays connected; where the line sweeps
+ * a column's envelope (a smooth curve, however steep) it has no box. */
 static void
 dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, HydraPlotColumn *cols,
             HydraPlotPen *pen, double half_width, gboolean wide_boxes, GArray *boxes)
@@ -168,52 +198,59 @@ dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Hydra
   double col_w = p->area.size.width / v->n_columns;
   double prev_last = NAN;
   gboolean line = pen != NULL;
-  gboolean boxed_prev = TRUE, boxed = TRUE, boxed_next = TRUE;
-  guint next = 0, first_box = boxes->len;
+  guint n = v->n_columns, first_box = boxes->len;
+  g_autofree ColumnPx *px = g_new (ColumnPx, n);
 
-  hydra_plot_decimate_columns (y, v->bounds, v->n_columns, p->log, cols);
+  hydra_plot_decimate_columns (y, v->bounds, n, p->log, cols);
+  for (guint c = 0; c < n; c++)
+    {
+      px[c].boxed = TRUE;
+      if (cols[c].count == 0)
+        continue;
+      px[c].top = map_y (p, transform (p, cols[c].max));
+      px[c].bottom = map_y (p, transform (p, cols[c].min));
+      px[c].mid = (px[c].top + px[c].bottom) / 2;
+      px[c].boxed = px[c].bottom - px[c].top > 2 * half_width;
+      if (!isnan (prev_last))
+        {
+          px[c].top = MIN (px[c].top, prev_last);
+          px[c].bottom = MAX (px[c].bottom, prev_last);
+        }
+      prev_last = map_y (p, transform (p, cols[c].last));
+    }
+  /* a column's middle joins the line unless it and both neighbours are boxes anyway */
+  for (guint c = 0; c < n; c++)
+    {
+      px[c].swept = line && cols[c].count > 0 && column_swept (px, cols, c, n, half_width);
+      px[c].on_line = line && cols[c].count > 0
+                      && (!px[c].boxed || (c > 0 && !px[c - 1].boxed)
+                          || (c + 1 < n && !px[c + 1].boxed) || px[c].swept);
+    }
+
   if (line)
     hydra_plot_pen_lift (pen);
   if (line && v->i0 > v->a && value_ok (p, y[v->i0 - 1]))
     hydra_plot_pen_to (pen, map_x (d->frame, p, xs[v->i0 - 1]),
                        map_y (p, transform (p, y[v->i0 - 1])));
-
-#define COLUMN_TOP(c) map_y (p, transform (p, cols[c].max))
-#define COLUMN_BOTTOM(c) map_y (p, transform (p, cols[c].min))
-#define IS_BOXED(c) (cols[c].count == 0 || COLUMN_BOTTOM (c) - COLUMN_TOP (c) > 2 * half_width)
-  /* a column's middle joins the line unless it and both neighbours are boxes anyway */
-  if (v->n_columns > 0)
-    boxed_next = IS_BOXED (0);
-  for (guint c = 0; c < v->n_columns; c++)
+  for (guint c = 0; c < n; c++)
     {
-      const HydraPlotColumn *col = &cols[c];
+      const ColumnPx *col = &px[c];
       double x = p->area.origin.x + c * col_w;
-      double top, bottom;
+      gboolean left_on = c == 0 || cols[c - 1].count == 0 || px[c - 1].on_line;
+      gboolean right_on = c + 1 == n || cols[c + 1].count == 0 || px[c + 1].on_line;
 
-      boxed_prev = boxed;
-      boxed = boxed_next;
-      next = c + 1;
-      boxed_next = next < v->n_columns ? IS_BOXED (next) : TRUE;
-      if (col->count == 0)
+      if (cols[c].count == 0)
         continue;
-      top = map_y (p, transform (p, col->max));
-      bottom = map_y (p, transform (p, col->min));
       if (line)
         {
-          if (!boxed || !boxed_prev || !boxed_next)
-            hydra_plot_pen_to (pen, x + col_w / 2, (top + bottom) / 2);
+          if (col->on_line)
+            hydra_plot_pen_to (pen, x + col_w / 2, col->mid);
           else
             hydra_plot_pen_lift (pen);
         }
-      if (!isnan (prev_last))
+      if (!line || (col->bottom - col->top > 1.0 && !(col->swept && left_on && right_on)))
         {
-          top = MIN (top, prev_last);
-          bottom = MAX (bottom, prev_last);
-        }
-      prev_last = map_y (p, transform (p, col->last));
-      if (!line || bottom - top > 1.0)
-        {
-          double y0 = floor (top - half_width), y1 = ceil (bottom + half_width);
+          double y0 = floor (col->top - half_width), y1 = ceil (col->bottom + half_width);
           graphene_rect_t r = GRAPHENE_RECT_INIT (x, y0, col_w, y1 - y0);
 
           /* as wide as the line, so that a jump looks like the rest of the curve; opaque
@@ -236,9 +273,6 @@ dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, Hydra
           g_array_append_val (boxes, r);
         }
     }
-#undef IS_BOXED
-#undef COLUMN_TOP
-#undef COLUMN_BOTTOM
   if (line && v->i1 < v->b && value_ok (p, y[v->i1]))
     hydra_plot_pen_to (pen, map_x (d->frame, p, xs[v->i1]), map_y (p, transform (p, y[v->i1])));
 }

@@ -296,8 +296,18 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
       if ((smoothed || self->view == HYDRA_PLOT_BALANCE) && !hydra_plot_panel_is_lr (self, p))
         {
           rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
-          if (self->view == HYDRA_PLOT_BALANCE)
-            g_strlcpy (rows[n_rows].name, p == 0 ? "gradient norm" : "cosine",
+          if (hydra_plot_panel_is_weight (self, p))
+            {
+              /* the step's weights, and who chose them */
+              int32_t method = hydra_series_get_step (self->series, i)->balance;
+
+              g_snprintf (
+                  rows[n_rows].name, sizeof rows[n_rows].name, "loss weight · %s",
+                  balance_title (method >= 0 && method < N_BALANCE ? method : BALANCE_MANUAL));
+            }
+          else if (self->view == HYDRA_PLOT_BALANCE)
+            g_strlcpy (rows[n_rows].name,
+                       hydra_plot_panel_is_cosine (self, p) ? "cosine" : "gradient norm",
                        sizeof rows[n_rows].name);
           if (smoothed && p == 0)
             {

@@ -12,11 +12,13 @@ typedef struct
   guint ch;
   char name[48];
   gboolean visible;
+  gboolean group; /* starts a group that shares a row when it can: a panel's curves */
 } LegendItem;
 
 static guint
-legend_items (HydraLossPlot *self, LegendItem *items)
+legend_items (Draw *d, LegendItem *items)
 {
+  HydraLossPlot *self = d->self;
   guint n = 0;
 
   if (self->view == HYDRA_PLOT_LOSS)
@@ -40,12 +42,24 @@ legend_items (HydraLossPlot *self, LegendItem *items)
         }
     }
   else
-    for (guint b = 0; b < HYDRA_N_BALANCE_CURVES; b++)
-      {
-        items[n] = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b] };
-        hydra_plot_channel_name (self, CH_GRAD0 + b, items[n].name, sizeof items[n].name);
-        n++;
-      }
+    {
+      /* the weights' entries come with their panel: once a weight has changed, and while
+       * the picture has room for it */
+      guint n_balance = hydra_plot_has_weights (self) && !d->frame->weights_left_out
+                            ? HYDRA_N_BALANCE_CURVES
+                            : HYDRA_BALANCE_WEIGHT_AGE;
+
+      for (guint b = 0; b < n_balance; b++)
+        {
+          gboolean group = b == HYDRA_BALANCE_GRAD_AGE || b == HYDRA_BALANCE_COS_AGE_GENDER
+                           || b == HYDRA_BALANCE_WEIGHT_AGE;
+
+          items[n]
+              = (LegendItem){ HIT_BALANCE, b, CH_GRAD0 + b, "", self->balance_visible[b], group };
+          hydra_plot_channel_name (self, CH_GRAD0 + b, items[n].name, sizeof items[n].name);
+          n++;
+        }
+    }
   return n;
 }
 
@@ -85,25 +99,33 @@ draw_swatch (Draw *d, const LegendItem *item, double x, double mid, double alpha
   cairo_set_dash (cr, NULL, 0, 0);
 }
 
-/* Lays the legend out in rows from (x, y) within width; draws it when draw is TRUE. Returns
- * its height. */
+/* Lays the legend out in rows from (x, y) within width, a group on a row of its own when it
+ * would not fit on the current one but fits on one; draws it when draw is TRUE. Returns its
+ * height. */
 double
 hydra_plot_legend (Draw *d, double x, double y, double width, gboolean draw)
 {
-  HydraLossPlot *self = d->self;
   LegendItem items[HYDRA_N_CURVES + HYDRA_N_BALANCE_CURVES + 2];
-  guint n = legend_items (self, items);
+  double item_ws[G_N_ELEMENTS (items)];
+  guint n = legend_items (d, items);
   double cx = x, cy = y, row_h;
 
   hydra_chart_text_size (d->small, "Ag", NULL, &row_h);
   row_h += 6;
   for (guint i = 0; i < n; i++)
     {
-      double tw, item_w, mid;
+      double tw;
 
       hydra_chart_text_size (d->small, items[i].name, &tw, NULL);
-      item_w = SWATCH + 6 + tw;
-      if (cx > x && cx + item_w > x + width)
+      item_ws[i] = SWATCH + 6 + tw;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      double item_w = item_ws[i], group_w = item_w, mid;
+
+      for (guint j = i + 1; items[i].group && j < n && !items[j].group; j++)
+        group_w += LEGEND_GAP + item_ws[j];
+      if (cx > x && (cx + item_w > x + width || (cx + group_w > x + width && group_w <= width)))
         {
           cx = x;
           cy += row_h;

@@ -4,8 +4,10 @@
  *   ../hydra-loss-plot.c        the widget: properties, snapshot, controllers, setters
  *   hydra-loss-plot-cache.c     the series copied per channel, block summaries, smoothing,
  *                               decimation to pixel columns
- *   hydra-loss-plot-scale.c     the ranges shown: autoscale, zoomed views, markers' x
- *   hydra-loss-plot-render.c    styles, the layout of a picture, the empty state
+ *   hydra-loss-plot-scale.c     the ranges shown: autoscale, zoomed views, markers' x; which
+ *                               optional panels there is data for (rate, loss weights)
+ *   hydra-loss-plot-render.c    styles, the layout of a picture (panels and their heights,
+ *                               dropped when short), the empty state
  *   hydra-loss-plot-axes.c      grid, tick labels and axis titles
  *   hydra-loss-plot-curves.c    each channel's look and its curves, validation points
  *   hydra-plot-pen.c            the simplifying, piecewise line stroker the curves use
@@ -19,11 +21,12 @@
  * and the data-set pane use too.
  *
  * Data path: the series' step points are copied into one contiguous float array per
- * "channel" (7 losses, 3 gradient norms, 3 cosines, the learning rate) as they arrive, with
- * a min/max summary per block of points (autoscale in O(n/block)) and an EMA that is
- * extended, not recomputed, on append. A frame reduces each visible curve to a min/max
- * envelope per pixel column, so drawing costs O(width) whatever the length of the run. The
- * static picture is kept as a render node: hovering and the zoom box redraw only an overlay.
+ * "channel" (7 losses, 3 gradient norms, 3 cosines, 3 loss weights, the learning rate) as
+ * they arrive, with a min/max summary per block of points (autoscale in O(n/block)) and an
+ * EMA that is extended, not recomputed, on append. A frame reduces each visible curve to a
+ * min/max envelope per pixel column, so drawing costs O(width) whatever the length of the
+ * run. The static picture is kept as a render node: hovering and the zoom box redraw only an
+ * overlay.
  */
 #pragma once
 
@@ -37,12 +40,27 @@ G_BEGIN_DECLS
 #define PAD 12.0           /* around the picture */
 #define DRAG_THRESHOLD 5.0 /* px: a zoom box side shorter than this leaves its axis alone */
 
+/* The channels: the loss curves (HydraCurve), then the balance curves (HydraBalanceCurve,
+ * from CH_GRAD0 in the same order), then the learning rate. */
 enum
 {
   CH_GRAD0 = HYDRA_N_CURVES,
   CH_COS0 = CH_GRAD0 + N_HEADS,
-  CH_LR = CH_COS0 + 3, /* the scheduled rate: never smoothed, drawn in a strip of its own */
+  CH_W0 = CH_COS0 + 3,     /* the loss weights of each step */
+  CH_LR = CH_W0 + N_HEADS, /* the scheduled rate: never smoothed, drawn in a strip of its own */
   N_CHANNELS,
+};
+
+G_STATIC_ASSERT (CH_GRAD0 + HYDRA_N_BALANCE_CURVES == CH_LR);
+
+/* The balance view's panels, top to bottom; the loss view has the losses and the rate's
+ * strip. */
+enum
+{
+  PANEL_GRAD,
+  PANEL_COS,
+  PANEL_WEIGHT,
+  MAX_PANELS,
 };
 
 typedef struct
@@ -76,7 +94,8 @@ typedef struct
   int width, height;
   double x0, x1;
   guint n_panels;
-  Panel panels[2];
+  Panel panels[MAX_PANELS];
+  gboolean weights_left_out; /* the loss weights have a panel, but no room for it */
 } Frame;
 
 typedef enum
@@ -141,8 +160,8 @@ struct _HydraLossPlot
   /* the view: autoscaled, or fixed by zoom and pan */
   gboolean x_auto;
   double vx0, vx1;
-  gboolean y_auto[2];
-  double vy0[2], vy1[2];
+  gboolean y_auto[MAX_PANELS];
+  double vy0[MAX_PANELS], vy1[MAX_PANELS];
   Frame frame;
 
   /* interaction */
@@ -251,6 +270,9 @@ void hydra_plot_decimate_columns (const float *y, const guint *bounds, guint n_c
 gboolean hydra_plot_has_lr (HydraLossPlot *self);
 gboolean hydra_plot_has_lr_strip (HydraLossPlot *self);
 gboolean hydra_plot_panel_is_lr (HydraLossPlot *self, guint p);
+gboolean hydra_plot_has_weights (HydraLossPlot *self);
+gboolean hydra_plot_has_weight_panel (HydraLossPlot *self);
+gboolean hydra_plot_panel_is_weight (HydraLossPlot *self, guint p);
 double hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep);
 gboolean hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x);
 void hydra_plot_x_range (HydraLossPlot *self, double *x0, double *x1);

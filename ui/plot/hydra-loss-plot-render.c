@@ -135,28 +135,41 @@ draw_empty (Draw *d, const char *text)
  */
 
 /* Which channels each panel shows, and on which scale: the losses over the learning rate's
- * strip, or the gradient norms over the cosines. */
+ * strip, or the gradient norms over the cosines over the loss weights. */
 static void
 frame_panels (HydraLossPlot *self, Frame *frame)
 {
-  gboolean loss = self->view == HYDRA_PLOT_LOSS;
+  Panel *p = frame->panels;
 
-  frame->n_panels = !loss || hydra_plot_has_lr_strip (self) ? 2 : 1;
-  frame->panels[0].ch_first = loss ? 0 : CH_GRAD0;
-  frame->panels[0].ch_end = loss ? CH_GRAD0 : CH_COS0;
-  frame->panels[0].log = self->log_scale;
-  frame->panels[1].ch_first = loss ? CH_LR : CH_COS0;
-  frame->panels[1].ch_end = loss ? CH_LR + 1 : CH_LR;
-  frame->panels[1].log = loss;
+  if (self->view == HYDRA_PLOT_LOSS)
+    {
+      frame->n_panels = hydra_plot_has_lr_strip (self) ? 2 : 1;
+      p[0].ch_first = 0, p[0].ch_end = CH_GRAD0, p[0].log = self->log_scale;
+      p[1].ch_first = CH_LR, p[1].ch_end = CH_LR + 1, p[1].log = TRUE;
+      return;
+    }
+  frame->n_panels = hydra_plot_has_weight_panel (self) ? 3 : 2;
+  p[PANEL_GRAD].ch_first = CH_GRAD0, p[PANEL_GRAD].ch_end = CH_COS0;
+  p[PANEL_GRAD].log = self->log_scale;
+  p[PANEL_COS].ch_first = CH_COS0, p[PANEL_COS].ch_end = CH_W0, p[PANEL_COS].log = FALSE;
+  p[PANEL_WEIGHT].ch_first = CH_W0, p[PANEL_WEIGHT].ch_end = CH_LR;
+  p[PANEL_WEIGHT].log = self->log_scale;
 }
 
+/* Below these heights (px of panels, gaps included) a plot does not share: the losses keep
+ * the rate's strip's room, the gradient norms and cosines the weights'. */
+#define LR_STRIP_MIN_H 200
+#define WEIGHT_PANEL_MIN_H 300
+
 /* Top to bottom: legend, marker strip (strip_h, 0 without markers), panel(s), x labels, x
- * title. The learning rate's strip is slim, as it only has a shape to show; on a plot too
- * short to share, the losses keep the room. Returns the panels' top. */
+ * title. The learning rate's strip is slim, as it only has a shape to show. The balance
+ * view's gradient norms take 60% of the height, the cosines the rest; with the weights,
+ * 46%, 25% (the cosines' −1…1 needs few ticks) and 29%. Returns the panels' top. */
 static double
 layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
 {
   Frame *frame = d->frame;
+  gboolean loss = d->self->view == HYDRA_PLOT_LOSS;
   double legend_h, top, bottom, plot_h;
 
   legend_h = hydra_plot_legend (d, PAD + axis_title_w + 48, PAD,
@@ -164,24 +177,47 @@ layout_rows (Draw *d, double th, double axis_title_w, double strip_h)
   top = PAD + legend_h + 6 + strip_h;
   bottom = d->height - PAD - 2 * th - 8;
   plot_h = bottom - top;
-  if (d->self->view == HYDRA_PLOT_LOSS && plot_h < 200)
+  if (loss && plot_h < LR_STRIP_MIN_H)
     frame->n_panels = 1;
+  if (frame->n_panels == 3 && plot_h < WEIGHT_PANEL_MIN_H)
+    {
+      /* and their legend entries go, which may give the others a row back */
+      frame->n_panels = 2;
+      frame->weights_left_out = TRUE;
+      legend_h = hydra_plot_legend (d, PAD + axis_title_w + 48, PAD,
+                                    d->width - 2 * PAD - axis_title_w - 48, FALSE);
+      top = PAD + legend_h + 6 + strip_h;
+      plot_h = bottom - top;
+    }
   if (frame->n_panels == 1)
     {
       frame->panels[0].area.origin.y = top;
       frame->panels[0].area.size.height = plot_h;
     }
-  else
+  else if (loss)
     {
-      gboolean lr = d->self->view == HYDRA_PLOT_LOSS;
-      double gap = lr ? 16 : 28;
-      double lower = lr ? CLAMP (round (plot_h * 0.2), 72, 120)
-                        : plot_h - gap - round ((plot_h - gap) * 0.6);
+      double gap = 16, lower = CLAMP (round (plot_h * 0.2), 72, 120);
 
       frame->panels[0].area.origin.y = top;
       frame->panels[0].area.size.height = plot_h - gap - lower;
       frame->panels[1].area.origin.y = bottom - lower;
       frame->panels[1].area.size.height = lower;
+    }
+  else
+    {
+      static const double share[2][MAX_PANELS] = { { 0.6, 0.4, 0 }, { 0.46, 0.25, 0.29 } };
+      guint n = frame->n_panels;
+      double gap = 28, h = plot_h - (n - 1) * gap, y = top;
+
+      for (guint p = 0; p < n; p++)
+        {
+          /* the last panel takes what rounding left, down to the baseline */
+          double ph = p + 1 < n ? round (h * share[n - 2][p]) : bottom - y;
+
+          frame->panels[p].area.origin.y = y;
+          frame->panels[p].area.size.height = ph;
+          y += ph + gap;
+        }
     }
   return top;
 }
@@ -254,8 +290,8 @@ hydra_plot_draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height,
                         Frame *frame, GArray *hits)
 {
   Draw d = { self, cr, st, frame, width, height, NULL, hits };
-  HydraChartTick ticks[2][HYDRA_CHART_MAX_TICKS];
-  guint n_ticks[2] = { 0, 0 };
+  HydraChartTick ticks[MAX_PANELS][HYDRA_CHART_MAX_TICKS];
+  guint n_ticks[MAX_PANELS] = { 0 };
   double th, axis_title_w, strip_h, top;
   gboolean has_markers;
 

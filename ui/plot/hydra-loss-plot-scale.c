@@ -117,7 +117,7 @@ hydra_plot_x_range (HydraLossPlot *self, double *x0, double *x1)
 gboolean
 hydra_plot_panel_is_cosine (HydraLossPlot *self, guint p)
 {
-  return self->view == HYDRA_PLOT_BALANCE && p == 1;
+  return self->view == HYDRA_PLOT_BALANCE && p == PANEL_COS;
 }
 
 /* Whether any step has a rate to draw (a record from before rates were kept has none). */
@@ -141,6 +141,41 @@ gboolean
 hydra_plot_panel_is_lr (HydraLossPlot *self, guint p)
 {
   return self->view == HYDRA_PLOT_LOSS && p == 1;
+}
+
+/* Whether a loss weight changed during the session: a method chose them, or the user moved a
+ * slider. Constant weights would be flat lines the sliders already show. */
+gboolean
+hydra_plot_has_weights (HydraLossPlot *self)
+{
+  for (guint h = 0; h < N_HEADS; h++)
+    {
+      double lo = INFINITY, hi = -INFINITY;
+
+      hydra_plot_range_minmax (&self->channels[CH_W0 + h], 0, self->n_cached, FALSE, &lo, &hi);
+      if (lo < hi)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The balance view draws the weights in a panel of their own under the cosines, when they
+ * changed and one of their curves is shown (and the picture is tall enough: render.c). */
+gboolean
+hydra_plot_has_weight_panel (HydraLossPlot *self)
+{
+  if (self->view != HYDRA_PLOT_BALANCE || !hydra_plot_has_weights (self))
+    return FALSE;
+  for (guint h = 0; h < N_HEADS; h++)
+    if (self->balance_visible[HYDRA_BALANCE_WEIGHT_AGE + h])
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+hydra_plot_panel_is_weight (HydraLossPlot *self, guint p)
+{
+  return self->view == HYDRA_PLOT_BALANCE && p == PANEL_WEIGHT;
 }
 
 /* The extent of the visible training curves' points in [x0, x1]. */
