@@ -304,6 +304,19 @@ weight_row_changed (GtkAdjustment *changed, HydraSettingsPanel *self)
   self->syncing_weights = FALSE;
 }
 
+/* Three decimals, and below 0.01 two significant digits: a method's weight under MSE on
+ * years is near 0.001, which three decimals would show as nothing. */
+static gboolean
+weight_output (GtkSpinButton *spin, gpointer user_data)
+{
+  double w = gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin));
+  char text[32];
+
+  g_snprintf (text, sizeof text, w > 0 && w < 0.01 ? "%.2g" : "%.3f", w);
+  gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
 /* Three rows of one shape, so built here rather than written three times in the template. */
 static void
 build_weight_rows (HydraSettingsPanel *self)
@@ -334,6 +347,7 @@ build_weight_rows (HydraSettingsPanel *self)
                                    "Finer near zero: the first half of the slider covers 0 to 2.5");
       gtk_scale_add_mark (GTK_SCALE (scale), sqrt (1 / WEIGHT_MAX), GTK_POS_BOTTOM, NULL);
       GtkWidget *spin = gtk_spin_button_new (self->weight_spin[h], 0.01, 3);
+      g_signal_connect (spin, "output", G_CALLBACK (weight_output), NULL);
       gtk_widget_set_tooltip_text (spin, tips[h]);
       gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
       gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
