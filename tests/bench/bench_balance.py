@@ -9,6 +9,12 @@ hundreds while BCE is below one.
 
   tests/bench/bench_balance.py --data ../shared/datasets/utkface-dev [--seeds 0,1,2]
         [--age-losses l1,mse] [--methods all] [--preset quick] [--results FILE.jsonl]
+  tests/bench/bench_balance.py --overhead [--reps 3]
+
+--overhead measures what a method costs a step instead: one epoch of 4,096 synthetic faces
+(batch 64, 32x32, no validation, no files) per method and repetition, the methods
+alternating so that they share the machine's drift; it prints each method's median
+images/s and its step time against manual's. The machine should be quiet for this one.
 
 Each run is one JSON line in --results (runs already there are not run again, so a long
 session can be stopped and continued). Then a table per age loss: mean and spread
@@ -102,9 +108,27 @@ def table(results, age_loss, seeds, methods):
     return "\n".join(out)
 
 
+def overhead(cli, methods, reps):
+    rates = {m: [] for m in ["manual"] + methods}
+    for _ in range(reps):
+        for m in rates:
+            p = subprocess.run([cli, "train", "--synthetic", "4096", "--epochs", "1", "--batch", "64",
+                                "--val-percent", "0", "--balance", m, "--json"],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                sys.exit(f"{m}: {p.stderr.strip()[-500:]}")
+            rates[m].append(json.loads(p.stdout.strip().splitlines()[-1])["img_per_s"])
+    base = statistics.median(rates["manual"])
+    print("| method | img/s (median of %d) | step time vs manual |" % reps)
+    print("|---|---|---|")
+    for m, r in rates.items():
+        med = statistics.median(r)
+        print(f"| {m} | {med:.0f} | {100 * (base / med - 1):+.1f}% |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data")
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "app", "hydranet-cli"))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--age-losses", default="l1,mse")
@@ -112,9 +136,13 @@ def main():
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--results", default="balance-results.jsonl")
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--overhead", action="store_true")
+    ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")]
     methods = METHODS if a.methods == "all" else a.methods.split(",")
+    if a.overhead:
+        return overhead(a.cli, methods, a.reps)
     results = {}
     if os.path.exists(a.results):
         for line in open(a.results):
