@@ -1,7 +1,7 @@
 /* test-runinfo.c — a run folder (runfolder.h) and its run.json (runinfo.h): every key written
  * and read back, a rename and a summary rewrite that keep what the other wrote, a hostile
  * run.json refused with a message naming the key, a folder of runs listed with the folders
- * that are not runs skipped.
+ * that are not runs skipped, and a real (tiny) run laying out its folder.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -475,6 +475,72 @@ START_TEST (test_list)
 }
 END_TEST
 
+/* A real run in a run folder: the layout runfolder.h promises. */
+START_TEST (test_trainer_run_folder)
+{
+  HnDataset *ds = tiny_dataset ();
+  char *dir = test_tmpdir ();
+  HnError err;
+  char *folder = run_folder_create (dir, &err);
+  ck_assert_msg (folder != NULL, "%s", err.message);
+  HnTrainConfig c = tiny_config ();
+  c.val_percent = 30; /* a few images to validate on */
+  c.run_dir = folder;
+  c.checkpoint_path = "/nonexistent/ignored.safetensors"; /* a run folder names its own */
+  c.synthetic = TINY_IMAGES;
+  c.synthetic_seed = 77;
+  c.source = "test-runinfo";
+  HnTrainer *t = trainer_new (&c, ds, NULL, NULL, &err);
+  ck_assert_msg (t != NULL, "%s", err.message);
+  ck_assert_msg (trainer_start (t, &err), "%s", err.message);
+  ck_assert_int_eq (collect_steps (t, NULL, NULL, 0), TRAINER_FINISHED);
+  trainer_join (t);
+  const int64_t steps = trainer_step (t);
+  trainer_free (t);
+
+  HnRunInfo info;
+  ck_assert_msg (run_info_read (folder, &info, &err), "%s", err.message);
+  ck_assert_int_eq (info.summary.state, TRAINER_FINISHED);
+  ck_assert_int_eq (info.summary.steps, steps);
+  ck_assert_int_eq (info.summary.epochs, 2);
+  ck_assert_int_eq (info.settings.synthetic, TINY_IMAGES);
+  ck_assert_int_eq (info.settings.synthetic_seed, 77);
+  ck_assert_str_eq (info.settings.preset, "studio");
+  ck_assert (!info.has_parent);
+  ck_assert_int_eq (info.summary.final.epoch, 2);
+  ck_assert_int_gt (info.summary.final.val.n, 0);
+  ck_assert_int_gt (info.summary.best.val.n, 0);
+  ck_assert (info.summary.best.val.age_mae <= info.summary.final.val.age_mae);
+  /* every image of the training split, each epoch (batches of 4; none dropped here) */
+  const int n_train = (int) info.summary.images / 2;
+  ck_assert_int_eq (info.summary.images, 2 * n_train);
+  ck_assert_int_eq (steps, 2 * ((n_train + 3) / 4));
+  /* its start and each epoch's end, all kept */
+  ck_assert_int_eq (info.summary.n_checkpoints, 3);
+  for (int i = 0; i < 3; i++)
+    {
+      char want[64];
+      snprintf (want, sizeof want, "checkpoints/epoch-%03d.safetensors", i);
+      ck_assert_str_eq (info.summary.checkpoints[i].file, want);
+      ck_assert_int_eq (info.summary.checkpoints[i].epoch, i);
+      char *optim = NULL;
+      ck_assert (asprintf (&optim, "%s/%s.optim", folder, want) > 0);
+      ck_assert_int_eq (access (optim, R_OK), 0);
+      free (optim);
+    }
+  char *record = test_path (folder, RUN_RECORD);
+  ck_assert_int_eq (access (record, R_OK), 0);
+  ck_assert_int_ne (access ("/nonexistent/ignored.safetensors", F_OK), 0);
+  run_info_clear (&info);
+
+  free (record);
+  test_rmtree (dir);
+  free (folder);
+  free (dir);
+  free_tiny (ds);
+}
+END_TEST
+
 START_TEST (test_folder_names)
 {
   char *a = run_folder_checkpoint (3, 0), *b = run_folder_checkpoint (12, 42);
@@ -521,6 +587,7 @@ runinfo_suite (void)
   tcase_add_test (tc, test_round_trip);
   tcase_add_test (tc, test_hostile);
   tcase_add_test (tc, test_list);
+  tcase_add_test (tc, test_trainer_run_folder);
   tcase_add_test (tc, test_folder_names);
   suite_add_tcase (s, tc);
   return s;

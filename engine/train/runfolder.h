@@ -20,7 +20,6 @@
 #define RUN_RECORD "curves.csv"
 #define RUN_CHECKPOINTS "checkpoints"
 #define RUN_MODEL "model.safetensors"
-#define RUN_CHECKPOINT "checkpoint.safetensors" /* the studio's, until the trainer names them */
 
 /* Makes a new folder for a run under parent (created if missing), named after the local
  * time, "2026-12-07-064512", with "-2", "-3"… when two runs start within a second, so that
