@@ -1,5 +1,7 @@
 /* hydranet-cli train — the trainer without a window: progress on stderr, the run's record
- * (--log), a JSON summary, and Ctrl-C that saves before it leaves. */
+ * (--log) or its run folder (--run-dir), a JSON summary, and Ctrl-C that saves before it
+ * leaves. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include "clock.h"
 #include "parallel.h"
 #include "progress.h"
+#include "runfolder.h"
 #include "runmeta.h"
 #include "synth.h"
 #include "trainer.h"
@@ -89,7 +92,8 @@ enum
   OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_AGE_LOSS, OPT_W_AGE, OPT_W_GENDER, OPT_W_RACE, OPT_VAL,
   OPT_SEED, OPT_THREADS, OPT_PRESET, OPT_INIT, OPT_RESUME, OPT_OUT, OPT_LOG, OPT_JSON,
   OPT_AUGMENT, OPT_CACHE_DIR, OPT_SCHEDULE, OPT_WARMUP, OPT_NESTEROV, OPT_DECAY, OPT_SMOOTHING,
-  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET,
+  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET, OPT_RUN_DIR,
+  OPT_END
 };
 
 static const struct option options[] = {
@@ -128,6 +132,7 @@ static const struct option options[] = {
   { "tta", required_argument, NULL, OPT_TTA },
   { "val-every", required_argument, NULL, OPT_VAL_EVERY },
   { "time-budget", required_argument, NULL, OPT_TIME_BUDGET },
+  { "run-dir", required_argument, NULL, OPT_RUN_DIR },
   { "help", no_argument, NULL, 'h' },
   { 0 },
 };
@@ -153,6 +158,9 @@ static const char help[] =
   "           --val-every E|end (epochs between validations; the run's end always has one)\n"
   "Output:    --out M.safetensors (default hydranet.safetensors; saved at every epoch's end)\n"
   "           --log steps.csv (every event of the run)  --json (a summary on stdout)\n"
+  "Runs:      --run-dir DIR (the run gets a folder in DIR: run.json, curves.csv, a checkpoint\n"
+  "           per epoch in checkpoints/, model.safetensors; --out is then written only when\n"
+  "           given)  hydranet-cli runs lists the runs of a folder.\n"
   "\n"
   "Presets: studio = Adam lr 1e-3, batch 64, 10 epochs, flips; tutorial = the article's\n"
   "SGD lr 1e-4 momentum 0.09 (as printed), batch 64, 50 epochs, both at 32x32 with\n"
@@ -177,10 +185,17 @@ parse_float (const char *s, double lo, double hi, float *out)
 typedef struct
 {
   HnTrainConfig config;
-  const char *data, *init, *resume, *out, *log, *cache_dir;
+  const char *data, *init, *resume, *out, *log, *cache_dir, *run_dir;
   int synthetic, threads;
   bool json;
+  bool given[OPT_END - OPT_DATA]; /* which options the command line has */
 } TrainArgs;
+
+static bool
+given (const TrainArgs *a, int opt)
+{
+  return a->given[opt - OPT_DATA];
+}
 
 /* An option that shapes the run (the model, optimizer, schedule, losses, data): into c. */
 static bool
@@ -283,6 +298,8 @@ parse (int argc, char **argv, TrainArgs *a)
   while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
     {
       bool ok = true;
+      if (opt >= OPT_DATA && opt < OPT_END)
+        a->given[opt - OPT_DATA] = true;
       switch (opt)
         {
         case OPT_DATA: a->data = optarg; break;
@@ -297,6 +314,7 @@ parse (int argc, char **argv, TrainArgs *a)
         case OPT_LOG: a->log = optarg; break;
         case OPT_JSON: a->json = true; break;
         case OPT_CACHE_DIR: a->cache_dir = optarg; break;
+        case OPT_RUN_DIR: a->run_dir = optarg; break;
         case 'h':
           fputs (help, stdout);
           return -1;
@@ -308,10 +326,17 @@ parse (int argc, char **argv, TrainArgs *a)
     }
   if (optind < argc)
     return cli_usage_error ("train", "unexpected argument '%s'", argv[optind]);
-  if ((a->data != NULL) == (a->synthetic > 0))
+  if (a->data != NULL && a->synthetic > 0)
+    return cli_usage_error ("train", "give either --data DIR or --synthetic N, not both");
+  if (a->data == NULL && a->synthetic == 0)
     return cli_usage_error ("train", "give either --data DIR or --synthetic N");
   if (a->init && a->resume)
     return cli_usage_error ("train", "--init starts a new run and --resume continues one: not both");
+  if (a->resume && a->run_dir)
+    return cli_usage_error ("train", "--resume continues a run where its checkpoint is, not in "
+                                     "a run folder");
+  if (a->log && a->run_dir)
+    return cli_usage_error ("train", "a run folder keeps the run's record as curves.csv: no --log");
   if (a->config.optimizer.nesterov
       && (a->config.optimizer.kind != OPTIMIZER_SGD || a->config.optimizer.momentum <= 0))
     return cli_usage_error ("train", "--nesterov is SGD's, with a --momentum above 0");
@@ -348,8 +373,8 @@ load_data (const TrainArgs *a, HnError *err)
       ds = dataset_open_folder (a->data, a->config.size, a->cache_dir, a->threads, &progress, err);
     }
   else
-    ds = dataset_new_synthetic (a->synthetic, a->config.seed, a->config.size, a->threads,
-                                &progress, err);
+    ds = dataset_new_synthetic (a->synthetic, a->config.synthetic_seed, a->config.size,
+                                a->threads, &progress, err);
   if (ds && ds->n_skipped > 0)
     fprintf (stderr, "%d files skipped (see hydranet-cli dataset for the list)\n", ds->n_skipped);
   return ds;
@@ -448,7 +473,8 @@ follow (HnTrainer *t, Progress *p, Outcome *out)
 }
 
 static void
-print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out)
+print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out,
+               const char *run_folder, const char *model)
 {
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "state", trainer_state_name (out->state));
@@ -461,10 +487,56 @@ print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out)
   cJSON_AddNumberToObject (o, "steps", (double) out->steps);
   cJSON_AddNumberToObject (o, "train_seconds", out->seconds);
   cJSON_AddNumberToObject (o, "img_per_s", out->seconds > 0 ? out->images / out->seconds : 0);
-  cJSON_AddStringToObject (o, "model", a->out);
+  if (run_folder != NULL)
+    {
+      cJSON_AddStringToObject (o, "run_dir", run_folder);
+      if (model != NULL)
+        cJSON_AddStringToObject (o, "model", model);
+    }
+  else
+    cJSON_AddStringToObject (o, "model", a->out);
   if (out->have_final)
     cJSON_AddItemToObject (o, "final", cli_eval_json (&out->final));
   cli_print_json (o);
+}
+
+/* After the run: what it leaves besides what the trainer wrote, and the exit status. Without
+ * a run folder, --out is the checkpoint the trainer kept at each epoch's end, saved once more
+ * where Ctrl-C stopped it; in a run folder, its model.safetensors, and --out when given. */
+static int
+save_results (HnTrainer *t, const TrainArgs *a, const char *run_folder, const Outcome *out,
+              char **model)
+{
+  HnError err;
+  const bool stopped = out->state == TRAINER_STOPPED && interrupted;
+  if (out->state != TRAINER_FINISHED && !stopped)
+    return EXIT_FAILED;
+  const int status = stopped ? 130 : EXIT_OK;
+  if (run_folder == NULL)
+    {
+      if (!stopped)
+        fprintf (stderr, "%s; model saved to %s\n", out->message, a->out);
+      else if (trainer_save (t, a->out, &err))
+        fprintf (stderr, "saved %s at step %lld; continue with --resume %s\n", a->out,
+                 (long long) trainer_step (t), a->out);
+      else
+        fprintf (stderr, "could not save: %s\n", err.message);
+      return status;
+    }
+  *model = run_folder_file (run_folder, RUN_MODEL);
+  if (*model == NULL || !trainer_save_model (t, *model, &err)
+      || (given (a, OPT_OUT) && !trainer_save (t, a->out, &err)))
+    {
+      fprintf (stderr, "could not save: %s\n", *model ? err.message : "out of memory");
+      return EXIT_FAILED;
+    }
+  if (!stopped)
+    fprintf (stderr, "%s; model saved to %s\n", out->message, *model);
+  else
+    fprintf (stderr, "stopped at step %lld; %s keeps a checkpoint of each epoch's end%s%s\n",
+             (long long) trainer_step (t), run_folder,
+             given (a, OPT_OUT) ? ", and --resume continues " : "", given (a, OPT_OUT) ? a->out : "");
+  return status;
 }
 
 int
@@ -475,8 +547,12 @@ cli_train (int argc, char **argv)
   if (status != EXIT_OK)
     return status < 0 ? EXIT_OK : status;
   engine_set_threads (a.threads);
-  a.config.checkpoint_path = a.out;
-  a.config.records_path = a.log;
+  const bool in_folder = a.run_dir != NULL;
+  if (!in_folder)
+    {
+      a.config.checkpoint_path = a.out;
+      a.config.records_path = a.log;
+    }
   a.config.source = "hydranet-cli " HYDRA_VERSION;
   a.config.clock_start = hn_seconds (); /* a time budget counts the loading too */
 
@@ -494,18 +570,45 @@ cli_train (int argc, char **argv)
     }
   if (a.resume && !peek_checkpoint (a.resume, &a.config, &err))
     return cli_fail ("%s", err.message);
+  a.config.synthetic_seed = a.config.seed; /* the faces are drawn from the run's seed */
   HnDataset *ds = load_data (&a, &err);
   if (ds == NULL)
     {
       model_free (init);
       return cli_fail ("%s", err.message);
     }
+
+  /* the run folder, in --run-dir */
+  char *run_folder = NULL;
+  if (in_folder)
+    {
+      char *made = run_folder_create (a.run_dir, &err);
+      /* absolute, as `runs` lists it */
+      run_folder = made ? realpath (made, NULL) : NULL;
+      if (made != NULL && run_folder == NULL)
+        hn_error_set (&err, "%s: %s", made, strerror (errno));
+      free (made);
+      if (run_folder == NULL)
+        {
+          model_free (init);
+          dataset_free (ds);
+          return cli_fail ("%s", err.message);
+        }
+      fprintf (stderr, "run folder: %s\n", run_folder);
+      a.config.run_dir = run_folder;
+      a.config.data_folder = a.data;
+      a.config.synthetic = a.data ? 0 : a.synthetic;
+    }
+
   HnTrainer *t = a.resume ? trainer_resume (a.resume, &a.config, ds, &err)
                           : trainer_new (&a.config, ds, init, NULL, &err);
   if (t == NULL || !trainer_start (t, &err))
     {
+      if (t == NULL && run_folder != NULL)
+        rmdir (run_folder); /* still empty: nothing to list */
       trainer_free (t);
       dataset_free (ds);
+      free (run_folder);
       return cli_fail ("%s", err.message);
     }
 
@@ -524,23 +627,13 @@ cli_train (int argc, char **argv)
   end_line (&p);
   out.seconds = hn_seconds () - started;
 
-  if (out.state == TRAINER_STOPPED && interrupted)
-    {
-      if (trainer_save (t, a.out, &err))
-        fprintf (stderr, "saved %s at step %lld; continue with --resume %s\n", a.out,
-                 (long long) trainer_step (t), a.out);
-      else
-        fprintf (stderr, "could not save: %s\n", err.message);
-      status = 130;
-    }
-  else if (out.state == TRAINER_FINISHED)
-    fprintf (stderr, "%s; model saved to %s\n", out.message, a.out);
-  else
-    status = EXIT_FAILED;
-
+  char *model = NULL;
+  status = save_results (t, &a, run_folder, &out, &model);
   if (a.json)
-    print_summary (&a, ds, &out);
+    print_summary (&a, ds, &out, run_folder, model);
   trainer_free (t);
   dataset_free (ds);
+  free (model);
+  free (run_folder);
   return status;
 }

@@ -19,6 +19,11 @@ from clitest import run
 SMALL = ["--synthetic", "96", "--batch", "16", "--threads", "1", "--seed", "4"]
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 class Train(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -38,7 +43,9 @@ class Train(unittest.TestCase):
                      ("--synthetic", "50", "--time-budget", "0"), ("--synthetic", "50", "--tta", "five"),
                      ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra"),
                      ("--synthetic", "50", "--nesterov"),
-                     ("--synthetic", "50", "--optimizer", "sgd", "--momentum", "0", "--nesterov")]:
+                     ("--synthetic", "50", "--optimizer", "sgd", "--momentum", "0", "--nesterov"),
+                     ("--synthetic", "50", "--resume", "a", "--run-dir", "r"),
+                     ("--synthetic", "50", "--run-dir", "r", "--log", "x.csv")]:
             code, out, err = run("train", *args)
             self.assertEqual(code, 2, args)
             self.assertEqual(out, "", args)
@@ -48,7 +55,7 @@ class Train(unittest.TestCase):
         code, out, _ = run("train", "--help")
         self.assertEqual(code, 0)
         for opt in ("--data", "--synthetic", "--preset", "--resume", "--init", "--log", "--json",
-                    "--w-age", "--age-loss", "--augment"):
+                    "--w-age", "--age-loss", "--augment", "--run-dir"):
             self.assertIn(opt, out)
 
     def test_options_refine_kinds_wherever_they_stand(self):
@@ -169,6 +176,79 @@ class Train(unittest.TestCase):
                              "--out", self.path("m.safetensors"))
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(out)["state"], "finished")
+
+    # ---- run folders (engine/train/runfolder.h, runinfo.h) ----
+
+    def train_in(self, runs, *args):
+        """A run in a new folder of `runs`; returns (its --json summary, its folder)."""
+        code, out, err = run("train", *args, "--run-dir", runs, "--json", cwd=self.tmp.name)
+        self.assertEqual(code, 0, err)
+        summary = json.loads(out)
+        self.assertIn("run folder: " + summary["run_dir"], err)
+        return summary, summary["run_dir"]
+
+    def test_run_dir_and_runs(self):
+        runs = self.path("runs")
+        first, a = self.train_in(runs, *SMALL, "--epochs", "2", "--w-race", "0.5")
+        second, b = self.train_in(runs, "--synthetic", "64", "--batch", "16", "--threads", "1",
+                                  "--epochs", "1", "--age-loss", "mse", "--val-percent", "25")
+        self.assertNotEqual(a, b)
+        # the folder holds the run; --out is not written unless asked for
+        self.assertEqual(first["model"], os.path.join(a, "model.safetensors"))
+        self.assertEqual(sorted(os.listdir(a)), ["checkpoints", "curves.csv", "model.safetensors", "run.json"])
+        self.assertEqual(sorted(os.listdir(os.path.join(a, "checkpoints"))),
+                         [f"epoch-00{i}.safetensors{x}" for i in range(3) for x in ("", ".optim")])
+        self.assertFalse(os.path.exists(self.path("hydranet.safetensors")))
+        # what is not a run is skipped with the reason; a file beside the runs is ignored
+        os.mkdir(os.path.join(runs, "junk"))
+        os.mkdir(os.path.join(runs, "broken"))
+        with open(os.path.join(runs, "broken", "run.json"), "w") as f:
+            f.write('{"format": "hydranet-run-1", "settings": {"batch": "sixteen"}}')
+        with open(os.path.join(runs, "notes.txt"), "w") as f:
+            f.write("not a run")
+
+        code, out, err = run("runs", "--dir", runs)
+        self.assertEqual(code, 0, err)
+        listing = json.loads(out)
+        self.assertEqual([r["folder"] for r in listing["runs"]], [a, b])  # oldest first
+        ra, rb = listing["runs"]
+        self.assertEqual(ra["name"], os.path.basename(a))
+        self.assertIsNone(ra["parent"])
+        self.assertEqual(ra["source"], "hydranet-cli 0.1.0")
+        self.assertEqual(ra["data"], {"synthetic": 96, "seed": 4})
+        settings = ra["settings"]
+        self.assertEqual((settings["preset"], settings["batch"], settings["epochs"], settings["seed"]),
+                         ("studio", 16, 2, 4))
+        self.assertEqual(settings["loss"]["w_race"], 0.5)
+        self.assertEqual(settings["loss"]["balance"], "manual")
+        self.assertEqual(rb["settings"]["loss"]["age_loss"], "mse")
+        self.assertEqual(rb["settings"]["val_percent"], 25)
+        for r, summary, epochs in ((ra, first, 2), (rb, second, 1)):
+            s = r["summary"]
+            self.assertEqual(s["state"], "finished")
+            self.assertEqual((s["epochs"], s["steps"]), (epochs, summary["steps"]))
+            self.assertEqual(s["images"], epochs * summary["n_train"])
+            self.assertAlmostEqual(s["final"]["age_mae"], summary["final"]["age_mae"], places=9)
+            self.assertEqual(s["final"]["epoch"], epochs)
+            self.assertLessEqual(s["best"]["age_mae"], s["final"]["age_mae"])
+            self.assertEqual([c["file"] for c in s["checkpoints"]],
+                             [f"checkpoints/epoch-{i:03d}.safetensors" for i in range(epochs + 1)])
+            self.assertEqual(r["model"], summary["model"])
+        self.assertEqual(sorted((os.path.basename(s["folder"]), "run.json" in s["reason"]) for s in listing["skipped"]),
+                         [("broken", True), ("junk", True)])
+        broken = [s for s in listing["skipped"] if s["folder"].endswith("broken")][0]
+        self.assertIn("settings.batch", broken["reason"])
+
+        # by default, the studio's runs: $XDG_DATA_HOME/hydranet-studio/runs (none yet)
+        data_home = self.path("data")
+        code, out, _ = run("runs", env={"XDG_DATA_HOME": data_home})
+        self.assertEqual((code, json.loads(out)), (0, {"runs": [], "skipped": []}))
+        os.makedirs(os.path.join(data_home, "hydranet-studio"))
+        os.symlink(runs, os.path.join(data_home, "hydranet-studio", "runs"))
+        code, out, _ = run("runs", env={"XDG_DATA_HOME": data_home})
+        self.assertEqual(len(json.loads(out)["runs"]), 2)
+        self.assertEqual(run("runs", "--dir", self.path("nowhere"))[0], 1)
+        self.assertEqual(run("runs", "extra")[0], 2)
 
     def test_eval_json(self):
         folder = self.path("faces")
