@@ -44,6 +44,7 @@ class Train(unittest.TestCase):
                      ("--synthetic", "50", "--init", "a", "--resume", "b"), ("--synthetic", "50", "extra"),
                      ("--synthetic", "50", "--nesterov"),
                      ("--synthetic", "50", "--optimizer", "sgd", "--momentum", "0", "--nesterov"),
+                     ("--fork", "a", "--init", "b"), ("--fork", "a", "--preset", "quick"),
                      ("--synthetic", "50", "--resume", "a", "--run-dir", "r"),
                      ("--synthetic", "50", "--run-dir", "r", "--log", "x.csv")]:
             code, out, err = run("train", *args)
@@ -55,7 +56,7 @@ class Train(unittest.TestCase):
         code, out, _ = run("train", "--help")
         self.assertEqual(code, 0)
         for opt in ("--data", "--synthetic", "--preset", "--resume", "--init", "--log", "--json",
-                    "--w-age", "--age-loss", "--augment", "--run-dir"):
+                    "--w-age", "--age-loss", "--augment", "--run-dir", "--fork"):
             self.assertIn(opt, out)
 
     def test_options_refine_kinds_wherever_they_stand(self):
@@ -249,6 +250,99 @@ class Train(unittest.TestCase):
         self.assertEqual(len(json.loads(out)["runs"]), 2)
         self.assertEqual(run("runs", "--dir", self.path("nowhere"))[0], 1)
         self.assertEqual(run("runs", "extra")[0], 2)
+
+    @staticmethod
+    def tensors(path):
+        """A safetensors file's tensors, as name → (dtype, shape, bytes): not its metadata."""
+        with open(path, "rb") as f:
+            raw = f.read()
+        n = struct.unpack("<Q", raw[:8])[0]
+        header = json.loads(raw[8:8 + n])
+        header.pop("__metadata__", None)
+        data = raw[8 + n:]
+        return {k: (v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]])
+                for k, v in header.items()}
+
+    @staticmethod
+    def records(folder, kinds=("step", "val")):
+        """A run folder's record rows of those kinds, without the timing column."""
+        with open(os.path.join(folder, "curves.csv")) as f:
+            return [{k: v for k, v in r.items() if k != "img_per_s"}
+                    for r in csv.DictReader(f) if r["kind"] in kinds]
+
+    def parent_run(self):
+        """Three epochs in a run folder; returns (its folder, epoch-001's path, its step)."""
+        _, folder = self.train_in(self.path("runs"), *SMALL, "--epochs", "3")
+        checkpoint = os.path.join(folder, "checkpoints", "epoch-001.safetensors")
+        step = int(clitest.metadata(checkpoint)["train.step"])
+        self.assertGreater(step, 0)
+        return folder, checkpoint, step
+
+    def test_fork_with_nothing_changed_repeats_its_parent(self):
+        parent, checkpoint, step = self.parent_run()
+        # no --run-dir: the fork's folder goes beside its parent's
+        code, out, err = run("train", "--fork", checkpoint, "--threads", "1", "--json")
+        self.assertEqual(code, 0, err)
+        fork = json.loads(out)["run_dir"]
+        self.assertEqual(os.path.dirname(fork), os.path.dirname(parent))
+        # bit for bit: the final weights, and every step and validation after the branch
+        want, got = (self.tensors(os.path.join(f, "model.safetensors")) for f in (parent, fork))
+        self.assertEqual(len(got), 132)
+        self.assertTrue(want == got, [k for k in want if want[k] != got.get(k)][:5])
+        after = [r for r in self.records(parent) if int(r["step"]) > step]
+        self.assertGreater(len(after), 5)
+        self.assertEqual(self.records(fork), after)
+        self.assertEqual(self.records(fork, ("setting",)), [])
+        info = read_json(os.path.join(fork, "run.json"))
+        self.assertEqual(info["parent"], {"folder": parent, "checkpoint": checkpoint, "step": step,
+                                          "epoch": 1})
+        self.assertEqual(info["settings"], read_json(os.path.join(parent, "run.json"))["settings"])
+        # the fork's own checkpoints start at the branch point
+        self.assertEqual([c["file"] for c in info["summary"]["checkpoints"]],
+                         [f"checkpoints/epoch-00{i}.safetensors" for i in (1, 2, 3)])
+
+    def test_fork_with_a_change_differs_and_marks_it(self):
+        parent, checkpoint, step = self.parent_run()
+        runs = self.path("forks")
+        summary, fork = self.train_in(runs, "--fork", checkpoint, "--threads", "1", "--w-age", "2",
+                                      "--epochs", "4")
+        self.assertEqual(summary["state"], "finished")
+        want, got = (self.tensors(os.path.join(f, "model.safetensors")) for f in (parent, fork))
+        self.assertNotEqual(want, got)
+        # the change is a setting row at the branch step, before the first step it weighs
+        marks = self.records(fork, ("setting",))
+        self.assertEqual([(int(r["step"]), r["setting"], float(r["value"]), float(r["old_value"]))
+                          for r in marks], [(step, "w_age", 2.0, 1.0)])
+        steps = self.records(fork, ("step",))
+        self.assertEqual(int(steps[0]["step"]), step + 1)
+        self.assertEqual(float(steps[0]["w_age"]), 2.0)
+        self.assertEqual(int(steps[-1]["epoch"]), 3)  # --epochs took it a fourth epoch
+        # …in the checkpoints' history, and in run.json's settings and parent
+        history = json.loads(clitest.metadata(os.path.join(fork, "checkpoints", "epoch-001.safetensors"))
+                             ["train.history"])
+        self.assertIn({"step": step, "setting": "w_age", "value": 2}, history)
+        info = read_json(os.path.join(fork, "run.json"))
+        self.assertEqual(info["settings"]["loss"]["w_age"], 2)
+        self.assertEqual(info["settings"]["epochs"], 4)
+        self.assertEqual(info["parent"]["step"], step)
+
+        # what would change the data order, or what the optimizer carries on, is refused
+        for args, word in ((("--batch", "32"), "--batch"), (("--seed", "5"), "--seed"),
+                           (("--synthetic", "90"), "--synthetic"), (("--size", "64"), "--size"),
+                           (("--optimizer", "sgd"), "--optimizer"), (("--epochs", "1"), "--epochs")):
+            code, out, err = run("train", "--fork", checkpoint, *args)
+            self.assertEqual(code, 2, args)
+            self.assertIn(word, err)
+        # the same data given again is no change
+        code, _, err = run("train", "--fork", checkpoint, "--synthetic", "96", "--batch", "16",
+                           "--threads", "1", "--run-dir", runs)
+        self.assertEqual(code, 0, err)
+        # a checkpoint outside any run folder is not a fork's
+        alone = self.path("alone.safetensors")
+        self.assertEqual(run("train", *SMALL, "--epochs", "1", "--out", alone)[0], 0)
+        code, _, err = run("train", "--fork", alone)
+        self.assertEqual(code, 1)
+        self.assertIn("--resume", err)
 
     def test_eval_json(self):
         folder = self.path("faces")
