@@ -735,9 +735,12 @@ save_results (HnTrainer *t, const TrainArgs *a, const char *run_folder, const Ou
   if (!stopped)
     fprintf (stderr, "%s; model saved to %s\n", out->message, *model);
   else
-    fprintf (stderr, "stopped at step %lld; %s keeps a checkpoint of each epoch's end to --fork "
-                     "from%s%s\n", (long long) trainer_step (t), run_folder,
-             given (a, OPT_OUT) ? ", and --resume continues " : "", given (a, OPT_OUT) ? a->out : "");
+    {
+      const bool out_too = given (a, OPT_OUT);
+      fprintf (stderr, "stopped at step %lld; %s keeps a checkpoint of each epoch's end to "
+                       "--fork from%s%s\n", (long long) trainer_step (t), run_folder,
+               out_too ? ", and --resume continues " : "", out_too ? a->out : "");
+    }
   return status;
 }
 

@@ -323,7 +323,8 @@ load_json (const char *folder, HnError *err)
     hn_error_set (err, "%s is not JSON (or is cut short)", RUN_INFO);
   bytes_clear (&buf);
   free (path);
-  const cJSON *format = cJSON_IsObject (root) ? cJSON_GetObjectItemCaseSensitive (root, "format") : NULL;
+  const cJSON *format
+      = cJSON_IsObject (root) ? cJSON_GetObjectItemCaseSensitive (root, "format") : NULL;
   if (root == NULL)
     return NULL;
   if (!cJSON_IsObject (root))
@@ -671,7 +672,8 @@ read_optimizer (const Reader *r, const cJSON *o, HnOptimizerConfig *opt)
          && get_bool (r, o, "nesterov", &opt->nesterov)
          && get_float (r, o, "weight_decay", 0, 10, &opt->weight_decay)
          && get_choice (r, o, "decay", "all", "weights", &opt->decay_all)
-         && get_float (r, o, "beta1", 0, 1, &opt->beta1) && get_float (r, o, "beta2", 0, 1, &opt->beta2)
+         && get_float (r, o, "beta1", 0, 1, &opt->beta1)
+         && get_float (r, o, "beta2", 0, 1, &opt->beta2)
          && get_float (r, o, "eps", 0, 1, &opt->eps);
 }
 
@@ -686,7 +688,8 @@ read_schedule (const Reader *r, const cJSON *o, HnSchedule *s)
     return unknown (r, "kind");
   if (kind_name != NULL && kind != s->kind)
     *s = schedule_defaults (kind);
-  return get_float (r, o, "warmup", 0, 1, &s->warmup) && get_float (r, o, "gamma", 0, 1e6, &s->gamma)
+  return get_float (r, o, "warmup", 0, 1, &s->warmup)
+         && get_float (r, o, "gamma", 0, 1e6, &s->gamma)
          && get_float (r, o, "div", 1e-6, 1e12, &s->div)
          && get_float (r, o, "final_div", 1e-6, 1e12, &s->final_div);
 }
@@ -696,7 +699,8 @@ read_augment (const Reader *r, const cJSON *o, HnAugment *a)
 {
   /* the ranges augment_from_names takes */
   return get_bool (r, o, "flip", &a->flip) && get_float (r, o, "crop", 0, 0.95, &a->crop)
-         && get_float (r, o, "aspect", 0, 3, &a->aspect) && get_float (r, o, "rotate", 0, 45, &a->rotate)
+         && get_float (r, o, "aspect", 0, 3, &a->aspect)
+         && get_float (r, o, "rotate", 0, 45, &a->rotate)
          && get_float (r, o, "brightness", 0, 0.95, &a->brightness)
          && get_float (r, o, "contrast", 0, 0.95, &a->contrast)
          && get_float (r, o, "saturation", 0, 0.95, &a->saturation);
@@ -745,12 +749,14 @@ read_settings (const Reader *r, const cJSON *s, HnRunInfo *info)
   bool ok = get_int32 (r, s, "size", 8, 1024, &c->size)
             && get_int32 (r, s, "batch", 2, 65536, &c->batch)
             && get_int32 (r, s, "epochs", 1, 10000000, &c->epochs)
-            && get_float (r, s, "ema", 0, 0.999999, &c->ema_decay) && get_bool (r, s, "tta", &c->tta)
+            && get_float (r, s, "ema", 0, 0.999999, &c->ema_decay)
+            && get_bool (r, s, "tta", &c->tta)
             && get_int32 (r, s, "val_percent", 0, 90, &c->val_percent)
             && get_seed (r, s, "seed", &c->seed)
             && get_choice (r, s, "age_target", "standardized", "years", &c->standardize_age)
             && get_float (r, s, "time_budget_s", 0, 1e9, &budget)
-            && get_object (r, s, "optimizer", &optimizer) && get_object (r, s, "schedule", &schedule)
+            && get_object (r, s, "optimizer", &optimizer)
+            && get_object (r, s, "schedule", &schedule)
             && get_object (r, s, "augment", &augment) && get_object (r, s, "loss", &loss);
   c->time_budget = budget;
   Reader ro = nested (r, "optimizer"), rs = nested (r, "schedule"), ra = nested (r, "augment"),
@@ -792,7 +798,8 @@ read_validation (const Reader *r, const cJSON *o, HnRunValidation *v)
   bool ok = get_int32 (r, o, "epoch", 0, 10000000, &v->epoch)
             && get_int (r, o, "step", 0, MAX_EXACT, &step)
             && get_int32 (r, o, "n", 0, 1000000000, &e->n)
-            && get_metric (r, o, "age_mae", &e->age_mae) && get_metric (r, o, "age_rmse", &e->age_rmse)
+            && get_metric (r, o, "age_mae", &e->age_mae)
+            && get_metric (r, o, "age_rmse", &e->age_rmse)
             && get_metric (r, o, "gender_acc", &e->gender_acc)
             && get_metric (r, o, "race_acc", &e->race_acc) && get_object (r, o, "loss", &loss)
             && read_confusion (r, item (o, "race_confusion"), e->race_confusion);
@@ -893,7 +900,8 @@ read_parent (const Reader *r, const cJSON *o, HnRunInfo *info)
   HnRunParent *p = &info->parent;
   info->has_parent = true;
   int64_t step = 0;
-  bool ok = get_string (r, o, "folder", &p->folder) && get_string (r, o, "checkpoint", &p->checkpoint)
+  bool ok = get_string (r, o, "folder", &p->folder)
+            && get_string (r, o, "checkpoint", &p->checkpoint)
             && get_int (r, o, "step", 0, MAX_EXACT, &step)
             && get_int32 (r, o, "epoch", 0, 10000000, &p->epoch);
   p->step = step;
@@ -1048,7 +1056,8 @@ run_list_read (const char *dir, HnRunList *list, HnError *err)
           run_info_clear (&info);
           char *reason = strdup (why.message);
           ok = reason != NULL
-               && grow ((void **) &list->skipped, list->n_skipped, &cap_skipped, sizeof (HnSkippedRun));
+               && grow ((void **) &list->skipped, list->n_skipped, &cap_skipped,
+                        sizeof (HnSkippedRun));
           if (ok)
             list->skipped[list->n_skipped++] = (HnSkippedRun) { folder, reason };
           else
