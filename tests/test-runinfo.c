@@ -102,6 +102,19 @@ touch (const char *folder, const char *file)
   free (path);
 }
 
+/* The whole of a text file, NUL-terminated (free it). */
+static char *
+read_text (const char *path)
+{
+  HnBytes bytes = { 0 };
+  HnError err;
+  ck_assert_msg (file_read (AT_FDCWD, path, RUN_INFO_MAX, "run.json", &bytes, &err), "%s",
+                 err.message);
+  char *text = strndup ((const char *) bytes.data, bytes.len);
+  bytes_clear (&bytes);
+  return text;
+}
+
 /* A run.json as the trainer writes it: begun, then its summary. */
 static void
 write_run (const char *folder, const HnTrainConfig *c, const HnRunParent *parent,
@@ -198,15 +211,14 @@ START_TEST (test_round_trip)
 
   /* a rename and a later summary keep each other's, and keys this version does not know */
   char *path = test_path (folder, RUN_INFO);
-  HnBytes text = { 0 };
-  ck_assert (file_read (AT_FDCWD, path, RUN_INFO_MAX, "run.json", &text, &err));
-  cJSON *root = cJSON_Parse ((const char *) text.data);
+  char *text = read_text (path);
+  cJSON *root = cJSON_Parse (text);
   cJSON_AddStringToObject (root, "notes", "kept");
   char *edited = cJSON_Print (root);
   test_write_file (path, edited, strlen (edited));
   cJSON_Delete (root);
   free (edited);
-  bytes_clear (&text);
+  free (text);
   ck_assert_msg (run_info_rename (folder, "lower age weight", &err), "%s", err.message);
   s.state = TRAINER_FINISHED;
   ck_assert_msg (run_info_write_summary (folder, start, &s, &err), "%s", err.message);
@@ -214,9 +226,9 @@ START_TEST (test_round_trip)
   ck_assert_str_eq (info.name, "lower age weight");
   ck_assert_int_eq (info.summary.state, TRAINER_FINISHED);
   run_info_clear (&info);
-  ck_assert (file_read (AT_FDCWD, path, RUN_INFO_MAX, "run.json", &text, &err));
-  ck_assert (strstr ((const char *) text.data, "\"notes\"") != NULL);
-  bytes_clear (&text);
+  text = read_text (path);
+  ck_assert (strstr (text, "\"notes\"") != NULL);
+  free (text);
   ck_assert (!run_info_rename (folder, "", &err));
   ck_assert (!run_info_rename (folder, "two\nlines", &err));
 
@@ -289,13 +301,12 @@ START_TEST (test_hostile)
   write_run (dir, &c, &parent, &s);
   run_summary_clear (&s);
   char *path = test_path (dir, RUN_INFO);
-  HnBytes good = { 0 };
   HnError err;
-  ck_assert (file_read (AT_FDCWD, path, RUN_INFO_MAX, "run.json", &good, &err));
-  const char *json = (const char *) good.data;
+  char *json = read_text (path);
+  const size_t json_len = strlen (json);
 
   /* cut short anywhere: refused, never trusted (every prefix of the file) */
-  for (size_t len = 0; len < good.len - 1; len++)
+  for (size_t len = 0; len < json_len - 1; len++)
     {
       char *cut = strndup (json, len);
       test_write_file (path, cut, len);
@@ -403,7 +414,7 @@ START_TEST (test_hostile)
   run_info_clear (&info);
   ck_assert_msg (strstr (why.message, "folder") != NULL, "%s", why.message);
 
-  bytes_clear (&good);
+  free (json);
   free (path);
   test_rmtree (dir);
   free (dir);
@@ -426,13 +437,11 @@ START_TEST (test_list)
       char *folder = test_path (dir, names[i]), *path = test_path (folder, RUN_INFO);
       ck_assert_int_eq (mkdir (folder, 0755), 0);
       write_run (folder, &c, NULL, &s);
-      HnBytes text = { 0 };
-      HnError err;
-      ck_assert (file_read (AT_FDCWD, path, RUN_INFO_MAX, "run.json", &text, &err));
-      char *edited = with_value ((const char *) text.data, "created", created[i]);
+      char *text = read_text (path);
+      char *edited = with_value (text, "created", created[i]);
       test_write_file (path, edited, strlen (edited));
       free (edited);
-      bytes_clear (&text);
+      free (text);
       free (folder);
       free (path);
     }
