@@ -20,6 +20,7 @@ static const struct
   { "info", cli_info, "info --model M.safetensors                what a checkpoint holds" },
   { "init", cli_init, "init --out M.safetensors [--seed S] [--backbone resnet18|resnet34] [--size 32]" },
   { "train", cli_train, "train [--data DIR | --synthetic N] [OPTIONS]  (train --help lists them)", true },
+  { "runs", cli_runs, "runs [--dir DIR]                         the runs in DIR (the studio's), as JSON", true },
   { "eval", cli_eval, "eval --model M --data DIR [--split val|all] [--val-percent 20] [--tta none|flip]" },
   { "dataset", cli_dataset, "dataset DIR [--size 32]                  statistics and skipped files", true },
   { "synth", cli_synth, "synth --out DIR [--count N] [--seed S]   write synthetic faces", true },

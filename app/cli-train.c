@@ -1,5 +1,7 @@
 /* hydranet-cli train — the trainer without a window: progress on stderr, the run's record
- * (--log), a JSON summary, and Ctrl-C that saves before it leaves. */
+ * (--log) or its run folder (--run-dir), forks of a run (--fork), a JSON summary, and Ctrl-C
+ * that saves before it leaves. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -13,6 +15,8 @@
 #include "clock.h"
 #include "parallel.h"
 #include "progress.h"
+#include "runfolder.h"
+#include "runinfo.h"
 #include "runmeta.h"
 #include "synth.h"
 #include "trainer.h"
@@ -89,7 +93,8 @@ enum
   OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_AGE_LOSS, OPT_W_AGE, OPT_W_GENDER, OPT_W_RACE, OPT_VAL,
   OPT_SEED, OPT_THREADS, OPT_PRESET, OPT_INIT, OPT_RESUME, OPT_OUT, OPT_LOG, OPT_JSON,
   OPT_AUGMENT, OPT_CACHE_DIR, OPT_SCHEDULE, OPT_WARMUP, OPT_NESTEROV, OPT_DECAY, OPT_SMOOTHING,
-  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET, OPT_BALANCE,
+  OPT_AGE_TARGET, OPT_EMA, OPT_TTA, OPT_VAL_EVERY, OPT_TIME_BUDGET, OPT_BALANCE, OPT_RUN_DIR,
+  OPT_FORK, OPT_END
 };
 
 static const struct option options[] = {
@@ -129,6 +134,8 @@ static const struct option options[] = {
   { "val-every", required_argument, NULL, OPT_VAL_EVERY },
   { "time-budget", required_argument, NULL, OPT_TIME_BUDGET },
   { "balance", required_argument, NULL, OPT_BALANCE },
+  { "run-dir", required_argument, NULL, OPT_RUN_DIR },
+  { "fork", required_argument, NULL, OPT_FORK },
   { "help", no_argument, NULL, 'h' },
   { 0 },
 };
@@ -156,6 +163,13 @@ static const char help[] =
   "           --val-every E|end (epochs between validations; the run's end always has one)\n"
   "Output:    --out M.safetensors (default hydranet.safetensors; saved at every epoch's end)\n"
   "           --log steps.csv (every event of the run)  --json (a summary on stdout)\n"
+  "Runs:      --run-dir DIR (the run gets a folder in DIR: run.json, curves.csv, a checkpoint\n"
+  "           per epoch in checkpoints/, model.safetensors; --out is then written only when\n"
+  "           given)  --fork CKPT (a new run from a run folder's epoch checkpoint, in --run-dir\n"
+  "           or beside its parent, with the options given changed: --w-age, --w-gender,\n"
+  "           --w-race, --age-loss and --lr as changes at the branch point, --epochs to go\n"
+  "           further, --augment, --tta, --val-every; nothing changed repeats the parent)\n"
+  "           hydranet-cli runs lists the runs of a folder.\n"
   "\n"
   "Presets: studio = Adam lr 1e-3, batch 64, 10 epochs, flips; tutorial = the article's\n"
   "SGD lr 1e-4 momentum 0.09 (as printed), batch 64, 50 epochs, both at 32x32 with\n"
@@ -180,10 +194,17 @@ parse_float (const char *s, double lo, double hi, float *out)
 typedef struct
 {
   HnTrainConfig config;
-  const char *data, *init, *resume, *out, *log, *cache_dir;
+  const char *data, *init, *resume, *out, *log, *cache_dir, *run_dir, *fork;
   int synthetic, threads;
   bool json;
+  bool given[OPT_END - OPT_DATA]; /* which options the command line has */
 } TrainArgs;
+
+static bool
+given (const TrainArgs *a, int opt)
+{
+  return a->given[opt - OPT_DATA];
+}
 
 /* An option that shapes the run (the model, optimizer, schedule, losses, data): into c. */
 static bool
@@ -287,6 +308,8 @@ parse (int argc, char **argv, TrainArgs *a)
   while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
     {
       bool ok = true;
+      if (opt >= OPT_DATA && opt < OPT_END)
+        a->given[opt - OPT_DATA] = true;
       switch (opt)
         {
         case OPT_DATA: a->data = optarg; break;
@@ -301,6 +324,8 @@ parse (int argc, char **argv, TrainArgs *a)
         case OPT_LOG: a->log = optarg; break;
         case OPT_JSON: a->json = true; break;
         case OPT_CACHE_DIR: a->cache_dir = optarg; break;
+        case OPT_RUN_DIR: a->run_dir = optarg; break;
+        case OPT_FORK: a->fork = optarg; break;
         case 'h':
           fputs (help, stdout);
           return -1;
@@ -312,10 +337,20 @@ parse (int argc, char **argv, TrainArgs *a)
     }
   if (optind < argc)
     return cli_usage_error ("train", "unexpected argument '%s'", argv[optind]);
-  if ((a->data != NULL) == (a->synthetic > 0))
+  if (a->data != NULL && a->synthetic > 0)
+    return cli_usage_error ("train", "give either --data DIR or --synthetic N, not both");
+  if (a->data == NULL && a->synthetic == 0 && a->fork == NULL)
     return cli_usage_error ("train", "give either --data DIR or --synthetic N");
   if (a->init && a->resume)
     return cli_usage_error ("train", "--init starts a new run and --resume continues one: not both");
+  if (a->fork && (a->init || a->resume || given (a, OPT_PRESET)))
+    return cli_usage_error ("train", "--fork takes its parent's weights and settings: not with "
+                                     "--init, --resume or --preset");
+  if (a->resume && a->run_dir)
+    return cli_usage_error ("train", "--resume continues a run where its checkpoint is; to "
+                                     "branch it into a run folder, --fork CKPT --run-dir DIR");
+  if (a->log && (a->run_dir || a->fork))
+    return cli_usage_error ("train", "a run folder keeps the run's record as curves.csv: no --log");
   if (a->config.optimizer.nesterov
       && (a->config.optimizer.kind != OPTIMIZER_SGD || a->config.optimizer.momentum <= 0))
     return cli_usage_error ("train", "--nesterov is SGD's, with a --momentum above 0");
@@ -341,6 +376,201 @@ peek_checkpoint (const char *path, HnTrainConfig *config, HnError *err)
   return ok;
 }
 
+/* ---- forks ---- */
+
+/* Whether opt is one of the run's settings (set_run_option's), not where it reads or writes. */
+static bool
+is_run_option (int opt)
+{
+  switch (opt)
+    {
+    case OPT_DATA: case OPT_SYNTHETIC: case OPT_THREADS: case OPT_PRESET: case OPT_INIT:
+    case OPT_RESUME: case OPT_OUT: case OPT_LOG: case OPT_JSON: case OPT_CACHE_DIR:
+    case OPT_RUN_DIR: case OPT_FORK: case 'h': case '?':
+      return false;
+    default:
+      return true;
+    }
+}
+
+/* The command line's run options applied to c as parse applies them: the kinds first.
+ * parse has checked every value. */
+static void
+apply_run_options (int argc, char **argv, HnTrainConfig *c)
+{
+  opterr = 0;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      int opt;
+      optind = 0;
+      while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
+        if (is_run_option (opt) && (opt == OPT_OPTIMIZER || opt == OPT_SCHEDULE) == (pass == 0))
+          set_run_option (c, opt, optarg);
+    }
+  opterr = 1;
+}
+
+static int
+refuse_change (const char *option, const char *was, const char *why)
+{
+  return cli_usage_error ("train", "--fork: %s is not the parent's (%s): %s", option, was, why);
+}
+
+static const char keep_order[] = "a fork keeps its parent's data order, so that the branches "
+                                 "differ by the change alone";
+
+static int
+refuse_number (const char *option, unsigned long long was)
+{
+  char text[32];
+  snprintf (text, sizeof text, "%llu", was);
+  return refuse_change (option, text, keep_order);
+}
+
+static int
+refuse_value (const char *option, double was, const char *why)
+{
+  char text[32];
+  snprintf (text, sizeof text, "%g", was);
+  return refuse_change (option, text, why);
+}
+
+/* What a fork may not change, as the parent's settings were and the fork's would be: the
+ * data order (the fork must see the batches its parent would have, so that the branches
+ * differ by the change alone), and what the checkpoint's optimizer state and schedule go on
+ * with. */
+static int
+check_fork (const HnTrainConfig *was, const HnTrainConfig *c)
+{
+  static const char state[] = "the optimizer's state and the schedule go on from the checkpoint";
+  if (c->size != was->size)
+    return refuse_number ("--size", (unsigned) was->size);
+  if (c->batch != was->batch)
+    return refuse_number ("--batch", (unsigned) was->batch);
+  if (c->val_percent != was->val_percent)
+    return refuse_number ("--val-percent", (unsigned) was->val_percent);
+  if (c->seed != was->seed)
+    return refuse_number ("--seed", was->seed);
+  if (c->backbone != was->backbone)
+    return refuse_change ("--backbone", backbone_name (was->backbone), keep_order);
+  const HnOptimizerConfig *o = &c->optimizer, *p = &was->optimizer;
+  if (o->kind != p->kind)
+    return refuse_change ("--optimizer", optimizer_name (p->kind), state);
+  if (o->momentum != p->momentum)
+    return refuse_value ("--momentum", p->momentum, state);
+  if (o->nesterov != p->nesterov)
+    return refuse_change ("--nesterov", p->nesterov ? "on" : "off", state);
+  if (o->weight_decay != p->weight_decay)
+    return refuse_value ("--weight-decay", p->weight_decay, state);
+  if (o->decay_all != p->decay_all)
+    return refuse_change ("--decay", p->decay_all ? "all" : "weights", state);
+  const HnSchedule *s = &c->schedule, *q = &was->schedule;
+  if (s->kind != q->kind)
+    return refuse_change ("--schedule", schedule_name (q->kind), state);
+  if (s->warmup != q->warmup)
+    return refuse_value ("--warmup", q->warmup, state);
+  if (c->ema_decay != was->ema_decay)
+    return refuse_value ("--ema", was->ema_decay, state);
+  if (c->loss.smoothing != was->loss.smoothing)
+    return refuse_value ("--label-smoothing", was->loss.smoothing, state);
+  if (c->standardize_age != was->standardize_age)
+    return refuse_change ("--age-target", was->standardize_age ? "standardized" : "years", state);
+  return EXIT_OK;
+}
+
+/* A fork's settings: its parent's (run.json, beside the checkpoint's folder), with the
+ * options given changed; its data set, the parent's. parent keeps the strings a->config and
+ * a->data then point to. */
+static int
+prepare_fork (TrainArgs *a, int argc, char **argv, HnRunInfo *parent)
+{
+  HnError err;
+  char *folder = run_folder_of (a->fork, &err);
+  if (folder == NULL)
+    return cli_fail ("--fork %s", err.message);
+  bool ok = run_info_read (folder, parent, &err);
+  free (folder);
+  if (!ok)
+    return cli_fail ("--fork %s: not a checkpoint of a run folder (%s); continue a checkpoint of "
+                     "your own with --resume", a->fork, err.message);
+  const HnTrainConfig *was = &parent->settings;
+
+  /* the checkpoint says where it stands, and must be one of that run's */
+  HnCheckpoint *ck = checkpoint_open (a->fork, CHECKPOINT_HEADER, &err);
+  HnRunMeta meta;
+  if (ck == NULL || !run_meta_read (ck->st, &meta, &err))
+    {
+      checkpoint_close (ck);
+      return cli_fail ("--fork %s: %s", a->fork, err.message);
+    }
+  ok = ck->info.input_size == was->size && ck->info.backbone == was->backbone
+       && meta.has_progress && meta.seed == was->seed;
+  checkpoint_close (ck);
+  if (!ok)
+    return cli_fail ("--fork %s: its size, backbone or seed are not those of the run folder it "
+                     "lies in (%s)", a->fork, parent->folder);
+
+  HnTrainConfig c = *was;
+  apply_run_options (argc, argv, &c);
+  int status = check_fork (was, &c);
+  if (status != EXIT_OK)
+    return status;
+  if (c.epochs <= meta.epoch && meta.batch_index == 0)
+    return cli_usage_error ("train", "--fork: the checkpoint stands at the end of epoch %d; give "
+                                     "--epochs above %d for the fork to train", meta.epoch,
+                            meta.epoch);
+
+  /* the data: the parent's, or the same given again */
+  const char *data = parent->data_folder;
+  const int synthetic = was->synthetic;
+  if (data == NULL && synthetic <= 0 && a->data == NULL && a->synthetic == 0)
+    return cli_fail ("--fork: the parent's run.json does not say what it trained on; give --data "
+                     "or --synthetic");
+  if (a->data != NULL && data != NULL)
+    {
+      char *real = realpath (a->data, NULL);
+      ok = real != NULL && strcmp (real, data) == 0;
+      free (real);
+    }
+  else if (a->data != NULL || a->synthetic > 0)
+    ok = data == NULL && (synthetic <= 0 || a->synthetic == synthetic);
+  if (!ok)
+    {
+      char faces[48];
+      snprintf (faces, sizeof faces, "%d synthetic faces", synthetic);
+      return refuse_change ("--data or --synthetic", data != NULL ? data : faces, keep_order);
+    }
+  if (a->data == NULL && a->synthetic == 0)
+    {
+      a->data = data;
+      a->synthetic = data == NULL ? synthetic : 0;
+    }
+  c.synthetic_seed = data == NULL && synthetic > 0 ? was->synthetic_seed : c.seed;
+  a->config = c;
+  return EXIT_OK;
+}
+
+/* The live settings a fork changes, given through the trainer's live controls before it
+ * starts: they take effect at the branch point, where the record and the history mark them,
+ * as if they had been changed there in the studio. The one place a fork's changes go. A
+ * weight given to a run under a method takes the weights back by hand (trainer.h); a method
+ * given starts from the weights then in force. */
+static void
+apply_fork_changes (HnTrainer *t, const TrainArgs *a)
+{
+  static const int weights[N_HEADS] = { OPT_W_AGE, OPT_W_GENDER, OPT_W_RACE };
+  const HnLossConfig *loss = &a->config.loss;
+  for (int h = 0; h < N_HEADS; h++)
+    if (given (a, weights[h]))
+      trainer_set_weight (t, h, loss->weight[h]);
+  if (given (a, OPT_AGE_LOSS))
+    trainer_set_age_loss (t, loss->age_loss);
+  if (given (a, OPT_LR))
+    trainer_set_lr (t, a->config.optimizer.lr);
+  if (given (a, OPT_BALANCE))
+    trainer_set_balance (t, loss->balance);
+}
+
 static HnDataset *
 load_data (const TrainArgs *a, HnError *err)
 {
@@ -352,8 +582,8 @@ load_data (const TrainArgs *a, HnError *err)
       ds = dataset_open_folder (a->data, a->config.size, a->cache_dir, a->threads, &progress, err);
     }
   else
-    ds = dataset_new_synthetic (a->synthetic, a->config.seed, a->config.size, a->threads,
-                                &progress, err);
+    ds = dataset_new_synthetic (a->synthetic, a->config.synthetic_seed, a->config.size,
+                                a->threads, &progress, err);
   if (ds && ds->n_skipped > 0)
     fprintf (stderr, "%d files skipped (see hydranet-cli dataset for the list)\n", ds->n_skipped);
   return ds;
@@ -452,7 +682,8 @@ follow (HnTrainer *t, Progress *p, Outcome *out)
 }
 
 static void
-print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out)
+print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out,
+               const char *run_folder, const char *model)
 {
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "state", trainer_state_name (out->state));
@@ -465,22 +696,81 @@ print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out)
   cJSON_AddNumberToObject (o, "steps", (double) out->steps);
   cJSON_AddNumberToObject (o, "train_seconds", out->seconds);
   cJSON_AddNumberToObject (o, "img_per_s", out->seconds > 0 ? out->images / out->seconds : 0);
-  cJSON_AddStringToObject (o, "model", a->out);
+  if (run_folder != NULL)
+    {
+      cJSON_AddStringToObject (o, "run_dir", run_folder);
+      if (model != NULL)
+        cJSON_AddStringToObject (o, "model", model);
+    }
+  else
+    cJSON_AddStringToObject (o, "model", a->out);
   if (out->have_final)
     cJSON_AddItemToObject (o, "final", cli_eval_json (&out->final));
   cli_print_json (o);
+}
+
+/* After the run: what it leaves besides what the trainer wrote, and the exit status. Without
+ * a run folder, --out is the checkpoint the trainer kept at each epoch's end, saved once more
+ * where Ctrl-C stopped it; in a run folder, its model.safetensors, and --out when given. */
+static int
+save_results (HnTrainer *t, const TrainArgs *a, const char *run_folder, const Outcome *out,
+              char **model)
+{
+  HnError err;
+  const bool stopped = out->state == TRAINER_STOPPED && interrupted;
+  if (out->state != TRAINER_FINISHED && !stopped)
+    return EXIT_FAILED;
+  const int status = stopped ? 130 : EXIT_OK;
+  if (run_folder == NULL)
+    {
+      if (!stopped)
+        fprintf (stderr, "%s; model saved to %s\n", out->message, a->out);
+      else if (trainer_save (t, a->out, &err))
+        fprintf (stderr, "saved %s at step %lld; continue with --resume %s\n", a->out,
+                 (long long) trainer_step (t), a->out);
+      else
+        fprintf (stderr, "could not save: %s\n", err.message);
+      return status;
+    }
+  *model = run_folder_file (run_folder, RUN_MODEL);
+  if (*model == NULL || !trainer_save_model (t, *model, &err)
+      || (given (a, OPT_OUT) && !trainer_save (t, a->out, &err)))
+    {
+      fprintf (stderr, "could not save: %s\n", *model ? err.message : "out of memory");
+      return EXIT_FAILED;
+    }
+  if (!stopped)
+    fprintf (stderr, "%s; model saved to %s\n", out->message, *model);
+  else
+    {
+      const bool out_too = given (a, OPT_OUT);
+      fprintf (stderr, "stopped at step %lld; %s keeps a checkpoint of each epoch's end to "
+                       "--fork from%s%s\n", (long long) trainer_step (t), run_folder,
+               out_too ? ", and --resume continues " : "", out_too ? a->out : "");
+    }
+  return status;
 }
 
 int
 cli_train (int argc, char **argv)
 {
   TrainArgs a = { 0 };
+  HnRunInfo parent = { 0 };
   int status = parse (argc, argv, &a);
+  if (status == EXIT_OK && a.fork)
+    status = prepare_fork (&a, argc, argv, &parent);
   if (status != EXIT_OK)
-    return status < 0 ? EXIT_OK : status;
+    {
+      run_info_clear (&parent);
+      return status < 0 ? EXIT_OK : status;
+    }
   engine_set_threads (a.threads);
-  a.config.checkpoint_path = a.out;
-  a.config.records_path = a.log;
+  const bool in_folder = a.run_dir != NULL || a.fork != NULL;
+  if (!in_folder)
+    {
+      a.config.checkpoint_path = a.out;
+      a.config.records_path = a.log;
+    }
   a.config.source = "hydranet-cli " HYDRA_VERSION;
   a.config.clock_start = hn_seconds (); /* a time budget counts the loading too */
 
@@ -498,18 +788,58 @@ cli_train (int argc, char **argv)
     }
   if (a.resume && !peek_checkpoint (a.resume, &a.config, &err))
     return cli_fail ("%s", err.message);
+  if (!a.fork)
+    a.config.synthetic_seed = a.config.seed; /* the faces are drawn from the run's seed */
   HnDataset *ds = load_data (&a, &err);
   if (ds == NULL)
     {
       model_free (init);
+      run_info_clear (&parent);
       return cli_fail ("%s", err.message);
     }
-  HnTrainer *t = a.resume ? trainer_resume (a.resume, &a.config, ds, &err)
-                          : trainer_new (&a.config, ds, init, NULL, &err);
+
+  /* the run folder: in --run-dir, or a fork's beside its parent */
+  char *run_folder = NULL;
+  if (in_folder)
+    {
+      char *runs = a.run_dir ? strdup (a.run_dir) : strdup (parent.folder);
+      char *slash = runs && !a.run_dir ? strrchr (runs, '/') : NULL;
+      if (slash != NULL)
+        *slash = '\0';
+      char *made = runs ? run_folder_create (runs[0] ? runs : "/", &err) : NULL;
+      free (runs);
+      /* named as `runs` lists it, and as a fork's run.json names its parent */
+      run_folder = made ? realpath (made, NULL) : NULL;
+      if (made != NULL && run_folder == NULL)
+        hn_error_set (&err, "%s: %s", made, strerror (errno));
+      free (made);
+      if (run_folder == NULL)
+        {
+          model_free (init);
+          dataset_free (ds);
+          run_info_clear (&parent);
+          return cli_fail ("%s", err.message);
+        }
+      fprintf (stderr, "run folder: %s\n", run_folder);
+      a.config.run_dir = run_folder;
+      a.config.fork_of = a.fork;
+      a.config.data_folder = a.data;
+      a.config.synthetic = a.data ? 0 : a.synthetic;
+    }
+
+  const char *from = a.resume ? a.resume : a.fork;
+  HnTrainer *t = from ? trainer_resume (from, &a.config, ds, &err)
+                      : trainer_new (&a.config, ds, init, NULL, &err);
+  if (t != NULL && a.fork)
+    apply_fork_changes (t, &a);
   if (t == NULL || !trainer_start (t, &err))
     {
+      if (t == NULL && run_folder != NULL)
+        rmdir (run_folder); /* still empty: nothing to list */
       trainer_free (t);
       dataset_free (ds);
+      free (run_folder);
+      run_info_clear (&parent);
       return cli_fail ("%s", err.message);
     }
 
@@ -528,23 +858,14 @@ cli_train (int argc, char **argv)
   end_line (&p);
   out.seconds = hn_seconds () - started;
 
-  if (out.state == TRAINER_STOPPED && interrupted)
-    {
-      if (trainer_save (t, a.out, &err))
-        fprintf (stderr, "saved %s at step %lld; continue with --resume %s\n", a.out,
-                 (long long) trainer_step (t), a.out);
-      else
-        fprintf (stderr, "could not save: %s\n", err.message);
-      status = 130;
-    }
-  else if (out.state == TRAINER_FINISHED)
-    fprintf (stderr, "%s; model saved to %s\n", out.message, a.out);
-  else
-    status = EXIT_FAILED;
-
+  char *model = NULL;
+  status = save_results (t, &a, run_folder, &out, &model);
   if (a.json)
-    print_summary (&a, ds, &out);
+    print_summary (&a, ds, &out, run_folder, model);
   trainer_free (t);
   dataset_free (ds);
+  free (model);
+  free (run_folder);
+  run_info_clear (&parent);
   return status;
 }

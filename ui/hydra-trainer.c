@@ -261,12 +261,15 @@ static void
 start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   StartData *d = task_data;
-  g_autofree char *checkpoint = g_build_filename (d->folder, RUN_CHECKPOINT, NULL);
-  g_autofree char *record = g_build_filename (d->folder, RUN_RECORD, NULL);
+  const char *data_folder = hydra_dataset_get_folder (d->ds);
   HnError err;
 
-  d->config.checkpoint_path = checkpoint;
-  d->config.records_path = record;
+  /* the engine keeps the run in its folder, as hydranet-cli train --run-dir does */
+  d->config.run_dir = d->folder;
+  d->config.checkpoint_path = NULL;
+  d->config.records_path = NULL;
+  d->config.data_folder = data_folder;
+  d->config.synthetic = data_folder == NULL ? hydra_dataset_get (d->ds)->n : 0;
   d->config.source = "HydraNet Studio " HYDRA_VERSION;
   HnTrainer *trainer = trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
   if (trainer == NULL || !trainer_start (trainer, &err))

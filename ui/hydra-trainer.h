@@ -69,9 +69,10 @@ int hydra_trainer_get_input_size (HydraTrainer *self);
  * series is cleared. The engine's trainer is built and its first checkpoint written on a
  * worker, so this returns at once; a failure shows as HYDRA_RUN_FAILED with a message.
  * Everything the run makes goes to a new folder under $XDG_DATA_HOME/hydranet-studio/runs
- * ("run-folder", engine/train/runfolder.h): checkpoint.safetensors (+ .optim) at each
- * epoch's end, curves.csv, the record of every event as it happens (records.h), and
- * model.safetensors with the final weights when the run finishes or is stopped. */
+ * ("run-folder"), laid out as engine/train/runfolder.h says and shared with hydranet-cli
+ * train --run-dir: run.json, curves.csv, checkpoints/epoch-NNN.safetensors (+ .optim) at
+ * each epoch's end, all kept, and model.safetensors with the final weights when the run
+ * finishes or is stopped. config->synthetic_seed names the seed of synthetic faces. */
 void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
 void hydra_trainer_resume (HydraTrainer *self);

@@ -281,6 +281,7 @@ start_run (HydraWindow *self)
       return;
     }
   config.val_percent = VAL_PERCENT; /* the split the window shows */
+  config.synthetic_seed = SYNTHETIC_SEED; /* for the run's run.json, when the faces are */
   /* The budget counts from the press of Train, as the CLI's from its start: the folder was
    * loaded (from its cache) when it was opened, so only a reload for a new size falls in it. */
   config.clock_start = self->train_pressed;

@@ -13,7 +13,7 @@ train_preset_tutorial (void)
   return (HnTrainConfig) {
     .backbone = BACKBONE_RESNET18, .size = 32, .batch = 64, .epochs = 50, .val_percent = 20,
     .optimizer = sgd, .schedule = schedule_defaults (SCHEDULE_CONSTANT),
-    .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
+    .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } }, .preset = "tutorial",
   };
 }
 
@@ -24,6 +24,7 @@ train_preset_studio (void)
     .backbone = BACKBONE_RESNET18, .size = 32, .batch = 64, .epochs = 10, .val_percent = 20,
     .augment = { .flip = true }, .optimizer = optimizer_defaults (OPTIMIZER_ADAM, 1e-3f),
     .schedule = schedule_defaults (SCHEDULE_CONSTANT), .loss = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } },
+    .preset = "studio",
   };
 }
 
@@ -54,6 +55,7 @@ train_preset_quick (void)
   c.schedule.warmup = 0.15f;
   c.tta = true;
   c.val_every = VAL_AT_END; /* the model at the end is what counts; a midway look costs 7% */
+  c.preset = "quick";
   return c;
 }
 
@@ -68,6 +70,7 @@ train_preset_quality (void)
   c.ema_decay = 0.999f;
   c.tta = true;
   c.time_budget = 60 * 60;
+  c.preset = "quality";
   return c;
 }
 

@@ -41,6 +41,18 @@ typedef struct
                                 * the run resumes; NULL: none */
   const char *source;          /* who trains, for the checkpoints ("hydranet-cli 0.1.0") */
   int event_capacity;          /* step events held for a slow consumer; 0: 4096 */
+
+  /* The run's own folder (runfolder.h), made by run_folder_create; NULL: none. When set, the
+   * trainer keeps the run there — run.json, curves.csv, checkpoints/epoch-NNN.safetensors —
+   * and checkpoint_path and records_path are not used. */
+  const char *run_dir;
+  const char *fork_of;         /* the checkpoint a forked run branched from (run.json's
+                                * parent); NULL: a run of its own */
+  /* What run.json says of the run, besides the settings above: */
+  const char *preset;          /* the preset the settings started from; NULL: none */
+  const char *data_folder;     /* the UTKFace folder trained on; NULL: synthetic faces, */
+  int synthetic;               /* …this many (synth.h), */
+  uint64_t synthetic_seed;     /* …drawn from this seed */
 } HnTrainConfig;
 
 /* The presets (README.md has what each reaches and how fast):

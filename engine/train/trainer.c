@@ -13,10 +13,13 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "ema.h"
+#include "fileio.h"
 #include "guard.h"
 #include "parallel.h"
 #include "records.h"
 #include "rng.h"
+#include "runfolder.h"
+#include "runinfo.h"
 #include "runmeta.h"
 #include "runstate.h"
 
@@ -26,7 +29,8 @@
 struct HnTrainer
 {
   HnTrainConfig config;
-  char *checkpoint_path, *records_path;
+  char *checkpoint_path, *records_path; /* in a run folder: the newest checkpoint, curves.csv */
+  char *strings[4];                     /* config's run_dir, fork_of, preset and data_folder */
   const HnDataset *ds;
   HnModel *model;
   HnOptimizer *opt;
@@ -64,6 +68,8 @@ struct HnTrainer
   bool resumed;
   FILE *records;
   double records_flushed; /* when, in hn_seconds */
+  char *run_info;         /* run.json as the run started (runinfo.h), in a run folder */
+  HnRunSummary summary;
   float *saved_buffers;   /* running statistics before the current step */
   int64_t *saved_counts;
 };
@@ -104,6 +110,7 @@ emit (HnTrainer *t, HnEvent *e)
   e->epoch = t->run.epoch;
   e->loss = t->run.loss;
   event_channel_push (&t->events, e);
+  run_summary_observe (&t->summary, e);
   if (t->records == NULL)
     return;
   char row[RECORDS_MAX_ROW];
@@ -489,14 +496,107 @@ validate (HnTrainer *t, HnEvent *e)
     ema_swap (&t->ema, t->model);
 }
 
+/* ---- the run folder (runfolder.h) ---- */
+
+/* Images the weights have seen: the epochs done and the batches since (all full ones). */
+static uint64_t
+images_seen (const HnTrainer *t)
+{
+  int per_epoch = batcher_images (t->train);
+  if (per_epoch % t->config.batch == 1)
+    per_epoch--; /* a last batch of one image is dropped */
+  return (uint64_t) t->run.epoch * (uint64_t) per_epoch
+         + (uint64_t) t->run.batch_index * (uint64_t) t->config.batch;
+}
+
+/* Rewrites run.json's summary; a failure is reported and training goes on. */
+static void
+write_summary (HnTrainer *t)
+{
+  if (t->run_info == NULL)
+    return;
+  HnRunSummary *s = &t->summary;
+  s->steps = t->run.step;
+  s->epochs = t->run.epoch;
+  s->batch = t->run.batch_index;
+  s->images = images_seen (t);
+  HnError err;
+  if (run_info_write_summary (t->config.run_dir, t->run_info, s, &err))
+    return;
+  HnEvent e = { .kind = EVENT_STATE };
+  e.state.state = t->state;
+  e.state.error = true;
+  snprintf (e.state.message, sizeof e.state.message, "%.200s; training goes on", err.message);
+  emit (t, &e);
+}
+
+/* Writes where the run stands: to checkpoint_path, or in the run folder as
+ * checkpoints/epoch-NNN.safetensors, which then becomes the one rollback returns to. */
+static bool
+write_checkpoint (HnTrainer *t, HnError *err)
+{
+  const char *dir = t->config.run_dir;
+  if (dir == NULL)
+    return t->checkpoint_path == NULL
+           || run_state_save (&t->run, t->model, t->opt, average (t), &t->config,
+                              t->checkpoint_path, err);
+  char *file = run_folder_checkpoint (t->run.epoch, t->run.batch_index);
+  char *path = file != NULL ? run_folder_file (dir, file) : NULL;
+  bool ok = (path != NULL || hn_error_set (err, "out of memory"))
+            && run_state_save (&t->run, t->model, t->opt, average (t), &t->config, path, err)
+            && (run_summary_add_checkpoint (&t->summary, file, t->run.epoch, t->run.batch_index,
+                                            t->run.step)
+                || hn_error_set (err, "out of memory"));
+  if (ok)
+    {
+      free (t->checkpoint_path);
+      t->checkpoint_path = path;
+      path = NULL;
+    }
+  free (file);
+  free (path);
+  return ok;
+}
+
+/* The folder's run.json as the run starts: its settings, with the loss settings and rate in
+ * force (a fork's, changed), its parent, and a first summary. */
+static bool
+begin_run_info (HnTrainer *t, HnError *err)
+{
+  HnRunParent parent = { .step = t->run.step, .epoch = t->run.epoch };
+  if (t->config.fork_of != NULL)
+    {
+      parent.checkpoint = realpath (t->config.fork_of, NULL);
+      parent.folder = run_folder_of (t->config.fork_of, err);
+      if (parent.checkpoint == NULL || parent.folder == NULL)
+        {
+          free (parent.checkpoint);
+          free (parent.folder);
+          return hn_error_prefix (err, "the checkpoint forked from");
+        }
+    }
+  const float lr = t->config.optimizer.lr * t->run.lr_scale;
+  t->run_info = run_info_begin (t->config.run_dir, &t->config, &t->run.loss, lr,
+                                t->config.fork_of != NULL ? &parent : NULL, err);
+  free (parent.checkpoint);
+  free (parent.folder);
+  if (t->run_info == NULL)
+    return false;
+  HnRunSummary *s = &t->summary;
+  s->steps = t->run.step;
+  s->epochs = t->run.epoch;
+  s->batch = t->run.batch_index;
+  s->images = images_seen (t);
+  return run_info_write_summary (t->config.run_dir, t->run_info, s, err);
+}
+
 static void
 save_checkpoint (HnTrainer *t)
 {
-  if (t->checkpoint_path == NULL)
+  if (t->checkpoint_path == NULL && t->config.run_dir == NULL)
     return;
   HnError err;
-  bool ok = run_state_save (&t->run, t->model, t->opt, average (t), &t->config,
-                            t->checkpoint_path, &err);
+  bool ok = write_checkpoint (t, &err);
   HnEvent c = { .kind = EVENT_CHECKPOINT };
   c.state.error = !ok;
   snprintf (c.state.message, sizeof c.state.message, "%.250s", ok ? t->checkpoint_path : err.message);
@@ -531,6 +631,7 @@ end_of_epoch (HnTrainer *t, bool whole)
     t->run.val.n = 0; /* the checkpoint's weights have no figures of their own */
   emit (t, &e);
   save_checkpoint (t);
+  write_summary (t);
   budget_epoch_end (&t->budget, hn_seconds () - t0, validating);
   t->cycle_start = hn_seconds ();
 }
@@ -679,6 +780,7 @@ trainer_main (void *data)
       yield_model (t);
     }
   flush_records (t);
+  write_summary (t);
   pthread_mutex_unlock (&t->model_lock);
   return NULL;
 }
@@ -694,6 +796,10 @@ free_parts (HnTrainer *t)
   optimizer_free (t->opt);
   free (t->checkpoint_path);
   free (t->records_path);
+  for (int i = 0; i < 4; i++)
+    free (t->strings[i]);
+  free (t->run_info);
+  run_summary_clear (&t->summary);
   free (t->saved_buffers);
   free (t->saved_counts);
   event_channel_clear (&t->events);
@@ -793,8 +899,23 @@ trainer_new (const HnTrainConfig *config, const HnDataset *ds, HnModel *model,
   const HnParamTable *table = model_params (t->model);
   if (t->opt == NULL && (t->opt = optimizer_new (&config->optimizer, table->n_params)) == NULL)
     goto oom;
-  if (!strdup_or_null (config->checkpoint_path, &t->checkpoint_path)
-      || !strdup_or_null (config->records_path, &t->records_path))
+  /* the strings are the trainer's own: the caller's may be gone by the time they are used */
+  const char **strings[4] = { &t->config.run_dir, &t->config.fork_of, &t->config.preset,
+                              &t->config.data_folder };
+  for (int i = 0; i < 4; i++)
+    {
+      if (!strdup_or_null (*strings[i], &t->strings[i]))
+        goto oom;
+      *strings[i] = t->strings[i];
+    }
+  /* in a run folder, the checkpoints are named as they are written */
+  if (config->run_dir != NULL)
+    {
+      if ((t->records_path = run_folder_file (config->run_dir, RUN_RECORD)) == NULL)
+        goto oom;
+    }
+  else if (!strdup_or_null (config->checkpoint_path, &t->checkpoint_path)
+           || !strdup_or_null (config->records_path, &t->records_path))
     goto oom;
   t->config.checkpoint_path = t->checkpoint_path;
   t->config.records_path = t->records_path;
@@ -893,12 +1014,23 @@ trainer_start (HnTrainer *t, HnError *err)
 {
   HN_ASSERT (!t->started);
   t->state = TRAINER_RUNNING;
-  /* the first "last good" checkpoint, so rollback always has somewhere to go */
-  if (t->checkpoint_path
-      && !run_state_save (&t->run, t->model, t->opt, average (t), &t->config,
-                              t->checkpoint_path, err))
-    return hn_error_prefix (err, "cannot write the first checkpoint");
+  if (t->config.run_dir != NULL)
+    {
+      char *checkpoints = run_folder_file (t->config.run_dir, RUN_CHECKPOINTS);
+      bool made = checkpoints != NULL && file_make_dirs (checkpoints, 0755, err);
+      free (checkpoints);
+      if (!made)
+        return hn_error_prefix (err, "the run folder");
+    }
   if (!open_records (t, err))
+    return false;
+  /* settings asked for before the start (a fork's changes) are in force from its first step,
+   * recorded at it, and held by the first checkpoint */
+  take_requests (t);
+  /* the first "last good" checkpoint, so rollback always has somewhere to go */
+  if (!write_checkpoint (t, err))
+    return hn_error_prefix (err, "cannot write the first checkpoint");
+  if (t->config.run_dir != NULL && !begin_run_info (t, err))
     return false;
   if (pthread_create (&t->thread, NULL, trainer_main, t) != 0)
     return hn_error_set (err, "cannot start the training thread");

@@ -17,7 +17,9 @@
  *
  * Safety: the guard (guard.h) refuses a step that would wreck the weights and pauses. Each
  * epoch ends with an atomic checkpoint (runstate.h) that rollback returns to, and every
- * event is appended to the run's record (records.h) when a path is set.
+ * event is appended to the run's record (records.h) when a path is set. With a run folder
+ * (HnTrainConfig.run_dir), the trainer keeps all of it there, one checkpoint per epoch, with
+ * run.json (runfolder.h, runinfo.h).
  */
 #pragma once
 
@@ -51,7 +53,9 @@ void trainer_resume_training (HnTrainer *t);
 void trainer_stop (HnTrainer *t); /* returns at once; the thread ends within a step */
 void trainer_join (HnTrainer *t); /* waits for the thread to end */
 
-/* Live settings: applied at the start of the next step and reported as events. */
+/* Live settings: applied at the start of the next step and reported as events. Set before
+ * trainer_start (a fork's changes), they are applied by it, at the step the run starts from,
+ * and the first checkpoint holds them. */
 void trainer_set_weight (HnTrainer *t, int head, float weight);
 void trainer_set_age_loss (HnTrainer *t, HnAgeLoss kind);
 /* lr is the schedule's peak, as config.optimizer.lr: the schedule goes on, scaled to it. */

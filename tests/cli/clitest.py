@@ -13,9 +13,11 @@ import zlib
 CLI = None
 
 
-def run(*args, timeout=600):
-    """Runs hydranet-cli with args; returns (exit status, stdout, stderr)."""
-    p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
+def run(*args, timeout=600, env=None, cwd=None):
+    """Runs hydranet-cli with args (env: variables to set, cwd: where); returns (exit status,
+    stdout, stderr)."""
+    p = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, **env) if env else None, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -19,6 +19,7 @@
 #include "hydra-window.h"
 #include "image.h"
 #include "records.h"
+#include "runinfo.h"
 #include "synth.h"
 #include "test-util.h"
 #include "ui-test-util.h"
@@ -496,6 +497,15 @@ START_TEST (test_open_a_run_record)
   ck_assert (!hydra_trainer_get_busy (trainer ()));
   ck_assert_msg (records_read (record, count_event, &c, NULL, &err), "%s", err.message);
   ck_assert_uint_gt (c.steps, 0);
+  /* the folder is the engine's, as hydranet-cli train --run-dir makes it: run.json reads */
+  HnRunInfo info;
+  ck_assert_msg (run_info_read (hydra_trainer_get_run_folder (trainer ()), &info, &err), "%s",
+                 err.message);
+  ck_assert (g_str_has_prefix (info.source, "HydraNet Studio"));
+  ck_assert (info.settings.data_folder != NULL
+             || (info.settings.synthetic > 0 && info.settings.synthetic_seed == 1));
+  ck_assert_int_gt (info.summary.n_checkpoints, 0);
+  run_info_clear (&info);
   hydra_trainer_reset (trainer ());
   ck_assert_uint_eq (hydra_series_get_n_steps (series ()), 0);
 

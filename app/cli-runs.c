@@ -1,0 +1,79 @@
+/* hydranet-cli runs — the runs in a folder of run folders, as one JSON object: each run's
+ * run.json (engine/train/runinfo.h) with its folder, and the folders that are not runs. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "runfolder.h"
+#include "runinfo.h"
+
+static const char help[] =
+  "Usage: hydranet-cli runs [--dir DIR]\n"
+  "\n"
+  "Lists the runs in DIR (default: the studio's, $XDG_DATA_HOME/hydranet-studio/runs) as\n"
+  "{\"runs\": [...], \"skipped\": [...]}: each run's run.json — name, parent, settings, and a\n"
+  "summary with the state, the final and best validation and the epoch checkpoints — with its\n"
+  "\"folder\" and \"model\", oldest first; and each folder that is not a run, with the reason.\n";
+
+int
+cli_runs (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "dir", required_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  const char *dir = NULL;
+  int opt;
+  while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1)
+    switch (opt)
+      {
+      case 'd': dir = optarg; break;
+      case 'h': fputs (help, stdout); return EXIT_OK;
+      default: return cli_usage_error ("runs", "unknown option");
+      }
+  if (optind < argc)
+    return cli_usage_error ("runs", "unexpected argument '%s'", argv[optind]);
+
+  HnError err;
+  char *fallback = NULL;
+  if (dir == NULL && (dir = fallback = run_folder_default_parent (&err)) == NULL)
+    return cli_fail ("%s", err.message);
+  /* a folder given that is not there is a mistake; the studio's before any run is empty */
+  if (fallback == NULL && access (dir, F_OK) != 0)
+    return cli_fail ("%s: no such folder", dir);
+  HnRunList list;
+  bool ok = run_list_read (dir, &list, &err);
+  free (fallback);
+  if (!ok)
+    return cli_fail ("%s", err.message);
+
+  cJSON *o = cJSON_CreateObject ();
+  cJSON *runs = cJSON_AddArrayToObject (o, "runs");
+  for (int i = 0; i < list.n_runs; i++)
+    {
+      char *text = run_info_to_json (&list.runs[i]);
+      cJSON *run = text != NULL ? cJSON_Parse (text) : NULL;
+      free (text);
+      if (run == NULL)
+        {
+          cJSON_Delete (o);
+          run_list_clear (&list);
+          return cli_fail ("out of memory");
+        }
+      cJSON_AddItemToArray (runs, run);
+    }
+  cJSON *skipped = cJSON_AddArrayToObject (o, "skipped");
+  for (int i = 0; i < list.n_skipped; i++)
+    {
+      cJSON *s = cJSON_CreateObject ();
+      cJSON_AddStringToObject (s, "folder", list.skipped[i].folder);
+      cJSON_AddStringToObject (s, "reason", list.skipped[i].reason);
+      cJSON_AddItemToArray (skipped, s);
+    }
+  run_list_clear (&list);
+  cli_print_json (o);
+  return EXIT_OK;
+}
