@@ -346,6 +346,17 @@ class Train(unittest.TestCase):
         self.assertEqual(info["settings"]["epochs"], 4)
         self.assertEqual(info["parent"]["step"], step)
 
+        # a balancing method too: marked at the branch, choosing every step's weights after it
+        summary, famo = self.train_in(runs, "--fork", checkpoint, "--threads", "1", "--balance", "famo")
+        self.assertEqual(summary["state"], "finished")
+        marks = self.records(famo, ("setting",))
+        self.assertEqual([(int(r["step"]), r["setting"], r["value"], r["old_value"]) for r in marks],
+                         [(step, "balance", "famo", "manual")])
+        steps = self.records(famo, ("step",))
+        self.assertTrue(all(r["balance"] == "famo" for r in steps))
+        self.assertAlmostEqual(sum(float(steps[-1][k]) for k in ("w_age", "w_gender", "w_race")), 1, places=5)
+        self.assertEqual(read_json(os.path.join(famo, "run.json"))["settings"]["loss"]["balance"], "famo")
+
         # what would change the data order, or what the optimizer carries on, is refused
         for args, word in ((("--batch", "32"), "--batch"), (("--seed", "5"), "--seed"),
                            (("--synthetic", "90"), "--synthetic"), (("--size", "64"), "--size"),
