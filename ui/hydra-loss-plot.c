@@ -14,6 +14,12 @@ G_DEFINE_FINAL_TYPE (HydraLossPlot, hydra_loss_plot, GTK_TYPE_WIDGET)
 G_DEFINE_ENUM_TYPE (HydraPlotView, hydra_plot_view, G_DEFINE_ENUM_VALUE (HYDRA_PLOT_LOSS, "loss"),
                     G_DEFINE_ENUM_VALUE (HYDRA_PLOT_BALANCE, "balance"))
 
+G_DEFINE_ENUM_TYPE (HydraPlotXAxis, hydra_plot_x_axis,
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_STEPS, "steps"),
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_EPOCHS, "epochs"),
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_IMAGES, "images"),
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_TIME, "time"))
+
 enum
 {
   PROP_0,
@@ -21,6 +27,7 @@ enum
   PROP_VIEW,
   PROP_SMOOTHING,
   PROP_LOG_SCALE,
+  PROP_X_AXIS,
   PROP_X_EPOCHS,
   PROP_SHOW_TRAINING,
   PROP_SHOW_VALIDATION,
@@ -216,8 +223,11 @@ hydra_loss_plot_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_LOG_SCALE:
       g_value_set_boolean (value, self->log_scale);
       break;
+    case PROP_X_AXIS:
+      g_value_set_enum (value, self->x_axis);
+      break;
     case PROP_X_EPOCHS:
-      g_value_set_boolean (value, self->x_epochs);
+      g_value_set_boolean (value, self->x_axis == HYDRA_PLOT_X_EPOCHS);
       break;
     case PROP_SHOW_TRAINING:
       g_value_set_boolean (value, self->show_training);
@@ -255,6 +265,9 @@ hydra_loss_plot_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     case PROP_LOG_SCALE:
       hydra_loss_plot_set_log_scale (self, g_value_get_boolean (value));
+      break;
+    case PROP_X_AXIS:
+      hydra_loss_plot_set_x_axis (self, g_value_get_enum (value));
       break;
     case PROP_X_EPOCHS:
       hydra_loss_plot_set_x_epochs (self, g_value_get_boolean (value));
@@ -301,9 +314,13 @@ hydra_loss_plot_class_init (HydraLossPlotClass *klass)
   properties[PROP_LOG_SCALE]
       = g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_X_AXIS]
+      = g_param_spec_enum ("x-axis", NULL, NULL, HYDRA_TYPE_PLOT_X_AXIS, HYDRA_PLOT_X_STEPS,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_X_EPOCHS]
       = g_param_spec_boolean ("x-epochs", NULL, NULL, FALSE,
-                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS
+                                  | G_PARAM_DEPRECATED);
   properties[PROP_SHOW_TRAINING]
       = g_param_spec_boolean ("show-training", NULL, NULL, TRUE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -485,11 +502,38 @@ hydra_loss_plot_set_log_scale (HydraLossPlot *self, gboolean log_scale)
   hydra_plot_notify_zoomed (self);
 }
 
+HydraPlotXAxis
+hydra_loss_plot_get_x_axis (HydraLossPlot *self)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), HYDRA_PLOT_X_STEPS);
+  return self->x_axis;
+}
+
+void
+hydra_loss_plot_set_x_axis (HydraLossPlot *self, HydraPlotXAxis x_axis)
+{
+  gboolean was_epochs;
+
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+  g_return_if_fail (x_axis <= HYDRA_PLOT_X_TIME);
+
+  if (self->x_axis == x_axis)
+    return;
+  was_epochs = self->x_axis == HYDRA_PLOT_X_EPOCHS;
+  self->x_axis = x_axis;
+  self->x_auto = TRUE;
+  hydra_plot_invalidate (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_AXIS]);
+  if (was_epochs != (x_axis == HYDRA_PLOT_X_EPOCHS))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_EPOCHS]);
+  hydra_plot_notify_zoomed (self);
+}
+
 gboolean
 hydra_loss_plot_get_x_epochs (HydraLossPlot *self)
 {
   g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), FALSE);
-  return self->x_epochs;
+  return self->x_axis == HYDRA_PLOT_X_EPOCHS;
 }
 
 void
@@ -497,14 +541,20 @@ hydra_loss_plot_set_x_epochs (HydraLossPlot *self, gboolean x_epochs)
 {
   g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
 
-  x_epochs = !!x_epochs;
-  if (self->x_epochs == x_epochs)
-    return;
-  self->x_epochs = x_epochs;
-  self->x_auto = TRUE;
-  hydra_plot_invalidate (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_EPOCHS]);
-  hydra_plot_notify_zoomed (self);
+  if (x_epochs)
+    hydra_loss_plot_set_x_axis (self, HYDRA_PLOT_X_EPOCHS);
+  else if (self->x_axis == HYDRA_PLOT_X_EPOCHS)
+    hydra_loss_plot_set_x_axis (self, HYDRA_PLOT_X_STEPS);
+}
+
+double
+hydra_loss_plot_get_step_x (HydraLossPlot *self, guint i)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), NAN);
+
+  hydra_plot_cache_sync (self);
+  g_return_val_if_fail (i < self->n_cached, NAN);
+  return self->xs[i];
 }
 
 gboolean

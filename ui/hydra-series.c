@@ -228,7 +228,7 @@ add_step_event (HydraSeries *self, const HnEvent *e)
   HydraStepPoint p = {
     .step = e->step, .lr = s->lr, .img_per_s = s->img_per_s, .age_loss = e->loss.age_loss,
     .balance = e->loss.balance, .epochs_done = e->epoch, .batch = s->batch_index,
-    .batches = s->batches,
+    .batches = s->batches, .images = s->images,
   };
   p.epoch = e->epoch + (s->batch_index + 1.0) / MAX (1, s->batches);
   for (int h = 0; h < N_HEADS; h++)
@@ -500,6 +500,7 @@ step_event (const HydraStepPoint *p, HnEvent *e)
   s->img_per_s = p->img_per_s;
   s->batch_index = p->batch;
   s->batches = p->batches;
+  s->images = p->images;
 }
 
 static void

@@ -42,6 +42,8 @@ typedef struct
   int32_t age_loss;            /* its age loss, an HnAgeLoss */
   int32_t balance;             /* who chose its weights, an HnBalance */
   int32_t epochs_done, batch, batches; /* its place: epoch, batch index (from 0), per epoch */
+  int32_t images;              /* in its batch; 0 when unknown (a record from before the
+                                  record's images column) */
 } HydraStepPoint;
 
 /* One validation pass, at an epoch's end or where a time budget ended the run inside one. */

@@ -49,6 +49,7 @@ struct _HydraWindow
   GtkLabel *speed_label;
   GtkLabel *eta_label;
   GtkAdjustment *smoothing_adjustment;
+  GtkMenuButton *x_axis_button;
 
   /* owned */
   GSettings *settings;
@@ -518,6 +519,49 @@ connect_settings_panel (HydraWindow *self)
 
 /* ---- the plots' settings, and the settings that are window actions ---- */
 
+/* The x axis was a boolean, x-epochs: a true one an older version left becomes 'epochs'. */
+static void
+migrate_x_epochs (GSettings *s)
+{
+  g_autoptr (GVariant) old = g_settings_get_user_value (s, "x-epochs");
+
+  if (old == NULL)
+    return;
+  if (g_variant_get_boolean (old))
+    g_settings_set_enum (s, "x-axis", HYDRA_PLOT_X_EPOCHS);
+  g_settings_reset (s, "x-epochs");
+}
+
+/* The status bar's button names the axis; win.x-epochs is on for epochs. */
+static void
+x_axis_changed (HydraWindow *self)
+{
+  static const char *const labels[] = { "Steps", "Epochs", "Images", "Time" };
+  int axis = g_settings_get_enum (self->settings, "x-axis");
+  GAction *x_epochs = g_action_map_lookup_action (G_ACTION_MAP (self), "x-epochs");
+
+  if (axis >= 0 && axis < (int) G_N_ELEMENTS (labels))
+    gtk_menu_button_set_label (self->x_axis_button, labels[axis]);
+  if (x_epochs != NULL)
+    g_simple_action_set_state (G_SIMPLE_ACTION (x_epochs),
+                               g_variant_new_boolean (axis == HYDRA_PLOT_X_EPOCHS));
+}
+
+static void
+x_epochs_change_state (GSimpleAction *action, GVariant *value, HydraWindow *self)
+{
+  g_settings_set_enum (self->settings, "x-axis",
+                       g_variant_get_boolean (value) ? HYDRA_PLOT_X_EPOCHS : HYDRA_PLOT_X_STEPS);
+}
+
+static void
+x_epochs_activate (GSimpleAction *action, GVariant *parameter, HydraWindow *self)
+{
+  g_autoptr (GVariant) state = g_action_get_state (G_ACTION (action));
+
+  x_epochs_change_state (action, g_variant_new_boolean (!g_variant_get_boolean (state)), self);
+}
+
 static void
 bind_settings (HydraWindow *self)
 {
@@ -528,20 +572,31 @@ bind_settings (HydraWindow *self)
   g_settings_bind (s, "smoothing", self->balance_plot, "smoothing", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "log-scale", self->loss_plot, "log-scale", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "log-scale", self->balance_plot, "log-scale", G_SETTINGS_BIND_GET);
-  g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
-  g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
+  migrate_x_epochs (s);
+  g_settings_bind (s, "x-axis", self->loss_plot, "x-axis", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "x-axis", self->balance_plot, "x-axis", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (s, "changed::x-axis", G_CALLBACK (x_axis_changed), self,
+                           G_CONNECT_SWAPPED);
+  x_axis_changed (self);
   g_settings_bind (s, "predict-tta", self->predict_pane, "flip", G_SETTINGS_BIND_DEFAULT);
   /* the data set pane shows what the run's augmentation will make of the images */
   g_settings_bind (s, "augment", self->dataset_pane, "augment", G_SETTINGS_BIND_GET);
 
   /* the panel's age-loss buttons name win.age-loss */
   GActionMap *map = G_ACTION_MAP (self);
-  static const char *const actions[] = { "age-loss", "log-scale", "x-epochs" };
+  static const char *const actions[] = { "age-loss", "log-scale", "x-axis" };
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     {
       g_autoptr (GAction) action = g_settings_create_action (s, actions[i]);
       g_action_map_add_action (map, action);
     }
+  /* the toggle the x axis used to be: on is epochs, off is steps */
+  g_autoptr (GSimpleAction) x_epochs
+      = g_simple_action_new_stateful ("x-epochs", NULL, g_variant_new_boolean (FALSE));
+  g_signal_connect_object (x_epochs, "activate", G_CALLBACK (x_epochs_activate), self, 0);
+  g_signal_connect_object (x_epochs, "change-state", G_CALLBACK (x_epochs_change_state), self, 0);
+  g_action_map_add_action (map, G_ACTION (x_epochs));
+  x_axis_changed (self);
 }
 
 /* Exporting needs something to export. */
@@ -1085,6 +1140,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   BIND (speed_label);
   BIND (eta_label);
   BIND (smoothing_adjustment);
+  BIND (x_axis_button);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.start-pause", NULL, start_pause_action);

@@ -79,6 +79,7 @@ make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
       p.cosine[2] = 0.35 * decay + 0.3 * (g_rand_double (rand) - 0.5);
       p.lr = lr;
       p.img_per_s = 300 + 20 * g_rand_double (rand);
+      p.images = 64;
       hydra_series_add_step (series, &p);
 
       if ((i + 1) % steps_per_epoch == 0)
@@ -549,6 +550,7 @@ assert_same_steps (HydraSeries *a, HydraSeries *b)
       ck_assert_int_eq (p->epochs_done, q->epochs_done);
       ck_assert_int_eq (p->batch, q->batch);
       ck_assert_int_eq (p->batches, q->batches);
+      ck_assert_int_eq (p->images, q->images);
     }
 }
 
@@ -603,7 +605,7 @@ START_TEST (test_csv_round_trip)
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   g_autoptr (GPtrArray) rows = parse_csv (text);
   GPtrArray *header = g_ptr_array_index (rows, 0);
-  ck_assert_uint_eq (header->len, 37);
+  ck_assert_uint_eq (header->len, 38);
   ck_assert_str_eq (g_ptr_array_index (header, 0), "kind");
   for (guint r = 1; r < rows->len; r++)
     ck_assert_uint_eq (((GPtrArray *) g_ptr_array_index (rows, r))->len, header->len);
@@ -1245,6 +1247,11 @@ START_TEST (test_render_100k)
   hydra_loss_plot_set_x_epochs (lp, TRUE);
   screenshot (window, "plot-loss-dark.png", TRUE);
   set_dark (FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_TIME);
+  screenshot (window, "plot-loss-time.png", FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_IMAGES);
+  screenshot (window, "plot-loss-images.png", FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_EPOCHS);
 
   /* nothing was dropped for drawing */
   ck_assert_uint_eq (hydra_series_get_n_steps (series), 100000);
@@ -1252,6 +1259,80 @@ START_TEST (test_render_100k)
   ck_assert_double_eq_tol (x0, 0.0, 1e-3);
   ck_assert_double_eq_tol (x1, 8.0, 1e-3);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* ---- the x axis ------------------------------------------------------------------------ */
+
+static void
+add_xstep (HydraSeries *series, int64_t step, int images, float img_per_s)
+{
+  HydraStepPoint p = { 0 };
+
+  p.step = step;
+  p.epoch = step / 4.0;
+  p.images = images;
+  p.img_per_s = img_per_s;
+  for (guint c = 0; c < HYDRA_N_CURVES; c++)
+    p.loss[c] = 1.0f;
+  hydra_series_add_step (series, &p);
+}
+
+/* Known steps to known x: images are the sum of the batches, time the sum of images / speed
+ * (a pause is not a step: it adds nothing); a rollback continues from the step it returned
+ * to; a fork's record, starting at step 11, starts where 10 steps of its size would end. */
+START_TEST (test_x_axis_modes)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  g_autoptr (HydraSeries) fork = hydra_series_new ();
+  HydraEpochPoint e = { .step = 2, .epoch = 1, .at = 0.5 };
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (g_object_ref_sink (hydra_loss_plot_new ()));
+  static const double images[] = { 32, 64, 96, 112, 96 }, seconds[] = { 0.5, 1.5, 3.5, 4.5, 2.5 };
+  double x0, x1;
+
+  add_xstep (series, 1, 32, 64);
+  add_xstep (series, 2, 32, 32);
+  hydra_series_add_epoch (series, &e);
+  hydra_series_add_marker (series, 2, HYDRA_MARKER_STATE, "paused");
+  add_xstep (series, 3, 32, 16);
+  add_xstep (series, 4, 16, 16);
+  hydra_series_add_marker (series, 2, HYDRA_MARKER_ROLLBACK, "rollback");
+  add_xstep (series, 3, 32, 32);
+  hydra_series_commit (series);
+  hydra_loss_plot_set_series (lp, series);
+
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (lp), HYDRA_PLOT_X_STEPS);
+  ck_assert_double_eq (hydra_loss_plot_get_step_x (lp, 4), 3.0);
+  hydra_loss_plot_set_x_epochs (lp, TRUE);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (lp), HYDRA_PLOT_X_EPOCHS);
+  ck_assert_double_eq (hydra_loss_plot_get_step_x (lp, 3), 1.0);
+  ck_assert_double_eq (hydra_plot_epoch_x (lp, hydra_series_get_epoch (series, 0)),
+                       hydra_series_get_epoch (series, 0)->at);
+
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_IMAGES);
+  ck_assert (!hydra_loss_plot_get_x_epochs (lp));
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, i), images[i], 1e-9);
+  ck_assert_double_eq_tol (hydra_plot_epoch_x (lp, hydra_series_get_epoch (series, 0)), 64, 1e-9);
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq_tol (x0, 32, 1e-9);
+  ck_assert_double_eq_tol (x1, 112, 1e-9);
+
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_TIME);
+  for (guint i = 0; i < G_N_ELEMENTS (seconds); i++)
+    ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, i), seconds[i], 1e-6);
+  ck_assert_double_eq_tol (hydra_plot_epoch_x (lp, hydra_series_get_epoch (series, 0)), 1.5, 1e-6);
+
+  add_xstep (fork, 11, 32, 64);
+  add_xstep (fork, 12, 0, 64); /* a record without images: the series' batch size */
+  hydra_series_commit (fork);
+  hydra_loss_plot_set_series (lp, fork);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 0), 5.5, 1e-6);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 1), 6.0, 1e-6);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_IMAGES);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 0), 352, 1e-9);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 1), 384, 1e-9);
+  g_object_unref (lp);
 }
 END_TEST
 
@@ -1801,6 +1882,7 @@ plot_suite (void)
   tcase_add_test (tc, test_incremental_matches_fresh);
   tcase_add_test (tc, test_lr_strip_range);
   tcase_add_test (tc, test_lr_strip_jump);
+  tcase_add_test (tc, test_x_axis_modes);
   tcase_add_test (tc, test_empty_and_defaults);
   tcase_add_test (tc, test_view_follows_data);
   tcase_add_test (tc, test_balance_weights);

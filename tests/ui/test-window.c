@@ -787,6 +787,27 @@ START_TEST (test_predict_flip_is_a_setting)
 }
 END_TEST
 
+/* The x axis is a setting with four values, a window action (the status bar's menu) and the
+ * old epochs toggle, which still works. */
+START_TEST (test_x_axis_action)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  HydraLossPlot *plot = hydra_window_get_loss_plot (window);
+
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_STEPS);
+  activate ("win.x-axis", g_variant_new_string ("images"));
+  ck_assert_int_eq (g_settings_get_enum (settings, "x-axis"), HYDRA_PLOT_X_IMAGES);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_IMAGES);
+  activate ("win.x-axis", g_variant_new_string ("time"));
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_TIME);
+  activate ("win.x-epochs", NULL);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_EPOCHS);
+  activate ("win.x-epochs", NULL);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_STEPS);
+  g_object_unref (settings);
+}
+END_TEST
+
 static Suite *
 window_suite (void)
 {
@@ -806,6 +827,7 @@ window_suite (void)
   tcase_add_test (tc, test_open_a_run_record);
   tcase_add_test (tc, test_quick_preset_and_time_budget_reach_the_config);
   tcase_add_test (tc, test_predict_flip_is_a_setting);
+  tcase_add_test (tc, test_x_axis_action);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -30,6 +30,7 @@ hydra_plot_cache_reset (HydraLossPlot *self)
 {
   self->n_cached = 0;
   self->n_segments = 0;
+  self->xs_images = 0;
   for (guint ch = 0; ch < N_CHANNELS; ch++)
     self->channels[ch].n_smooth = 0;
 }
@@ -69,6 +70,65 @@ block_update (Channel *c, guint b, guint n)
   c->blocks[b] = blk;
 }
 
+/* The images a step trained on: its own count, else the first one the series gave (a record
+ * from before the images column has none: 1, so that x counts steps). */
+static double
+step_images (HydraLossPlot *self, const HydraStepPoint *p)
+{
+  if (p->images > 0)
+    {
+      if (self->xs_images == 0)
+        self->xs_images = p->images;
+      return p->images;
+    }
+  return self->xs_images > 0 ? self->xs_images : 1;
+}
+
+/* What one step adds to x: its images, or the seconds it took to train them. */
+static double
+step_dx (HydraLossPlot *self, const HydraStepPoint *p)
+{
+  double images = step_images (self, p);
+
+  if (self->xs_axis == HYDRA_PLOT_X_IMAGES)
+    return images;
+  return p->img_per_s > 0 && isfinite (p->img_per_s) ? images / p->img_per_s : 0.0;
+}
+
+/* Point i's x on a cumulative axis (images, time). The first point of the series, and the
+ * first after a rollback, continue from the step before theirs: the point of that step, or
+ * (a fork's first point, whose parent's steps are not in this series) as many steps as
+ * that at this one's size and speed. */
+static double
+cumulative_x (HydraLossPlot *self, const HydraStepPoint *points, guint i)
+{
+  const HydraStepPoint *p = &points[i];
+  double dx = step_dx (self, p);
+
+  if (i > 0 && p->step > points[i - 1].step)
+    return self->xs[i - 1] + dx * (double) (p->step - points[i - 1].step);
+  for (guint j = i; j-- > 0;)
+    if (points[j].step < p->step)
+      return self->xs[j] + dx * (double) (p->step - points[j].step);
+  return dx * (double) MAX (p->step, 1);
+}
+
+static double
+point_x (HydraLossPlot *self, const HydraStepPoint *points, guint i)
+{
+  switch (self->xs_axis)
+    {
+    case HYDRA_PLOT_X_EPOCHS:
+      return points[i].epoch;
+    case HYDRA_PLOT_X_IMAGES:
+    case HYDRA_PLOT_X_TIME:
+      return cumulative_x (self, points, i);
+    case HYDRA_PLOT_X_STEPS:
+    default:
+      return (double) points[i].step;
+    }
+}
+
 void
 hydra_plot_cache_sync (HydraLossPlot *self)
 {
@@ -76,10 +136,10 @@ hydra_plot_cache_sync (HydraLossPlot *self)
   const HydraStepPoint *points;
   guint from;
 
-  if (n < self->n_cached || self->xs_epochs != self->x_epochs)
+  if (n < self->n_cached || self->xs_axis != self->x_axis)
     {
       hydra_plot_cache_reset (self);
-      self->xs_epochs = self->x_epochs;
+      self->xs_axis = self->x_axis;
     }
   if (self->series != NULL)
     {
@@ -109,7 +169,7 @@ hydra_plot_cache_sync (HydraLossPlot *self)
   points = hydra_series_get_step (self->series, 0);
   from = self->n_cached;
   for (guint i = from; i < n; i++)
-    self->xs[i] = self->x_epochs ? points[i].epoch : (double) points[i].step;
+    self->xs[i] = point_x (self, points, i);
   for (guint ch = 0; ch < N_CHANNELS; ch++)
     {
       Channel *c = &self->channels[ch];

@@ -395,6 +395,37 @@ marker_rows (Draw *d, TipRow *rows, guint n_rows)
   return n_rows;
 }
 
+/* "Step 1200  ·  epoch 3.00", and where x is images or time, that too: "  ·  76.8k images",
+ * "  ·  4:12 training". */
+static void
+step_heading (HydraLossPlot *self, guint i, const HydraStepPoint *pt, char *buf, gsize size)
+{
+  int n = g_snprintf (buf, size, "Step %" G_GINT64_FORMAT "  ·  epoch %.2f", (gint64) pt->step,
+                      pt->epoch);
+  double x = self->xs[i];
+
+  if (n < 0 || (gsize) n >= size)
+    return;
+  if (self->x_axis == HYDRA_PLOT_X_IMAGES)
+    {
+      if (x >= 1e6)
+        g_snprintf (buf + n, size - n, "  ·  %.2fM images", x / 1e6);
+      else if (x >= 1e4)
+        g_snprintf (buf + n, size - n, "  ·  %.1fk images", x / 1e3);
+      else
+        g_snprintf (buf + n, size - n, "  ·  %.0f images", x);
+    }
+  else if (self->x_axis == HYDRA_PLOT_X_TIME)
+    {
+      guint s = (guint) MAX (0.0, round (x));
+
+      if (s >= 3600)
+        g_snprintf (buf + n, size - n, "  ·  %u:%02u:%02u training", s / 3600, s / 60 % 60, s % 60);
+      else
+        g_snprintf (buf + n, size - n, "  ·  %u:%02u training", s / 60, s % 60);
+    }
+}
+
 /* A vertical guide at the hovered step (or validation pass), dots on the curves, and the
  * tooltip with their values. */
 static void
@@ -423,8 +454,7 @@ draw_hover (Draw *d)
       const HydraStepPoint *pt = hydra_series_get_step (self->series, t.i);
 
       rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", TRUE };
-      g_snprintf (rows[n_rows].name, sizeof rows[n_rows].name,
-                  "Step %" G_GINT64_FORMAT "  ·  epoch %.2f", (gint64) pt->step, pt->epoch);
+      step_heading (self, t.i, pt, rows[n_rows].name, sizeof rows[n_rows].name);
       n_rows++;
       n_rows = step_rows (d, t.i, t.gx, rows, n_rows);
     }

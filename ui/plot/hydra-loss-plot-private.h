@@ -140,17 +140,18 @@ struct _HydraLossPlot
   guint data_redraw_id;   /* a redraw for new points waiting for its turn, or 0 */
   GArray *legend_hits; /* LegendHit, from the last on-screen picture */
   Channel channels[N_CHANNELS];
-  double *xs;      /* each step point's x: step or epoch */
+  double *xs;      /* each step point's x, on the axis xs_axis */
   guint *segments; /* first point of each segment (copied from the series) */
   guint n_segments;
   guint n_cached, capacity;
-  gboolean xs_epochs;
+  HydraPlotXAxis xs_axis;
+  int32_t xs_images; /* the batch size counted for steps whose record has none (0: none yet) */
 
   /* settings */
   HydraPlotView view;
   double smoothing;
   gboolean log_scale;
-  gboolean x_epochs;
+  HydraPlotXAxis x_axis;
   gboolean show_training;
   gboolean show_validation;
   gboolean show_lr;
@@ -274,6 +275,7 @@ gboolean hydra_plot_has_weights (HydraLossPlot *self);
 gboolean hydra_plot_has_weight_panel (HydraLossPlot *self);
 gboolean hydra_plot_panel_is_weight (HydraLossPlot *self, guint p);
 double hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep);
+double hydra_plot_x_unit (HydraLossPlot *self, double x0, double x1, const char **title);
 gboolean hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x);
 void hydra_plot_x_range (HydraLossPlot *self, double *x0, double *x1);
 double hydra_plot_data_span (HydraLossPlot *self);

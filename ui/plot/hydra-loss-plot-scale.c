@@ -3,20 +3,15 @@
 
 #include "hydra-loss-plot-private.h"
 
-double
-hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep)
-{
-  return self->x_epochs ? ep->at : (double) ep->step;
-}
-
-/* A marker's x: its step, or the epoch at that step (interpolated between step points). */
+/* A marker's x: its step, or the x of that step on the other axes (interpolated between step
+ * points by step). */
 gboolean
 hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x)
 {
   guint i;
   const HydraStepPoint *p, *q;
 
-  if (!self->x_epochs)
+  if (self->x_axis == HYDRA_PLOT_X_STEPS)
     {
       *x = step;
       return TRUE;
@@ -30,7 +25,8 @@ hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x)
       q = hydra_series_get_step (self->series, i + 1);
       if (q->step > p->step)
         {
-          *x = p->epoch + (q->epoch - p->epoch) * (double) (step - p->step) / (q->step - p->step);
+          *x = self->xs[i]
+               + (self->xs[i + 1] - self->xs[i]) * (double) (step - p->step) / (q->step - p->step);
           return TRUE;
         }
     }
@@ -39,12 +35,61 @@ hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x)
       q = hydra_series_get_step (self->series, i - 1);
       if (q->step < p->step)
         {
-          *x = p->epoch + (p->epoch - q->epoch) * (double) (step - p->step) / (p->step - q->step);
+          *x = self->xs[i]
+               + (self->xs[i] - self->xs[i - 1]) * (double) (step - p->step) / (p->step - q->step);
           return TRUE;
         }
     }
-  *x = p->epoch;
+  *x = self->xs[i];
   return TRUE;
+}
+
+/* A validation pass's x: its step, its epoch (exact, where a step point's is fractional), or
+ * the x of its step. */
+double
+hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep)
+{
+  double x;
+
+  if (self->x_axis == HYDRA_PLOT_X_EPOCHS)
+    return ep->at;
+  if (self->x_axis == HYDRA_PLOT_X_STEPS || !hydra_plot_marker_x (self, ep->step, &x))
+    return (double) ep->step;
+  return x;
+}
+
+/* How the x axis labels its values: x / unit, with its title ("time (min)"). Time is shown in
+ * seconds, minutes or hours, whichever the larger end of [x0, x1] reads best in. */
+double
+hydra_plot_x_unit (HydraLossPlot *self, double x0, double x1, const char **title)
+{
+  double m = MAX (fabs (x0), fabs (x1));
+  const char *t;
+  double unit = 1.0;
+
+  switch (self->x_axis)
+    {
+    case HYDRA_PLOT_X_EPOCHS:
+      t = "epoch";
+      break;
+    case HYDRA_PLOT_X_IMAGES:
+      t = "images seen";
+      break;
+    case HYDRA_PLOT_X_TIME:
+      if (m >= 2 * 3600)
+        unit = 3600, t = "training time (h)";
+      else if (m >= 120)
+        unit = 60, t = "training time (min)";
+      else
+        t = "training time (s)";
+      break;
+    case HYDRA_PLOT_X_STEPS:
+    default:
+      t = "step";
+    }
+  if (title != NULL)
+    *title = t;
+  return unit;
 }
 
 static gboolean
@@ -87,7 +132,12 @@ data_x_extent (HydraLossPlot *self, double *lo, double *hi)
 static double
 min_x_span (HydraLossPlot *self)
 {
-  return self->x_epochs ? 0.02 : 4.0;
+  static const double span[] = {
+    [HYDRA_PLOT_X_STEPS] = 4.0,  [HYDRA_PLOT_X_EPOCHS] = 0.02,
+    [HYDRA_PLOT_X_IMAGES] = 4.0, [HYDRA_PLOT_X_TIME] = 0.1, /* s */
+  };
+
+  return span[self->x_axis];
 }
 
 void
