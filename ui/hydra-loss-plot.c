@@ -92,7 +92,7 @@ static void
 on_series_changed (HydraLossPlot *self, HydraSeries *series)
 {
   /* fewer points than drawn: a new run or a rollback, shown at once */
-  if (hydra_series_get_n_steps (series) < self->n_cached)
+  if (hydra_series_get_n_steps (series) < self->main.n_cached)
     {
       hydra_plot_cache_reset (self);
       g_clear_handle_id (&self->data_redraw_id, g_source_remove);
@@ -187,6 +187,7 @@ hydra_loss_plot_dispose (GObject *object)
   HydraLossPlot *self = HYDRA_LOSS_PLOT (object);
 
   hydra_loss_plot_set_series (self, NULL);
+  hydra_loss_plot_set_overlay (self, NULL, NULL, 0);
   g_clear_handle_id (&self->data_redraw_id, g_source_remove);
   g_clear_pointer (&self->static_node, gsk_render_node_unref);
 
@@ -199,6 +200,7 @@ hydra_loss_plot_finalize (GObject *object)
   HydraLossPlot *self = HYDRA_LOSS_PLOT (object);
 
   hydra_plot_cache_free (self);
+  g_clear_pointer (&self->main.name, g_free);
   g_clear_pointer (&self->legend_hits, g_array_unref);
 
   G_OBJECT_CLASS (hydra_loss_plot_parent_class)->finalize (object);
@@ -349,6 +351,7 @@ hydra_loss_plot_init (HydraLossPlot *self)
   GtkGesture *gesture;
 
   self->legend_hits = g_array_new (FALSE, FALSE, sizeof (LegendHit));
+  self->main.name = g_strdup ("this run");
   self->view = HYDRA_PLOT_LOSS;
   self->smoothing = 0.6;
   self->show_training = TRUE;
@@ -432,6 +435,77 @@ hydra_loss_plot_set_series (HydraLossPlot *self, HydraSeries *series)
   hydra_plot_invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIES]);
   hydra_plot_notify_zoomed (self);
+}
+
+static void
+on_overlay_changed (HydraLossPlot *self, HydraSeries *series)
+{
+  for (guint k = 0; k < self->n_overlay; k++)
+    if (self->overlay[k]->series == series
+        && hydra_series_get_n_steps (series) < self->overlay[k]->n_cached)
+      hydra_plot_track_reset (self->overlay[k]);
+  hydra_plot_invalidate (self);
+}
+
+void
+hydra_loss_plot_set_overlay (HydraLossPlot *self, HydraSeries *const *series,
+                             const char *const *names, guint n)
+{
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+  g_return_if_fail (n == 0 || (series != NULL && names != NULL));
+
+  if (n == 0 && self->n_overlay == 0)
+    return;
+  if (n > MAX_RUNS - 1)
+    {
+      g_warning ("an overlay of %u runs: the plot draws the first %u", n, MAX_RUNS - 1);
+      n = MAX_RUNS - 1;
+    }
+  for (guint k = 0; k < self->n_overlay; k++)
+    {
+      Track *t = self->overlay[k];
+
+      g_signal_handlers_disconnect_by_data (t->series, self);
+      g_clear_object (&t->series);
+      g_free (t->name);
+      hydra_plot_track_free (t);
+      g_free (t);
+    }
+  self->n_overlay = 0;
+  for (guint k = 0; k < n; k++)
+    {
+      Track *t = g_new0 (Track, 1);
+
+      g_return_if_fail (HYDRA_IS_SERIES (series[k]));
+      t->series = g_object_ref (series[k]);
+      t->name = g_strdup (names[k] != NULL ? names[k] : "");
+      t->run = k + 1;
+      g_signal_connect_object (t->series, "changed", G_CALLBACK (on_overlay_changed), self,
+                               G_CONNECT_SWAPPED);
+      self->overlay[self->n_overlay++] = t;
+    }
+  self->x_auto = TRUE;
+  y_autoscale (self);
+  hydra_plot_invalidate (self);
+  hydra_plot_notify_zoomed (self);
+}
+
+guint
+hydra_loss_plot_get_n_overlay (HydraLossPlot *self)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), 0);
+  return self->n_overlay;
+}
+
+void
+hydra_loss_plot_set_primary_name (HydraLossPlot *self, const char *name)
+{
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+  g_return_if_fail (name != NULL);
+
+  g_free (self->main.name);
+  self->main.name = g_strdup (name);
+  hydra_plot_invalidate (self);
 }
 
 HydraPlotView
@@ -553,8 +627,8 @@ hydra_loss_plot_get_step_x (HydraLossPlot *self, guint i)
   g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), NAN);
 
   hydra_plot_cache_sync (self);
-  g_return_val_if_fail (i < self->n_cached, NAN);
-  return self->xs[i];
+  g_return_val_if_fail (i < self->main.n_cached, NAN);
+  return self->main.xs[i];
 }
 
 gboolean

@@ -107,6 +107,23 @@ gboolean hydra_loss_plot_get_show_learning_rate (HydraLossPlot *self);
 void hydra_loss_plot_set_show_learning_rate (HydraLossPlot *self, gboolean show);
 gboolean hydra_loss_plot_get_zoomed (HydraLossPlot *self);
 
+/* Comparison: other runs drawn with the plot's series (the primary, "this run"), up to 7.
+ * With an overlay, colour names the run (a qualitative palette, the primary first, none of
+ * the heads' colours) and line style the head: age solid, gender dashed, race dotted, the
+ * total solid and thicker (the balance view: each head's gradient norm and weight likewise,
+ * the cosines age·gender solid, age·race dashed, gender·race dotted). The legend lists the
+ * runs, then the curves; the tooltip names the run of each value; smoothing, autoscale and
+ * zoom cover every run; export draws them all, and its CSV is the overlay's format
+ * (hydra_series_write_csv_many: a "run" column first, each run's record in turn). Markers are
+ * the primary's. Each series is referenced and names[] copied; n = 0 ends the comparison.
+ * A run whose record starts past step 1 (a fork) starts at its branch point (see
+ * HydraPlotXAxis). */
+void hydra_loss_plot_set_overlay (HydraLossPlot *self, HydraSeries *const *series,
+                                  const char *const *names, guint n);
+guint hydra_loss_plot_get_n_overlay (HydraLossPlot *self);
+/* The primary's name in an overlay's legend and tooltip; "this run" by default. */
+void hydra_loss_plot_set_primary_name (HydraLossPlot *self, const char *name);
+
 /* New plots show the raw age, gender and race losses and the total; the weighted ones
  * are hidden. Every balance curve is shown. */
 gboolean hydra_loss_plot_get_curve_visible (HydraLossPlot *self, HydraCurve curve);
