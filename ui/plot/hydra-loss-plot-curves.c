@@ -20,18 +20,7 @@ static const GdkRGBA lr_color = { 0x26 / 255., 0xa2 / 255., 0x69 / 255., 1.0 };
 static const double dash_weighted[] = { 6.0, 4.0 };
 const double hydra_plot_dash_validation[] = { 4.0, 3.0 };
 
-/* An overlay's runs: a qualitative palette, the primary first, with none of the heads' blue,
- * orange and purple (a run's colour must not read as a head). Mid-tones, for both styles. */
-static const GdkRGBA run_colors[MAX_RUNS] = {
-  { 0x12 / 255., 0x87 / 255., 0x7c / 255., 1.0 }, /* teal */
-  { 0xd0 / 255., 0x1b / 255., 0x24 / 255., 1.0 }, /* red */
-  { 0xb8 / 255., 0x85 / 255., 0x00 / 255., 1.0 }, /* ochre */
-  { 0x86 / 255., 0x5e / 255., 0x3c / 255., 1.0 }, /* brown */
-  { 0xe0 / 255., 0x48 / 255., 0x8f / 255., 1.0 }, /* pink */
-  { 0x6a / 255., 0x8a / 255., 0x1f / 255., 1.0 }, /* olive */
-  { 0x0a / 255., 0x6d / 255., 0x8f / 255., 1.0 }, /* petrol */
-  { 0x5e / 255., 0x5c / 255., 0x64 / 255., 1.0 }, /* grey */
-};
+G_STATIC_ASSERT (MAX_RUNS == HYDRA_CHART_N_RUN_COLORS);
 
 /* An overlay's heads: age solid, gender dashed, race dotted (round caps make the dots). */
 static const double dash_gender[] = { 9.0, 5.0 };
@@ -85,7 +74,7 @@ hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
 void
 hydra_plot_run_color (guint run, const Style *st, double alpha, cairo_t *cr)
 {
-  const GdkRGBA *c = &run_colors[run % MAX_RUNS];
+  const GdkRGBA *c = &hydra_chart_run_colors[run % MAX_RUNS];
 
   cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
 }
