@@ -196,14 +196,14 @@ START_TEST (test_rows_read_as_documented)
   HnEvent e = sample_event (EVENT_SETTING, 1);
   records_format (&e, row, sizeof row);
   ck_assert_msg (strncmp (row, "setting,101,3,,,huber,famo,0.25,2,0.001,", 40) == 0, "%s", row);
-  ck_assert_msg (strstr (row, ",age_loss,mse,huber,,,age Huber → MSE\n") != NULL, "%s", row);
+  ck_assert_msg (strstr (row, ",age_loss,mse,huber,,,age Huber → MSE,\n") != NULL, "%s", row);
   e = sample_event (EVENT_SETTING, 2);
   records_format (&e, row, sizeof row);
-  ck_assert_msg (strstr (row, ",balance,pcgrad,manual,,,balance Manual → PCGrad\n") != NULL, "%s",
+  ck_assert_msg (strstr (row, ",balance,pcgrad,manual,,,balance Manual → PCGrad,\n") != NULL, "%s",
                  row);
   e = sample_event (EVENT_STATE, 0);
   records_format (&e, row, sizeof row);
-  ck_assert_msg (strstr (row, ",diverged,1,\"the loss exploded, \"\"100×\"\"\nits average\"\n")
+  ck_assert_msg (strstr (row, ",diverged,1,\"the loss exploded, \"\"100×\"\"\nits average\",\n")
                      != NULL, "%s", row);
   ck_assert_str_eq (records_header (),
                     "kind,step,epoch,batch,batches,age_loss,balance,w_age,w_gender,w_race,lr,loss_age,"
@@ -211,7 +211,7 @@ START_TEST (test_rows_read_as_documented)
                     "img_per_s,gradnorm_age,gradnorm_gender,gradnorm_race,cos_age_gender,"
                     "cos_age_race,cos_gender_race,val_n,val_age_mae,val_age_rmse,"
                     "val_gender_acc,val_race_acc,val_race_confusion,setting,value,old_value,"
-                    "state,error,message\n");
+                    "state,error,message,images\n");
 }
 END_TEST
 

@@ -14,6 +14,12 @@ G_DEFINE_FINAL_TYPE (HydraLossPlot, hydra_loss_plot, GTK_TYPE_WIDGET)
 G_DEFINE_ENUM_TYPE (HydraPlotView, hydra_plot_view, G_DEFINE_ENUM_VALUE (HYDRA_PLOT_LOSS, "loss"),
                     G_DEFINE_ENUM_VALUE (HYDRA_PLOT_BALANCE, "balance"))
 
+G_DEFINE_ENUM_TYPE (HydraPlotXAxis, hydra_plot_x_axis,
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_STEPS, "steps"),
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_EPOCHS, "epochs"),
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_IMAGES, "images"),
+                    G_DEFINE_ENUM_VALUE (HYDRA_PLOT_X_TIME, "time"))
+
 enum
 {
   PROP_0,
@@ -21,6 +27,7 @@ enum
   PROP_VIEW,
   PROP_SMOOTHING,
   PROP_LOG_SCALE,
+  PROP_X_AXIS,
   PROP_X_EPOCHS,
   PROP_SHOW_TRAINING,
   PROP_SHOW_VALIDATION,
@@ -85,7 +92,7 @@ static void
 on_series_changed (HydraLossPlot *self, HydraSeries *series)
 {
   /* fewer points than drawn: a new run or a rollback, shown at once */
-  if (hydra_series_get_n_steps (series) < self->n_cached)
+  if (hydra_series_get_n_steps (series) < self->main.n_cached)
     {
       hydra_plot_cache_reset (self);
       g_clear_handle_id (&self->data_redraw_id, g_source_remove);
@@ -180,6 +187,7 @@ hydra_loss_plot_dispose (GObject *object)
   HydraLossPlot *self = HYDRA_LOSS_PLOT (object);
 
   hydra_loss_plot_set_series (self, NULL);
+  hydra_loss_plot_set_overlay (self, NULL, NULL, 0);
   g_clear_handle_id (&self->data_redraw_id, g_source_remove);
   g_clear_pointer (&self->static_node, gsk_render_node_unref);
 
@@ -192,6 +200,7 @@ hydra_loss_plot_finalize (GObject *object)
   HydraLossPlot *self = HYDRA_LOSS_PLOT (object);
 
   hydra_plot_cache_free (self);
+  g_clear_pointer (&self->main.name, g_free);
   g_clear_pointer (&self->legend_hits, g_array_unref);
 
   G_OBJECT_CLASS (hydra_loss_plot_parent_class)->finalize (object);
@@ -216,8 +225,11 @@ hydra_loss_plot_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_LOG_SCALE:
       g_value_set_boolean (value, self->log_scale);
       break;
+    case PROP_X_AXIS:
+      g_value_set_enum (value, self->x_axis);
+      break;
     case PROP_X_EPOCHS:
-      g_value_set_boolean (value, self->x_epochs);
+      g_value_set_boolean (value, self->x_axis == HYDRA_PLOT_X_EPOCHS);
       break;
     case PROP_SHOW_TRAINING:
       g_value_set_boolean (value, self->show_training);
@@ -255,6 +267,9 @@ hydra_loss_plot_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     case PROP_LOG_SCALE:
       hydra_loss_plot_set_log_scale (self, g_value_get_boolean (value));
+      break;
+    case PROP_X_AXIS:
+      hydra_loss_plot_set_x_axis (self, g_value_get_enum (value));
       break;
     case PROP_X_EPOCHS:
       hydra_loss_plot_set_x_epochs (self, g_value_get_boolean (value));
@@ -301,9 +316,13 @@ hydra_loss_plot_class_init (HydraLossPlotClass *klass)
   properties[PROP_LOG_SCALE]
       = g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_X_AXIS]
+      = g_param_spec_enum ("x-axis", NULL, NULL, HYDRA_TYPE_PLOT_X_AXIS, HYDRA_PLOT_X_STEPS,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_X_EPOCHS]
       = g_param_spec_boolean ("x-epochs", NULL, NULL, FALSE,
-                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS
+                                  | G_PARAM_DEPRECATED);
   properties[PROP_SHOW_TRAINING]
       = g_param_spec_boolean ("show-training", NULL, NULL, TRUE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -332,6 +351,7 @@ hydra_loss_plot_init (HydraLossPlot *self)
   GtkGesture *gesture;
 
   self->legend_hits = g_array_new (FALSE, FALSE, sizeof (LegendHit));
+  self->main.name = g_strdup ("this run");
   self->view = HYDRA_PLOT_LOSS;
   self->smoothing = 0.6;
   self->show_training = TRUE;
@@ -417,6 +437,77 @@ hydra_loss_plot_set_series (HydraLossPlot *self, HydraSeries *series)
   hydra_plot_notify_zoomed (self);
 }
 
+static void
+on_overlay_changed (HydraLossPlot *self, HydraSeries *series)
+{
+  for (guint k = 0; k < self->n_overlay; k++)
+    if (self->overlay[k]->series == series
+        && hydra_series_get_n_steps (series) < self->overlay[k]->n_cached)
+      hydra_plot_track_reset (self->overlay[k]);
+  hydra_plot_invalidate (self);
+}
+
+void
+hydra_loss_plot_set_overlay (HydraLossPlot *self, HydraSeries *const *series,
+                             const char *const *names, guint n)
+{
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+  g_return_if_fail (n == 0 || (series != NULL && names != NULL));
+
+  if (n == 0 && self->n_overlay == 0)
+    return;
+  if (n > MAX_RUNS - 1)
+    {
+      g_warning ("an overlay of %u runs: the plot draws the first %u", n, MAX_RUNS - 1);
+      n = MAX_RUNS - 1;
+    }
+  for (guint k = 0; k < self->n_overlay; k++)
+    {
+      Track *t = self->overlay[k];
+
+      g_signal_handlers_disconnect_by_data (t->series, self);
+      g_clear_object (&t->series);
+      g_free (t->name);
+      hydra_plot_track_free (t);
+      g_free (t);
+    }
+  self->n_overlay = 0;
+  for (guint k = 0; k < n; k++)
+    {
+      Track *t = g_new0 (Track, 1);
+
+      g_return_if_fail (HYDRA_IS_SERIES (series[k]));
+      t->series = g_object_ref (series[k]);
+      t->name = g_strdup (names[k] != NULL ? names[k] : "");
+      t->run = k + 1;
+      g_signal_connect_object (t->series, "changed", G_CALLBACK (on_overlay_changed), self,
+                               G_CONNECT_SWAPPED);
+      self->overlay[self->n_overlay++] = t;
+    }
+  self->x_auto = TRUE;
+  y_autoscale (self);
+  hydra_plot_invalidate (self);
+  hydra_plot_notify_zoomed (self);
+}
+
+guint
+hydra_loss_plot_get_n_overlay (HydraLossPlot *self)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), 0);
+  return self->n_overlay;
+}
+
+void
+hydra_loss_plot_set_primary_name (HydraLossPlot *self, const char *name)
+{
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+  g_return_if_fail (name != NULL);
+
+  g_free (self->main.name);
+  self->main.name = g_strdup (name);
+  hydra_plot_invalidate (self);
+}
+
 HydraPlotView
 hydra_loss_plot_get_view (HydraLossPlot *self)
 {
@@ -485,11 +576,38 @@ hydra_loss_plot_set_log_scale (HydraLossPlot *self, gboolean log_scale)
   hydra_plot_notify_zoomed (self);
 }
 
+HydraPlotXAxis
+hydra_loss_plot_get_x_axis (HydraLossPlot *self)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), HYDRA_PLOT_X_STEPS);
+  return self->x_axis;
+}
+
+void
+hydra_loss_plot_set_x_axis (HydraLossPlot *self, HydraPlotXAxis x_axis)
+{
+  gboolean was_epochs;
+
+  g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
+  g_return_if_fail (x_axis <= HYDRA_PLOT_X_TIME);
+
+  if (self->x_axis == x_axis)
+    return;
+  was_epochs = self->x_axis == HYDRA_PLOT_X_EPOCHS;
+  self->x_axis = x_axis;
+  self->x_auto = TRUE;
+  hydra_plot_invalidate (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_AXIS]);
+  if (was_epochs != (x_axis == HYDRA_PLOT_X_EPOCHS))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_EPOCHS]);
+  hydra_plot_notify_zoomed (self);
+}
+
 gboolean
 hydra_loss_plot_get_x_epochs (HydraLossPlot *self)
 {
   g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), FALSE);
-  return self->x_epochs;
+  return self->x_axis == HYDRA_PLOT_X_EPOCHS;
 }
 
 void
@@ -497,14 +615,20 @@ hydra_loss_plot_set_x_epochs (HydraLossPlot *self, gboolean x_epochs)
 {
   g_return_if_fail (HYDRA_IS_LOSS_PLOT (self));
 
-  x_epochs = !!x_epochs;
-  if (self->x_epochs == x_epochs)
-    return;
-  self->x_epochs = x_epochs;
-  self->x_auto = TRUE;
-  hydra_plot_invalidate (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_EPOCHS]);
-  hydra_plot_notify_zoomed (self);
+  if (x_epochs)
+    hydra_loss_plot_set_x_axis (self, HYDRA_PLOT_X_EPOCHS);
+  else if (self->x_axis == HYDRA_PLOT_X_EPOCHS)
+    hydra_loss_plot_set_x_axis (self, HYDRA_PLOT_X_STEPS);
+}
+
+double
+hydra_loss_plot_get_step_x (HydraLossPlot *self, guint i)
+{
+  g_return_val_if_fail (HYDRA_IS_LOSS_PLOT (self), NAN);
+
+  hydra_plot_cache_sync (self);
+  g_return_val_if_fail (i < self->main.n_cached, NAN);
+  return self->main.xs[i];
 }
 
 gboolean

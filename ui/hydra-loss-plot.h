@@ -33,6 +33,26 @@ typedef enum
 #define HYDRA_TYPE_PLOT_VIEW (hydra_plot_view_get_type ())
 GType hydra_plot_view_get_type (void) G_GNUC_CONST;
 
+/* What x measures (nicks, as the "x-axis" setting spells them: steps, epochs, images, time).
+ *  - STEPS:  optimizer steps done (a fork's record continues its parent's count);
+ *  - EPOCHS: epochs done, fractional inside one;
+ *  - IMAGES: images trained on, the sum of each step's batch (a record without the images
+ *            column counts its first known batch size per step, or plots steps);
+ *  - TIME:   training time in seconds, the sum of each step's images / img_per_s — time
+ *            spent paused, validating or checkpointing is not in it.
+ * A series that starts past step 1 (a fork) starts at its branch point on every axis: the
+ * steps before it are counted at its first step's batch size and speed. */
+typedef enum
+{
+  HYDRA_PLOT_X_STEPS,
+  HYDRA_PLOT_X_EPOCHS,
+  HYDRA_PLOT_X_IMAGES,
+  HYDRA_PLOT_X_TIME,
+} HydraPlotXAxis;
+
+#define HYDRA_TYPE_PLOT_X_AXIS (hydra_plot_x_axis_get_type ())
+GType hydra_plot_x_axis_get_type (void) G_GNUC_CONST;
+
 /* The balance view's curves, in legend order. */
 typedef enum
 {
@@ -58,7 +78,8 @@ GtkWidget *hydra_loss_plot_new (void);
  *   "view"             HydraPlotView, default HYDRA_PLOT_LOSS
  *   "smoothing"        double in [0, 0.999], default 0.6 (TensorBoard's slider)
  *   "log-scale"        boolean: log y for the losses, or for the gradient norms and weights
- *   "x-epochs"         boolean: x in epochs instead of optimizer steps
+ *   "x-axis"           HydraPlotXAxis, default HYDRA_PLOT_X_STEPS
+ *   "x-epochs"         boolean, deprecated: "x-axis" is epochs (setting FALSE picks steps)
  *   "show-training"    boolean, default TRUE: the per-step curves
  *   "show-validation"  boolean, default TRUE: the per-epoch validation points
  *   "show-learning-rate"  boolean, default TRUE: the learning rate's strip (loss view)
@@ -74,6 +95,8 @@ double hydra_loss_plot_get_smoothing (HydraLossPlot *self);
 void hydra_loss_plot_set_smoothing (HydraLossPlot *self, double smoothing);
 gboolean hydra_loss_plot_get_log_scale (HydraLossPlot *self);
 void hydra_loss_plot_set_log_scale (HydraLossPlot *self, gboolean log_scale);
+HydraPlotXAxis hydra_loss_plot_get_x_axis (HydraLossPlot *self);
+void hydra_loss_plot_set_x_axis (HydraLossPlot *self, HydraPlotXAxis x_axis);
 gboolean hydra_loss_plot_get_x_epochs (HydraLossPlot *self);
 void hydra_loss_plot_set_x_epochs (HydraLossPlot *self, gboolean x_epochs);
 gboolean hydra_loss_plot_get_show_training (HydraLossPlot *self);
@@ -83,6 +106,23 @@ void hydra_loss_plot_set_show_validation (HydraLossPlot *self, gboolean show);
 gboolean hydra_loss_plot_get_show_learning_rate (HydraLossPlot *self);
 void hydra_loss_plot_set_show_learning_rate (HydraLossPlot *self, gboolean show);
 gboolean hydra_loss_plot_get_zoomed (HydraLossPlot *self);
+
+/* Comparison: other runs drawn with the plot's series (the primary, "this run"), up to 7.
+ * With an overlay, colour names the run (a qualitative palette, the primary first, none of
+ * the heads' colours) and line style the head: age solid, gender dashed, race dotted, the
+ * total solid and thicker (the balance view: each head's gradient norm and weight likewise,
+ * the cosines age·gender solid, age·race dashed, gender·race dotted). The legend lists the
+ * runs, then the curves; the tooltip names the run of each value; smoothing, autoscale and
+ * zoom cover every run; export draws them all, and its CSV is the overlay's format
+ * (hydra_series_write_csv_many: a "run" column first, each run's record in turn). Markers are
+ * the primary's. Each series is referenced and names[] copied; n = 0 ends the comparison.
+ * A run whose record starts past step 1 (a fork) starts at its branch point (see
+ * HydraPlotXAxis). */
+void hydra_loss_plot_set_overlay (HydraLossPlot *self, HydraSeries *const *series,
+                                  const char *const *names, guint n);
+guint hydra_loss_plot_get_n_overlay (HydraLossPlot *self);
+/* The primary's name in an overlay's legend and tooltip; "this run" by default. */
+void hydra_loss_plot_set_primary_name (HydraLossPlot *self, const char *name);
 
 /* New plots show the raw age, gender and race losses and the total; the weighted ones
  * are hidden. Every balance curve is shown. */
@@ -95,7 +135,7 @@ void hydra_loss_plot_set_balance_curve_visible (HydraLossPlot *self, HydraBalanc
 /* Back to autoscale: x follows the data, y fits what is visible. */
 void hydra_loss_plot_reset_view (HydraLossPlot *self);
 
-/* The x range shown, in steps or epochs ("x-epochs"). Setting it zooms: the view stays put
+/* The x range shown, in the units of "x-axis" (steps, epochs, images, seconds). Setting it zooms: the view stays put
  * as data arrives, until reset. */
 void hydra_loss_plot_get_x_range (HydraLossPlot *self, double *x0, double *x1);
 void hydra_loss_plot_set_x_range (HydraLossPlot *self, double x0, double x1);
@@ -104,6 +144,10 @@ void hydra_loss_plot_set_x_range (HydraLossPlot *self, double x0, double x1);
  * rates there, at most 3 decades under their peak. FALSE when there is no strip (the balance
  * view, hidden, or no step with a rate). */
 gboolean hydra_loss_plot_get_lr_range (HydraLossPlot *self, double *lr0, double *lr1);
+
+/* Step point i's x on the current axis (after the plot has seen the series' points: it
+ * syncs its cache). For tests and for callers that place things on the plot. */
+double hydra_loss_plot_get_step_x (HydraLossPlot *self, guint i);
 
 /* Draws the current view as on screen, without hover or zoom box, in the light style on a
  * white background: the picture export writes, for any cairo context (a bench, printing). */

@@ -49,6 +49,9 @@ struct _HydraMetricsView
   /* Owned */
   HydraSeries *series;
   gulong changed_id;
+  HydraSeries *overlay[HYDRA_CHART_N_RUN_COLORS - 1]; /* runs compared with it */
+  char *names[HYDRA_CHART_N_RUN_COLORS];             /* the primary's, then theirs */
+  guint n_overlay;
 
   /* What the view last showed: the series commits many times an epoch, mostly steps only */
   guint shown_epochs;
@@ -194,12 +197,17 @@ chart_value_range (HydraMetricsView *self, Metric metric, double chance, ChartSc
 {
   double vmin = INFINITY, vmax = -INFINITY;
 
-  for (guint i = 0; i < n_epochs (self); i++)
+  for (guint r = 0; r <= self->n_overlay; r++)
     {
-      double v = metric_value (hydra_series_get_epoch (self->series, i), metric);
+      HydraSeries *series = r == 0 ? self->series : self->overlay[r - 1];
 
-      if (isfinite (v))
-        vmin = MIN (vmin, v), vmax = MAX (vmax, v);
+      for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
+        {
+          double v = metric_value (hydra_series_get_epoch (series, i), metric);
+
+          if (isfinite (v))
+            vmin = MIN (vmin, v), vmax = MAX (vmax, v);
+        }
     }
   if (!isfinite (vmin))
     vmin = vmax = metric == METRIC_AGE_MAE ? 0 : 50;
@@ -242,6 +250,15 @@ chart_layout (Chart *chart, PangoLayout *small, int width, int height, ChartScal
 
   s->e0 = hydra_series_get_epoch (self->series, 0)->at;
   s->e1 = hydra_series_get_epoch (self->series, n_epochs (self) - 1)->at;
+  for (guint r = 0; r < self->n_overlay; r++)
+    {
+      guint n = hydra_series_get_n_epochs (self->overlay[r]);
+
+      if (n == 0)
+        continue;
+      s->e0 = MIN (s->e0, hydra_series_get_epoch (self->overlay[r], 0)->at);
+      s->e1 = MAX (s->e1, hydra_series_get_epoch (self->overlay[r], n - 1)->at);
+    }
   if (s->e1 <= s->e0)
     s->e0 -= 0.5, s->e1 += 0.5;
   chart->x0 = s->a.x0, chart->x1 = s->a.x1, chart->first_epoch = s->e0, chart->last_epoch = s->e1;
@@ -408,6 +425,64 @@ draw_points (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale 
     }
 }
 
+/* A compared run's values: a thinner line and small dots in its colour. */
+static void
+draw_run (cairo_t *cr, const GdkRGBA *color, HydraSeries *series, Metric metric,
+          const ChartScale *s)
+{
+  gboolean pen = FALSE;
+
+  cairo_new_path (cr);
+  for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
+    {
+      const HydraEpochPoint *p = hydra_series_get_epoch (series, i);
+      double v = metric_value (p, metric);
+
+      if (!isfinite (v))
+        pen = FALSE;
+      else if (pen)
+        cairo_line_to (cr, chart_x (s, p->at), chart_y (s, v));
+      else
+        cairo_move_to (cr, chart_x (s, p->at), chart_y (s, v)), pen = TRUE;
+    }
+  cairo_set_line_width (cr, 1.5);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue, 1);
+  cairo_stroke (cr);
+  for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
+    {
+      const HydraEpochPoint *p = hydra_series_get_epoch (series, i);
+      double v = metric_value (p, metric);
+
+      if (!isfinite (v))
+        continue;
+      cairo_arc (cr, chart_x (s, p->at), chart_y (s, v), 2.5, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+}
+
+/* The runs' names in their colours, along the top of the first chart. */
+static void
+draw_run_names (cairo_t *cr, PangoLayout *small, HydraMetricsView *self, const ChartScale *s)
+{
+  double x = s->a.x0 + 4, w;
+
+  for (guint r = 0; r <= self->n_overlay; r++)
+    {
+      const GdkRGBA *c = &hydra_chart_run_colors[r];
+      const char *name = self->names[r] != NULL ? self->names[r] : "this run";
+
+      hydra_chart_text_size (small, name, &w, NULL);
+      if (x + 14 + w > s->a.x1)
+        break;
+      cairo_set_source_rgba (cr, c->red, c->green, c->blue, 1);
+      cairo_rectangle (cr, x, s->a.y0 + 4, 10, 6);
+      cairo_fill (cr);
+      hydra_chart_show_text (cr, small, name, x + 14, s->a.y0 + 7, 0.0, 0.5);
+      x += 14 + w + 12;
+    }
+}
+
 static void
 draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
@@ -433,7 +508,17 @@ draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
   if (isfinite (chance))
     draw_chance (cr, small, &fg, chance, &s);
   draw_guide (cr, &fg, chart, &s);
-  draw_area (cr, accent, chart, &s);
+  if (self->n_overlay > 0)
+    {
+      /* a comparison: each run's line in its colour, the primary's on top, no area */
+      for (guint r = self->n_overlay; r > 0; r--)
+        draw_run (cr, &hydra_chart_run_colors[r], self->overlay[r - 1], chart->metric, &s);
+      accent = &hydra_chart_run_colors[0];
+      if (chart->metric == METRIC_AGE_MAE)
+        draw_run_names (cr, small, self, &s);
+    }
+  else
+    draw_area (cr, accent, chart, &s);
   draw_line (cr, accent, chart, &s);
   draw_points (cr, accent, chart, &s);
 }
@@ -962,6 +1047,47 @@ hydra_metrics_view_set_series (HydraMetricsView *self, HydraSeries *series)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIES]);
 }
 
+static void
+on_overlay_changed (HydraMetricsView *self)
+{
+  queue_draw_all (self);
+}
+
+void
+hydra_metrics_view_set_overlay (HydraMetricsView *self, HydraSeries *const *series,
+                                const char *const *names, guint n)
+{
+  g_return_if_fail (HYDRA_IS_METRICS_VIEW (self));
+  g_return_if_fail (n == 0 || (series != NULL && names != NULL));
+
+  n = MIN (n, G_N_ELEMENTS (self->overlay));
+  for (guint r = 0; r < self->n_overlay; r++)
+    {
+      g_signal_handlers_disconnect_by_data (self->overlay[r], self);
+      g_clear_object (&self->overlay[r]);
+      g_clear_pointer (&self->names[r + 1], g_free);
+    }
+  self->n_overlay = 0;
+  for (guint r = 0; r < n; r++)
+    {
+      self->overlay[r] = g_object_ref (series[r]);
+      self->names[r + 1] = g_strdup (names[r] != NULL ? names[r] : "");
+      g_signal_connect_swapped (series[r], "changed", G_CALLBACK (on_overlay_changed), self);
+      self->n_overlay++;
+    }
+  queue_draw_all (self);
+}
+
+void
+hydra_metrics_view_set_primary_name (HydraMetricsView *self, const char *name)
+{
+  g_return_if_fail (HYDRA_IS_METRICS_VIEW (self));
+
+  g_free (self->names[0]);
+  self->names[0] = g_strdup (name);
+  queue_draw_all (self);
+}
+
 HydraSeries *
 hydra_metrics_view_get_series (HydraMetricsView *self)
 {
@@ -1040,6 +1166,8 @@ hydra_metrics_view_dispose (GObject *object)
   if (self->series != NULL)
     g_clear_signal_handler (&self->changed_id, self->series);
   g_clear_object (&self->series);
+  hydra_metrics_view_set_overlay (self, NULL, NULL, 0);
+  g_clear_pointer (&self->names[0], g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_METRICS_VIEW);
 
   G_OBJECT_CLASS (hydra_metrics_view_parent_class)->dispose (object);

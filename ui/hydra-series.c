@@ -228,7 +228,7 @@ add_step_event (HydraSeries *self, const HnEvent *e)
   HydraStepPoint p = {
     .step = e->step, .lr = s->lr, .img_per_s = s->img_per_s, .age_loss = e->loss.age_loss,
     .balance = e->loss.balance, .epochs_done = e->epoch, .batch = s->batch_index,
-    .batches = s->batches,
+    .batches = s->batches, .images = s->images,
   };
   p.epoch = e->epoch + (s->batch_index + 1.0) / MAX (1, s->batches);
   for (int h = 0; h < N_HEADS; h++)
@@ -500,6 +500,7 @@ step_event (const HydraStepPoint *p, HnEvent *e)
   s->img_per_s = p->img_per_s;
   s->batch_index = p->batch;
   s->batches = p->batches;
+  s->images = p->images;
 }
 
 static void
@@ -519,32 +520,48 @@ append_row (GString *out, const HnEvent *e)
 }
 
 /* Rows in the order they happened: at one step position, a validation came before the
- * events that followed it (its checkpoint, then the next settings). */
+ * events that followed it (its checkpoint, then the next settings). Each row starts with
+ * prefix (a comparison's run cell and its comma) when there is one. */
 static gboolean
-csv_job_write (CsvJob *job, GCancellable *cancellable, GError **error)
+csv_job_format (CsvJob *job, GString *out, const char *prefix, GCancellable *cancellable,
+                GError **error)
 {
-  g_autoptr (GString) out = g_string_sized_new (256 + (gsize) job->steps->len * 200);
   guint v = 0, k = 0;
   HnEvent e;
 
-  g_string_append (out, records_header ());
   for (guint i = 0; i <= job->steps->len; i++)
     {
       for (; v < job->epochs->len && g_array_index (job->epoch_pos, guint, v) <= i; v++)
         {
           val_event (&g_array_index (job->epochs, HydraEpochPoint, v), &e);
+          g_string_append (out, prefix);
           append_row (out, &e);
         }
       for (; k < job->events->len && g_array_index (job->event_pos, guint, k) <= i; k++)
-        append_row (out, &g_array_index (job->events, HnEvent, k));
+        {
+          g_string_append (out, prefix);
+          append_row (out, &g_array_index (job->events, HnEvent, k));
+        }
       if (i < job->steps->len)
         {
           step_event (&g_array_index (job->steps, HydraStepPoint, i), &e);
+          g_string_append (out, prefix);
           append_row (out, &e);
         }
       if (i % 8192 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
     }
+  return TRUE;
+}
+
+static gboolean
+csv_job_write (CsvJob *job, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GString) out = g_string_sized_new (256 + (gsize) job->steps->len * 200);
+
+  g_string_append (out, records_header ());
+  if (!csv_job_format (job, out, "", cancellable, error))
+    return FALSE;
   return g_file_set_contents (job->path, out->str, (gssize) out->len, error);
 }
 
@@ -609,6 +626,131 @@ gboolean
 hydra_series_write_csv_finish (HydraSeries *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* A comparison's record: each run's, in turn, behind a run column. */
+typedef struct
+{
+  GPtrArray *jobs; /* CsvJob */
+  GStrv names;
+  char *path;
+} CsvManyJob;
+
+static void
+csv_many_job_free (CsvManyJob *many)
+{
+  g_ptr_array_unref (many->jobs);
+  g_strfreev (many->names);
+  g_free (many->path);
+  g_free (many);
+}
+
+/* A CSV cell: quoted as RFC 4180 says when it needs to be. */
+static void
+append_cell (GString *out, const char *text)
+{
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *c = text; *c; c++)
+    {
+      if (*c == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static gboolean
+csv_many_job_write (CsvManyJob *many, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GString) out = g_string_sized_new (4096);
+
+  g_string_append (out, "run,");
+  g_string_append (out, records_header ());
+  for (guint r = 0; r < many->jobs->len; r++)
+    {
+      g_autoptr (GString) prefix = g_string_new (NULL);
+
+      append_cell (prefix, many->names[r]);
+      g_string_append_c (prefix, ',');
+      if (!csv_job_format (g_ptr_array_index (many->jobs, r), out, prefix->str, cancellable, error))
+        return FALSE;
+    }
+  return g_file_set_contents (many->path, out->str, (gssize) out->len, error);
+}
+
+static CsvManyJob *
+csv_many_job_new (HydraSeries *const *series, const char *const *names, guint n, const char *path,
+                  gboolean copy)
+{
+  CsvManyJob *many = g_new0 (CsvManyJob, 1);
+
+  many->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) csv_job_free);
+  many->names = g_new0 (char *, n + 1);
+  many->path = g_strdup (path);
+  for (guint r = 0; r < n; r++)
+    {
+      g_ptr_array_add (many->jobs, csv_job_new (series[r], path, copy));
+      many->names[r] = g_strdup (names[r] != NULL ? names[r] : "");
+    }
+  return many;
+}
+
+gboolean
+hydra_series_write_csv_many (HydraSeries *const *series, const char *const *names, guint n,
+                             const char *path, GError **error)
+{
+  CsvManyJob *many;
+  gboolean ok;
+
+  g_return_val_if_fail (n > 0 && series != NULL && names != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  many = csv_many_job_new (series, names, n, path, FALSE);
+  ok = csv_many_job_write (many, NULL, error);
+  csv_many_job_free (many);
+  return ok;
+}
+
+static void
+write_csv_many_thread (GTask *task, gpointer source, gpointer task_data,
+                       GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (csv_many_job_write (task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+hydra_series_write_csv_many_async (HydraSeries *const *series, const char *const *names, guint n,
+                                   const char *path, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (n > 0 && series != NULL && names != NULL);
+  g_return_if_fail (path != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hydra_series_write_csv_many_async);
+  g_task_set_task_data (task, csv_many_job_new (series, names, n, path, TRUE),
+                        (GDestroyNotify) csv_many_job_free);
+  g_task_run_in_thread (task, write_csv_many_thread);
+}
+
+gboolean
+hydra_series_write_csv_many_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 

@@ -42,6 +42,8 @@ typedef struct
   int32_t age_loss;            /* its age loss, an HnAgeLoss */
   int32_t balance;             /* who chose its weights, an HnBalance */
   int32_t epochs_done, batch, batches; /* its place: epoch, batch index (from 0), per epoch */
+  int32_t images;              /* in its batch; 0 when unknown (a record from before the
+                                  record's images column) */
 } HydraStepPoint;
 
 /* One validation pass, at an epoch's end or where a time budget ended the run inside one. */
@@ -129,6 +131,17 @@ void hydra_series_write_csv_async (HydraSeries *self, const char *path,
                                    gpointer user_data);
 gboolean hydra_series_write_csv_finish (HydraSeries *self, GAsyncResult *result,
                                         GError **error);
+
+/* Several runs in one file, for a comparison's export: a first column "run" (each run's
+ * name) before the record's columns (records.h), then each run's rows in turn, in the order
+ * given. Each run's rows, without the run column, are that run's record. Atomic; the async
+ * one formats and writes on a worker thread from copies taken now. */
+gboolean hydra_series_write_csv_many (HydraSeries *const *series, const char *const *names,
+                                      guint n, const char *path, GError **error);
+void hydra_series_write_csv_many_async (HydraSeries *const *series, const char *const *names,
+                                        guint n, const char *path, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
+gboolean hydra_series_write_csv_many_finish (GAsyncResult *result, GError **error);
 
 /* A series read from a run's record (the CLI's --log or the studio's own) on a worker
  * thread. */

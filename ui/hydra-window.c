@@ -49,6 +49,9 @@ struct _HydraWindow
   GtkLabel *speed_label;
   GtkLabel *eta_label;
   GtkAdjustment *smoothing_adjustment;
+  GtkMenuButton *x_axis_button;
+  GtkRevealer *compare_revealer;
+  GtkLabel *compare_label;
 
   /* owned */
   GSettings *settings;
@@ -62,6 +65,7 @@ struct _HydraWindow
   double train_pressed; /* hn_seconds () at the press of Train: a time budget starts there */
   gboolean closing;
   guint banner_timeout;
+  GCancellable *compare_cancellable; /* the records being read for win.compare-runs */
 };
 
 G_DEFINE_FINAL_TYPE (HydraWindow, hydra_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -519,6 +523,49 @@ connect_settings_panel (HydraWindow *self)
 
 /* ---- the plots' settings, and the settings that are window actions ---- */
 
+/* The x axis was a boolean, x-epochs: a true one an older version left becomes 'epochs'. */
+static void
+migrate_x_epochs (GSettings *s)
+{
+  g_autoptr (GVariant) old = g_settings_get_user_value (s, "x-epochs");
+
+  if (old == NULL)
+    return;
+  if (g_variant_get_boolean (old))
+    g_settings_set_enum (s, "x-axis", HYDRA_PLOT_X_EPOCHS);
+  g_settings_reset (s, "x-epochs");
+}
+
+/* The status bar's button names the axis; win.x-epochs is on for epochs. */
+static void
+x_axis_changed (HydraWindow *self)
+{
+  static const char *const labels[] = { "Steps", "Epochs", "Images", "Time" };
+  int axis = g_settings_get_enum (self->settings, "x-axis");
+  GAction *x_epochs = g_action_map_lookup_action (G_ACTION_MAP (self), "x-epochs");
+
+  if (axis >= 0 && axis < (int) G_N_ELEMENTS (labels))
+    gtk_menu_button_set_label (self->x_axis_button, labels[axis]);
+  if (x_epochs != NULL)
+    g_simple_action_set_state (G_SIMPLE_ACTION (x_epochs),
+                               g_variant_new_boolean (axis == HYDRA_PLOT_X_EPOCHS));
+}
+
+static void
+x_epochs_change_state (GSimpleAction *action, GVariant *value, HydraWindow *self)
+{
+  g_settings_set_enum (self->settings, "x-axis",
+                       g_variant_get_boolean (value) ? HYDRA_PLOT_X_EPOCHS : HYDRA_PLOT_X_STEPS);
+}
+
+static void
+x_epochs_activate (GSimpleAction *action, GVariant *parameter, HydraWindow *self)
+{
+  g_autoptr (GVariant) state = g_action_get_state (G_ACTION (action));
+
+  x_epochs_change_state (action, g_variant_new_boolean (!g_variant_get_boolean (state)), self);
+}
+
 static void
 bind_settings (HydraWindow *self)
 {
@@ -529,20 +576,31 @@ bind_settings (HydraWindow *self)
   g_settings_bind (s, "smoothing", self->balance_plot, "smoothing", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "log-scale", self->loss_plot, "log-scale", G_SETTINGS_BIND_GET);
   g_settings_bind (s, "log-scale", self->balance_plot, "log-scale", G_SETTINGS_BIND_GET);
-  g_settings_bind (s, "x-epochs", self->loss_plot, "x-epochs", G_SETTINGS_BIND_GET);
-  g_settings_bind (s, "x-epochs", self->balance_plot, "x-epochs", G_SETTINGS_BIND_GET);
+  migrate_x_epochs (s);
+  g_settings_bind (s, "x-axis", self->loss_plot, "x-axis", G_SETTINGS_BIND_GET);
+  g_settings_bind (s, "x-axis", self->balance_plot, "x-axis", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (s, "changed::x-axis", G_CALLBACK (x_axis_changed), self,
+                           G_CONNECT_SWAPPED);
+  x_axis_changed (self);
   g_settings_bind (s, "predict-tta", self->predict_pane, "flip", G_SETTINGS_BIND_DEFAULT);
   /* the data set pane shows what the run's augmentation will make of the images */
   g_settings_bind (s, "augment", self->dataset_pane, "augment", G_SETTINGS_BIND_GET);
 
   /* the panel's age-loss buttons name win.age-loss */
   GActionMap *map = G_ACTION_MAP (self);
-  static const char *const actions[] = { "age-loss", "log-scale", "x-epochs" };
+  static const char *const actions[] = { "age-loss", "log-scale", "x-axis" };
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     {
       g_autoptr (GAction) action = g_settings_create_action (s, actions[i]);
       g_action_map_add_action (map, action);
     }
+  /* the toggle the x axis used to be: on is epochs, off is steps */
+  g_autoptr (GSimpleAction) x_epochs
+      = g_simple_action_new_stateful ("x-epochs", NULL, g_variant_new_boolean (FALSE));
+  g_signal_connect_object (x_epochs, "activate", G_CALLBACK (x_epochs_activate), self, 0);
+  g_signal_connect_object (x_epochs, "change-state", G_CALLBACK (x_epochs_change_state), self, 0);
+  g_action_map_add_action (map, G_ACTION (x_epochs));
+  x_axis_changed (self);
 }
 
 /* Exporting needs something to export. */
@@ -1016,12 +1074,202 @@ hydra_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (hydra_window_parent_class)->close_request (window);
 }
 
+/* ---- comparison: other runs drawn with this session ---- */
+
+#define MAX_COMPARED 7 /* the plots' palette has the session's colour and 7 more */
+
+/* What win.compare-runs reads: one record per run, each on a worker thread. */
+typedef struct
+{
+  HydraWindow *self;
+  GCancellable *cancellable;
+  guint n, pending;
+  char **names;          /* the runs' names: their folders' */
+  HydraSeries **series;  /* NULL where the record could not be read */
+  GString *errors;       /* one sentence per unreadable record */
+} CompareJob;
+
+static void
+compare_job_free (CompareJob *job)
+{
+  for (guint i = 0; i < job->n; i++)
+    g_clear_object (&job->series[i]);
+  g_free (job->series);
+  g_strfreev (job->names);
+  g_string_free (job->errors, TRUE);
+  g_object_unref (job->cancellable);
+  g_object_unref (job->self);
+  g_free (job);
+}
+
+static void
+set_comparison (HydraWindow *self, HydraSeries **series, const char *const *names, guint n)
+{
+  hydra_loss_plot_set_overlay (self->loss_plot, series, names, n);
+  hydra_loss_plot_set_overlay (self->balance_plot, series, names, n);
+  hydra_metrics_view_set_overlay (self->metrics_view, series, names, n);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-comparison", n > 0);
+  if (n > 0)
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) names);
+      g_autofree char *text = g_strdup_printf (n == 1 ? "Comparing this session with %u run: %s"
+                                                      : "Comparing this session with %u runs: %s",
+                                               n, list);
+
+      gtk_label_set_text (self->compare_label, text);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->compare_label), list);
+    }
+  gtk_revealer_set_reveal_child (self->compare_revealer, n > 0);
+}
+
+static void
+compare_job_done (CompareJob *job)
+{
+  HydraWindow *self = job->self;
+  HydraSeries *series[MAX_COMPARED];
+  const char *names[MAX_COMPARED + 1];
+  guint n = 0;
+
+  for (guint i = 0; i < job->n; i++)
+    if (job->series[i] != NULL)
+      {
+        series[n] = job->series[i];
+        names[n++] = job->names[i];
+      }
+  names[n] = NULL;
+  set_comparison (self, series, names, n);
+  if (job->errors->len > 0)
+    show_banner (self, BANNER_ERROR, job->errors->str);
+}
+
+static void
+compare_record_read (CompareJob *job, guint i, GAsyncResult *result)
+{
+  g_autoptr (GError) error = NULL;
+  HydraSeries *series = hydra_series_read_csv_finish (result, &error);
+
+  if (series != NULL)
+    job->series[i] = series;
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_string_append_printf (job->errors, "%sThe record of “%s” could not be read: %s",
+                            job->errors->len > 0 ? "\n" : "", job->names[i], error->message);
+  if (--job->pending > 0)
+    return;
+  if (!g_cancellable_is_cancelled (job->cancellable))
+    compare_job_done (job);
+  compare_job_free (job);
+}
+
+/* A run's record: the folder's curves.csv, or the file itself (a --log). */
+static char *
+run_record_path (const char *path, char **name)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      *name = g_path_get_basename (path);
+      return g_build_filename (path, "curves.csv", NULL);
+    }
+  {
+    g_autofree char *base = g_path_get_basename (path);
+
+    if (g_strcmp0 (base, "curves.csv") == 0)
+      {
+        g_autofree char *dir = g_path_get_dirname (path);
+
+        *name = g_path_get_basename (dir);
+      }
+    else
+      *name = g_steal_pointer (&base);
+  }
+  return g_strdup (path);
+}
+
+typedef struct
+{
+  CompareJob *job;
+  guint index;
+} CompareRead;
+
+static void
+compare_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CompareRead *read = user_data;
+
+  compare_record_read (read->job, read->index, result);
+  g_free (read);
+}
+
+/* win.compare-runs (as): run folders (or record files) to draw with this session in the
+ * loss, balance and metrics views. Their records are read off the main thread; one that
+ * cannot be read is named in the banner, and the others are still shown. */
+static void
+compare_runs_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  g_autofree const char **paths = g_variant_get_strv (param, NULL);
+  guint n = g_strv_length ((char **) paths);
+  CompareJob *job;
+
+  g_cancellable_cancel (self->compare_cancellable);
+  g_clear_object (&self->compare_cancellable);
+  if (n == 0)
+    {
+      set_comparison (self, NULL, NULL, 0);
+      return;
+    }
+  self->compare_cancellable = g_cancellable_new ();
+  job = g_new0 (CompareJob, 1);
+  job->self = g_object_ref (self);
+  job->cancellable = g_object_ref (self->compare_cancellable);
+  job->errors = g_string_new (NULL);
+  if (n > MAX_COMPARED)
+    {
+      g_string_append_printf (job->errors, "Only %d runs can be compared at once: the first %d are shown",
+                              MAX_COMPARED, MAX_COMPARED);
+      n = MAX_COMPARED;
+    }
+  job->n = job->pending = n;
+  job->names = g_new0 (char *, n + 1);
+  job->series = g_new0 (HydraSeries *, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *record = run_record_path (paths[i], &job->names[i]);
+      CompareRead *read = g_new (CompareRead, 1);
+
+      read->job = job;
+      read->index = i;
+      hydra_series_read_csv_async (record, job->cancellable, compare_read_cb, read);
+    }
+}
+
+static void
+clear_comparison_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  g_cancellable_cancel (self->compare_cancellable);
+  g_clear_object (&self->compare_cancellable);
+  set_comparison (self, NULL, NULL, 0);
+}
+
+const char *
+hydra_window_get_comparison_text (HydraWindow *self)
+{
+  g_return_val_if_fail (HYDRA_IS_WINDOW (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->compare_revealer))
+    return NULL;
+  return gtk_label_get_text (self->compare_label);
+}
+
 static void
 hydra_window_dispose (GObject *object)
 {
   HydraWindow *self = HYDRA_WINDOW (object);
 
   g_clear_handle_id (&self->banner_timeout, g_source_remove);
+  g_cancellable_cancel (self->compare_cancellable);
+  g_clear_object (&self->compare_cancellable);
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
@@ -1086,6 +1334,9 @@ hydra_window_class_init (HydraWindowClass *klass)
   BIND (speed_label);
   BIND (eta_label);
   BIND (smoothing_adjustment);
+  BIND (x_axis_button);
+  BIND (compare_revealer);
+  BIND (compare_label);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.start-pause", NULL, start_pause_action);
@@ -1105,6 +1356,9 @@ hydra_window_class_init (HydraWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
   gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
   gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);
+  gtk_widget_class_install_action (widget_class, "win.compare-runs", "as", compare_runs_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-comparison", NULL,
+                                   clear_comparison_action);
 }
 
 static void
@@ -1125,6 +1379,10 @@ hydra_window_init (HydraWindow *self)
 
   connect_settings_panel (self);
   bind_settings (self);
+  hydra_loss_plot_set_primary_name (self->loss_plot, "this session");
+  hydra_loss_plot_set_primary_name (self->balance_plot, "this session");
+  hydra_metrics_view_set_primary_name (self->metrics_view, "this session");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-comparison", FALSE);
   restore_hidden_curves (self);
   g_signal_connect_swapped (series, "changed", G_CALLBACK (series_changed), self);
   series_changed (self, series);

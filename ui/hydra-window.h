@@ -24,6 +24,9 @@ HydraTrainer *hydra_window_get_trainer (HydraWindow *self);
 HydraDataset *hydra_window_get_dataset (HydraWindow *self); /* NULL while none is loaded */
 HydraLossPlot *hydra_window_get_loss_plot (HydraWindow *self);
 HydraPredictPane *hydra_window_get_predict_pane (HydraWindow *self);
+/* The comparison bar's text ("Comparing this session with 2 runs: …"), or NULL when no runs
+ * are compared (win.compare-runs, win.clear-comparison). */
+const char *hydra_window_get_comparison_text (HydraWindow *self);
 /* The text of the message banner, or NULL when it is hidden. */
 const char *hydra_window_get_banner_text (HydraWindow *self);
 

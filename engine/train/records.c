@@ -24,6 +24,7 @@ typedef enum
   COL_VAL_N, COL_VAL_AGE_MAE, COL_VAL_AGE_RMSE, COL_VAL_GENDER_ACC, COL_VAL_RACE_ACC,
   COL_VAL_RACE_CONFUSION,
   COL_SETTING, COL_VALUE, COL_OLD_VALUE, COL_STATE, COL_ERROR, COL_MESSAGE,
+  COL_IMAGES, /* last: records written before it lack it, and read as 0 */
   N_COLUMNS
 } Column;
 
@@ -37,6 +38,7 @@ static const char *const column_names[N_COLUMNS] = {
   "val_n", "val_age_mae", "val_age_rmse", "val_gender_acc", "val_race_acc",
   "val_race_confusion",
   "setting", "value", "old_value", "state", "error", "message",
+  "images",
 };
 
 static const char *const kind_names[] = {
@@ -148,6 +150,7 @@ set_step (Row *r, const HnEvent *e)
   set_float (r, COL_LR, s->lr);
   set_losses (r, s->raw, s->weighted, s->total);
   set_float (r, COL_IMG_PER_S, s->img_per_s);
+  set_cell (r, COL_IMAGES, "%d", s->images);
   for (int h = 0; h < N_HEADS; h++)
     set_float (r, (Column) (COL_GRADNORM_AGE + h), s->grad_norm[h]);
   for (int p = 0; p < 3; p++)
@@ -495,6 +498,7 @@ read_step (Cells *c, HnEvent *e)
     }
   s->total = cell_float (c, COL_TOTAL);
   s->img_per_s = cell_float (c, COL_IMG_PER_S);
+  s->images = (int) cell_int (c, COL_IMAGES, 0, INT32_MAX);
   for (int p = 0; p < 3; p++)
     s->cosine[p] = cell_float (c, (Column) (COL_COS_AGE_GENDER + p));
 }

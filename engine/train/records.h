@@ -29,6 +29,8 @@
  *   error             state, checkpoint: 1 when it reports a failure
  *   message           setting: the change as a person reads it ("w_age 1 → 0.25"); state:
  *                     why; checkpoint: the file written, or why it was not
+ *   images            step: the images in its batch (records written before this column
+ *                     have none: a reader gets 0)
  *
  * Cells that do not apply to a row are empty. Numbers are in the C locale; floats have the
  * fewest digits that read back as the same float; a non-finite loss is "nan" or "inf".

@@ -697,6 +697,84 @@ fill_epoch (HydraEpochPoint *p, int e)
     p->loss[h] = 1.0f / e;
 }
 
+/* Pixels within 12 of an opaque colour. */
+static guint
+count_rgb (cairo_surface_t *surface, int r, int g, int b)
+{
+  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data;
+  guint n = 0;
+
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 px = *(const guint32 *) (data + y * stride + x * 4);
+
+        n += ABS ((int) ((px >> 16) & 0xff) - r) <= 12 && ABS ((int) ((px >> 8) & 0xff) - g) <= 12
+             && ABS ((int) (px & 0xff) - b) <= 12;
+      }
+  return n;
+}
+
+/* Compared runs: each run's figures in its colour (teal, then red), the primary's no longer
+ * in the heads' colours; ending the comparison brings those back. */
+START_TEST (test_metrics_overlay)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  g_autoptr (HydraSeries) other = hydra_series_new ();
+  g_autoptr (HydraSeries) third = hydra_series_new ();
+  HydraSeries *overlay[] = { other, third };
+  const char *names[] = { "famo", "uncertainty" };
+  GtkWidget *view = hydra_metrics_view_new ();
+  HydraMetricsView *mv = HYDRA_METRICS_VIEW (view);
+  GtkWindow *window;
+  cairo_surface_t *surface;
+  HydraEpochPoint p;
+
+  for (int e = 1; e <= 8; e++)
+    {
+      fill_epoch (&p, e);
+      hydra_series_add_epoch (series, &p);
+      fill_epoch (&p, e + 2);
+      p.epoch = e;
+      p.step = 250 * e;
+      hydra_series_add_epoch (other, &p);
+      if (e > 5)
+        continue;
+      fill_epoch (&p, e);
+      p.eval.age_mae *= 1.3;
+      p.eval.gender_acc *= 0.95;
+      hydra_series_add_epoch (third, &p);
+    }
+  hydra_series_commit (series);
+  hydra_series_commit (other);
+  hydra_series_commit (third);
+  window = show_in_window (view, 1280, 820);
+  hydra_metrics_view_set_series (mv, series);
+  hydra_metrics_view_set_primary_name (mv, "this run");
+  hydra_metrics_view_set_overlay (mv, overlay, names, 2);
+  ui_spin (0.3);
+  screenshot (GTK_WIDGET (window), "metrics-overlay");
+  surface = ui_grab (GTK_WIDGET (window));
+  ck_assert_uint_gt (count_rgb (surface, 0x12, 0x87, 0x7c), 300);
+  ck_assert_uint_gt (count_rgb (surface, 0xd0, 0x1b, 0x24), 300);
+  ck_assert_uint_gt (count_rgb (surface, 0xb8, 0x85, 0x00), 200);
+  ck_assert_uint_lt (count_rgb (surface, 0x1c, 0x71, 0xd8), 50);
+  cairo_surface_destroy (surface);
+
+  hydra_metrics_view_set_overlay (mv, NULL, NULL, 0);
+  ui_spin (0.3);
+  surface = ui_grab (GTK_WIDGET (window));
+  ck_assert_uint_eq (count_rgb (surface, 0xd0, 0x1b, 0x24), 0);
+  ck_assert_uint_gt (count_rgb (surface, 0x1c, 0x71, 0xd8), 300);
+  cairo_surface_destroy (surface);
+  gtk_window_destroy (window);
+}
+END_TEST
+
 START_TEST (test_metrics_view)
 {
   g_autoptr (HydraSeries) series = hydra_series_new ();
@@ -831,6 +909,7 @@ panes_suite (void)
 
   tcase_set_timeout (metrics, 120);
   tcase_add_test (metrics, test_metrics_view);
+  tcase_add_test (metrics, test_metrics_overlay);
   suite_add_tcase (s, metrics);
   return s;
 }

@@ -79,6 +79,7 @@ make_session (guint n_steps, guint steps_per_epoch, guint32 seed)
       p.cosine[2] = 0.35 * decay + 0.3 * (g_rand_double (rand) - 0.5);
       p.lr = lr;
       p.img_per_s = 300 + 20 * g_rand_double (rand);
+      p.images = 64;
       hydra_series_add_step (series, &p);
 
       if ((i + 1) % steps_per_epoch == 0)
@@ -549,6 +550,7 @@ assert_same_steps (HydraSeries *a, HydraSeries *b)
       ck_assert_int_eq (p->epochs_done, q->epochs_done);
       ck_assert_int_eq (p->batch, q->batch);
       ck_assert_int_eq (p->batches, q->batches);
+      ck_assert_int_eq (p->images, q->images);
     }
 }
 
@@ -603,7 +605,7 @@ START_TEST (test_csv_round_trip)
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   g_autoptr (GPtrArray) rows = parse_csv (text);
   GPtrArray *header = g_ptr_array_index (rows, 0);
-  ck_assert_uint_eq (header->len, 37);
+  ck_assert_uint_eq (header->len, 38);
   ck_assert_str_eq (g_ptr_array_index (header, 0), "kind");
   for (guint r = 1; r < rows->len; r++)
     ck_assert_uint_eq (((GPtrArray *) g_ptr_array_index (rows, r))->len, header->len);
@@ -1214,8 +1216,11 @@ screenshot (GtkWidget *window, const char *name, gboolean dark)
     ck_assert_int_gt (r + g + b, 3 * 200);
   /* mostly the window's background, plus the curves' colours */
   ck_assert_uint_gt (count_color (surface, r, g, b, 4, NULL, NULL), (guint) (w * h / 3));
+  /* the heads' blue and orange, or an overlay's first two runs' teal and red */
   ck_assert_uint_gt (count_color (surface, 0x1c, 0x71, 0xd8, 24, NULL, NULL)
-                         + count_color (surface, 0xe6, 0x61, 0x00, 24, NULL, NULL),
+                         + count_color (surface, 0xe6, 0x61, 0x00, 24, NULL, NULL)
+                         + count_color (surface, 0x12, 0x87, 0x7c, 24, NULL, NULL)
+                         + count_color (surface, 0xd0, 0x1b, 0x24, 24, NULL, NULL),
                      200);
   cairo_surface_destroy (surface);
 }
@@ -1245,6 +1250,11 @@ START_TEST (test_render_100k)
   hydra_loss_plot_set_x_epochs (lp, TRUE);
   screenshot (window, "plot-loss-dark.png", TRUE);
   set_dark (FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_TIME);
+  screenshot (window, "plot-loss-time.png", FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_IMAGES);
+  screenshot (window, "plot-loss-images.png", FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_EPOCHS);
 
   /* nothing was dropped for drawing */
   ck_assert_uint_eq (hydra_series_get_n_steps (series), 100000);
@@ -1252,6 +1262,80 @@ START_TEST (test_render_100k)
   ck_assert_double_eq_tol (x0, 0.0, 1e-3);
   ck_assert_double_eq_tol (x1, 8.0, 1e-3);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* ---- the x axis ------------------------------------------------------------------------ */
+
+static void
+add_xstep (HydraSeries *series, int64_t step, int images, float img_per_s)
+{
+  HydraStepPoint p = { 0 };
+
+  p.step = step;
+  p.epoch = step / 4.0;
+  p.images = images;
+  p.img_per_s = img_per_s;
+  for (guint c = 0; c < HYDRA_N_CURVES; c++)
+    p.loss[c] = 1.0f;
+  hydra_series_add_step (series, &p);
+}
+
+/* Known steps to known x: images are the sum of the batches, time the sum of images / speed
+ * (a pause is not a step: it adds nothing); a rollback continues from the step it returned
+ * to; a fork's record, starting at step 11, starts where 10 steps of its size would end. */
+START_TEST (test_x_axis_modes)
+{
+  g_autoptr (HydraSeries) series = hydra_series_new ();
+  g_autoptr (HydraSeries) fork = hydra_series_new ();
+  HydraEpochPoint e = { .step = 2, .epoch = 1, .at = 0.5 };
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (g_object_ref_sink (hydra_loss_plot_new ()));
+  static const double images[] = { 32, 64, 96, 112, 96 }, seconds[] = { 0.5, 1.5, 3.5, 4.5, 2.5 };
+  double x0, x1;
+
+  add_xstep (series, 1, 32, 64);
+  add_xstep (series, 2, 32, 32);
+  hydra_series_add_epoch (series, &e);
+  hydra_series_add_marker (series, 2, HYDRA_MARKER_STATE, "paused");
+  add_xstep (series, 3, 32, 16);
+  add_xstep (series, 4, 16, 16);
+  hydra_series_add_marker (series, 2, HYDRA_MARKER_ROLLBACK, "rollback");
+  add_xstep (series, 3, 32, 32);
+  hydra_series_commit (series);
+  hydra_loss_plot_set_series (lp, series);
+
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (lp), HYDRA_PLOT_X_STEPS);
+  ck_assert_double_eq (hydra_loss_plot_get_step_x (lp, 4), 3.0);
+  hydra_loss_plot_set_x_epochs (lp, TRUE);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (lp), HYDRA_PLOT_X_EPOCHS);
+  ck_assert_double_eq (hydra_loss_plot_get_step_x (lp, 3), 1.0);
+  ck_assert_double_eq (hydra_plot_epoch_x (lp, hydra_series_get_epoch (series, 0)),
+                       hydra_series_get_epoch (series, 0)->at);
+
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_IMAGES);
+  ck_assert (!hydra_loss_plot_get_x_epochs (lp));
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, i), images[i], 1e-9);
+  ck_assert_double_eq_tol (hydra_plot_epoch_x (lp, hydra_series_get_epoch (series, 0)), 64, 1e-9);
+  hydra_loss_plot_get_x_range (lp, &x0, &x1);
+  ck_assert_double_eq_tol (x0, 32, 1e-9);
+  ck_assert_double_eq_tol (x1, 112, 1e-9);
+
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_TIME);
+  for (guint i = 0; i < G_N_ELEMENTS (seconds); i++)
+    ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, i), seconds[i], 1e-6);
+  ck_assert_double_eq_tol (hydra_plot_epoch_x (lp, hydra_series_get_epoch (series, 0)), 1.5, 1e-6);
+
+  add_xstep (fork, 11, 32, 64);
+  add_xstep (fork, 12, 0, 64); /* a record without images: the series' batch size */
+  hydra_series_commit (fork);
+  hydra_loss_plot_set_series (lp, fork);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 0), 5.5, 1e-6);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 1), 6.0, 1e-6);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_IMAGES);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 0), 352, 1e-9);
+  ck_assert_double_eq_tol (hydra_loss_plot_get_step_x (lp, 1), 384, 1e-9);
+  g_object_unref (lp);
 }
 END_TEST
 
@@ -1483,14 +1567,14 @@ START_TEST (test_balance_weights)
   window = show_in_window (plot, 760, 700); /* about the studio's, at its default size */
 
   /* the channels are the series' weights, smoothed as the other per-step curves are */
-  ck_assert_uint_eq (lp->n_cached, n);
+  ck_assert_uint_eq (lp->main.n_cached, n);
   for (guint h = 0; h < N_HEADS; h++)
     {
       for (guint i = 0; i < n; i++)
         {
           float w = hydra_series_get_step (series, i)->weight[h];
 
-          ck_assert_float_eq (lp->channels[CH_W0 + h].raw[i], w);
+          ck_assert_float_eq (lp->main.channels[CH_W0 + h].raw[i], w);
           lo = MIN (lo, w), hi = MAX (hi, w);
         }
       hydra_smooth_ema (&first->weight[h], STRIDE, n, hydra_loss_plot_get_smoothing (lp), want);
@@ -1780,6 +1864,147 @@ START_TEST (test_pointer)
 }
 END_TEST
 
+/* ---- overlay ---------------------------------------------------------------------------- */
+
+/* A run like make_session's, its losses scaled, from first_step on (a fork's record starts
+ * at its branch point). */
+static HydraSeries *
+other_run (guint n_steps, guint32 seed, float scale, int64_t first_step)
+{
+  g_autoptr (HydraSeries) base = make_session (n_steps, 250, seed);
+  HydraSeries *series = hydra_series_new ();
+
+  for (guint i = 0; i < hydra_series_get_n_steps (base); i++)
+    {
+      HydraStepPoint p = *hydra_series_get_step (base, i);
+
+      if (p.step < first_step)
+        continue;
+      for (guint c = 0; c < HYDRA_N_CURVES; c++)
+        p.loss[c] *= scale;
+      hydra_series_add_step (series, &p);
+    }
+  for (guint e = 0; e < hydra_series_get_n_epochs (base); e++)
+    {
+      HydraEpochPoint ep = *hydra_series_get_epoch (base, e);
+
+      if (ep.step < first_step)
+        continue;
+      for (guint c = 0; c < HYDRA_N_CURVES; c++)
+        ep.loss[c] *= scale;
+      ep.eval.age_mae *= scale;
+      hydra_series_add_epoch (series, &ep);
+    }
+  hydra_series_commit (series);
+  return series;
+}
+
+static gboolean
+file_has_line_starting (const char *text, const char *prefix)
+{
+  g_autofree char *needle = g_strconcat ("\n", prefix, NULL);
+
+  return strstr (text, needle) != NULL;
+}
+
+/* Two runs drawn together: each in its run's colour (no head colour left), the legend lists
+ * both runs, the tooltip names both, the CSV holds both; clearing the overlay leaves one. */
+START_TEST (test_overlay_two_runs)
+{
+  g_autoptr (HydraSeries) primary = make_session (2000, 250, 7);
+  g_autoptr (HydraSeries) other = other_run (2000, 8, 0.6f, 1);
+  HydraSeries *overlay[] = { other };
+  const char *names[] = { "famo, seed 8" };
+  GtkWidget *plot = hydra_loss_plot_new ();
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  GtkWidget *window;
+  cairo_surface_t *surface;
+  g_autofree char *dir = test_tmpdir ();
+  g_autofree char *csv = test_path (dir, "overlay.csv");
+  g_autofree char *text = NULL, *tip = NULL;
+  g_autoptr (GError) error = NULL;
+  const Panel *p0;
+
+  hydra_loss_plot_set_series (lp, primary);
+  hydra_loss_plot_set_log_scale (lp, TRUE);
+  hydra_loss_plot_set_primary_name (lp, "baseline");
+  hydra_loss_plot_set_overlay (lp, overlay, names, 1);
+  ck_assert_uint_eq (hydra_loss_plot_get_n_overlay (lp), 1);
+  window = show_in_window (plot, 1200, 640);
+  screenshot (window, "plot-overlay.png", FALSE);
+
+  surface = render (plot, 1200, 640);
+  ui_save_artifact (surface, "plot-overlay-export.png");
+  /* teal: the primary; red: the other run; the heads' blue and orange are gone */
+  ck_assert_uint_gt (count_color (surface, 0x12, 0x87, 0x7c, 12, NULL, NULL), 500);
+  ck_assert_uint_gt (count_color (surface, 0xd0, 0x1b, 0x24, 12, NULL, NULL), 500);
+  ck_assert_uint_lt (count_color (surface, 0x1c, 0x71, 0xd8, 12, NULL, NULL), 20);
+  ck_assert_uint_lt (count_color (surface, 0xe6, 0x61, 0x00, 12, NULL, NULL), 20);
+  cairo_surface_destroy (surface);
+
+  ck_assert_ptr_nonnull (legend_hit (lp, HIT_RUN, 0));
+  ck_assert_ptr_nonnull (legend_hit (lp, HIT_RUN, 1));
+  ck_assert_ptr_nonnull (legend_hit (lp, HIT_LOSS, HYDRA_CURVE_AGE));
+
+  p0 = &lp->frame.panels[0];
+  tip = hydra_plot_tooltip_text (lp, p0->area.origin.x + p0->area.size.width / 2,
+                                 p0->area.origin.y + p0->area.size.height / 2);
+  ck_assert_ptr_nonnull (tip);
+  ck_assert_msg (strstr (tip, "baseline  ·  step") != NULL, "%s", tip);
+  ck_assert_msg (strstr (tip, "famo, seed 8  ·  step") != NULL, "%s", tip);
+
+  ck_assert_msg (hydra_loss_plot_export (lp, csv, 0, 0, &error), "%s",
+                 error ? error->message : "");
+  ck_assert (g_file_get_contents (csv, &text, NULL, NULL));
+  ck_assert (g_str_has_prefix (text, "run,kind,step,"));
+  ck_assert (file_has_line_starting (text, "baseline,step,1,"));
+  ck_assert (file_has_line_starting (text, "\"famo, seed 8\",step,2000,"));
+
+  hydra_loss_plot_set_overlay (lp, NULL, NULL, 0);
+  surface = render (plot, 1200, 640);
+  ck_assert_uint_eq (count_color (surface, 0xd0, 0x1b, 0x24, 12, NULL, NULL), 0);
+  ck_assert_uint_gt (count_color (surface, 0x1c, 0x71, 0xd8, 12, NULL, NULL), 500);
+  cairo_surface_destroy (surface);
+  gtk_window_destroy (GTK_WINDOW (window));
+  test_rmtree (dir);
+}
+END_TEST
+
+/* Four runs, one a fork from step 1000, in each view and x axis: for the eye (artefacts), and
+ * the fork starts at its branch point. */
+START_TEST (test_overlay_four_runs)
+{
+  g_autoptr (HydraSeries) primary = make_session (2000, 250, 7);
+  g_autoptr (HydraSeries) a = other_run (2000, 8, 0.6f, 1);
+  g_autoptr (HydraSeries) b = other_run (1600, 9, 1.4f, 1);
+  g_autoptr (HydraSeries) fork = other_run (2000, 7, 0.8f, 1001);
+  HydraSeries *overlay[] = { a, b, fork };
+  const char *names[] = { "famo", "uncertainty", "fork @1000 w_age 0.3" };
+  GtkWidget *plot = hydra_loss_plot_new ();
+  HydraLossPlot *lp = HYDRA_LOSS_PLOT (plot);
+  GtkWidget *window;
+
+  hydra_loss_plot_set_series (lp, primary);
+  hydra_loss_plot_set_log_scale (lp, TRUE);
+  hydra_loss_plot_set_overlay (lp, overlay, names, 3);
+  window = show_in_window (plot, 1200, 640);
+  screenshot (window, "plot-overlay-4.png", FALSE);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_TIME);
+  screenshot (window, "plot-overlay-4-time.png", FALSE);
+  ck_assert_double_eq_tol (lp->overlay[2]->xs[0], lp->main.xs[1000], 0.05 * lp->main.xs[1000]);
+  hydra_loss_plot_set_x_axis (lp, HYDRA_PLOT_X_STEPS);
+  hydra_plot_cache_sync (lp);
+  ck_assert_double_eq (lp->overlay[2]->xs[0], 1001);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_BALANCE);
+  screenshot (window, "plot-overlay-4-balance.png", FALSE);
+  set_dark (TRUE);
+  hydra_loss_plot_set_view (lp, HYDRA_PLOT_LOSS);
+  screenshot (window, "plot-overlay-4-dark.png", TRUE);
+  set_dark (FALSE);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 plot_suite (void)
 {
@@ -1801,6 +2026,9 @@ plot_suite (void)
   tcase_add_test (tc, test_incremental_matches_fresh);
   tcase_add_test (tc, test_lr_strip_range);
   tcase_add_test (tc, test_lr_strip_jump);
+  tcase_add_test (tc, test_x_axis_modes);
+  tcase_add_test (tc, test_overlay_two_runs);
+  tcase_add_test (tc, test_overlay_four_runs);
   tcase_add_test (tc, test_empty_and_defaults);
   tcase_add_test (tc, test_view_follows_data);
   tcase_add_test (tc, test_balance_weights);

@@ -797,6 +797,111 @@ START_TEST (test_predict_flip_is_a_setting)
 }
 END_TEST
 
+/* The x axis is a setting with four values, a window action (the status bar's menu) and the
+ * old epochs toggle, which still works. */
+START_TEST (test_x_axis_action)
+{
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  HydraLossPlot *plot = hydra_window_get_loss_plot (window);
+
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_STEPS);
+  activate ("win.x-axis", g_variant_new_string ("images"));
+  ck_assert_int_eq (g_settings_get_enum (settings, "x-axis"), HYDRA_PLOT_X_IMAGES);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_IMAGES);
+  activate ("win.x-axis", g_variant_new_string ("time"));
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_TIME);
+  activate ("win.x-epochs", NULL);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_EPOCHS);
+  activate ("win.x-epochs", NULL);
+  ck_assert_int_eq (hydra_loss_plot_get_x_axis (plot), HYDRA_PLOT_X_STEPS);
+  g_object_unref (settings);
+}
+END_TEST
+
+/* A second run's record, written with the engine's records_format: the first run's rows with
+ * the step losses halved. */
+typedef struct
+{
+  GString *out;
+} Rewrite;
+
+static bool
+rewrite_row (const HnEvent *e, void *data)
+{
+  Rewrite *rw = data;
+  HnEvent copy = *e;
+  char row[RECORDS_MAX_ROW];
+
+  if (copy.kind == EVENT_STEP)
+    {
+      for (int h = 0; h < N_HEADS; h++)
+        {
+          copy.train.raw[h] *= 0.5f;
+          copy.train.weighted[h] *= 0.5f;
+        }
+      copy.train.total *= 0.5f;
+    }
+  g_string_append_len (rw->out, row, records_format (&copy, row, sizeof row));
+  return true;
+}
+
+static gboolean
+comparing_two (void)
+{
+  return hydra_window_get_comparison_text (window) != NULL
+         && hydra_loss_plot_get_n_overlay (hydra_window_get_loss_plot (window)) == 2;
+}
+
+static gboolean
+not_comparing (void)
+{
+  return hydra_window_get_comparison_text (window) == NULL;
+}
+
+/* win.compare-runs with three folders, one whose record is not a record: the two others are
+ * drawn in every view and named in the comparison bar, the broken one is named in the
+ * banner; win.clear-comparison ends it. */
+START_TEST (test_compare_runs)
+{
+  const char *first = hydra_trainer_get_run_folder (trainer ());
+  g_autofree char *record = g_build_filename (first, "curves.csv", NULL);
+  g_autofree char *second = test_path (tmpdir, "run-halved");
+  g_autofree char *second_record = g_build_filename (second, "curves.csv", NULL);
+  g_autofree char *broken = test_path (tmpdir, "run-broken");
+  g_autofree char *broken_record = g_build_filename (broken, "curves.csv", NULL);
+  g_autofree char *first_name = g_path_get_basename (first);
+  Rewrite rw = { g_string_new (records_header ()) };
+  HnError err;
+
+  ck_assert_int_eq (g_mkdir_with_parents (second, 0755), 0);
+  ck_assert_int_eq (g_mkdir_with_parents (broken, 0755), 0);
+  ck_assert_msg (records_read (record, rewrite_row, &rw, NULL, &err), "%s", err.message);
+  test_write_file (second_record, rw.out->str, rw.out->len);
+  g_string_free (rw.out, TRUE);
+  test_write_file (broken_record, "name,size\nface.jpg,12\n", 22);
+
+  const char *paths[] = { first, second, broken };
+  activate ("win.compare-runs", g_variant_new_strv (paths, 3));
+  ck_assert (wait_for (comparing_two, 60));
+  ck_assert_msg (strstr (hydra_window_get_comparison_text (window), first_name) != NULL, "%s",
+                 hydra_window_get_comparison_text (window));
+  ck_assert (strstr (hydra_window_get_comparison_text (window), "run-halved") != NULL);
+  ck_assert_ptr_nonnull (hydra_window_get_banner_text (window));
+  ck_assert_msg (strstr (hydra_window_get_banner_text (window), "“run-broken” could not be read")
+                     != NULL,
+                 "%s", hydra_window_get_banner_text (window));
+  activate ("win.view", g_variant_new_string ("loss"));
+  screenshot ("window-compare");
+  activate ("win.view", g_variant_new_string ("metrics"));
+  screenshot ("window-compare-metrics");
+  activate ("win.view", g_variant_new_string ("loss"));
+
+  activate ("win.clear-comparison", NULL);
+  ck_assert (wait_for (not_comparing, 5));
+  ck_assert_uint_eq (hydra_loss_plot_get_n_overlay (hydra_window_get_loss_plot (window)), 0);
+}
+END_TEST
+
 static Suite *
 window_suite (void)
 {
@@ -816,6 +921,8 @@ window_suite (void)
   tcase_add_test (tc, test_open_a_run_record);
   tcase_add_test (tc, test_quick_preset_and_time_budget_reach_the_config);
   tcase_add_test (tc, test_predict_flip_is_a_setting);
+  tcase_add_test (tc, test_x_axis_action);
+  tcase_add_test (tc, test_compare_runs);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -10,6 +10,17 @@ const GdkRGBA hydra_chart_head_colors[N_HEADS] = {
   { 0xa3 / 255., 0x47 / 255., 0xba / 255., 1.0 }, /* race: purple */
 };
 
+const GdkRGBA hydra_chart_run_colors[HYDRA_CHART_N_RUN_COLORS] = {
+  { 0x12 / 255., 0x87 / 255., 0x7c / 255., 1.0 }, /* teal */
+  { 0xd0 / 255., 0x1b / 255., 0x24 / 255., 1.0 }, /* red */
+  { 0xb8 / 255., 0x85 / 255., 0x00 / 255., 1.0 }, /* ochre */
+  { 0x86 / 255., 0x5e / 255., 0x3c / 255., 1.0 }, /* brown */
+  { 0xe0 / 255., 0x48 / 255., 0x8f / 255., 1.0 }, /* pink */
+  { 0x6a / 255., 0x8a / 255., 0x1f / 255., 1.0 }, /* olive */
+  { 0x0a / 255., 0x6d / 255., 0x8f / 255., 1.0 }, /* petrol */
+  { 0x5e / 255., 0x5c / 255., 0x64 / 255., 1.0 }, /* grey */
+};
+
 void
 hydra_chart_get_foreground (GtkWidget *widget, GdkRGBA *fg)
 {

@@ -15,6 +15,11 @@ G_BEGIN_DECLS
  * Adwaita dark; the loss plot's curves and the metrics view's charts share them. */
 extern const GdkRGBA hydra_chart_head_colors[N_HEADS];
 
+/* A comparison's runs, in order (the primary first): a qualitative palette with none of the
+ * heads' colours, so that a run's colour never reads as a head. */
+#define HYDRA_CHART_N_RUN_COLORS 8
+extern const GdkRGBA hydra_chart_run_colors[HYDRA_CHART_N_RUN_COLORS];
+
 /* The widget's text colour. */
 void hydra_chart_get_foreground (GtkWidget *widget, GdkRGBA *fg);
 

@@ -4,12 +4,24 @@
 
 #include "chart/hydra-chart-draw.h"
 
-/* Steps read "20k" once the axis reaches 10,000 — every label alike, so "9000" never sits
- * beside "10k". */
+/* Steps and images read "20k" once the axis reaches 10,000, and "12M" past ten million —
+ * every label alike, so "9000" never sits beside "10k". */
 static void
 format_x (HydraLossPlot *self, double v, double step, double axis_max, char *buf, gsize size)
 {
-  if (!self->x_epochs)
+  gboolean counts = self->x_axis == HYDRA_PLOT_X_STEPS || self->x_axis == HYDRA_PLOT_X_IMAGES;
+
+  if (counts && axis_max >= 1e7 && step >= 1e5)
+    {
+      g_autoptr (GString) s = g_string_new (NULL);
+
+      g_string_printf (s, "%.*fM", step >= 1e6 ? 0 : 1, fabs (v) / 1e6);
+      if (v < 0)
+        g_string_prepend (s, "−");
+      g_strlcpy (buf, v == 0 ? "0" : s->str, size);
+      return;
+    }
+  if (counts)
     {
       if (axis_max >= 10000 && step >= 100)
         {
@@ -124,15 +136,21 @@ hydra_plot_draw_x_axis (Draw *d)
   HydraChartSteps it;
   char buf[48];
 
-  format_x (self, f->x1, 1, 0, buf, sizeof buf);
+  const char *title;
+  double unit = hydra_plot_x_unit (self, f->x0, f->x1, &title);
+  double u0 = f->x0 / unit, u1 = f->x1 / unit;
+  gboolean counts = self->x_axis == HYDRA_PLOT_X_STEPS || self->x_axis == HYDRA_PLOT_X_IMAGES;
+
+  format_x (self, u1, 1, 0, buf, sizeof buf);
   hydra_chart_text_size (d->small, buf, &widest, &th);
-  step = hydra_chart_nice_step (f->x1 - f->x0, bottom->area.size.width / MAX (widest + 32, 60));
-  if (!self->x_epochs)
+  step = hydra_chart_nice_step (u1 - u0, bottom->area.size.width / MAX (widest + 32, 60));
+  if (counts)
     step = MAX (step, 1.0);
 
-  for (hydra_chart_steps_init (&it, f->x0, f->x1, step); hydra_chart_steps_next (&it, &v);)
+  /* v in the axis' unit; x where it sits */
+  for (hydra_chart_steps_init (&it, u0, u1, step); hydra_chart_steps_next (&it, &v);)
     {
-      double x = snap (map_x (f, bottom, v));
+      double x = snap (map_x (f, bottom, v * unit));
       double w;
 
       for (guint pi = 0; pi < f->n_panels; pi++)
@@ -149,7 +167,7 @@ hydra_plot_draw_x_axis (Draw *d)
       cairo_line_to (cr, x, y_axis + 4);
       cairo_stroke (cr);
 
-      format_x (self, v, step, MAX (fabs (f->x0), fabs (f->x1)), buf, sizeof buf);
+      format_x (self, v, step, MAX (fabs (u0), fabs (u1)), buf, sizeof buf);
       hydra_chart_text_size (d->small, buf, &w, NULL);
       if (x - w / 2 < right_edge + 8 || x + w / 2 > d->width - 2)
         continue;
@@ -159,7 +177,7 @@ hydra_plot_draw_x_axis (Draw *d)
     }
 
   set_fg (cr, d->st, 0.75);
-  hydra_chart_show_text (cr, d->small, self->x_epochs ? "epoch" : "step",
+  hydra_chart_show_text (cr, d->small, title,
                          bottom->area.origin.x + bottom->area.size.width / 2, y_axis + 6 + th + 2,
                          0.5, 0.0);
 }

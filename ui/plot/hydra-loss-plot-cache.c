@@ -26,27 +26,41 @@ channel_offset (guint ch)
 }
 
 void
+hydra_plot_track_reset (Track *t)
+{
+  t->n_cached = 0;
+  t->n_segments = 0;
+  t->xs_images = 0;
+  for (guint ch = 0; ch < N_CHANNELS; ch++)
+    t->channels[ch].n_smooth = 0;
+}
+
+void
+hydra_plot_track_free (Track *t)
+{
+  for (guint ch = 0; ch < N_CHANNELS; ch++)
+    {
+      g_clear_pointer (&t->channels[ch].raw, g_free);
+      g_clear_pointer (&t->channels[ch].smooth, g_free);
+      g_clear_pointer (&t->channels[ch].blocks, g_free);
+    }
+  g_clear_pointer (&t->xs, g_free);
+  g_clear_pointer (&t->segments, g_free);
+  t->capacity = 0;
+  hydra_plot_track_reset (t);
+}
+
+void
 hydra_plot_cache_reset (HydraLossPlot *self)
 {
-  self->n_cached = 0;
-  self->n_segments = 0;
-  for (guint ch = 0; ch < N_CHANNELS; ch++)
-    self->channels[ch].n_smooth = 0;
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
+    hydra_plot_track_reset (hydra_plot_track (self, k));
 }
 
 void
 hydra_plot_cache_free (HydraLossPlot *self)
 {
-  for (guint ch = 0; ch < N_CHANNELS; ch++)
-    {
-      g_clear_pointer (&self->channels[ch].raw, g_free);
-      g_clear_pointer (&self->channels[ch].smooth, g_free);
-      g_clear_pointer (&self->channels[ch].blocks, g_free);
-    }
-  g_clear_pointer (&self->xs, g_free);
-  g_clear_pointer (&self->segments, g_free);
-  self->capacity = 0;
-  hydra_plot_cache_reset (self);
+  hydra_plot_track_free (&self->main);
 }
 
 static void
@@ -69,50 +83,109 @@ block_update (Channel *c, guint b, guint n)
   c->blocks[b] = blk;
 }
 
-void
-hydra_plot_cache_sync (HydraLossPlot *self)
+/* The images a step trained on: its own count, else the first one the series gave (a record
+ * from before the images column has none: 1, so that x counts steps). */
+static double
+step_images (Track *t, const HydraStepPoint *p)
 {
-  guint n = self->series ? hydra_series_get_n_steps (self->series) : 0;
+  if (p->images > 0)
+    {
+      if (t->xs_images == 0)
+        t->xs_images = p->images;
+      return p->images;
+    }
+  return t->xs_images > 0 ? t->xs_images : 1;
+}
+
+/* What one step adds to x: its images, or the seconds it took to train them. */
+static double
+step_dx (Track *t, const HydraStepPoint *p)
+{
+  double images = step_images (t, p);
+
+  if (t->xs_axis == HYDRA_PLOT_X_IMAGES)
+    return images;
+  return p->img_per_s > 0 && isfinite (p->img_per_s) ? images / p->img_per_s : 0.0;
+}
+
+/* Point i's x on a cumulative axis (images, time). The first point of the series, and the
+ * first after a rollback, continue from the step before theirs: the point of that step, or
+ * (a fork's first point, whose parent's steps are not in this series) as many steps as
+ * that at this one's size and speed. */
+static double
+cumulative_x (Track *t, const HydraStepPoint *points, guint i)
+{
+  const HydraStepPoint *p = &points[i];
+  double dx = step_dx (t, p);
+
+  if (i > 0 && p->step > points[i - 1].step)
+    return t->xs[i - 1] + dx * (double) (p->step - points[i - 1].step);
+  for (guint j = i; j-- > 0;)
+    if (points[j].step < p->step)
+      return t->xs[j] + dx * (double) (p->step - points[j].step);
+  return dx * (double) MAX (p->step, 1);
+}
+
+static double
+point_x (Track *t, const HydraStepPoint *points, guint i)
+{
+  switch (t->xs_axis)
+    {
+    case HYDRA_PLOT_X_EPOCHS:
+      return points[i].epoch;
+    case HYDRA_PLOT_X_IMAGES:
+    case HYDRA_PLOT_X_TIME:
+      return cumulative_x (t, points, i);
+    case HYDRA_PLOT_X_STEPS:
+    default:
+      return (double) points[i].step;
+    }
+}
+
+static void
+track_sync (HydraLossPlot *self, Track *t)
+{
+  guint n = t->series ? hydra_series_get_n_steps (t->series) : 0;
   const HydraStepPoint *points;
   guint from;
 
-  if (n < self->n_cached || self->xs_epochs != self->x_epochs)
+  if (n < t->n_cached || t->xs_axis != self->x_axis)
     {
-      hydra_plot_cache_reset (self);
-      self->xs_epochs = self->x_epochs;
+      hydra_plot_track_reset (t);
+      t->xs_axis = self->x_axis;
     }
-  if (self->series != NULL)
+  if (t->series != NULL)
     {
-      self->n_segments = hydra_series_get_n_segments (self->series);
-      self->segments = g_renew (guint, self->segments, MAX (self->n_segments, 1));
-      for (guint s = 0; s < self->n_segments; s++)
-        self->segments[s] = hydra_series_get_segment_start (self->series, s);
+      t->n_segments = hydra_series_get_n_segments (t->series);
+      t->segments = g_renew (guint, t->segments, MAX (t->n_segments, 1));
+      for (guint s = 0; s < t->n_segments; s++)
+        t->segments[s] = hydra_series_get_segment_start (t->series, s);
     }
-  if (n == self->n_cached)
+  if (n == t->n_cached)
     return;
 
-  if (n > self->capacity)
+  if (n > t->capacity)
     {
-      guint cap = MAX (n, MAX (1024, self->capacity * 2));
+      guint cap = MAX (n, MAX (1024, t->capacity * 2));
 
       for (guint ch = 0; ch < N_CHANNELS; ch++)
         {
-          self->channels[ch].raw = g_renew (float, self->channels[ch].raw, cap);
-          self->channels[ch].smooth = g_renew (float, self->channels[ch].smooth, cap);
-          self->channels[ch].blocks
-              = g_renew (Block, self->channels[ch].blocks, (cap + BLOCK - 1) / BLOCK);
+          t->channels[ch].raw = g_renew (float, t->channels[ch].raw, cap);
+          t->channels[ch].smooth = g_renew (float, t->channels[ch].smooth, cap);
+          t->channels[ch].blocks
+              = g_renew (Block, t->channels[ch].blocks, (cap + BLOCK - 1) / BLOCK);
         }
-      self->xs = g_renew (double, self->xs, cap);
-      self->capacity = cap;
+      t->xs = g_renew (double, t->xs, cap);
+      t->capacity = cap;
     }
 
-  points = hydra_series_get_step (self->series, 0);
-  from = self->n_cached;
+  points = hydra_series_get_step (t->series, 0);
+  from = t->n_cached;
   for (guint i = from; i < n; i++)
-    self->xs[i] = self->x_epochs ? points[i].epoch : (double) points[i].step;
+    t->xs[i] = point_x (t, points, i);
   for (guint ch = 0; ch < N_CHANNELS; ch++)
     {
-      Channel *c = &self->channels[ch];
+      Channel *c = &t->channels[ch];
       gsize off = channel_offset (ch);
 
       for (guint i = from; i < n; i++)
@@ -120,15 +193,23 @@ hydra_plot_cache_sync (HydraLossPlot *self)
       for (guint b = from / BLOCK; b * BLOCK < n; b++)
         block_update (c, b, n);
     }
-  self->n_cached = n;
+  t->n_cached = n;
+}
+
+void
+hydra_plot_cache_sync (HydraLossPlot *self)
+{
+  self->main.series = self->series;
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
+    track_sync (self, hydra_plot_track (self, k));
 }
 
 /* The EMA, extended from where it stopped; a new segment (after a rollback) restarts it. The
  * learning rate is what was set, not a noisy measurement: it is never smoothed. */
 const float *
-hydra_plot_channel_smooth (HydraLossPlot *self, guint ch)
+hydra_plot_track_smooth (HydraLossPlot *self, Track *t, guint ch)
 {
-  Channel *c = &self->channels[ch];
+  Channel *c = &t->channels[ch];
   guint next = 0; /* the first segment that starts at or after n_smooth */
 
   if (self->smoothing <= 0.0 || ch == CH_LR)
@@ -140,25 +221,37 @@ hydra_plot_channel_smooth (HydraLossPlot *self, guint ch)
     }
   if (c->n_smooth == 0)
     c->ema = HYDRA_EMA_INIT;
-  while (next < self->n_segments && self->segments[next] < c->n_smooth)
+  while (next < t->n_segments && t->segments[next] < c->n_smooth)
     next++;
-  for (guint i = c->n_smooth; i < self->n_cached; i++)
+  for (guint i = c->n_smooth; i < t->n_cached; i++)
     {
-      if (next < self->n_segments && self->segments[next] == i)
+      if (next < t->n_segments && t->segments[next] == i)
         {
           c->ema = HYDRA_EMA_INIT;
           next++;
         }
       c->smooth[i] = hydra_ema_push (&c->ema, self->smoothing, c->raw[i]);
     }
-  c->n_smooth = self->n_cached;
+  c->n_smooth = t->n_cached;
   return c->smooth;
+}
+
+const float *
+hydra_plot_channel_smooth (HydraLossPlot *self, guint ch)
+{
+  return hydra_plot_track_smooth (self, &self->main, ch);
+}
+
+guint
+hydra_plot_track_segment_end (const Track *t, guint s)
+{
+  return s + 1 < t->n_segments ? t->segments[s + 1] : t->n_cached;
 }
 
 guint
 hydra_plot_segment_end (HydraLossPlot *self, guint s)
 {
-  return s + 1 < self->n_segments ? self->segments[s + 1] : self->n_cached;
+  return hydra_plot_track_segment_end (&self->main, s);
 }
 
 /* First index in [lo, hi) with xs[i] ≥ x (hi when none). */

@@ -20,6 +20,12 @@ static const GdkRGBA lr_color = { 0x26 / 255., 0xa2 / 255., 0x69 / 255., 1.0 };
 static const double dash_weighted[] = { 6.0, 4.0 };
 const double hydra_plot_dash_validation[] = { 4.0, 3.0 };
 
+G_STATIC_ASSERT (MAX_RUNS == HYDRA_CHART_N_RUN_COLORS);
+
+/* An overlay's heads: age solid, gender dashed, race dotted (round caps make the dots). */
+static const double dash_gender[] = { 9.0, 5.0 };
+static const double dash_race[] = { 0.5, 4.5 };
+
 /* ---------------------------------------------------------------------------------------
  * Channels
  */
@@ -65,6 +71,46 @@ hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr)
   cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
 }
 
+void
+hydra_plot_run_color (guint run, const Style *st, double alpha, cairo_t *cr)
+{
+  const GdkRGBA *c = &hydra_chart_run_colors[run % MAX_RUNS];
+
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, alpha);
+}
+
+/* In an overlay, the channel's line style: its head's (the cosines by their pair, in the
+ * same order); the total and the rate are solid. NULL for solid. */
+const double *
+hydra_plot_channel_dash (guint ch, guint *n_dash)
+{
+  guint k;
+
+  *n_dash = 2;
+  if (ch == HYDRA_CURVE_TOTAL || ch == CH_LR)
+    return NULL;
+  if (ch < CH_GRAD0)
+    k = ch % N_HEADS;
+  else if (ch < CH_COS0)
+    k = ch - CH_GRAD0;
+  else if (ch < CH_W0)
+    k = ch - CH_COS0;
+  else
+    k = ch - CH_W0;
+  return k == 0 ? NULL : k == 1 ? dash_gender : dash_race;
+}
+
+/* A curve's colour: its channel's, or in an overlay its run's. */
+void
+hydra_plot_curve_color (HydraLossPlot *self, const Track *t, guint ch, const Style *st,
+                        double alpha, cairo_t *cr)
+{
+  if (hydra_plot_overlaid (self))
+    hydra_plot_run_color (t->run, st, alpha, cr);
+  else
+    hydra_plot_channel_color (ch, st, alpha, cr);
+}
+
 /* The legend's and tooltip's name: "age (L1)", "w·gender", "age·race", "w_race"… (a loss
  * weight is named as its setting and its markers name it). */
 void
@@ -93,6 +139,7 @@ hydra_plot_channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size)
 /* What a frame draws of one segment (or of the part of it a rollback replaced). */
 typedef struct
 {
+  const double *xs; /* its track's */
   guint a, b;    /* the segment's points */
   guint i0, i1;  /* those inside [x0, x1] */
   guint *bounds; /* column bounds when decimating, else NULL */
@@ -108,6 +155,7 @@ add_segment_view (SegmentView *v, const double *xs, guint a, guint b, gboolean f
 {
   guint n_columns = (guint) MAX (1.0, ceil (frame->panels[0].area.size.width));
 
+  v->xs = xs;
   v->a = a;
   v->b = b;
   v->faded = faded;
@@ -130,7 +178,7 @@ static void
 sparse_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, HydraPlotPen *pen,
              GArray *dots)
 {
-  const double *xs = d->self->xs;
+  const double *xs = v->xs;
   guint j0 = v->i0 > v->a ? v->i0 - 1 : v->i0;
   guint j1 = v->i1 < v->b ? v->i1 + 1 : v->i1;
   guint run = 0;
@@ -194,7 +242,7 @@ static void
 dense_path (Draw *d, const Panel *p, const SegmentView *v, const float *y, HydraPlotColumn *cols,
             HydraPlotPen *pen, double half_width, gboolean wide_boxes, GArray *boxes)
 {
-  const double *xs = d->self->xs;
+  const double *xs = v->xs;
   double col_w = p->area.size.width / v->n_columns;
   double prev_last = NAN;
   gboolean line = pen != NULL;
@@ -304,15 +352,27 @@ draw_boxes (cairo_t *cr, GArray *boxes)
 
 /* The faint raw curve (behind a smoothed one) or the main one. */
 static void
-draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint ch, gboolean faint,
-              HydraPlotColumn *cols)
+draw_channel (Draw *d, Track *t, const Panel *p, const SegmentView *sv, guint n_sv, guint ch,
+              gboolean faint, HydraPlotColumn *cols)
 {
   cairo_t *cr = d->cr;
-  const float *y = faint ? d->self->channels[ch].raw : hydra_plot_channel_smooth (d->self, ch);
+  HydraLossPlot *self = d->self;
+  gboolean overlaid = hydra_plot_overlaid (self);
+  const float *y = faint ? t->channels[ch].raw : hydra_plot_track_smooth (self, t, ch);
   g_autoptr (GArray) dots = g_array_new (FALSE, FALSE, sizeof (graphene_point_t));
   g_autoptr (GArray) boxes = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
-  double width = faint ? 1.0 : ch == HYDRA_CURVE_TOTAL ? 2.25 : 1.75;
+  double width = faint ? 1.0 : ch == HYDRA_CURVE_TOTAL ? (overlaid ? 3.0 : 2.25) : 1.75;
+  const double *dash = dash_weighted;
+  guint n_dash = G_N_ELEMENTS (dash_weighted);
   gboolean dashed = !faint && hydra_plot_channel_is_weighted (ch);
+  /* an overlay's weighted losses are their head's style, lighter */
+  double weight_alpha = overlaid && hydra_plot_channel_is_weighted (ch) ? 0.5 : 1.0;
+
+  if (overlaid && !faint)
+    {
+      dash = hydra_plot_channel_dash (ch, &n_dash);
+      dashed = dash != NULL;
+    }
 
   /* translucent lines overlap where pieces meet: butt caps keep that to nothing. Cairo's
    * fast antialiasing looks the same on curves and rasterises noisy ones faster. */
@@ -321,11 +381,12 @@ draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint 
   cairo_set_line_width (cr, width);
   for (int faded = 0; faded <= 1; faded++)
     {
-      double alpha = (faint ? (d->st->dark ? 0.28 : 0.22) : 1.0) * (faded ? 0.35 : 1.0);
+      double alpha = (faint ? (d->st->dark ? 0.28 : 0.22) * (overlaid ? 0.6 : 1.0) : weight_alpha)
+                     * (faded ? 0.35 : 1.0);
       HydraPlotPen pen;
 
-      hydra_plot_channel_color (ch, d->st, alpha, cr);
-      hydra_plot_pen_init (&pen, cr, dashed ? dash_weighted : NULL, G_N_ELEMENTS (dash_weighted));
+      hydra_plot_curve_color (self, t, ch, d->st, alpha, cr);
+      hydra_plot_pen_init (&pen, cr, dashed ? dash : NULL, n_dash);
       g_array_set_size (dots, 0);
       g_array_set_size (boxes, 0);
       for (guint s = 0; s < n_sv; s++)
@@ -343,12 +404,12 @@ draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint 
         {
           /* a weighted curve's band is lighter, as its line is dashed */
           if (dashed)
-            hydra_plot_channel_color (ch, d->st, 0.55 * alpha, cr);
+            hydra_plot_curve_color (self, t, ch, d->st, 0.55 * alpha, cr);
           draw_boxes (cr, boxes);
         }
       if (dots->len > 0)
         {
-          hydra_plot_channel_color (ch, d->st, alpha, cr);
+          hydra_plot_curve_color (self, t, ch, d->st, alpha, cr);
           draw_dots (cr, dots, faint ? 1.5 : 3.0);
         }
     }
@@ -364,7 +425,7 @@ draw_channel (Draw *d, const Panel *p, const SegmentView *sv, guint n_sv, guint 
  * that keeps the dashes readable across dense bands. A rollback (a step that goes back) or
  * a value the panel cannot show breaks the line. */
 static void
-validation_line (Draw *d, const Panel *p, guint c, guint n)
+validation_line (Draw *d, Track *t, const Panel *p, guint c, guint n)
 {
   HydraLossPlot *self = d->self;
   cairo_t *cr = d->cr;
@@ -382,21 +443,21 @@ validation_line (Draw *d, const Panel *p, guint c, guint n)
         }
       else
         {
-          hydra_plot_channel_color (c, d->st, 1.0, cr);
+          hydra_plot_curve_color (self, t, c, d->st, 1.0, cr);
           cairo_set_line_width (cr, 1.5);
           hydra_plot_pen_init (&pen, cr, hydra_plot_dash_validation,
                                G_N_ELEMENTS (hydra_plot_dash_validation));
         }
       for (guint e = 0; e < n; e++)
         {
-          const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+          const HydraEpochPoint *ep = hydra_series_get_epoch (t->series, e);
 
           if (ep->step <= prev_step || !value_ok (p, ep->loss[c]))
             hydra_plot_pen_lift (&pen);
           prev_step = ep->step;
           if (!value_ok (p, ep->loss[c]))
             continue;
-          hydra_plot_pen_to (&pen, map_x (d->frame, p, hydra_plot_epoch_x (self, ep)),
+          hydra_plot_pen_to (&pen, map_x (d->frame, p, hydra_plot_track_epoch_x (self, t, ep)),
                              map_y (p, transform (p, ep->loss[c])));
         }
       hydra_plot_pen_flush (&pen);
@@ -406,25 +467,25 @@ validation_line (Draw *d, const Panel *p, guint c, guint n)
 /* Curve c's validation points: dots, or rings for the weighted losses (their curves are
  * dashed), each on a disc of the background colour. */
 static void
-validation_dots (Draw *d, const Panel *p, guint c, guint n)
+validation_dots (Draw *d, Track *t, const Panel *p, guint c, guint n)
 {
   HydraLossPlot *self = d->self;
   cairo_t *cr = d->cr;
 
   for (guint e = 0; e < n; e++)
     {
-      const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
+      const HydraEpochPoint *ep = hydra_series_get_epoch (t->series, e);
       double x, y;
 
       if (!value_ok (p, ep->loss[c]))
         continue;
-      x = map_x (d->frame, p, hydra_plot_epoch_x (self, ep));
+      x = map_x (d->frame, p, hydra_plot_track_epoch_x (self, t, ep));
       y = map_y (p, transform (p, ep->loss[c]));
       cairo_new_path (cr);
       cairo_arc (cr, x, y, 5.5, 0, 2 * G_PI);
       set_bg (cr, d->st, 1.0);
       cairo_fill (cr);
-      hydra_plot_channel_color (c, d->st, 1.0, cr);
+      hydra_plot_curve_color (self, t, c, d->st, 1.0, cr);
       if (hydra_plot_channel_is_weighted (c))
         {
           cairo_arc (cr, x, y, 3.25, 0, 2 * G_PI);
@@ -440,10 +501,10 @@ validation_dots (Draw *d, const Panel *p, guint c, guint n)
 }
 
 static void
-draw_validation (Draw *d, const Panel *p)
+draw_validation (Draw *d, Track *t, const Panel *p)
 {
   HydraLossPlot *self = d->self;
-  guint n = hydra_series_get_n_epochs (self->series);
+  guint n = t->series != NULL ? hydra_series_get_n_epochs (t->series) : 0;
 
   if (n == 0)
     return;
@@ -451,8 +512,10 @@ draw_validation (Draw *d, const Panel *p)
     {
       if (!self->curve_visible[c])
         continue;
-      validation_line (d, p, c, n);
-      validation_dots (d, p, c, n);
+      /* an overlay's dashed joins would cross every run's curves: its points stand alone */
+      if (!hydra_plot_overlaid (self))
+        validation_line (d, t, p, c, n);
+      validation_dots (d, t, p, c, n);
     }
 }
 
@@ -463,23 +526,23 @@ draw_validation (Draw *d, const Panel *p)
 /* Each segment's views: the steps no later segment replaced, and those it did (after a
  * rollback), which are drawn faded: still there, but plainly abandoned. */
 static guint
-segment_views (HydraLossPlot *self, const Frame *frame, SegmentView *sv)
+segment_views (const Track *tr, const Frame *frame, SegmentView *sv)
 {
   guint n_sv = 0;
 
-  for (guint s = 0; s < self->n_segments; s++)
+  for (guint s = 0; s < tr->n_segments; s++)
     {
-      guint a = self->segments[s], b = hydra_plot_segment_end (self, s), k = b;
+      guint a = tr->segments[s], b = hydra_plot_track_segment_end (tr, s), k = b;
       double cut = INFINITY;
 
-      for (guint t = s + 1; t < self->n_segments; t++)
-        cut = MIN (cut, self->xs[self->segments[t]]);
+      for (guint t = s + 1; t < tr->n_segments; t++)
+        cut = MIN (cut, tr->xs[tr->segments[t]]);
       if (isfinite (cut))
-        k = hydra_plot_lower_bound (self->xs, a, b, cut);
+        k = hydra_plot_lower_bound (tr->xs, a, b, cut);
       if (k > a)
-        add_segment_view (&sv[n_sv++], self->xs, a, k, FALSE, frame);
+        add_segment_view (&sv[n_sv++], tr->xs, a, k, FALSE, frame);
       if (k < b)
-        add_segment_view (&sv[n_sv++], self->xs, k > a ? k - 1 : k, b, TRUE, frame);
+        add_segment_view (&sv[n_sv++], tr->xs, k > a ? k - 1 : k, b, TRUE, frame);
     }
   return n_sv;
 }
@@ -508,17 +571,26 @@ panel_channels (HydraLossPlot *self, const Panel *panel, guint *order)
 }
 
 /* The curves of every panel, each clipped to its area: the faint raw curves under the
- * smoothed ones, then the validation points. */
+ * smoothed ones, then the validation points. In an overlay, every run's faint curves come
+ * first, then each run's curves, the primary last (on top). */
 void
 hydra_plot_draw_curves (Draw *d)
 {
   HydraLossPlot *self = d->self;
   cairo_t *cr = d->cr;
   const Frame *frame = d->frame;
-  g_autofree SegmentView *sv = g_new0 (SegmentView, 2 * MAX (self->n_segments, 1));
+  guint n_tracks = hydra_plot_n_tracks (self);
+  SegmentView *sv[MAX_RUNS];
+  guint n_sv[MAX_RUNS];
   g_autofree HydraPlotColumn *cols = NULL;
-  guint n_sv = segment_views (self, frame, sv);
 
+  for (guint k = 0; k < n_tracks; k++)
+    {
+      Track *t = hydra_plot_track (self, k);
+
+      sv[k] = g_new0 (SegmentView, 2 * MAX (t->n_segments, 1));
+      n_sv[k] = segment_views (t, frame, sv[k]);
+    }
   cols = g_new (HydraPlotColumn, (gsize) ceil (frame->panels[0].area.size.width) + 1);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
@@ -537,16 +609,25 @@ hydra_plot_draw_curves (Draw *d)
           || hydra_plot_panel_is_lr (self, p))
         {
           if (self->smoothing > 0)
-            for (guint k = 0; k < n_order; k++)
-              if (order[k] != CH_LR)
-                draw_channel (d, panel, sv, n_sv, order[k], TRUE, cols);
-          for (guint k = 0; k < n_order; k++)
-            draw_channel (d, panel, sv, n_sv, order[k], FALSE, cols);
+            for (guint k = n_tracks; k-- > 0;)
+              for (guint c = 0; c < n_order; c++)
+                if (order[c] != CH_LR)
+                  draw_channel (d, hydra_plot_track (self, k), panel, sv[k], n_sv[k], order[c],
+                                TRUE, cols);
+          for (guint k = n_tracks; k-- > 0;)
+            for (guint c = 0; c < n_order; c++)
+              draw_channel (d, hydra_plot_track (self, k), panel, sv[k], n_sv[k], order[c], FALSE,
+                            cols);
         }
       if (p == 0 && self->view == HYDRA_PLOT_LOSS && self->show_validation)
-        draw_validation (d, panel);
+        for (guint k = n_tracks; k-- > 0;)
+          draw_validation (d, hydra_plot_track (self, k), panel);
       cairo_restore (cr);
     }
-  for (guint s = 0; s < n_sv; s++)
-    g_free (sv[s].bounds);
+  for (guint k = 0; k < n_tracks; k++)
+    {
+      for (guint s = 0; s < n_sv[k]; s++)
+        g_free (sv[k][s].bounds);
+      g_free (sv[k]);
+    }
 }

@@ -104,6 +104,25 @@ write_bytes (const char *path, GBytes *bytes, GError **error)
   return g_file_set_contents (path, data, size, error);
 }
 
+/* The runs a CSV holds: the primary, then an overlay's. */
+static guint
+export_runs (HydraLossPlot *self, HydraSeries **series, const char **names)
+{
+  guint n = 0;
+
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
+    {
+      Track *t = hydra_plot_track (self, k);
+      HydraSeries *s = k == 0 ? self->series : t->series;
+
+      if (s == NULL)
+        continue;
+      series[n] = s;
+      names[n++] = t->name;
+    }
+  return n;
+}
+
 gboolean
 hydra_loss_plot_export (HydraLossPlot *self, const char *path, int width, int height,
                         GError **error)
@@ -119,12 +138,18 @@ hydra_loss_plot_export (HydraLossPlot *self, const char *path, int width, int he
     return FALSE;
   if (format == FORMAT_CSV)
     {
-      if (self->series == NULL)
+      HydraSeries *series[MAX_RUNS];
+      const char *names[MAX_RUNS];
+      guint n = export_runs (self, series, names);
+
+      if (n == 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "There is nothing to export");
           return FALSE;
         }
-      return hydra_series_write_csv (self->series, path, error);
+      if (!hydra_plot_overlaid (self))
+        return hydra_series_write_csv (self->series, path, error);
+      return hydra_series_write_csv_many (series, names, n, path, error);
     }
   bytes = render_image (self, format, width, height, error);
   return bytes != NULL && write_bytes (path, bytes, error);
@@ -151,6 +176,18 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   GError *error = NULL;
 
   if (write_bytes (job->path, job->bytes, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+export_csv_many_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (hydra_series_write_csv_many_finish (result, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -190,11 +227,18 @@ hydra_loss_plot_export_async (HydraLossPlot *self, const char *path, int width, 
     }
   if (format == FORMAT_CSV)
     {
-      if (self->series == NULL)
+      HydraSeries *series[MAX_RUNS];
+      const char *names[MAX_RUNS];
+      guint n = export_runs (self, series, names);
+
+      if (n == 0)
         g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "There is nothing to export");
-      else
+      else if (!hydra_plot_overlaid (self))
         hydra_series_write_csv_async (self->series, path, cancellable, export_csv_done,
                                       g_steal_pointer (&task));
+      else
+        hydra_series_write_csv_many_async (series, names, n, path, cancellable,
+                                           export_csv_many_done, g_steal_pointer (&task));
       return;
     }
   job = g_new0 (ExportJob, 1);

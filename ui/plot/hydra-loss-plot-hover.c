@@ -34,19 +34,20 @@ hydra_plot_panel_at (HydraLossPlot *self, double x, double y, double slack)
 /* The step point nearest to x: in the latest segment that covers x, else at the nearest
  * end of a segment (after a rollback, the abandoned steps stay visible and hoverable). */
 static gboolean
-nearest_point (HydraLossPlot *self, double x, guint *index)
+nearest_point (const Track *t, double x, guint *index)
 {
   double best_dist = INFINITY;
+  const double *xs = t->xs;
 
-  for (guint s = self->n_segments; s-- > 0;)
+  for (guint s = t->n_segments; s-- > 0;)
     {
-      guint a = self->segments[s], b = hydra_plot_segment_end (self, s), i;
+      guint a = t->segments[s], b = hydra_plot_track_segment_end (t, s), i;
 
       if (b <= a)
         continue;
-      if (x < self->xs[a] || x > self->xs[b - 1])
+      if (x < xs[a] || x > xs[b - 1])
         {
-          double da = fabs (self->xs[a] - x), db = fabs (self->xs[b - 1] - x);
+          double da = fabs (xs[a] - x), db = fabs (xs[b - 1] - x);
 
           if (MIN (da, db) < best_dist)
             {
@@ -55,8 +56,8 @@ nearest_point (HydraLossPlot *self, double x, guint *index)
             }
           continue;
         }
-      i = hydra_plot_lower_bound (self->xs, a, b, x);
-      if (i > a && x - self->xs[i - 1] < self->xs[i] - x)
+      i = hydra_plot_lower_bound (xs, a, b, x);
+      if (i > a && x - xs[i - 1] < xs[i] - x)
         i--;
       *index = i;
       return TRUE;
@@ -67,10 +68,11 @@ nearest_point (HydraLossPlot *self, double x, guint *index)
 typedef struct
 {
   guint ch; /* or G_MAXUINT for a plain text row */
-  char name[64];
+  char name[80];
   char value[32];
   char raw[32];
   gboolean heading;
+  const Track *track; /* in an overlay, the run whose colour the swatch is */
 } TipRow;
 
 /* The tooltip card's geometry. */
@@ -168,7 +170,10 @@ draw_curve_row (Draw *d, const TipRow *r, const TipBox *box, double ry)
   cairo_t *cr = d->cr;
   double mid = ry + (box->row_h - 3) / 2;
 
-  hydra_plot_channel_color (r->ch, d->st, 1.0, cr);
+  if (r->track != NULL)
+    hydra_plot_curve_color (d->self, r->track, r->ch, d->st, 1.0, cr);
+  else
+    hydra_plot_channel_color (r->ch, d->st, 1.0, cr);
   hydra_chart_rounded_rect (cr, box->x + TIP_PAD, round (mid - 4), TIP_SWATCH, 8, 2);
   cairo_fill (cr);
   set_fg (cr, d->st, 0.85);
@@ -226,9 +231,9 @@ hover_target (Draw *d, HoverTarget *t)
   t->val = NULL;
   t->gx = -1;
   if ((self->show_training || self->view == HYDRA_PLOT_BALANCE)
-      && nearest_point (self, xdata, &t->i))
+      && nearest_point (&self->main, xdata, &t->i))
     {
-      t->gx = map_x (f, p0, self->xs[t->i]);
+      t->gx = map_x (f, p0, self->main.xs[t->i]);
       t->have_point = t->gx >= p0->area.origin.x - 0.5
                       && t->gx <= p0->area.origin.x + p0->area.size.width + 0.5;
     }
@@ -260,7 +265,7 @@ validation_heading (TipRow *r, const HydraEpochPoint *val)
 
 /* A dot where the guide crosses curve ch at value v, if that is inside the panel. */
 static void
-draw_hover_dot (Draw *d, const Panel *panel, guint ch, double gx, float v)
+draw_hover_dot (Draw *d, const Track *t, const Panel *panel, guint ch, double gx, float v)
 {
   cairo_t *cr = d->cr;
   double y;
@@ -275,7 +280,7 @@ draw_hover_dot (Draw *d, const Panel *panel, guint ch, double gx, float v)
   set_bg (cr, d->st, 1.0);
   cairo_fill (cr);
   cairo_arc (cr, gx, y, 4.0, 0, 2 * G_PI);
-  hydra_plot_channel_color (ch, d->st, 1.0, cr);
+  hydra_plot_curve_color (d->self, t, ch, d->st, 1.0, cr);
   cairo_fill (cr);
 }
 
@@ -283,7 +288,7 @@ draw_hover_dot (Draw *d, const Panel *panel, guint ch, double gx, float v)
  * name, then each visible curve's smoothed and raw value (the learning rate has only the
  * one); each curve gets its dot. */
 static guint
-step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
+step_rows (Draw *d, Track *t, guint i, double gx, TipRow *rows, guint n_rows)
 {
   HydraLossPlot *self = d->self;
   const Frame *f = d->frame;
@@ -293,13 +298,14 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
     {
       const Panel *panel = &f->panels[p];
 
-      if ((smoothed || self->view == HYDRA_PLOT_BALANCE) && !hydra_plot_panel_is_lr (self, p))
+      if ((smoothed || self->view == HYDRA_PLOT_BALANCE) && !hydra_plot_panel_is_lr (self, p)
+          && n_rows < MAX_TIP_ROWS)
         {
           rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
           if (hydra_plot_panel_is_weight (self, p))
             {
               /* the step's weights, and who chose them */
-              int32_t method = hydra_series_get_step (self->series, i)->balance;
+              int32_t method = hydra_series_get_step (t->series, i)->balance;
 
               g_snprintf (
                   rows[n_rows].name, sizeof rows[n_rows].name, "loss weight · %s",
@@ -324,10 +330,11 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
 
           if (!hydra_plot_channel_visible (self, ch))
             continue;
-          sm = hydra_plot_channel_smooth (self, ch);
+          sm = hydra_plot_track_smooth (self, t, ch);
           r = &rows[n_rows++];
           r->ch = ch;
           r->heading = FALSE;
+          r->track = hydra_plot_overlaid (self) ? t : NULL;
           hydra_plot_channel_name (self, ch, r->name, sizeof r->name);
           if (ch == CH_LR)
             hydra_chart_format_rate (r->value, sizeof r->value, sm[i], 3);
@@ -335,8 +342,8 @@ step_rows (Draw *d, guint i, double gx, TipRow *rows, guint n_rows)
             hydra_chart_format_number (r->value, sizeof r->value, sm[i], -1);
           r->raw[0] = '\0';
           if (smoothed && ch != CH_LR)
-            hydra_chart_format_number (r->raw, sizeof r->raw, self->channels[ch].raw[i], -1);
-          draw_hover_dot (d, panel, ch, gx, sm[i]);
+            hydra_chart_format_number (r->raw, sizeof r->raw, t->channels[ch].raw[i], -1);
+          draw_hover_dot (d, t, panel, ch, gx, sm[i]);
         }
     }
   return n_rows;
@@ -387,12 +394,95 @@ marker_rows (Draw *d, TipRow *rows, guint n_rows)
       if (!hydra_plot_marker_x (self, mk->step, &mx)
           || fabs (map_x (d->frame, p0, mx) - self->hover_x) > 5)
         continue;
-      rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE };
+      rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", FALSE, NULL };
       g_snprintf (rows[n_rows].name, sizeof rows[n_rows].name, "⚑ %s (step %" G_GINT64_FORMAT ")",
                   mk->label, (gint64) mk->step);
       n_rows++;
     }
   return n_rows;
+}
+
+/* "Step 1200  ·  epoch 3.00", and where x is images or time, that too: "  ·  76.8k images",
+ * "  ·  4:12 training". */
+static void
+step_heading (HydraLossPlot *self, const Track *t, guint i, char *buf, gsize size)
+{
+  const HydraStepPoint *pt = hydra_series_get_step (t->series, i);
+  int n = hydra_plot_overlaid (self)
+              ? g_snprintf (buf, size, "%s  ·  step %" G_GINT64_FORMAT "  ·  epoch %.2f", t->name,
+                            (gint64) pt->step, pt->epoch)
+              : g_snprintf (buf, size, "Step %" G_GINT64_FORMAT "  ·  epoch %.2f",
+                            (gint64) pt->step, pt->epoch);
+  double x = t->xs[i];
+
+  if (n < 0 || (gsize) n >= size)
+    return;
+  if (self->x_axis == HYDRA_PLOT_X_IMAGES)
+    {
+      if (x >= 1e6)
+        g_snprintf (buf + n, size - n, "  ·  %.2fM images", x / 1e6);
+      else if (x >= 1e4)
+        g_snprintf (buf + n, size - n, "  ·  %.1fk images", x / 1e3);
+      else
+        g_snprintf (buf + n, size - n, "  ·  %.0f images", x);
+    }
+  else if (self->x_axis == HYDRA_PLOT_X_TIME)
+    {
+      guint s = (guint) MAX (0.0, round (x));
+
+      if (s >= 3600)
+        g_snprintf (buf + n, size - n, "  ·  %u:%02u:%02u training", s / 3600, s / 60 % 60, s % 60);
+      else
+        g_snprintf (buf + n, size - n, "  ·  %u:%02u training", s / 60, s % 60);
+    }
+}
+
+/* The tooltip's rows for the pointer's place, the dots drawn on the way; FALSE when there is
+ * nothing under it. In an overlay, each run's point at the guide (within 12 px of it) under a
+ * heading that names the run. */
+static gboolean
+hover_rows (Draw *d, TipRow *rows, guint *n_out, double *guide_x)
+{
+  HydraLossPlot *self = d->self;
+  const Frame *f = d->frame;
+  const Panel *p0 = &f->panels[0];
+  guint n_rows = 0;
+  HoverTarget t;
+
+  if (hydra_plot_panel_at (self, self->hover_x, self->hover_y, 0) < 0 || !hover_target (d, &t))
+    return FALSE;
+  *guide_x = t.gx;
+  if (t.have_point)
+    {
+      double xdata = unmap_x (f, p0, self->hover_x);
+
+      for (guint k = 0; k < hydra_plot_n_tracks (self) && n_rows + 2 < MAX_TIP_ROWS; k++)
+        {
+          Track *tr = hydra_plot_track (self, k);
+          guint i = t.i;
+          double gx = t.gx;
+
+          if (k > 0)
+            {
+              if (!nearest_point (tr, xdata, &i))
+                continue;
+              gx = map_x (f, p0, tr->xs[i]);
+              if (fabs (gx - self->hover_x) > 12)
+                continue;
+            }
+          rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", TRUE, NULL };
+          step_heading (self, tr, i, rows[n_rows].name, sizeof rows[n_rows].name);
+          n_rows++;
+          n_rows = step_rows (d, tr, i, gx, rows, n_rows);
+        }
+    }
+  else
+    validation_heading (&rows[n_rows++], t.val);
+  if (t.val != NULL && n_rows + 1 < MAX_TIP_ROWS)
+    n_rows = validation_rows (self, t.val, t.have_point, rows, n_rows);
+  n_rows = marker_rows (d, rows, n_rows);
+  *n_out = n_rows;
+  return TRUE;
 }
 
 /* A vertical guide at the hovered step (or validation pass), dots on the curves, and the
@@ -407,34 +497,55 @@ draw_hover (Draw *d)
   const Panel *last = &f->panels[f->n_panels - 1];
   TipRow rows[MAX_TIP_ROWS];
   guint n_rows = 0;
-  HoverTarget t;
+  double gx;
 
-  if (hydra_plot_panel_at (self, self->hover_x, self->hover_y, 0) < 0 || !hover_target (d, &t))
+  /* where the guide goes, without drawing; then the guide, and the dots over it */
+  cairo_push_group (cr);
+  gboolean any = hover_rows (d, rows, &n_rows, &gx);
+  cairo_pattern_destroy (cairo_pop_group (cr));
+  if (!any)
     return;
-
   set_fg (cr, d->st, 0.35);
   cairo_set_line_width (cr, 1.0);
-  cairo_move_to (cr, snap (t.gx), p0->area.origin.y);
-  cairo_line_to (cr, snap (t.gx), last->area.origin.y + last->area.size.height);
+  cairo_move_to (cr, snap (gx), p0->area.origin.y);
+  cairo_line_to (cr, snap (gx), last->area.origin.y + last->area.size.height);
   cairo_stroke (cr);
-
-  if (t.have_point)
-    {
-      const HydraStepPoint *pt = hydra_series_get_step (self->series, t.i);
-
-      rows[n_rows] = (TipRow){ G_MAXUINT, "", "", "", TRUE };
-      g_snprintf (rows[n_rows].name, sizeof rows[n_rows].name,
-                  "Step %" G_GINT64_FORMAT "  ·  epoch %.2f", (gint64) pt->step, pt->epoch);
-      n_rows++;
-      n_rows = step_rows (d, t.i, t.gx, rows, n_rows);
-    }
-  else
-    validation_heading (&rows[n_rows++], t.val);
-  if (t.val != NULL && n_rows + 1 < MAX_TIP_ROWS)
-    n_rows = validation_rows (self, t.val, t.have_point, rows, n_rows);
-  n_rows = marker_rows (d, rows, n_rows);
+  hover_rows (d, rows, &n_rows, &gx);
 
   draw_tooltip (d, rows, n_rows, self->hover_x, self->hover_y);
+}
+
+/* The tooltip's text at (x, y) in the last on-screen picture, a line a row, name and values
+ * separated by tabs; NULL when the pointer would show none. For tests. */
+char *
+hydra_plot_tooltip_text (HydraLossPlot *self, double x, double y)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  Style st;
+  Draw d = { self, cr, &st, &self->frame, self->frame.width, self->frame.height, NULL, NULL };
+  TipRow rows[MAX_TIP_ROWS];
+  guint n_rows = 0;
+  double gx, save_x = self->hover_x, save_y = self->hover_y;
+  GString *out = NULL;
+
+  hydra_plot_style_init_widget (self, &st);
+  d.small = hydra_plot_layout_new (&st, 1.0, TRUE);
+  self->hover_x = x;
+  self->hover_y = y;
+  if (self->frame.valid && hover_rows (&d, rows, &n_rows, &gx))
+    {
+      out = g_string_new (NULL);
+      for (guint i = 0; i < n_rows; i++)
+        g_string_append_printf (out, "%s\t%s\t%s\n", rows[i].name, rows[i].value, rows[i].raw);
+    }
+  self->hover_x = save_x;
+  self->hover_y = save_y;
+  g_object_unref (d.small);
+  hydra_plot_style_clear (&st, FALSE);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return out != NULL ? g_string_free (out, FALSE) : NULL;
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -21,11 +21,19 @@ legend_items (Draw *d, LegendItem *items)
   HydraLossPlot *self = d->self;
   guint n = 0;
 
+  /* an overlay's runs first, one group: their colours, which the curves' styles then reuse */
+  if (hydra_plot_overlaid (self))
+    for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
+      {
+        items[n] = (LegendItem){ HIT_RUN, k, 0, "", TRUE, k == 0 };
+        g_strlcpy (items[n].name, hydra_plot_track (self, k)->name, sizeof items[n].name);
+        n++;
+      }
   if (self->view == HYDRA_PLOT_LOSS)
     {
       for (guint c = 0; c < HYDRA_N_CURVES; c++)
         {
-          items[n] = (LegendItem){ HIT_LOSS, c, c, "", self->curve_visible[c] };
+          items[n] = (LegendItem){ HIT_LOSS, c, c, "", self->curve_visible[c], c == 0 };
           hydra_plot_channel_name (self, c, items[n].name, sizeof items[n].name);
           n++;
         }
@@ -72,6 +80,35 @@ draw_swatch (Draw *d, const LegendItem *item, double x, double mid, double alpha
 {
   cairo_t *cr = d->cr;
 
+  if (item->kind == HIT_RUN)
+    {
+      hydra_plot_run_color (item->index, d->st, alpha, cr);
+      cairo_rectangle (cr, x, round (mid) - 4, SWATCH, 8);
+      cairo_fill (cr);
+      return;
+    }
+  if (hydra_plot_overlaid (d->self) && item->kind != HIT_VALIDATION)
+    {
+      guint n_dash;
+      const double *dash = hydra_plot_channel_dash (item->ch, &n_dash);
+
+      set_fg (cr, d->st, (hydra_plot_channel_is_weighted (item->ch) ? 0.45 : 0.8) * alpha);
+      cairo_set_line_width (cr, item->ch == HYDRA_CURVE_TOTAL ? 3.0 : 2.0);
+      if (dash != NULL)
+        cairo_set_dash (cr, dash, n_dash, 0);
+      cairo_move_to (cr, x + 1, round (mid));
+      cairo_line_to (cr, x + SWATCH - 1, round (mid));
+      cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
+      return;
+    }
+  if (item->kind == HIT_VALIDATION && hydra_plot_overlaid (d->self))
+    {
+      set_fg (cr, d->st, 0.7 * alpha);
+      cairo_arc (cr, x + SWATCH / 2, snap (mid), 3.5, 0, 2 * G_PI);
+      cairo_fill (cr);
+      return;
+    }
   if (item->kind == HIT_VALIDATION)
     {
       set_fg (cr, d->st, 0.7 * alpha);
@@ -105,7 +142,7 @@ draw_swatch (Draw *d, const LegendItem *item, double x, double mid, double alpha
 double
 hydra_plot_legend (Draw *d, double x, double y, double width, gboolean draw)
 {
-  LegendItem items[HYDRA_N_CURVES + HYDRA_N_BALANCE_CURVES + 2];
+  LegendItem items[MAX_RUNS + HYDRA_N_CURVES + HYDRA_N_BALANCE_CURVES + 2];
   double item_ws[G_N_ELEMENTS (items)];
   guint n = legend_items (d, items);
   double cx = x, cy = y, row_h;

@@ -20,7 +20,9 @@
  * Ticks, numbers, labels and the heads' colours come from ../chart/, which the metrics view
  * and the data-set pane use too.
  *
- * Data path: the series' step points are copied into one contiguous float array per
+ * Data path: each run drawn is a Track — the primary series (self->main), then an overlay's
+ * runs (self->overlay, hydra_loss_plot_set_overlay) — and every track keeps the same cache:
+ * the series' step points are copied into one contiguous float array per
  * "channel" (7 losses, 3 gradient norms, 3 cosines, 3 loss weights, the learning rate) as
  * they arrive, with a min/max summary per block of points (autoscale in O(n/block)) and an
  * EMA that is extended, not recomputed, on append. A frame reduces each visible curve to a
@@ -87,6 +89,23 @@ typedef struct
   guint ch_first, ch_end;
 } Panel;
 
+/* One run as the plot reads it: the primary series, or one of the overlay's. */
+typedef struct
+{
+  HydraSeries *series; /* the primary's is self->series (borrowed); an overlay's is owned */
+  char *name;          /* the legend's and tooltip's name of the run (owned) */
+  guint run;           /* 0 for the primary, then the overlay's order: its colour */
+  Channel channels[N_CHANNELS];
+  double *xs;      /* each step point's x, on the axis xs_axis */
+  guint *segments; /* first point of each segment (copied from the series) */
+  guint n_segments;
+  guint n_cached, capacity;
+  HydraPlotXAxis xs_axis;
+  int32_t xs_images; /* the batch size counted for steps whose record has none (0: none yet) */
+} Track;
+
+#define MAX_RUNS 8 /* the primary and up to 7 overlaid runs: as many as the palette has colours */
+
 /* The geometry of the last on-screen picture, for mapping pointer events. */
 typedef struct
 {
@@ -104,6 +123,7 @@ typedef enum
   HIT_BALANCE,
   HIT_VALIDATION,
   HIT_LR,
+  HIT_RUN, /* an overlaid run's entry: not a toggle */
 } HitKind;
 
 typedef struct
@@ -139,18 +159,15 @@ struct _HydraLossPlot
   gint64 data_redrawn_at; /* g_get_monotonic_time () of the last redraw for new points */
   guint data_redraw_id;   /* a redraw for new points waiting for its turn, or 0 */
   GArray *legend_hits; /* LegendHit, from the last on-screen picture */
-  Channel channels[N_CHANNELS];
-  double *xs;      /* each step point's x: step or epoch */
-  guint *segments; /* first point of each segment (copied from the series) */
-  guint n_segments;
-  guint n_cached, capacity;
-  gboolean xs_epochs;
+  Track main;          /* self->series */
+  Track *overlay[MAX_RUNS - 1]; /* other runs drawn with it (hydra_loss_plot_set_overlay) */
+  guint n_overlay;
 
   /* settings */
   HydraPlotView view;
   double smoothing;
   gboolean log_scale;
-  gboolean x_epochs;
+  HydraPlotXAxis x_axis;
   gboolean show_training;
   gboolean show_validation;
   gboolean show_lr;
@@ -251,10 +268,34 @@ set_bg (cairo_t *cr, const Style *st, double alpha)
 void hydra_plot_invalidate (HydraLossPlot *self);
 void hydra_plot_notify_zoomed (HydraLossPlot *self);
 
-/* hydra-loss-plot-cache.c */
+/* The tracks drawn: the primary, then the overlay's runs. */
+static inline guint
+hydra_plot_n_tracks (HydraLossPlot *self)
+{
+  return 1 + self->n_overlay;
+}
+
+static inline Track *
+hydra_plot_track (HydraLossPlot *self, guint k)
+{
+  return k == 0 ? &self->main : self->overlay[k - 1];
+}
+
+/* Whether other runs are drawn: then colours name runs and line styles heads. */
+static inline gboolean
+hydra_plot_overlaid (HydraLossPlot *self)
+{
+  return self->n_overlay > 0;
+}
+
+/* hydra-loss-plot-cache.c: every track, or one */
 void hydra_plot_cache_reset (HydraLossPlot *self);
 void hydra_plot_cache_free (HydraLossPlot *self);
 void hydra_plot_cache_sync (HydraLossPlot *self);
+void hydra_plot_track_reset (Track *t);
+void hydra_plot_track_free (Track *t);
+const float *hydra_plot_track_smooth (HydraLossPlot *self, Track *t, guint ch);
+guint hydra_plot_track_segment_end (const Track *t, guint s);
 const float *hydra_plot_channel_smooth (HydraLossPlot *self, guint ch);
 guint hydra_plot_segment_end (HydraLossPlot *self, guint s);
 guint hydra_plot_lower_bound (const double *xs, guint lo, guint hi, double x);
@@ -274,6 +315,9 @@ gboolean hydra_plot_has_weights (HydraLossPlot *self);
 gboolean hydra_plot_has_weight_panel (HydraLossPlot *self);
 gboolean hydra_plot_panel_is_weight (HydraLossPlot *self, guint p);
 double hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep);
+double hydra_plot_track_epoch_x (HydraLossPlot *self, Track *t, const HydraEpochPoint *ep);
+gboolean hydra_plot_track_marker_x (HydraLossPlot *self, Track *t, int64_t step, double *x);
+double hydra_plot_x_unit (HydraLossPlot *self, double x0, double x1, const char **title);
 gboolean hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x);
 void hydra_plot_x_range (HydraLossPlot *self, double *x0, double *x1);
 double hydra_plot_data_span (HydraLossPlot *self);
@@ -302,6 +346,10 @@ extern const double hydra_plot_dash_validation[2];
 gboolean hydra_plot_channel_is_weighted (guint ch);
 gboolean hydra_plot_channel_visible (HydraLossPlot *self, guint ch);
 void hydra_plot_channel_color (guint ch, const Style *st, double alpha, cairo_t *cr);
+void hydra_plot_run_color (guint run, const Style *st, double alpha, cairo_t *cr);
+const double *hydra_plot_channel_dash (guint ch, guint *n_dash);
+void hydra_plot_curve_color (HydraLossPlot *self, const Track *t, guint ch, const Style *st,
+                             double alpha, cairo_t *cr);
 void hydra_plot_channel_name (HydraLossPlot *self, guint ch, char *buf, gsize size);
 void hydra_plot_draw_curves (Draw *d);
 
@@ -314,6 +362,7 @@ void hydra_plot_draw_markers (Draw *d, double strip_y, double strip_h);
 /* hydra-loss-plot-hover.c */
 int hydra_plot_panel_at (HydraLossPlot *self, double x, double y, double slack);
 void hydra_plot_draw_overlay (HydraLossPlot *self, cairo_t *cr, const Style *st);
+char *hydra_plot_tooltip_text (HydraLossPlot *self, double x, double y);
 
 /* hydra-loss-plot-gestures.c: the zoom box dragged by (dx, dy), clamped to its panel; the
  * controllers' handlers, connected in ../hydra-loss-plot.c */

@@ -306,8 +306,9 @@ hydra_plot_draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height,
   hydra_chart_text_size (d.small, "0.9", NULL, &th);
   axis_title_w = th;
 
-  frame->empty = self->series == NULL
-                 || (self->n_cached == 0 && hydra_series_get_n_epochs (self->series) == 0);
+  frame->empty = (self->series == NULL
+                  || (self->main.n_cached == 0 && hydra_series_get_n_epochs (self->series) == 0))
+                 && !hydra_plot_overlaid (self);
   if (frame->empty || width < 80 || height < 60)
     {
       if (frame->empty)
@@ -319,7 +320,7 @@ hydra_plot_draw_static (HydraLossPlot *self, cairo_t *cr, int width, int height,
     }
 
   frame_panels (self, frame);
-  has_markers = hydra_series_get_n_markers (self->series) > 0;
+  has_markers = self->series != NULL && hydra_series_get_n_markers (self->series) > 0;
   strip_h = has_markers ? th + 6 : 0;
   top = layout_rows (&d, th, axis_title_w, strip_h);
   layout_scales (&d, th, axis_title_w, ticks, n_ticks);

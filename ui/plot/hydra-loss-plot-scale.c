@@ -3,48 +3,103 @@
 
 #include "hydra-loss-plot-private.h"
 
-double
-hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep)
-{
-  return self->x_epochs ? ep->at : (double) ep->step;
-}
-
-/* A marker's x: its step, or the epoch at that step (interpolated between step points). */
+/* A marker's x: its step, or the x of that step on the other axes (interpolated between step
+ * points by step). */
 gboolean
-hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x)
+hydra_plot_track_marker_x (HydraLossPlot *self, Track *t, int64_t step, double *x)
 {
   guint i;
   const HydraStepPoint *p, *q;
 
-  if (!self->x_epochs)
+  if (self->x_axis == HYDRA_PLOT_X_STEPS)
     {
       *x = step;
       return TRUE;
     }
-  if (self->n_cached == 0)
+  if (t->n_cached == 0)
     return FALSE;
-  i = hydra_series_find_step (self->series, step);
-  p = hydra_series_get_step (self->series, i);
-  if (i + 1 < self->n_cached)
+  i = hydra_series_find_step (t->series, step);
+  p = hydra_series_get_step (t->series, i);
+  if (i + 1 < t->n_cached)
     {
-      q = hydra_series_get_step (self->series, i + 1);
+      q = hydra_series_get_step (t->series, i + 1);
       if (q->step > p->step)
         {
-          *x = p->epoch + (q->epoch - p->epoch) * (double) (step - p->step) / (q->step - p->step);
+          *x = t->xs[i] + (t->xs[i + 1] - t->xs[i]) * (double) (step - p->step) / (q->step - p->step);
           return TRUE;
         }
     }
   if (i > 0)
     {
-      q = hydra_series_get_step (self->series, i - 1);
+      q = hydra_series_get_step (t->series, i - 1);
       if (q->step < p->step)
         {
-          *x = p->epoch + (p->epoch - q->epoch) * (double) (step - p->step) / (p->step - q->step);
+          *x = t->xs[i] + (t->xs[i] - t->xs[i - 1]) * (double) (step - p->step) / (p->step - q->step);
           return TRUE;
         }
     }
-  *x = p->epoch;
+  *x = t->xs[i];
   return TRUE;
+}
+
+gboolean
+hydra_plot_marker_x (HydraLossPlot *self, int64_t step, double *x)
+{
+  return hydra_plot_track_marker_x (self, &self->main, step, x);
+}
+
+/* A validation pass's x: its step, its epoch (exact, where a step point's is fractional), or
+ * the x of its step. */
+double
+hydra_plot_track_epoch_x (HydraLossPlot *self, Track *t, const HydraEpochPoint *ep)
+{
+  double x;
+
+  if (self->x_axis == HYDRA_PLOT_X_EPOCHS)
+    return ep->at;
+  if (self->x_axis == HYDRA_PLOT_X_STEPS || !hydra_plot_track_marker_x (self, t, ep->step, &x))
+    return (double) ep->step;
+  return x;
+}
+
+double
+hydra_plot_epoch_x (HydraLossPlot *self, const HydraEpochPoint *ep)
+{
+  return hydra_plot_track_epoch_x (self, &self->main, ep);
+}
+
+/* How the x axis labels its values: x / unit, with its title ("time (min)"). Time is shown in
+ * seconds, minutes or hours, whichever the larger end of [x0, x1] reads best in. */
+double
+hydra_plot_x_unit (HydraLossPlot *self, double x0, double x1, const char **title)
+{
+  double m = MAX (fabs (x0), fabs (x1));
+  const char *t;
+  double unit = 1.0;
+
+  switch (self->x_axis)
+    {
+    case HYDRA_PLOT_X_EPOCHS:
+      t = "epoch";
+      break;
+    case HYDRA_PLOT_X_IMAGES:
+      t = "images seen";
+      break;
+    case HYDRA_PLOT_X_TIME:
+      if (m >= 2 * 3600)
+        unit = 3600, t = "training time (h)";
+      else if (m >= 120)
+        unit = 60, t = "training time (min)";
+      else
+        t = "training time (s)";
+      break;
+    case HYDRA_PLOT_X_STEPS:
+    default:
+      t = "step";
+    }
+  if (title != NULL)
+    *title = t;
+  return unit;
 }
 
 static gboolean
@@ -52,25 +107,30 @@ data_x_extent (HydraLossPlot *self, double *lo, double *hi)
 {
   *lo = INFINITY;
   *hi = -INFINITY;
-  for (guint s = 0; s < self->n_segments; s++)
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
     {
-      guint a = self->segments[s], b = hydra_plot_segment_end (self, s);
+      Track *t = hydra_plot_track (self, k);
 
-      if (b <= a)
-        continue;
-      *lo = MIN (*lo, self->xs[a]);
-      *hi = MAX (*hi, self->xs[b - 1]);
+      for (guint s = 0; s < t->n_segments; s++)
+        {
+          guint a = t->segments[s], b = hydra_plot_track_segment_end (t, s);
+
+          if (b <= a)
+            continue;
+          *lo = MIN (*lo, t->xs[a]);
+          *hi = MAX (*hi, t->xs[b - 1]);
+        }
+      if (self->view == HYDRA_PLOT_LOSS && t->series != NULL)
+        for (guint e = 0; e < hydra_series_get_n_epochs (t->series); e++)
+          {
+            double x = hydra_plot_track_epoch_x (self, t, hydra_series_get_epoch (t->series, e));
+
+            *lo = MIN (*lo, x);
+            *hi = MAX (*hi, x);
+          }
     }
   if (self->series == NULL)
-    return FALSE;
-  if (self->view == HYDRA_PLOT_LOSS)
-    for (guint e = 0; e < hydra_series_get_n_epochs (self->series); e++)
-      {
-        double x = hydra_plot_epoch_x (self, hydra_series_get_epoch (self->series, e));
-
-        *lo = MIN (*lo, x);
-        *hi = MAX (*hi, x);
-      }
+    return *lo <= *hi;
   for (guint m = 0; m < hydra_series_get_n_markers (self->series); m++)
     {
       double x;
@@ -87,7 +147,12 @@ data_x_extent (HydraLossPlot *self, double *lo, double *hi)
 static double
 min_x_span (HydraLossPlot *self)
 {
-  return self->x_epochs ? 0.02 : 4.0;
+  static const double span[] = {
+    [HYDRA_PLOT_X_STEPS] = 4.0,  [HYDRA_PLOT_X_EPOCHS] = 0.02,
+    [HYDRA_PLOT_X_IMAGES] = 4.0, [HYDRA_PLOT_X_TIME] = 0.1, /* s */
+  };
+
+  return span[self->x_axis];
 }
 
 void
@@ -126,7 +191,12 @@ hydra_plot_has_lr (HydraLossPlot *self)
 {
   double lo = INFINITY, hi = -INFINITY;
 
-  hydra_plot_range_minmax (&self->channels[CH_LR], 0, self->n_cached, TRUE, &lo, &hi);
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
+    {
+      Track *t = hydra_plot_track (self, k);
+
+      hydra_plot_range_minmax (&t->channels[CH_LR], 0, t->n_cached, TRUE, &lo, &hi);
+    }
   return lo <= hi;
 }
 
@@ -148,14 +218,16 @@ hydra_plot_panel_is_lr (HydraLossPlot *self, guint p)
 gboolean
 hydra_plot_has_weights (HydraLossPlot *self)
 {
-  for (guint h = 0; h < N_HEADS; h++)
-    {
-      double lo = INFINITY, hi = -INFINITY;
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
+    for (guint h = 0; h < N_HEADS; h++)
+      {
+        Track *t = hydra_plot_track (self, k);
+        double lo = INFINITY, hi = -INFINITY;
 
-      hydra_plot_range_minmax (&self->channels[CH_W0 + h], 0, self->n_cached, FALSE, &lo, &hi);
-      if (lo < hi)
-        return TRUE;
-    }
+        hydra_plot_range_minmax (&t->channels[CH_W0 + h], 0, t->n_cached, FALSE, &lo, &hi);
+        if (lo < hi)
+          return TRUE;
+      }
   return FALSE;
 }
 
@@ -186,13 +258,18 @@ steps_extent (HydraLossPlot *self, const Panel *panel, double x0, double x1, dou
     {
       if (!hydra_plot_channel_visible (self, ch))
         continue;
-      for (guint s = 0; s < self->n_segments; s++)
+      for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
         {
-          guint a = self->segments[s], b = hydra_plot_segment_end (self, s);
-          guint i0 = hydra_plot_lower_bound (self->xs, a, b, x0);
-          guint i1 = hydra_plot_upper_bound (self->xs, i0, b, x1);
+          Track *t = hydra_plot_track (self, k);
 
-          hydra_plot_range_minmax (&self->channels[ch], i0, i1, panel->log, lo, hi);
+          for (guint s = 0; s < t->n_segments; s++)
+            {
+              guint a = t->segments[s], b = hydra_plot_track_segment_end (t, s);
+              guint i0 = hydra_plot_lower_bound (t->xs, a, b, x0);
+              guint i1 = hydra_plot_upper_bound (t->xs, i0, b, x1);
+
+              hydra_plot_range_minmax (&t->channels[ch], i0, i1, panel->log, lo, hi);
+            }
         }
     }
 }
@@ -202,21 +279,26 @@ static void
 validation_extent (HydraLossPlot *self, const Panel *panel, double x0, double x1, double *lo,
                    double *hi)
 {
-  for (guint e = 0; e < hydra_series_get_n_epochs (self->series); e++)
+  for (guint k = 0; k < hydra_plot_n_tracks (self); k++)
     {
-      const HydraEpochPoint *ep = hydra_series_get_epoch (self->series, e);
-      double x = hydra_plot_epoch_x (self, ep);
+      Track *t = hydra_plot_track (self, k);
 
-      if (x < x0 || x > x1)
-        continue;
-      for (guint c = 0; c < HYDRA_N_CURVES; c++)
+      for (guint e = 0; t->series != NULL && e < hydra_series_get_n_epochs (t->series); e++)
         {
-          float v = ep->loss[c];
+          const HydraEpochPoint *ep = hydra_series_get_epoch (t->series, e);
+          double x = hydra_plot_track_epoch_x (self, t, ep);
 
-          if (!self->curve_visible[c] || !isfinite (v) || (panel->log && v <= 0))
+          if (x < x0 || x > x1)
             continue;
-          *lo = MIN (*lo, v);
-          *hi = MAX (*hi, v);
+          for (guint c = 0; c < HYDRA_N_CURVES; c++)
+            {
+              float v = ep->loss[c];
+
+              if (!self->curve_visible[c] || !isfinite (v) || (panel->log && v <= 0))
+                continue;
+              *lo = MIN (*lo, v);
+              *hi = MAX (*hi, v);
+            }
         }
     }
 }
