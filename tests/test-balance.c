@@ -216,7 +216,7 @@ START_TEST (test_split_backward_is_weighted_backward)
   model_forward (m, x, n, true);
   model_loss (m, &targets, &unit);
   model_backward_heads (m);
-  model_backward_trunk (m, w);
+  model_backward_trunk (m, w, true);
   /* the weights meet the gradients at another point of the chain, so the float rounding
    * differs; train-mode BN over four images magnifies it where the sums cancel */
   double rms = 0;
@@ -224,6 +224,33 @@ START_TEST (test_split_backward_is_weighted_backward)
     rms += (double) want[i] * want[i];
   rms = sqrt (rms / np);
   assert_close ("split backward", model_grad_data (m), want, np, 2e-3 * rms, 2e-3);
+
+  /* a gradient method weighs the trunk only: the heads' own gradients stay unweighted */
+  float *unit_grads = malloc (np * sizeof (float));
+  model_zero_grad (m);
+  model_forward (m, x, n, true);
+  model_loss (m, &targets, &unit);
+  model_backward (m);
+  memcpy (unit_grads, model_grad_data (m), np * sizeof (float));
+  model_zero_grad (m);
+  model_forward (m, x, n, true);
+  model_loss (m, &targets, &unit);
+  model_backward_heads (m);
+  model_backward_trunk (m, w, false);
+  const HnParamTable *table = model_params (m);
+  int heads = 0;
+  for (int i = 0; i < table->n; i++)
+    {
+      const HnTensorInfo *ti = &table->items[i];
+      if (tensor_role_kind (ti->role) != TENSOR_PARAM)
+        continue;
+      const bool head = strncmp (ti->name, "net.fc", 6) == 0;
+      heads += head;
+      assert_close (ti->name, model_grad_data (m) + ti->offset,
+                    (head ? unit_grads : want) + ti->offset, ti->numel, 2e-3 * rms, 2e-3);
+    }
+  ck_assert_int_eq (heads, 12); /* three heads of two linear layers, weight and bias */
+  free (unit_grads);
   free (want);
   free (x);
   model_free (m);
@@ -253,6 +280,8 @@ START_TEST (test_switch_live_warm_start_and_slider)
           if (e[i].kind == EVENT_STEP)
             {
               if (phase == 0 && steps_in[0] == 0)
+                trainer_set_balance (t, BALANCE_UNCERTAINTY);
+              if (phase == 1 && steps_in[1] == 1) /* chosen again: goes on, no marker */
                 trainer_set_balance (t, BALANCE_UNCERTAINTY);
               if (phase == 1 && steps_in[1] == 2)
                 trainer_set_weight (t, HEAD_RACE, 0.25f);

@@ -50,6 +50,7 @@ struct _HydraSettingsPanel
   GSettings *settings;
   gboolean syncing_weights;
   gboolean showing_chosen; /* the weight controls show a method's, unbound from their keys */
+  double shown[N_HEADS];   /* …these */
   gboolean busy;
 };
 
@@ -272,6 +273,7 @@ apply_preset (HydraSettingsPanel *self)
 /* ---- loss weights: a slider and a spin button per head, kept in step ---- */
 
 static void bind_weights (HydraSettingsPanel *self, gboolean from_controls);
+static double shown_value (double w);
 
 /* Keeps each row's slider and spin button on one weight, whichever the user moved. A weight
  * moved while a method chooses them takes them back: the method becomes manual, from the
@@ -281,19 +283,18 @@ weight_row_changed (GtkAdjustment *changed, HydraSettingsPanel *self)
 {
   if (self->syncing_weights)
     return;
-  if (self->showing_chosen)
-    {
-      self->showing_chosen = FALSE;
-      g_settings_set_enum (self->settings, "balance", BALANCE_MANUAL);
-      bind_weights (self, TRUE); /* each key from its control, the moved one too */
-      gtk_label_set_text (self->weights_caption, WEIGHTS_CAPTION);
-    }
+  /* a spin button that loses focus reads its text back: a method's weight rounded for
+   * display is not a move */
+  for (int h = 0; h < N_HEADS; h++)
+    if (self->showing_chosen && changed == self->weight_spin[h]
+        && gtk_adjustment_get_value (changed) == shown_value (self->shown[h]))
+      return;
   self->syncing_weights = TRUE;
   for (int h = 0; h < N_HEADS; h++)
     if (changed == self->weight_spin[h])
       {
         double w = gtk_adjustment_get_value (changed);
-        gtk_adjustment_set_value (self->weight_slider[h], sqrt (w / WEIGHT_MAX));
+        gtk_adjustment_set_value (self->weight_slider[h], sqrt (MAX (w, 0) / WEIGHT_MAX));
       }
     else if (changed == self->weight_slider[h])
       {
@@ -302,17 +303,40 @@ weight_row_changed (GtkAdjustment *changed, HydraSettingsPanel *self)
         gtk_adjustment_set_value (self->weight_spin[h], round (WEIGHT_MAX * p * p * 1000) / 1000);
       }
   self->syncing_weights = FALSE;
+  if (self->showing_chosen)
+    {
+      self->showing_chosen = FALSE;
+      g_settings_set_enum (self->settings, "balance", BALANCE_MANUAL);
+      bind_weights (self, TRUE); /* each key from its control, the moved one too */
+      gtk_label_set_text (self->weights_caption, WEIGHTS_CAPTION);
+    }
 }
 
 /* Three decimals, and below 0.01 two significant digits: a method's weight under MSE on
  * years is near 0.001, which three decimals would show as nothing. */
+static void
+format_weight (double w, char *text, gsize size)
+{
+  g_snprintf (text, size, w > 0 && w < 0.01 ? "%.2g" : "%.3f", w);
+}
+
+/* What a weight reads back as from its spin button's text. */
+static double
+shown_value (double w)
+{
+  char text[32];
+
+  format_weight (w, text, sizeof text);
+  return g_ascii_strtod (text, NULL);
+}
+
 static gboolean
 weight_output (GtkSpinButton *spin, gpointer user_data)
 {
-  double w = gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin));
   char text[32];
 
-  g_snprintf (text, sizeof text, w > 0 && w < 0.01 ? "%.2g" : "%.3f", w);
+  format_weight (gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin)), text,
+                 sizeof text);
   gtk_editable_set_text (GTK_EDITABLE (spin), text);
   return TRUE;
 }
@@ -374,6 +398,7 @@ bind_weights (HydraSettingsPanel *self, gboolean from_controls)
     {
       double shown = gtk_adjustment_get_value (self->weight_spin[h]);
       gtk_adjustment_set_upper (self->weight_spin[h], WEIGHT_MAX);
+      gtk_adjustment_set_lower (self->weight_spin[h], 0);
       if (from_controls)
         g_settings_set_double (self->settings, weight_keys[h], CLAMP (shown, 0, WEIGHT_MAX));
       g_settings_bind (self->settings, weight_keys[h], self->weight_spin[h], "value",
@@ -388,6 +413,10 @@ hydra_settings_panel_show_weights (HydraSettingsPanel *self, HnBalance method,
 {
   g_return_if_fail (HYDRA_IS_SETTINGS_PANEL (self));
 
+  /* a step taken before the last change of method (the trainer runs ahead of the poll) is
+   * not shown: it would undo what the user just chose */
+  if (weight != NULL && method != (HnBalance) g_settings_get_enum (self->settings, "balance"))
+    return;
   if (weight == NULL || method == BALANCE_MANUAL)
     {
       if (!self->showing_chosen)
@@ -414,9 +443,13 @@ hydra_settings_panel_show_weights (HydraSettingsPanel *self, HnBalance method,
   self->syncing_weights = TRUE; /* no hand-back for what the method did */
   for (int h = 0; h < N_HEADS; h++)
     {
+      /* a method's weight may pass 10 (scale-invariant) or fall below 0 (IMTL-G) */
+      self->shown[h] = weight[h];
       gtk_adjustment_set_upper (self->weight_spin[h], MAX (WEIGHT_MAX, weight[h]));
+      gtk_adjustment_set_lower (self->weight_spin[h], MIN (0, weight[h]));
       gtk_adjustment_set_value (self->weight_spin[h], weight[h]);
-      gtk_adjustment_set_value (self->weight_slider[h], sqrt (MIN (weight[h], WEIGHT_MAX) / WEIGHT_MAX));
+      gtk_adjustment_set_value (self->weight_slider[h],
+                                sqrt (CLAMP (weight[h], 0, WEIGHT_MAX) / WEIGHT_MAX));
     }
   self->syncing_weights = FALSE;
   g_autofree char *caption

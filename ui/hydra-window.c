@@ -505,6 +505,14 @@ balance_changed (HydraWindow *self, int method)
   hydra_trainer_set_balance (self->trainer, method);
 }
 
+/* A run that has ended leaves the weight controls to the user's own weights. */
+static void
+busy_changed (HydraWindow *self)
+{
+  if (!hydra_trainer_get_busy (self->trainer))
+    hydra_settings_panel_show_weights (self->settings_panel, BALANCE_MANUAL, NULL);
+}
+
 static void
 connect_settings_panel (HydraWindow *self)
 {
@@ -517,6 +525,7 @@ connect_settings_panel (HydraWindow *self)
   g_signal_connect_swapped (panel, "age-loss-changed", G_CALLBACK (age_loss_changed), self);
   g_signal_connect_swapped (panel, "lr-changed", G_CALLBACK (lr_changed), self);
   g_signal_connect_swapped (panel, "balance-changed", G_CALLBACK (balance_changed), self);
+  g_signal_connect_swapped (self->trainer, "notify::busy", G_CALLBACK (busy_changed), self);
   self->busy_binding
       = g_object_bind_property (self->trainer, "busy", panel, "busy", G_BINDING_SYNC_CREATE);
 }

@@ -106,8 +106,12 @@ read_loss (const HnSafetensors *st, HnRunMeta *m, HnError *err)
   bool all = true, present;
   for (int h = 0; h < N_HEADS; h++)
     {
-      if (!read_float (st, keys[h][0], keys[h][1], &m->loss.weight[h], &present, err))
+      /* a gradient method may weigh a head below zero (IMTL-G does) */
+      double w = 0;
+      if (!read_double (st, keys[h][0], keys[h][1], -1e30, 1e30, &w, &present, err))
         return false;
+      if (present)
+        m->loss.weight[h] = (float) w;
       all &= present;
     }
   const char *kind = lookup (st, "loss.age_loss", "train.age_loss");

@@ -271,7 +271,7 @@ quad (const double a[BALANCE_HEADS], const double b[BALANCE_HEADS],
 static void
 mgda_weights (const double g[BALANCE_HEADS][BALANCE_HEADS], double sol[BALANCE_HEADS])
 {
-  double dmin = 1e8, gamma = 0;
+  double dmin = INFINITY, gamma = 0;
   int bi = 0, bj = 1;
   for (int i = 0; i < BALANCE_HEADS; i++)
     for (int j = i + 1; j < BALANCE_HEADS; j++)
@@ -324,8 +324,9 @@ imtl_weights (const double g[BALANCE_HEADS][BALANCE_HEADS], double alpha[BALANCE
       for (int j = 1; j <= 2; j++)
         du[j - 1][k - 1] = g[0][0] / norm[0] - g[0][k] / norm[k] - g[j][0] / norm[0] + g[j][k] / norm[k];
     }
+  /* relative to its terms: nearly parallel gradients would give weights of 10⁶ */
   const double det = du[0][0] * du[1][1] - du[0][1] * du[1][0];
-  if (!(fabs (det) > 1e-30))
+  if (!(fabs (det) > 1e-12 * (fabs (du[0][0] * du[1][1]) + fabs (du[0][1] * du[1][0]))))
     return false;
   /* row vector gu times the inverse of du */
   alpha[1] = (gu[0] * du[1][1] - gu[1] * du[1][0]) / det;

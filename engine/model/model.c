@@ -717,20 +717,18 @@ model_backward_heads (HnModel *m)
     head_backward (m, &m->heads[i], m->n);
 }
 
-/* A head's own gradients, and the one it sends into the trunk, times w. */
+/* A head's own gradients times w. */
 static void
 scale_head (HnModel *m, Head *h, float w)
 {
-  const int n = m->n;
   vec_scale (m->grads + h->linear.w, w, (size_t) FEATURES * FEATURES);
   vec_scale (m->grads + h->linear.b, w, FEATURES);
   vec_scale (m->grads + h->final.w, w, (size_t) h->final.out * FEATURES);
   vec_scale (m->grads + h->final.b, w, (size_t) h->final.out);
-  vec_scale (h->dfeat, w, (size_t) FEATURES * n);
 }
 
 void
-model_backward_trunk (HnModel *m, const float weight[N_HEADS])
+model_backward_trunk (HnModel *m, const float weight[N_HEADS], bool weigh_heads)
 {
   HN_ASSERT (m->training);
   const int n = m->n;
@@ -739,8 +737,10 @@ model_backward_trunk (HnModel *m, const float weight[N_HEADS])
   zero (m->dfeat, (size_t) FEATURES * n);
   for (int i = 0; i < N_HEADS; i++)
     {
-      if (weight != NULL)
+      if (weight != NULL && weigh_heads)
         scale_head (m, &m->heads[i], weight[i]);
+      if (weight != NULL)
+        vec_scale (m->heads[i].dfeat, weight[i], (size_t) FEATURES * n);
       vec_add (m->dfeat, m->heads[i].dfeat, (size_t) FEATURES * n);
     }
 
@@ -776,7 +776,7 @@ void
 model_backward (HnModel *m)
 {
   model_backward_heads (m);
-  model_backward_trunk (m, NULL);
+  model_backward_trunk (m, NULL, false);
 }
 
 const float *

@@ -118,10 +118,12 @@ void model_backward (HnModel *model);
 /* The same in two halves, for a method that weighs the heads' gradients at the feature itself
  * (balance.h): after model_loss with unit weights, the heads' backward — each head's own
  * gradients, and the one it sends into the trunk (model_head_feature_grad), unweighted — then
- * the trunk's from Σ wₕ·gₕ, with each head's own gradients scaled by wₕ too. weight NULL: the
- * gradients are weighted already (model_backward). */
+ * the trunk's from Σ wₕ·gₕ; with weigh_heads, each head's own gradients are scaled by wₕ too
+ * (a weighted sum of losses), without, they stay unweighted (a gradient method's weights are
+ * the trunk's, as in LibMTL). weight NULL: the gradients are weighted already
+ * (model_backward). */
 void model_backward_heads (HnModel *model);
-void model_backward_trunk (HnModel *model, const float weight[N_HEADS]);
+void model_backward_trunk (HnModel *model, const float weight[N_HEADS], bool weigh_heads);
 
 /* The gradient head h sent into the trunk in the last backward: (512, N). */
 const float *model_head_feature_grad (const HnModel *model, int head);

@@ -718,7 +718,7 @@ read_loss (const Reader *r, const cJSON *o, HnLossConfig *l)
     return unknown (r, "balance");
   bool ok = get_float (r, o, "smoothing", 0, 0.99, &l->smoothing);
   for (int h = 0; ok && h < N_HEADS; h++)
-    ok = get_float (r, o, weight_keys[h], 0, 1e6, &l->weight[h]);
+    ok = get_float (r, o, weight_keys[h], -1e6, 1e6, &l->weight[h]); /* IMTL-G's may be < 0 */
   return ok;
 }
 

@@ -196,8 +196,10 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
     case SETTING_W_AGE:
     case SETTING_W_GENDER:
     case SETTING_W_RACE:
-      /* a weight set by hand takes the weights back from a method */
-      if (t->run.loss.balance != BALANCE_MANUAL)
+      /* a weight set by hand takes the weights back from a method (one equal to the weight
+       * in force changes nothing, as below) */
+      if (t->run.loss.balance != BALANCE_MANUAL
+          && (float) value != t->run.loss.weight[what - SETTING_W_AGE])
         apply_setting (t, SETTING_BALANCE, BALANCE_MANUAL);
       old = t->run.loss.weight[what - SETTING_W_AGE];
       t->run.loss.weight[what - SETTING_W_AGE] = (float) value;
@@ -205,11 +207,13 @@ apply_setting (HnTrainer *t, HnSettingKind what, double value)
     case SETTING_AGE_LOSS:
       old = t->run.loss.age_loss;
       t->run.loss.age_loss = (HnAgeLoss) (int) value;
+      t->run.balance.has_prev = false; /* FAMO: the losses before are of another loss */
       break;
     case SETTING_BALANCE:
       old = t->run.loss.balance;
       t->run.loss.balance = (HnBalance) (int) value;
-      balance_start (&t->run.balance, t->run.loss.balance, t->run.loss.weight);
+      if (old != value) /* the method in force chosen again goes on as it was */
+        balance_start (&t->run.balance, t->run.loss.balance, t->run.loss.weight);
       break;
     case SETTING_LR:
       /* the schedule's peak, as the run's settings give it: the schedule goes on from here,
@@ -305,7 +309,7 @@ measure_balance (const double gram[N_HEADS][N_HEADS], const float *weight, HnSte
   for (int h = 0; h < N_HEADS; h++)
     {
       ev->grad_norm[h] = (float) sqrt (g[h][h]);
-      sum_norms += sqrt (g[h][h]);
+      sum_norms += ev->grad_norm[h]; /* as floats: one past FLT_MAX is an infinite gradient */
     }
   for (int p = 0; p < 3; p++)
     {
@@ -336,6 +340,21 @@ step_draws (const HnTrainer *t, int64_t step, float normal[N_HEADS], int order[N
           order[i][j] = tmp;
         }
     }
+}
+
+/* A method's weights that overflowed (uncertainty's e^{−s} can) refuse the step as a
+ * non-finite loss does. */
+static bool
+weights_finite (HnBalance method, const float weight[N_HEADS], int64_t step, char *why, int len)
+{
+  for (int h = 0; h < N_HEADS; h++)
+    if (!isfinite (weight[h]))
+      {
+        snprintf (why, (size_t) len, "the weights %s chose at step %lld are not finite",
+                  balance_title (method), (long long) step);
+        return false;
+      }
+  return true;
 }
 
 /* The report of losses trained on, weighed by weight. */
@@ -393,12 +412,16 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
   model_forward (t->model, b->x, b->n, true);
   HnTargets targets = { b->age, b->gender, b->race };
   HnLossReport r = model_loss (t->model, &targets, &loss);
+  /* under a method the guard watches the losses unweighted: weights that scale each loss by
+   * its inverse (scale-invariant, FAMO) would hide one that explodes */
+  const HnLossReport watched = r;
   memcpy (trained, r.weighted, sizeof trained);
   if (method != BALANCE_MANUAL && !balance_uses_gradients (method))
     balance_loss_step (method, &balance, trained, t->opt->config.lr, normal, weight);
   if (method != BALANCE_MANUAL)
-    reweigh (&r, trained, weight); /* a gradient method's: those in force, for the guard */
-  if (!guard_check_loss (&t->guard, &r, step, why, why_len))
+    reweigh (&r, trained, weight); /* a gradient method's: those in force, for now */
+  if (!guard_check_loss (&t->guard, &watched, step, why, why_len)
+      || !weights_finite (method, weight, step, why, why_len))
     {
       restore_buffers (t);
       return false;
@@ -420,7 +443,7 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
           balance_gradient_weights (method, gram, order, weight);
           reweigh (&r, trained, weight);
         }
-      model_backward_trunk (t->model, weight);
+      model_backward_trunk (t->model, weight, !balance_uses_gradients (method));
       sum_norms = measure_balance (gram, weight, ev);
     }
   double ratio = optimizer_update_ratio (t->opt, model_param_data (t->model),
@@ -433,7 +456,7 @@ train_step (HnTrainer *t, HnStepEvent *ev, char *why, int why_len)
   t->run.balance = balance;
   memcpy (t->run.loss.weight, weight, sizeof weight);
   optimizer_step (t->opt, model_param_data (t->model), model_grad_data (t->model));
-  guard_observe (&t->guard, &r);
+  guard_observe (&t->guard, &watched);
   if (average (t) != NULL)
     ema_update (&t->ema, t->model);
 
