@@ -15,6 +15,7 @@
 #include "hydra-dataset-loader.h"
 #include "hydra-dataset-pane.h"
 #include "hydra-metrics-view.h"
+#include "hydra-runs-view.h"
 #include "hydra-settings-panel.h"
 
 #define SYNTHETIC_SEED 1
@@ -43,6 +44,7 @@ struct _HydraWindow
   HydraLossPlot *balance_plot;
   HydraMetricsView *metrics_view;
   HydraDatasetPane *dataset_pane;
+  HydraRunsView *runs_view;
   HydraPredictPane *predict_pane;
   GtkLabel *state_label;
   GtkProgressBar *epoch_bar;
@@ -1056,6 +1058,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   g_type_ensure (HYDRA_TYPE_LOSS_PLOT);
   g_type_ensure (HYDRA_TYPE_METRICS_VIEW);
   g_type_ensure (HYDRA_TYPE_DATASET_PANE);
+  g_type_ensure (HYDRA_TYPE_RUNS_VIEW);
   g_type_ensure (HYDRA_TYPE_PREDICT_PANE);
   g_type_ensure (HYDRA_TYPE_SETTINGS_PANEL);
 
@@ -1080,6 +1083,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   BIND (balance_plot);
   BIND (metrics_view);
   BIND (dataset_pane);
+  BIND (runs_view);
   BIND (predict_pane);
   BIND (state_label);
   BIND (epoch_bar);
@@ -1122,6 +1126,7 @@ hydra_window_init (HydraWindow *self)
   g_object_set (self->balance_plot, "view", HYDRA_PLOT_BALANCE, NULL);
   hydra_metrics_view_set_series (self->metrics_view, series);
   hydra_predict_pane_set_trainer (self->predict_pane, self->trainer);
+  hydra_runs_view_set_trainer (self->runs_view, self->trainer);
 
   connect_settings_panel (self);
   bind_settings (self);
@@ -1180,6 +1185,12 @@ HydraLossPlot *
 hydra_window_get_loss_plot (HydraWindow *self)
 {
   return self->loss_plot;
+}
+
+HydraRunsView *
+hydra_window_get_runs_view (HydraWindow *self)
+{
+  return self->runs_view;
 }
 
 HydraPredictPane *

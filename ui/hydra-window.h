@@ -7,6 +7,7 @@
 #include "hydra-dataset.h"
 #include "hydra-loss-plot.h"
 #include "hydra-predict-pane.h"
+#include "hydra-runs-view.h"
 #include "hydra-trainer.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,7 @@ HydraTrainer *hydra_window_get_trainer (HydraWindow *self);
 HydraDataset *hydra_window_get_dataset (HydraWindow *self); /* NULL while none is loaded */
 HydraLossPlot *hydra_window_get_loss_plot (HydraWindow *self);
 HydraPredictPane *hydra_window_get_predict_pane (HydraWindow *self);
+HydraRunsView *hydra_window_get_runs_view (HydraWindow *self);
 /* The text of the message banner, or NULL when it is hidden. */
 const char *hydra_window_get_banner_text (HydraWindow *self);
 
