@@ -899,6 +899,9 @@ hydra_runs_view_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   hydra_runs_view_set_trainer (self, NULL);
+  /* the column view drops its selection as it goes: nothing left to tell */
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_RUNS_VIEW);
   GtkWidget *child; /* the toolbar and the paned, which have no field */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)

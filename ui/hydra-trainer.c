@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "clock.h"
 #include "runfolder.h"
 
 /* Ten times a second: the status keeps up with the steps, and the window does not wake the
@@ -245,6 +246,8 @@ typedef struct
   HnTrainConfig config;
   HydraDataset *ds;
   char *folder;
+  /* a fork's: the checkpoint it branches from, and the strings its config points to */
+  char *fork_of, *preset;
 } StartData;
 
 static void
@@ -254,6 +257,8 @@ start_data_free (gpointer data)
 
   hydra_dataset_unref (d->ds);
   g_free (d->folder);
+  g_free (d->fork_of);
+  g_free (d->preset);
   g_free (d);
 }
 
@@ -271,7 +276,14 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   d->config.data_folder = data_folder;
   d->config.synthetic = data_folder == NULL ? hydra_dataset_get (d->ds)->n : 0;
   d->config.source = "HydraNet Studio " HYDRA_VERSION;
-  HnTrainer *trainer = trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
+  d->config.fork_of = d->fork_of;
+  /* a fork goes on from its checkpoint as hydranet-cli train --fork does, and waits at its
+   * branch point: live settings changed there take effect at its first step */
+  HnTrainer *trainer
+      = d->fork_of ? trainer_resume (d->fork_of, &d->config, hydra_dataset_get (d->ds), &err)
+                   : trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
+  if (trainer != NULL && d->fork_of != NULL)
+    trainer_pause (trainer);
   if (trainer == NULL || !trainer_start (trainer, &err))
     {
       trainer_free (trainer);
@@ -342,13 +354,11 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
     self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
 }
 
-void
-hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds)
+/* Starts a run (fork_of NULL) or a fork; d holds config and ds. */
+static void
+begin_run (HydraTrainer *self, StartData *d)
 {
-  g_return_if_fail (HYDRA_IS_TRAINER (self));
-  g_return_if_fail (config != NULL && ds != NULL);
-  g_return_if_fail (!hydra_trainer_get_busy (self));
-
+  const HnTrainConfig *config = &d->config;
   g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "hydranet-studio", "runs", NULL);
   HnError err;
   char *folder = run_folder_create (runs, &err); /* a mkdir or two: cheap enough here */
@@ -356,11 +366,9 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
     {
       set_message (self, err.message);
       set_state (self, HYDRA_RUN_FAILED);
+      start_data_free (d);
       return;
     }
-  StartData *d = g_new0 (StartData, 1);
-  d->config = *config;
-  d->ds = hydra_dataset_ref (ds);
   d->folder = g_strdup (folder);
   free (folder);
 
@@ -393,6 +401,39 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   g_task_set_source_tag (task, hydra_trainer_start);
   g_task_set_task_data (task, d, start_data_free);
   g_task_run_in_thread (task, start_thread);
+}
+
+void
+hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds)
+{
+  g_return_if_fail (HYDRA_IS_TRAINER (self));
+  g_return_if_fail (config != NULL && ds != NULL);
+  g_return_if_fail (!hydra_trainer_get_busy (self));
+
+  StartData *d = g_new0 (StartData, 1);
+  d->config = *config;
+  d->ds = hydra_dataset_ref (ds);
+  begin_run (self, d);
+}
+
+void
+hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
+                    HydraDataset *ds)
+{
+  g_return_if_fail (HYDRA_IS_TRAINER (self));
+  g_return_if_fail (checkpoint != NULL && parent != NULL && ds != NULL);
+  g_return_if_fail (!hydra_trainer_get_busy (self));
+
+  StartData *d = g_new0 (StartData, 1);
+  d->config = parent->settings;
+  d->preset = g_strdup (parent->preset);
+  d->fork_of = g_strdup (checkpoint);
+  d->config.preset = d->preset;
+  d->config.checkpoint_path = NULL;
+  d->config.records_path = NULL;
+  d->config.clock_start = hn_seconds (); /* a time budget counts from the fork's start */
+  d->ds = hydra_dataset_ref (ds);
+  begin_run (self, d);
 }
 
 /* ---- controls ---- */

@@ -14,6 +14,7 @@
 
 #include "hydra-dataset.h"
 #include "hydra-series.h"
+#include "runinfo.h"
 #include "trainer.h"
 
 G_BEGIN_DECLS
@@ -74,6 +75,14 @@ int hydra_trainer_get_input_size (HydraTrainer *self);
  * each epoch's end, all kept, and model.safetensors with the final weights when the run
  * finishes or is stopped. config->synthetic_seed names the seed of synthetic faces. */
 void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds);
+/* Starts a fork of the run parent (run_info_read's) from checkpoint, one of its epoch
+ * checkpoints (absolute), on ds — the parent's data, which the caller has checked — as
+ * hydranet-cli train --fork does: a new run folder whose run.json names its parent, the
+ * parent's settings, and the checkpoint's weights, optimizer state, data position and
+ * schedule. It starts paused at the branch point: live settings changed before Resume take
+ * effect at its first step. */
+void hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
+                         HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
 void hydra_trainer_resume (HydraTrainer *self);
 void hydra_trainer_stop (HydraTrainer *self);

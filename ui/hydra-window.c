@@ -10,6 +10,8 @@
 #include "hydra-window.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "hydra-dataset-loader.h"
@@ -63,6 +65,7 @@ struct _HydraWindow
   gboolean start_after_load;
   double train_pressed; /* hn_seconds () at the press of Train: a time budget starts there */
   gboolean closing;
+  gboolean fork_current_pending; /* Fork This Run waits for the Runs view to read the folder */
   guint banner_timeout;
 };
 
@@ -292,6 +295,108 @@ start_run (HydraWindow *self)
   gtk_stack_set_visible_child_name (self->view_stack, "loss");
 }
 
+/* ---- forks: a new run from a run's epoch checkpoint, on the same data ---- */
+
+/* NULL when the loaded data set is the one parent trained on; else what to do (free it). */
+static char *
+fork_data_problem (HydraWindow *self, const HnRunInfo *parent)
+{
+  const HnDataset *ds = self->dataset ? hydra_dataset_get (self->dataset) : NULL;
+  const char *folder = self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL;
+  const HnTrainConfig *was = &parent->settings;
+
+  if (ds == NULL || hydra_dataset_loader_get_loading (self->loader))
+    return g_strdup ("The data set is still loading: fork again once it is there");
+  if (parent->data_folder != NULL)
+    {
+      g_autofree char *name = g_filename_display_name (parent->data_folder);
+      char *real = folder ? realpath (folder, NULL) : NULL;
+      gboolean same = real != NULL && strcmp (real, parent->data_folder) == 0;
+      free (real);
+      if (!same)
+        return g_strdup_printf ("“%s” trained on the folder %s: open that folder (Open Data Set "
+                                "Folder…), then fork again — a fork trains on its parent's data",
+                                parent->name, name);
+    }
+  else if (was->synthetic > 0)
+    {
+      if (folder != NULL || ds->n != was->synthetic || was->synthetic_seed != SYNTHETIC_SEED)
+        return g_strdup_printf ("“%s” trained on %d synthetic faces (seed %" G_GUINT64_FORMAT
+                                "): use Synthetic Faces with that count, then fork again — a "
+                                "fork trains on its parent's data",
+                                parent->name, was->synthetic, (guint64) was->synthetic_seed);
+    }
+  else
+    return g_strdup_printf ("The run.json of “%s” does not say what it trained on", parent->name);
+  if (ds->size != was->size)
+    return g_strdup_printf ("“%s” trained at %d×%d: set the input size to %d px, then fork "
+                            "again",
+                            parent->name, was->size, was->size, was->size);
+  return NULL;
+}
+
+static void
+runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
+{
+  const HnRunInfo *parent = hydra_run_row_get_info (row);
+  const HnRunCheckpoint *from = NULL;
+
+  if (parent == NULL)
+    return;
+  if (hydra_trainer_get_busy (self->trainer))
+    {
+      show_banner (self, BANNER_ERROR, "Stop the current run before starting a fork");
+      return;
+    }
+  for (int i = 0; i < parent->summary.n_checkpoints; i++)
+    {
+      g_autofree char *path
+          = g_build_filename (parent->folder, parent->summary.checkpoints[i].file, NULL);
+      if (g_strcmp0 (path, checkpoint) == 0)
+        from = &parent->summary.checkpoints[i];
+    }
+  g_autofree char *problem = fork_data_problem (self, parent);
+  if (problem == NULL && from == NULL)
+    problem = g_strdup ("That checkpoint is no longer in the run's folder");
+  if (problem == NULL && from->batch == 0 && from->epoch >= parent->settings.epochs)
+    problem = g_strdup_printf ("Epoch %d is where “%s” ended: fork from an earlier checkpoint",
+                               from->epoch, parent->name);
+  if (problem != NULL)
+    {
+      show_banner (self, BANNER_ERROR, problem);
+      return;
+    }
+  banner_close_clicked (self);
+  hydra_trainer_fork (self->trainer, checkpoint, parent, self->dataset);
+  g_autofree char *text
+      = g_strdup_printf ("Forked “%s” at epoch %d — paused at step %" G_GINT64_FORMAT ": change "
+                         "the weights, balancing, age loss or rate, then Resume",
+                         parent->name, from->epoch, (gint64) from->step);
+  show_banner (self, BANNER_INFO, text);
+  gtk_stack_set_visible_child_name (self->view_stack, "loss");
+}
+
+/* Fork This Run: the Runs view, with the current run picked and its checkpoints offered. */
+static void
+fork_current_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  gtk_stack_set_visible_child_name (self->view_stack, "runs");
+  self->fork_current_pending = TRUE;
+  hydra_runs_view_refresh (self->runs_view);
+}
+
+static void
+runs_loaded (HydraWindow *self)
+{
+  if (!self->fork_current_pending)
+    return;
+  self->fork_current_pending = FALSE;
+  if (hydra_runs_view_select (self->runs_view, hydra_trainer_get_run_folder (self->trainer)))
+    gtk_widget_activate_action (GTK_WIDGET (self->runs_view), "runs.fork", NULL);
+}
+
 static void
 start_pause_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -427,6 +532,9 @@ update_actions (HydraWindow *self)
   gtk_widget_action_set_enabled (widget, "win.cancel-load", loading);
   gtk_widget_action_set_enabled (widget, "win.show-run-folder",
                                  hydra_trainer_get_run_folder (self->trainer) != NULL);
+  /* a run's checkpoints can be forked once it has ended */
+  gtk_widget_action_set_enabled (widget, "win.fork-current",
+                                 hydra_trainer_get_run_folder (self->trainer) != NULL && !busy);
 
   const char *icon = "media-playback-start-symbolic";
   const char *label = "_Train";
@@ -1105,6 +1213,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-plot", NULL, export_plot_action);
   gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL,
                                    show_run_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.fork-current", NULL, fork_current_action);
   gtk_widget_class_install_action (widget_class, "win.open-images", NULL, open_images_action);
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
   gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
@@ -1127,6 +1236,8 @@ hydra_window_init (HydraWindow *self)
   hydra_metrics_view_set_series (self->metrics_view, series);
   hydra_predict_pane_set_trainer (self->predict_pane, self->trainer);
   hydra_runs_view_set_trainer (self->runs_view, self->trainer);
+  g_signal_connect_swapped (self->runs_view, "fork", G_CALLBACK (runs_fork), self);
+  g_signal_connect_swapped (self->runs_view, "loaded", G_CALLBACK (runs_loaded), self);
 
   connect_settings_panel (self);
   bind_settings (self);

@@ -452,6 +452,114 @@ START_TEST (test_trash_asks_then_removes)
 }
 END_TEST
 
+static gboolean
+dataset_ready (void)
+{
+  return hydra_window_get_dataset (window) != NULL;
+}
+
+static HydraRunState
+state (void)
+{
+  return hydra_trainer_get_state (hydra_window_get_trainer (window));
+}
+
+static gboolean
+is_paused (void)
+{
+  return state () == HYDRA_RUN_PAUSED;
+}
+
+static gboolean
+is_finished (void)
+{
+  return state () == HYDRA_RUN_FINISHED
+         && !hydra_trainer_get_saving (hydra_window_get_trainer (window));
+}
+
+static gboolean
+has_steps (void)
+{
+  return hydra_series_get_n_steps (hydra_trainer_get_series (hydra_window_get_trainer (window)))
+         > 0;
+}
+
+static GtkWidget *
+find_button (GtkWidget *widget, const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_button (c, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+START_TEST (test_fork_from_epoch_one)
+{
+  HydraTrainer *trainer = hydra_window_get_trainer (window);
+  ck_assert (wait_for (dataset_ready, 60));
+  HnRunInfo parent = { 0 };
+  read_info (run_folders[0], &parent);
+  ck_assert_int_ge (parent.summary.n_checkpoints, 3);
+  int pick = -1;
+  for (int i = 0; i < parent.summary.n_checkpoints; i++)
+    if (parent.summary.checkpoints[i].epoch == 1 && parent.summary.checkpoints[i].batch == 0)
+      pick = i;
+  ck_assert_int_ge (pick, 0);
+  const HnRunCheckpoint *from = &parent.summary.checkpoints[pick];
+  g_autofree char *checkpoint = g_build_filename (run_folders[0], from->file, NULL);
+
+  /* Fork…: the popover offers the run's checkpoints; epoch 1 is picked and started */
+  ck_assert (hydra_runs_view_select (view, run_folders[0]));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.fork", NULL));
+  ui_spin (0.3);
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN);
+  ck_assert (dropdown != NULL && gtk_widget_get_mapped (dropdown));
+  GListModel *offered = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+  ck_assert_uint_eq (g_list_model_get_n_items (offered), parent.summary.n_checkpoints);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), pick);
+  screenshot ("runs-fork-popover");
+  GtkWidget *start = find_button (GTK_WIDGET (view), "_Start Fork");
+  ck_assert (start != NULL);
+  g_signal_emit_by_name (start, "clicked");
+
+  /* paused at its branch point, in a new folder whose run.json names its parent */
+  ck_assert (wait_for (is_paused, 60));
+  const char *folder = hydra_trainer_get_run_folder (trainer);
+  ck_assert (folder != NULL && g_strcmp0 (folder, run_folders[0]) != 0);
+  HnRunInfo fork = { 0 };
+  read_info (folder, &fork);
+  ck_assert (fork.has_parent);
+  ck_assert_str_eq (fork.parent.folder, run_folders[0]);
+  ck_assert_str_eq (fork.parent.checkpoint, checkpoint);
+  ck_assert_int_eq (fork.parent.step, from->step);
+  ck_assert_int_eq (fork.parent.epoch, 1);
+  ck_assert_int_eq (fork.settings.loss.balance, parent.settings.loss.balance);
+  run_info_clear (&fork);
+
+  /* the live run cannot be trashed */
+  reload ();
+  ck_assert (hydra_runs_view_select (view, folder));
+  gtk_widget_activate_action (GTK_WIDGET (view), "runs.trash", NULL);
+  ui_spin (0.5);
+  ck_assert (trash_dialog () == NULL);
+
+  /* Resume: its first step follows the checkpoint's */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.start-pause", NULL);
+  ck_assert (wait_for (has_steps, 60));
+  HydraSeries *series = hydra_trainer_get_series (trainer);
+  ck_assert_int_eq (hydra_series_get_step (series, 0)->step, from->step + 1);
+  ck_assert (wait_for (is_finished, 120));
+  reload ();
+  ck_assert_int_ge (position_of (folder), 0);
+  run_info_clear (&parent);
+}
+END_TEST
+
 static Suite *
 runs_suite (void)
 {
@@ -466,6 +574,7 @@ runs_suite (void)
   tcase_add_test (tc, test_scatter_has_a_dot_per_run);
   tcase_add_test (tc, test_rename_persists_to_run_json);
   tcase_add_test (tc, test_trash_asks_then_removes);
+  tcase_add_test (tc, test_fork_from_epoch_one);
   suite_add_tcase (s, tc);
   return s;
 }
