@@ -66,6 +66,9 @@ struct _HydraWindow
   double train_pressed; /* hn_seconds () at the press of Train: a time budget starts there */
   gboolean closing;
   gboolean fork_current_pending; /* Fork This Run waits for the Runs view to read the folder */
+  guint64 synthetic_seed;         /* the loaded synthetic faces' */
+  HydraRunRow *fork_row;          /* a fork waiting for its parent's data to load… */
+  char *fork_checkpoint;          /* …from this checkpoint */
   guint banner_timeout;
 };
 
@@ -180,7 +183,17 @@ typedef struct
 {
   HydraWindow *self;
   char *folder; /* NULL: synthetic */
+  guint64 seed; /* the synthetic faces' */
 } LoadData;
+
+static void runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint);
+
+static void
+clear_pending_fork (HydraWindow *self)
+{
+  g_clear_object (&self->fork_row);
+  g_clear_pointer (&self->fork_checkpoint, g_free);
+}
 
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -198,6 +211,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
                       error);
           self->start_after_load = FALSE;
         }
+      clear_pending_fork (self);
     }
   else
     {
@@ -215,6 +229,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_settings_set_string (self->settings, "last-folder", "");
         }
       set_dataset (self, hydra_dataset_new (ds, title, d->folder));
+      self->synthetic_seed = d->seed;
       if (ds->n_skipped > 0 && d->folder != NULL)
         {
           g_autofree char *text = g_strdup_printf ("%d files of the folder are not used — the "
@@ -227,32 +242,47 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
           self->start_after_load = FALSE;
           start_run (self);
         }
+      else if (self->fork_row != NULL)
+        {
+          /* the parent's data, loaded for its fork */
+          g_autoptr (HydraRunRow) row = g_steal_pointer (&self->fork_row);
+          g_autofree char *checkpoint = g_steal_pointer (&self->fork_checkpoint);
+          runs_fork (self, row, checkpoint);
+        }
     }
   g_free (d->folder);
   g_object_unref (d->self);
   g_free (d);
 }
 
+/* Loads folder (NULL: count synthetic faces drawn from seed) at size×size. */
 static void
-load_dataset (HydraWindow *self, const char *folder)
+load_dataset_full (HydraWindow *self, const char *folder, int count, guint64 seed, int size)
 {
   LoadData *d = g_new0 (LoadData, 1);
   d->self = g_object_ref (self);
   d->folder = g_strdup (folder);
+  d->seed = seed;
 
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
 
-  int size = hydra_settings_panel_get_input_size (self->settings_panel);
   if (folder != NULL)
     hydra_dataset_loader_load_folder_async (self->loader, folder, size, self->load_cancellable,
                                             load_done, d);
   else
-    hydra_dataset_loader_load_synthetic_async (
-        self->loader, g_settings_get_int (self->settings, "synthetic-count"), SYNTHETIC_SEED, size,
-        self->load_cancellable, load_done, d);
+    hydra_dataset_loader_load_synthetic_async (self->loader, count, seed, size,
+                                               self->load_cancellable, load_done, d);
+}
+
+static void
+load_dataset (HydraWindow *self, const char *folder)
+{
+  clear_pending_fork (self); /* the user chose other data */
+  load_dataset_full (self, folder, g_settings_get_int (self->settings, "synthetic-count"),
+                     SYNTHETIC_SEED, hydra_settings_panel_get_input_size (self->settings_panel));
 }
 
 /* ---- running ---- */
@@ -285,8 +315,8 @@ start_run (HydraWindow *self)
       load_dataset (self, self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL);
       return;
     }
-  config.val_percent = VAL_PERCENT; /* the split the window shows */
-  config.synthetic_seed = SYNTHETIC_SEED; /* for the run's run.json, when the faces are */
+  config.val_percent = VAL_PERCENT;             /* the split the window shows */
+  config.synthetic_seed = self->synthetic_seed; /* for the run's run.json, when the faces are */
   /* The budget counts from the press of Train, as the CLI's from its start: the folder was
    * loaded (from its cache) when it was opened, so only a reload for a new size falls in it. */
   config.clock_start = self->train_pressed;
@@ -297,16 +327,23 @@ start_run (HydraWindow *self)
 
 /* ---- forks: a new run from a run's epoch checkpoint, on the same data ---- */
 
-/* NULL when the loaded data set is the one parent trained on; else what to do (free it). */
-static char *
-fork_data_problem (HydraWindow *self, const HnRunInfo *parent)
+typedef enum
+{
+  FORK_DATA_SAME,  /* the loaded data set is the parent's */
+  FORK_DATA_LOAD,  /* the parent's data can be loaded here: its synthetic faces, its folder
+                    * at its size */
+  FORK_DATA_OTHER, /* the user must open the parent's folder */
+} ForkData;
+
+/* Whether the loaded data set is the one parent trained on; FORK_DATA_OTHER with what to do
+ * in *problem (free it). */
+static ForkData
+fork_data (HydraWindow *self, const HnRunInfo *parent, char **problem)
 {
   const HnDataset *ds = self->dataset ? hydra_dataset_get (self->dataset) : NULL;
   const char *folder = self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL;
   const HnTrainConfig *was = &parent->settings;
 
-  if (ds == NULL || hydra_dataset_loader_get_loading (self->loader))
-    return g_strdup ("The data set is still loading: fork again once it is there");
   if (parent->data_folder != NULL)
     {
       g_autofree char *name = g_filename_display_name (parent->data_folder);
@@ -314,25 +351,22 @@ fork_data_problem (HydraWindow *self, const HnRunInfo *parent)
       gboolean same = real != NULL && strcmp (real, parent->data_folder) == 0;
       free (real);
       if (!same)
-        return g_strdup_printf ("“%s” trained on the folder %s: open that folder (Open Data Set "
-                                "Folder…), then fork again — a fork trains on its parent's data",
-                                parent->name, name);
+        {
+          *problem = g_strdup_printf ("“%s” trained on the folder %s: open that folder (Open "
+                                      "Data Set Folder…), then fork again — a fork trains on "
+                                      "its parent's data",
+                                      parent->name, name);
+          return FORK_DATA_OTHER;
+        }
+      return ds->size == was->size ? FORK_DATA_SAME : FORK_DATA_LOAD;
     }
-  else if (was->synthetic > 0)
-    {
-      if (folder != NULL || ds->n != was->synthetic || was->synthetic_seed != SYNTHETIC_SEED)
-        return g_strdup_printf ("“%s” trained on %d synthetic faces (seed %" G_GUINT64_FORMAT
-                                "): use Synthetic Faces with that count, then fork again — a "
-                                "fork trains on its parent's data",
-                                parent->name, was->synthetic, (guint64) was->synthetic_seed);
-    }
-  else
-    return g_strdup_printf ("The run.json of “%s” does not say what it trained on", parent->name);
-  if (ds->size != was->size)
-    return g_strdup_printf ("“%s” trained at %d×%d: set the input size to %d px, then fork "
-                            "again",
-                            parent->name, was->size, was->size, was->size);
-  return NULL;
+  if (was->synthetic > 0)
+    return folder == NULL && ds != NULL && ds->n == was->synthetic
+                   && self->synthetic_seed == was->synthetic_seed && ds->size == was->size
+               ? FORK_DATA_SAME
+               : FORK_DATA_LOAD;
+  *problem = g_strdup_printf ("The run.json of “%s” does not say what it trained on", parent->name);
+  return FORK_DATA_OTHER;
 }
 
 static void
@@ -355,12 +389,39 @@ runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
       if (g_strcmp0 (path, checkpoint) == 0)
         from = &parent->summary.checkpoints[i];
     }
-  g_autofree char *problem = fork_data_problem (self, parent);
-  if (problem == NULL && from == NULL)
+  g_autofree char *problem = NULL;
+  if (self->dataset == NULL || hydra_dataset_loader_get_loading (self->loader))
+    problem = g_strdup ("The data set is still loading: fork again once it is there");
+  else if (from == NULL)
     problem = g_strdup ("That checkpoint is no longer in the run's folder");
-  if (problem == NULL && from->batch == 0 && from->epoch >= parent->settings.epochs)
+  else if (from->batch == 0 && from->epoch >= parent->settings.epochs)
     problem = g_strdup_printf ("Epoch %d is where “%s” ended: fork from an earlier checkpoint",
                                from->epoch, parent->name);
+  if (problem == NULL)
+    switch (fork_data (self, parent, &problem))
+      {
+      case FORK_DATA_SAME:
+        break;
+      case FORK_DATA_LOAD:
+        {
+          /* the parent's own data (never other data), then the fork */
+          const HnTrainConfig *was = &parent->settings;
+          g_autofree char *text
+              = parent->data_folder
+                    ? g_strdup_printf ("Loading the folder “%s” trained on, at %d×%d…",
+                                       parent->name, was->size, was->size)
+                    : g_strdup_printf ("Loading the %d synthetic faces “%s” trained on…",
+                                       was->synthetic, parent->name);
+          show_banner (self, BANNER_INFO, text);
+          load_dataset_full (self, parent->data_folder, was->synthetic, was->synthetic_seed,
+                             was->size);
+          self->fork_row = g_object_ref (row);
+          self->fork_checkpoint = g_strdup (checkpoint);
+          return;
+        }
+      case FORK_DATA_OTHER:
+        break;
+      }
   if (problem != NULL)
     {
       show_banner (self, BANNER_ERROR, problem);
@@ -1136,6 +1197,7 @@ hydra_window_dispose (GObject *object)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->chooser);
+  clear_pending_fork (self);
   g_clear_pointer (&self->busy_binding, g_binding_unbind);
   if (self->trainer != NULL)
     {

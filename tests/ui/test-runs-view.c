@@ -41,16 +41,16 @@ static guint n_loaded;
   while (0)
 
 static char *
-make_run (const HnDataset *ds, float w_age, HnBalance balance)
+make_run_seeded (const HnDataset *ds, float w_age, HnBalance balance, uint64_t seed)
 {
   HnTrainConfig c = train_preset_studio ();
   HnError err;
   c.batch = 16;
   c.epochs = 2;
   c.val_percent = 20; /* the window's split */
-  c.seed = 1;
+  c.seed = seed;
   c.synthetic = N_FACES;
-  c.synthetic_seed = 1; /* the window's faces */
+  c.synthetic_seed = seed; /* 1: the window's faces */
   c.augment = (HnAugment){ 0 };
   c.loss.weight[0] = w_age;
   c.loss.balance = balance;
@@ -64,6 +64,12 @@ make_run (const HnDataset *ds, float w_age, HnBalance balance)
   REQUIRE (trainer_state (t) == TRAINER_FINISHED, "the run ended %d", trainer_state (t));
   trainer_free (t);
   return folder;
+}
+
+static char *
+make_run (const HnDataset *ds, float w_age, HnBalance balance)
+{
+  return make_run_seeded (ds, w_age, balance, 1);
 }
 
 static void
@@ -478,6 +484,13 @@ is_finished (void)
 }
 
 static gboolean
+is_stopped (void)
+{
+  return state () == HYDRA_RUN_STOPPED
+         && !hydra_trainer_get_saving (hydra_window_get_trainer (window));
+}
+
+static gboolean
 has_steps (void)
 {
   return hydra_series_get_n_steps (hydra_trainer_get_series (hydra_window_get_trainer (window)))
@@ -560,6 +573,45 @@ START_TEST (test_fork_from_epoch_one)
 }
 END_TEST
 
+static gboolean
+forked_paused (void)
+{
+  return is_paused () && hydra_trainer_get_run_folder (hydra_window_get_trainer (window)) != NULL;
+}
+
+/* A run on faces the window has not loaded (hydranet-cli train --synthetic's seed): Fork loads
+ * the parent's faces, never others, and then forks. */
+START_TEST (test_fork_loads_the_parents_data)
+{
+  HnError err;
+  HnDataset *ds = dataset_new_synthetic (N_FACES, 7, 32, 1, NULL, &err);
+  ck_assert_msg (ds != NULL, "%s", err.message);
+  g_autofree char *parent = make_run_seeded (ds, 1.0f, BALANCE_MANUAL, 7);
+  reload ();
+  ck_assert (hydra_runs_view_select (view, parent));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.fork", NULL));
+  ui_spin (0.3);
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 1); /* epoch 1 */
+  g_signal_emit_by_name (find_button (GTK_WIDGET (view), "_Start Fork"), "clicked");
+  ck_assert (wait_for (forked_paused, 60));
+  HnRunInfo fork = { 0 };
+  read_info (hydra_trainer_get_run_folder (hydra_window_get_trainer (window)), &fork);
+  ck_assert_str_eq (fork.parent.folder, parent);
+  ck_assert_int_eq (fork.settings.synthetic, N_FACES);
+  ck_assert_int_eq (fork.settings.synthetic_seed, 7);
+  run_info_clear (&fork);
+  const HnDataset *loaded = hydra_dataset_get (hydra_window_get_dataset (window));
+  ck_assert_int_eq (loaded->n, N_FACES);
+  /* the faces the parent saw, not the window's own */
+  ck_assert_int_eq (loaded->size, ds->size);
+  ck_assert (memcmp (loaded->pixels, ds->pixels, (size_t) N_FACES * ds->size * ds->size * 3) == 0);
+  dataset_free (ds);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  ck_assert (wait_for (is_stopped, 60));
+}
+END_TEST
+
 static Suite *
 runs_suite (void)
 {
@@ -575,6 +627,7 @@ runs_suite (void)
   tcase_add_test (tc, test_rename_persists_to_run_json);
   tcase_add_test (tc, test_trash_asks_then_removes);
   tcase_add_test (tc, test_fork_from_epoch_one);
+  tcase_add_test (tc, test_fork_loads_the_parents_data);
   suite_add_tcase (s, tc);
   return s;
 }
