@@ -66,9 +66,10 @@ struct _HydraWindow
   double train_pressed; /* hn_seconds () at the press of Train: a time budget starts there */
   gboolean closing;
   gboolean fork_current_pending; /* Fork This Run waits for the Runs view to read the folder */
-  guint64 synthetic_seed;         /* the loaded synthetic faces' */
-  HydraRunRow *fork_row;          /* a fork waiting for its parent's data to load… */
-  char *fork_checkpoint;          /* …from this checkpoint */
+  guint64 synthetic_seed;        /* the loaded synthetic faces' */
+  gboolean syncing_panel;        /* the panel shows a fork's settings: nothing to send */
+  HydraRunRow *fork_row;         /* a fork waiting for its parent's data to load… */
+  char *fork_checkpoint;         /* …from this checkpoint */
   guint banner_timeout;
 };
 
@@ -187,6 +188,7 @@ typedef struct
 } LoadData;
 
 static void runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint);
+static void show_fork_settings (HydraWindow *self, const HnTrainConfig *c);
 
 static void
 clear_pending_fork (HydraWindow *self)
@@ -429,6 +431,7 @@ runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
     }
   banner_close_clicked (self);
   hydra_trainer_fork (self->trainer, checkpoint, parent, self->dataset);
+  show_fork_settings (self, &parent->settings);
   g_autofree char *text
       = g_strdup_printf ("Forked “%s” at epoch %d — paused at step %" G_GINT64_FORMAT ": change "
                          "the weights, balancing, age loss or rate, then Resume",
@@ -647,12 +650,15 @@ trainer_message_changed (HydraWindow *self)
 static void
 weight_changed (HydraWindow *self, int head, double weight)
 {
-  hydra_trainer_set_weight (self->trainer, head, weight);
+  if (!self->syncing_panel)
+    hydra_trainer_set_weight (self->trainer, head, weight);
 }
 
 static void
 age_loss_changed (HydraWindow *self, int kind)
 {
+  if (self->syncing_panel)
+    return;
   hydra_trainer_set_age_loss (self->trainer, kind);
   /* a run names its age curve through its own events; between runs, the plot names the loss
    * the next run will use */
@@ -663,13 +669,44 @@ age_loss_changed (HydraWindow *self, int kind)
 static void
 lr_changed (HydraWindow *self, double lr)
 {
-  hydra_trainer_set_lr (self->trainer, lr);
+  if (!self->syncing_panel)
+    hydra_trainer_set_lr (self->trainer, lr);
 }
 
 static void
 balance_changed (HydraWindow *self, int method)
 {
-  hydra_trainer_set_balance (self->trainer, method);
+  if (!self->syncing_panel)
+    hydra_trainer_set_balance (self->trainer, method);
+}
+
+/* The panel's live settings set to a fork's, without sending them: they are in force. What
+ * the user changes from there reaches the fork's first step. */
+static void
+set_double_in_range (GSettings *s, const char *key, double v)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_object_get (s, "settings-schema", &schema, NULL);
+  g_autoptr (GSettingsSchemaKey) k = g_settings_schema_get_key (schema, key);
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_double (v));
+
+  if (g_settings_schema_key_range_check (k, value))
+    g_settings_set_value (s, key, value);
+}
+
+static void
+show_fork_settings (HydraWindow *self, const HnTrainConfig *c)
+{
+  static const char *const weight_keys[N_HEADS] = { "w-age", "w-gender", "w-race" };
+  GSettings *s = self->settings;
+
+  self->syncing_panel = TRUE;
+  for (int h = 0; h < N_HEADS; h++)
+    set_double_in_range (s, weight_keys[h], c->loss.weight[h]);
+  g_settings_set_string (s, "age-loss", age_loss_name (c->loss.age_loss));
+  g_settings_set_string (s, "balance", balance_name (c->loss.balance));
+  set_double_in_range (s, "learning-rate", c->optimizer.lr);
+  self->syncing_panel = FALSE;
 }
 
 static void

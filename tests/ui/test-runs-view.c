@@ -586,7 +586,7 @@ START_TEST (test_fork_loads_the_parents_data)
   HnError err;
   HnDataset *ds = dataset_new_synthetic (N_FACES, 7, 32, 1, NULL, &err);
   ck_assert_msg (ds != NULL, "%s", err.message);
-  g_autofree char *parent = make_run_seeded (ds, 1.0f, BALANCE_MANUAL, 7);
+  g_autofree char *parent = make_run_seeded (ds, 0.5f, BALANCE_MANUAL, 7);
   reload ();
   ck_assert (hydra_runs_view_select (view, parent));
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.fork", NULL));
@@ -607,6 +607,17 @@ START_TEST (test_fork_loads_the_parents_data)
   ck_assert_int_eq (loaded->size, ds->size);
   ck_assert (memcmp (loaded->pixels, ds->pixels, (size_t) N_FACES * ds->size * ds->size * 3) == 0);
   dataset_free (ds);
+  /* the panel shows the fork's weights; one changed while paused reaches its first step */
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  ck_assert_double_eq (g_settings_get_double (settings, "w-age"), 0.5);
+  g_settings_set_double (settings, "w-age", 2.0);
+  g_object_unref (settings);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.start-pause", NULL);
+  ck_assert (wait_for (has_steps, 60));
+  const HydraStepPoint *first
+      = hydra_series_get_step (hydra_trainer_get_series (hydra_window_get_trainer (window)), 0);
+  ck_assert_double_eq (first->weight[0], 2.0);
+  screenshot ("runs-fork-resumed");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
   ck_assert (wait_for (is_stopped, 60));
 }
