@@ -33,8 +33,10 @@ struct _HydraRunsView
   GtkLabel *count_label;
   GtkColumnView *column_view;
   HydraRunsScatter *scatter;
+  GMenuModel *context_menu_model;
 
   /* owned */
+  GtkPopover *context_menu; /* a child of the view, pointed at the row's cell */
   GListStore *store;
   GtkSortListModel *sorted;
   GtkSingleSelection *selection;
@@ -186,6 +188,28 @@ hydra_runs_view_dup_cell (HydraRunsView *self, guint position, HydraRunColumn co
                                  hydra_run_row_get_number (row, col) - baseline_number (self, col));
 }
 
+/* A right click on a row: it is selected, and its menu opens where the pointer is. The
+ * column view has no way to name the row at a point, so its cells carry their list item. */
+static void
+context_pressed (GtkGestureClick *gesture, int n_press, double x, double y, HydraRunsView *self)
+{
+  GtkWidget *table = GTK_WIDGET (self->column_view);
+  GtkListItem *item = NULL;
+  graphene_point_t p;
+
+  for (GtkWidget *w = gtk_widget_pick (table, x, y, GTK_PICK_DEFAULT); w && w != table && !item;
+       w = gtk_widget_get_parent (w))
+    item = g_object_get_data (G_OBJECT (w), "hydra-list-item");
+  guint position = item ? gtk_list_item_get_position (item) : GTK_INVALID_LIST_POSITION;
+  if (position == GTK_INVALID_LIST_POSITION
+      || !gtk_widget_compute_point (table, GTK_WIDGET (self), &GRAPHENE_POINT_INIT (x, y), &p))
+    return;
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  gtk_single_selection_set_selected (self->selection, position);
+  gtk_popover_set_pointing_to (self->context_menu, &(GdkRectangle){ p.x, p.y, 1, 1 });
+  gtk_popover_popup (self->context_menu);
+}
+
 static void
 cell_setup (GtkSignalListItemFactory *factory, GtkListItem *item, CellSpec *spec)
 {
@@ -196,8 +220,10 @@ cell_setup (GtkSignalListItemFactory *factory, GtkListItem *item, CellSpec *spec
                     || spec->col >= HYDRA_RUN_COL_STEPS;
   gtk_label_set_xalign (GTK_LABEL (label), number ? 1 : 0);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (label, TRUE); /* the whole cell answers a right click */
   if (number)
     gtk_widget_add_css_class (label, "numeric");
+  g_object_set_data (G_OBJECT (label), "hydra-list-item", item);
   gtk_list_item_set_child (item, label);
 }
 
@@ -210,6 +236,9 @@ cell_bind (GtkSignalListItemFactory *factory, GtkListItem *item, CellSpec *spec)
   const char *reason = hydra_run_row_get_reason (row);
   g_autofree char *text = NULL;
 
+  /* a right click on the cell's margin finds its row too */
+  if (gtk_widget_get_parent (label) != NULL)
+    g_object_set_data (G_OBJECT (gtk_widget_get_parent (label)), "hydra-list-item", item);
   gtk_widget_remove_css_class (label, "hydra-better");
   gtk_widget_remove_css_class (label, "hydra-worse");
   gtk_widget_remove_css_class (label, "hydra-baseline");
@@ -958,6 +987,7 @@ hydra_runs_view_class_init (HydraRunsViewClass *klass)
   BIND (count_label);
   BIND (column_view);
   BIND (scatter);
+  BIND (context_menu_model);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "runs.refresh", NULL, refresh_action);
@@ -985,6 +1015,15 @@ hydra_runs_view_init (HydraRunsView *self)
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   build_columns (self);
+  self->context_menu = GTK_POPOVER (gtk_popover_menu_new_from_model (self->context_menu_model));
+  gtk_popover_set_has_arrow (self->context_menu, FALSE);
+  gtk_widget_set_halign (GTK_WIDGET (self->context_menu), GTK_ALIGN_START);
+  gtk_widget_set_parent (GTK_WIDGET (self->context_menu), GTK_WIDGET (self));
+  GtkGesture *click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (click), GTK_PHASE_CAPTURE);
+  g_signal_connect (click, "pressed", G_CALLBACK (context_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->column_view), GTK_EVENT_CONTROLLER (click));
   hydra_runs_scatter_set_model (self->scatter, G_LIST_MODEL (self->sorted));
 
   self->settings = g_settings_new (HYDRA_APP_ID);
