@@ -14,6 +14,7 @@
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "runmeta.h"
 #include "runfolder.h"
 
 /* Ten times a second: the status keeps up with the steps, and the window does not wake the
@@ -248,6 +249,9 @@ typedef struct
   char *folder;
   /* a fork's: the checkpoint it branches from, and the strings its config points to */
   char *fork_of, *preset;
+  /* the live settings in force where the run starts: a fork's, its checkpoint's */
+  HnLossConfig loss;
+  double lr;
 } StartData;
 
 static void
@@ -260,6 +264,25 @@ start_data_free (gpointer data)
   g_free (d->fork_of);
   g_free (d->preset);
   g_free (d);
+}
+
+/* A fork's live settings are those its checkpoint's history left in force (the parent may
+ * have changed them after its start, which run.json holds). Read from the checkpoint's
+ * metadata; run.json's stay where it has none. */
+static void
+read_settings_in_force (StartData *d)
+{
+  HnError err;
+  HnCheckpoint *c = checkpoint_open (d->fork_of, CHECKPOINT_HEADER, &err);
+  HnRunMeta meta;
+
+  if (c != NULL && run_meta_read (c->st, &meta, &err))
+    {
+      if (meta.has_loss)
+        d->loss = meta.loss;
+      d->lr = (meta.has_optimizer ? meta.optimizer.lr : d->config.optimizer.lr) * meta.lr_scale;
+    }
+  checkpoint_close (c);
 }
 
 static void
@@ -283,7 +306,10 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
       = d->fork_of ? trainer_resume (d->fork_of, &d->config, hydra_dataset_get (d->ds), &err)
                    : trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
   if (trainer != NULL && d->fork_of != NULL)
-    trainer_pause (trainer);
+    {
+      trainer_pause (trainer);
+      read_settings_in_force (d);
+    }
   if (trainer == NULL || !trainer_start (trainer, &err))
     {
       trainer_free (trainer);
@@ -341,6 +367,9 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_clear_object (&self->start_cancellable);
+  StartData *d = g_task_get_task_data (G_TASK (result));
+  self->start_loss = d->loss;
+  self->start_lr = d->lr;
 
   hydra_trainer_drop_loaded (self);
   hydra_trainer_replace_run (self, run);
@@ -412,6 +441,8 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
 
   StartData *d = g_new0 (StartData, 1);
   d->config = *config;
+  d->loss = config->loss;
+  d->lr = config->optimizer.lr;
   d->ds = hydra_dataset_ref (ds);
   begin_run (self, d);
 }
@@ -432,6 +463,8 @@ hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo 
   d->config.checkpoint_path = NULL;
   d->config.records_path = NULL;
   d->config.clock_start = hn_seconds (); /* a time budget counts from the fork's start */
+  d->loss = parent->settings.loss;
+  d->lr = parent->settings.optimizer.lr;
   d->ds = hydra_dataset_ref (ds);
   begin_run (self, d);
 }
@@ -637,6 +670,16 @@ hydra_trainer_get_busy (HydraTrainer *self)
 {
   return self->loading || self->state == HYDRA_RUN_STARTING || self->state == HYDRA_RUN_RUNNING
          || self->state == HYDRA_RUN_PAUSED || self->state == HYDRA_RUN_DIVERGED;
+}
+
+gboolean
+hydra_trainer_get_start_settings (HydraTrainer *self, HnLossConfig *loss, double *lr)
+{
+  if (self->run == NULL || self->state == HYDRA_RUN_STARTING)
+    return FALSE;
+  *loss = self->start_loss;
+  *lr = self->start_lr;
+  return TRUE;
 }
 
 const char *

@@ -84,6 +84,9 @@ void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, Hydra
 void hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
                          HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
+/* The live settings (loss weights, method, age loss; the peak rate) in force where the run
+ * started: the config's, or a fork's at its checkpoint. FALSE while no run exists yet. */
+gboolean hydra_trainer_get_start_settings (HydraTrainer *self, HnLossConfig *loss, double *lr);
 void hydra_trainer_resume (HydraTrainer *self);
 void hydra_trainer_stop (HydraTrainer *self);
 void hydra_trainer_rollback (HydraTrainer *self);

@@ -68,6 +68,7 @@ struct _HydraWindow
   gboolean fork_current_pending; /* Fork This Run waits for the Runs view to read the folder */
   guint64 synthetic_seed;        /* the loaded synthetic faces' */
   gboolean syncing_panel;        /* the panel shows a fork's settings: nothing to send */
+  gboolean fork_starting;        /* the fork's settings in force to show once it exists */
   HydraRunRow *fork_row;         /* a fork waiting for its parent's data to load… */
   char *fork_checkpoint;         /* …from this checkpoint */
   guint banner_timeout;
@@ -431,7 +432,8 @@ runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
     }
   banner_close_clicked (self);
   hydra_trainer_fork (self->trainer, checkpoint, parent, self->dataset);
-  show_fork_settings (self, &parent->settings);
+  show_fork_settings (self, &parent->settings); /* at once; the checkpoint's when it is read */
+  self->fork_starting = TRUE;
   g_autofree char *text
       = g_strdup_printf ("Forked “%s” at epoch %d — paused at step %" G_GINT64_FORMAT ": change "
                          "the weights, balancing, age loss or rate, then Resume",
@@ -618,6 +620,19 @@ trainer_state_changed (HydraWindow *self)
 {
   HydraRunState state = hydra_trainer_get_state (self->trainer);
   const char *message = hydra_trainer_get_message (self->trainer);
+  HnTrainConfig in_force;
+  double lr;
+
+  if (self->fork_starting && state != HYDRA_RUN_STARTING)
+    {
+      self->fork_starting = FALSE;
+      if ((state == HYDRA_RUN_RUNNING || state == HYDRA_RUN_PAUSED)
+          && hydra_trainer_get_start_settings (self->trainer, &in_force.loss, &lr))
+        {
+          in_force.optimizer.lr = (float) lr;
+          show_fork_settings (self, &in_force);
+        }
+    }
 
   if (state == HYDRA_RUN_DIVERGED && message != NULL)
     show_banner (self, BANNER_DIVERGED, message);
