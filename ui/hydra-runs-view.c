@@ -50,6 +50,7 @@ struct _HydraRunsView
   gboolean reading, read_again;
   GHashTable *compare; /* folders checked for comparison, kept across reads */
   gboolean updating_baseline;
+  gboolean epoch_ended; /* read again at the trainer's next step, when run.json has it */
 
   /* borrowed */
   HydraTrainer *trainer;
@@ -856,6 +857,23 @@ trainer_changed (HydraRunsView *self)
   hydra_runs_view_refresh (self);
 }
 
+/* An epoch's end is announced before its checkpoint and run.json's summary are written; the
+ * trainer's next step (or pause, or end: trainer_changed) comes after them. */
+static void
+trainer_epoch_ended (HydraRunsView *self)
+{
+  self->epoch_ended = TRUE;
+}
+
+static void
+trainer_stepped (HydraRunsView *self)
+{
+  if (!self->epoch_ended)
+    return;
+  self->epoch_ended = FALSE;
+  hydra_runs_view_refresh (self);
+}
+
 void
 hydra_runs_view_set_trainer (HydraRunsView *self, HydraTrainer *trainer)
 {
@@ -865,7 +883,8 @@ hydra_runs_view_set_trainer (HydraRunsView *self, HydraTrainer *trainer)
   if (trainer == NULL)
     return;
   g_signal_connect_swapped (trainer, "notify::state", G_CALLBACK (trainer_changed), self);
-  g_signal_connect_swapped (trainer, "notify::epoch", G_CALLBACK (trainer_changed), self);
+  g_signal_connect_swapped (trainer, "notify::epoch", G_CALLBACK (trainer_epoch_ended), self);
+  g_signal_connect_swapped (trainer, "notify::step", G_CALLBACK (trainer_stepped), self);
   g_signal_connect_swapped (trainer, "notify::saving", G_CALLBACK (trainer_changed), self);
 }
 
