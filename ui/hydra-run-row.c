@@ -17,6 +17,7 @@ struct _HydraRunRow
   HnRunInfo *info; /* NULL: not a run */
   char *reason;
   gboolean compare;
+  gboolean changed_live;
 };
 
 G_DEFINE_FINAL_TYPE (HydraRunRow, hydra_run_row, G_TYPE_OBJECT)
@@ -254,6 +255,18 @@ const char *
 hydra_run_row_get_reason (HydraRunRow *self)
 {
   return self->reason;
+}
+
+gboolean
+hydra_run_row_get_changed_live (HydraRunRow *self)
+{
+  return self->changed_live;
+}
+
+void
+hydra_run_row_set_changed_live (HydraRunRow *self, gboolean changed)
+{
+  self->changed_live = changed;
 }
 
 gboolean

@@ -61,6 +61,11 @@ const char *hydra_run_row_get_reason (HydraRunRow *self);
 gboolean hydra_run_row_get_compare (HydraRunRow *self);
 void hydra_run_row_set_compare (HydraRunRow *self, gboolean compare);
 
+/* Whether its loss settings (weights, method, age loss) were changed live after its start:
+ * then it is no static choice of weights. Found by the view's reader. */
+gboolean hydra_run_row_get_changed_live (HydraRunRow *self);
+void hydra_run_row_set_changed_live (HydraRunRow *self, gboolean changed);
+
 /* The cell as shown (free it); "" when the run has no such figure. */
 char *hydra_run_row_dup_text (HydraRunRow *self, HydraRunColumn col);
 /* The cell as a number, for sorting and Δ; NAN when it has none or is not a number. */

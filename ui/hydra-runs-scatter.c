@@ -44,22 +44,33 @@ static const GdkRGBA method_colors[] = {
   { 0.50, 0.50, 0.50, 1 }, /* rlw: grey */
 };
 
+/* A dot's series: its balancing method, or a run whose settings changed live */
+#define KIND_CHANGED ((int) G_N_ELEMENTS (method_colors))
+
 static GdkRGBA
-dot_color (GtkWidget *widget, HnBalance method)
+dot_color (GtkWidget *widget, int kind)
 {
   GdkRGBA c;
 
-  if (method == BALANCE_MANUAL || method >= G_N_ELEMENTS (method_colors))
-    hydra_chart_get_foreground (widget, &c);
+  if (kind == BALANCE_MANUAL || kind >= KIND_CHANGED)
+    {
+      hydra_chart_get_foreground (widget, &c);
+      if (kind == KIND_CHANGED)
+        c.alpha *= 0.4;
+    }
   else
-    c = method_colors[method];
+    c = method_colors[kind];
   return c;
 }
 
-static HnBalance
-row_method (HydraRunRow *row)
+static int
+dot_kind (HydraRunRow *row)
 {
-  return hydra_run_row_get_info (row)->settings.loss.balance;
+  HnBalance m = hydra_run_row_get_info (row)->settings.loss.balance;
+
+  if (hydra_run_row_get_changed_live (row) || (int) m >= KIND_CHANGED)
+    return KIND_CHANGED;
+  return m;
 }
 
 /* ---- the dots ---- */
@@ -108,7 +119,7 @@ rows_changed (HydraRunsScatter *self)
       if (!isfinite (x) || !isfinite (y))
         continue;
       HydraScatterDot d = { .row = row, .x = x, .y = y, .px = NAN, .py = NAN };
-      d.manual = row_method (row) == BALANCE_MANUAL;
+      d.manual = dot_kind (row) == BALANCE_MANUAL; /* static weights, by hand */
       g_array_append_val (self->dots, d);
     }
   mark_frontier (self);
@@ -157,26 +168,24 @@ draw_empty (HydraRunsScatter *self, cairo_t *cr, int width, int height, const Gd
                          width / 2.0, height / 2.0, 0.5, 0.5);
 }
 
-/* The legend, top right: the methods shown, manual first with its frontier. */
+/* The legend, top right: the methods shown, manual first with its frontier, and runs whose
+ * weights, method or age loss changed live (no one method's). */
 static double
 draw_legend (HydraRunsScatter *self, cairo_t *cr, PangoLayout *layout, const GdkRGBA *fg,
              double right, double top)
 {
-  gboolean shown[G_N_ELEMENTS (method_colors)] = { FALSE };
+  gboolean shown[KIND_CHANGED + 1] = { FALSE };
   double x = right;
 
   for (guint i = 0; i < self->dots->len; i++)
-    {
-      HnBalance m = row_method (g_array_index (self->dots, HydraScatterDot, i).row);
-      if (m < G_N_ELEMENTS (shown))
-        shown[m] = TRUE;
-    }
-  for (int m = G_N_ELEMENTS (method_colors) - 1; m >= 0; m--)
+    shown[dot_kind (g_array_index (self->dots, HydraScatterDot, i).row)] = TRUE;
+  for (int m = KIND_CHANGED; m >= 0; m--)
     {
       if (!shown[m])
         continue;
       g_autofree char *text
-          = m == BALANCE_MANUAL
+          = m == KIND_CHANGED ? g_strdup ("Changed live")
+            : m == BALANCE_MANUAL
                 ? g_strdup_printf ("%s (static weights) and their frontier", balance_title (m))
                 : g_strdup (balance_title (m));
       double w, h;
@@ -307,7 +316,7 @@ draw (HydraRunsScatter *self, cairo_t *cr, int width, int height)
       const HydraScatterDot *d = &g_array_index (self->dots, HydraScatterDot, i);
       gboolean selected = g_strcmp0 (self->selected, hydra_run_row_get_folder (d->row)) == 0;
       double r = DOT_RADIUS + (selected || (int) i == self->hover ? 2 : 0);
-      GdkRGBA c = dot_color (widget, row_method (d->row));
+      GdkRGBA c = dot_color (widget, dot_kind (d->row));
       gdk_cairo_set_source_rgba (cr, &c);
       cairo_new_path (cr);
       cairo_arc (cr, d->px, d->py, r, 0, 2 * G_PI);
@@ -400,8 +409,9 @@ query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *t
   g_autofree char *race = hydra_run_row_dup_text (row, HYDRA_RUN_COL_RACE);
   const float *w = hydra_run_row_get_info (row)->settings.loss.weight;
   g_autofree char *markup = g_markup_printf_escaped (
-      "<b>%s</b>\n%s · weights %.3g / %.3g / %.3g\nAge MAE %s years · gender %s · race %s", name,
-      method, w[0], w[1], w[2], mae, gender, race);
+      "<b>%s</b>\n%s · weights %.3g / %.3g / %.3g%s\nAge MAE %s years · gender %s · race %s", name,
+      method, w[0], w[1], w[2],
+      hydra_run_row_get_changed_live (row) ? " at the start, changed live" : "", mae, gender, race);
   gtk_tooltip_set_markup (tooltip, markup);
   return TRUE;
 }

@@ -1,8 +1,9 @@
 /* hydra-runs-scatter.h — the trade-off between the heads across runs, one dot per run.
  *
  * x: the final validation's age MAE (lower is better), y: its race accuracy. Each balancing
- * method has its colour (a legend names those shown); runs weighed by hand (manual) are
- * their own series, with their Pareto frontier — the runs no other manual run beats on both
+ * method has its colour (a legend names those shown); runs weighed by hand (manual) with the
+ * weights they started with are their own series (a run whose weights, method or age loss
+ * changed live is a faint dot of its own), with their Pareto frontier — the runs no other manual run beats on both
  * figures — drawn as a step line, so a method's dot above and left of it beats every static
  * choice of weights tried. Hovering names a run and its figures; clicking a dot emits
  * "run-activated". Reads HydraRunRow items from a list model and redraws when it changes.

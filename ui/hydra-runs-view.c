@@ -10,6 +10,9 @@
 
 #include <math.h>
 
+#include "checkpoint.h"
+#include "runmeta.h"
+
 #define DELTA_FIRST HYDRA_RUN_COL_MAE
 #define N_DELTAS 3 /* MAE, gender, race */
 
@@ -414,30 +417,69 @@ build_columns (HydraRunsView *self)
 
 /* ---- reading the folder ---- */
 
+/* What a read of the folder found: the runs, and which of them had their loss settings
+ * changed live (changed[i] for list.runs[i]). */
+typedef struct
+{
+  HnRunList list;
+  gboolean *changed;
+} RunsRead;
+
+static void
+runs_read_free (RunsRead *read)
+{
+  run_list_clear (&read->list);
+  g_free (read->changed);
+  g_free (read);
+}
+
+/* Whether the loss settings in force at the run's last checkpoint (its metadata) are not
+ * those run.json says it started with: a weight, the method or the age loss changed live.
+ * Such a run is no static choice of weights. */
+static gboolean
+changed_live (const HnRunInfo *info)
+{
+  const HnRunSummary *s = &info->summary;
+  HnError err;
+
+  if (s->n_checkpoints == 0)
+    return FALSE;
+  g_autofree char *path
+      = g_build_filename (info->folder, s->checkpoints[s->n_checkpoints - 1].file, NULL);
+  HnCheckpoint *c = checkpoint_open (path, CHECKPOINT_HEADER, &err);
+  HnRunMeta meta;
+  gboolean changed = FALSE;
+  if (c != NULL && run_meta_read (c->st, &meta, &err) && meta.has_loss)
+    {
+      const HnLossConfig *a = &info->settings.loss, *b = &meta.loss;
+      changed = a->balance != b->balance || a->age_loss != b->age_loss;
+      for (int h = 0; h < N_HEADS; h++)
+        changed |= a->weight[h] != b->weight[h];
+    }
+  checkpoint_close (c);
+  return changed;
+}
+
 static void
 read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  HnRunList *list = g_new0 (HnRunList, 1);
+  RunsRead *read = g_new0 (RunsRead, 1);
   HnError err;
 
-  if (!run_list_read (task_data, list, &err))
+  if (!run_list_read (task_data, &read->list, &err))
     {
-      g_free (list);
+      g_free (read);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
       return;
     }
-  g_task_return_pointer (task, list, NULL);
+  read->changed = g_new0 (gboolean, MAX (read->list.n_runs, 1));
+  for (int i = 0; i < read->list.n_runs; i++)
+    read->changed[i] = changed_live (&read->list.runs[i]);
+  g_task_return_pointer (task, read, (GDestroyNotify) runs_read_free);
 }
 
 static void
-run_list_free (HnRunList *list)
-{
-  run_list_clear (list);
-  g_free (list);
-}
-
-static void
-show_list (HydraRunsView *self, HnRunList *list)
+show_list (HydraRunsView *self, HnRunList *list, const gboolean *changed)
 {
   g_autofree char *selected = g_strdup (hydra_runs_view_get_selected (self));
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
@@ -445,6 +487,7 @@ show_list (HydraRunsView *self, HnRunList *list)
   for (int i = 0; i < list->n_runs; i++)
     {
       HydraRunRow *row = hydra_run_row_new (&list->runs[i]);
+      hydra_run_row_set_changed_live (row, changed[i]);
       hydra_run_row_set_compare (
           row, g_hash_table_contains (self->compare, hydra_run_row_get_folder (row)));
       g_ptr_array_add (rows, row);
@@ -489,16 +532,16 @@ static void
 read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  HnRunList *list = g_task_propagate_pointer (G_TASK (result), &error);
+  RunsRead *read = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (list == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (read == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the view is gone */
   HydraRunsView *self = HYDRA_RUNS_VIEW (source);
   self->reading = FALSE;
-  if (list != NULL)
+  if (read != NULL)
     {
-      show_list (self, list);
-      run_list_free (list);
+      show_list (self, &read->list, read->changed);
+      runs_read_free (read);
     }
   else
     {

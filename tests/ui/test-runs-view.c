@@ -659,6 +659,19 @@ START_TEST (test_fork_loads_the_parents_data)
   ck_assert_msg (ds != NULL, "%s", err.message);
   g_autofree char *parent = make_run_seeded (ds, 0.5f, BALANCE_MANUAL, 7, 0.75f);
   reload ();
+  /* its weights changed live: no static choice, so not in the manual series of the scatter */
+  ck_assert (hydra_run_row_get_changed_live (row_at (position_of (parent))));
+  ck_assert (!hydra_run_row_get_changed_live (row_at (position_of (run_folders[0]))));
+  HydraRunsScatter *scatter = hydra_runs_view_get_scatter (view);
+  for (guint i = 0; i < hydra_runs_scatter_get_n_dots (scatter); i++)
+    {
+      const HydraScatterDot *d = hydra_runs_scatter_get_dot (scatter, i);
+      const char *folder = hydra_run_row_get_folder (d->row);
+      if (g_strcmp0 (folder, parent) == 0)
+        ck_assert (!d->manual);
+      else if (g_strcmp0 (folder, run_folders[0]) == 0)
+        ck_assert (d->manual);
+    }
   ck_assert (hydra_runs_view_select (view, parent));
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.fork", NULL));
   ui_spin (0.3);
