@@ -434,8 +434,8 @@ runs_read_free (RunsRead *read)
 }
 
 /* Whether the loss settings in force at the run's last checkpoint (its metadata) are not
- * those run.json says it started with: a weight, the method or the age loss changed live.
- * Such a run is no static choice of weights. */
+ * those run.json says it started with: the method, the age loss or (weighed by hand) a
+ * weight changed live. Such a run is no static choice of weights. */
 static gboolean
 changed_live (const HnRunInfo *info)
 {
@@ -453,7 +453,8 @@ changed_live (const HnRunInfo *info)
     {
       const HnLossConfig *a = &info->settings.loss, *b = &meta.loss;
       changed = a->balance != b->balance || a->age_loss != b->age_loss;
-      for (int h = 0; h < N_HEADS; h++)
+      /* under a method the weights in force are the method's, not a change */
+      for (int h = 0; h < N_HEADS && b->balance == BALANCE_MANUAL; h++)
         changed |= a->weight[h] != b->weight[h];
     }
   checkpoint_close (c);

@@ -369,6 +369,9 @@ START_TEST (test_scatter_has_a_dot_per_run)
           ck_assert_double_eq (d->x, info.summary.final.val.age_mae);
           ck_assert_double_eq (d->y, info.summary.final.val.race_acc);
           ck_assert (d->manual == (info.settings.loss.balance == BALANCE_MANUAL));
+          /* nothing was changed live: FAMO's own weights are no change */
+          ck_assert_msg (!hydra_run_row_get_changed_live (d->row), "%s changed live?",
+                         balance_title (info.settings.loss.balance));
           /* the dot is where the pointer finds it, and clicking it selects its row */
           ck_assert (isfinite (d->px) && isfinite (d->py));
           int picked = hydra_runs_scatter_pick (scatter, d->px, d->py);
