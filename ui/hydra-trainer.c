@@ -449,7 +449,7 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
 
 void
 hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
-                    HydraDataset *ds)
+                    int epochs, HydraDataset *ds)
 {
   g_return_if_fail (HYDRA_IS_TRAINER (self));
   g_return_if_fail (checkpoint != NULL && parent != NULL && ds != NULL);
@@ -463,6 +463,8 @@ hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo 
   d->config.checkpoint_path = NULL;
   d->config.records_path = NULL;
   d->config.clock_start = hn_seconds (); /* a time budget counts from the fork's start */
+  if (epochs > 0)
+    d->config.epochs = epochs;
   d->loss = parent->settings.loss;
   d->lr = parent->settings.optimizer.lr;
   d->ds = hydra_dataset_ref (ds);

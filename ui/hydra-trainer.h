@@ -80,9 +80,10 @@ void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, Hydra
  * hydranet-cli train --fork does: a new run folder whose run.json names its parent, the
  * parent's settings, and the checkpoint's weights, optimizer state, data position and
  * schedule. It starts paused at the branch point: live settings changed before Resume take
- * effect at its first step. */
+ * effect at its first step. epochs: the fork's count of epochs (0: the parent's), as
+ * --fork --epochs — above the checkpoint's, to train on from a run's end. */
 void hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
-                         HydraDataset *ds);
+                         int epochs, HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
 /* The live settings (loss weights, method, age loss; the peak rate) in force where the run
  * started: the config's, or a fork's at its checkpoint. FALSE while no run exists yet. */

@@ -393,13 +393,22 @@ runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
         from = &parent->summary.checkpoints[i];
     }
   g_autofree char *problem = NULL;
+  int epochs = 0; /* the parent's */
   if (self->dataset == NULL || hydra_dataset_loader_get_loading (self->loader))
     problem = g_strdup ("The data set is still loading: fork again once it is there");
   else if (from == NULL)
     problem = g_strdup ("That checkpoint is no longer in the run's folder");
-  else if (from->batch == 0 && from->epoch >= parent->settings.epochs)
-    problem = g_strdup_printf ("Epoch %d is where “%s” ended: fork from an earlier checkpoint",
-                               from->epoch, parent->name);
+  else if (from->batch == 0 && parent->settings.epochs > 0
+           && from->epoch >= parent->settings.epochs)
+    {
+      /* the parent's end: the fork trains on to the sidebar's count, as --fork --epochs */
+      epochs = g_settings_get_int (self->settings, "epochs");
+      if (epochs <= from->epoch)
+        problem = g_strdup_printf ("Epoch %d is where “%s” ended: set Epochs above %d in the "
+                                   "sidebar to train on from it, or fork from an earlier "
+                                   "checkpoint",
+                                   from->epoch, parent->name, from->epoch);
+    }
   if (problem == NULL)
     switch (fork_data (self, parent, &problem))
       {
@@ -431,7 +440,7 @@ runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
       return;
     }
   banner_close_clicked (self);
-  hydra_trainer_fork (self->trainer, checkpoint, parent, self->dataset);
+  hydra_trainer_fork (self->trainer, checkpoint, parent, epochs, self->dataset);
   show_fork_settings (self, &parent->settings); /* at once; the checkpoint's when it is read */
   self->fork_starting = TRUE;
   g_autofree char *text

@@ -711,6 +711,42 @@ START_TEST (test_fork_loads_the_parents_data)
 }
 END_TEST
 
+/* From where a run ended, a fork trains on to the sidebar's epoch count. */
+START_TEST (test_fork_from_the_end_trains_on)
+{
+  HydraTrainer *trainer = hydra_window_get_trainer (window);
+  GSettings *settings = g_settings_new (HYDRA_APP_ID);
+  g_settings_set_int (settings, "epochs", 3);
+  g_object_unref (settings);
+  HnRunInfo parent = { 0 };
+  read_info (run_folders[0], &parent);
+  const HnRunCheckpoint *end = &parent.summary.checkpoints[parent.summary.n_checkpoints - 1];
+  ck_assert_int_eq (end->epoch, parent.settings.epochs);
+
+  reload ();
+  ck_assert (hydra_runs_view_select (view, run_folders[0]));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.fork", NULL));
+  ui_spin (0.3);
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), parent.summary.n_checkpoints - 1);
+  g_signal_emit_by_name (find_button (GTK_WIDGET (view), "_Start Fork"), "clicked");
+  ck_assert (wait_for (forked_paused, 60));
+  const char *folder = hydra_trainer_get_run_folder (trainer);
+  HnRunInfo fork = { 0 };
+  read_info (folder, &fork);
+  ck_assert_int_eq (fork.parent.epoch, end->epoch);
+  ck_assert_int_eq (fork.settings.epochs, 3);
+  run_info_clear (&fork);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.start-pause", NULL);
+  ck_assert (wait_for (is_finished, 120));
+  read_info (folder, &fork);
+  ck_assert_int_eq (fork.summary.epochs, 3);
+  ck_assert_int_gt (fork.summary.steps, end->step);
+  run_info_clear (&fork);
+  run_info_clear (&parent);
+}
+END_TEST
+
 static Suite *
 runs_suite (void)
 {
@@ -728,6 +764,7 @@ runs_suite (void)
   tcase_add_test (tc, test_trash_asks_then_removes);
   tcase_add_test (tc, test_fork_from_epoch_one);
   tcase_add_test (tc, test_fork_loads_the_parents_data);
+  tcase_add_test (tc, test_fork_from_the_end_trains_on);
   suite_add_tcase (s, tc);
   return s;
 }
