@@ -188,7 +188,8 @@ hydra_application_startup (GApplication *app)
     { "win.paste", { "<Ctrl>v", NULL } },        { "win.log-scale", { "<Ctrl>l", NULL } },
     { "win.reset-zoom", { "<Ctrl>0", NULL } },   { "win.view::loss", { "<Alt>1", NULL } },
     { "win.view::balance", { "<Alt>2", NULL } }, { "win.view::metrics", { "<Alt>3", NULL } },
-    { "win.view::dataset", { "<Alt>4", NULL } }, { "window.close", { "<Ctrl>w", NULL } },
+    { "win.view::dataset", { "<Alt>4", NULL } },
+    { "win.view::runs", { "<Alt>5", NULL } }, { "window.close", { "<Ctrl>w", NULL } },
   };
 
   G_APPLICATION_CLASS (hydra_application_parent_class)->startup (app);

@@ -56,6 +56,8 @@ struct _HydraTrainer
   HnEvent *events; /* (POLL_BATCH) poll buffer */
   GCancellable *start_cancellable;
 
+  HnLossConfig start_loss; /* the live settings in force where the run started */
+  double start_lr;
   HnProgress progress;
   double eta;
   double val_mae;

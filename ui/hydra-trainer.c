@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "clock.h"
+#include "runmeta.h"
 #include "runfolder.h"
 
 /* Ten times a second: the status keeps up with the steps, and the window does not wake the
@@ -245,6 +247,11 @@ typedef struct
   HnTrainConfig config;
   HydraDataset *ds;
   char *folder;
+  /* a fork's: the checkpoint it branches from, and the strings its config points to */
+  char *fork_of, *preset;
+  /* the live settings in force where the run starts: a fork's, its checkpoint's */
+  HnLossConfig loss;
+  double lr;
 } StartData;
 
 static void
@@ -254,7 +261,28 @@ start_data_free (gpointer data)
 
   hydra_dataset_unref (d->ds);
   g_free (d->folder);
+  g_free (d->fork_of);
+  g_free (d->preset);
   g_free (d);
+}
+
+/* A fork's live settings are those its checkpoint's history left in force (the parent may
+ * have changed them after its start, which run.json holds). Read from the checkpoint's
+ * metadata; run.json's stay where it has none. */
+static void
+read_settings_in_force (StartData *d)
+{
+  HnError err;
+  HnCheckpoint *c = checkpoint_open (d->fork_of, CHECKPOINT_HEADER, &err);
+  HnRunMeta meta;
+
+  if (c != NULL && run_meta_read (c->st, &meta, &err))
+    {
+      if (meta.has_loss)
+        d->loss = meta.loss;
+      d->lr = (meta.has_optimizer ? meta.optimizer.lr : d->config.optimizer.lr) * meta.lr_scale;
+    }
+  checkpoint_close (c);
 }
 
 static void
@@ -271,7 +299,17 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   d->config.data_folder = data_folder;
   d->config.synthetic = data_folder == NULL ? hydra_dataset_get (d->ds)->n : 0;
   d->config.source = "HydraNet Studio " HYDRA_VERSION;
-  HnTrainer *trainer = trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
+  d->config.fork_of = d->fork_of;
+  /* a fork goes on from its checkpoint as hydranet-cli train --fork does, and waits at its
+   * branch point: live settings changed there take effect at its first step */
+  HnTrainer *trainer
+      = d->fork_of ? trainer_resume (d->fork_of, &d->config, hydra_dataset_get (d->ds), &err)
+                   : trainer_new (&d->config, hydra_dataset_get (d->ds), NULL, NULL, &err);
+  if (trainer != NULL && d->fork_of != NULL)
+    {
+      trainer_pause (trainer);
+      read_settings_in_force (d);
+    }
   if (trainer == NULL || !trainer_start (trainer, &err))
     {
       trainer_free (trainer);
@@ -329,6 +367,9 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_clear_object (&self->start_cancellable);
+  StartData *d = g_task_get_task_data (G_TASK (result));
+  self->start_loss = d->loss;
+  self->start_lr = d->lr;
 
   hydra_trainer_drop_loaded (self);
   hydra_trainer_replace_run (self, run);
@@ -342,13 +383,11 @@ start_done (GObject *source, GAsyncResult *result, gpointer user_data)
     self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
 }
 
-void
-hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds)
+/* Starts a run (fork_of NULL) or a fork; d holds config and ds. */
+static void
+begin_run (HydraTrainer *self, StartData *d)
 {
-  g_return_if_fail (HYDRA_IS_TRAINER (self));
-  g_return_if_fail (config != NULL && ds != NULL);
-  g_return_if_fail (!hydra_trainer_get_busy (self));
-
+  const HnTrainConfig *config = &d->config;
   g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "hydranet-studio", "runs", NULL);
   HnError err;
   char *folder = run_folder_create (runs, &err); /* a mkdir or two: cheap enough here */
@@ -356,11 +395,9 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
     {
       set_message (self, err.message);
       set_state (self, HYDRA_RUN_FAILED);
+      start_data_free (d);
       return;
     }
-  StartData *d = g_new0 (StartData, 1);
-  d->config = *config;
-  d->ds = hydra_dataset_ref (ds);
   d->folder = g_strdup (folder);
   free (folder);
 
@@ -393,6 +430,45 @@ hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDatas
   g_task_set_source_tag (task, hydra_trainer_start);
   g_task_set_task_data (task, d, start_data_free);
   g_task_run_in_thread (task, start_thread);
+}
+
+void
+hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds)
+{
+  g_return_if_fail (HYDRA_IS_TRAINER (self));
+  g_return_if_fail (config != NULL && ds != NULL);
+  g_return_if_fail (!hydra_trainer_get_busy (self));
+
+  StartData *d = g_new0 (StartData, 1);
+  d->config = *config;
+  d->loss = config->loss;
+  d->lr = config->optimizer.lr;
+  d->ds = hydra_dataset_ref (ds);
+  begin_run (self, d);
+}
+
+void
+hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
+                    int epochs, HydraDataset *ds)
+{
+  g_return_if_fail (HYDRA_IS_TRAINER (self));
+  g_return_if_fail (checkpoint != NULL && parent != NULL && ds != NULL);
+  g_return_if_fail (!hydra_trainer_get_busy (self));
+
+  StartData *d = g_new0 (StartData, 1);
+  d->config = parent->settings;
+  d->preset = g_strdup (parent->preset);
+  d->fork_of = g_strdup (checkpoint);
+  d->config.preset = d->preset;
+  d->config.checkpoint_path = NULL;
+  d->config.records_path = NULL;
+  d->config.clock_start = hn_seconds (); /* a time budget counts from the fork's start */
+  if (epochs > 0)
+    d->config.epochs = epochs;
+  d->loss = parent->settings.loss;
+  d->lr = parent->settings.optimizer.lr;
+  d->ds = hydra_dataset_ref (ds);
+  begin_run (self, d);
 }
 
 /* ---- controls ---- */
@@ -596,6 +672,16 @@ hydra_trainer_get_busy (HydraTrainer *self)
 {
   return self->loading || self->state == HYDRA_RUN_STARTING || self->state == HYDRA_RUN_RUNNING
          || self->state == HYDRA_RUN_PAUSED || self->state == HYDRA_RUN_DIVERGED;
+}
+
+gboolean
+hydra_trainer_get_start_settings (HydraTrainer *self, HnLossConfig *loss, double *lr)
+{
+  if (self->run == NULL || self->state == HYDRA_RUN_STARTING)
+    return FALSE;
+  *loss = self->start_loss;
+  *lr = self->start_lr;
+  return TRUE;
 }
 
 const char *

@@ -14,6 +14,7 @@
 
 #include "hydra-dataset.h"
 #include "hydra-series.h"
+#include "runinfo.h"
 #include "trainer.h"
 
 G_BEGIN_DECLS
@@ -74,7 +75,19 @@ int hydra_trainer_get_input_size (HydraTrainer *self);
  * each epoch's end, all kept, and model.safetensors with the final weights when the run
  * finishes or is stopped. config->synthetic_seed names the seed of synthetic faces. */
 void hydra_trainer_start (HydraTrainer *self, const HnTrainConfig *config, HydraDataset *ds);
+/* Starts a fork of the run parent (run_info_read's) from checkpoint, one of its epoch
+ * checkpoints (absolute), on ds — the parent's data, which the caller has checked — as
+ * hydranet-cli train --fork does: a new run folder whose run.json names its parent, the
+ * parent's settings, and the checkpoint's weights, optimizer state, data position and
+ * schedule. It starts paused at the branch point: live settings changed before Resume take
+ * effect at its first step. epochs: the fork's count of epochs (0: the parent's), as
+ * --fork --epochs — above the checkpoint's, to train on from a run's end. */
+void hydra_trainer_fork (HydraTrainer *self, const char *checkpoint, const HnRunInfo *parent,
+                         int epochs, HydraDataset *ds);
 void hydra_trainer_pause (HydraTrainer *self);
+/* The live settings (loss weights, method, age loss; the peak rate) in force where the run
+ * started: the config's, or a fork's at its checkpoint. FALSE while no run exists yet. */
+gboolean hydra_trainer_get_start_settings (HydraTrainer *self, HnLossConfig *loss, double *lr);
 void hydra_trainer_resume (HydraTrainer *self);
 void hydra_trainer_stop (HydraTrainer *self);
 void hydra_trainer_rollback (HydraTrainer *self);

@@ -10,11 +10,14 @@
 #include "hydra-window.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "hydra-dataset-loader.h"
 #include "hydra-dataset-pane.h"
 #include "hydra-metrics-view.h"
+#include "hydra-runs-view.h"
 #include "hydra-settings-panel.h"
 
 #define SYNTHETIC_SEED 1
@@ -43,6 +46,7 @@ struct _HydraWindow
   HydraLossPlot *balance_plot;
   HydraMetricsView *metrics_view;
   HydraDatasetPane *dataset_pane;
+  HydraRunsView *runs_view;
   HydraPredictPane *predict_pane;
   GtkLabel *state_label;
   GtkProgressBar *epoch_bar;
@@ -64,6 +68,12 @@ struct _HydraWindow
   gboolean start_after_load;
   double train_pressed; /* hn_seconds () at the press of Train: a time budget starts there */
   gboolean closing;
+  gboolean fork_current_pending; /* Fork This Run waits for the Runs view to read the folder */
+  guint64 synthetic_seed;        /* the loaded synthetic faces' */
+  gboolean syncing_panel;        /* the panel shows a fork's settings: nothing to send */
+  gboolean fork_starting;        /* the fork's settings in force to show once it exists */
+  HydraRunRow *fork_row;         /* a fork waiting for its parent's data to load… */
+  char *fork_checkpoint;         /* …from this checkpoint */
   guint banner_timeout;
   GCancellable *compare_cancellable; /* the records being read for win.compare-runs */
 };
@@ -179,7 +189,18 @@ typedef struct
 {
   HydraWindow *self;
   char *folder; /* NULL: synthetic */
+  guint64 seed; /* the synthetic faces' */
 } LoadData;
+
+static void runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint);
+static void show_fork_settings (HydraWindow *self, const HnTrainConfig *c);
+
+static void
+clear_pending_fork (HydraWindow *self)
+{
+  g_clear_object (&self->fork_row);
+  g_clear_pointer (&self->fork_checkpoint, g_free);
+}
 
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -197,6 +218,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
                       error);
           self->start_after_load = FALSE;
         }
+      clear_pending_fork (self);
     }
   else
     {
@@ -214,6 +236,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_settings_set_string (self->settings, "last-folder", "");
         }
       set_dataset (self, hydra_dataset_new (ds, title, d->folder));
+      self->synthetic_seed = d->seed;
       if (ds->n_skipped > 0 && d->folder != NULL)
         {
           g_autofree char *text = g_strdup_printf ("%d files of the folder are not used — the "
@@ -226,32 +249,47 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
           self->start_after_load = FALSE;
           start_run (self);
         }
+      else if (self->fork_row != NULL)
+        {
+          /* the parent's data, loaded for its fork */
+          g_autoptr (HydraRunRow) row = g_steal_pointer (&self->fork_row);
+          g_autofree char *checkpoint = g_steal_pointer (&self->fork_checkpoint);
+          runs_fork (self, row, checkpoint);
+        }
     }
   g_free (d->folder);
   g_object_unref (d->self);
   g_free (d);
 }
 
+/* Loads folder (NULL: count synthetic faces drawn from seed) at size×size. */
 static void
-load_dataset (HydraWindow *self, const char *folder)
+load_dataset_full (HydraWindow *self, const char *folder, int count, guint64 seed, int size)
 {
   LoadData *d = g_new0 (LoadData, 1);
   d->self = g_object_ref (self);
   d->folder = g_strdup (folder);
+  d->seed = seed;
 
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
 
-  int size = hydra_settings_panel_get_input_size (self->settings_panel);
   if (folder != NULL)
     hydra_dataset_loader_load_folder_async (self->loader, folder, size, self->load_cancellable,
                                             load_done, d);
   else
-    hydra_dataset_loader_load_synthetic_async (
-        self->loader, g_settings_get_int (self->settings, "synthetic-count"), SYNTHETIC_SEED, size,
-        self->load_cancellable, load_done, d);
+    hydra_dataset_loader_load_synthetic_async (self->loader, count, seed, size,
+                                               self->load_cancellable, load_done, d);
+}
+
+static void
+load_dataset (HydraWindow *self, const char *folder)
+{
+  clear_pending_fork (self); /* the user chose other data */
+  load_dataset_full (self, folder, g_settings_get_int (self->settings, "synthetic-count"),
+                     SYNTHETIC_SEED, hydra_settings_panel_get_input_size (self->settings_panel));
 }
 
 /* ---- running ---- */
@@ -284,14 +322,158 @@ start_run (HydraWindow *self)
       load_dataset (self, self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL);
       return;
     }
-  config.val_percent = VAL_PERCENT; /* the split the window shows */
-  config.synthetic_seed = SYNTHETIC_SEED; /* for the run's run.json, when the faces are */
+  config.val_percent = VAL_PERCENT;             /* the split the window shows */
+  config.synthetic_seed = self->synthetic_seed; /* for the run's run.json, when the faces are */
   /* The budget counts from the press of Train, as the CLI's from its start: the folder was
    * loaded (from its cache) when it was opened, so only a reload for a new size falls in it. */
   config.clock_start = self->train_pressed;
   banner_close_clicked (self);
   hydra_trainer_start (self->trainer, &config, self->dataset);
   gtk_stack_set_visible_child_name (self->view_stack, "loss");
+}
+
+/* ---- forks: a new run from a run's epoch checkpoint, on the same data ---- */
+
+typedef enum
+{
+  FORK_DATA_SAME,  /* the loaded data set is the parent's */
+  FORK_DATA_LOAD,  /* the parent's data can be loaded here: its synthetic faces, its folder
+                    * at its size */
+  FORK_DATA_OTHER, /* the user must open the parent's folder */
+} ForkData;
+
+/* Whether the loaded data set is the one parent trained on; FORK_DATA_OTHER with what to do
+ * in *problem (free it). */
+static ForkData
+fork_data (HydraWindow *self, const HnRunInfo *parent, char **problem)
+{
+  const HnDataset *ds = self->dataset ? hydra_dataset_get (self->dataset) : NULL;
+  const char *folder = self->dataset ? hydra_dataset_get_folder (self->dataset) : NULL;
+  const HnTrainConfig *was = &parent->settings;
+
+  if (parent->data_folder != NULL)
+    {
+      g_autofree char *name = g_filename_display_name (parent->data_folder);
+      char *real = folder ? realpath (folder, NULL) : NULL;
+      gboolean same = real != NULL && strcmp (real, parent->data_folder) == 0;
+      free (real);
+      if (!same)
+        {
+          *problem = g_strdup_printf ("“%s” trained on the folder %s: open that folder (Open "
+                                      "Data Set Folder…), then fork again — a fork trains on "
+                                      "its parent's data",
+                                      parent->name, name);
+          return FORK_DATA_OTHER;
+        }
+      return ds->size == was->size ? FORK_DATA_SAME : FORK_DATA_LOAD;
+    }
+  if (was->synthetic > 0)
+    return folder == NULL && ds != NULL && ds->n == was->synthetic
+                   && self->synthetic_seed == was->synthetic_seed && ds->size == was->size
+               ? FORK_DATA_SAME
+               : FORK_DATA_LOAD;
+  *problem = g_strdup_printf ("The run.json of “%s” does not say what it trained on", parent->name);
+  return FORK_DATA_OTHER;
+}
+
+static void
+runs_fork (HydraWindow *self, HydraRunRow *row, const char *checkpoint)
+{
+  const HnRunInfo *parent = hydra_run_row_get_info (row);
+  const HnRunCheckpoint *from = NULL;
+
+  if (parent == NULL)
+    return;
+  if (hydra_trainer_get_busy (self->trainer))
+    {
+      show_banner (self, BANNER_ERROR, "Stop the current run before starting a fork");
+      return;
+    }
+  for (int i = 0; i < parent->summary.n_checkpoints; i++)
+    {
+      g_autofree char *path
+          = g_build_filename (parent->folder, parent->summary.checkpoints[i].file, NULL);
+      if (g_strcmp0 (path, checkpoint) == 0)
+        from = &parent->summary.checkpoints[i];
+    }
+  g_autofree char *problem = NULL;
+  int epochs = 0; /* the parent's */
+  if (self->dataset == NULL || hydra_dataset_loader_get_loading (self->loader))
+    problem = g_strdup ("The data set is still loading: fork again once it is there");
+  else if (from == NULL)
+    problem = g_strdup ("That checkpoint is no longer in the run's folder");
+  else if (from->batch == 0 && parent->settings.epochs > 0
+           && from->epoch >= parent->settings.epochs)
+    {
+      /* the parent's end: the fork trains on to the sidebar's count, as --fork --epochs */
+      epochs = g_settings_get_int (self->settings, "epochs");
+      if (epochs <= from->epoch)
+        problem = g_strdup_printf ("Epoch %d is where “%s” ended: set Epochs above %d in the "
+                                   "sidebar to train on from it, or fork from an earlier "
+                                   "checkpoint",
+                                   from->epoch, parent->name, from->epoch);
+    }
+  if (problem == NULL)
+    switch (fork_data (self, parent, &problem))
+      {
+      case FORK_DATA_SAME:
+        break;
+      case FORK_DATA_LOAD:
+        {
+          /* the parent's own data (never other data), then the fork */
+          const HnTrainConfig *was = &parent->settings;
+          g_autofree char *text
+              = parent->data_folder
+                    ? g_strdup_printf ("Loading the folder “%s” trained on, at %d×%d…",
+                                       parent->name, was->size, was->size)
+                    : g_strdup_printf ("Loading the %d synthetic faces “%s” trained on…",
+                                       was->synthetic, parent->name);
+          show_banner (self, BANNER_INFO, text);
+          load_dataset_full (self, parent->data_folder, was->synthetic, was->synthetic_seed,
+                             was->size);
+          self->fork_row = g_object_ref (row);
+          self->fork_checkpoint = g_strdup (checkpoint);
+          return;
+        }
+      case FORK_DATA_OTHER:
+        break;
+      }
+  if (problem != NULL)
+    {
+      show_banner (self, BANNER_ERROR, problem);
+      return;
+    }
+  banner_close_clicked (self);
+  hydra_trainer_fork (self->trainer, checkpoint, parent, epochs, self->dataset);
+  show_fork_settings (self, &parent->settings); /* at once; the checkpoint's when it is read */
+  self->fork_starting = TRUE;
+  g_autofree char *text
+      = g_strdup_printf ("Forked “%s” at epoch %d — paused at step %" G_GINT64_FORMAT ": change "
+                         "the weights, balancing, age loss or rate, then Resume",
+                         parent->name, from->epoch, (gint64) from->step);
+  show_banner (self, BANNER_INFO, text);
+  gtk_stack_set_visible_child_name (self->view_stack, "loss");
+}
+
+/* Fork This Run: the Runs view, with the current run picked and its checkpoints offered. */
+static void
+fork_current_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  gtk_stack_set_visible_child_name (self->view_stack, "runs");
+  self->fork_current_pending = TRUE;
+  hydra_runs_view_refresh (self->runs_view);
+}
+
+static void
+runs_loaded (HydraWindow *self)
+{
+  if (!self->fork_current_pending)
+    return;
+  self->fork_current_pending = FALSE;
+  if (hydra_runs_view_select (self->runs_view, hydra_trainer_get_run_folder (self->trainer)))
+    gtk_widget_activate_action (GTK_WIDGET (self->runs_view), "runs.fork", NULL);
 }
 
 static void
@@ -429,6 +611,9 @@ update_actions (HydraWindow *self)
   gtk_widget_action_set_enabled (widget, "win.cancel-load", loading);
   gtk_widget_action_set_enabled (widget, "win.show-run-folder",
                                  hydra_trainer_get_run_folder (self->trainer) != NULL);
+  /* a run's checkpoints can be forked once it has ended */
+  gtk_widget_action_set_enabled (widget, "win.fork-current",
+                                 hydra_trainer_get_run_folder (self->trainer) != NULL && !busy);
 
   const char *icon = "media-playback-start-symbolic";
   const char *label = "_Train";
@@ -448,6 +633,19 @@ trainer_state_changed (HydraWindow *self)
 {
   HydraRunState state = hydra_trainer_get_state (self->trainer);
   const char *message = hydra_trainer_get_message (self->trainer);
+  HnTrainConfig in_force;
+  double lr;
+
+  if (self->fork_starting && state != HYDRA_RUN_STARTING)
+    {
+      self->fork_starting = FALSE;
+      if ((state == HYDRA_RUN_RUNNING || state == HYDRA_RUN_PAUSED)
+          && hydra_trainer_get_start_settings (self->trainer, &in_force.loss, &lr))
+        {
+          in_force.optimizer.lr = (float) lr;
+          show_fork_settings (self, &in_force);
+        }
+    }
 
   if (state == HYDRA_RUN_DIVERGED && message != NULL)
     show_banner (self, BANNER_DIVERGED, message);
@@ -480,12 +678,15 @@ trainer_message_changed (HydraWindow *self)
 static void
 weight_changed (HydraWindow *self, int head, double weight)
 {
-  hydra_trainer_set_weight (self->trainer, head, weight);
+  if (!self->syncing_panel)
+    hydra_trainer_set_weight (self->trainer, head, weight);
 }
 
 static void
 age_loss_changed (HydraWindow *self, int kind)
 {
+  if (self->syncing_panel)
+    return;
   hydra_trainer_set_age_loss (self->trainer, kind);
   /* a run names its age curve through its own events; between runs, the plot names the loss
    * the next run will use */
@@ -496,13 +697,44 @@ age_loss_changed (HydraWindow *self, int kind)
 static void
 lr_changed (HydraWindow *self, double lr)
 {
-  hydra_trainer_set_lr (self->trainer, lr);
+  if (!self->syncing_panel)
+    hydra_trainer_set_lr (self->trainer, lr);
 }
 
 static void
 balance_changed (HydraWindow *self, int method)
 {
-  hydra_trainer_set_balance (self->trainer, method);
+  if (!self->syncing_panel)
+    hydra_trainer_set_balance (self->trainer, method);
+}
+
+/* The panel's live settings set to a fork's, without sending them: they are in force. What
+ * the user changes from there reaches the fork's first step. */
+static void
+set_double_in_range (GSettings *s, const char *key, double v)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_object_get (s, "settings-schema", &schema, NULL);
+  g_autoptr (GSettingsSchemaKey) k = g_settings_schema_get_key (schema, key);
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_double (v));
+
+  if (g_settings_schema_key_range_check (k, value))
+    g_settings_set_value (s, key, value);
+}
+
+static void
+show_fork_settings (HydraWindow *self, const HnTrainConfig *c)
+{
+  static const char *const weight_keys[N_HEADS] = { "w-age", "w-gender", "w-race" };
+  GSettings *s = self->settings;
+
+  self->syncing_panel = TRUE;
+  for (int h = 0; h < N_HEADS; h++)
+    set_double_in_range (s, weight_keys[h], c->loss.weight[h]);
+  g_settings_set_string (s, "age-loss", age_loss_name (c->loss.age_loss));
+  g_settings_set_string (s, "balance", balance_name (c->loss.balance));
+  set_double_in_range (s, "learning-rate", c->optimizer.lr);
+  self->syncing_panel = FALSE;
 }
 
 /* A run that has ended leaves the weight controls to the user's own weights. */
@@ -1283,6 +1515,7 @@ hydra_window_dispose (GObject *object)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->chooser);
+  clear_pending_fork (self);
   g_clear_pointer (&self->busy_binding, g_binding_unbind);
   if (self->trainer != NULL)
     {
@@ -1313,6 +1546,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   g_type_ensure (HYDRA_TYPE_LOSS_PLOT);
   g_type_ensure (HYDRA_TYPE_METRICS_VIEW);
   g_type_ensure (HYDRA_TYPE_DATASET_PANE);
+  g_type_ensure (HYDRA_TYPE_RUNS_VIEW);
   g_type_ensure (HYDRA_TYPE_PREDICT_PANE);
   g_type_ensure (HYDRA_TYPE_SETTINGS_PANEL);
 
@@ -1337,6 +1571,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   BIND (balance_plot);
   BIND (metrics_view);
   BIND (dataset_pane);
+  BIND (runs_view);
   BIND (predict_pane);
   BIND (state_label);
   BIND (epoch_bar);
@@ -1361,6 +1596,7 @@ hydra_window_class_init (HydraWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-plot", NULL, export_plot_action);
   gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL,
                                    show_run_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.fork-current", NULL, fork_current_action);
   gtk_widget_class_install_action (widget_class, "win.open-images", NULL, open_images_action);
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
   gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
@@ -1385,6 +1621,9 @@ hydra_window_init (HydraWindow *self)
   g_object_set (self->balance_plot, "view", HYDRA_PLOT_BALANCE, NULL);
   hydra_metrics_view_set_series (self->metrics_view, series);
   hydra_predict_pane_set_trainer (self->predict_pane, self->trainer);
+  hydra_runs_view_set_trainer (self->runs_view, self->trainer);
+  g_signal_connect_swapped (self->runs_view, "fork", G_CALLBACK (runs_fork), self);
+  g_signal_connect_swapped (self->runs_view, "loaded", G_CALLBACK (runs_loaded), self);
 
   connect_settings_panel (self);
   bind_settings (self);
@@ -1447,6 +1686,12 @@ HydraLossPlot *
 hydra_window_get_loss_plot (HydraWindow *self)
 {
   return self->loss_plot;
+}
+
+HydraRunsView *
+hydra_window_get_runs_view (HydraWindow *self)
+{
+  return self->runs_view;
 }
 
 HydraPredictPane *

@@ -7,6 +7,7 @@
 #include "hydra-dataset.h"
 #include "hydra-loss-plot.h"
 #include "hydra-predict-pane.h"
+#include "hydra-runs-view.h"
 #include "hydra-trainer.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,7 @@ HydraPredictPane *hydra_window_get_predict_pane (HydraWindow *self);
 /* The comparison bar's text ("Comparing this session with 2 runs: …"), or NULL when no runs
  * are compared (win.compare-runs, win.clear-comparison). */
 const char *hydra_window_get_comparison_text (HydraWindow *self);
+HydraRunsView *hydra_window_get_runs_view (HydraWindow *self);
 /* The text of the message banner, or NULL when it is hidden. */
 const char *hydra_window_get_banner_text (HydraWindow *self);
 
