@@ -13,8 +13,8 @@ hundreds while BCE is below one.
 
 --overhead measures what a method costs a step instead: one epoch of 4,096 synthetic faces
 (batch 64, 32x32, no validation, no files) per method and repetition, the methods
-alternating so that they share the machine's drift; it prints each method's median
-images/s and its step time against manual's. The machine should be quiet for this one.
+alternating (the order reversed every other round) so that they share the machine's drift; it prints each method's median
+step rate (from --log) and its step time against manual's. The machine should be quiet for this one.
 
 Each run is one JSON line in --results (runs already there are not run again, so a long
 session can be stopped and continued). Then a table per age loss: mean and spread
@@ -24,6 +24,7 @@ best static weights are the grid point with the best mean Δm. Quality only: the
 be busy, but one run at a time keeps it fair to the grid.
 """
 import argparse
+import csv
 import json
 import os
 import statistics
@@ -110,16 +111,23 @@ def table(results, age_loss, seeds, methods):
 
 def overhead(cli, methods, reps):
     rates = {m: [] for m in ["manual"] + methods}
-    for _ in range(reps):
-        for m in rates:
-            p = subprocess.run([cli, "train", "--synthetic", "4096", "--epochs", "1", "--batch", "64",
-                                "--val-percent", "0", "--balance", m, "--json"],
-                               capture_output=True, text=True)
-            if p.returncode != 0:
-                sys.exit(f"{m}: {p.stderr.strip()[-500:]}")
-            rates[m].append(json.loads(p.stdout.strip().splitlines()[-1])["img_per_s"])
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "steps.csv")
+        for rep in range(reps):
+            # the order reversed every other round: a place in the round is no advantage
+            for m in (list(rates) if rep % 2 == 0 else list(rates)[::-1]):
+                p = subprocess.run([cli, "train", "--synthetic", "4096", "--epochs", "1", "--batch", "64",
+                                    "--val-percent", "0", "--balance", m, "--log", log,
+                                    "--out", os.path.join(tmp, "m.safetensors")],
+                                   capture_output=True, text=True)
+                if p.returncode != 0:
+                    sys.exit(f"{m}: {p.stderr.strip()[-500:]}")
+                # each step's own rate, the first few (warming up) left out
+                with open(log) as f:
+                    steps = [float(r["img_per_s"]) for r in csv.DictReader(f) if r["kind"] == "step"]
+                rates[m] += steps[5:]
     base = statistics.median(rates["manual"])
-    print("| method | img/s (median of %d) | step time vs manual |" % reps)
+    print("| method | img/s (median step of %d runs) | step time vs manual |" % reps)
     print("|---|---|---|")
     for m, r in rates.items():
         med = statistics.median(r)
