@@ -7,6 +7,8 @@
  * (batch-norm, max-pooling, the optimizer: SGD with momentum, as `hydranet-cli bench`), then a
  * whole step of the real model for comparison. Prints medians in milliseconds and each row's share of the whole step; the
  * remainder is everything not listed (heads, losses, ReLU, residual adds, clearing buffers).
+ * Alternating with the whole step, the same step under a gradient balancing method (IMTL-G:
+ * the backward in two halves, the heads' Gram matrix, the 3×3 problem), and what it costs.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "clock.h"
 #include "conv2d.h"
 #include "gemm.h"
+#include "balance.h"
 #include "maxpool2d.h"
 #include "model.h"
 #include "optimizer.h"
@@ -214,7 +217,8 @@ main (int argc, char **argv)
   const HnTargets targets = { age, gender, race };
   const HnLossConfig losses = { AGE_LOSS_L1, { 1.0f, 1.0f, 1.0f } };
   double *t = malloc (reps * sizeof *t), *u = malloc (reps * sizeof *u);
-  double *z = malloc (reps * sizeof *z);
+  double *z = malloc (reps * sizeof *z), *g = malloc (reps * sizeof *g);
+  const size_t nf = (size_t) FEATURES * batch;
   for (int r = -2; r < reps; r++)
     {
       double t0 = hn_seconds ();
@@ -226,10 +230,36 @@ main (int argc, char **argv)
       double t1 = hn_seconds ();
       optimizer_step (optimizer, model_param_data (model), model_grad_data (model));
       double t2 = hn_seconds ();
+
+      /* the same step under a gradient method (IMTL-G), as the trainer takes it: the heads'
+       * backward, their Gram matrix at the feature, the 3×3 problem, the trunk's backward */
+      model_zero_grad (model);
+      model_forward (model, x, batch, true);
+      model_loss (model, &targets, &losses);
+      model_backward_heads (model);
+      double gram[N_HEADS][N_HEADS];
+      for (int i = 0; i < N_HEADS; i++)
+        for (int j = i; j < N_HEADS; j++)
+          {
+            const float *a = model_head_feature_grad (model, i), *b = model_head_feature_grad (model, j);
+            double d = 0;
+            for (size_t k = 0; k < nf; k++)
+              d += (double) a[k] * b[k];
+            gram[i][j] = gram[j][i] = d;
+          }
+      static const int order[N_HEADS][N_HEADS] = { { 0, 1, 2 }, { 0, 1, 2 }, { 0, 1, 2 } };
+      float w[N_HEADS] = { 1, 1, 1 };
+      balance_gradient_weights (BALANCE_IMTL_G, gram, order, w);
+      model_backward_trunk (model, w, false);
+      optimizer_step (optimizer, model_param_data (model), model_grad_data (model));
       if (r >= 0)
-        t[r] = t2 - t0, u[r] = t2 - t1, z[r] = tz - t0;
+        t[r] = t2 - t0, u[r] = t2 - t1, z[r] = tz - t0, g[r] = hn_seconds () - t2;
     }
+  /* the two kinds of step alternate, so they share the machine's drift */
+  printf ("a step under a gradient method (IMTL-G): %.2f ms, ", median_ms (g, reps));
   const double step_ms = median_ms (t, reps);
+  printf ("%+.1f%% against the plain step's %.2f ms\n\n",
+          100.0 * (median_ms (g, reps) / step_ms - 1), step_ms);
   rows[n_rows++] = (Row) { "clearing the gradients", 1, median_ms (z, reps), 0.0 };
   rows[n_rows++] = (Row) { "SGD with momentum, every parameter", 1, median_ms (u, reps), 0.0 };
 
@@ -263,7 +293,7 @@ main (int argc, char **argv)
           median_ms (t, reps), 2.0 * big * big * big / (median_ms (t, reps) / 1e3) / 1e9);
   free (a), free (b), free (c);
 
-  free (x), free (age), free (gender), free (race), free (t), free (u), free (z);
+  free (x), free (age), free (gender), free (race), free (t), free (u), free (z), free (g);
   optimizer_free (optimizer);
   model_free (model);
   return 0;
