@@ -92,6 +92,7 @@ sample_event (HnEventKind kind, int i)
       e.train.lr = 3e-4f;
       e.train.img_per_s = 1234.5f;
       e.train.batch_index = i % 7;
+      e.train.images = 64 + i;
       e.train.batches = 7;
       break;
     case EVENT_EPOCH:
@@ -159,6 +160,7 @@ START_TEST (test_every_event_round_trips)
           ck_assert_float_eq (a->train.total, b->train.total);
           ck_assert_float_eq (a->train.lr, b->train.lr);
           ck_assert_int_eq (a->train.batch_index, b->train.batch_index);
+          ck_assert_int_eq (a->train.images, b->train.images);
           ck_assert_int_eq (a->train.batches, b->train.batches);
           break;
         case EVENT_EPOCH:

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "nametable.h"
 
 static const char *const names[N_BALANCE] = {
   "manual", "scale-invariant", "uncertainty", "famo", "mgda-ub", "imtl-g", "pcgrad", "rlw",
@@ -29,13 +30,10 @@ balance_title (HnBalance method)
 bool
 balance_from_name (const char *name, HnBalance *method)
 {
-  for (int i = 0; i < N_BALANCE; i++)
-    if (strcmp (name, names[i]) == 0)
-      {
-        *method = (HnBalance) i;
-        return true;
-      }
-  return false;
+  int k = name_index (names, N_BALANCE, name);
+  if (k >= 0)
+    *method = (HnBalance) k;
+  return k >= 0;
 }
 
 bool

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "nametable.h"
 #include "parallel.h"
 
 static const char *const names[] = { "sgd", "adam", "adamw" };
@@ -19,13 +20,10 @@ optimizer_name (HnOptimizerKind kind)
 bool
 optimizer_from_name (const char *name, HnOptimizerKind *kind)
 {
-  for (int i = 0; i <= OPTIMIZER_ADAMW; i++)
-    if (strcmp (name, names[i]) == 0)
-      {
-        *kind = (HnOptimizerKind) i;
-        return true;
-      }
-  return false;
+  int k = name_index (names, OPTIMIZER_ADAMW + 1, name);
+  if (k >= 0)
+    *kind = (HnOptimizerKind) k;
+  return k >= 0;
 }
 
 HnOptimizerConfig

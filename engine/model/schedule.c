@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "nametable.h"
 
 static const char *const names[N_SCHEDULES] = { "constant", "step", "cosine", "onecycle" };
 
@@ -29,13 +30,10 @@ schedule_name (HnScheduleKind kind)
 bool
 schedule_from_name (const char *name, HnScheduleKind *kind)
 {
-  for (int k = 0; k < N_SCHEDULES; k++)
-    if (strcmp (name, names[k]) == 0)
-      {
-        *kind = (HnScheduleKind) k;
-        return true;
-      }
-  return false;
+  int k = name_index (names, N_SCHEDULES, name);
+  if (k >= 0)
+    *kind = (HnScheduleKind) k;
+  return k >= 0;
 }
 
 /* From a to b along half a cosine, as t goes from 0 to 1 (PyTorch's annealing). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "nametable.h"
 
 static const char *const age_loss_names[] = { "l1", "mse", "huber" };
 static const char *const age_loss_titles[] = { "L1", "MSE", "Huber" };
@@ -26,13 +27,10 @@ age_loss_title (HnAgeLoss kind)
 bool
 age_loss_from_name (const char *name, HnAgeLoss *kind)
 {
-  for (int i = 0; i <= AGE_LOSS_HUBER; i++)
-    if (strcmp (name, age_loss_names[i]) == 0)
-      {
-        *kind = (HnAgeLoss) i;
-        return true;
-      }
-  return false;
+  int k = name_index (age_loss_names, AGE_LOSS_HUBER + 1, name);
+  if (k >= 0)
+    *kind = (HnAgeLoss) k;
+  return k >= 0;
 }
 
 float

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "nametable.h"
+
 static const char *const setting_names[N_SETTINGS] = {
   "w_age", "w_gender", "w_race", "age_loss", "lr", "balance", "pause", "resume", "rollback",
 };
@@ -18,16 +20,6 @@ setting_name (HnSettingKind kind)
 {
   HN_ASSERT (kind >= 0 && kind < N_SETTINGS);
   return setting_names[kind];
-}
-
-/* The index of name in names[0…n), or −1. */
-static int
-name_index (const char *const *names, int n, const char *name)
-{
-  for (int k = 0; k < n; k++)
-    if (strcmp (name, names[k]) == 0)
-      return k;
-  return -1;
 }
 
 bool

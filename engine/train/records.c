@@ -459,8 +459,11 @@ cell_enum (Cells *c, Column col, const char *const *names, int n, int fallback)
 static HnAgeLoss
 cell_age_loss (Cells *c, Column col)
 {
-  static const char *const names[] = { "l1", "mse", "huber" };
-  return (HnAgeLoss) cell_enum (c, col, names, 3, AGE_LOSS_L1);
+  const char *s = cell (c, col);
+  HnAgeLoss kind = AGE_LOSS_L1;
+  if (*s != '\0' && !age_loss_from_name (s, &kind))
+    c->bad = c->bad ? c->bad : column_names[col];
+  return kind;
 }
 
 /* A record written before the balancing methods has no balance column: manual. */
@@ -538,15 +541,14 @@ read_val (Cells *c, HnEvent *e)
 static void
 read_setting (Cells *c, HnEvent *e)
 {
-  static const char *const age_names[] = { "l1", "mse", "huber" };
   HnSettingKind what = SETTING_W_AGE;
   if (!setting_from_name (cell (c, COL_SETTING), &what))
     c->bad = c->bad ? c->bad : column_names[COL_SETTING];
   e->setting.what = what;
   if (what == SETTING_AGE_LOSS)
     {
-      e->setting.value = cell_enum (c, COL_VALUE, age_names, 3, AGE_LOSS_L1);
-      e->setting.old_value = cell_enum (c, COL_OLD_VALUE, age_names, 3, AGE_LOSS_L1);
+      e->setting.value = cell_age_loss (c, COL_VALUE);
+      e->setting.old_value = cell_age_loss (c, COL_OLD_VALUE);
     }
   else if (what == SETTING_BALANCE)
     {
