@@ -88,6 +88,21 @@ data_redraw_due (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* New points, of the session or of a compared run: drawn at most every
+ * DATA_REDRAW_INTERVAL_US. */
+static void
+redraw_for_new_points (HydraLossPlot *self)
+{
+  if (self->data_redraw_id != 0)
+    return; /* a redraw is already due, and will show these points too */
+  gint64 due = self->data_redrawn_at + DATA_REDRAW_INTERVAL_US;
+  gint64 now = g_get_monotonic_time ();
+  if (now >= due)
+    redraw_for_data (self);
+  else
+    self->data_redraw_id = g_timeout_add ((guint) ((due - now + 999) / 1000), data_redraw_due, self);
+}
+
 static void
 on_series_changed (HydraLossPlot *self, HydraSeries *series)
 {
@@ -99,14 +114,7 @@ on_series_changed (HydraLossPlot *self, HydraSeries *series)
       redraw_for_data (self);
       return;
     }
-  if (self->data_redraw_id != 0)
-    return; /* a redraw is already due, and will show these points too */
-  gint64 due = self->data_redrawn_at + DATA_REDRAW_INTERVAL_US;
-  gint64 now = g_get_monotonic_time ();
-  if (now >= due)
-    redraw_for_data (self);
-  else
-    self->data_redraw_id = g_timeout_add ((guint) ((due - now + 999) / 1000), data_redraw_due, self);
+  redraw_for_new_points (self);
 }
 
 static void
@@ -444,7 +452,7 @@ on_overlay_changed (HydraLossPlot *self, HydraSeries *series)
     if (self->overlay[k]->series == series
         && hydra_series_get_n_steps (series) < self->overlay[k]->n_cached)
       hydra_plot_track_reset (self->overlay[k]);
-  hydra_plot_invalidate (self);
+  redraw_for_new_points (self);
 }
 
 void
