@@ -50,6 +50,7 @@ struct _HydraMetricsView
   HydraSeries *series;
   gulong changed_id;
   HydraSeries *overlay[HYDRA_CHART_N_RUN_COLORS - 1]; /* runs compared with it */
+  guint overlay_epochs[HYDRA_CHART_N_RUN_COLORS - 1];  /* the epochs drawn of each */
   char *names[HYDRA_CHART_N_RUN_COLORS];             /* the primary's, then theirs */
   guint n_overlay;
 
@@ -371,18 +372,18 @@ draw_area (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s
   cairo_fill (cr);
 }
 
-/* The line through the values; a NaN leaves a gap. */
+/* The line through a series' values, width px wide; a NaN leaves a gap. */
 static void
-draw_line (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s)
+draw_line (cairo_t *cr, const GdkRGBA *color, HydraSeries *series, Metric metric,
+           const ChartScale *s, double width)
 {
-  HydraMetricsView *self = chart->view;
   gboolean pen = FALSE;
 
   cairo_new_path (cr);
-  for (guint i = 0; i < n_epochs (self); i++)
+  for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
     {
-      const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
-      double v = metric_value (p, chart->metric);
+      const HydraEpochPoint *p = hydra_series_get_epoch (series, i);
+      double v = metric_value (p, metric);
 
       if (!isfinite (v))
         pen = FALSE;
@@ -391,30 +392,29 @@ draw_line (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s
       else
         cairo_move_to (cr, chart_x (s, p->at), chart_y (s, v)), pen = TRUE;
     }
-  cairo_set_line_width (cr, 2);
+  cairo_set_line_width (cr, width);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_set_source_rgba (cr, accent->red, accent->green, accent->blue, 1);
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue, 1);
   cairo_stroke (cr);
 }
 
-/* A dot per value; the selected and the hovered one larger, with a white centre. */
+/* A dot of radius px per value; the points big_a and big_b (−1: none) larger, with a white
+ * centre: the selected and the hovered one. */
 static void
-draw_points (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale *s)
+draw_points (cairo_t *cr, const GdkRGBA *color, HydraSeries *series, Metric metric,
+             const ChartScale *s, double radius, int big_a, int big_b)
 {
-  HydraMetricsView *self = chart->view;
-  guint n = n_epochs (self);
-
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
     {
-      const HydraEpochPoint *p = hydra_series_get_epoch (self->series, i);
-      gboolean big = i == MIN (self->selected, n - 1) || (int) i == chart->hover;
-      double v = metric_value (p, chart->metric);
+      const HydraEpochPoint *p = hydra_series_get_epoch (series, i);
+      gboolean big = (int) i == big_a || (int) i == big_b;
+      double v = metric_value (p, metric);
       double x = chart_x (s, p->at), y = chart_y (s, v);
 
       if (!isfinite (v))
         continue;
-      cairo_set_source_rgba (cr, accent->red, accent->green, accent->blue, 1);
-      cairo_arc (cr, x, y, big ? 5 : 3, 0, 2 * G_PI);
+      cairo_set_source_rgba (cr, color->red, color->green, color->blue, 1);
+      cairo_arc (cr, x, y, big ? 5 : radius, 0, 2 * G_PI);
       cairo_fill (cr);
       if (big)
         {
@@ -422,42 +422,6 @@ draw_points (cairo_t *cr, const GdkRGBA *accent, Chart *chart, const ChartScale 
           cairo_arc (cr, x, y, 2, 0, 2 * G_PI);
           cairo_fill (cr);
         }
-    }
-}
-
-/* A compared run's values: a thinner line and small dots in its colour. */
-static void
-draw_run (cairo_t *cr, const GdkRGBA *color, HydraSeries *series, Metric metric,
-          const ChartScale *s)
-{
-  gboolean pen = FALSE;
-
-  cairo_new_path (cr);
-  for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
-    {
-      const HydraEpochPoint *p = hydra_series_get_epoch (series, i);
-      double v = metric_value (p, metric);
-
-      if (!isfinite (v))
-        pen = FALSE;
-      else if (pen)
-        cairo_line_to (cr, chart_x (s, p->at), chart_y (s, v));
-      else
-        cairo_move_to (cr, chart_x (s, p->at), chart_y (s, v)), pen = TRUE;
-    }
-  cairo_set_line_width (cr, 1.5);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue, 1);
-  cairo_stroke (cr);
-  for (guint i = 0; i < hydra_series_get_n_epochs (series); i++)
-    {
-      const HydraEpochPoint *p = hydra_series_get_epoch (series, i);
-      double v = metric_value (p, metric);
-
-      if (!isfinite (v))
-        continue;
-      cairo_arc (cr, chart_x (s, p->at), chart_y (s, v), 2.5, 0, 2 * G_PI);
-      cairo_fill (cr);
     }
 }
 
@@ -512,15 +476,21 @@ draw_chart (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
     {
       /* a comparison: each run's line in its colour, the primary's on top, no area */
       for (guint r = self->n_overlay; r > 0; r--)
-        draw_run (cr, &hydra_chart_run_colors[r], self->overlay[r - 1], chart->metric, &s);
+        {
+          HydraSeries *run = self->overlay[r - 1];
+          draw_line (cr, &hydra_chart_run_colors[r], run, chart->metric, &s, 1.5);
+          draw_points (cr, &hydra_chart_run_colors[r], run, chart->metric, &s, 2.5, -1, -1);
+        }
       accent = &hydra_chart_run_colors[0];
       if (chart->metric == METRIC_AGE_MAE)
         draw_run_names (cr, small, self, &s);
     }
   else
     draw_area (cr, accent, chart, &s);
-  draw_line (cr, accent, chart, &s);
-  draw_points (cr, accent, chart, &s);
+  const guint n = n_epochs (self);
+  draw_line (cr, accent, self->series, chart->metric, &s, 2);
+  draw_points (cr, accent, self->series, chart->metric, &s, 3, (int) MIN (self->selected, n - 1),
+               chart->hover);
 }
 
 static int
@@ -1047,10 +1017,18 @@ hydra_metrics_view_set_series (HydraMetricsView *self, HydraSeries *series)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIES]);
 }
 
+/* A compared run that is still training commits at every poll; only a new validation
+ * changes what this view draws of it. */
 static void
-on_overlay_changed (HydraMetricsView *self)
+on_overlay_changed (HydraMetricsView *self, HydraSeries *series)
 {
-  queue_draw_all (self);
+  for (guint r = 0; r < self->n_overlay; r++)
+    if (self->overlay[r] == series
+        && hydra_series_get_n_epochs (series) != self->overlay_epochs[r])
+      {
+        self->overlay_epochs[r] = hydra_series_get_n_epochs (series);
+        queue_draw_all (self);
+      }
 }
 
 void
@@ -1071,6 +1049,7 @@ hydra_metrics_view_set_overlay (HydraMetricsView *self, HydraSeries *const *seri
   for (guint r = 0; r < n; r++)
     {
       self->overlay[r] = g_object_ref (series[r]);
+      self->overlay_epochs[r] = hydra_series_get_n_epochs (series[r]);
       self->names[r + 1] = g_strdup (names[r] != NULL ? names[r] : "");
       g_signal_connect_swapped (series[r], "changed", G_CALLBACK (on_overlay_changed), self);
       self->n_overlay++;
