@@ -65,6 +65,7 @@ enum
 {
   SIGNAL_LOADED,
   SIGNAL_FORK,
+  SIGNAL_FAILED,
   N_SIGNALS
 };
 
@@ -547,7 +548,7 @@ read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       g_autofree char *text = g_strdup_printf ("The runs could not be read: %s", error->message);
-      gtk_label_set_text (self->count_label, text);
+      g_signal_emit (self, signals[SIGNAL_FAILED], 0, text);
     }
   if (self->read_again)
     read_folder (self);
@@ -712,7 +713,7 @@ file_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      gtk_label_set_text (HYDRA_RUNS_VIEW (source)->count_label, error->message);
+      g_signal_emit (source, signals[SIGNAL_FAILED], 0, error->message);
     }
   hydra_runs_view_refresh (HYDRA_RUNS_VIEW (source));
 }
@@ -1030,6 +1031,9 @@ hydra_runs_view_class_init (HydraRunsViewClass *klass)
   signals[SIGNAL_FORK]
       = g_signal_new ("fork", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                       G_TYPE_NONE, 2, HYDRA_TYPE_RUN_ROW, G_TYPE_STRING);
+  signals[SIGNAL_FAILED]
+      = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                      G_TYPE_NONE, 1, G_TYPE_STRING);
 
   g_type_ensure (HYDRA_TYPE_RUNS_SCATTER);
   gtk_widget_class_set_template_from_resource (widget_class,

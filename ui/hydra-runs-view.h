@@ -60,6 +60,8 @@ const char *hydra_runs_view_get_baseline (HydraRunsView *self);
  *   "fork" (HydraRunRow *run, const char *checkpoint)
  *                                     the user asked for a fork of run from checkpoint
  *                                     (absolute); the window checks the data and starts it
+ *   "failed" (const char *message)    reading the folder, a rename or a move to the trash
+ *                                     failed; the window says so in its banner
  * Actions (the view's toolbar, and keys): runs.refresh (F5), runs.pin-baseline,
  * runs.rename (F2), runs.trash (Delete), runs.compare, runs.fork. */
 

@@ -467,6 +467,12 @@ fork_current_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+runs_failed (HydraWindow *self, const char *message)
+{
+  show_banner (self, BANNER_ERROR, message);
+}
+
+static void
 runs_loaded (HydraWindow *self)
 {
   if (!self->fork_current_pending)
@@ -1624,6 +1630,7 @@ hydra_window_init (HydraWindow *self)
   hydra_runs_view_set_trainer (self->runs_view, self->trainer);
   g_signal_connect_swapped (self->runs_view, "fork", G_CALLBACK (runs_fork), self);
   g_signal_connect_swapped (self->runs_view, "loaded", G_CALLBACK (runs_loaded), self);
+  g_signal_connect_swapped (self->runs_view, "failed", G_CALLBACK (runs_failed), self);
 
   connect_settings_panel (self);
   bind_settings (self);

@@ -427,6 +427,26 @@ START_TEST (test_rename_persists_to_run_json)
   g_autofree char *cell
       = hydra_runs_view_dup_cell (view, position_of (run_folders[1]), HYDRA_RUN_COL_NAME, FALSE);
   ck_assert_str_eq (cell, "Low age weight");
+
+  /* a rename that fails says why in the window's banner, and stays said */
+  g_autofree char *json = g_build_filename (run_folders[1], "run.json", NULL);
+  g_autofree char *saved = NULL;
+  gsize len;
+  ck_assert (g_file_get_contents (json, &saved, &len, NULL));
+  ck_assert (g_file_set_contents (json, "{", 1, NULL));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.rename", NULL));
+  ui_spin (0.3);
+  entry = find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "Never");
+  g_signal_emit_by_name (entry, "activate");
+  for (int tries = 0; tries < 100 && hydra_window_get_banner_text (window) == NULL; tries++)
+    ui_spin (0.05);
+  ck_assert_msg (hydra_window_get_banner_text (window) != NULL, "no message for a failed rename");
+  ui_spin (0.5); /* the folder read that follows must not hide it */
+  ck_assert_ptr_nonnull (hydra_window_get_banner_text (window));
+  ck_assert (g_file_set_contents (json, saved, (gssize) len, NULL));
+  hydra_runs_view_refresh (view);
+  ui_spin (0.5);
 }
 END_TEST
 
