@@ -179,18 +179,34 @@ baseline_number (HydraRunsView *self, HydraRunColumn col)
   return base ? hydra_run_row_get_number (base, col) : NAN;
 }
 
+/* What a cell shows: for a folder that is not a run, its name and why, and no Δ. */
+static char *
+cell_text (HydraRunsView *self, HydraRunRow *row, HydraRunColumn col, gboolean delta)
+{
+  const char *reason = hydra_run_row_get_reason (row);
+
+  if (!delta && reason != NULL && col == HYDRA_RUN_COL_NAME)
+    {
+      g_autofree char *name = hydra_run_row_dup_text (row, col);
+      return g_strdup_printf ("%s — %s", name, reason);
+    }
+  if (!delta)
+    return hydra_run_row_dup_text (row, col);
+  if (g_strcmp0 (hydra_run_row_get_folder (row), self->baseline) == 0)
+    return g_strdup ("baseline");
+  if (reason != NULL)
+    return g_strdup ("");
+  return hydra_run_format_delta (col, hydra_run_row_get_number (row, col)
+                                          - baseline_number (self, col));
+}
+
 char *
 hydra_runs_view_dup_cell (HydraRunsView *self, guint position, HydraRunColumn col, gboolean delta)
 {
   g_autoptr (HydraRunRow) row = g_list_model_get_item (G_LIST_MODEL (self->sorted), position);
 
   g_return_val_if_fail (row != NULL, NULL);
-  if (!delta)
-    return hydra_run_row_dup_text (row, col);
-  if (g_strcmp0 (hydra_run_row_get_folder (row), self->baseline) == 0)
-    return g_strdup ("baseline");
-  return hydra_run_format_delta (col,
-                                 hydra_run_row_get_number (row, col) - baseline_number (self, col));
+  return cell_text (self, row, col, delta);
 }
 
 /* A right click on a row: it is selected, and its menu opens where the pointer is. The
@@ -247,26 +263,17 @@ cell_bind (GtkSignalListItemFactory *factory, GtkListItem *item, CellSpec *spec)
   gtk_widget_remove_css_class (label, "hydra-better");
   gtk_widget_remove_css_class (label, "hydra-worse");
   gtk_widget_remove_css_class (label, "hydra-baseline");
-  if (reason != NULL && spec->col == HYDRA_RUN_COL_NAME && !spec->delta)
+  text = cell_text (self, row, spec->col, spec->delta);
+  if (spec->delta)
     {
-      g_autofree char *name = hydra_run_row_dup_text (row, spec->col);
-      text = g_strdup_printf ("%s — %s", name, reason);
-    }
-  else if (spec->delta)
-    {
-      double v = hydra_run_row_get_number (row, spec->col);
-      double delta = v - baseline_number (self, spec->col);
+      double delta = hydra_run_row_get_number (row, spec->col) - baseline_number (self, spec->col);
       gboolean is_base = g_strcmp0 (hydra_run_row_get_folder (row), self->baseline) == 0;
-      text = is_base || reason ? g_strdup (is_base ? "baseline" : "")
-                               : hydra_run_format_delta (spec->col, delta);
       /* better: a lower MAE, a higher accuracy; a change under the shown precision is none */
       double shown = hydra_run_column_lower_is_better (spec->col) ? -delta : delta;
       double epsilon = hydra_run_column_lower_is_better (spec->col) ? 0.005 : 0.0005;
       if (!is_base && !isnan (shown) && fabs (shown) >= epsilon)
         gtk_widget_add_css_class (label, shown > 0 ? "hydra-better" : "hydra-worse");
     }
-  else
-    text = hydra_run_row_dup_text (row, spec->col);
   if (spec->col == HYDRA_RUN_COL_NAME && !spec->delta
       && g_strcmp0 (hydra_run_row_get_folder (row), self->baseline) == 0)
     gtk_widget_add_css_class (label, "hydra-baseline");
