@@ -54,9 +54,7 @@ cli_runs (int argc, char **argv)
   cJSON *runs = cJSON_AddArrayToObject (o, "runs");
   for (int i = 0; i < list.n_runs; i++)
     {
-      char *text = run_info_to_json (&list.runs[i]);
-      cJSON *run = text != NULL ? cJSON_Parse (text) : NULL;
-      free (text);
+      cJSON *run = run_info_to_cjson (&list.runs[i]);
       if (run == NULL)
         {
           cJSON_Delete (o);

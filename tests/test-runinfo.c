@@ -198,15 +198,13 @@ START_TEST (test_round_trip)
   ck_assert_int_eq (r->checkpoints[1].step, 11);
 
   /* the listing's JSON is run.json's, with the folder and the model */
-  char *json = run_info_to_json (&info);
-  cJSON *o = cJSON_Parse (json);
+  cJSON *o = run_info_to_cjson (&info);
   ck_assert_ptr_nonnull (o);
   ck_assert_str_eq (cJSON_GetObjectItem (o, "folder")->valuestring, info.folder);
   ck_assert (strstr (cJSON_GetObjectItem (o, "model")->valuestring, RUN_MODEL) != NULL);
   ck_assert_str_eq (cJSON_GetObjectItem (cJSON_GetObjectItem (o, "settings"), "seed")->valuestring,
                     "1152921504606846979");
   cJSON_Delete (o);
-  free (json);
   run_info_clear (&info);
 
   /* a rename and a later summary keep each other's, and keys this version does not know */

@@ -967,8 +967,8 @@ run_info_clear (HnRunInfo *info)
   *info = (HnRunInfo) { 0 };
 }
 
-char *
-run_info_to_json (const HnRunInfo *info)
+cJSON *
+run_info_to_cjson (const HnRunInfo *info)
 {
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "folder", info->folder);
@@ -984,9 +984,7 @@ run_info_to_json (const HnRunInfo *info)
   char *model = info->has_model ? run_folder_file (info->folder, RUN_MODEL) : NULL;
   add_string_or_null (o, "model", model);
   free (model);
-  char *text = cJSON_PrintUnformatted (o);
-  cJSON_Delete (o);
-  return text;
+  return o;
 }
 
 /* ---- listing ---- */

@@ -40,6 +40,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "error.h"
 #include "evaluate.h"
@@ -123,8 +125,8 @@ bool run_list_read (const char *dir, HnRunList *list, HnError *err);
 void run_list_clear (HnRunList *list);
 
 /* info as run.json would hold it, with "folder" added (and "model": the final model's path,
- * or null), as compact JSON text (free it); NULL when out of memory. */
-char *run_info_to_json (const HnRunInfo *info);
+ * or null), as a JSON tree (cJSON_Delete it, or add it to another); NULL when out of memory. */
+cJSON *run_info_to_cjson (const HnRunInfo *info);
 
 /* ---- writing ---- */
 
