@@ -1,6 +1,9 @@
 #include "clocale.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static locale_t c_locale;
@@ -25,4 +28,20 @@ c_locale_leave (locale_t previous)
 {
   if (previous != (locale_t) 0)
     uselocale (previous);
+}
+
+void
+c_format_float (float f, char buf[C_FLOAT_MAX])
+{
+  if (!isfinite (f))
+    {
+      snprintf (buf, C_FLOAT_MAX, "%s", isnan (f) ? "nan" : f > 0 ? "inf" : "-inf");
+      return;
+    }
+  for (int digits = 6; digits <= 9; digits++)
+    {
+      snprintf (buf, C_FLOAT_MAX, "%.*g", digits, (double) f);
+      if (strtof (buf, NULL) == f)
+        return;
+    }
 }

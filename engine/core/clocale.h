@@ -9,3 +9,9 @@
 /* Switches the calling thread to the C locale; returns what c_locale_leave restores. */
 locale_t c_locale_enter (void);
 void c_locale_leave (locale_t previous);
+
+/* f in the fewest digits that read back as the same float, in the C locale the caller has
+ * entered: a learning rate of 1e-3 is "0.001", not "0.00100000005" (9 digits always do).
+ * Non-finite: "nan", "inf", "-inf". */
+#define C_FLOAT_MAX 32
+void c_format_float (float f, char buf[C_FLOAT_MAX]);

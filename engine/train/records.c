@@ -94,21 +94,11 @@ set_cell (Row *r, Column c, const char *fmt, ...)
   r->used += n + 1;
 }
 
-/* The fewest digits that read back as the same float: a learning rate of 1e-3 is "0.001",
- * not "0.00100000005"; 9 digits always do. */
 static void
 set_float (Row *r, Column c, float v)
 {
-  char buf[32];
-  if (!isfinite (v))
-    snprintf (buf, sizeof buf, "%s", isnan (v) ? "nan" : v > 0 ? "inf" : "-inf");
-  else
-    for (int digits = 6; digits <= 9; digits++)
-      {
-        snprintf (buf, sizeof buf, "%.*g", digits, v);
-        if (strtof (buf, NULL) == v)
-          break;
-      }
+  char buf[C_FLOAT_MAX];
+  c_format_float (v, buf);
   set_cell (r, c, "%s", buf);
 }
 

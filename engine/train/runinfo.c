@@ -33,14 +33,9 @@ shortest (float f)
 {
   if (!isfinite (f))
     return f;
-  char buf[32];
+  char buf[C_FLOAT_MAX];
   locale_t previous = c_locale_enter ();
-  for (int digits = 6; digits <= 9; digits++)
-    {
-      snprintf (buf, sizeof buf, "%.*g", digits, (double) f);
-      if (strtof (buf, NULL) == f)
-        break;
-    }
+  c_format_float (f, buf);
   double d = strtod (buf, NULL);
   c_locale_leave (previous);
   return d;
