@@ -646,25 +646,6 @@ csv_many_job_free (CsvManyJob *many)
   g_free (many);
 }
 
-/* A CSV cell: quoted as RFC 4180 says when it needs to be. */
-static void
-append_cell (GString *out, const char *text)
-{
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    {
-      g_string_append (out, text);
-      return;
-    }
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c; c++)
-    {
-      if (*c == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 static gboolean
 csv_many_job_write (CsvManyJob *many, GCancellable *cancellable, GError **error)
 {
@@ -674,11 +655,11 @@ csv_many_job_write (CsvManyJob *many, GCancellable *cancellable, GError **error)
   g_string_append (out, records_header ());
   for (guint r = 0; r < many->jobs->len; r++)
     {
-      g_autoptr (GString) prefix = g_string_new (NULL);
-
-      append_cell (prefix, many->names[r]);
-      g_string_append_c (prefix, ',');
-      if (!csv_job_format (g_ptr_array_index (many->jobs, r), out, prefix->str, cancellable, error))
+      const int room = 2 * (int) strlen (many->names[r]) + 4;
+      g_autofree char *prefix = g_malloc (room);
+      int n = records_quote_cell (prefix, room, many->names[r]);
+      prefix[n] = ',', prefix[n + 1] = '\0';
+      if (!csv_job_format (g_ptr_array_index (many->jobs, r), out, prefix, cancellable, error))
         return FALSE;
     }
   return g_file_set_contents (many->path, out->str, (gssize) out->len, error);

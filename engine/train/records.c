@@ -195,9 +195,8 @@ set_setting (Row *r, const HnEvent *e)
   set_cell (r, COL_MESSAGE, "%s", text);
 }
 
-/* Appends cell to out as RFC 4180 says: quoted when it holds a comma, a quote or a line break. */
-static int
-put_cell (char *out, int room, const char *cell)
+int
+records_quote_cell (char *out, int room, const char *cell)
 {
   if (strpbrk (cell, ",\"\r\n") == NULL)
     return snprintf (out, (size_t) room, "%s", cell);
@@ -250,7 +249,7 @@ records_format (const HnEvent *e, char *buf, int len)
       if (c > 0)
         buf[used++] = ',';
       if (r->cell[c] != NULL)
-        used += put_cell (buf + used, len - used - 2, r->cell[c]);
+        used += records_quote_cell (buf + used, len - used - 2, r->cell[c]);
     }
   buf[used++] = '\n';
   buf[used] = '\0';

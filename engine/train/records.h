@@ -52,6 +52,10 @@ const char *records_header (void);
 #define RECORDS_MAX_ROW 2048
 int records_format (const HnEvent *e, char *buf, int len);
 
+/* Writes cell into out (room bytes, at least 2·strlen (cell) + 3 to hold it whole) as RFC 4180
+ * says: quoted when it holds a comma, a quote or a line break. Returns its length. */
+int records_quote_cell (char *out, int room, const char *cell);
+
 /* Called for each row read, in order; return false to stop reading (without error). */
 typedef bool (*HnRecordFn) (const HnEvent *e, void *ctx);
 
