@@ -433,6 +433,21 @@ run_summary_observe (HnRunSummary *s, const HnEvent *e)
     }
 }
 
+/* Makes room for one more `size`-byte item in *items, which holds n of *cap. */
+static bool
+grow (void **items, int n, int *cap, size_t size)
+{
+  if (n < *cap)
+    return true;
+  int more = *cap ? 2 * *cap : 8;
+  void *grown = realloc (*items, size * (size_t) more);
+  if (grown == NULL)
+    return false;
+  *items = grown;
+  *cap = more;
+  return true;
+}
+
 bool
 run_summary_add_checkpoint (HnRunSummary *s, const char *file, int epoch, int batch, int64_t step)
 {
@@ -445,17 +460,11 @@ run_summary_add_checkpoint (HnRunSummary *s, const char *file, int epoch, int ba
       char *copy = strdup (file);
       if (copy == NULL)
         return false;
-      if (s->n_checkpoints == s->cap_checkpoints)
+      if (!grow ((void **) &s->checkpoints, s->n_checkpoints, &s->cap_checkpoints,
+                 sizeof *s->checkpoints))
         {
-          int cap = s->cap_checkpoints ? 2 * s->cap_checkpoints : 16;
-          HnRunCheckpoint *grown = realloc (s->checkpoints, sizeof *grown * (size_t) cap);
-          if (grown == NULL)
-            {
-              free (copy);
-              return false;
-            }
-          s->checkpoints = grown;
-          s->cap_checkpoints = cap;
+          free (copy);
+          return false;
         }
       c = &s->checkpoints[s->n_checkpoints++];
       c->file = copy;
@@ -996,21 +1005,6 @@ static int
 by_folder (const void *a, const void *b)
 {
   return strcmp (((const HnSkippedRun *) a)->folder, ((const HnSkippedRun *) b)->folder);
-}
-
-/* Makes room for one more `size`-byte item in *items, which holds n of *cap. */
-static bool
-grow (void **items, int n, int *cap, size_t size)
-{
-  if (n < *cap)
-    return true;
-  int more = *cap ? 2 * *cap : 8;
-  void *grown = realloc (*items, size * (size_t) more);
-  if (grown == NULL)
-    return false;
-  *items = grown;
-  *cap = more;
-  return true;
 }
 
 bool

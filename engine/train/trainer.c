@@ -532,19 +532,24 @@ images_seen (const HnTrainer *t)
          + (uint64_t) t->run.batch_index * (uint64_t) t->config.batch;
 }
 
-/* Rewrites run.json's summary; a failure is reported and training goes on. */
-static void
-write_summary (HnTrainer *t)
+/* Rewrites run.json's summary with where the run stands. */
+static bool
+store_summary (HnTrainer *t, HnError *err)
 {
-  if (t->run_info == NULL)
-    return;
   HnRunSummary *s = &t->summary;
   s->steps = t->run.step;
   s->epochs = t->run.epoch;
   s->batch = t->run.batch_index;
   s->images = images_seen (t);
+  return run_info_write_summary (t->config.run_dir, t->run_info, s, err);
+}
+
+/* The same during the run: a failure is reported and training goes on. */
+static void
+write_summary (HnTrainer *t)
+{
   HnError err;
-  if (run_info_write_summary (t->config.run_dir, t->run_info, s, &err))
+  if (t->run_info == NULL || store_summary (t, &err))
     return;
   HnEvent e = { .kind = EVENT_STATE };
   e.state.state = t->state;
@@ -605,12 +610,7 @@ begin_run_info (HnTrainer *t, HnError *err)
   free (parent.folder);
   if (t->run_info == NULL)
     return false;
-  HnRunSummary *s = &t->summary;
-  s->steps = t->run.step;
-  s->epochs = t->run.epoch;
-  s->batch = t->run.batch_index;
-  s->images = images_seen (t);
-  return run_info_write_summary (t->config.run_dir, t->run_info, s, err);
+  return store_summary (t, err);
 }
 
 static void
