@@ -23,11 +23,7 @@ static HnSafetensors *golden;
 static void
 load_golden (void)
 {
-  char *path = test_data_path ("golden/balance.safetensors");
-  HnError err;
-  golden = safetensors_read (path, &err);
-  ck_assert_msg (golden != NULL, "%s", err.message);
-  free (path);
+  golden = test_read_golden ("golden/balance.safetensors");
 }
 
 static void

@@ -7,6 +7,8 @@
 #include <ftw.h>
 #include <unistd.h>
 
+#include "safetensors.h"
+
 bool
 is_close (double got, double want, double atol, double rtol)
 {
@@ -95,4 +97,15 @@ test_run_suite (Suite *suite)
   int failed = srunner_ntests_failed (runner);
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+HnSafetensors *
+test_read_golden (const char *relative)
+{
+  char *path = test_data_path (relative);
+  HnError err;
+  HnSafetensors *st = safetensors_read (path, &err);
+  ck_assert_msg (st != NULL, "%s", err.message);
+  free (path);
+  return st;
 }

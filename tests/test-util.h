@@ -28,6 +28,10 @@ char *test_path (const char *dir, const char *name);
 /* path joined with the tests' source directory ($HYDRANET_TEST_DATA); caller frees. */
 char *test_data_path (const char *relative);
 
+/* The golden file at relative (to the tests' source directory), failing the test when it
+ * cannot be read. */
+struct HnSafetensors *test_read_golden (const char *relative);
+
 /* Writes len bytes to path, failing the test on error. */
 void test_write_file (const char *path, const void *data, size_t len);
 
