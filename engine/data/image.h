@@ -71,3 +71,10 @@ void image_normalize (const uint8_t *rgb, int size, float *dst);
 
 /* decode + crop/resize + normalise. dst (3, size, size). */
 bool image_load_input (const char *path, int size, float *dst, HnError *err);
+
+/* As image_decode_memory and image_decode_file, then turned upright as the file's EXIF
+ * orientation says (a JPEG's APP1 Exif; 1 to 8, anything else is taken as 1): what a viewer
+ * shows, and what faces.h wants. Training and the whole-image preprocessing do not turn
+ * images, as the reference's PIL.Image.open does not. */
+bool image_decode_memory_upright (const uint8_t *buf, size_t len, HnImage *out, HnError *err);
+bool image_decode_file_upright (const char *path, HnImage *out, HnError *err);
