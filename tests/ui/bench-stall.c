@@ -1,18 +1,19 @@
 /* bench-stall.c — how long the studio's main loop stalls while it trains at full speed and
  * while a batch of dropped images is predicted. Not a test: a measurement to run by hand,
  *
- *   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/ui/bench-stall [SECONDS] [IMAGES]
+ *   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/ui/bench-stall [SECONDS] [IMAGES] [FOLDER]
  *
  * It opens the real window on 2,000 synthetic faces with the default settings (OpenBLAS's own
  * thread count), presses Train, and samples a 5 ms timer: a gap between two ticks is a stall.
- * Then, still training, it hands IMAGES synthetic face files to the prediction pane as a drop
- * would. Prints one JSON object: the longest gap, the 99th percentile and the tick count for
+ * Then, still training, it hands IMAGES face files to the prediction pane as a drop would:
+ * synthetic ones, or the first IMAGES (by name) of FOLDER, for instance real UTKFace photos. Prints one JSON object: the longest gap, the 99th percentile and the tick count for
  * each phase, how long the drop's own call took (its cards are built there, so it counts as
  * the drop phase's first gap) and how many cards exist at the end.
  */
 
 #include <gtk/gtk.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hydra-application.h"
 #include "hydra-predict-card.h"
@@ -69,6 +70,12 @@ cmp_gap (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+static int
+cmp_name (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 /* Starts a phase; returns its summary as JSON when called again with the next name. */
 static char *
 phase_summary (void)
@@ -91,6 +98,7 @@ main (int argc, char **argv)
 {
   double seconds = argc > 1 ? atof (argv[1]) : 20;
   int n_images = argc > 2 ? atoi (argv[2]) : 40;
+  const char *folder = argc > 3 ? argv[3] : NULL;
   g_autofree char *tmp = g_dir_make_tmp ("hydranet-stall-XXXXXX", NULL);
 
   g_setenv ("GSETTINGS_SCHEMA_DIR", HYDRA_SCHEMA_DIR, FALSE); /* the build tree's, unless set */
@@ -115,19 +123,28 @@ main (int argc, char **argv)
   run_for (seconds);
   g_autofree char *training = phase_summary ();
 
-  /* a drop of synthetic face files while training goes on */
-  g_autofree char *faces = g_build_filename (tmp, "faces", NULL);
+  /* a drop of face files while training goes on */
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *faces = folder != NULL ? g_strdup (folder) : g_build_filename (tmp, "faces", NULL);
   HnError err;
-  if (!synth_write_folder (faces, n_images, 7, 128, SYNTH_PNG, 0, NULL, &err))
+  if (folder == NULL && !synth_write_folder (faces, n_images, 7, 128, SYNTH_PNG, 0, NULL, &err))
     {
       g_printerr ("cannot write faces: %s\n", err.message);
       return 1;
     }
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   GDir *dir = g_dir_open (faces, 0, NULL);
+  if (dir == NULL)
+    {
+      g_printerr ("cannot read %s\n", faces);
+      return 1;
+    }
   for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
-    g_ptr_array_add (files, g_file_new_build_filename (faces, name, NULL));
+    g_ptr_array_add (names, g_strdup (name));
   g_dir_close (dir);
+  g_ptr_array_sort (names, cmp_name);
+  for (guint i = 0; i < names->len && files->len < (guint) n_images; i++)
+    g_ptr_array_add (files, g_file_new_build_filename (faces, g_ptr_array_index (names, i), NULL));
   HydraPredictPane *pane = hydra_window_get_predict_pane (window);
   /* the drop itself is a main-loop callback: its own time is the first gap */
   gint64 t0 = g_get_monotonic_time ();
