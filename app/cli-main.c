@@ -16,7 +16,8 @@ static const struct
   const char *synopsis;
   bool own_help; /* prints a longer --help of its own */
 } commands[] = {
-  { "predict", cli_predict, "predict --model M.safetensors [--tta none|flip] IMAGE...   age, gender and race" },
+  { "predict", cli_predict, "predict --model M [--faces auto|whole] [--tta none|flip] IMAGE...  each face's age, gender, race" },
+  { "faces", cli_faces, "faces [--landmarks] [--chips DIR] IMAGE...  the faces found, aligned as chips" },
   { "info", cli_info, "info --model M.safetensors                what a checkpoint holds" },
   { "init", cli_init, "init --out M.safetensors [--seed S] [--backbone resnet18|resnet34] [--size 32]" },
   { "train", cli_train, "train [--data DIR | --synthetic N] [OPTIONS]  (train --help lists them)", true },

@@ -6,9 +6,11 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "parallel.h"
+#include "faces.h"
 #include "image.h"
 
 #define PREDICT_BATCH 16
+#define LINES_CAP(b) ((int) (sizeof (b)->lines / sizeof (b)->lines[0]))
 
 static cJSON *
 prediction_json (const char *file, const HnPrediction *p)
@@ -34,58 +36,156 @@ error_json (const char *file, const char *message)
   return o;
 }
 
-/* The chunk's buffers: the images, and what model_infer gives back for them. */
+/* What one output line is about: a face of a file, the whole file, or its error. */
 typedef struct
 {
+  const char *file;
+  int face;        /* index in the image; −1 for the whole image */
+  int box[4];      /* x, y, w, h when face ≥ 0 */
+  int slot;        /* in the batch, or −1 */
+  HnError error;   /* when slot < 0 */
+} Line;
+
+/* Inputs wait in a batch of PREDICT_BATCH; the lines about them (and any errors between)
+ * are printed in order once the batch has been through the model. */
+typedef struct
+{
+  HnModel *model;
+  int size;
+  bool flip;
   float *x, *mirrored, *age, *gender, *race;
-} Chunk;
+  Line lines[PREDICT_BATCH * 2];
+  int n_lines, n_inputs;
+  int status;
+} Batch;
 
 static bool
-chunk_alloc (Chunk *c, size_t per_image, bool flip)
+batch_init (Batch *b, HnModel *model, int size, bool flip)
 {
-  c->x = malloc (sizeof (float) * per_image * PREDICT_BATCH);
-  c->mirrored = flip ? malloc (sizeof (float) * per_image * PREDICT_BATCH) : NULL;
-  c->age = malloc (sizeof (float) * PREDICT_BATCH);
-  c->gender = malloc (sizeof (float) * PREDICT_BATCH);
-  c->race = malloc (sizeof (float) * N_RACES * PREDICT_BATCH);
-  return c->x && (!flip || c->mirrored) && c->age && c->gender && c->race;
+  size_t per_image = (size_t) 3 * size * size;
+  *b = (Batch){ .model = model, .size = size, .flip = flip, .status = EXIT_OK };
+  b->x = malloc (sizeof (float) * per_image * PREDICT_BATCH);
+  b->mirrored = flip ? malloc (sizeof (float) * per_image * PREDICT_BATCH) : NULL;
+  b->age = malloc (sizeof (float) * PREDICT_BATCH);
+  b->gender = malloc (sizeof (float) * PREDICT_BATCH);
+  b->race = malloc (sizeof (float) * N_RACES * PREDICT_BATCH);
+  return b->x && (!flip || b->mirrored) && b->age && b->gender && b->race;
 }
 
 static void
-chunk_free (Chunk *c)
+batch_clear (Batch *b)
 {
-  free (c->x);
-  free (c->mirrored);
-  free (c->age);
-  free (c->gender);
-  free (c->race);
+  free (b->x);
+  free (b->mirrored);
+  free (b->age);
+  free (b->gender);
+  free (b->race);
 }
 
-/* Images go through in chunks: decode each (an unreadable one keeps its error), run the
- * readable ones as one batch, print the chunk in input order. */
-static int
-predict_chunk (HnModel *model, int size, bool flip, Chunk *c, char **files, int count)
+static void
+batch_flush (Batch *b, bool with_faces)
 {
-  const size_t per_image = (size_t) 3 * size * size;
-  HnError errors[PREDICT_BATCH];
-  int slot[PREDICT_BATCH], n = 0, status = EXIT_OK;
-  for (int i = 0; i < count; i++)
-    slot[i] = image_load_input (files[i], size, c->x + per_image * n, &errors[i]) ? n++ : -1;
-  if (n > 0)
-    model_infer (model, c->x, n, flip, c->mirrored, c->age, c->gender, c->race);
-  for (int i = 0; i < count; i++)
+  if (b->n_inputs > 0)
+    model_infer (b->model, b->x, b->n_inputs, b->flip, b->mirrored, b->age, b->gender, b->race);
+  for (int i = 0; i < b->n_lines; i++)
     {
-      if (slot[i] < 0)
+      const Line *l = &b->lines[i];
+      if (l->slot < 0)
         {
-          cli_print_json (error_json (files[i], errors[i].message));
-          status = EXIT_FAILED;
+          cli_print_json (error_json (l->file, l->error.message));
+          b->status = EXIT_FAILED;
           continue;
         }
       HnPrediction p;
-      model_prediction_of (c->age, c->gender, c->race, n, slot[i], &p);
-      cli_print_json (prediction_json (files[i], &p));
+      model_prediction_of (b->age, b->gender, b->race, b->n_inputs, l->slot, &p);
+      cJSON *o = prediction_json (l->file, &p);
+      if (with_faces && l->face >= 0)
+        {
+          cJSON_AddNumberToObject (o, "face", l->face);
+          cJSON_AddItemToObject (o, "box", cJSON_CreateIntArray (l->box, 4));
+        }
+      else
+        {
+          if (with_faces)
+            cJSON_AddNullToObject (o, "face");
+          cJSON_AddNullToObject (o, "box");
+        }
+      cli_print_json (o);
     }
-  return status;
+  b->n_lines = b->n_inputs = 0;
+}
+
+/* A line, and room for its input when it has one: the batch is flushed first if full. */
+static Line *
+batch_add (Batch *b, bool with_faces, const char *file, bool input)
+{
+  if (b->n_lines == LINES_CAP (b) || (input && b->n_inputs == PREDICT_BATCH))
+    batch_flush (b, with_faces);
+  Line *l = &b->lines[b->n_lines++];
+  *l = (Line){ .file = file, .face = -1, .slot = input ? b->n_inputs++ : -1 };
+  return l;
+}
+
+static float *
+batch_input (Batch *b, const Line *l)
+{
+  return b->x + (size_t) 3 * b->size * b->size * l->slot;
+}
+
+/* --faces whole: the image centre-cropped, as the reference predicts. */
+static void
+predict_whole (Batch *b, const char *file)
+{
+  Line *l = batch_add (b, false, file, true);
+  if (!image_load_input (file, b->size, batch_input (b, l), &l->error))
+    l->slot = -1, b->n_inputs--;
+}
+
+/* --faces auto: each face found, aligned as a chip; the whole image when none is. */
+static void
+predict_faces (Batch *b, HnFaceFinder *finder, const char *file)
+{
+  HnImage img;
+  HnFaces faces = { 0 };
+  HnError err;
+  uint8_t chip[FACE_CHIP_SIZE * FACE_CHIP_SIZE * 3];
+  bool ok = image_decode_file_upright (file, &img, &err);
+  if (ok && !face_find (finder, &img, &faces, &err))
+    {
+      hn_error_prefix (&err, "%s", file);
+      ok = false;
+    }
+  if (!ok)
+    {
+      batch_add (b, true, file, false)->error = err;
+      image_clear (&img);
+      return;
+    }
+  for (int i = 0; i < faces.n || (i == 0 && faces.n == 0); i++)
+    {
+      Line *l = batch_add (b, true, file, true);
+      bool loaded;
+      if (faces.n == 0)
+        {
+          uint8_t *rgb = malloc ((size_t) b->size * b->size * 3);
+          loaded = rgb != NULL ? image_crop_resize (&img, b->size, rgb, &l->error)
+                               : hn_error_set (&l->error, "out of memory");
+          if (loaded)
+            image_normalize (rgb, b->size, batch_input (b, l));
+          free (rgb);
+        }
+      else
+        {
+          const HnFace *f = &faces.faces[i];
+          l->face = i;
+          memcpy (l->box, (int[4]){ f->x, f->y, f->w, f->h }, sizeof l->box);
+          loaded = face_load_input (&img, f, b->size, chip, batch_input (b, l), &l->error);
+        }
+      if (!loaded)
+        l->slot = -1, b->n_inputs--;
+    }
+  faces_clear (&faces);
+  image_clear (&img);
 }
 
 int
@@ -95,11 +195,12 @@ cli_predict (int argc, char **argv)
     { "model", required_argument, NULL, 'm' },
     { "threads", required_argument, NULL, 't' },
     { "tta", required_argument, NULL, 'f' },
+    { "faces", required_argument, NULL, 'F' },
     { 0 },
   };
   const char *model_path = NULL;
   int threads = cli_default_threads (), opt;
-  bool flip = false;
+  bool flip = false, find_faces = true;
   while ((opt = getopt_long (argc, argv, "m:t:", options, NULL)) != -1)
     switch (opt)
       {
@@ -113,6 +214,11 @@ cli_predict (int argc, char **argv)
         break;
       case 'f':
         if (!cli_parse_tta (optarg, &flip))
+          return cli_bad_value ("predict", options, opt, optarg);
+        break;
+      case 'F':
+        find_faces = strcmp (optarg, "auto") == 0;
+        if (!find_faces && strcmp (optarg, "whole") != 0)
           return cli_bad_value ("predict", options, opt, optarg);
         break;
       default:
@@ -129,24 +235,26 @@ cli_predict (int argc, char **argv)
   HnModel *model = checkpoint_load (model_path, &info, &err);
   if (model == NULL)
     return cli_fail ("%s", err.message);
-  const int size = info.input_size, n_images = argc - optind;
-  Chunk c = { 0 };
-  bool ok = chunk_alloc (&c, (size_t) 3 * size * size, flip)
-            || hn_error_set (&err, "out of memory");
-  if (!ok || !model_plan (model, PREDICT_BATCH, size, &err))
+  HnFaceFinder *finder = NULL;
+  if (find_faces && (finder = face_finder_new (NULL, &err)) == NULL)
     {
-      chunk_free (&c);
       model_free (model);
-      return cli_fail ("%s", err.message);
+      return cli_fail ("%s (--faces whole predicts without finding faces)", err.message);
     }
-  int status = EXIT_OK;
-  for (int start = 0; start < n_images; start += PREDICT_BATCH)
+  Batch b;
+  bool ok = batch_init (&b, model, info.input_size, flip) || hn_error_set (&err, "out of memory");
+  if (ok && model_plan (model, PREDICT_BATCH, info.input_size, &err))
     {
-      int count = n_images - start < PREDICT_BATCH ? n_images - start : PREDICT_BATCH;
-      if (predict_chunk (model, size, flip, &c, argv + optind + start, count) != EXIT_OK)
-        status = EXIT_FAILED;
+      for (int i = optind; i < argc; i++)
+        if (finder != NULL)
+          predict_faces (&b, finder, argv[i]);
+        else
+          predict_whole (&b, argv[i]);
+      batch_flush (&b, finder != NULL);
     }
-  chunk_free (&c);
+  int status = ok ? b.status : cli_fail ("%s", err.message);
+  batch_clear (&b);
+  face_finder_free (finder);
   model_free (model);
   return status;
 }

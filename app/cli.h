@@ -18,6 +18,7 @@ enum
 
 /* Each subcommand: argv[0] is the subcommand's name. Returns an exit status. */
 int cli_predict (int argc, char **argv);
+int cli_faces (int argc, char **argv);
 int cli_info (int argc, char **argv);
 int cli_bench (int argc, char **argv);
 int cli_init (int argc, char **argv);

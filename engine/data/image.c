@@ -8,6 +8,7 @@
  * expressions and evaluation order; tests/test-image.c compares against Pillow's output.
  */
 #include "image.h"
+#include "exif.h"
 
 #include "fileio.h"
 #include "input.h"
@@ -314,14 +315,38 @@ image_decode_memory (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
 }
 
 bool
-image_decode_file (const char *path, HnImage *out, HnError *err)
+image_decode_memory_upright (const uint8_t *buf, size_t len, HnImage *out, HnError *err)
+{
+  if (!image_decode_memory (buf, len, out, err))
+    return false;
+  if (image_orient (out, exif_orientation (buf, len), err))
+    return true;
+  image_clear (out);
+  return false;
+}
+
+static bool
+decode_file_with (bool (*decode) (const uint8_t *, size_t, HnImage *, HnError *),
+                  const char *path, HnImage *out, HnError *err)
 {
   HnBytes buf = { 0 };
   *out = (HnImage){ 0 };
   bool ok = file_read (AT_FDCWD, path, IMAGE_MAX_FILE_BYTES, "an image file", &buf, err)
-            && image_decode_memory (buf.data, buf.len, out, err);
+            && decode (buf.data, buf.len, out, err);
   bytes_clear (&buf);
   return ok || hn_error_prefix (err, "%s", path);
+}
+
+bool
+image_decode_file (const char *path, HnImage *out, HnError *err)
+{
+  return decode_file_with (image_decode_memory, path, out, err);
+}
+
+bool
+image_decode_file_upright (const char *path, HnImage *out, HnError *err)
+{
+  return decode_file_with (image_decode_memory_upright, path, out, err);
 }
 
 void

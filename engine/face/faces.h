@@ -64,3 +64,9 @@ void faces_clear (HnFaces *faces);
  * in UTKFace's own chips. Pixels are averaged over the area each covers when the face is
  * larger than the chip. */
 void face_chip (const HnImage *img, const HnFace *face, uint8_t *chip);
+
+/* The face as the network takes it: its chip (into chip, (FACE_CHIP_SIZE, FACE_CHIP_SIZE, 3),
+ * kept for showing), then the preprocessing of a chip file (image_crop_resize,
+ * image_normalize) into dst (3, size, size). Fails only when memory runs out. */
+bool face_load_input (const HnImage *img, const HnFace *face, int size, uint8_t *chip, float *dst,
+                      HnError *err);

@@ -46,7 +46,7 @@ class Cli(unittest.TestCase):
     def test_help(self):
         code, out, _ = run("--help")
         self.assertEqual(code, 0)
-        commands = ("predict", "info", "init", "bench", "train", "eval", "dataset", "synth")
+        commands = ("predict", "faces", "info", "init", "bench", "train", "eval", "dataset", "synth")
         for cmd in commands:
             self.assertIn(cmd, out)
             code, out_cmd, _ = run(cmd, "--help")
@@ -69,7 +69,10 @@ class Cli(unittest.TestCase):
         lines = [json.loads(line) for line in out.splitlines()]
         self.assertEqual([r["file"] for r in lines], [self.face, self.small])
         for r in lines:
-            self.assertEqual(set(r), {"file", "age", "gender", "p_female", "race", "race_probs"})
+            self.assertEqual(set(r), {"file", "age", "gender", "p_female", "race", "race_probs",
+                                      "face", "box"})
+            self.assertIsNone(r["face"])  # no face in a test pattern: the whole image
+            self.assertIsNone(r["box"])
             self.assertEqual(r["gender"], "female" if r["p_female"] >= 0.5 else "male")
             probs = r["race_probs"]
             self.assertEqual(list(probs), ["white", "black", "asian", "indian", "other"])
@@ -78,6 +81,30 @@ class Cli(unittest.TestCase):
         # deterministic, and the same image alone gives the same numbers as in a batch
         _, alone, _ = run("predict", "--model", self.model, self.small)
         self.assertAlmostEqual(json.loads(alone)["age"], lines[1]["age"], places=4)
+
+    def test_predict_faces_whole_and_auto(self):
+        # --faces whole is the old behaviour with "box": null; auto with no face found predicts
+        # the same whole image and says so with "face": null
+        _, auto, _ = run("predict", "--model", self.model, "--faces", "auto", self.face)
+        code, whole, err = run("predict", "--model", self.model, "--faces", "whole", self.face)
+        self.assertEqual(code, 0, err)
+        auto, whole = json.loads(auto), json.loads(whole)
+        self.assertNotIn("face", whole)
+        self.assertIsNone(whole["box"])
+        self.assertIsNone(auto["face"])
+        for key in ("age", "p_female", "race_probs"):
+            self.assertEqual(auto[key], whole[key], key)
+        code, out, err = run("predict", "--model", self.model, "--faces", "some", self.face)
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("--faces", err)
+
+    def test_faces_lists_none_in_a_pattern(self):
+        code, out, err = run("faces", "--chips", self.path("chips"), self.face, self.path("gone.png"))
+        self.assertEqual(code, 1, err)
+        found, missing = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual((found["width"], found["height"], found["faces"]), (40, 48, []))
+        self.assertIn("No such file", missing["error"])
+        self.assertEqual(os.listdir(self.path("chips")), [])
 
     def test_bad_images_get_error_lines_and_the_rest_print(self):
         text = self.path("notes.jpg")
