@@ -6,9 +6,10 @@
  * It opens the real window on 2,000 synthetic faces with the default settings (OpenBLAS's own
  * thread count), presses Train, and samples a 5 ms timer: a gap between two ticks is a stall.
  * Then, still training, it hands IMAGES face files to the prediction pane as a drop would:
- * synthetic ones, or the first IMAGES (by name) of FOLDER, for instance real UTKFace photos. Prints one JSON object: the longest gap, the 99th percentile and the tick count for
- * each phase, how long the drop's own call took (its cards are built there, so it counts as
- * the drop phase's first gap) and how many cards exist at the end.
+ * synthetic ones, or the first IMAGES (by name) of FOLDER, for instance real UTKFace photos. Prints
+ * one JSON object: the longest gap, the 99th percentile and the tick count for each phase, how long
+ * the drop's own call took (its first photos are built there, so it counts as the drop phase's
+ * first gap) and how many photos and face cards exist at the end.
  */
 
 #include <gtk/gtk.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 
 #include "hydra-application.h"
-#include "hydra-predict-card.h"
+#include "hydra-predict-photo.h"
 #include "hydra-window.h"
 #include "synth.h"
 
@@ -42,15 +43,15 @@ tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The card widgets under widget: what the drop made the main loop build and lay out. */
+/* The widgets of type under widget: what the drop made the main loop build and lay out. */
 static guint
-count_cards (GtkWidget *widget)
+count_widgets (GtkWidget *widget, GType type)
 {
-  guint n = HYDRA_IS_PREDICT_CARD (widget);
+  guint n = G_TYPE_CHECK_INSTANCE_TYPE (widget, type);
 
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    n += count_cards (child);
+    n += count_widgets (child, type);
   return n;
 }
 
@@ -125,7 +126,8 @@ main (int argc, char **argv)
 
   /* a drop of face files while training goes on */
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autofree char *faces = folder != NULL ? g_strdup (folder) : g_build_filename (tmp, "faces", NULL);
+  g_autofree char *faces
+      = folder != NULL ? g_strdup (folder) : g_build_filename (tmp, "faces", NULL);
   HnError err;
   if (folder == NULL && !synth_write_folder (faces, n_images, 7, 128, SYNTH_PNG, 0, NULL, &err))
     {
@@ -155,17 +157,20 @@ main (int argc, char **argv)
     g_main_context_iteration (NULL, TRUE);
   while (hydra_predict_pane_get_busy (pane));
   double drop_s = (g_get_monotonic_time () - t0) / 1e6;
-  guint cards = count_cards (GTK_WIDGET (window));
+  run_for (0.5); /* the frames that lay out and draw the last results */
+  guint photos = count_widgets (GTK_WIDGET (window), HYDRA_TYPE_PREDICT_PHOTO);
+  guint cards = count_widgets (GTK_WIDGET (window), HYDRA_TYPE_PREDICT_CARD);
   g_autofree char *dropping = phase_summary ();
 
   printf ("{\"renderer\":\"%s\",\"img_per_s\":%.0f,\"training\":%s,\"drop\":%s,"
-          "\"drop_images\":%u,\"drop_seconds\":%.2f,\"add_ms\":%.1f,\"cards_built\":%u}\n",
+          "\"drop_images\":%u,\"drop_seconds\":%.2f,\"add_ms\":%.1f,\"photos_built\":%u,"
+          "\"cards_built\":%u}\n",
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default", ({
             double v;
             g_object_get (trainer, "img-per-s", &v, NULL);
             v;
           }),
-          training, dropping, files->len, drop_s, add_ms, cards);
+          training, dropping, files->len, drop_s, add_ms, photos, cards);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_object_unref (app);
