@@ -25,7 +25,7 @@
 
 static char *tmpdir;
 static char *model_path;
-static char *no_face_path; /* a gradient: nothing a face detector takes for a face */
+static char *no_face_path; /* gradients and noise: nothing a face detector takes for a face */
 
 /* ---- the model and the engine's answer ---- */
 
@@ -344,7 +344,7 @@ suite_setup (void)
   ck_assert_msg (checkpoint_save (model, INPUT_SIZE, model_path, NULL, 0, &err), "%s", err.message);
   model_free (model);
 
-  /* 320 × 200, a smooth gradient */
+  /* 320 × 200: gradients, and noise in blue */
   g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 320, 200);
   guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
   int stride = gdk_pixbuf_get_rowstride (pixbuf);
@@ -352,9 +352,10 @@ suite_setup (void)
     for (int x = 0; x < 320; x++)
       {
         guint8 *p = pixels + y * stride + 3 * x;
+        guint32 h = (guint32) (x * 73856093u) ^ (guint32) (y * 19349663u);
         p[0] = x * 255 / 319;
         p[1] = y * 255 / 199;
-        p[2] = 128;
+        p[2] = (h >> 8) & 0xff; /* fine detail, so that any other preprocessing shows */
       }
   no_face_path = test_path (tmpdir, "gradient.png");
   ck_assert (gdk_pixbuf_save (pixbuf, no_face_path, "png", NULL, NULL));
