@@ -28,6 +28,7 @@ struct _HydraPredictBars
 
   /* owned */
   GArray *rows; /* of Row */
+  char **reserved;
   char *text;
 };
 
@@ -39,21 +40,20 @@ row_clear (gpointer data)
   g_free (((Row *) data)->name);
 }
 
-/* The columns' widths and a row's height, in the widget's font. */
+/* The columns' widths and a row's height, in the widget's font. Names are measured in bold,
+ * so that the columns do not move when another row becomes the top one. */
 static void
 measure_columns (HydraPredictBars *self, double *name_w, double *percent_w, double *row_h)
 {
-  g_autoptr (PangoLayout) plain = hydra_chart_layout_new (GTK_WIDGET (self), 1, FALSE);
   g_autoptr (PangoLayout) bold = hydra_chart_layout_new (GTK_WIDGET (self), 1, TRUE);
 
   *name_w = *percent_w = *row_h = 0;
   /* every percentage fits in the width of the widest one */
-  hydra_chart_text_grow (plain, "100%", percent_w, row_h);
+  hydra_chart_text_grow (bold, "100%", percent_w, row_h);
   for (guint i = 0; i < self->rows->len; i++)
-    {
-      Row *row = &g_array_index (self->rows, Row, i);
-      hydra_chart_text_grow (row->top ? bold : plain, row->name, name_w, row_h);
-    }
+    hydra_chart_text_grow (bold, g_array_index (self->rows, Row, i).name, name_w, row_h);
+  for (char **name = self->reserved; name != NULL && *name != NULL; name++)
+    hydra_chart_text_grow (bold, *name, name_w, row_h);
 }
 
 static int
@@ -164,6 +164,7 @@ hydra_predict_bars_finalize (GObject *object)
   HydraPredictBars *self = HYDRA_PREDICT_BARS (object);
 
   g_array_unref (self->rows);
+  g_strfreev (self->reserved);
   g_free (self->text);
 
   G_OBJECT_CLASS (hydra_predict_bars_parent_class)->finalize (object);
@@ -207,8 +208,7 @@ hydra_predict_bars_set_rows (HydraPredictBars *self, const HydraPredictBarsRow *
   for (guint i = 0; i < n && same_shape; i++)
     {
       Row *old = &g_array_index (self->rows, Row, i);
-      same_shape = g_str_equal (old->name, rows[i].name) && old->top == rows[i].top
-                   && old->gap_before == rows[i].gap_before;
+      same_shape = g_str_equal (old->name, rows[i].name) && old->gap_before == rows[i].gap_before;
     }
 
   g_array_set_size (self->rows, 0);
@@ -236,11 +236,21 @@ hydra_predict_bars_set_rows (HydraPredictBars *self, const HydraPredictBarsRow *
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), self->text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, self->text,
                                   -1);
-  /* new values in the same rows only need drawing; other names or emphasis, a new size */
+  /* new values in the same rows only need drawing; other names, a new size */
   if (same_shape)
     gtk_widget_queue_draw (GTK_WIDGET (self));
   else
     gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+hydra_predict_bars_reserve_names (HydraPredictBars *self, const char *const *names)
+{
+  g_return_if_fail (HYDRA_IS_PREDICT_BARS (self));
+
+  g_strfreev (self->reserved);
+  self->reserved = g_strdupv ((char **) names);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 const char *

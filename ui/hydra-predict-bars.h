@@ -27,6 +27,10 @@ G_DECLARE_FINAL_TYPE (HydraPredictBars, hydra_predict_bars, HYDRA, PREDICT_BARS,
 GtkWidget *hydra_predict_bars_new (void);
 
 void hydra_predict_bars_set_rows (HydraPredictBars *self, const HydraPredictBarsRow *rows, guint n);
+/* Names the name column makes room for even when no row shows them (in bold, as a top
+ * row's), so that the bars of widgets showing either line up: a card's "Female" and "Male". */
+void hydra_predict_bars_reserve_names (HydraPredictBars *self, const char *const *names);
+
 /* The rows as text ("Female 93%; White 61%, Black 3%, …"), as assistive technologies read it. */
 const char *hydra_predict_bars_get_text (HydraPredictBars *self);
 

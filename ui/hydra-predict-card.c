@@ -210,7 +210,10 @@ hydra_predict_card_class_init (HydraPredictCardClass *klass)
 static void
 hydra_predict_card_init (HydraPredictCard *self)
 {
+  static const char *const genders[] = { "Female", "Male", NULL };
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  hydra_predict_bars_reserve_names (self->bars, genders);
 }
 
 GtkWidget *
