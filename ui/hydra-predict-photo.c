@@ -144,8 +144,9 @@ sync_state (HydraPredictPhoto *self)
   gtk_label_set_label (self->name_label, name);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), name);
 
-  /* predicted again: the old cards stay, dimmed, until the new ones come */
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), state == HYDRA_PREDICT_PENDING);
+  /* predicted again: the old cards stay, dimmed, until the new ones come. The spinner keeps
+   * its place when it stops, so that every photo of the pane going pending (a new epoch's
+   * model) is a redraw rather than a new layout of them all. */
   gtk_spinner_set_spinning (self->spinner, state == HYDRA_PREDICT_PENDING);
   set_class (GTK_WIDGET (self), "pending", state == HYDRA_PREDICT_PENDING);
   set_class (GTK_WIDGET (self), "failed", state == HYDRA_PREDICT_FAILED);
@@ -214,8 +215,14 @@ hydra_predict_photo_dispose (GObject *object)
 {
   HydraPredictPhoto *self = HYDRA_PREDICT_PHOTO (object);
 
-  g_clear_pointer (&self->cards, g_ptr_array_unref);
+  /* the item may outlive the photo (a job holds it): no more of its signals */
+  if (self->item != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->item, self);
+      g_signal_handlers_disconnect_by_data (hydra_predict_item_get_faces (self->item), self);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), HYDRA_TYPE_PREDICT_PHOTO);
+  g_clear_pointer (&self->cards, g_ptr_array_unref);
   g_clear_object (&self->item);
 
   G_OBJECT_CLASS (hydra_predict_photo_parent_class)->dispose (object);

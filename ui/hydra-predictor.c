@@ -12,6 +12,11 @@
 #define PREDICT_BATCH 16
 #define READ_CHUNK (64 * 1024)
 
+/* Applying a result builds widgets (a photo's face cards): the main thread applies results
+ * this long at most at a time, so that frames come between them when many arrive at once
+ * (tests/ui/bench-stall). */
+#define APPLY_BUDGET_US 6000
+
 #define NO_MODEL_MESSAGE "No model yet — start training or open a saved model"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -327,7 +332,7 @@ typedef struct
 
 typedef struct
 {
-  HydraPredictor *predictor; /* borrowed: the GTask holds it */
+  HydraPredictor *predictor; /* owned, until the last result is applied */
   HydraTrainer *trainer;     /* owned, or NULL; released on the main thread */
   gboolean flip;             /* test-time flip */
   gboolean find_faces;
@@ -339,18 +344,20 @@ typedef struct
   guint n;
 
   GMutex lock;
-  GArray *outbox; /* of Update, under lock */
-  guint idle_id;  /* the one pending hand-over to the main thread, under lock */
+  GQueue outbox; /* of Update *, under lock */
+  guint idle_id; /* the hand-over to the main thread, under lock: there while outbox is not empty */
+  gboolean finished; /* main thread: the worker has returned */
 } Job;
 
 static void
-update_clear (gpointer data)
+update_free (gpointer data)
 {
   Update *u = data;
 
   g_clear_object (&u->thumbnail);
   g_clear_pointer (&u->faces, g_ptr_array_unref);
   g_clear_pointer (&u->error, g_free);
+  g_free (u);
 }
 
 static Job *
@@ -359,7 +366,7 @@ job_new (HydraPredictor *predictor, HydraTrainer *trainer, gboolean flip, gboole
 {
   Job *job = g_new0 (Job, 1);
 
-  job->predictor = predictor;
+  job->predictor = g_object_ref (predictor);
   job->trainer = trainer != NULL ? g_object_ref (trainer) : NULL;
   job->flip = flip;
   job->find_faces = find_faces;
@@ -374,12 +381,11 @@ job_new (HydraPredictor *predictor, HydraTrainer *trainer, gboolean flip, gboole
       job->entries[i].texture = item->texture != NULL ? g_object_ref (item->texture) : NULL;
     }
   g_mutex_init (&job->lock);
-  job->outbox = g_array_new (FALSE, TRUE, sizeof (Update));
-  g_array_set_clear_func (job->outbox, update_clear);
+  g_queue_init (&job->outbox);
   return job;
 }
 
-/* Main thread, once the worker is done. */
+/* Main thread, once the worker is done and its results applied. */
 static void
 job_free (Job *job)
 {
@@ -393,77 +399,74 @@ job_free (Job *job)
   g_clear_object (&job->trainer);
   g_clear_pointer (&job->finder, face_finder_free);
   g_clear_pointer (&job->finder_error, g_free);
-  g_array_unref (job->outbox);
+  g_queue_clear_full (&job->outbox, update_free);
   g_mutex_clear (&job->lock);
+  g_clear_object (&job->predictor);
   g_free (job);
 }
 
-/* Main thread: hands what the worker published to the items it still concerns. */
+/* Main thread: hands one result to the item, if it still concerns it. */
 static void
-job_apply (Job *job, GArray *updates)
+job_apply (Job *job, const Update *u, double mae)
 {
-  double mae = job->trainer != NULL ? hydra_trainer_get_val_mae (job->trainer) : -1;
+  JobEntry *entry = &job->entries[u->index];
+  HydraPredictItem *item = entry->item;
 
-  for (guint i = 0; i < updates->len; i++)
+  if (item->generation != entry->generation)
+    return;
+  g_object_freeze_notify (G_OBJECT (item));
+  switch (u->kind)
     {
-      Update *u = &g_array_index (updates, Update, i);
-      JobEntry *entry = &job->entries[u->index];
-      HydraPredictItem *item = entry->item;
-
-      if (item->generation != entry->generation)
-        continue;
-      g_object_freeze_notify (G_OBJECT (item));
-      switch (u->kind)
-        {
-        case UPDATE_THUMBNAIL:
-          item->width = u->width;
-          item->height = u->height;
-          item_set_thumbnail (item, u->thumbnail);
-          break;
-        case UPDATE_DONE:
-          hydra_predict_item_set_result (item, u->width, u->height,
-                                         (HydraPredictFace **) u->faces->pdata, u->faces->len, mae);
-          break;
-        case UPDATE_FAILED:
-          item->needs_model = u->needs_model;
-          item_set_error (item, u->error);
-          item_set_faces (item, NULL, 0);
-          item_set_state (item, HYDRA_PREDICT_FAILED);
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      g_object_thaw_notify (G_OBJECT (item));
+    case UPDATE_THUMBNAIL:
+      item->width = u->width;
+      item->height = u->height;
+      item_set_thumbnail (item, u->thumbnail);
+      break;
+    case UPDATE_DONE:
+      hydra_predict_item_set_result (item, u->width, u->height,
+                                     (HydraPredictFace **) u->faces->pdata, u->faces->len, mae);
+      break;
+    case UPDATE_FAILED:
+      item->needs_model = u->needs_model;
+      item_set_error (item, u->error);
+      item_set_faces (item, NULL, 0);
+      item_set_state (item, HYDRA_PREDICT_FAILED);
+      break;
+    default:
+      g_assert_not_reached ();
     }
+  g_object_thaw_notify (G_OBJECT (item));
 }
 
-static GArray *
-job_take_outbox (Job *job)
-{
-  GArray *updates;
+static void job_finish (Job *job);
 
-  g_mutex_lock (&job->lock);
-  updates = job->outbox;
-  job->outbox = g_array_new (FALSE, TRUE, sizeof (Update));
-  g_array_set_clear_func (job->outbox, update_clear);
-  g_clear_handle_id (&job->idle_id, g_source_remove);
-  g_mutex_unlock (&job->lock);
-  return updates;
-}
-
+/* Main thread: applies what the worker published, for at most APPLY_BUDGET_US at a time;
+ * ends the job once the worker has returned and everything is applied. */
 static gboolean
 job_apply_idle (gpointer data)
 {
   Job *job = data;
-  GArray *updates;
+  gint64 end = g_get_monotonic_time () + APPLY_BUDGET_US;
+  double mae = job->trainer != NULL ? hydra_trainer_get_val_mae (job->trainer) : -1;
 
-  g_mutex_lock (&job->lock);
-  job->idle_id = 0; /* this source ends now; job_take_outbox must not remove it again */
-  g_mutex_unlock (&job->lock);
+  for (;;)
+    {
+      Update *u;
 
-  updates = job_take_outbox (job);
-  job_apply (job, updates);
-  g_array_unref (updates);
+      g_mutex_lock (&job->lock);
+      u = g_queue_pop_head (&job->outbox);
+      if (u == NULL)
+        job->idle_id = 0; /* the worker adds a new one for its next result */
+      g_mutex_unlock (&job->lock);
+      if (u == NULL)
+        break;
+      job_apply (job, u, mae);
+      update_free (u);
+      if (g_get_monotonic_time () >= end)
+        return G_SOURCE_CONTINUE;
+    }
+  if (job->finished)
+    job_finish (job);
   return G_SOURCE_REMOVE;
 }
 
@@ -472,7 +475,7 @@ static void
 job_publish (Job *job, const Update *update)
 {
   g_mutex_lock (&job->lock);
-  g_array_append_vals (job->outbox, update, 1);
+  g_queue_push_tail (&job->outbox, g_memdup2 (update, sizeof *update));
   if (job->idle_id == 0)
     job->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, job_apply_idle, job, NULL);
   g_mutex_unlock (&job->lock);
@@ -941,17 +944,11 @@ static GParamSpec *props[N_PROPS];
 
 static void start_next (HydraPredictor *self);
 
+/* Main thread: the worker has returned and its results are applied. */
 static void
-on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+job_finish (Job *job)
 {
-  HydraPredictor *self = HYDRA_PREDICTOR (source);
-  Job *job = g_task_get_task_data (G_TASK (result));
-  GArray *updates;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  updates = job_take_outbox (job);
-  job_apply (job, updates);
-  g_array_unref (updates);
+  g_autoptr (HydraPredictor) self = g_object_ref (job->predictor);
 
   g_assert (self->job == job);
   self->job = NULL;
@@ -967,6 +964,21 @@ on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   start_next (self);
   if (self->job == NULL)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
+}
+
+static void
+on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Job *job = g_task_get_task_data (G_TASK (result));
+  gboolean applying;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  job->finished = TRUE;
+  g_mutex_lock (&job->lock);
+  applying = job->idle_id != 0; /* it ends the job once the last result is in */
+  g_mutex_unlock (&job->lock);
+  if (!applying)
+    job_finish (job);
 }
 
 static void
@@ -996,7 +1008,7 @@ hydra_predictor_dispose (GObject *object)
 {
   HydraPredictor *self = HYDRA_PREDICTOR (object);
 
-  /* A running batch holds a reference through its GTask, so none is running here. */
+  /* A running batch holds a reference until its last result is applied, so none is here. */
   g_assert (self->job == NULL);
   g_clear_pointer (&self->queue, g_ptr_array_unref);
   g_clear_object (&self->trainer);

@@ -12,7 +12,8 @@
  * image — goes through the same preprocessing as training and `hydranet-cli predict --faces
  * auto` (or `--faces whole` with find-faces off), so the numbers agree, in batches: with flip
  * on, each averaged with its mirror, as `hydranet-cli predict --tta flip`.
- * Results come back in small groups through at most one pending idle.
+ * Results come back through at most one pending idle, which applies a few milliseconds'
+ * worth at a time so that frames come between when many arrive at once.
  */
 #pragma once
 
