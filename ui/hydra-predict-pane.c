@@ -18,6 +18,7 @@ struct _HydraPredictPane
   /* template widgets */
   GtkWidget *content;
   GtkButton *again_button;
+  GtkSpinner *busy_spinner;
   GtkRevealer *no_model_revealer;
   GtkRevealer *notice_revealer;
   GtkLabel *notice_label;
@@ -563,6 +564,13 @@ on_predictor_busy (HydraPredictPane *self)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
 }
 
+/* One spinner for the pane, rather than one per photo. */
+static void
+on_busy (HydraPredictPane *self)
+{
+  gtk_spinner_set_spinning (self->busy_spinner, hydra_predict_pane_get_busy (self));
+}
+
 /* Said once: from then on photos are predicted whole, as each card says. */
 static void
 on_finder_error (HydraPredictPane *self)
@@ -699,6 +707,7 @@ hydra_predict_pane_class_init (HydraPredictPaneClass *klass)
                                                "/org/hydranet/Studio/ui/hydra-predict-pane.ui");
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, content);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, again_button);
+  gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, busy_spinner);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, no_model_revealer);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, notice_revealer);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, notice_label);
@@ -732,6 +741,7 @@ hydra_predict_pane_init (HydraPredictPane *self)
   g_signal_connect_swapped (self->predictor, "notify::busy", G_CALLBACK (on_predictor_busy), self);
   g_signal_connect_swapped (self->predictor, "notify::finder-error", G_CALLBACK (on_finder_error),
                             self);
+  g_signal_connect (self, "notify::busy", G_CALLBACK (on_busy), NULL);
   gtk_flow_box_bind_model (self->flow, G_LIST_MODEL (self->items), create_photo, NULL, NULL);
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);

@@ -10,7 +10,6 @@ struct _HydraPredictPhoto
   /* template widgets */
   GtkWidget *content;
   GtkLabel *name_label;
-  GtkSpinner *spinner;
   HydraPhotoView *view;
   GtkLabel *status_label;
   GtkBox *faces_box;
@@ -144,10 +143,10 @@ sync_state (HydraPredictPhoto *self)
   gtk_label_set_label (self->name_label, name);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), name);
 
-  /* predicted again: the old cards stay, dimmed, until the new ones come. The spinner keeps
-   * its place when it stops, so that every photo of the pane going pending (a new epoch's
-   * model) is a redraw rather than a new layout of them all. */
-  gtk_spinner_set_spinning (self->spinner, state == HYDRA_PREDICT_PENDING);
+  /* predicted again: the old cards stay, dimmed, until the new ones come. No spinner per
+   * photo: forty of them animating cost every frame of a large drop 12 ms (the pane has
+   * one), and showing them would lay out every photo again when a new epoch's model makes
+   * them all pending. */
   set_class (GTK_WIDGET (self), "pending", state == HYDRA_PREDICT_PENDING);
   set_class (GTK_WIDGET (self), "failed", state == HYDRA_PREDICT_FAILED);
 
@@ -280,7 +279,6 @@ hydra_predict_photo_class_init (HydraPredictPhotoClass *klass)
                                                "/org/hydranet/Studio/ui/hydra-predict-photo.ui");
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPhoto, content);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPhoto, name_label);
-  gtk_widget_class_bind_template_child (widget_class, HydraPredictPhoto, spinner);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPhoto, view);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPhoto, status_label);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPhoto, faces_box);
