@@ -199,15 +199,16 @@ START_TEST (test_plans_shrink_large_photos_and_double_small)
   ck_assert ((size_t) p[0].w * p[0].h <= FACE_FIND_MAX_PIXELS);
   ck_assert_int_eq (face_find_plans (8192, 8192, p), 1);
   ck_assert ((size_t) p[0].w * p[0].h <= FACE_FIND_MAX_PIXELS && p[0].factor == 6);
-  ck_assert_int_eq (face_find_plans (1, IMAGE_MAX_SIDE, p), 1);
-  ck_assert (p[0].factor == 1 && p[0].w == 1);
+  ck_assert_int_eq (face_find_plans (1, IMAGE_MAX_SIDE, p), 2); /* a sliver, small */
+  ck_assert (p[0].factor == 1 && p[0].w == 1 && p[1].w == 2);
 }
 END_TEST
 
 START_TEST (test_box_maps_back_through_scaling)
 {
-  FindPlan plan;
-  face_find_plans (4000, 3000, &plan);
+  FindPlan plans[2], plan;
+  face_find_plans (4000, 3000, plans);
+  plan = plans[0];
   HnDlibBox work = { FIND_PAD + 100, FIND_PAD + 50, FIND_PAD + 179, FIND_PAD + 129, 1.5 }, full;
   HnFace f;
   ck_assert (face_box_to_image (&plan, &work, 4000, 3000, &full, &f));
