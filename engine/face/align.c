@@ -11,9 +11,9 @@ void
 face_fit_similarity (const HnPoint *from, const HnPoint *to, float *a, float *b, float *tx,
                      float *ty)
 {
-  const int n = FACE_LANDMARKS - FACE_FIT_FIRST;
+  const int n = FACE_FIT_LAST + 1 - FACE_FIT_FIRST;
   double fx = 0, fy = 0, qx = 0, qy = 0;
-  for (int i = FACE_FIT_FIRST; i < FACE_LANDMARKS; i++)
+  for (int i = FACE_FIT_FIRST; i <= FACE_FIT_LAST; i++)
     {
       fx += from[i].x, fy += from[i].y;
       qx += to[i].x, qy += to[i].y;
@@ -23,7 +23,7 @@ face_fit_similarity (const HnPoint *from, const HnPoint *to, float *a, float *b,
   /* With p = from − mean and q = to − mean as complex numbers, the best z = a + ib in
    * q ≈ z·p is Σ conj(p)·q / Σ |p|². */
   double re = 0, im = 0, norm = 0;
-  for (int i = FACE_FIT_FIRST; i < FACE_LANDMARKS; i++)
+  for (int i = FACE_FIT_FIRST; i <= FACE_FIT_LAST; i++)
     {
       double px = from[i].x - fx, py = from[i].y - fy;
       double ux = to[i].x - qx, uy = to[i].y - qy;

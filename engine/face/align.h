@@ -12,12 +12,15 @@
  * measured by tools/measure_chip_geometry (chip.c). */
 extern const HnPoint face_chip_landmarks[FACE_LANDMARKS];
 
-/* The first landmark the fit uses: the jaw (0–16) follows the head's turn and the face's
- * shape, brows, nose, eyes and mouth (17–67) place the face (as dlib's own chips do). */
-#define FACE_FIT_FIRST 17
+/* The landmarks the fit uses: the nose, eyes and outer lips (27–59). The jaw (0–16) follows
+ * the head's turn and the face's shape, the brows (17–26) and inner lips (60–67) the
+ * expression. Fitted to dev chips, which are aligned already, this subset moves them least:
+ * 3.25 pixels at the corners on average, against 3.82 for 17–67 and 5.42 for all 68. */
+#define FACE_FIT_FIRST 27
+#define FACE_FIT_LAST 59
 
 /* The least-squares similarity (scale, rotation, translation; no reflection) taking
- * from[FACE_FIT_FIRST..] onto to[FACE_FIT_FIRST..]: to ≈ [a −b; b a]·from + (tx, ty)
+ * from[FACE_FIT_FIRST..FACE_FIT_LAST] onto the same points of to: to ≈ [a −b; b a]·from + (tx, ty)
  * (Umeyama's closed form, in 2-D). */
 void face_fit_similarity (const HnPoint *from, const HnPoint *to, float *a, float *b, float *tx,
                           float *ty);

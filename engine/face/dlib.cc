@@ -84,13 +84,13 @@ dlib_faces_free (HnDlib *d)
 }
 
 extern "C" int
-dlib_faces_detect (HnDlib *d, const uint8_t *grey, int w, int h, HnDlibBox *boxes, int max,
-                   HnError *err)
+dlib_faces_detect (HnDlib *d, const uint8_t *grey, int w, int h, double threshold,
+                   HnDlibBox *boxes, int max, HnError *err)
 {
   try
     {
       std::vector<dlib::rect_detection> found;
-      d->detector (GreyView{ grey, w, h }, found);
+      d->detector (GreyView{ grey, w, h }, found, threshold);
       std::sort (found.begin (), found.end (), [] (const auto &a, const auto &b) {
         return a.detection_confidence > b.detection_confidence;
       });

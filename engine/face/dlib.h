@@ -26,10 +26,10 @@ typedef struct
 HnDlib *dlib_faces_new (const char *landmarks_path, HnError *err);
 void dlib_faces_free (HnDlib *d);
 
-/* Faces of at least 80×80 pixels, most confident first, at most max of them: their number,
- * or −1 with err set. */
-int dlib_faces_detect (HnDlib *d, const uint8_t *grey, int w, int h, HnDlibBox *boxes, int max,
-                       HnError *err);
+/* Faces of at least 80×80 pixels scoring above threshold (dlib's own is 0), most confident
+ * first, at most max of them: their number, or −1 with err set. */
+int dlib_faces_detect (HnDlib *d, const uint8_t *grey, int w, int h, double threshold,
+                       HnDlibBox *boxes, int max, HnError *err);
 
 /* The 68 landmarks (x, y pairs, xy (68, 2)) of the face in box; pixels outside the image read
  * as black. */

@@ -7,7 +7,7 @@
  * so that an aligned face reaches the network as a chip would — and goes on through the
  * usual preprocessing (image_crop_resize, image_normalize).
  *
- * Large photos are scaled down for finding (FACE_FIND_MAX_PIXELS) and small ones up, the
+ * Large photos are scaled down for finding and small ones also up (faces-private.h), the
  * image is padded so that faces cut by its border are still found, and everything returned is
  * in the given image's pixels. Give it an upright image (image_decode_file_upright), so that
  * faces stand as the detector expects and boxes are where a viewer sees them.
@@ -42,8 +42,6 @@ typedef struct
 {
   HnFace *faces; /* n of them, left to right by box; owned */
   int n;
-  /* What the detector looked at: the image scaled by `scale` (0.5 halves it). */
-  float scale;
 } HnFaces;
 
 /* The detector and the landmark model (about 0.8 s and 100 MB to load). A finder keeps

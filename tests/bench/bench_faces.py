@@ -2,12 +2,13 @@
 """Faces found and predicted on real photos: the targets of faces.h, measured on the dev chips.
 
     tests/bench/bench_faces.py --cli build/app/hydranet-cli --model M.safetensors \
-        --data ../shared/datasets/utkface-dev [--count 500] [--seed 0] [--speed-only]
+        --data ../shared/datasets/utkface-dev [--count 500] [--seed 0] [--speed-only | --accuracy-only]
 
 For `--count` chips drawn with `--seed`:
   - dropped: each chip given to `predict --faces auto` as it is;
   - pasted: each chip scaled by 0.5–1.5, turned by up to ±15°, pasted at a random place of a
     640×480 background (a smooth random colour field with noise);
+  - pasted at the edge: the same with a quarter of it past the left or the top edge;
 and each compared with the chip's own whole-image prediction (`--faces whole`): found (a face
 whose box centre lies inside the pasted chip), mean |age difference|, same gender, same race.
 Then the time `hydranet-cli faces` takes to find and align the faces of a 1 MP and a 12 MP
@@ -53,13 +54,19 @@ def background(rng, w, h):
     return Image.fromarray(np.clip(field, 0, 255).astype(np.uint8))
 
 
-def paste(chip, bg, rng, scale, degrees):
-    """chip scaled and turned, pasted inside bg; returns the pasted chip's centre."""
+def paste(chip, bg, rng, scale, degrees, cut=0.0):
+    """chip scaled and turned, pasted inside bg (or with `cut` of it past the left or top
+    edge); returns the pasted chip's centre and side."""
     side = max(1, round(chip.width * scale))
     turned = chip.resize((side, side), Image.BILINEAR).rotate(degrees, Image.BILINEAR, expand=True)
     mask = Image.new("L", (side, side), 255).rotate(degrees, Image.BILINEAR, expand=True)
     x = int(rng.integers(0, bg.width - turned.width + 1))
     y = int(rng.integers(0, bg.height - turned.height + 1))
+    if cut:
+        if rng.integers(0, 2):
+            x = -round(cut * turned.width)
+        else:
+            y = -round(cut * turned.height)
     bg.paste(turned, (x, y), mask)
     return x + turned.width / 2, y + turned.height / 2, side
 
@@ -120,6 +127,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--speed-only", action="store_true")
+    ap.add_argument("--accuracy-only", action="store_true")
     args = ap.parse_args()
 
     rng = np.random.default_rng(args.seed)
@@ -128,26 +136,37 @@ def main():
     chips = [Image.open(p).convert("RGB") for p in picked]
     report = {"count": args.count, "seed": args.seed, "model": args.model}
     with tempfile.TemporaryDirectory() as tmp:
-        report["speed"] = speed(args.cli, chips, tmp, rng, args.repeats)
+        if not args.accuracy_only:
+            report["speed"] = speed(args.cli, chips, tmp, rng, args.repeats)
         if not args.speed_only:
             whole = predict(args.cli, args.model, "whole", picked)
             dropped = predict(args.cli, args.model, "auto", picked)
             report["dropped"] = summary(
                 [agreement(whole[p][0], dropped[p]) for p in picked], len(picked))
-            pasted, where = [], {}
-            for i, (p, chip) in enumerate(zip(picked, chips)):
-                bg = background(rng, 640, 480)
-                scale = float(rng.uniform(0.5, 1.5))
-                degrees = float(rng.uniform(-15, 15))
-                cx, cy, side = paste(chip, bg, rng, scale, degrees)
-                path = os.path.join(tmp, f"pasted-{i:05d}.png")
-                bg.save(path)
-                pasted.append(path)
-                where[path] = (p, (cx, cy), side)
-            got = predict(args.cli, args.model, "auto", pasted)
-            report["pasted"] = summary(
-                [agreement(whole[where[q][0]][0], got.get(q, []), where[q][1], where[q][2])
-                 for q in pasted], len(pasted))
+            poses = run_json([args.cli, "faces", *picked])
+            ones = [r["faces"][0] for r in poses if len(r.get("faces", [])) == 1]
+            report["dropped"]["back_to_itself"] = {
+                "scale_median": round(statistics.median(f["scale"] for f in ones), 4),
+                "abs_scale_error_p90": round(sorted(abs(f["scale"] - 1) for f in ones)[int(0.9 * len(ones))], 4),
+                "abs_degrees_median": round(statistics.median(abs(f["degrees"]) for f in ones), 3),
+                "abs_degrees_p90": round(sorted(abs(f["degrees"]) for f in ones)[int(0.9 * len(ones))], 3),
+            }
+            # pasted inside the picture (the issue's target), and a quarter past its edge
+            for name, cut in (("pasted", 0.0), ("pasted_at_edge", 0.25)):
+                pasted, where = [], {}
+                for i, (p, chip) in enumerate(zip(picked, chips)):
+                    bg = background(rng, 640, 480)
+                    scale = float(rng.uniform(0.5, 1.5))
+                    degrees = float(rng.uniform(-15, 15))
+                    cx, cy, side = paste(chip, bg, rng, scale, degrees, cut)
+                    path = os.path.join(tmp, f"{name}-{i:05d}.png")
+                    bg.save(path)
+                    pasted.append(path)
+                    where[path] = (p, (cx, cy), side)
+                got = predict(args.cli, args.model, "auto", pasted)
+                report[name] = summary(
+                    [agreement(whole[where[q][0]][0], got.get(q, []), where[q][1], where[q][2])
+                     for q in pasted], len(pasted))
     print(json.dumps(report))
 
 
