@@ -340,6 +340,7 @@ typedef struct
    * wanted) and taken back when the job is done; or why it could not be made. */
   HnFaceFinder *finder;
   char *finder_error;
+  char *landmarks_path; /* or NULL for the default */
   JobEntry *entries;
   guint n;
 
@@ -399,6 +400,7 @@ job_free (Job *job)
   g_clear_object (&job->trainer);
   g_clear_pointer (&job->finder, face_finder_free);
   g_clear_pointer (&job->finder_error, g_free);
+  g_clear_pointer (&job->landmarks_path, g_free);
   g_queue_clear_full (&job->outbox, update_free);
   g_mutex_clear (&job->lock);
   g_clear_object (&job->predictor);
@@ -780,7 +782,7 @@ worker_finder (Worker *w)
 
   if (w->job->finder == NULL && w->job->finder_error == NULL)
     {
-      w->job->finder = face_finder_new (NULL, &err);
+      w->job->finder = face_finder_new (w->job->landmarks_path, &err);
       if (w->job->finder == NULL)
         w->job->finder_error = g_strdup (err.message);
     }
@@ -925,6 +927,7 @@ struct _HydraPredictor
   gboolean find_faces;
   HnFaceFinder *finder;      /* made by the first job that finds faces; lent to each job */
   char *finder_error;        /* why it could not be made: faces are no longer looked for */
+  char *landmarks_path;      /* for the finder, or NULL */
   GPtrArray *queue;          /* HydraPredictItem, waiting for the next batch */
   Job *job;                  /* the running batch, or NULL */
   GCancellable *cancellable; /* the running batch's */
@@ -995,6 +998,7 @@ start_next (HydraPredictor *self)
   self->job = job_new (self, self->trainer, self->flip,
                        self->find_faces && self->finder_error == NULL, items);
   self->job->finder = g_steal_pointer (&self->finder);
+  self->job->landmarks_path = g_strdup (self->landmarks_path);
   self->cancellable = g_cancellable_new ();
 
   task = g_task_new (self, self->cancellable, on_job_done, NULL);
@@ -1023,6 +1027,7 @@ hydra_predictor_finalize (GObject *object)
   HydraPredictor *self = HYDRA_PREDICTOR (object);
 
   g_free (self->finder_error);
+  g_free (self->landmarks_path);
 
   G_OBJECT_CLASS (hydra_predictor_parent_class)->finalize (object);
 }
@@ -1120,6 +1125,15 @@ hydra_predictor_get_find_faces (HydraPredictor *self)
 {
   g_return_val_if_fail (HYDRA_IS_PREDICTOR (self), FALSE);
   return self->find_faces;
+}
+
+void
+hydra_predictor_set_landmarks_path (HydraPredictor *self, const char *path)
+{
+  g_return_if_fail (HYDRA_IS_PREDICTOR (self));
+
+  g_free (self->landmarks_path);
+  self->landmarks_path = g_strdup (path);
 }
 
 const char *

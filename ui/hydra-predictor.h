@@ -91,6 +91,9 @@ gboolean hydra_predictor_get_flip (HydraPredictor *self);
  * "finder-error" says why. Batches started after the change use it. */
 void hydra_predictor_set_find_faces (HydraPredictor *self, gboolean find_faces);
 gboolean hydra_predictor_get_find_faces (HydraPredictor *self);
+/* Where dlib's 68-landmark model is read from when the finder is made; NULL (the default):
+ * where libdlib-data installs it. */
+void hydra_predictor_set_landmarks_path (HydraPredictor *self, const char *path);
 /* Property "finder-error": why the face finder could not be made, or NULL. */
 const char *hydra_predictor_get_finder_error (HydraPredictor *self);
 

@@ -5,7 +5,8 @@
  * (image_load_input, as before faces were looked for); with find-faces off, the same, marked
  * as not searched; a photo predicted again keeps its cards, dimmed, until the new ones come.
  * Faces are then given to an item as the predictor would (hydra_predict_item_set_result), and
- * picking a card highlights its box, picking a box its card. The model is a freshly
+ * picking a card highlights its box, picking a box its card. A face finder that cannot be
+ * made (no landmark model) leaves whole images, said once. The model is a freshly
  * initialised one: the numbers only have to agree. Screenshots go to
  * $HYDRANET_TEST_ARTIFACTS/predict-faces-*.png.
  */
@@ -330,6 +331,69 @@ START_TEST (test_highlight_sync)
 }
 END_TEST
 
+/* ---- no face finder ---- */
+
+static void
+count_notify (GObject *object, GParamSpec *pspec, gpointer data)
+{
+  (*(int *) data)++;
+}
+
+static gboolean
+predictor_idle (gpointer predictor)
+{
+  return !hydra_predictor_get_busy (predictor);
+}
+
+/* Its one face, after the predictor is done with it. */
+static HydraPredictFace *
+predict_alone (HydraPredictor *predictor, HydraPredictItem *item)
+{
+  hydra_predictor_queue (predictor, &item, 1);
+  ck_assert (ui_wait_for (predictor_idle, predictor, 60));
+  ck_assert_int_eq (hydra_predict_item_get_state (item), HYDRA_PREDICT_DONE);
+  GListModel *faces = hydra_predict_item_get_faces (item);
+  ck_assert_uint_eq (g_list_model_get_n_items (faces), 1);
+  HydraPredictFace *face = g_list_model_get_item (faces, 0);
+  g_object_unref (face); /* the item holds it */
+  return face;
+}
+
+START_TEST (test_finder_error)
+{
+  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraPredictor) predictor = hydra_predictor_new ();
+  g_autofree char *missing = test_path (tmpdir, "no-landmarks.dat");
+  g_autoptr (GFile) file = g_file_new_for_path (no_face_path);
+  g_autoptr (HydraPredictItem) item = hydra_predict_item_new_for_file (file);
+  int notified = 0;
+  HnPrediction want;
+
+  hydra_predictor_set_trainer (predictor, trainer);
+  hydra_predictor_set_landmarks_path (predictor, missing);
+  g_signal_connect (predictor, "notify::finder-error", G_CALLBACK (count_notify), &notified);
+  ck_assert (hydra_predictor_get_find_faces (predictor));
+
+  /* the finder cannot be made: the image is predicted whole, not searched, and the
+   * predictor says why */
+  HydraPredictFace *face = predict_alone (predictor, item);
+  ck_assert (hydra_predict_face_is_whole (face));
+  ck_assert (!hydra_predict_face_get_none_found (face));
+  engine_predict (no_face_path, &want);
+  assert_same_prediction ("without a finder", hydra_predict_face_get_prediction (face), &want);
+  ck_assert_int_eq (notified, 1);
+  ck_assert_msg (hydra_predictor_get_finder_error (predictor) != NULL
+                     && strstr (hydra_predictor_get_finder_error (predictor), "no-landmarks.dat")
+                            != NULL,
+                 "finder-error: %s", hydra_predictor_get_finder_error (predictor));
+
+  /* said once: predicting again does not try again */
+  face = predict_alone (predictor, item);
+  ck_assert (hydra_predict_face_is_whole (face));
+  ck_assert_int_eq (notified, 1);
+}
+END_TEST
+
 /* ---- the suite ---- */
 
 static void
@@ -388,6 +452,7 @@ main (void)
   tcase_add_test (tc, test_no_face_whole);
   tcase_add_test (tc, test_find_faces_off);
   tcase_add_test (tc, test_highlight_sync);
+  tcase_add_test (tc, test_finder_error);
   suite_add_tcase (s, tc);
   return test_run_suite (s);
 }
