@@ -55,15 +55,6 @@ write_chip (const char *dir, const char *file, int index, const uint8_t *chip, H
   return true;
 }
 
-static cJSON *
-error_json (const char *file, const char *message)
-{
-  cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "file", file);
-  cJSON_AddStringToObject (o, "error", message);
-  return o;
-}
-
 /* One line for file: its faces, or why it could not be read. */
 static bool
 faces_of (HnFaceFinder *finder, const char *file, bool landmarks, const char *chips_dir)
@@ -75,7 +66,7 @@ faces_of (HnFaceFinder *finder, const char *file, bool landmarks, const char *ch
   double t0 = hn_seconds ();
   if (!image_decode_file_upright (file, &img, &err))
     {
-      cli_print_json (error_json (file, err.message));
+      cli_print_json (cli_file_error_json (file, err.message));
       return false;
     }
   double t1 = hn_seconds ();
@@ -103,7 +94,7 @@ faces_of (HnFaceFinder *finder, const char *file, bool landmarks, const char *ch
         cJSON_AddItemToArray (list, face_json (&faces.faces[i], i, landmarks));
     }
   else
-    o = error_json (file, err.message);
+    o = cli_file_error_json (file, err.message);
   cli_print_json (o);
   faces_clear (&faces);
   image_clear (&img);

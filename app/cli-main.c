@@ -104,6 +104,15 @@ cli_parse_u64 (const char *s, unsigned long long *out)
   return true;
 }
 
+cJSON *
+cli_file_error_json (const char *file, const char *message)
+{
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "file", file);
+  cJSON_AddStringToObject (o, "error", message);
+  return o;
+}
+
 void
 cli_print_json (cJSON *object)
 {

@@ -27,15 +27,6 @@ prediction_json (const char *file, const HnPrediction *p)
   return o;
 }
 
-static cJSON *
-error_json (const char *file, const char *message)
-{
-  cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "file", file);
-  cJSON_AddStringToObject (o, "error", message);
-  return o;
-}
-
 /* What one output line is about: a face of a file, the whole file, or its error. */
 typedef struct
 {
@@ -92,7 +83,7 @@ batch_flush (Batch *b, bool with_faces)
       const Line *l = &b->lines[i];
       if (l->slot < 0)
         {
-          cli_print_json (error_json (l->file, l->error.message));
+          cli_print_json (cli_file_error_json (l->file, l->error.message));
           b->status = EXIT_FAILED;
           continue;
         }

@@ -46,6 +46,9 @@ bool cli_parse_tta (const char *s, bool *flip);
 bool cli_parse_int (const char *s, int lo, int hi, int *out);
 bool cli_parse_u64 (const char *s, unsigned long long *out);
 
+/* {"file": file, "error": message}: a file a command could not read, in its output. */
+cJSON *cli_file_error_json (const char *file, const char *message);
+
 /* Prints a JSON object compactly on one line of stdout and frees it. */
 void cli_print_json (cJSON *object);
 

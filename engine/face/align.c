@@ -38,7 +38,7 @@ face_fit_similarity (const HnPoint *from, const HnPoint *to, float *a, float *b,
   *ty = (float) (qy - (zb * fx + za * fy));
 }
 
-/* img at (x, y), bilinear; pixels outside are black. sum (3) += the sample. */
+/* img at (x, y), bilinear; outside, its nearest edge pixel. sum (3) += the sample. */
 static inline void
 add_sample (const HnImage *img, float x, float y, float *sum)
 {
@@ -57,8 +57,8 @@ add_sample (const HnImage *img, float x, float y, float *sum)
   for (int k = 0; k < 4; k++)
     {
       long xi = x0 + (k & 1), yi = y0 + (k >> 1);
-      if (xi < 0 || yi < 0 || xi >= img->w || yi >= img->h)
-        continue;
+      xi = xi < 0 ? 0 : xi >= img->w ? img->w - 1 : xi;
+      yi = yi < 0 ? 0 : yi >= img->h ? img->h - 1 : yi;
       const uint8_t *p = img->rgb + ((size_t) yi * img->w + xi) * 3;
       for (int c = 0; c < 3; c++)
         sum[c] += w[k] * p[c];
@@ -154,12 +154,8 @@ face_warp (const HnImage *img, const HnFace *face, int size, uint8_t *chip)
           free (small.rgb);
           return;
         }
-      if (small.w <= 0 || small.h <= 0) /* the chip sees nothing of the photo */
-        {
-          memset (chip, 0, (size_t) size * size * 3);
-          return;
-        }
-      /* out of memory for the small copy: sample the photo itself, slower */
+      /* out of memory for the small copy, or the chip sees nothing of the photo: sample the
+       * photo itself, slower */
     }
   int n = (int) ceil (span);
   warp (img, face->a, face->b, face->tx, face->ty, n < 1 ? 1 : n > 16 ? 16 : n, size, chip);

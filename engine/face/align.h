@@ -25,6 +25,7 @@ extern const HnPoint face_chip_landmarks[FACE_LANDMARKS];
 void face_fit_similarity (const HnPoint *from, const HnPoint *to, float *a, float *b, float *tx,
                           float *ty);
 
-/* chip (size, size, 3): img seen through the inverse of the face's similarity, bilinear, black
- * outside img; each pixel averages n×n samples when one chip pixel covers n image pixels. */
+/* chip (size, size, 3): img seen through the inverse of the face's similarity, bilinear, its
+ * edge repeated outside; each pixel averages n×n samples when one chip pixel covers n image
+ * pixels. */
 void face_warp (const HnImage *img, const HnFace *face, int size, uint8_t *chip);

@@ -58,9 +58,11 @@ void face_finder_free (HnFaceFinder *finder);
 bool face_find (HnFaceFinder *finder, const HnImage *img, HnFaces *out, HnError *err);
 void faces_clear (HnFaces *faces);
 
-/* The face's chip: chip (FACE_CHIP_SIZE, FACE_CHIP_SIZE, 3), what lies outside img black, as
- * in UTKFace's own chips. Pixels are averaged over the area each covers when the face is
- * larger than the chip. */
+/* The face's chip: chip (FACE_CHIP_SIZE, FACE_CHIP_SIZE, 3). Where it reaches past the photo,
+ * the photo's edge is repeated: UTKFace's own chips are black there, but black moved the
+ * predictions of dev chips given back to the finder (500 chips, 64 px model: race agreeing
+ * in 95.0% against 97.8%, age 1.19 years apart against 0.78). Pixels are averaged over the
+ * area each covers when the face is larger than the chip. */
 void face_chip (const HnImage *img, const HnFace *face, uint8_t *chip);
 
 /* The face as the network takes it: its chip (into chip, (FACE_CHIP_SIZE, FACE_CHIP_SIZE, 3),

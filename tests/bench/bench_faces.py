@@ -2,7 +2,8 @@
 """Faces found and predicted on real photos: the targets of faces.h, measured on the dev chips.
 
     tests/bench/bench_faces.py --cli build/app/hydranet-cli --model M.safetensors \
-        --data ../shared/datasets/utkface-dev [--count 500] [--seed 0] [--speed-only | --accuracy-only]
+        --data ../shared/datasets/utkface-dev [--count 500] [--seed 0] [--tta none|flip]
+        [--speed-only | --accuracy-only]
 
 For `--count` chips drawn with `--seed`:
   - dropped: each chip given to `predict --faces auto` as it is;
@@ -36,10 +37,10 @@ def run_json(cmd, env=None):
     return [json.loads(line) for line in out.stdout.splitlines()]
 
 
-def predict(cli, model, mode, paths):
+def predict(cli, model, mode, paths, tta="none"):
     lines = []
     for start in range(0, len(paths), CHUNK):
-        lines += run_json([cli, "predict", "--model", model, "--faces", mode,
+        lines += run_json([cli, "predict", "--model", model, "--faces", mode, "--tta", tta,
                            *paths[start:start + CHUNK]])
     by_file = {}
     for line in lines:
@@ -128,19 +129,21 @@ def main():
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--accuracy-only", action="store_true")
+    ap.add_argument("--tta", default="none", choices=("none", "flip"),
+                    help="both predictions averaged with the mirror's (as quick and quality do)")
     args = ap.parse_args()
 
     rng = np.random.default_rng(args.seed)
     files = sorted(f for f in os.listdir(args.data) if f.lower().endswith((".jpg", ".png")))
     picked = [os.path.join(args.data, f) for f in random.Random(args.seed).sample(files, args.count)]
     chips = [Image.open(p).convert("RGB") for p in picked]
-    report = {"count": args.count, "seed": args.seed, "model": args.model}
+    report = {"count": args.count, "seed": args.seed, "model": args.model, "tta": args.tta}
     with tempfile.TemporaryDirectory() as tmp:
         if not args.accuracy_only:
             report["speed"] = speed(args.cli, chips, tmp, rng, args.repeats)
         if not args.speed_only:
-            whole = predict(args.cli, args.model, "whole", picked)
-            dropped = predict(args.cli, args.model, "auto", picked)
+            whole = predict(args.cli, args.model, "whole", picked, args.tta)
+            dropped = predict(args.cli, args.model, "auto", picked, args.tta)
             report["dropped"] = summary(
                 [agreement(whole[p][0], dropped[p]) for p in picked], len(picked))
             poses = run_json([args.cli, "faces", *picked])
@@ -163,7 +166,7 @@ def main():
                     bg.save(path)
                     pasted.append(path)
                     where[path] = (p, (cx, cy), side)
-                got = predict(args.cli, args.model, "auto", pasted)
+                got = predict(args.cli, args.model, "auto", pasted, args.tta)
                 report[name] = summary(
                     [agreement(whole[where[q][0]][0], got.get(q, []), where[q][1], where[q][2])
                      for q in pasted], len(pasted))
