@@ -1,29 +1,38 @@
-/* hydra-predict-card.h — one image and what the model predicts for it.
+/* hydra-predict-card.h — one face of a photo and what the model predicts for it.
  *
- * Shows a HydraPredictItem: its thumbnail and name, then, once predicted, the age with the
- * model's validation MAE as its ±, the gender with a probability bar and the five race
- * classes with theirs (the most likely emphasised); or, when the image could not be read,
- * the reason. Follows the item as it changes.
+ * Shows a HydraPredictFace: the crop the network saw, the face's number (the one on its box
+ * in the photo) or that it is the whole image, the age with the model's validation MAE as
+ * its ±, and the gender and race probabilities as bars (hydra-predict-bars.h), the most
+ * likely emphasised. Activating the card (a click, Enter or Space) emits "activate", which
+ * the photo answers by highlighting the card and the face's box.
  */
 #pragma once
 
 #include <gtk/gtk.h>
 
-#include "hydra-predictor.h"
+#include "hydra-predict-face.h"
 
 G_BEGIN_DECLS
 
 #define HYDRA_TYPE_PREDICT_CARD (hydra_predict_card_get_type ())
 G_DECLARE_FINAL_TYPE (HydraPredictCard, hydra_predict_card, HYDRA, PREDICT_CARD, GtkWidget)
 
-GtkWidget *hydra_predict_card_new (HydraPredictItem *item);
-HydraPredictItem *hydra_predict_card_get_item (HydraPredictCard *self);
+GtkWidget *hydra_predict_card_new (void);
 
-/* What the card shows, for tests and accessibility. */
-gboolean hydra_predict_card_get_prediction (HydraPredictCard *self, HnPrediction *out);
-const char *hydra_predict_card_get_error (HydraPredictCard *self);
-gboolean hydra_predict_card_is_pending (HydraPredictCard *self);
-/* The age line as displayed ("31 ± 7 years"). */
+/* number: the face's, from 1 (ignored for the whole image); age_mae: the model's validation
+ * MAE, or < 0 when unknown. */
+void hydra_predict_card_set_face (HydraPredictCard *self, HydraPredictFace *face, guint number,
+                                  double age_mae);
+HydraPredictFace *hydra_predict_card_get_face (HydraPredictCard *self);
+
+/* Highlighted: the face the user picked, in the card list and in the photo (CSS class
+ * "highlighted"). */
+void hydra_predict_card_set_highlighted (HydraPredictCard *self, gboolean highlighted);
+gboolean hydra_predict_card_get_highlighted (HydraPredictCard *self);
+
+/* What the card shows, for tests and accessibility: its title ("Face 2", or that no face
+ * was found and the whole image was predicted) and its age line ("31 ± 7 years"). */
+const char *hydra_predict_card_get_title (HydraPredictCard *self);
 const char *hydra_predict_card_get_age_text (HydraPredictCard *self);
 
 G_END_DECLS

@@ -6,7 +6,7 @@
 
 #define NOTICE_SECONDS 5
 
-/* Cards go in a few per frame: given all at once, a large drop is built in one main-loop
+/* Photos go in a few per frame: given all at once, a large drop is built in one main-loop
  * callback and laid out in the next frame, one long stall (tests/ui/bench-stall;
  * docs/performance.md). */
 #define CARDS_PER_FRAME 8
@@ -18,6 +18,7 @@ struct _HydraPredictPane
   /* template widgets */
   GtkWidget *content;
   GtkButton *again_button;
+  GtkSpinner *busy_spinner;
   GtkRevealer *no_model_revealer;
   GtkRevealer *notice_revealer;
   GtkLabel *notice_label;
@@ -47,6 +48,7 @@ enum
   PROP_TRAINER,
   PROP_BUSY,
   PROP_FLIP,
+  PROP_FIND_FACES,
   N_PROPS
 };
 
@@ -505,22 +507,42 @@ hydra_predict_pane_get_flip (HydraPredictPane *self)
   return hydra_predictor_get_flip (self->predictor);
 }
 
+void
+hydra_predict_pane_set_find_faces (HydraPredictPane *self, gboolean find_faces)
+{
+  g_return_if_fail (HYDRA_IS_PREDICT_PANE (self));
+
+  if (hydra_predictor_get_find_faces (self->predictor) == !!find_faces)
+    return;
+  hydra_predictor_set_find_faces (self->predictor, find_faces);
+  if (has_model (self) && g_list_model_get_n_items (G_LIST_MODEL (self->items)) > 0)
+    hydra_predict_pane_predict_again (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FIND_FACES]);
+}
+
+gboolean
+hydra_predict_pane_get_find_faces (HydraPredictPane *self)
+{
+  g_return_val_if_fail (HYDRA_IS_PREDICT_PANE (self), FALSE);
+  return hydra_predictor_get_find_faces (self->predictor);
+}
+
 guint
-hydra_predict_pane_get_n_cards (HydraPredictPane *self)
+hydra_predict_pane_get_n_photos (HydraPredictPane *self)
 {
   g_return_val_if_fail (HYDRA_IS_PREDICT_PANE (self), 0);
   return g_list_model_get_n_items (G_LIST_MODEL (self->items));
 }
 
-HydraPredictCard *
-hydra_predict_pane_get_card (HydraPredictPane *self, guint i)
+HydraPredictPhoto *
+hydra_predict_pane_get_photo (HydraPredictPane *self, guint i)
 {
   GtkFlowBoxChild *child;
 
   g_return_val_if_fail (HYDRA_IS_PREDICT_PANE (self), NULL);
 
   child = gtk_flow_box_get_child_at_index (self->flow, i);
-  return child != NULL ? HYDRA_PREDICT_CARD (gtk_flow_box_child_get_child (child)) : NULL;
+  return child != NULL ? HYDRA_PREDICT_PHOTO (gtk_flow_box_child_get_child (child)) : NULL;
 }
 
 gboolean
@@ -531,15 +553,33 @@ hydra_predict_pane_get_busy (HydraPredictPane *self)
 }
 
 static GtkWidget *
-create_card (gpointer item, gpointer user_data)
+create_photo (gpointer item, gpointer user_data)
 {
-  return hydra_predict_card_new (item);
+  return hydra_predict_photo_new (item);
 }
 
 static void
 on_predictor_busy (HydraPredictPane *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
+}
+
+/* One spinner for the pane, rather than one per photo. */
+static void
+on_busy (HydraPredictPane *self)
+{
+  gtk_spinner_set_spinning (self->busy_spinner, hydra_predict_pane_get_busy (self));
+}
+
+/* Said once: from then on photos are predicted whole, as each card says. */
+static void
+on_finder_error (HydraPredictPane *self)
+{
+  g_autofree char *message
+      = g_strdup_printf ("Faces cannot be looked for, so whole images are predicted: %s",
+                         hydra_predictor_get_finder_error (self->predictor));
+
+  show_notice (self, message);
 }
 
 static void
@@ -610,6 +650,9 @@ hydra_predict_pane_get_property (GObject *object, guint prop_id, GValue *value, 
     case PROP_FLIP:
       g_value_set_boolean (value, hydra_predict_pane_get_flip (self));
       break;
+    case PROP_FIND_FACES:
+      g_value_set_boolean (value, hydra_predict_pane_get_find_faces (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -628,6 +671,9 @@ hydra_predict_pane_set_property (GObject *object, guint prop_id, const GValue *v
       break;
     case PROP_FLIP:
       hydra_predict_pane_set_flip (self, g_value_get_boolean (value));
+      break;
+    case PROP_FIND_FACES:
+      hydra_predict_pane_set_find_faces (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -652,12 +698,16 @@ hydra_predict_pane_class_init (HydraPredictPaneClass *klass)
   props[PROP_FLIP]
       = g_param_spec_boolean ("flip", NULL, NULL, FALSE,
                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_FIND_FACES]
+      = g_param_spec_boolean ("find-faces", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/hydranet/Studio/ui/hydra-predict-pane.ui");
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, content);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, again_button);
+  gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, busy_spinner);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, no_model_revealer);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, notice_revealer);
   gtk_widget_class_bind_template_child (widget_class, HydraPredictPane, notice_label);
@@ -671,6 +721,7 @@ hydra_predict_pane_class_init (HydraPredictPaneClass *klass)
   gtk_widget_class_install_action (widget_class, "predict.clear", NULL, action_clear);
   gtk_widget_class_install_action (widget_class, "predict.again", NULL, action_again);
   gtk_widget_class_install_property_action (widget_class, "predict.flip", "flip");
+  gtk_widget_class_install_property_action (widget_class, "predict.find-faces", "find-faces");
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "hydrapredictpane");
@@ -688,7 +739,10 @@ hydra_predict_pane_init (HydraPredictPane *self)
   self->predictor = hydra_predictor_new ();
   self->cancellable = g_cancellable_new ();
   g_signal_connect_swapped (self->predictor, "notify::busy", G_CALLBACK (on_predictor_busy), self);
-  gtk_flow_box_bind_model (self->flow, G_LIST_MODEL (self->items), create_card, NULL, NULL);
+  g_signal_connect_swapped (self->predictor, "notify::finder-error", G_CALLBACK (on_finder_error),
+                            self);
+  g_signal_connect (self, "notify::busy", G_CALLBACK (on_busy), NULL);
+  gtk_flow_box_bind_model (self->flow, G_LIST_MODEL (self->items), create_photo, NULL, NULL);
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));

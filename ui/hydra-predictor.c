@@ -5,11 +5,17 @@
 #include <math.h>
 #include <string.h>
 
+#include "faces.h"
 #include "image.h"
 
-/* Images per forward pass, as in `hydranet-cli predict`. */
+/* Faces (or whole images) per forward pass, as in `hydranet-cli predict`. */
 #define PREDICT_BATCH 16
 #define READ_CHUNK (64 * 1024)
+
+/* Applying a result builds widgets (a photo's face cards): the main thread applies results
+ * this long at most at a time, so that frames come between them when many arrive at once
+ * (tests/ui/bench-stall). */
+#define APPLY_BUDGET_US 6000
 
 #define NO_MODEL_MESSAGE "No model yet — start training or open a saved model"
 
@@ -26,7 +32,8 @@ struct _HydraPredictItem
   char *name;
   GdkTexture *thumbnail;
   char *error;
-  HnPrediction prediction;
+  GListStore *faces; /* HydraPredictFace */
+  int width, height; /* the upright image's, once decoded */
   double age_mae;
   HydraPredictState state;
   gboolean needs_model;
@@ -58,6 +65,7 @@ hydra_predict_item_finalize (GObject *object)
   g_clear_object (&self->file);
   g_clear_object (&self->texture);
   g_clear_object (&self->thumbnail);
+  g_clear_object (&self->faces);
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->error, g_free);
 
@@ -120,6 +128,7 @@ static void
 hydra_predict_item_init (HydraPredictItem *self)
 {
   self->age_mae = -1;
+  self->faces = g_list_store_new (HYDRA_TYPE_PREDICT_FACE);
 }
 
 HydraPredictItem *
@@ -203,16 +212,23 @@ hydra_predict_item_get_age_mae (HydraPredictItem *self)
   return self->age_mae;
 }
 
+GListModel *
+hydra_predict_item_get_faces (HydraPredictItem *self)
+{
+  g_return_val_if_fail (HYDRA_IS_PREDICT_ITEM (self), NULL);
+  return G_LIST_MODEL (self->faces);
+}
+
 gboolean
-hydra_predict_item_get_prediction (HydraPredictItem *self, HnPrediction *out)
+hydra_predict_item_get_image_size (HydraPredictItem *self, int *width, int *height)
 {
   g_return_val_if_fail (HYDRA_IS_PREDICT_ITEM (self), FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
 
-  if (self->state != HYDRA_PREDICT_DONE)
-    return FALSE;
-  *out = self->prediction;
-  return TRUE;
+  if (width != NULL)
+    *width = self->width;
+  if (height != NULL)
+    *height = self->height;
+  return self->width > 0;
 }
 
 gboolean
@@ -257,6 +273,34 @@ item_set_age_mae (HydraPredictItem *self, double mae)
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_AGE_MAE]);
 }
 
+static void
+item_set_faces (HydraPredictItem *self, HydraPredictFace *const *faces, guint n)
+{
+  guint old = g_list_model_get_n_items (G_LIST_MODEL (self->faces));
+
+  if (old > 0 || n > 0)
+    g_list_store_splice (self->faces, 0, old, (gpointer *) faces, n);
+}
+
+void
+hydra_predict_item_set_result (HydraPredictItem *self, int width, int height,
+                               HydraPredictFace *const *faces, guint n_faces, double age_mae)
+{
+  g_return_if_fail (HYDRA_IS_PREDICT_ITEM (self));
+  g_return_if_fail (width > 0 && height > 0);
+  g_return_if_fail (n_faces > 0 && faces != NULL);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->width = width;
+  self->height = height;
+  self->needs_model = FALSE;
+  item_set_age_mae (self, age_mae);
+  item_set_error (self, NULL);
+  item_set_faces (self, faces, n_faces);
+  item_set_state (self, HYDRA_PREDICT_DONE);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* A batch of work: what the worker reads, and what it hands back.                           */
 
@@ -280,41 +324,53 @@ typedef struct
   guint index;
   UpdateKind kind;
   GdkTexture *thumbnail; /* UPDATE_THUMBNAIL, owned */
-  HnPrediction prediction;
-  char *error; /* UPDATE_FAILED, owned */
+  int width, height;     /* UPDATE_THUMBNAIL and UPDATE_DONE: the upright image's */
+  GPtrArray *faces;      /* UPDATE_DONE: HydraPredictFace, owned */
+  char *error;           /* UPDATE_FAILED, owned */
   gboolean needs_model;
 } Update;
 
 typedef struct
 {
-  HydraPredictor *predictor; /* borrowed: the GTask holds it */
+  HydraPredictor *predictor; /* owned, until the last result is applied */
   HydraTrainer *trainer;     /* owned, or NULL; released on the main thread */
   gboolean flip;             /* test-time flip */
+  gboolean find_faces;
+  /* The predictor's face finder, lent to the worker (which makes it if NULL and faces are
+   * wanted) and taken back when the job is done; or why it could not be made. */
+  HnFaceFinder *finder;
+  char *finder_error;
+  char *landmarks_path; /* or NULL for the default */
   JobEntry *entries;
   guint n;
 
   GMutex lock;
-  GArray *outbox; /* of Update, under lock */
-  guint idle_id;  /* the one pending hand-over to the main thread, under lock */
+  GQueue outbox; /* of Update *, under lock */
+  guint idle_id; /* the hand-over to the main thread, under lock: there while outbox is not empty */
+  gboolean finished; /* main thread: the worker has returned */
 } Job;
 
 static void
-update_clear (gpointer data)
+update_free (gpointer data)
 {
   Update *u = data;
 
   g_clear_object (&u->thumbnail);
+  g_clear_pointer (&u->faces, g_ptr_array_unref);
   g_clear_pointer (&u->error, g_free);
+  g_free (u);
 }
 
 static Job *
-job_new (HydraPredictor *predictor, HydraTrainer *trainer, gboolean flip, GPtrArray *items)
+job_new (HydraPredictor *predictor, HydraTrainer *trainer, gboolean flip, gboolean find_faces,
+         GPtrArray *items)
 {
   Job *job = g_new0 (Job, 1);
 
-  job->predictor = predictor;
+  job->predictor = g_object_ref (predictor);
   job->trainer = trainer != NULL ? g_object_ref (trainer) : NULL;
   job->flip = flip;
+  job->find_faces = find_faces;
   job->n = items->len;
   job->entries = g_new0 (JobEntry, job->n);
   for (guint i = 0; i < job->n; i++)
@@ -326,12 +382,11 @@ job_new (HydraPredictor *predictor, HydraTrainer *trainer, gboolean flip, GPtrAr
       job->entries[i].texture = item->texture != NULL ? g_object_ref (item->texture) : NULL;
     }
   g_mutex_init (&job->lock);
-  job->outbox = g_array_new (FALSE, TRUE, sizeof (Update));
-  g_array_set_clear_func (job->outbox, update_clear);
+  g_queue_init (&job->outbox);
   return job;
 }
 
-/* Main thread, once the worker is done. */
+/* Main thread, once the worker is done and its results applied. */
 static void
 job_free (Job *job)
 {
@@ -343,77 +398,77 @@ job_free (Job *job)
     }
   g_free (job->entries);
   g_clear_object (&job->trainer);
-  g_array_unref (job->outbox);
+  g_clear_pointer (&job->finder, face_finder_free);
+  g_clear_pointer (&job->finder_error, g_free);
+  g_clear_pointer (&job->landmarks_path, g_free);
+  g_queue_clear_full (&job->outbox, update_free);
   g_mutex_clear (&job->lock);
+  g_clear_object (&job->predictor);
   g_free (job);
 }
 
-/* Main thread: hands what the worker published to the items it still concerns. */
+/* Main thread: hands one result to the item, if it still concerns it. */
 static void
-job_apply (Job *job, GArray *updates)
+job_apply (Job *job, const Update *u, double mae)
 {
-  double mae = job->trainer != NULL ? hydra_trainer_get_val_mae (job->trainer) : -1;
+  JobEntry *entry = &job->entries[u->index];
+  HydraPredictItem *item = entry->item;
 
-  for (guint i = 0; i < updates->len; i++)
+  if (item->generation != entry->generation)
+    return;
+  g_object_freeze_notify (G_OBJECT (item));
+  switch (u->kind)
     {
-      Update *u = &g_array_index (updates, Update, i);
-      JobEntry *entry = &job->entries[u->index];
-      HydraPredictItem *item = entry->item;
-
-      if (item->generation != entry->generation)
-        continue;
-      g_object_freeze_notify (G_OBJECT (item));
-      switch (u->kind)
-        {
-        case UPDATE_THUMBNAIL:
-          item_set_thumbnail (item, u->thumbnail);
-          break;
-        case UPDATE_DONE:
-          item->prediction = u->prediction;
-          item->needs_model = FALSE;
-          item_set_age_mae (item, mae);
-          item_set_error (item, NULL);
-          item_set_state (item, HYDRA_PREDICT_DONE);
-          break;
-        case UPDATE_FAILED:
-          item->needs_model = u->needs_model;
-          item_set_error (item, u->error);
-          item_set_state (item, HYDRA_PREDICT_FAILED);
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      g_object_thaw_notify (G_OBJECT (item));
+    case UPDATE_THUMBNAIL:
+      item->width = u->width;
+      item->height = u->height;
+      item_set_thumbnail (item, u->thumbnail);
+      break;
+    case UPDATE_DONE:
+      hydra_predict_item_set_result (item, u->width, u->height,
+                                     (HydraPredictFace **) u->faces->pdata, u->faces->len, mae);
+      break;
+    case UPDATE_FAILED:
+      item->needs_model = u->needs_model;
+      item_set_error (item, u->error);
+      item_set_faces (item, NULL, 0);
+      item_set_state (item, HYDRA_PREDICT_FAILED);
+      break;
+    default:
+      g_assert_not_reached ();
     }
+  g_object_thaw_notify (G_OBJECT (item));
 }
 
-static GArray *
-job_take_outbox (Job *job)
-{
-  GArray *updates;
+static void job_finish (Job *job);
 
-  g_mutex_lock (&job->lock);
-  updates = job->outbox;
-  job->outbox = g_array_new (FALSE, TRUE, sizeof (Update));
-  g_array_set_clear_func (job->outbox, update_clear);
-  g_clear_handle_id (&job->idle_id, g_source_remove);
-  g_mutex_unlock (&job->lock);
-  return updates;
-}
-
+/* Main thread: applies what the worker published, for at most APPLY_BUDGET_US at a time;
+ * ends the job once the worker has returned and everything is applied. */
 static gboolean
 job_apply_idle (gpointer data)
 {
   Job *job = data;
-  GArray *updates;
+  gint64 end = g_get_monotonic_time () + APPLY_BUDGET_US;
+  double mae = job->trainer != NULL ? hydra_trainer_get_val_mae (job->trainer) : -1;
 
-  g_mutex_lock (&job->lock);
-  job->idle_id = 0; /* this source ends now; job_take_outbox must not remove it again */
-  g_mutex_unlock (&job->lock);
+  for (;;)
+    {
+      Update *u;
 
-  updates = job_take_outbox (job);
-  job_apply (job, updates);
-  g_array_unref (updates);
+      g_mutex_lock (&job->lock);
+      u = g_queue_pop_head (&job->outbox);
+      if (u == NULL)
+        job->idle_id = 0; /* the worker adds a new one for its next result */
+      g_mutex_unlock (&job->lock);
+      if (u == NULL)
+        break;
+      job_apply (job, u, mae);
+      update_free (u);
+      if (g_get_monotonic_time () >= end)
+        return G_SOURCE_CONTINUE;
+    }
+  if (job->finished)
+    job_finish (job);
   return G_SOURCE_REMOVE;
 }
 
@@ -422,7 +477,7 @@ static void
 job_publish (Job *job, const Update *update)
 {
   g_mutex_lock (&job->lock);
-  g_array_append_vals (job->outbox, update, 1);
+  g_queue_push_tail (&job->outbox, g_memdup2 (update, sizeof *update));
   if (job->idle_id == 0)
     job->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, job_apply_idle, job, NULL);
   g_mutex_unlock (&job->lock);
@@ -509,8 +564,11 @@ failed:
   return NULL;
 }
 
+/* upright: as the file's EXIF orientation says, for finding faces; otherwise as stored, as
+ * training and `hydranet-cli predict --faces whole` read images. */
 static gboolean
-entry_decode (JobEntry *entry, GCancellable *cancellable, HnImage *img, char **message)
+entry_decode (JobEntry *entry, gboolean upright, GCancellable *cancellable, HnImage *img,
+              char **message)
 {
   g_autoptr (GBytes) bytes = NULL;
   HnError err;
@@ -533,7 +591,8 @@ entry_decode (JobEntry *entry, GCancellable *cancellable, HnImage *img, char **m
 
   gsize len;
   const guint8 *buf = g_bytes_get_data (bytes, &len);
-  if (!image_decode_memory (buf, len, img, &err))
+  if (!(upright ? image_decode_memory_upright (buf, len, img, &err)
+                : image_decode_memory (buf, len, img, &err)))
     {
       *message = g_strdup (err.message);
       return FALSE;
@@ -562,7 +621,15 @@ make_thumbnail (const HnImage *img)
   return gdk_texture_new_for_pixbuf (small);
 }
 
-/* The worker's buffers, in one block: the batch's images, their mirrors (with flip) and what
+/* A texture of (h, w, 3) pixels, copied. */
+static GdkTexture *
+rgb_texture (const guint8 *rgb, int w, int h)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new (rgb, (gsize) w * h * 3);
+  return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, (gsize) w * 3);
+}
+
+/* The worker's buffers, in one block: the batch's inputs, their mirrors (with flip) and what
  * model_infer gives back for them. */
 typedef struct
 {
@@ -587,80 +654,263 @@ batch_alloc (Batch *b, int capacity, int size, gboolean flip)
   return block;
 }
 
+/* One photo on its way through the batches: its faces' boxes and chips, and their
+ * predictions as the batches that hold them run. A photo with many faces may span batches. */
+typedef struct
+{
+  guint index; /* the job entry's */
+  int width, height;
+  gboolean whole;
+  gboolean searched;   /* for faces, whether or not any was found */
+  GdkRectangle *boxes; /* (n), unless whole */
+  GdkTexture **chips;  /* (n), owned */
+  HnPrediction *predictions;
+  guint n, n_done;
+} Photo;
+
+static Photo *
+photo_new (guint index, const HnImage *img, guint n, gboolean whole)
+{
+  Photo *photo = g_new0 (Photo, 1);
+
+  photo->index = index;
+  photo->width = img->w;
+  photo->height = img->h;
+  photo->whole = whole;
+  photo->n = n;
+  photo->boxes = g_new0 (GdkRectangle, n);
+  photo->chips = g_new0 (GdkTexture *, n);
+  photo->predictions = g_new0 (HnPrediction, n);
+  return photo;
+}
+
+static void
+photo_free (Photo *photo)
+{
+  for (guint k = 0; k < photo->n; k++)
+    g_clear_object (&photo->chips[k]);
+  g_free (photo->boxes);
+  g_free (photo->chips);
+  g_free (photo->predictions);
+  g_free (photo);
+}
+
+typedef struct
+{
+  Photo *photo;
+  guint face;
+} Row;
+
+/* What the worker holds while it fills batches. */
+typedef struct
+{
+  Job *job;
+  HnModel *model;
+  int size;
+  Batch batch;
+  guint8 *rgb;  /* (S, S, 3) */
+  guint8 *chip; /* (FACE_CHIP_SIZE, FACE_CHIP_SIZE, 3) */
+  Row rows[PREDICT_BATCH];
+  guint n_rows;
+  GPtrArray *open; /* Photo, not yet fully predicted, in order */
+} Worker;
+
+/* Runs the batch, and hands every photo whose faces are now all predicted to the main
+ * thread. */
+static void
+worker_flush (Worker *w, GCancellable *cancellable)
+{
+  guint n = w->n_rows;
+
+  w->n_rows = 0;
+  if (n == 0 || g_cancellable_is_cancelled (cancellable))
+    return;
+  model_infer (w->model, w->batch.x, n, w->job->flip, w->batch.mirrored, w->batch.age,
+               w->batch.gender, w->batch.race);
+  for (guint k = 0; k < n; k++)
+    {
+      Row *row = &w->rows[k];
+      if (row->photo == NULL)
+        continue;
+      model_prediction_of (w->batch.age, w->batch.gender, w->batch.race, n, k,
+                           &row->photo->predictions[row->face]);
+      row->photo->n_done++;
+    }
+
+  while (w->open->len > 0)
+    {
+      Photo *photo = g_ptr_array_index (w->open, 0);
+      Update done = { .index = photo->index, .kind = UPDATE_DONE };
+
+      if (photo->n_done < photo->n)
+        break;
+      done.width = photo->width;
+      done.height = photo->height;
+      done.faces = g_ptr_array_new_full (photo->n, g_object_unref);
+      for (guint k = 0; k < photo->n; k++)
+        g_ptr_array_add (done.faces,
+                         photo->whole ? hydra_predict_face_new_whole (
+                             photo->chips[k], &photo->predictions[k], photo->searched)
+                                      : hydra_predict_face_new (&photo->boxes[k], photo->chips[k],
+                                                                &photo->predictions[k]));
+      job_publish (w->job, &done);
+      g_ptr_array_remove_index (w->open, 0); /* frees the photo */
+    }
+}
+
+/* Where the next input goes: (3, S, S) in the batch. */
+static float *
+worker_next_input (Worker *w)
+{
+  return w->batch.x + (gsize) 3 * w->size * w->size * w->n_rows;
+}
+
+/* The next input, written, is the photo's face k; the batch runs when full. */
+static void
+worker_add_row (Worker *w, Photo *photo, guint k, GCancellable *cancellable)
+{
+  w->rows[w->n_rows++] = (Row){ photo, k };
+  if (w->n_rows == PREDICT_BATCH)
+    worker_flush (w, cancellable);
+}
+
+/* The finder, made on first use; NULL (with job->finder_error) when it cannot be. */
+static HnFaceFinder *
+worker_finder (Worker *w)
+{
+  HnError err;
+
+  if (w->job->finder == NULL && w->job->finder_error == NULL)
+    {
+      w->job->finder = face_finder_new (w->job->landmarks_path, &err);
+      if (w->job->finder == NULL)
+        w->job->finder_error = g_strdup (err.message);
+    }
+  return w->job->finder;
+}
+
+/* Queues the decoded image's faces (or the whole image when none is found or looked for)
+ * for the batches. FALSE with *message when the image cannot be predicted. */
+static gboolean
+worker_add_image (Worker *w, guint index, const HnImage *img, GCancellable *cancellable,
+                  char **message)
+{
+  HnFaceFinder *finder = w->job->find_faces ? worker_finder (w) : NULL;
+  HnFaces faces = { 0 };
+  Photo *photo;
+  HnError err;
+
+  if (finder != NULL && !face_find (finder, img, &faces, &err))
+    {
+      *message = g_strdup (err.message);
+      return FALSE;
+    }
+
+  if (faces.n == 0)
+    {
+      /* the whole image as today: its centre square, shown as a chip would be */
+      photo = photo_new (index, img, 1, TRUE);
+      photo->searched = finder != NULL;
+      if (!image_crop_resize (img, FACE_CHIP_SIZE, w->chip, &err)
+          || !image_crop_resize (img, w->size, w->rgb, &err))
+        {
+          photo_free (photo);
+          *message = g_strdup (err.message);
+          return FALSE;
+        }
+      image_normalize (w->rgb, w->size, worker_next_input (w));
+      photo->chips[0] = rgb_texture (w->chip, FACE_CHIP_SIZE, FACE_CHIP_SIZE);
+      g_ptr_array_add (w->open, photo);
+      worker_add_row (w, photo, 0, cancellable);
+      return TRUE;
+    }
+
+  /* each face as a UTKFace chip file would be: aligned to 200×200, then the usual
+   * preprocessing */
+  photo = photo_new (index, img, faces.n, FALSE);
+  g_ptr_array_add (w->open, photo);
+  for (int k = 0; k < faces.n; k++)
+    {
+      const HnFace *face = &faces.faces[k];
+
+      photo->boxes[k] = (GdkRectangle){ face->x, face->y, face->w, face->h };
+      if (!face_load_input (img, face, w->size, w->chip, worker_next_input (w), &err))
+        {
+          /* out of memory half-way: the photo fails as a whole; its rows already in the
+           * batch are computed for nobody */
+          for (guint r = 0; r < w->n_rows; r++)
+            if (w->rows[r].photo == photo)
+              w->rows[r].photo = NULL;
+          g_ptr_array_remove (w->open, photo);
+          faces_clear (&faces);
+          *message = g_strdup (err.message);
+          return FALSE;
+        }
+      photo->chips[k] = rgb_texture (w->chip, FACE_CHIP_SIZE, FACE_CHIP_SIZE);
+      worker_add_row (w, photo, k, cancellable);
+    }
+  faces_clear (&faces);
+  return TRUE;
+}
+
 static void
 predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   Job *job = task_data;
-  HnModel *model = NULL;
-  Batch batch = { 0 };
+  Worker w = { .job = job };
   g_autofree float *block = NULL;
-  g_autofree guint8 *rgb = NULL;
   g_autofree char *no_model = NULL;
-  guint slot[PREDICT_BATCH];
-  int size = 0;
   HnError err;
 
+  w.open = g_ptr_array_new_with_free_func ((GDestroyNotify) photo_free);
   if (job->trainer != NULL)
-    model = hydra_trainer_dup_model (job->trainer, &size);
-  if (model != NULL)
+    w.model = hydra_trainer_dup_model (job->trainer, &w.size);
+  if (w.model != NULL)
     {
       int capacity = MIN (job->n, PREDICT_BATCH);
-      block = batch_alloc (&batch, capacity, size, job->flip);
-      rgb = g_try_malloc ((gsize) 3 * size * size);
-      if (block == NULL || rgb == NULL)
+      if (job->find_faces)
+        capacity = PREDICT_BATCH; /* a photo may hold many faces */
+      block = batch_alloc (&w.batch, capacity, w.size, job->flip);
+      w.rgb = g_try_malloc ((gsize) 3 * w.size * w.size);
+      w.chip = g_try_malloc ((gsize) 3 * FACE_CHIP_SIZE * FACE_CHIP_SIZE);
+      if (block == NULL || w.rgb == NULL || w.chip == NULL)
         no_model = g_strdup ("Out of memory for the model's input");
-      else if (!model_plan (model, capacity, size, &err))
+      else if (!model_plan (w.model, capacity, w.size, &err))
         no_model = g_strdup (err.message);
       if (no_model != NULL)
-        g_clear_pointer (&model, model_free);
+        g_clear_pointer (&w.model, model_free);
     }
 
-  for (guint start = 0; start < job->n; start += PREDICT_BATCH)
+  for (guint i = 0; i < job->n && !g_cancellable_is_cancelled (cancellable); i++)
     {
-      guint count = MIN (job->n - start, PREDICT_BATCH), n = 0;
+      g_autofree char *message = NULL;
+      HnImage img;
 
-      for (guint i = start; i < start + count; i++)
+      if (!entry_decode (&job->entries[i], job->find_faces, cancellable, &img, &message))
         {
-          g_autofree char *message = NULL;
-          HnImage img;
-
-          if (g_cancellable_is_cancelled (cancellable))
-            break;
-          if (!entry_decode (&job->entries[i], cancellable, &img, &message))
-            {
-              job_fail (job, i, message, FALSE);
-              continue;
-            }
-
-          Update thumb
-              = { .index = i, .kind = UPDATE_THUMBNAIL, .thumbnail = make_thumbnail (&img) };
-          job_publish (job, &thumb);
-
-          if (model == NULL)
-            job_fail (job, i, no_model != NULL ? no_model : NO_MODEL_MESSAGE, no_model == NULL);
-          else if (!image_crop_resize (&img, size, rgb, &err))
-            job_fail (job, i, err.message, FALSE);
-          else
-            {
-              image_normalize (rgb, size, batch.x + (gsize) 3 * size * size * n);
-              slot[n++] = i;
-            }
-          image_clear (&img);
+          job_fail (job, i, message, FALSE);
+          continue;
         }
 
-      if (n == 0 || g_cancellable_is_cancelled (cancellable))
-        continue;
-      model_infer (model, batch.x, n, job->flip, batch.mirrored, batch.age, batch.gender,
-                   batch.race);
-      for (guint k = 0; k < n; k++)
-        {
-          Update done = { .index = slot[k], .kind = UPDATE_DONE };
-          model_prediction_of (batch.age, batch.gender, batch.race, n, k, &done.prediction);
-          job_publish (job, &done);
-        }
+      Update thumb = { .index = i,
+                       .kind = UPDATE_THUMBNAIL,
+                       .thumbnail = make_thumbnail (&img),
+                       .width = img.w,
+                       .height = img.h };
+      job_publish (job, &thumb);
+
+      if (w.model == NULL)
+        job_fail (job, i, no_model != NULL ? no_model : NO_MODEL_MESSAGE, no_model == NULL);
+      else if (!worker_add_image (&w, i, &img, cancellable, &message))
+        job_fail (job, i, message, FALSE);
+      image_clear (&img);
     }
+  worker_flush (&w, cancellable);
 
-  g_clear_pointer (&model, model_free);
+  g_ptr_array_unref (w.open); /* what a cancel left unfinished */
+  g_clear_pointer (&w.model, model_free);
+  g_free (w.rgb);
+  g_free (w.chip);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -674,6 +924,10 @@ struct _HydraPredictor
   /* owned */
   HydraTrainer *trainer;
   gboolean flip;
+  gboolean find_faces;
+  HnFaceFinder *finder;      /* made by the first job that finds faces; lent to each job */
+  char *finder_error;        /* why it could not be made: faces are no longer looked for */
+  char *landmarks_path;      /* for the finder, or NULL */
   GPtrArray *queue;          /* HydraPredictItem, waiting for the next batch */
   Job *job;                  /* the running batch, or NULL */
   GCancellable *cancellable; /* the running batch's */
@@ -685,6 +939,7 @@ enum
 {
   PROP_0,
   PROP_BUSY,
+  PROP_FINDER_ERROR,
   N_PROPS
 };
 
@@ -692,26 +947,41 @@ static GParamSpec *props[N_PROPS];
 
 static void start_next (HydraPredictor *self);
 
+/* Main thread: the worker has returned and its results are applied. */
 static void
-on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+job_finish (Job *job)
 {
-  HydraPredictor *self = HYDRA_PREDICTOR (source);
-  Job *job = g_task_get_task_data (G_TASK (result));
-  GArray *updates;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  updates = job_take_outbox (job);
-  job_apply (job, updates);
-  g_array_unref (updates);
+  g_autoptr (HydraPredictor) self = g_object_ref (job->predictor);
 
   g_assert (self->job == job);
   self->job = NULL;
   g_clear_object (&self->cancellable);
+  self->finder = g_steal_pointer (&job->finder);
+  if (job->finder_error != NULL && self->finder_error == NULL)
+    {
+      self->finder_error = g_steal_pointer (&job->finder_error);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FINDER_ERROR]);
+    }
   job_free (job);
 
   start_next (self);
   if (self->job == NULL)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
+}
+
+static void
+on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Job *job = g_task_get_task_data (G_TASK (result));
+  gboolean applying;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  job->finished = TRUE;
+  g_mutex_lock (&job->lock);
+  applying = job->idle_id != 0; /* it ends the job once the last result is in */
+  g_mutex_unlock (&job->lock);
+  if (!applying)
+    job_finish (job);
 }
 
 static void
@@ -725,7 +995,10 @@ start_next (HydraPredictor *self)
 
   items = g_steal_pointer (&self->queue);
   self->queue = g_ptr_array_new_with_free_func (g_object_unref);
-  self->job = job_new (self, self->trainer, self->flip, items);
+  self->job = job_new (self, self->trainer, self->flip,
+                       self->find_faces && self->finder_error == NULL, items);
+  self->job->finder = g_steal_pointer (&self->finder);
+  self->job->landmarks_path = g_strdup (self->landmarks_path);
   self->cancellable = g_cancellable_new ();
 
   task = g_task_new (self, self->cancellable, on_job_done, NULL);
@@ -739,12 +1012,24 @@ hydra_predictor_dispose (GObject *object)
 {
   HydraPredictor *self = HYDRA_PREDICTOR (object);
 
-  /* A running batch holds a reference through its GTask, so none is running here. */
+  /* A running batch holds a reference until its last result is applied, so none is here. */
   g_assert (self->job == NULL);
   g_clear_pointer (&self->queue, g_ptr_array_unref);
   g_clear_object (&self->trainer);
+  g_clear_pointer (&self->finder, face_finder_free);
 
   G_OBJECT_CLASS (hydra_predictor_parent_class)->dispose (object);
+}
+
+static void
+hydra_predictor_finalize (GObject *object)
+{
+  HydraPredictor *self = HYDRA_PREDICTOR (object);
+
+  g_free (self->finder_error);
+  g_free (self->landmarks_path);
+
+  G_OBJECT_CLASS (hydra_predictor_parent_class)->finalize (object);
 }
 
 static void
@@ -757,6 +1042,9 @@ hydra_predictor_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_BUSY:
       g_value_set_boolean (value, hydra_predictor_get_busy (self));
       break;
+    case PROP_FINDER_ERROR:
+      g_value_set_string (value, self->finder_error);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -768,11 +1056,15 @@ hydra_predictor_class_init (HydraPredictorClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = hydra_predictor_dispose;
+  object_class->finalize = hydra_predictor_finalize;
   object_class->get_property = hydra_predictor_get_property;
 
   props[PROP_BUSY]
       = g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_FINDER_ERROR]
+      = g_param_spec_string ("finder-error", NULL, NULL, NULL,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -780,6 +1072,7 @@ static void
 hydra_predictor_init (HydraPredictor *self)
 {
   self->queue = g_ptr_array_new_with_free_func (g_object_unref);
+  self->find_faces = TRUE;
 }
 
 HydraPredictor *
@@ -817,6 +1110,37 @@ hydra_predictor_get_flip (HydraPredictor *self)
 {
   g_return_val_if_fail (HYDRA_IS_PREDICTOR (self), FALSE);
   return self->flip;
+}
+
+void
+hydra_predictor_set_find_faces (HydraPredictor *self, gboolean find_faces)
+{
+  g_return_if_fail (HYDRA_IS_PREDICTOR (self));
+
+  self->find_faces = !!find_faces;
+}
+
+gboolean
+hydra_predictor_get_find_faces (HydraPredictor *self)
+{
+  g_return_val_if_fail (HYDRA_IS_PREDICTOR (self), FALSE);
+  return self->find_faces;
+}
+
+void
+hydra_predictor_set_landmarks_path (HydraPredictor *self, const char *path)
+{
+  g_return_if_fail (HYDRA_IS_PREDICTOR (self));
+
+  g_free (self->landmarks_path);
+  self->landmarks_path = g_strdup (path);
+}
+
+const char *
+hydra_predictor_get_finder_error (HydraPredictor *self)
+{
+  g_return_val_if_fail (HYDRA_IS_PREDICTOR (self), NULL);
+  return self->finder_error;
 }
 
 void

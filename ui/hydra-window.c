@@ -830,6 +830,7 @@ bind_settings (HydraWindow *self)
                            G_CONNECT_SWAPPED);
   x_axis_changed (self);
   g_settings_bind (s, "predict-tta", self->predict_pane, "flip", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (s, "predict-faces", self->predict_pane, "find-faces", G_SETTINGS_BIND_DEFAULT);
   /* the data set pane shows what the run's augmentation will make of the images */
   g_settings_bind (s, "augment", self->dataset_pane, "augment", G_SETTINGS_BIND_GET);
 

@@ -1,21 +1,23 @@
 /* bench-stall.c — how long the studio's main loop stalls while it trains at full speed and
  * while a batch of dropped images is predicted. Not a test: a measurement to run by hand,
  *
- *   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/ui/bench-stall [SECONDS] [IMAGES]
+ *   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/ui/bench-stall [SECONDS] [IMAGES] [FOLDER]
  *
  * It opens the real window on 2,000 synthetic faces with the default settings (OpenBLAS's own
  * thread count), presses Train, and samples a 5 ms timer: a gap between two ticks is a stall.
- * Then, still training, it hands IMAGES synthetic face files to the prediction pane as a drop
- * would. Prints one JSON object: the longest gap, the 99th percentile and the tick count for
- * each phase, how long the drop's own call took (its cards are built there, so it counts as
- * the drop phase's first gap) and how many cards exist at the end.
+ * Then, still training, it hands IMAGES face files to the prediction pane as a drop would:
+ * synthetic ones, or the first IMAGES (by name) of FOLDER, for instance real UTKFace photos. Prints
+ * one JSON object: the longest gap, the 99th percentile and the tick count for each phase, how long
+ * the drop's own call took (its first photos are built there, so it counts as the drop phase's
+ * first gap) and how many photos and face cards exist at the end.
  */
 
 #include <gtk/gtk.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hydra-application.h"
-#include "hydra-predict-card.h"
+#include "hydra-predict-photo.h"
 #include "hydra-window.h"
 #include "synth.h"
 
@@ -41,15 +43,15 @@ tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The card widgets under widget: what the drop made the main loop build and lay out. */
+/* The widgets of type under widget: what the drop made the main loop build and lay out. */
 static guint
-count_cards (GtkWidget *widget)
+count_widgets (GtkWidget *widget, GType type)
 {
-  guint n = HYDRA_IS_PREDICT_CARD (widget);
+  guint n = G_TYPE_CHECK_INSTANCE_TYPE (widget, type);
 
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    n += count_cards (child);
+    n += count_widgets (child, type);
   return n;
 }
 
@@ -67,6 +69,12 @@ cmp_gap (gconstpointer a, gconstpointer b)
 {
   gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
   return (x > y) - (x < y);
+}
+
+static int
+cmp_name (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 /* Starts a phase; returns its summary as JSON when called again with the next name. */
@@ -91,6 +99,7 @@ main (int argc, char **argv)
 {
   double seconds = argc > 1 ? atof (argv[1]) : 20;
   int n_images = argc > 2 ? atoi (argv[2]) : 40;
+  const char *folder = argc > 3 ? argv[3] : NULL;
   g_autofree char *tmp = g_dir_make_tmp ("hydranet-stall-XXXXXX", NULL);
 
   g_setenv ("GSETTINGS_SCHEMA_DIR", HYDRA_SCHEMA_DIR, FALSE); /* the build tree's, unless set */
@@ -115,19 +124,29 @@ main (int argc, char **argv)
   run_for (seconds);
   g_autofree char *training = phase_summary ();
 
-  /* a drop of synthetic face files while training goes on */
-  g_autofree char *faces = g_build_filename (tmp, "faces", NULL);
+  /* a drop of face files while training goes on */
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *faces
+      = folder != NULL ? g_strdup (folder) : g_build_filename (tmp, "faces", NULL);
   HnError err;
-  if (!synth_write_folder (faces, n_images, 7, 128, SYNTH_PNG, 0, NULL, &err))
+  if (folder == NULL && !synth_write_folder (faces, n_images, 7, 128, SYNTH_PNG, 0, NULL, &err))
     {
       g_printerr ("cannot write faces: %s\n", err.message);
       return 1;
     }
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   GDir *dir = g_dir_open (faces, 0, NULL);
+  if (dir == NULL)
+    {
+      g_printerr ("cannot read %s\n", faces);
+      return 1;
+    }
   for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
-    g_ptr_array_add (files, g_file_new_build_filename (faces, name, NULL));
+    g_ptr_array_add (names, g_strdup (name));
   g_dir_close (dir);
+  g_ptr_array_sort (names, cmp_name);
+  for (guint i = 0; i < names->len && files->len < (guint) n_images; i++)
+    g_ptr_array_add (files, g_file_new_build_filename (faces, g_ptr_array_index (names, i), NULL));
   HydraPredictPane *pane = hydra_window_get_predict_pane (window);
   /* the drop itself is a main-loop callback: its own time is the first gap */
   gint64 t0 = g_get_monotonic_time ();
@@ -138,17 +157,20 @@ main (int argc, char **argv)
     g_main_context_iteration (NULL, TRUE);
   while (hydra_predict_pane_get_busy (pane));
   double drop_s = (g_get_monotonic_time () - t0) / 1e6;
-  guint cards = count_cards (GTK_WIDGET (window));
+  run_for (0.5); /* the frames that lay out and draw the last results */
+  guint photos = count_widgets (GTK_WIDGET (window), HYDRA_TYPE_PREDICT_PHOTO);
+  guint cards = count_widgets (GTK_WIDGET (window), HYDRA_TYPE_PREDICT_CARD);
   g_autofree char *dropping = phase_summary ();
 
   printf ("{\"renderer\":\"%s\",\"img_per_s\":%.0f,\"training\":%s,\"drop\":%s,"
-          "\"drop_images\":%u,\"drop_seconds\":%.2f,\"add_ms\":%.1f,\"cards_built\":%u}\n",
+          "\"drop_images\":%u,\"drop_seconds\":%.2f,\"add_ms\":%.1f,\"photos_built\":%u,"
+          "\"cards_built\":%u}\n",
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default", ({
             double v;
             g_object_get (trainer, "img-per-s", &v, NULL);
             v;
           }),
-          training, dropping, files->len, drop_s, add_ms, cards);
+          training, dropping, files->len, drop_s, add_ms, photos, cards);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_object_unref (app);
