@@ -35,7 +35,8 @@ face_json (const HnFace *f, int index, bool landmarks)
   return o;
 }
 
-/* DIR/NAME-I.png for face I of NAME.EXT. */
+/* DIR/NAME-I.png for face I of NAME.EXT (two inputs of one name in different folders write
+ * the same chips: the last one's stay). */
 static bool
 write_chip (const char *dir, const char *file, int index, const uint8_t *chip, HnError *err)
 {
@@ -70,7 +71,7 @@ faces_of (HnFaceFinder *finder, const char *file, bool landmarks, const char *ch
       return false;
     }
   double t1 = hn_seconds ();
-  bool ok = face_find (finder, &img, &faces, &err);
+  bool ok = face_find (finder, &img, &faces, &err) || hn_error_prefix (&err, "%s", file);
   double t2 = hn_seconds ();
   for (int i = 0; ok && i < faces.n; i++)
     {

@@ -157,14 +157,7 @@ predict_faces (Batch *b, HnFaceFinder *finder, const char *file)
       Line *l = batch_add (b, true, file, true);
       bool loaded;
       if (faces.n == 0)
-        {
-          uint8_t *rgb = malloc ((size_t) b->size * b->size * 3);
-          loaded = rgb != NULL ? image_crop_resize (&img, b->size, rgb, &l->error)
-                               : hn_error_set (&l->error, "out of memory");
-          if (loaded)
-            image_normalize (rgb, b->size, batch_input (b, l));
-          free (rgb);
-        }
+        loaded = image_input (&img, b->size, batch_input (b, l), &l->error);
       else
         {
           const HnFace *f = &faces.faces[i];
@@ -233,8 +226,9 @@ cli_predict (int argc, char **argv)
       return cli_fail ("%s (--faces whole predicts without finding faces)", err.message);
     }
   Batch b;
-  bool ok = batch_init (&b, model, info.input_size, flip) || hn_error_set (&err, "out of memory");
-  if (ok && model_plan (model, PREDICT_BATCH, info.input_size, &err))
+  bool ok = (batch_init (&b, model, info.input_size, flip) || hn_error_set (&err, "out of memory"))
+            && model_plan (model, PREDICT_BATCH, info.input_size, &err);
+  if (ok)
     {
       for (int i = optind; i < argc; i++)
         if (finder != NULL)

@@ -302,10 +302,26 @@ START_TEST (test_orient_moves_every_pixel)
       image_clear (&img);
       image_clear (&copy);
     }
-  /* 6 is "turned 90° clockwise to show": the stored top-left lands top-right. */
-  int ux, uy;
-  exif_map_point (6, w, h, 0, 0, &ux, &uy);
-  ck_assert (ux == h - 1 && uy == 0);
+  /* Where the stored top-left and top-right corners are shown, from the EXIF specification's
+   * "0th row / 0th column" table, independently of exif_map_point. */
+  static const int corners[9][4] = {
+    [1] = { 0, 0, w - 1, 0 },         [2] = { w - 1, 0, 0, 0 },
+    [3] = { w - 1, h - 1, 0, h - 1 }, [4] = { 0, h - 1, w - 1, h - 1 },
+    [5] = { 0, 0, 0, w - 1 },         [6] = { h - 1, 0, h - 1, w - 1 },
+    [7] = { h - 1, w - 1, h - 1, 0 }, [8] = { 0, w - 1, 0, 0 },
+  };
+  for (int o = 1; o <= 8; o++)
+    {
+      HnImage img = random_image (w, h, 5), copy = random_image (w, h, 5);
+      HnError err;
+      ck_assert (image_orient (&img, o, &err));
+      ck_assert_msg (memcmp (pixel (&img, corners[o][0], corners[o][1]), pixel (&copy, 0, 0), 3)
+                         == 0, "orientation %d: top-left", o);
+      ck_assert_msg (memcmp (pixel (&img, corners[o][2], corners[o][3]), pixel (&copy, w - 1, 0),
+                             3) == 0, "orientation %d: top-right", o);
+      image_clear (&img);
+      image_clear (&copy);
+    }
 }
 END_TEST
 
@@ -384,11 +400,11 @@ START_TEST (test_finder_refuses_a_bad_model)
   HnError err;
   ck_assert (face_finder_new ("/nonexistent/landmarks.dat", &err) == NULL);
   ck_assert_msg (strstr (err.message, "libdlib-data") != NULL, "%s", err.message);
-  char *png = test_data_path ("golden/image-photo.jpg");
-  ck_assert (face_finder_new (png, &err) == NULL);
+  char *jpeg = test_data_path ("golden/image-photo.jpg");
+  ck_assert (face_finder_new (jpeg, &err) == NULL);
   ck_assert_msg (strstr (err.message, "not a dlib 68-point landmark model") != NULL, "%s",
                  err.message);
-  free (png);
+  free (jpeg);
 }
 END_TEST
 

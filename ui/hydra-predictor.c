@@ -708,7 +708,6 @@ typedef struct
   HnModel *model;
   int size;
   Batch batch;
-  guint8 *rgb;  /* (S, S, 3) */
   guint8 *chip; /* (FACE_CHIP_SIZE, FACE_CHIP_SIZE, 3) */
   Row rows[PREDICT_BATCH];
   guint n_rows;
@@ -812,13 +811,12 @@ worker_add_image (Worker *w, guint index, const HnImage *img, GCancellable *canc
       photo = photo_new (index, img, 1, TRUE);
       photo->searched = finder != NULL;
       if (!image_crop_resize (img, FACE_CHIP_SIZE, w->chip, &err)
-          || !image_crop_resize (img, w->size, w->rgb, &err))
+          || !image_input (img, w->size, worker_next_input (w), &err))
         {
           photo_free (photo);
           *message = g_strdup (err.message);
           return FALSE;
         }
-      image_normalize (w->rgb, w->size, worker_next_input (w));
       photo->chips[0] = rgb_texture (w->chip, FACE_CHIP_SIZE, FACE_CHIP_SIZE);
       g_ptr_array_add (w->open, photo);
       worker_add_row (w, photo, 0, cancellable);
@@ -871,9 +869,8 @@ predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancel
       if (job->find_faces)
         capacity = PREDICT_BATCH; /* a photo may hold many faces */
       block = batch_alloc (&w.batch, capacity, w.size, job->flip);
-      w.rgb = g_try_malloc ((gsize) 3 * w.size * w.size);
       w.chip = g_try_malloc ((gsize) 3 * FACE_CHIP_SIZE * FACE_CHIP_SIZE);
-      if (block == NULL || w.rgb == NULL || w.chip == NULL)
+      if (block == NULL || w.chip == NULL)
         no_model = g_strdup ("Out of memory for the model's input");
       else if (!model_plan (w.model, capacity, w.size, &err))
         no_model = g_strdup (err.message);
@@ -909,7 +906,6 @@ predict_worker (GTask *task, gpointer source_object, gpointer task_data, GCancel
 
   g_ptr_array_unref (w.open); /* what a cancel left unfinished */
   g_clear_pointer (&w.model, model_free);
-  g_free (w.rgb);
   g_free (w.chip);
   g_task_return_boolean (task, TRUE);
 }

@@ -513,17 +513,24 @@ image_normalize (const uint8_t *rgb, int size, float *dst)
 }
 
 bool
+image_input (const HnImage *img, int size, float *dst, HnError *err)
+{
+  uint8_t *rgb = malloc ((size_t) size * size * 3); /* (size, size, 3) */
+  bool ok = rgb != NULL ? image_crop_resize (img, size, rgb, err)
+                        : hn_error_set (err, "out of memory");
+  if (ok)
+    image_normalize (rgb, size, dst);
+  free (rgb);
+  return ok;
+}
+
+bool
 image_load_input (const char *path, int size, float *dst, HnError *err)
 {
   HnImage img;
   if (!image_decode_file (path, &img, err))
     return false;
-  uint8_t *rgb = malloc ((size_t) size * size * 3); /* (size, size, 3) */
-  bool ok = rgb != NULL ? image_crop_resize (&img, size, rgb, err)
-                        : hn_error_set (err, "out of memory");
+  bool ok = image_input (&img, size, dst, err);
   image_clear (&img);
-  if (ok)
-    image_normalize (rgb, size, dst);
-  free (rgb);
   return ok || hn_error_prefix (err, "%s", path);
 }

@@ -69,6 +69,9 @@ bool image_crop_resize (const HnImage *src, int size, uint8_t *dst, HnError *err
 /* dst (3, size, size) planar floats: (v/255 − mean[c]) / std[c]. */
 void image_normalize (const uint8_t *rgb, int size, float *dst);
 
+/* crop/resize + normalise, for an image already decoded. dst (3, size, size). */
+bool image_input (const HnImage *img, int size, float *dst, HnError *err);
+
 /* decode + crop/resize + normalise. dst (3, size, size). */
 bool image_load_input (const char *path, int size, float *dst, HnError *err);
 

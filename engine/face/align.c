@@ -139,6 +139,12 @@ face_warp (const HnImage *img, const HnFace *face, int size, uint8_t *chip)
       int x0 = (int) fmaxf (0, floorf (lo_x) - k), y0 = (int) fmaxf (0, floorf (lo_y) - k);
       int x1 = (int) fminf (img->w, ceilf (hi_x) + k), y1 = (int) fminf (img->h, ceilf (hi_y) + k);
       HnImage small = { (x1 - x0) / k, (y1 - y0) / k, NULL };
+      /* whole blocks: cut at the photo's right or bottom edge, they end at it, so that the
+       * edge repeated past it is the photo's own */
+      if (x1 == img->w)
+        x0 = x1 - k * small.w;
+      if (y1 == img->h)
+        y0 = y1 - k * small.h;
       if (small.w > 0 && small.h > 0)
         small.rgb = malloc ((size_t) small.w * small.h * 3);
       if (small.rgb != NULL)

@@ -74,6 +74,10 @@ dlib_faces_new (const char *landmarks_path, HnError *err)
       hn_error_set (err, "%s: not a dlib 68-point landmark model (%.200s)", landmarks_path,
                     e.what ());
     }
+  catch (...)
+    {
+      hn_error_set (err, "%s: not a dlib 68-point landmark model", landmarks_path);
+    }
   return nullptr;
 }
 
@@ -111,6 +115,10 @@ dlib_faces_detect (HnDlib *d, const uint8_t *grey, int w, int h, double threshol
     {
       hn_error_set (err, "finding faces failed: %.300s", e.what ());
     }
+  catch (...)
+    {
+      hn_error_set (err, "finding faces failed");
+    }
   return -1;
 }
 
@@ -136,5 +144,9 @@ dlib_faces_landmarks (const HnDlib *d, const uint8_t *grey, int w, int h, const 
   catch (const std::exception &e)
     {
       return hn_error_set (err, "placing face landmarks failed: %.300s", e.what ());
+    }
+  catch (...)
+    {
+      return hn_error_set (err, "placing face landmarks failed");
     }
 }

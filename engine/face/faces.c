@@ -196,10 +196,10 @@ face_find_plans (int w, int h, FindPlan plans[2])
   FindPlan p = { .factor = 1 };
   if (pixels > FACE_FIND_MAX_PIXELS)
     p.factor = (int) ceil (sqrt ((double) pixels / FACE_FIND_MAX_PIXELS));
+  /* ≥ 1: a photo shrunk by f ≥ 2 holds over (f − 1)² · 2 MP in sides of at most
+   * IMAGE_MAX_SIDE, so its shorter side is over 122 · (f − 1)² ≥ f */
   p.w = w / p.factor;
   p.h = h / p.factor;
-  if (p.w < 1 || p.h < 1) /* a sliver: nothing the detector could see, scanned as it is */
-    p = (FindPlan){ .factor = 1, .w = w, .h = h };
   p.scale = 1.0f / p.factor;
   plans[0] = p;
   if (pixels * 4 > FACE_FIND_MAX_PIXELS)
@@ -330,13 +330,6 @@ face_load_input (const HnImage *img, const HnFace *face, int size, uint8_t *chip
                  HnError *err)
 {
   face_chip (img, face, chip);
-  uint8_t *rgb = malloc ((size_t) size * size * 3); /* (size, size, 3) */
-  if (rgb == NULL)
-    return hn_error_set (err, "out of memory");
   HnImage as_file = { FACE_CHIP_SIZE, FACE_CHIP_SIZE, chip };
-  bool ok = image_crop_resize (&as_file, size, rgb, err);
-  if (ok)
-    image_normalize (rgb, size, dst);
-  free (rgb);
-  return ok;
+  return image_input (&as_file, size, dst, err);
 }

@@ -3,7 +3,7 @@
  * The model has only seen chips: a face found, aligned by its landmarks and cropped to
  * 200×200. face_find finds the faces of a photo with dlib's frontal face detector (HOG) and
  * places its 68 landmarks on each (dlib's shape predictor, libdlib-data's model); face_chip
- * then warps each face onto the chip geometry measured from the chips themselves (chip.h),
+ * then warps each face onto the chip geometry measured from the chips themselves (align.h, chip.c),
  * so that an aligned face reaches the network as a chip would — and goes on through the
  * usual preprocessing (image_crop_resize, image_normalize).
  *
@@ -53,8 +53,8 @@ typedef struct HnFaceFinder HnFaceFinder;
 HnFaceFinder *face_finder_new (const char *landmarks_path, HnError *err);
 void face_finder_free (HnFaceFinder *finder);
 
-/* The faces of img, left to right; none found is not an error (out->n == 0). Fails only
- * when memory runs out. */
+/* The faces of img, left to right; none found is not an error (out->n == 0). Fails when
+ * memory runs out or dlib fails. */
 bool face_find (HnFaceFinder *finder, const HnImage *img, HnFaces *out, HnError *err);
 void faces_clear (HnFaces *faces);
 

@@ -12,7 +12,8 @@ For `--count` chips drawn with `--seed`:
   - pasted at the edge: the same with a quarter of it past the left or the top edge;
 and each compared with the chip's own whole-image prediction (`--faces whole`): found (a face
 whose box centre lies inside the pasted chip), mean |age difference|, same gender, same race.
-Then the time `hydranet-cli faces` takes to find and align the faces of a 1 MP and a 12 MP
+The chips are the ones the chip geometry was measured on, so how far a dropped chip moves back
+to it ("back_to_itself") flatters a little. Then the time `hydranet-cli faces` takes to find and align the faces of a 1 MP and a 12 MP
 photo (three chips pasted at photo scale), median of repeats, one core.
 Needs PIL and numpy (Debian's python3-pil, python3-numpy). Prints one JSON object.
 """
@@ -21,6 +22,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,7 +110,10 @@ def speed(cli, chips, tmp, rng, repeats):
             bg.paste(chip.resize((face, face), Image.BILINEAR), (int(w * (0.1 + 0.3 * i)), h // 3))
         path = os.path.join(tmp, f"photo-{name}.jpg")
         bg.save(path, quality=92)
-        runs = run_json(["taskset", "-c", "0", cli, "faces", *[path] * repeats], env)[1:]
+        pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+        runs = run_json([*pin, cli, "faces", *[path] * repeats], env)[1:]
+        if not runs or "faces" not in runs[0]:
+            sys.exit(f"{cli} faces {path} gave {runs[:1]}")
         out[name] = {
             "pixels": w * h,
             "faces": len(runs[0]["faces"]),
@@ -145,7 +150,7 @@ def main():
             whole = predict(args.cli, args.model, "whole", picked, args.tta)
             dropped = predict(args.cli, args.model, "auto", picked, args.tta)
             report["dropped"] = summary(
-                [agreement(whole[p][0], dropped[p]) for p in picked], len(picked))
+                [agreement(whole[p][0], dropped[p], (100, 100), 200) for p in picked], len(picked))
             poses = run_json([args.cli, "faces", *picked])
             ones = [r["faces"][0] for r in poses if len(r.get("faces", [])) == 1]
             report["dropped"]["back_to_itself"] = {
