@@ -10,8 +10,8 @@
  * detector's window is 80) — in web photos and in chips pasted small. */
 #define FACE_FIND_MAX_PIXELS (2000 * 1000)
 /* Pixels of its own edge around what the detector scans: a face cut by the border still
- * shows it enough of itself. 24 found the most of 2 × 1000 dev chips (987 and 971; 40: 978
- * and 960; none: 978 of the first). */
+ * shows it enough of itself. With one scan at dlib's threshold, 24 found the most of two sets
+ * of 1000 dev chips (987 and 971; 40: 978 and 960; no padding: 978 of the first). */
 #define FIND_PAD 24
 
 /* Faces scoring above FACE_FIND_THRESHOLD are candidates (dlib's own threshold is 0); one
