@@ -3,9 +3,9 @@
  * The model has only seen chips: a face found, aligned by its landmarks and cropped to
  * 200×200. face_find finds the faces of a photo with dlib's frontal face detector (HOG) and
  * places its 68 landmarks on each (dlib's shape predictor, libdlib-data's model); face_chip
- * then warps each face onto the chip geometry measured from the chips themselves (align.h, chip.c),
- * so that an aligned face reaches the network as a chip would — and goes on through the
- * usual preprocessing (image_crop_resize, image_normalize).
+ * then warps each face onto the chip geometry measured from the chips themselves (align.h,
+ * chip.c), so that an aligned face reaches the network as a chip would — and goes on through
+ * the usual preprocessing (face_load_input).
  *
  * Large photos are scaled down for finding and small ones also up (faces-private.h), the
  * image is padded so that faces cut by its border are still found, and everything returned is
