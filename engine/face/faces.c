@@ -218,6 +218,9 @@ make_work (HnFaceFinder *f, int w, const FindPlan *plan, HnError *err)
   uint8_t *inside = f->work + (size_t) FIND_PAD * stride + FIND_PAD;
   if (plan->factor == 0)
     double_grey (f->grey, w, plan->h / 2, inside, stride);
+  else if (plan->factor == 1)
+    for (int y = 0; y < plan->h; y++)
+      memcpy (inside + (size_t) y * stride, f->grey + (size_t) y * w, (size_t) w);
   else
     shrink_grey (f->grey, w, plan->factor, inside, plan->w, plan->h, stride);
   pad_edges (f->work, plan->w, plan->h);
