@@ -18,6 +18,7 @@
 #include "checkpoint.h"
 #include "hydra-predict-pane.h"
 #include "hydra-trainer.h"
+#include "predict-test-util.h"
 #include "image.h"
 #include "test-util.h"
 #include "ui-test-util.h"
@@ -29,35 +30,6 @@ static char *model_path;
 static char *no_face_path; /* gradients and noise: nothing a face detector takes for a face */
 
 /* ---- the model and the engine's answer ---- */
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-on_loaded (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (hydra_trainer_load_finish (HYDRA_TRAINER (source), result, &error),
-                 "loading the model: %s", error ? error->message : "");
-  *(gboolean *) data = TRUE;
-}
-
-static HydraTrainer *
-trainer_with_model (void)
-{
-  HydraTrainer *trainer = hydra_trainer_new ();
-  g_autoptr (GFile) file = g_file_new_for_path (model_path);
-  gboolean done = FALSE;
-
-  hydra_trainer_load_async (trainer, file, NULL, on_loaded, &done);
-  ck_assert (ui_wait_for (flag_set, &done, 60));
-  ck_assert (hydra_trainer_get_has_model (trainer));
-  return trainer;
-}
 
 /* What the whole-image path predicts for path: centre crop, resize, normalise, infer. */
 static void
@@ -77,46 +49,7 @@ engine_predict (const char *path, HnPrediction *out)
   model_free (model);
 }
 
-static void
-assert_same_prediction (const char *what, const HnPrediction *got, const HnPrediction *want)
-{
-  ck_assert_msg (fabsf (got->age - want->age) <= 1e-4f, "%s: age %.6f, engine %.6f", what, got->age,
-                 want->age);
-  ck_assert_msg (fabsf (got->p_female - want->p_female) <= 1e-5f, "%s: p_female %.6f, engine %.6f",
-                 what, got->p_female, want->p_female);
-  for (int c = 0; c < N_RACES; c++)
-    ck_assert_msg (fabsf (got->race_probs[c] - want->race_probs[c]) <= 1e-5f,
-                   "%s: race %d %.6f, engine %.6f", what, c, got->race_probs[c],
-                   want->race_probs[c]);
-  ck_assert_int_eq (got->race, want->race);
-}
-
 /* ---- the window ---- */
-
-static GtkWindow *
-window_with_pane (HydraPredictPane **pane, HydraTrainer *trainer)
-{
-  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
-
-  *pane = HYDRA_PREDICT_PANE (hydra_predict_pane_new ());
-  hydra_predict_pane_set_trainer (*pane, trainer);
-  gtk_window_set_default_size (window, 420, 760);
-  gtk_window_set_child (window, GTK_WIDGET (*pane));
-  gtk_window_present (window);
-  ck_assert (ui_wait_for ((gboolean (*) (gpointer)) gtk_widget_get_mapped, *pane, 10));
-  return window;
-}
-
-static gboolean
-all_done (gpointer data)
-{
-  HydraPredictPane *pane = data;
-
-  for (guint i = 0; i < hydra_predict_pane_get_n_photos (pane); i++)
-    if (hydra_predict_photo_is_pending (hydra_predict_pane_get_photo (pane, i)))
-      return FALSE;
-  return hydra_predict_pane_get_n_photos (pane) > 0 && !hydra_predict_pane_get_busy (pane);
-}
 
 /* Adds path and waits until its photo is predicted. */
 static HydraPredictPhoto *
@@ -125,7 +58,7 @@ add_and_predict (HydraPredictPane *pane, const char *path)
   g_autoptr (GFile) file = g_file_new_for_path (path);
 
   hydra_predict_pane_add_files (pane, &file, 1);
-  ck_assert_msg (ui_wait_for (all_done, pane, 60), "the photo was not predicted");
+  ck_assert_msg (ui_wait_for (predict_test_all_done, pane, 60), "the photo was not predicted");
   HydraPredictPhoto *photo = hydra_predict_pane_get_photo (pane, 0);
   ck_assert_msg (hydra_predict_item_get_state (hydra_predict_photo_get_item (photo))
                      == HYDRA_PREDICT_DONE,
@@ -143,9 +76,9 @@ card_face (HydraPredictPhoto *photo, guint i)
 
 START_TEST (test_no_face_whole)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, "hydra-predict-faces-test", 420, 760);
   HnPrediction want;
 
   ck_assert (hydra_predict_pane_get_find_faces (pane)); /* as the setting's default */
@@ -166,7 +99,7 @@ START_TEST (test_no_face_whole)
 
   /* the prediction is the whole-image path's */
   engine_predict (no_face_path, &want);
-  assert_same_prediction ("no face found", hydra_predict_face_get_prediction (face), &want);
+  predict_test_assert_same ("no face found", hydra_predict_face_get_prediction (face), &want, 1e-5);
 
   /* the photo shows the image upright, at most HYDRA_THUMBNAIL_SIZE */
   int w, h;
@@ -186,9 +119,9 @@ END_TEST
 
 START_TEST (test_find_faces_off)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, "hydra-predict-faces-test", 420, 760);
   HnPrediction want;
 
   HydraPredictPhoto *photo = add_and_predict (pane, no_face_path);
@@ -200,7 +133,7 @@ START_TEST (test_find_faces_off)
   ck_assert (hydra_predict_photo_is_pending (photo));
   ck_assert_uint_eq (hydra_predict_photo_get_n_cards (photo), 1);
   ck_assert (gtk_widget_has_css_class (GTK_WIDGET (photo), "pending"));
-  ck_assert (ui_wait_for (all_done, pane, 60));
+  ck_assert (ui_wait_for (predict_test_all_done, pane, 60));
   ck_assert (!gtk_widget_has_css_class (GTK_WIDGET (photo), "pending"));
 
   /* the whole image, not searched */
@@ -211,11 +144,11 @@ START_TEST (test_find_faces_off)
   ck_assert_str_eq (hydra_predict_card_get_title (hydra_predict_photo_get_card (photo, 0)),
                     "Whole image");
   engine_predict (no_face_path, &want);
-  assert_same_prediction ("find-faces off", hydra_predict_face_get_prediction (face), &want);
+  predict_test_assert_same ("find-faces off", hydra_predict_face_get_prediction (face), &want, 1e-5);
 
   /* and on again */
   hydra_predict_pane_set_find_faces (pane, TRUE);
-  ck_assert (ui_wait_for (all_done, pane, 60));
+  ck_assert (ui_wait_for (predict_test_all_done, pane, 60));
   ck_assert (hydra_predict_face_get_none_found (card_face (photo, 0)));
 
   gtk_window_destroy (window);
@@ -279,9 +212,9 @@ assert_highlight (HydraPredictPhoto *photo, int index)
 
 START_TEST (test_highlight_sync)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, "hydra-predict-faces-test", 420, 760);
 
   HydraPredictPhoto *photo = add_and_predict (pane, no_face_path);
   HydraPhotoView *view = hydra_predict_photo_get_view (photo);
@@ -319,7 +252,7 @@ START_TEST (test_highlight_sync)
   /* predicted again with fewer faces: the cards follow, the highlight goes */
   g_signal_emit_by_name (view, "face-activated", 2);
   hydra_predict_pane_predict_again (pane);
-  ck_assert (ui_wait_for (all_done, pane, 60));
+  ck_assert (ui_wait_for (predict_test_all_done, pane, 60));
   ck_assert_uint_eq (hydra_predict_photo_get_n_cards (photo), 1);
   ck_assert_uint_eq (hydra_photo_view_get_n_boxes (view), 0);
   assert_highlight (photo, -1);
@@ -361,7 +294,7 @@ predict_alone (HydraPredictor *predictor, HydraPredictItem *item)
 
 START_TEST (test_finder_error)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   g_autoptr (HydraPredictor) predictor = hydra_predictor_new ();
   g_autofree char *missing = test_path (tmpdir, "no-landmarks.dat");
   g_autoptr (GFile) file = g_file_new_for_path (no_face_path);
@@ -380,7 +313,7 @@ START_TEST (test_finder_error)
   ck_assert (hydra_predict_face_is_whole (face));
   ck_assert (!hydra_predict_face_get_none_found (face));
   engine_predict (no_face_path, &want);
-  assert_same_prediction ("without a finder", hydra_predict_face_get_prediction (face), &want);
+  predict_test_assert_same ("without a finder", hydra_predict_face_get_prediction (face), &want, 1e-5);
   ck_assert_int_eq (notified, 1);
   ck_assert_msg (hydra_predictor_get_finder_error (predictor) != NULL
                      && strstr (hydra_predictor_get_finder_error (predictor), "no-landmarks.dat")

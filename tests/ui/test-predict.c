@@ -20,6 +20,7 @@
 #include "hydra-predict-pane.h"
 #include "dataset.h"
 #include "hydra-trainer.h"
+#include "predict-test-util.h"
 #include "image.h"
 #include "synth.h"
 #include "test-util.h"
@@ -139,76 +140,10 @@ cli_predict (const char *file, HnPrediction *p, char **error)
 }
 
 static void
-assert_same_prediction (const char *what, const HnPrediction *got, const HnPrediction *want)
-{
-  ck_assert_msg (fabs (got->age - want->age) <= 1e-4, "%s: age %.6f, CLI says %.6f", what, got->age,
-                 want->age);
-  ck_assert_msg (fabs (got->p_female - want->p_female) <= 1e-4, "%s: p_female %.6f, CLI %.6f", what,
-                 got->p_female, want->p_female);
-  for (int c = 0; c < N_RACES; c++)
-    ck_assert_msg (fabs (got->race_probs[c] - want->race_probs[c]) <= 1e-4,
-                   "%s: P(%s) %.6f, CLI says %.6f", what, race_names[c], got->race_probs[c],
-                   want->race_probs[c]);
-  ck_assert_int_eq (got->race, want->race);
-}
-
-static void
-on_loaded (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (hydra_trainer_load_finish (HYDRA_TRAINER (source), result, &error),
-                 "loading the model: %s", error ? error->message : "");
-  *(gboolean *) data = TRUE;
-}
-
-static HydraTrainer *
-trainer_with_model (void)
-{
-  HydraTrainer *trainer = hydra_trainer_new ();
-  g_autoptr (GFile) file = g_file_new_for_path (model_path);
-  gboolean done = FALSE;
-
-  hydra_trainer_load_async (trainer, file, NULL, on_loaded, &done);
-  ck_assert (wait_for (subprocess_done, &done, 60));
-  ck_assert (hydra_trainer_get_has_model (trainer));
-  return trainer;
-}
-
-/* ---- the window ---- */
-
-static GtkWindow *
-window_with_pane (HydraPredictPane **pane, HydraTrainer *trainer)
-{
-  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
-
-  *pane = HYDRA_PREDICT_PANE (hydra_predict_pane_new ());
-  hydra_predict_pane_set_trainer (*pane, trainer);
-  gtk_window_set_title (window, WINDOW_TITLE);
-  gtk_window_set_default_size (window, WINDOW_W, WINDOW_H);
-  gtk_window_set_child (window, GTK_WIDGET (*pane));
-  gtk_window_present (window);
-  ck_assert (wait_for ((Condition) gtk_widget_get_mapped, *pane, 10));
-  ui_spin (0.2);
-  return window;
-}
-
-static void
 close_window (GtkWindow *window)
 {
   gtk_window_destroy (window);
   ui_spin (0.1);
-}
-
-static gboolean
-all_done (gpointer data)
-{
-  HydraPredictPane *pane = data;
-
-  for (guint i = 0; i < hydra_predict_pane_get_n_photos (pane); i++)
-    if (hydra_predict_photo_is_pending (hydra_predict_pane_get_photo (pane, i)))
-      return FALSE;
-  return hydra_predict_pane_get_n_photos (pane) > 0 && !hydra_predict_pane_get_busy (pane);
 }
 
 static void
@@ -246,7 +181,7 @@ photo_age_text (HydraPredictPhoto *photo)
 static HydraPredictPhoto *
 newest_photo (HydraPredictPane *pane)
 {
-  ck_assert_msg (wait_for (all_done, pane, 60), "the cards did not finish");
+  ck_assert_msg (wait_for (predict_test_all_done, pane, 60), "the cards did not finish");
   return hydra_predict_pane_get_photo (pane, 0);
 }
 
@@ -443,9 +378,9 @@ drag_file_onto_pane (HydraPredictPane *pane, const char *file)
 
 START_TEST (test_real_drag_and_drop)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   g_autofree char *id = NULL;
   HnPrediction got, want;
   g_autofree char *text_file = test_path (tmpdir, "notes.txt");
@@ -463,7 +398,7 @@ START_TEST (test_real_drag_and_drop)
   ck_assert_msg (photo_prediction (photo, &got), "the dropped face failed: %s",
                  hydra_predict_photo_get_error (photo));
   ck_assert (cli_predict (face, &want, NULL));
-  assert_same_prediction ("dropped PNG", &got, &want);
+  predict_test_assert_same ("dropped PNG", &got, &want, 1e-4);
   g_autofree char *age = g_strdup_printf ("%ld ± %ld years", lround (want.age),
                                           lround (g_ascii_strtod (VAL_MAE, NULL)));
   ck_assert_str_eq (photo_age_text (photo), age);
@@ -485,9 +420,9 @@ END_TEST
 
 START_TEST (test_broken_files)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   g_autofree char *truncated = test_path (tmpdir, "truncated.png");
   g_autofree char *huge = test_path (tmpdir, "huge.png");
   g_autofree char *giant = test_path (tmpdir, "giant.jpg");
@@ -559,7 +494,7 @@ START_TEST (test_no_model)
 {
   g_autoptr (HydraTrainer) trainer = hydra_trainer_new ();
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   HnPrediction got, want;
 
   ck_assert (!hydra_trainer_get_has_model (trainer));
@@ -577,16 +512,13 @@ START_TEST (test_no_model)
   ck_assert_ptr_nonnull (hydra_predict_item_get_thumbnail (hydra_predict_photo_get_item (photo)));
 
   /* … and is predicted as soon as a model is loaded. */
-  g_autoptr (GFile) file = g_file_new_for_path (model_path);
-  gboolean loaded = FALSE;
-  hydra_trainer_load_async (trainer, file, NULL, on_loaded, &loaded);
-  ck_assert (wait_for (subprocess_done, &loaded, 60));
+  predict_test_load (trainer, model_path);
   ui_spin (0.1);
   photo = newest_photo (pane);
   ck_assert_msg (photo_prediction (photo, &got), "still: %s",
                  hydra_predict_photo_get_error (photo));
   ck_assert (cli_predict (face, &want, NULL));
-  assert_same_prediction ("predicted once a model came", &got, &want);
+  predict_test_assert_same ("predicted once a model came", &got, &want, 1e-4);
   ck_assert_msg (!shows_text (GTK_WIDGET (pane), "No model yet"), "the banner stayed");
 
   /* Predict Again: pending at once, then the same numbers (the model did not change). */
@@ -594,7 +526,7 @@ START_TEST (test_no_model)
   ck_assert (hydra_predict_photo_is_pending (hydra_predict_pane_get_photo (pane, 0)));
   photo = newest_photo (pane);
   ck_assert (photo_prediction (photo, &got));
-  assert_same_prediction ("predicted again", &got, &want);
+  predict_test_assert_same ("predicted again", &got, &want, 1e-4);
 
   close_window (window);
 }
@@ -604,9 +536,9 @@ END_TEST
 
 START_TEST (test_paste_texture)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   const char *face = g_ptr_array_index (faces, 4);
   g_autoptr (GError) error = NULL;
   HnPrediction got, want;
@@ -622,7 +554,7 @@ START_TEST (test_paste_texture)
   HydraPredictPhoto *photo = newest_photo (pane);
   ck_assert_msg (photo_prediction (photo, &got), "%s", hydra_predict_photo_get_error (photo));
   ck_assert (cli_predict (face, &want, NULL));
-  assert_same_prediction ("pasted picture", &got, &want);
+  predict_test_assert_same ("pasted picture", &got, &want, 1e-4);
   ck_assert_str_eq (hydra_predict_item_get_name (hydra_predict_photo_get_item (photo)),
                     "Pasted image");
 
@@ -635,7 +567,7 @@ START_TEST (test_paste_texture)
   photo = newest_photo (pane);
   ck_assert (photo_prediction (photo, &got));
   ck_assert (cli_predict (g_ptr_array_index (faces, 5), &want, NULL));
-  assert_same_prediction ("pasted file", &got, &want);
+  predict_test_assert_same ("pasted file", &got, &want, 1e-4);
 
   close_window (window);
 }
@@ -665,9 +597,9 @@ chooser_shown (gpointer data)
 
 START_TEST (test_open_images)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   g_autoptr (GFile) file = g_file_new_for_path (g_ptr_array_index (faces, 6));
   HnPrediction got, want;
 
@@ -684,7 +616,7 @@ START_TEST (test_open_images)
   HydraPredictPhoto *photo = newest_photo (pane);
   ck_assert (photo_prediction (photo, &got));
   ck_assert (cli_predict (g_ptr_array_index (faces, 6), &want, NULL));
-  assert_same_prediction ("opened file", &got, &want);
+  predict_test_assert_same ("opened file", &got, &want, 1e-4);
   ck_assert (find_file_chooser () == NULL);
   close_window (window);
 }
@@ -694,9 +626,9 @@ END_TEST
 
 START_TEST (test_many_files)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *out = NULL;
@@ -713,7 +645,7 @@ START_TEST (test_many_files)
   ck_assert_uint_gt (hydra_predict_pane_get_n_photos (pane), 0);
   ck_assert_uint_lt (hydra_predict_pane_get_n_photos (pane), 40);
   ck_assert (hydra_predict_pane_get_busy (pane));
-  ck_assert_msg (wait_for (all_done, pane, 120), "40 files did not finish");
+  ck_assert_msg (wait_for (predict_test_all_done, pane, 120), "40 files did not finish");
   gint64 elapsed = g_get_monotonic_time () - start;
   ui_spin (0.1); /* the last thumbnails' redraw */
   double longest_stall = ui_stall_meter_stop ();
@@ -754,7 +686,7 @@ START_TEST (test_many_files)
       cJSON_Delete (o);
       ck_assert_msg (photo_prediction (photo, &got), "photo %u: %s", i,
                      hydra_predict_photo_get_error (photo));
-      assert_same_prediction (g_ptr_array_index (faces, i), &got, &want);
+      predict_test_assert_same (g_ptr_array_index (faces, i), &got, &want, 1e-4);
     }
 
   close_window (window);
@@ -771,9 +703,9 @@ pane_idle (gpointer pane)
 
 START_TEST (test_clear_while_busy)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   HnPrediction p;
 
@@ -855,12 +787,12 @@ START_TEST (test_during_training)
                  hydra_trainer_get_message (trainer));
   ck_assert (hydra_trainer_get_has_model (trainer));
 
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   ui_stall_meter_start ();
   gint64 start = g_get_monotonic_time ();
   for (guint i = 11; i < 19; i++)
     add_path (pane, g_ptr_array_index (faces, i));
-  ck_assert_msg (wait_for (all_done, pane, 120), "predictions during training did not finish");
+  ck_assert_msg (wait_for (predict_test_all_done, pane, 120), "predictions during training did not finish");
   gint64 elapsed = g_get_monotonic_time () - start;
   double longest_stall = ui_stall_meter_stop ();
   printf ("test-predict: 8 files predicted during training in %.0f ms; the main loop's longest "
@@ -934,9 +866,9 @@ flip_toggle (GtkWidget *widget)
 
 START_TEST (test_flip_average)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   const char *face = g_ptr_array_index (faces, 20);
   GtkWidget *toggle = flip_toggle (GTK_WIDGET (pane));
   HnPrediction off, on, want_off, want_on;
@@ -949,7 +881,7 @@ START_TEST (test_flip_average)
   add_path (pane, face);
   ck_assert (photo_prediction (newest_photo (pane), &off));
   engine_predict (face, FALSE, &want_off);
-  assert_same_prediction ("flip off", &off, &want_off);
+  predict_test_assert_same ("flip off", &off, &want_off, 1e-4);
 
   /* the header's toggle: the photo is predicted again, averaged with its mirror */
   g_signal_emit_by_name (toggle, "clicked"); /* as a click does */
@@ -959,7 +891,7 @@ START_TEST (test_flip_average)
   ck_assert (photo_prediction (newest_photo (pane), &on));
   ck_assert_uint_eq (hydra_predict_pane_get_n_photos (pane), 1);
   engine_predict (face, TRUE, &want_on);
-  assert_same_prediction ("flip on", &on, &want_on);
+  predict_test_assert_same ("flip on", &on, &want_on, 1e-4);
   ck_assert_msg (fabs (on.age - off.age) > 1e-3 || fabs (on.p_female - off.p_female) > 1e-4,
                  "the flip changed nothing: age %.4f, p_female %.5f both ways", on.age,
                  on.p_female);
@@ -970,7 +902,7 @@ START_TEST (test_flip_average)
   gtk_widget_activate_action (GTK_WIDGET (pane), "predict.flip", NULL);
   ck_assert (!gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (toggle)));
   ck_assert (photo_prediction (newest_photo (pane), &off));
-  assert_same_prediction ("flip off again", &off, &want_off);
+  predict_test_assert_same ("flip off again", &off, &want_off, 1e-4);
   close_window (window);
 }
 END_TEST
@@ -979,9 +911,9 @@ END_TEST
 
 START_TEST (test_screenshots)
 {
-  g_autoptr (HydraTrainer) trainer = trainer_with_model ();
+  g_autoptr (HydraTrainer) trainer = predict_test_trainer (model_path);
   HydraPredictPane *pane;
-  GtkWindow *window = window_with_pane (&pane, trainer);
+  GtkWindow *window = predict_test_window (&pane, trainer, WINDOW_TITLE, WINDOW_W, WINDOW_H);
   g_autofree char *broken = test_path (tmpdir, "holiday-notes.txt");
   static const char text[] = "not an image";
   g_autofree char *tall = test_data_path ("golden/image-45x123.png");
@@ -994,7 +926,7 @@ START_TEST (test_screenshots)
   add_path (pane, wide);
   for (guint i = 6; i < 10; i++)
     add_path (pane, g_ptr_array_index (faces, i));
-  ck_assert (wait_for (all_done, pane, 60));
+  ck_assert (wait_for (predict_test_all_done, pane, 60));
   /* Odd shapes too: thumbnails keep their aspect, predictions see the centre square. */
   for (guint i = 4; i < 6; i++)
     ck_assert_msg (photo_age_text (hydra_predict_pane_get_photo (pane, i)) != NULL, "photo %u: %s",
