@@ -24,6 +24,7 @@ int cli_bench (int argc, char **argv);
 int cli_init (int argc, char **argv);
 int cli_train (int argc, char **argv);
 int cli_runs (int argc, char **argv);
+int cli_export (int argc, char **argv);
 int cli_eval (int argc, char **argv);
 int cli_dataset (int argc, char **argv);
 int cli_synth (int argc, char **argv);

@@ -1,0 +1,395 @@
+/* export.c — writing the project (export.h). */
+#include "export.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "balance.h"
+#include "checkpoint.h"
+#include "clocale.h"
+#include "config.h"
+#include "export-private.h"
+#include "fileio.h"
+#include "history.h"
+#include "losses.h"
+#include "runfolder.h"
+#include "runinfo.h"
+#include "runmeta.h"
+
+#define MODEL_MAX (2ull << 30) /* a ResNet-34 is 85 MB */
+
+/* ---- the recipe ---- */
+
+/* f with the fewest digits that read back as f, as the record writes it (0.3f is 0.3). */
+static double
+shortest (float f)
+{
+  char buf[C_FLOAT_MAX];
+  locale_t previous = c_locale_enter ();
+  c_format_float (f, buf);
+  double d = strtod (buf, NULL);
+  c_locale_leave (previous);
+  return d;
+}
+
+static cJSON *
+change_to_json (const HnChange *c)
+{
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (o, "step", (double) c->step);
+  cJSON_AddNumberToObject (o, "images", (double) c->images);
+  cJSON_AddStringToObject (o, "setting", setting_name (c->what));
+  if (c->what == SETTING_AGE_LOSS)
+    {
+      cJSON_AddStringToObject (o, "value", age_loss_name ((HnAgeLoss) (int) c->value));
+      cJSON_AddStringToObject (o, "old_value", age_loss_name ((HnAgeLoss) (int) c->old_value));
+    }
+  else if (c->what == SETTING_BALANCE)
+    {
+      cJSON_AddStringToObject (o, "value", balance_name ((HnBalance) (int) c->value));
+      cJSON_AddStringToObject (o, "old_value", balance_name ((HnBalance) (int) c->old_value));
+    }
+  else
+    {
+      cJSON_AddNumberToObject (o, "value", shortest ((float) c->value));
+      cJSON_AddNumberToObject (o, "old_value", shortest ((float) c->old_value));
+    }
+  return o;
+}
+
+/* Moves key from one object to another, replacing what was there. */
+static void
+move_key (cJSON *from, cJSON *to, const char *key)
+{
+  cJSON *item = cJSON_DetachItemFromObjectCaseSensitive (from, key);
+  if (item == NULL)
+    return;
+  if (cJSON_GetObjectItemCaseSensitive (to, key) != NULL)
+    cJSON_ReplaceItemInObjectCaseSensitive (to, key, item);
+  else
+    cJSON_AddItemToObject (to, key, item);
+}
+
+/* run.json's data and settings as the replay starts: the run's settings, with the loss
+ * settings and the rate its chain of forks started with (the history changes them). */
+static bool
+add_run (cJSON *project, const char *folder, HnError *err)
+{
+  HnRunInfo leaf = { 0 }, root = { 0 };
+  HnHistory h = { 0 };
+  bool ok = run_info_read (folder, &leaf, err) && run_history_read (folder, &h, err)
+            && run_info_read (h.root, &root, err);
+  cJSON *leaf_json = ok ? run_info_to_cjson (&leaf) : NULL;
+  cJSON *root_json = ok ? run_info_to_cjson (&root) : NULL;
+  if (ok && (leaf_json == NULL || root_json == NULL))
+    ok = hn_error_set (err, "out of memory");
+  if (ok)
+    {
+      cJSON *settings = cJSON_GetObjectItemCaseSensitive (leaf_json, "settings");
+      cJSON *root_settings = cJSON_GetObjectItemCaseSensitive (root_json, "settings");
+      move_key (root_settings, settings, "loss");
+      move_key (cJSON_GetObjectItemCaseSensitive (root_settings, "optimizer"),
+                cJSON_GetObjectItemCaseSensitive (settings, "optimizer"), "lr");
+      /* a time budget ended the run where the clock did: the recipe is the epochs it reached */
+      const int reached = leaf.summary.epochs + (leaf.summary.batch > 0);
+      if (leaf.settings.time_budget > 0 && reached > 0)
+        {
+          cJSON_ReplaceItemInObjectCaseSensitive (settings, "epochs", cJSON_CreateNumber (reached));
+          cJSON_AddItemToArray (cJSON_GetObjectItemCaseSensitive (project, "notes"),
+                                cJSON_CreateString ("the run had a time budget: train.py runs the "
+                                                    "epochs it reached instead, with the schedule "
+                                                    "over their steps"));
+        }
+      cJSON_AddStringToObject (project, "name", leaf.name);
+      cJSON *from = cJSON_AddObjectToObject (project, "from");
+      cJSON_AddStringToObject (from, "folder", leaf.folder);
+      cJSON_AddNumberToObject (from, "steps", (double) leaf.summary.steps);
+      cJSON_AddNumberToObject (from, "images", (double) leaf.summary.images);
+      move_key (leaf_json, project, "data");
+      move_key (leaf_json, project, "settings");
+      cJSON *history = cJSON_AddArrayToObject (project, "history");
+      for (int i = 0; i < h.n; i++)
+        cJSON_AddItemToArray (history, change_to_json (&h.items[i]));
+    }
+  cJSON_Delete (leaf_json);
+  cJSON_Delete (root_json);
+  run_info_clear (&leaf);
+  run_info_clear (&root);
+  run_history_clear (&h);
+  return ok;
+}
+
+/* A model alone: the recipe in force when it was saved, over the studio preset's defaults. */
+static bool
+add_model_recipe (cJSON *project, const char *model, HnError *err)
+{
+  HnCheckpoint *c = checkpoint_open (model, CHECKPOINT_HEADER, err);
+  if (c == NULL)
+    return false;
+  HnRunMeta meta;
+  if (!run_meta_read (c->st, &meta, err))
+    {
+      checkpoint_close (c);
+      return hn_error_prefix (err, "%s", model);
+    }
+  HnTrainConfig config = train_preset_studio ();
+  config.preset = NULL;
+  config.source = meta.source;
+  config.backbone = c->info.backbone;
+  config.size = c->info.input_size;
+  config.standardize_age = c->info.age_mean != 0.0f || c->info.age_std != 1.0f;
+  config.ema_decay = meta.ema_decay;
+  if (meta.has_optimizer)
+    config.optimizer = meta.optimizer;
+  if (meta.has_schedule)
+    config.schedule = meta.schedule;
+  if (meta.has_progress)
+    config.seed = meta.seed;
+  HnLossConfig loss = meta.has_loss ? meta.loss : config.loss;
+  char *text = run_info_begin (model, &config, &loss, config.optimizer.lr * meta.lr_scale, NULL, err);
+  checkpoint_close (c);
+  cJSON *start = text != NULL ? cJSON_Parse (text) : NULL;
+  free (text);
+  if (start == NULL)
+    return hn_error_set (err, "out of memory");
+  move_key (start, project, "name");
+  cJSON *from = cJSON_AddObjectToObject (project, "from");
+  cJSON_AddNullToObject (from, "folder");
+  cJSON_AddNumberToObject (from, "steps", meta.has_progress ? (double) meta.step : 0);
+  cJSON_AddNullToObject (from, "images");
+  cJSON_AddNullToObject (project, "data"); /* train.py --data says which */
+  move_key (start, project, "settings");
+  cJSON_AddArrayToObject (project, "history");
+  cJSON *notes = cJSON_GetObjectItemCaseSensitive (project, "notes");
+  cJSON_AddItemToArray (notes, cJSON_CreateString (
+    "exported from a model alone: no live changes to replay, and the batch, epochs, "
+    "augmentation and split are the studio preset's"));
+  if (!meta.has_optimizer)
+    cJSON_AddItemToArray (notes, cJSON_CreateString (
+      "the model does not say which optimizer trained it: the studio preset's is used"));
+  cJSON_Delete (start);
+  return true;
+}
+
+/* The run a model alone belongs to: the folder holding its checkpoints/, or its own, when that
+ * is a run (has a run.json); NULL otherwise. */
+static char *
+run_of_model (const char *model)
+{
+  char *folder = run_folder_of (model, NULL);
+  char *info = folder != NULL ? run_folder_file (folder, RUN_INFO) : NULL;
+  bool is_run = info != NULL && access (info, F_OK) == 0;
+  free (info);
+  if (!is_run)
+    {
+      free (folder);
+      return NULL;
+    }
+  return folder;
+}
+
+/* ---- the folder ---- */
+
+static bool
+folder_is_empty (const char *dir, HnError *err)
+{
+  DIR *d = opendir (dir);
+  if (d == NULL)
+    return errno == ENOENT || hn_error_set (err, "%s: %s", dir, strerror (errno));
+  struct dirent *e;
+  bool empty = true;
+  while (empty && (e = readdir (d)) != NULL)
+    empty = strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0;
+  closedir (d);
+  return empty || hn_error_set (err, "%s is not empty: export into a new or an empty folder", dir);
+}
+
+static bool
+write_file (const char *dir, const char *name, const void *data, size_t len, HnError *err)
+{
+  char *path = run_folder_file (dir, name);
+  bool ok = path != NULL ? file_replace (path, &(HnChunk) { data, len }, 1, true, NULL, err)
+                         : hn_error_set (err, "out of memory");
+  free (path);
+  return ok;
+}
+
+/* The README with @NAME@ and @DATA@ filled in (free it); NULL when out of memory. */
+static char *
+fill_readme (const HnProjectFile *f, const char *name, const char *data)
+{
+  const char *const keys[] = { "@NAME@", "@DATA@" }, *values[] = { name, data };
+  size_t cap = f->len + 1;
+  for (size_t i = 0; i < f->len; i++)
+    if (f->data[i] == '@') /* room for either value wherever a key could start */
+      cap += strlen (name) + strlen (data);
+  char *out = malloc (cap), *o = out;
+  for (size_t i = 0; out != NULL && i < f->len;)
+    {
+      int k = 0;
+      while (k < 2 && (f->len - i < strlen (keys[k]) || memcmp (f->data + i, keys[k], strlen (keys[k]))))
+        k++;
+      if (k < 2)
+        {
+          o = stpcpy (o, values[k]);
+          i += strlen (keys[k]);
+        }
+      else
+        *o++ = (char) f->data[i++];
+    }
+  if (out != NULL)
+    *o = '\0';
+  return out;
+}
+
+/* A copy of the weights to start from, read as a model first. */
+static bool
+copy_init (const char *model, const char *dir, HnError *err)
+{
+  HnCheckpoint *c = checkpoint_open (model, CHECKPOINT_MODEL, err);
+  checkpoint_close (c);
+  if (c == NULL)
+    return false;
+  HnBytes bytes = { 0 };
+  bool ok = file_read (AT_FDCWD, model, MODEL_MAX, "a model", &bytes, err)
+            || hn_error_prefix (err, "%s", model);
+  ok = ok && write_file (dir, PROJECT_INIT, bytes.data, bytes.len, err);
+  bytes_clear (&bytes);
+  return ok;
+}
+
+static bool
+write_project (cJSON *project, const char *model, const char *dir, HnError *err)
+{
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive (project, "name");
+  const cJSON *data = cJSON_GetObjectItemCaseSensitive (project, "data");
+  const cJSON *folder = cJSON_GetObjectItemCaseSensitive (data, "folder");
+  const char *data_arg = cJSON_IsString (folder) ? folder->valuestring : "DIR";
+  bool ok = true;
+  for (const HnProjectFile *f = project_files; ok && f->name != NULL; f++)
+    if (strcmp (f->name, "README.md") == 0)
+      {
+        char *text = fill_readme (f, cJSON_IsString (name) ? name->valuestring : "", data_arg);
+        ok = text != NULL ? write_file (dir, f->name, text, strlen (text), err)
+                          : hn_error_set (err, "out of memory");
+        free (text);
+      }
+    else
+      ok = write_file (dir, f->name, f->data, f->len, err);
+  ok = ok && (model == NULL || copy_init (model, dir, err));
+  char *text = ok ? cJSON_Print (project) : NULL;
+  if (ok && text == NULL)
+    ok = hn_error_set (err, "out of memory");
+  ok = ok && write_file (dir, RUN_INFO, text, strlen (text), err);
+  free (text);
+  return ok;
+}
+
+static void
+now_iso (char buf[32])
+{
+  struct timespec now;
+  struct tm utc;
+  clock_gettime (CLOCK_REALTIME, &now);
+  gmtime_r (&now.tv_sec, &utc);
+  size_t n = strftime (buf, 32, "%Y-%m-%dT%H:%M:%S", &utc);
+  snprintf (buf + n, 32 - n, ".%03dZ", (int) (now.tv_nsec / 1000000));
+}
+
+/* Removes what write_project wrote into dir (and dir, when this made it). */
+static void
+undo (const char *dir, bool made)
+{
+  for (const HnProjectFile *f = project_files; f->name != NULL; f++)
+    {
+      char *path = run_folder_file (dir, f->name);
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  const char *ours[] = { PROJECT_INIT, RUN_INFO };
+  for (int i = 0; i < 2; i++)
+    {
+      char *path = run_folder_file (dir, ours[i]);
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  if (made)
+    rmdir (dir);
+}
+
+bool
+export_pytorch_project (const HnExport *what, const char *out_dir, HnProjectSummary *summary,
+                        HnError *err)
+{
+  char *run = what->run != NULL ? realpath (what->run, NULL) : NULL;
+  if (what->run != NULL && run == NULL)
+    return hn_error_set (err, "%s: %s", what->run, strerror (errno));
+  if (run == NULL && what->model == NULL)
+    return hn_error_set (err, "nothing to export: give a run or a model");
+  if (run == NULL)
+    run = run_of_model (what->model);
+
+  char *model = NULL;
+  if (what->model != NULL)
+    model = strdup (what->model);
+  else
+    {
+      model = run_folder_file (run, RUN_MODEL);
+      if (model != NULL && access (model, F_OK) != 0)
+        {
+          free (model);
+          model = NULL;
+        }
+    }
+
+  char when[32];
+  now_iso (when);
+  cJSON *project = cJSON_CreateObject ();
+  cJSON_AddStringToObject (project, "format", PROJECT_FORMAT);
+  cJSON_AddStringToObject (project, "exported", when);
+  cJSON_AddStringToObject (project, "exporter", what->exporter != NULL ? what->exporter : "");
+  cJSON_AddArrayToObject (project, "notes"); /* what the export could not carry over */
+  bool ok = run != NULL ? add_run (project, run, err) : add_model_recipe (project, what->model, err);
+  if (ok)
+    {
+      cJSON *from = cJSON_GetObjectItemCaseSensitive (project, "from");
+      char *abs = model != NULL ? realpath (model, NULL) : NULL;
+      if (abs != NULL)
+        cJSON_AddStringToObject (from, "model", abs);
+      else
+        cJSON_AddNullToObject (from, "model");
+      free (abs);
+      if (model != NULL)
+        cJSON_AddStringToObject (project, "init", PROJECT_INIT);
+      else
+        cJSON_AddNullToObject (project, "init");
+    }
+
+  struct stat st;
+  const bool made = stat (out_dir, &st) != 0;
+  ok = ok && folder_is_empty (out_dir, err) && file_make_dirs (out_dir, 0777, err);
+  if (ok && !write_project (project, model, out_dir, err))
+    {
+      undo (out_dir, made);
+      ok = false;
+    }
+  if (ok && summary != NULL)
+    {
+      summary->folder = realpath (out_dir, NULL);
+      summary->changes = cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (project, "history"));
+      summary->has_init = model != NULL;
+    }
+  cJSON_Delete (project);
+  free (model);
+  free (run);
+  return ok;
+}

@@ -1,0 +1,184 @@
+/* import.c — what an exported project trained, brought in as a run (export.h). */
+#include "export.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "fileio.h"
+#include "records.h"
+#include "runfolder.h"
+#include "runinfo.h"
+
+#define RECORD_MAX (1ull << 32) /* a record grows by about 300 bytes a step */
+#define MODEL_MAX (2ull << 30)
+
+static bool
+count_row (const HnEvent *e, void *ctx)
+{
+  (void) e;
+  (void) ctx;
+  return true;
+}
+
+/* The run folder a project's result is in: PROJECT/output, or the folder itself. */
+static char *
+result_folder (const char *project)
+{
+  char *output = run_folder_file (project, PROJECT_OUTPUT);
+  char *info = output != NULL ? run_folder_file (output, RUN_INFO) : NULL;
+  bool in_output = info != NULL && access (info, F_OK) == 0;
+  free (info);
+  if (in_output)
+    return output;
+  free (output);
+  return strdup (project);
+}
+
+/* Reads every file of the run as hostile: run.json, the record, the model. */
+static bool
+check_run (const char *folder, HnError *err)
+{
+  HnRunInfo info;
+  bool ok = run_info_read (folder, &info, err);
+  run_info_clear (&info);
+  if (!ok)
+    {
+      /* an exported project not trained yet is the likely mistake: say so */
+      char *script = run_folder_file (folder, "train.py");
+      bool project = script != NULL && access (script, F_OK) == 0;
+      free (script);
+      if (project)
+        return hn_error_set (err, "%s has not been trained: it has no %s/%s yet (run train.py "
+                                  "as its README.md says)", folder, PROJECT_OUTPUT, RUN_INFO);
+      return hn_error_prefix (err, "%s is not an exported project or a run", folder);
+    }
+  char *record = run_folder_file (folder, RUN_RECORD);
+  char *model = run_folder_file (folder, RUN_MODEL);
+  ok = record != NULL && model != NULL;
+  if (!ok)
+    hn_error_set (err, "out of memory");
+  int64_t rows = 0;
+  ok = ok && records_read (record, count_row, NULL, &rows, err);
+  if (ok && rows == 0)
+    ok = hn_error_set (err, "%s holds no rows: did the training start?", record);
+  if (ok && access (model, F_OK) != 0)
+    ok = hn_error_set (err, "%s is missing: did the training end?", model);
+  if (ok)
+    {
+      HnCheckpoint *c = checkpoint_open (model, CHECKPOINT_MODEL, err);
+      ok = c != NULL;
+      checkpoint_close (c);
+    }
+  free (record);
+  free (model);
+  return ok;
+}
+
+static bool
+copy_file (const char *from_dir, const char *to_dir, const char *name, uint64_t max,
+           const char *what, HnError *err)
+{
+  char *from = run_folder_file (from_dir, name), *to = run_folder_file (to_dir, name);
+  HnBytes bytes = { 0 };
+  bool ok = (from != NULL && to != NULL) || hn_error_set (err, "out of memory");
+  ok = ok && (file_read (AT_FDCWD, from, max, what, &bytes, err) || hn_error_prefix (err, "%s", from));
+  ok = ok && file_replace (to, &(HnChunk) { bytes.data, bytes.len }, 1, true, NULL, err);
+  bytes_clear (&bytes);
+  free (from);
+  free (to);
+  return ok;
+}
+
+/* run.json with "imported" {project, at, by} added. */
+static bool
+copy_info (const char *from_dir, const char *to_dir, const char *project, const char *importer,
+           HnError *err)
+{
+  char *from = run_folder_file (from_dir, RUN_INFO), *to = run_folder_file (to_dir, RUN_INFO);
+  HnBytes bytes = { 0 };
+  bool ok = (from != NULL && to != NULL) || hn_error_set (err, "out of memory");
+  ok = ok && file_read (AT_FDCWD, from, RUN_INFO_MAX, "a run.json", &bytes, err);
+  cJSON *root = ok ? cJSON_ParseWithLength ((const char *) bytes.data, bytes.len) : NULL;
+  ok = ok && (root != NULL || hn_error_set (err, "%s is not JSON", from));
+  char *text = NULL;
+  if (ok)
+    {
+      char *abs = realpath (project, NULL);
+      cJSON *imported = cJSON_CreateObject ();
+      cJSON_AddStringToObject (imported, "project", abs != NULL ? abs : project);
+      cJSON_AddStringToObject (imported, "by", importer != NULL ? importer : "");
+      free (abs);
+      cJSON_DeleteItemFromObjectCaseSensitive (root, "imported");
+      cJSON_AddItemToObject (root, "imported", imported);
+      text = cJSON_Print (root);
+      ok = text != NULL || hn_error_set (err, "out of memory");
+    }
+  ok = ok && file_replace (to, &(HnChunk) { text, strlen (text) }, 1, true, NULL, err);
+  free (text);
+  cJSON_Delete (root);
+  bytes_clear (&bytes);
+  free (from);
+  free (to);
+  return ok;
+}
+
+static void
+remove_run (const char *dir)
+{
+  const char *files[] = { RUN_INFO, RUN_RECORD, RUN_MODEL };
+  for (int i = 0; i < 3; i++)
+    {
+      char *path = run_folder_file (dir, files[i]);
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  rmdir (dir);
+}
+
+bool
+import_pytorch_run (const char *project, const char *runs_dir, const char *importer,
+                    char **run_folder, HnError *err)
+{
+  *run_folder = NULL;
+  char *from = result_folder (project);
+  if (from == NULL)
+    return hn_error_set (err, "out of memory");
+  if (!check_run (from, err))
+    {
+      free (from);
+      return false;
+    }
+  /* copied under a hidden name (which run_list_read skips), then renamed into place */
+  char *hidden = run_folder_file (runs_dir, ".import-XXXXXX");
+  bool ok = hidden != NULL || hn_error_set (err, "out of memory");
+  ok = ok && file_make_dirs (runs_dir, 0777, err);
+  ok = ok && (mkdtemp (hidden) != NULL
+              || hn_error_set (err, "cannot make a folder in %s: %s", runs_dir, strerror (errno)));
+  bool made = ok;
+  ok = ok && copy_info (from, hidden, project, importer, err)
+       && copy_file (from, hidden, RUN_RECORD, RECORD_MAX, "a run's record", err)
+       && copy_file (from, hidden, RUN_MODEL, MODEL_MAX, "a model", err);
+  char *folder = ok ? run_folder_create (runs_dir, err) : NULL;
+  ok = ok && folder != NULL;
+  if (ok && rename (hidden, folder) != 0)
+    {
+      ok = hn_error_set (err, "cannot move the run into %s: %s", folder, strerror (errno));
+      rmdir (folder);
+    }
+  if (!ok && made)
+    remove_run (hidden);
+  if (ok)
+    *run_folder = folder;
+  else
+    free (folder);
+  free (hidden);
+  free (from);
+  return ok;
+}
