@@ -41,6 +41,9 @@ Cases, each |got - C| <= atol + rtol |C|:
                     top bit. With everything off: exactly x/255; each change alone changes
                     the image and stays in [0, 1]; the same seed gives the same image.
   step_draws        step_draws against trainer.c's (rlw's normals rtol 1e-6, pcgrad's orders).
+Each section also reports how many values are the C's bit for bit: today all but the losses'
+and the optimizer's (torch's float32 kernels against the C's double sums), which are within a
+few float32 ulps. A count that drops is a rounding slip the tolerances may not catch.
 """
 import json
 import math
@@ -79,16 +82,18 @@ def ensure_torch():
 
 
 class Checks:
-    """Counts comparisons per section; keeps the first few mismatches of each."""
+    """Counts comparisons per section, and the values that are the C's bit for bit (where
+    the port should be exact, a rounding slip shows there long before a tolerance trips);
+    keeps the first few mismatches of each."""
 
     SHOWN = 5
 
     def __init__(self):
-        self.section, self.counts, self.failures = None, {}, {}
+        self.section, self.counts, self.failures, self.exact = None, {}, {}, {}
 
     def begin(self, section):
         self.section = section
-        self.counts[section], self.failures[section] = 0, []
+        self.counts[section], self.failures[section], self.exact[section] = 0, [], [0, 0]
 
     def fail(self, what):
         self.failures[self.section].append(what)
@@ -104,8 +109,11 @@ class Checks:
         want = list(want) if isinstance(want, (list, tuple)) else [want]
         if len(got) != len(want):
             return self.true(False, f"{what}: {len(got)} values, the C {len(want)}")
+        got, want = [float(g) for g in got], [float(w) for w in want]
+        same = sum(g == w or (math.isnan(g) and math.isnan(w)) for g, w in zip(got, want))
+        self.exact[self.section][0] += same
+        self.exact[self.section][1] += len(want)
         for i, (g, w) in enumerate(zip(got, want)):
-            g, w = float(g), float(w)
             ok = (math.isnan(g) and math.isnan(w)) or g == w or abs(g - w) <= atol + rtol * abs(w)
             if not ok:
                 return self.true(False, f"{what}[{i}]: {g!r}, the C {w!r} (|d| {abs(g - w):.3g})")
@@ -115,7 +123,9 @@ class Checks:
         bad = 0
         for section, n in self.counts.items():
             fails = self.failures[section]
-            print(f"{'FAIL' if fails else 'ok  '} {section}: {n} checks, {len(fails)} mismatched")
+            same, values = self.exact[section]
+            print(f"{'FAIL' if fails else 'ok  '} {section}: {n} checks, {len(fails)} mismatched"
+                  + (f"; {same} of {values} values the C's bit for bit" if values else ""))
             for f in fails[:self.SHOWN]:
                 print(f"       {f}")
             if len(fails) > self.SHOWN:
