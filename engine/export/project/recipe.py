@@ -38,7 +38,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HEADS = ("age", "gender", "race")
-BALANCES = ("manual", "scale-invariant", "uncertainty", "famo", "mgda-ub", "imtl-g", "pcgrad", "rlw")
+BALANCES = ("manual", "scale-invariant", "uncertainty", "famo", "mgda-ub", "imtl-g", "pcgrad",
+            "rlw")
 LOSS_METHODS = ("scale-invariant", "uncertainty", "famo", "rlw")
 GRADIENT_METHODS = ("mgda-ub", "imtl-g", "pcgrad")
 
@@ -215,7 +216,7 @@ class Balance:
         self.t += 1
         c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
         for i in range(3):
-            g = grad[i] + decay * self.param[i]
+            g = grad[i] + _f32(decay * self.param[i])  # float x float in the C
             self.m[i] = _f32(b1 * self.m[i] + (1 - b1) * g)
             self.v[i] = _f32(b2 * self.v[i] + (1 - b2) * g * g)
             step = _f32(lr * (self.m[i] / c1) / (math.sqrt(self.v[i] / c2) + eps))
@@ -251,7 +252,9 @@ class Balance:
         if self.has_prev:
             z = _softmax3(self.param)
             delta = [math.log(p + eps) - math.log(x + eps) for p, x in zip(self.prev_loss, loss)]
-            zd = sum((zi * d for zi, d in zip(z, delta)), 0.0)
+            zd = 0.0  # a plain loop: sum() of floats is compensated from Python 3.12
+            for zi, d in zip(z, delta):
+                zd += zi * d
             self._adam([zi * (d - zd) for zi, d in zip(z, delta)], _f32(FAMO_LR), _f32(FAMO_DECAY))
         self.prev_loss, self.has_prev = list(loss), True
         z = _softmax3(self.param)
@@ -550,8 +553,10 @@ class Augment:
     def __call__(self, rgb_uint8_hwc, generator):
         """(S, S, 3) uint8 -> (3, S, S) float32 in [0, 1], not normalised."""
         rgb = rgb_uint8_hwc
-        if rgb.dtype != torch.uint8 or rgb.dim() != 3 or rgb.shape[2] != 3 or rgb.shape[0] != rgb.shape[1]:
-            raise ValueError(f"Augment takes a square (S, S, 3) uint8 image, not {tuple(rgb.shape)} {rgb.dtype}")
+        if rgb.dtype != torch.uint8 or rgb.dim() != 3 or rgb.shape[2] != 3 \
+                or rgb.shape[0] != rgb.shape[1]:
+            raise ValueError("Augment takes a square (S, S, 3) uint8 image, "
+                             f"not {tuple(rgb.shape)} {rgb.dtype}")
         if self.is_none():
             return rgb.permute(2, 0, 1).contiguous().to(torch.float32) / 255
         draws = iter(torch.rand(_MAX_DRAWS, generator=generator, dtype=torch.float64).tolist())
