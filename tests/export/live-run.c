@@ -5,8 +5,9 @@
  *
  * Trains the studio preset at 32×32 in batches of 16 for one epoch, in a new run folder under
  * RUNS_DIR, changing w_age to 0.5 and the age loss to MSE after step 3, the peak learning rate
- * to 5e-4 after step 6 and the balancing method to FAMO after step 9 (each at the step the
- * pause lands on, which the record says); saves model.safetensors and prints the folder.
+ * to 5e-4 after step 6, the balancing method to FAMO (loss-based) after step 9 and to PCGrad
+ * (gradient-based) after step 12 — each at the step the pause lands on, which the record
+ * says; saves model.safetensors and prints the folder.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,12 @@ main (int argc, char **argv)
   if (ok)
     {
       trainer_set_balance (t, BALANCE_FAMO);
+      trainer_resume_training (t);
+      ok = pause_after (t, 12, &step);
+    }
+  if (ok)
+    {
+      trainer_set_balance (t, BALANCE_PCGRAD);
       trainer_resume_training (t);
     }
   trainer_join (t);

@@ -104,7 +104,7 @@ class Torchrun(unittest.TestCase):
 
     def test_changes_are_replayed_where_they_were_made(self):
         want = changes(self.source)
-        self.assertEqual([s for _, s, _ in want], ["w_age", "age_loss", "lr", "balance"])
+        self.assertEqual([s for _, s, _ in want], ["w_age", "age_loss", "lr", "balance", "balance"])
         self.assertTrue(all(0 < images < 237 for images, _, _ in want), want)  # inside the epoch
         self.assertEqual(changes(self.imported["folder"]), want)
 

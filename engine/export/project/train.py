@@ -429,9 +429,11 @@ def parse_args(project):
     return p.parse_args()
 
 
-def train_step(ddp, settings, balance_draws, procs, x, age, gender, race, age_scale):
-    """One step's forward and backward: the weights in force (or a balancing method's), the
-    heads' gradients at the shared feature measured; returns the step's figures."""
+def train_step(ddp, settings, draws, procs, x, age, gender, race, age_scale):
+    """One step's forward and backward (recipe.py's protocol): the weights in force, or those a
+    balancing method chooses from the losses or the heads' gradients at the shared feature,
+    reduced over every process. Returns the step's figures, or None when its losses or weights
+    are not finite (then nothing was learned)."""
     age_mean, age_std = age_scale
     z, g, r, f = ddp(x, features=True)
     target = (age - age_mean) / age_std
@@ -444,31 +446,31 @@ def train_step(ddp, settings, balance_draws, procs, x, age, gender, race, age_sc
     k = len(x)
     # the heads' unweighted gradients at the feature, and their products over the global batch
     grads = [torch.autograd.grad(loss, f, retain_graph=True)[0] for loss in losses]
-    local = [(grads[i] * grads[j]).sum().item() for i in range(3) for j in range(3)]
+    local = [(grads[i].double() * grads[j].double()).sum().item() for i in range(3) for j in range(3)]
     sums = procs.sum([l.item() * k for l in losses] + [years.item() * k, float(k)] + local)
     n = sums[4]
     mean_losses = [sums[h] / n for h in range(3)]
     gram = [[sums[5 + 3 * i + j] / procs.world ** 2 for j in range(3)] for i in range(3)]
     method = settings.balance_method
-    lr = balance_draws["lr"]
+    before = settings.balance.state_dict()
     if method == "manual":
         weights = list(settings.weights)
     elif recipe.uses_gradients(method):
-        weights = settings.balance.gradient_weights(gram, balance_draws["order"], list(settings.weights))
+        weights = settings.balance.gradient_weights(gram, draws["order"], list(settings.weights))
     else:
-        weights = settings.balance.loss_step(mean_losses, lr, balance_draws["normal"])
-    if method != "manual":
-        settings.weights = [float(np.float32(w)) for w in weights]
+        weights = settings.balance.loss_step(mean_losses, draws["lr"], draws["normal"])
+    total = sum(w * l for w, l in zip(weights, mean_losses))
+    if not math.isfinite(total) or not all(map(math.isfinite, weights)):
+        settings.balance.load_state_dict(before)
+        return None
+    settings.weights = [float(np.float32(w)) for w in weights]  # the weights in force from now
     if recipe.uses_gradients(method):
         # the heads learn from their own losses; the trunk from the weighted sum of their gradients
         combined = sum(w * gh for w, gh in zip(weights, grads))
         f.register_hook(lambda _grad: combined)
-        total_local = sum(losses)
+        sum(losses).backward()
     else:
-        total_local = sum(w * l for w, l in zip(weights, losses))
-    total = sum(w * l for w, l in zip(weights, mean_losses))
-    if math.isfinite(total):
-        total_local.backward()
+        sum(w * loss for w, loss in zip(weights, losses)).backward()
     norms = [abs(w) * math.sqrt(max(gram[h][h], 0.0)) for h, w in enumerate(weights)]
 
     def cos(i, j):
@@ -550,8 +552,6 @@ def main():
 
     settings = Settings(s["loss"], float(s["optimizer"]["lr"]), note)
     replay = Replay(history)
-    draws = torch.Generator()
-    draws.manual_seed(recipe.seed_of(seed, -1, 0))
     state, final, best = "running", None, None
     created = now()
 
@@ -600,14 +600,14 @@ def main():
                     applied.append({"step": step, "setting": change["setting"], "value": change["value"]})
                 x, age = x.to(procs.device, non_blocking=True), age.to(procs.device)
                 gender, race = gender.to(procs.device), race.to(procs.device)
-                lr = settings.base_lr * settings.lr_scale * recipe.schedule_factor(s["schedule"], (step + 1) / total_steps)
+                lr = recipe.step_lr(settings.base_lr * settings.lr_scale, s["schedule"], (step + 1) / total_steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                draw = {"lr": lr, "normal": torch.randn(3, generator=draws).tolist(),
-                        "order": [torch.randperm(3, generator=draws).tolist() for _ in range(3)]}
+                normal, order = recipe.step_draws(seed, step + 1)
                 optimizer.zero_grad(set_to_none=True)
-                out = train_step(ddp, settings, draw, procs, x, age, gender, race, age_scale)
-                if not math.isfinite(out["total"]):
+                out = train_step(ddp, settings, {"lr": lr, "normal": normal, "order": order}, procs,
+                                 x, age, gender, race, age_scale)
+                if out is None:  # not finite: nothing to learn from, and nobody to un-pause
                     state = "diverged"
                     break
                 optimizer.step()
