@@ -57,7 +57,7 @@ bool export_pytorch_project (const HnExport *what, const char *out_dir, HnProjec
 /* Brings what an exported project trained (PROJECT/output, or a run folder given directly)
  * into runs_dir (made if missing) as a new run folder, whose path *run_folder receives (free
  * it): its run.json, curves.csv and model.safetensors, each read as hostile first, and a key
- * "imported" {project, at} added to run.json. Nothing appears in runs_dir unless all of it
- * was copied. */
+ * "imported" {project, by} added to run.json. Nothing appears in runs_dir unless all of it
+ * was copied. A run already there (the same name, creation time and trainer) is refused. */
 bool import_pytorch_run (const char *project, const char *runs_dir, const char *importer,
                          char **run_folder, HnError *err);

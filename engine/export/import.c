@@ -40,13 +40,39 @@ result_folder (const char *project)
   return strdup (project);
 }
 
-/* Reads every file of the run as hostile: run.json, the record, the model. */
 static bool
-check_run (const char *folder, HnError *err)
+same_string (const char *a, const char *b)
+{
+  return a != NULL && b != NULL && strcmp (a, b) == 0;
+}
+
+/* A run of runs_dir that is this one imported before (the same name, start and trainer). */
+static bool
+check_not_imported (const HnRunInfo *info, const char *runs_dir, HnError *err)
+{
+  HnRunList list;
+  if (!run_list_read (runs_dir, &list, err))
+    return false;
+  bool ok = true;
+  for (int i = 0; ok && i < list.n_runs; i++)
+    if (same_string (list.runs[i].created, info->created) && same_string (list.runs[i].name, info->name)
+        && same_string (list.runs[i].source, info->source))
+      ok = hn_error_set (err, "this run is already imported, as %s", list.runs[i].folder);
+  run_list_clear (&list);
+  return ok;
+}
+
+/* Reads every file of the run as hostile: run.json, the record, the model; and makes sure it
+ * is not in runs_dir already. */
+static bool
+check_run (const char *folder, const char *runs_dir, HnError *err)
 {
   HnRunInfo info;
   bool ok = run_info_read (folder, &info, err);
+  bool imported = ok && !check_not_imported (&info, runs_dir, err);
   run_info_clear (&info);
+  if (imported)
+    return false;
   if (!ok)
     {
       /* an exported project not trained yet is the likely mistake: say so */
@@ -150,7 +176,7 @@ import_pytorch_run (const char *project, const char *runs_dir, const char *impor
   char *from = result_folder (project);
   if (from == NULL)
     return hn_error_set (err, "out of memory");
-  if (!check_run (from, err))
+  if (!check_run (from, runs_dir, err))
     {
       free (from);
       return false;

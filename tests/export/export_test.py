@@ -177,6 +177,9 @@ class Export(unittest.TestCase):
         source = self.run_info(folder)["summary"]
         self.assertEqual({k: v for k, v in imported["summary"].items() if k not in ("checkpoints", "updated")},
                          {k: v for k, v in source.items() if k not in ("checkpoints", "updated")})
+        code, _, err = run("runs", "import", self.path("project"), "--dir", into)
+        self.assertEqual(code, 1)
+        self.assertIn(f"already imported, as {imported['folder']}", err)
         code, out, _ = run("runs", "--dir", into)
         listed = json.loads(out)
         self.assertEqual([r["folder"] for r in listed["runs"]], [imported["folder"]])

@@ -536,6 +536,13 @@ def main():
     if a.max_steps:
         total_steps = min(total_steps, a.max_steps)
 
+    def say(text):
+        if procs.rank == 0:
+            print(text, file=sys.stderr, flush=True)
+
+    say(f"{len(train_items)} training and {len(val_items)} validation images ({skipped} files skipped), "
+        f"{procs.world} process{'es' if procs.world > 1 else ''} ({procs.backend}, {procs.device.type}), "
+        f"{len(batches)} steps an epoch of {a.batch} images")
     record = None
     name = f"{project.get('name', 'run')} · torchrun {procs.world}×{procs.backend}"
     if procs.rank == 0:
@@ -545,6 +552,7 @@ def main():
     images_seen = 0
 
     def note(setting, value, old, message):
+        say(f"step {step}: {message} (replayed at {images_seen} images)")
         if record:
             record.row(settings, kind="setting", step=step, epoch=epoch, setting=setting,
                        value=value if isinstance(value, str) else number(value),
@@ -590,7 +598,7 @@ def main():
     applied = []
     final_at = best_at = (0, 0)
     every = max(1, int(s["val_every"])) if s.get("val_every") != "end" else None
-    t0 = time.monotonic()
+    t0 = last_said = time.monotonic()
     try:
         while epoch < a.epochs and step < total_steps and state == "running":
             sampler.set_epoch(epoch)
@@ -615,9 +623,9 @@ def main():
                     average.update(model)
                 step += 1
                 images_seen += out["n"]
+                elapsed = time.monotonic() - t0
+                t0 = time.monotonic()
                 if record:
-                    elapsed = time.monotonic() - t0
-                    t0 = time.monotonic()
                     record.row(settings, kind="step", step=step, epoch=epoch, batch=k, batches=len(batches),
                                lr=number(lr), images=out["n"], img_per_s=number(out["n"] / max(elapsed, 1e-9)),
                                total=number(out["total"]),
@@ -627,6 +635,11 @@ def main():
                                **{f"gradnorm_{h}": number(out["gradnorm"][i]) for i, h in enumerate(recipe.HEADS)},
                                cos_age_gender=number(out["cos"][0]), cos_age_race=number(out["cos"][1]),
                                cos_gender_race=number(out["cos"][2]))
+                if time.monotonic() - last_said > 10 or step == total_steps:
+                    last_said = time.monotonic()
+                    say(f"epoch {epoch + 1}/{a.epochs} step {step} batch {k + 1}/{len(batches)}: "
+                        + " ".join(f"{h} {out['raw'][i]:.4g}" for i, h in enumerate(recipe.HEADS))
+                        + f" total {out['total']:.4g}, {out['n'] / max(elapsed, 1e-9):.0f} img/s")
                 if step >= total_steps:
                     break
             if state != "running":
@@ -640,6 +653,8 @@ def main():
                 if average is not None:
                     average.swap(model)
                 final, final_at = v, (epoch, step)
+                say(f"epoch {epoch}: validation ({v['n']} images) age MAE {v['age_mae']:.2f} years, "
+                    f"gender {100 * v['gender_acc']:.1f}%, race {100 * v['race_acc']:.1f}%")
                 if best is None or v["age_mae"] < best["age_mae"]:
                     best, best_at = v, (epoch, step)
                 record.row(settings, kind="val", step=step, epoch=epoch, val_n=v["n"],
