@@ -46,6 +46,7 @@ RUN_FORMAT = "hydranet-run-1"
 NAME = re.compile(r"^(\d{1,3})_([01])_([0-4])_(\d+)\.(jpg|jpeg|png)(\.chip\.jpg)?$", re.I)
 MAX_AGE = 116
 LIVE = ("w_age", "w_gender", "w_race", "age_loss", "lr", "balance")
+AGE_LOSSES = ("l1", "mse", "huber")  # the engine's order (losses.h)
 TITLES = {"l1": "L1", "mse": "MSE", "huber": "Huber", "manual": "Manual",
           "scale-invariant": "Scale-Invariant", "uncertainty": "Uncertainty", "famo": "FAMO",
           "mgda-ub": "MGDA-UB", "imtl-g": "IMTL-G", "pcgrad": "PCGrad", "rlw": "RLW"}
@@ -138,8 +139,8 @@ def scan(folder, val_percent):
         try:
             with open(path, "rb") as f:
                 digest = hashlib.sha1(f.read()).hexdigest()
-            with Image.open(path):
-                pass
+            with Image.open(path) as img:
+                img.load()  # a file that does not decode is skipped, as the studio skips it
         except (OSError, ValueError):
             skipped += 1
             continue
@@ -328,6 +329,16 @@ class Replay:
             yield self.pending.pop(0)
 
 
+def enum_value(change):
+    """A change's value as the engine's checkpoints keep it (train.history): age_loss and
+    balance by their index in the engine's lists."""
+    if change["setting"] == "age_loss":
+        return AGE_LOSSES.index(change["value"])
+    if change["setting"] == "balance":
+        return recipe.BALANCES.index(change["value"])
+    return change["value"]
+
+
 # ---- the record and the run folder ----
 class Record:
     """curves.csv: one row per event, in the studio's columns (records.h)."""
@@ -491,7 +502,7 @@ def main():
     procs = Processes(a.backend)
     if a.batch % procs.world:
         sys.exit(f"--batch {a.batch} does not split evenly over {procs.world} processes")
-    if procs.rank == 0 and os.path.exists(os.path.join(a.out, "run.json")):
+    if procs.share(os.path.exists(os.path.join(a.out, "run.json")) if procs.rank == 0 else None):
         sys.exit(f"{a.out} holds a run already: import it, move it away, or give --out another folder")
     if procs.rank == 0:
         for note in project.get("notes", []):
@@ -605,7 +616,7 @@ def main():
             for k, (x, age, gender, race) in enumerate(loader):
                 for change in replay.due(images_seen):
                     settings.apply(change["setting"], change["value"])
-                    applied.append({"step": step, "setting": change["setting"], "value": change["value"]})
+                    applied.append({"step": step, "setting": change["setting"], "value": enum_value(change)})
                 x, age = x.to(procs.device, non_blocking=True), age.to(procs.device)
                 gender, race = gender.to(procs.device), race.to(procs.device)
                 lr = recipe.step_lr(settings.base_lr * settings.lr_scale, s["schedule"], (step + 1) / total_steps)
