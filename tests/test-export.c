@@ -2,6 +2,7 @@
  * each change took effect in images seen, what a rollback undoes, what a fork inherits. The
  * project itself and the way back are tested end to end in tests/export/. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,8 @@ START_TEST (test_images_seen)
   assert_change (&h, 2, SETTING_LR, 5, 58, 1e-4);
   assert_change (&h, 3, SETTING_BALANCE, 6, 58 + BATCH, BALANCE_FAMO);
   char *real = realpath (folder, NULL);
-  ck_assert_str_eq (h.root, real);
+  ck_assert_int_eq (h.n_segments, 1);
+  ck_assert_str_eq (h.segments[0].folder, real);
   run_history_clear (&h);
   test_rmtree (dir);
   free (dir), free (folder), free (real);
@@ -217,7 +219,14 @@ START_TEST (test_forks)
   assert_change (&h, 1, SETTING_AGE_LOSS, 4, 64, AGE_LOSS_HUBER);
   assert_change (&h, 2, SETTING_W_GENDER, 7, 94, 0.75);
   assert_change (&h, 3, SETTING_LR, 8, 104, 2e-3);
-  ck_assert_str_eq (h.root, parent_folder);
+  /* the chain, each run from where it starts */
+  ck_assert_int_eq (h.n_segments, 3);
+  ck_assert_str_eq (h.segments[0].folder, parent_folder);
+  ck_assert_str_eq (h.segments[1].folder, child_folder);
+  ck_assert_int_eq (h.segments[1].step, 4);
+  ck_assert_uint_eq (h.segments[1].images, 64);
+  ck_assert_int_eq (h.segments[2].step, 8);
+  ck_assert_uint_eq (h.segments[2].images, 104);
   run_history_clear (&h);
   test_rmtree (dir);
   free (dir), free (folder), free (parent_folder), free (child_folder);
@@ -251,6 +260,37 @@ START_TEST (test_broken)
   ck_assert_msg (strstr (err.message, "before step 5") != NULL, "%s", err.message);
   run_history_clear (&h);
   free (folder);
+
+  /* a grandchild that branched before its parent's own branch: no step there to stand on */
+  Run deep = run_new (dir, "deep", &(HnRunParent) { .folder = short_folder, .step = 1 });
+  steps (&deep, 3, BATCH);
+  char *deep_folder = realpath (deep.folder, NULL);
+  run_close (&deep);
+  Run early = run_new (dir, "early", &(HnRunParent) { .folder = deep_folder, .step = 0 });
+  folder = strdup (early.folder);
+  run_close (&early);
+  ck_assert (!run_history_read (folder, &h, &err));
+  ck_assert_msg (strstr (err.message, "before the run itself starts") != NULL, "%s", err.message);
+  run_history_clear (&h);
+  free (folder), free (deep_folder);
+
+  /* values no run writes */
+  const double bad[][2] = { { SETTING_LR, NAN }, { SETTING_W_AGE, INFINITY }, { SETTING_W_RACE, -1 },
+                            { SETTING_ROLLBACK, 1e300 } };
+  for (int i = 0; i < 4; i++)
+    {
+      char name[16];
+      snprintf (name, sizeof name, "bad-%d", i);
+      Run b = run_new (dir, name, NULL);
+      steps (&b, 2, BATCH);
+      change (&b, (HnSettingKind) bad[i][0], bad[i][1]);
+      folder = strdup (b.folder);
+      run_close (&b);
+      ck_assert (!run_history_read (folder, &h, &err));
+      ck_assert_msg (strstr (err.message, "is not one a run makes") != NULL, "%s", err.message);
+      run_history_clear (&h);
+      free (folder);
+    }
 
   /* a run whose parent is itself */
   char *self = test_path (dir, "self");

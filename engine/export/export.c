@@ -77,51 +77,84 @@ move_key (cJSON *from, cJSON *to, const char *key)
     cJSON_AddItemToObject (to, key, item);
 }
 
-/* run.json's data and settings as the replay starts: the run's settings, with the loss
- * settings and the rate its chain of forks started with (the history changes them). */
+/* A run of the chain as train.py switches to it: where it starts, and its own settings — its
+ * epochs, over which the schedule runs (those a time budget let it reach), and its
+ * augmentation. The first run's settings go to *settings (NULL: not wanted). */
 static bool
-add_run (cJSON *project, const char *folder, HnError *err)
+add_segment (cJSON *project, const HnSegment *seg, cJSON **settings, HnError *err)
 {
-  HnRunInfo leaf = { 0 }, root = { 0 };
-  HnHistory h = { 0 };
-  bool ok = run_info_read (folder, &leaf, err) && run_history_read (folder, &h, err)
-            && run_info_read (h.root, &root, err);
-  cJSON *leaf_json = ok ? run_info_to_cjson (&leaf) : NULL;
-  cJSON *root_json = ok ? run_info_to_cjson (&root) : NULL;
-  if (ok && (leaf_json == NULL || root_json == NULL))
+  HnRunInfo info = { 0 };
+  bool ok = run_info_read (seg->folder, &info, err);
+  cJSON *json = ok ? run_info_to_cjson (&info) : NULL;
+  if (ok && json == NULL)
     ok = hn_error_set (err, "out of memory");
   if (ok)
     {
-      cJSON *settings = cJSON_GetObjectItemCaseSensitive (leaf_json, "settings");
-      cJSON *root_settings = cJSON_GetObjectItemCaseSensitive (root_json, "settings");
-      move_key (root_settings, settings, "loss");
-      move_key (cJSON_GetObjectItemCaseSensitive (root_settings, "optimizer"),
-                cJSON_GetObjectItemCaseSensitive (settings, "optimizer"), "lr");
-      /* a time budget ended the run where the clock did: the recipe is the epochs it reached */
-      const int reached = leaf.summary.epochs + (leaf.summary.batch > 0);
-      if (leaf.settings.time_budget > 0 && reached > 0)
+      cJSON *own = cJSON_GetObjectItemCaseSensitive (json, "settings");
+      int epochs = info.settings.epochs;
+      const int reached = info.summary.epochs + (info.summary.batch > 0);
+      if (info.settings.time_budget > 0 && reached > 0)
         {
-          cJSON_ReplaceItemInObjectCaseSensitive (settings, "epochs", cJSON_CreateNumber (reached));
+          epochs = reached;
+          char note[512];
+          snprintf (note, sizeof note, "%.200s had a time budget: train.py runs the %d epochs it "
+                    "reached instead, the schedule over their steps", info.name, reached);
           cJSON_AddItemToArray (cJSON_GetObjectItemCaseSensitive (project, "notes"),
-                                cJSON_CreateString ("the run had a time budget: train.py runs the "
-                                                    "epochs it reached instead, with the schedule "
-                                                    "over their steps"));
+                                cJSON_CreateString (note));
         }
-      cJSON_AddStringToObject (project, "name", leaf.name);
+      cJSON *o = cJSON_CreateObject ();
+      cJSON_AddStringToObject (o, "folder", info.folder);
+      cJSON_AddStringToObject (o, "name", info.name != NULL ? info.name : "");
+      cJSON_AddNumberToObject (o, "step", (double) seg->step);
+      cJSON_AddNumberToObject (o, "images", (double) seg->images);
+      cJSON_AddNumberToObject (o, "epochs", epochs);
+      cJSON_AddItemToObject (o, "augment", cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (own, "augment"), true));
+      cJSON_AddItemToArray (cJSON_GetObjectItemCaseSensitive (project, "segments"), o);
+      if (settings != NULL)
+        *settings = cJSON_DetachItemFromObjectCaseSensitive (json, "settings");
+    }
+  cJSON_Delete (json);
+  run_info_clear (&info);
+  return ok;
+}
+
+/* A run, with its chain of forks: the first run's settings as it started them (the history
+ * changes them from there), the whole chain's epochs, each run's own part (segments), and
+ * every change along the way. */
+static bool
+add_run (cJSON *project, const char *folder, HnError *err)
+{
+  HnRunInfo leaf = { 0 };
+  HnHistory h = { 0 };
+  cJSON *settings = NULL;
+  cJSON_AddArrayToObject (project, "segments");
+  bool ok = run_info_read (folder, &leaf, err) && run_history_read (folder, &h, err);
+  for (int i = 0; ok && i < h.n_segments; i++)
+    ok = add_segment (project, &h.segments[i], i == 0 ? &settings : NULL, err);
+  if (ok)
+    {
+      cJSON *segments = cJSON_GetObjectItemCaseSensitive (project, "segments");
+      cJSON *last = cJSON_GetArrayItem (segments, cJSON_GetArraySize (segments) - 1);
+      cJSON_ReplaceItemInObjectCaseSensitive (
+        settings, "epochs", cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (last, "epochs"), true));
+      cJSON_AddStringToObject (project, "name", leaf.name != NULL ? leaf.name : "");
       cJSON *from = cJSON_AddObjectToObject (project, "from");
       cJSON_AddStringToObject (from, "folder", leaf.folder);
       cJSON_AddNumberToObject (from, "steps", (double) leaf.summary.steps);
       cJSON_AddNumberToObject (from, "images", (double) leaf.summary.images);
-      move_key (leaf_json, project, "data");
-      move_key (leaf_json, project, "settings");
+      cJSON *json = run_info_to_cjson (&leaf);
+      ok = json != NULL || hn_error_set (err, "out of memory");
+      if (ok)
+        move_key (json, project, "data");
+      cJSON_Delete (json);
+      cJSON_AddItemToObject (project, "settings", settings);
+      settings = NULL;
       cJSON *history = cJSON_AddArrayToObject (project, "history");
       for (int i = 0; i < h.n; i++)
         cJSON_AddItemToArray (history, change_to_json (&h.items[i]));
     }
-  cJSON_Delete (leaf_json);
-  cJSON_Delete (root_json);
+  cJSON_Delete (settings);
   run_info_clear (&leaf);
-  run_info_clear (&root);
   run_history_clear (&h);
   return ok;
 }
@@ -221,6 +254,24 @@ write_file (const char *dir, const char *name, const void *data, size_t len, HnE
   return ok;
 }
 
+/* s as one word of a POSIX shell, for a command to paste: 'it'\''s' (free it). */
+static char *
+shell_quote (const char *s)
+{
+  char *out = malloc (4 * strlen (s) + 3), *o = out;
+  if (out == NULL)
+    return NULL;
+  *o++ = '\'';
+  for (; *s; s++)
+    if (*s == '\'')
+      o = stpcpy (o, "'\\''"); /* close, an escaped quote, open again */
+    else
+      *o++ = *s;
+  *o++ = '\'';
+  *o = '\0';
+  return out;
+}
+
 /* The README with @NAME@ and @DATA@ filled in (free it); NULL when out of memory. */
 static char *
 fill_readme (const HnProjectFile *f, const char *name, const char *data)
@@ -249,13 +300,25 @@ fill_readme (const HnProjectFile *f, const char *name, const char *data)
   return out;
 }
 
-/* A copy of the weights to start from, read as a model first. */
+/* A copy of the weights to start from, read as a model of the recipe's backbone and size
+ * first. */
 static bool
-copy_init (const char *model, const char *dir, HnError *err)
+copy_init (const char *model, const cJSON *settings, const char *dir, HnError *err)
 {
   HnCheckpoint *c = checkpoint_open (model, CHECKPOINT_MODEL, err);
-  checkpoint_close (c);
   if (c == NULL)
+    return false;
+  const cJSON *backbone = cJSON_GetObjectItemCaseSensitive (settings, "backbone");
+  const cJSON *size = cJSON_GetObjectItemCaseSensitive (settings, "size");
+  const bool fits = cJSON_IsString (backbone) && strcmp (backbone->valuestring, backbone_name (c->info.backbone)) == 0
+                    && cJSON_IsNumber (size) && size->valueint == c->info.input_size;
+  if (!fits)
+    hn_error_set (err, "%s is a %s at %d×%d, but the run trains a %s at %d×%d", model,
+                  backbone_name (c->info.backbone), c->info.input_size, c->info.input_size,
+                  cJSON_IsString (backbone) ? backbone->valuestring : "?", size ? size->valueint : 0,
+                  size ? size->valueint : 0);
+  checkpoint_close (c);
+  if (!fits)
     return false;
   HnBytes bytes = { 0 };
   bool ok = file_read (AT_FDCWD, model, MODEL_MAX, "a model", &bytes, err)
@@ -271,7 +334,10 @@ write_project (cJSON *project, const char *model, const char *dir, HnError *err)
   const cJSON *name = cJSON_GetObjectItemCaseSensitive (project, "name");
   const cJSON *data = cJSON_GetObjectItemCaseSensitive (project, "data");
   const cJSON *folder = cJSON_GetObjectItemCaseSensitive (data, "folder");
-  const char *data_arg = cJSON_IsString (folder) ? folder->valuestring : "DIR";
+  char *quoted = cJSON_IsString (folder) ? shell_quote (folder->valuestring) : strdup ("DIR");
+  if (quoted == NULL)
+    return hn_error_set (err, "out of memory");
+  const char *data_arg = quoted;
   bool ok = true;
   for (const HnProjectFile *f = project_files; ok && f->name != NULL; f++)
     if (strcmp (f->name, "README.md") == 0)
@@ -283,12 +349,14 @@ write_project (cJSON *project, const char *model, const char *dir, HnError *err)
       }
     else
       ok = write_file (dir, f->name, f->data, f->len, err);
-  ok = ok && (model == NULL || copy_init (model, dir, err));
+  ok = ok && (model == NULL
+              || copy_init (model, cJSON_GetObjectItemCaseSensitive (project, "settings"), dir, err));
   char *text = ok ? cJSON_Print (project) : NULL;
   if (ok && text == NULL)
     ok = hn_error_set (err, "out of memory");
   ok = ok && write_file (dir, RUN_INFO, text, strlen (text), err);
   free (text);
+  free (quoted);
   return ok;
 }
 

@@ -7,7 +7,10 @@
  *                          (ISO 8601 UTC), exporter, notes [what the export could not carry
  *                          over, for people], from {folder, model, steps, images}: the
  *                          run and weights exported, data (run.json's), settings (run.json's,
- *                          runinfo.h, with the loss settings and rate the run started with),
+ *                          runinfo.h: those of the first run of its chain of forks as it
+ *                          started, with the chain's epochs), segments [{folder, name, step,
+ *                          images, epochs, augment}]: each run of the chain from where it
+ *                          starts, with its own epochs (the schedule's span) and augmentation,
  *                          history [{step, images, setting, value, old_value}] (history.h;
  *                          age_loss and balance by name), init ("init.safetensors" or null)
  *   PROJECT/train.py       the training: torchrun --standalone --nproc-per-node=N train.py

@@ -1,5 +1,6 @@
 #include "history.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,8 @@ typedef struct
   int64_t stop;          /* a fork's branch step in this record (−1: none), and the changes */
   int kept_at_stop;      /* before the newest checkpoint taken there */
   bool stop_found;
-  bool oom;
+  HnError *err;
+  bool failed;           /* err says why */
 } Reader;
 
 static bool
@@ -62,17 +64,45 @@ on_step (Reader *r, const HnEvent *e)
     return;
   if (!grow ((void **) &r->images, &r->cap_images, i + 1, sizeof *r->images))
     {
-      r->oom = true;
+      r->failed = !hn_error_set (r->err, "out of memory");
       return;
     }
   r->images[i] = r->images[i - 1] + (uint64_t) (e->train.images > 0 ? e->train.images : r->batch);
   r->n_images = i + 1;
 }
 
+/* A value no trainer writes: a weight or a rate that is not a finite number of its range, a
+ * rollback to a step that is not one. */
+static bool
+bad_value (const HnEvent *e)
+{
+  const double v = e->setting.value;
+  switch (e->setting.what)
+    {
+    case SETTING_W_AGE:
+    case SETTING_W_GENDER:
+    case SETTING_W_RACE:
+      return !(v >= 0 && v <= 1e6);
+    case SETTING_LR:
+      return !(v > 0 && v <= 1e6);
+    case SETTING_ROLLBACK:
+      return !(v >= 0 && v <= (double) e->step);
+    default:
+      return false; /* names, which the record's reader checked */
+    }
+}
+
 static void
 on_setting (Reader *r, const HnEvent *e)
 {
   HnHistory *h = r->h;
+  if (bad_value (e))
+    {
+      r->failed = !hn_error_set (r->err, "a %s change to %g at step %lld is not one a run makes",
+                                 setting_name (e->setting.what), e->setting.value,
+                                 (long long) e->step);
+      return;
+    }
   if (e->setting.what == SETTING_ROLLBACK)
     {
       /* back to the newest checkpoint, with the settings it holds */
@@ -89,7 +119,7 @@ on_setting (Reader *r, const HnEvent *e)
   int64_t cap = h->cap;
   if (!grow ((void **) &h->items, &cap, h->n + 1, sizeof *h->items))
     {
-      r->oom = true;
+      r->failed = !hn_error_set (r->err, "out of memory");
       return;
     }
   h->cap = (int) cap;
@@ -126,7 +156,7 @@ on_event (const HnEvent *e, void *ctx)
     default:
       break;
     }
-  return !r->oom;
+  return !r->failed;
 }
 
 /* Reads folder's record, which starts after step base with base_images seen; stop ≥ 0 when a
@@ -136,7 +166,7 @@ static bool
 read_record (const char *folder, int batch, HnHistory *h, int64_t base, uint64_t base_images,
              int64_t stop, uint64_t *images_at_stop, HnError *err)
 {
-  Reader r = { .h = h, .batch = batch, .base = base, .stop = stop, .n_images = 1 };
+  Reader r = { .h = h, .batch = batch, .base = base, .stop = stop, .n_images = 1, .err = err };
   char *path = run_folder_file (folder, RUN_RECORD);
   bool ok = path != NULL && grow ((void **) &r.images, &r.cap_images, 1, sizeof *r.images);
   if (!ok)
@@ -145,8 +175,11 @@ read_record (const char *folder, int batch, HnHistory *h, int64_t base, uint64_t
     {
       r.images[0] = base_images;
       ok = records_read (path, on_event, &r, NULL, err)
-           && (!r.oom || hn_error_set (err, "out of memory"));
+           && (!r.failed || hn_error_prefix (err, "%s", path));
     }
+  if (ok && stop >= 0 && stop < base)
+    ok = hn_error_set (err, "a fork branched from %s at step %lld, before the run itself starts "
+                            "(step %lld)", folder, (long long) stop, (long long) base);
   if (ok && stop >= 0)
     {
       if (r.stop_found)
@@ -165,6 +198,18 @@ read_record (const char *folder, int batch, HnHistory *h, int64_t base, uint64_t
   return ok;
 }
 
+/* Adds the segment of the run in folder, which starts at step with images seen. */
+static bool
+add_segment (HnHistory *h, const char *folder, int64_t step, uint64_t images, HnError *err)
+{
+  HnSegment *s = realloc (h->segments, sizeof *s * (size_t) (h->n_segments + 1));
+  if (s == NULL)
+    return hn_error_set (err, "out of memory");
+  h->segments = s;
+  s[h->n_segments] = (HnSegment) { .folder = strdup (folder), .step = step, .images = images };
+  return s[h->n_segments++].folder != NULL || hn_error_set (err, "out of memory");
+}
+
 /* Reads the run in folder after its parents (stop, images_at_stop: read_record's). */
 static bool
 read_run (const char *folder, HnHistory *h, int64_t stop, uint64_t *images_at_stop, int depth,
@@ -181,14 +226,12 @@ read_run (const char *folder, HnHistory *h, int64_t stop, uint64_t *images_at_st
     {
       base = info.parent.step;
       ok = read_run (info.parent.folder, h, base, &base_images, depth + 1, err);
+      if (!ok && depth == 0) /* once, however deep the chain */
+        hn_error_prefix (err, "the run %s was forked from", info.folder);
     }
-  else if (ok)
-    {
-      free (h->root);
-      ok = (h->root = strdup (info.folder)) != NULL || hn_error_set (err, "out of memory");
-    }
-  ok = ok && read_record (folder, info.settings.batch, h, base, base_images, stop, images_at_stop,
-                          err);
+  ok = ok && add_segment (h, info.folder, base, base_images, err)
+       && read_record (folder, info.settings.batch, h, base, base_images, stop, images_at_stop,
+                       err);
   run_info_clear (&info);
   return ok;
 }
@@ -203,7 +246,9 @@ run_history_read (const char *folder, HnHistory *h, HnError *err)
 void
 run_history_clear (HnHistory *h)
 {
+  for (int i = 0; i < h->n_segments; i++)
+    free (h->segments[i].folder);
+  free (h->segments);
   free (h->items);
-  free (h->root);
   *h = (HnHistory) { 0 };
 }

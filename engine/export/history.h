@@ -28,12 +28,21 @@ typedef struct
   double value, old_value;
 } HnChange;
 
+/* One run of a chain of forks: the settings that are a run's own (its epochs, which the
+ * schedule spans, and its augmentation) hold from where it starts. */
+typedef struct
+{
+  char *folder;        /* the run, absolute */
+  int64_t step;        /* where it starts: 0 for the first, a fork's branch step */
+  uint64_t images;     /* the images seen there */
+} HnSegment;
+
 typedef struct
 {
   HnChange *items;
   int n, cap;
-  char *root;          /* the run the chain of forks starts from (absolute): its settings
-                        * at the start are where the replay begins */
+  HnSegment *segments; /* the chain, the run it starts from first */
+  int n_segments;
 } HnHistory;
 
 /* Reads the history of the run in folder (its curves.csv, and its parents' for a fork); a

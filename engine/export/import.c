@@ -46,7 +46,8 @@ same_string (const char *a, const char *b)
   return a != NULL && b != NULL && strcmp (a, b) == 0;
 }
 
-/* A run of runs_dir that is this one imported before (the same name, start and trainer). */
+/* Refuses a run runs_dir holds already: the same name, start and trainer, as far along. One
+ * imported while it trained (its steps fewer) is no reason to refuse it once it has ended. */
 static bool
 check_not_imported (const HnRunInfo *info, const char *runs_dir, HnError *err)
 {
@@ -55,15 +56,19 @@ check_not_imported (const HnRunInfo *info, const char *runs_dir, HnError *err)
     return false;
   bool ok = true;
   for (int i = 0; ok && i < list.n_runs; i++)
-    if (same_string (list.runs[i].created, info->created) && same_string (list.runs[i].name, info->name)
-        && same_string (list.runs[i].source, info->source))
-      ok = hn_error_set (err, "this run is already imported, as %s", list.runs[i].folder);
+    {
+      const HnRunInfo *r = &list.runs[i];
+      if (same_string (r->created, info->created) && same_string (r->name, info->name)
+          && same_string (r->source, info->source) && r->summary.steps >= info->summary.steps)
+        ok = hn_error_set (err, "this run is already imported, as %s", r->folder);
+    }
   run_list_clear (&list);
   return ok;
 }
 
 /* Reads every file of the run as hostile: run.json, the record, the model; and makes sure it
- * is not in runs_dir already. */
+ * is not in runs_dir already. (train.py replaces run.json and the model atomically and only
+ * appends to the record, so what is copied after this is as whole as what was read.) */
 static bool
 check_run (const char *folder, const char *runs_dir, HnError *err)
 {

@@ -118,6 +118,19 @@ class Export(unittest.TestCase):
         got = [(c["step"], c["images"], c["setting"], str(c["value"])) for c in recipe["history"]]
         self.assertEqual(got, [(s, i, k, v if k == "age_loss" else str(float(v))) for s, i, k, v in want])
         self.assertEqual(summary["history"], 2)
+        # each run of the chain from where it starts, with its own epochs (the schedule's span)
+        segments = [(g["folder"], g["step"], g["images"], g["epochs"]) for g in recipe["segments"]]
+        self.assertEqual(segments, [(parent, 0, 0, 1), (fork, want[0][0], parent_images, 2)])
+
+    def test_the_readme_quotes_the_data_folder(self):
+        faces = self.path("my 'faces'")
+        code, _, err = run("synth", "--out", faces, "--count", "48")
+        self.assertEqual(code, 0, err)
+        folder = self.train("--data", faces, "--batch", "16", "--threads", "1", "--epochs", "1")
+        self.export("--run", folder, "--out", self.path("project"))
+        readme = open(self.path("project", "README.md")).read()
+        quoted = "'" + faces.replace("'", "'\\''") + "'"
+        self.assertIn(f"train.py --data {quoted}\n", readme)
 
     def test_a_model_alone_exports_the_recipe_it_was_saved_with(self):
         folder = self.train(*SMALL, "--w-gender", "3", "--optimizer", "sgd", "--lr", "0.02")
@@ -153,6 +166,12 @@ class Export(unittest.TestCase):
         self.assertFalse(os.path.exists(self.path("p")))
         self.export("--out", self.path("p"), code=2)
         self.export("--run", folder, code=2)
+        # weights that the run's network cannot start from
+        other = self.train("--synthetic", "48", "--size", "64", "--batch", "16", "--threads", "1", "--epochs", "1")
+        _, err = self.export("--run", folder, "--model", os.path.join(other, "model.safetensors"),
+                             "--out", self.path("p"), code=1)
+        self.assertIn("at 64×64, but the run trains a resnet18 at 32×32", err)
+        self.assertFalse(os.path.exists(self.path("p")))
 
     def test_import_brings_a_trained_project_in_as_a_run(self):
         folder = self.train(*SMALL)
@@ -180,6 +199,15 @@ class Export(unittest.TestCase):
         code, _, err = run("runs", "import", self.path("project"), "--dir", into)
         self.assertEqual(code, 1)
         self.assertIn(f"already imported, as {imported['folder']}", err)
+        # imported while it trained, then again once it has gone further: a run of its own
+        info = read_json(os.path.join(output, "run.json"))
+        info["summary"]["steps"] += 1
+        open(os.path.join(output, "run.json"), "w").write(json.dumps(info))
+        code, out, err = run("runs", "import", self.path("project"), "--dir", into)
+        self.assertEqual(code, 0, err)
+        code, out, _ = run("runs", "--dir", into)
+        self.assertEqual(len(json.loads(out)["runs"]), 2)
+        shutil.rmtree(json.loads(out)["runs"][-1]["folder"])
         code, out, _ = run("runs", "--dir", into)
         listed = json.loads(out)
         self.assertEqual([r["folder"] for r in listed["runs"]], [imported["folder"]])

@@ -141,7 +141,7 @@ def scan(folder, val_percent):
                 digest = hashlib.sha1(f.read()).hexdigest()
             with Image.open(path) as img:
                 img.load()  # a file that does not decode is skipped, as the studio skips it
-        except (OSError, ValueError):
+        except (OSError, ValueError, Image.DecompressionBombError):
             skipped += 1
             continue
         entries.append((digest, (path, int(m[1]), int(m[2]), int(m[3]))))
@@ -160,52 +160,56 @@ def scan(folder, val_percent):
 
 
 class Faces(Dataset):
-    """Face images, preprocessed as the studio does; an item is asked for as (index, epoch) so
-    that its augmentation is drawn from (seed, epoch, index) alone: the same in any process."""
+    """Face images, preprocessed as the studio does. An item is asked for as (index, epoch,
+    segment): its augmentation is the segment's, drawn from (seed, epoch, index) alone — the
+    same in any process."""
 
-    def __init__(self, items, size, augment=None, seed=0):
-        self.items, self.size, self.augment, self.seed = items, size, augment, seed
+    def __init__(self, items, size, augments=(), seed=0):
+        self.items, self.size, self.augments, self.seed = items, size, list(augments), seed
 
     def __len__(self):
         return len(self.items)
 
     def __getitem__(self, key):
-        index, epoch = key if isinstance(key, tuple) else (key, 0)
+        index, epoch, segment = key if isinstance(key, tuple) else (key, 0, None)
         path, age, gender, race = self.items[index]
         with Image.open(path) as img:
             rgb = torch.from_numpy(hydranet.square(img, self.size).copy())
-        if self.augment is not None:
+        if segment is not None:
             g = torch.Generator()
             g.manual_seed(recipe.seed_of(self.seed, epoch, index))
-            x = self.augment(rgb, g)
+            x = self.augments[segment](rgb, g)
         else:
             x = rgb.permute(2, 0, 1).float() / 255.0
         return hydranet.normalize(x), float(age), float(gender), race
 
 
 class EpochSampler(DistributedSampler):
-    """DistributedSampler's share of the images, each paired with the epoch (set_epoch's)."""
+    """DistributedSampler's share of the images, each with the epoch (set_epoch's) and the
+    segment in force (set by the loop)."""
+
+    segment = 0
 
     def __iter__(self):
-        return ((i, self.epoch) for i in super().__iter__())
+        return ((i, self.epoch, self.segment) for i in super().__iter__())
 
 
 class Batches(Sampler):
-    """This process's share in batches of `batch`; a last batch of one image is dropped, as
-    the studio does (batch norm cannot train on one)."""
+    """This process's share in batches of `batch`. A last batch smaller than `smallest` is
+    dropped, as the studio drops a last batch of one image: batch norm cannot train on one."""
 
-    def __init__(self, sampler, batch):
-        self.sampler, self.batch = sampler, batch
+    def __init__(self, sampler, batch, smallest):
+        self.sampler, self.batch, self.smallest = sampler, batch, smallest
 
     def __iter__(self):
         keys = list(self.sampler)
         for i in range(0, len(keys), self.batch):
-            if len(keys) - i >= 2 or self.batch == 1:
+            if len(keys) - i >= self.smallest:
                 yield keys[i:i + self.batch]
 
     def __len__(self):
         n = len(self.sampler)
-        return n // self.batch + (n % self.batch >= 2)
+        return n // self.batch + (n % self.batch >= self.smallest)
 
 
 def collate(samples):
@@ -416,6 +420,25 @@ def evaluate(model, data, age_loss, age_mean, age_std, tta, device, batch=256):
 
 
 # ---- training ----
+class Segments:
+    """The runs of the exported run's chain of forks, each from the images seen where it
+    starts: its own epochs (the span of the learning-rate schedule, as the engine gives each
+    run) and augmentation. --epochs sets the last one's."""
+
+    def __init__(self, project, settings, epochs):
+        self.items = [dict(seg) for seg in project.get("segments") or
+                      [{"step": 0, "images": 0, "epochs": settings["epochs"], "augment": settings["augment"]}]]
+        self.items[-1]["epochs"] = epochs
+
+    def at(self, images_seen):
+        """The index of the segment in force once training has seen images_seen images."""
+        return max(i for i, seg in enumerate(self.items) if seg["images"] <= images_seen)
+
+    def schedule_progress(self, images_seen, step, steps_per_epoch):
+        """The schedule's progress at the step that is step-th of the whole run."""
+        return step / (self.items[self.at(images_seen)]["epochs"] * steps_per_epoch)
+
+
 def parse_args(project):
     s = project["settings"]
     data = (project.get("data") or {}).get("folder")
@@ -436,8 +459,16 @@ def parse_args(project):
     p.add_argument("--out", default=os.path.join(PROJECT, "output"), help="where the run is written")
     p.add_argument("--workers", type=int, default=2, help="data-loading processes per training process")
     p.add_argument("--threads", type=int, default=0, help="CPU threads per process (default: cores / processes)")
-    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (a quick check)")
-    return p.parse_args()
+    p.add_argument("--max-steps", type=int, default=0,
+                   help="stop after this many steps, the schedule as the whole run's (a quick check)")
+    a = p.parse_args()
+    if a.epochs < 1 or a.batch < 1 or a.max_steps < 0 or a.workers < 0 or a.threads < 0:
+        p.error("--epochs and --batch must be at least 1, --max-steps, --workers and --threads at least 0")
+    if not 16 <= a.size <= 512:
+        p.error(f"--size {a.size}: the studio takes 16 to 512")
+    if a.init and not os.path.isfile(a.init):
+        p.error(f"--init {a.init}: no such file (an export without weights has no init.safetensors)")
+    return a
 
 
 def train_step(ddp, settings, draws, procs, x, age, gender, race, age_scale):
@@ -513,7 +544,15 @@ def main():
     seed = int(s["seed"])
     history = [] if a.no_history else project.get("history", [])
 
-    scanned = procs.share(scan(a.data, int(s["val_percent"])) if procs.rank == 0 else None)
+    scanned = None
+    if procs.rank == 0:  # read once; every process then has rank 0's answer, or its error
+        try:
+            scanned = scan(a.data, int(s["val_percent"]))
+        except OSError as e:
+            scanned = f"{a.data}: {e.strerror or e}"
+    scanned = procs.share(scanned)
+    if isinstance(scanned, str):
+        sys.exit(scanned)
     train_items, val_items, skipped = scanned
     if len(train_items) < 2:
         sys.exit(f"{a.data}: {len(train_items)} training images; at least 2 are needed")
@@ -521,8 +560,11 @@ def main():
     torch.manual_seed(seed)
     model = hydranet.HydraNet(s["backbone"])
     if a.init:
-        tensors, _ = hydranet.load_safetensors(a.init)
-        model.load_state_dict(hydranet.model_tensors(tensors), strict=True)
+        try:
+            tensors, _ = hydranet.load_safetensors(a.init)
+            model.load_state_dict(hydranet.model_tensors(tensors), strict=True)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            sys.exit(f"--init {a.init}: not weights for this {s['backbone']} ({e})")
     age_scale = (0.0, 1.0)
     if s.get("age_target") == "standardized":
         ages = np.array([it[1] for it in train_items], dtype=np.float64)
@@ -536,10 +578,11 @@ def main():
     optimizer = recipe.make_optimizer(model, s["optimizer"])
     average = recipe.MovingAverage(model, float(s.get("ema", 0))) if float(s.get("ema", 0)) > 0 else None
 
-    augment = recipe.Augment(s["augment"])
-    train_set = Faces(train_items, a.size, augment, seed)
+    segments = Segments(project, s, a.epochs)
+    train_set = Faces(train_items, a.size, [recipe.Augment(seg["augment"]) for seg in segments.items], seed)
     sampler = EpochSampler(train_set, num_replicas=procs.world, rank=procs.rank, shuffle=True, seed=seed)
-    batches = Batches(sampler, a.batch // procs.world)
+    # one image a process is a batch norm can train on only when it sees the others' too
+    batches = Batches(sampler, a.batch // procs.world, 1 if a.sync_bn and procs.world > 1 else 2)
     loader = DataLoader(train_set, batch_sampler=batches, collate_fn=collate, num_workers=a.workers,
                         pin_memory=procs.device.type == "cuda")
     val_set = Faces(val_items, a.size)
@@ -613,13 +656,15 @@ def main():
     try:
         while epoch < a.epochs and step < total_steps and state == "running":
             sampler.set_epoch(epoch)
+            sampler.segment = segments.at(images_seen)
             for k, (x, age, gender, race) in enumerate(loader):
                 for change in replay.due(images_seen):
                     settings.apply(change["setting"], change["value"])
                     applied.append({"step": step, "setting": change["setting"], "value": enum_value(change)})
                 x, age = x.to(procs.device, non_blocking=True), age.to(procs.device)
                 gender, race = gender.to(procs.device), race.to(procs.device)
-                lr = recipe.step_lr(settings.base_lr * settings.lr_scale, s["schedule"], (step + 1) / total_steps)
+                progress = segments.schedule_progress(images_seen, step + 1, len(batches))
+                lr = recipe.step_lr(settings.base_lr * settings.lr_scale, s["schedule"], progress)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 normal, order = recipe.step_draws(seed, step + 1)
