@@ -1,9 +1,9 @@
 /* hydra-runs-view.c — the Runs view: the studio's run folders in a table and a scatter.
  *
  * The folder is read on a worker (run_list_read) at most once at a time: a refresh asked for
- * while one is under way reads again when it ends. Renames and trashing go to workers too;
- * each reads the folder again when done. The table is a GtkColumnView over a sort model whose
- * sorter keeps folders that are not runs last, whatever the column's order.
+ * while one is under way reads again when it ends. Renames, trashing, exports and imports go
+ * to workers too; each reads the folder again when done. The table is a GtkColumnView over a sort
+ * model whose sorter keeps folders that are not runs last, whatever the column's order.
  */
 
 #include "hydra-runs-view.h"
@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "checkpoint.h"
+#include "export.h"
 #include "runmeta.h"
 
 #define DELTA_FIRST HYDRA_RUN_COL_MAE
@@ -54,6 +55,9 @@ struct _HydraRunsView
   GHashTable *compare; /* folders checked for comparison, kept across reads */
   gboolean updating_baseline;
   gboolean epoch_ended; /* read again at the trainer's next step, when run.json has it */
+  GtkNativeDialog *chooser; /* Export as PyTorch Project's or Import Run's */
+  char *projects;           /* where the last project went: both choosers open there */
+  char *imported;           /* a run just imported, selected once the table shows it */
 
   /* borrowed */
   HydraTrainer *trainer;
@@ -66,6 +70,7 @@ enum
   SIGNAL_LOADED,
   SIGNAL_FORK,
   SIGNAL_FAILED,
+  SIGNAL_NOTICE,
   N_SIGNALS
 };
 
@@ -120,6 +125,7 @@ update_actions (HydraRunsView *self)
   gtk_widget_action_set_enabled (widget, "runs.fork", can_fork);
   gtk_widget_set_sensitive (GTK_WIDGET (self->fork_button), can_fork);
   gtk_widget_action_set_enabled (widget, "runs.compare", n_compare > 0);
+  gtk_widget_action_set_enabled (widget, "runs.export-pytorch", info != NULL);
 
   self->updating_baseline = TRUE;
   gtk_widget_set_sensitive (GTK_WIDGET (self->baseline_button), info != NULL || self->baseline);
@@ -487,6 +493,18 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_task_return_pointer (task, read, (GDestroyNotify) runs_read_free);
 }
 
+/* GTK 4.8's column view cannot scroll to a row (4.12 can); its list view can. */
+static void
+scroll_to_selected (HydraRunsView *self)
+{
+  guint position = gtk_single_selection_get_selected (self->selection);
+
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_LIST_VIEW (c) && position != GTK_INVALID_LIST_POSITION)
+      gtk_widget_activate_action (c, "list.scroll-to-item", "u", position);
+}
+
 static void
 show_list (HydraRunsView *self, HnRunList *list, const gboolean *changed)
 {
@@ -522,6 +540,11 @@ show_list (HydraRunsView *self, HnRunList *list, const gboolean *changed)
     g_clear_pointer (&self->baseline, g_free);
   if (selected == NULL || !hydra_runs_view_select (self, selected))
     gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  if (self->imported != NULL && hydra_runs_view_select (self, self->imported))
+    {
+      scroll_to_selected (self);
+      g_clear_pointer (&self->imported, g_free);
+    }
 
   g_autofree char *runs = g_strdup_printf (list->n_runs == 1 ? "%d run" : "%d runs", list->n_runs);
   g_autofree char *text
@@ -560,7 +583,10 @@ read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->read_again)
     read_folder (self);
   else
-    g_signal_emit (self, signals[SIGNAL_LOADED], 0);
+    {
+      g_clear_pointer (&self->imported, g_free); /* gone again before it was shown */
+      g_signal_emit (self, signals[SIGNAL_LOADED], 0);
+    }
 }
 
 static void
@@ -894,6 +920,320 @@ fork_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_menu_button_popup (HYDRA_RUNS_VIEW (widget)->fork_button);
 }
 
+/* ---- export as a PyTorch project, import a run ---- */
+
+#define STUDIO "HydraNet Studio " HYDRA_VERSION
+
+/* The process stays until a project or a run is written whole, even when the window closes. */
+static void
+hold_application (gboolean hold)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (app == NULL)
+    return;
+  if (hold)
+    g_application_hold (app);
+  else
+    g_application_release (app);
+}
+
+/* What an export or an import answers: the folder it made, and what to tell. */
+typedef struct
+{
+  char *folder, *message;
+} JobDone;
+
+static void
+job_done_free (gpointer data)
+{
+  JobDone *done = data;
+
+  g_free (done->folder);
+  g_free (done->message);
+  g_free (done);
+}
+
+static GtkFileChooserNative *
+new_chooser (HydraRunsView *self, const char *title, const char *accept)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  g_clear_object (&self->chooser);
+  GtkFileChooserNative *chooser
+      = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                     GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, accept, "_Cancel");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  if (self->projects != NULL)
+    {
+      g_autoptr (GFile) folder = g_file_new_for_path (self->projects);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+    }
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  return chooser;
+}
+
+/* The chooser's folder, or NULL and "failed" when it is not a local one. */
+static char *
+chosen_path (HydraRunsView *self, GtkNativeDialog *dialog)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  if (path == NULL)
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, "Pick a folder on this computer");
+  return path;
+}
+
+typedef struct
+{
+  char *run, *picked;
+} ExportData;
+
+static void
+export_data_free (gpointer data)
+{
+  ExportData *d = data;
+
+  g_free (d->run);
+  g_free (d->picked);
+  g_free (d);
+}
+
+/* Where a project goes: the folder picked when it is new or empty; else a new folder in it
+ * named after the run, "NAME-pytorch" (then "-2", "-3"…), since a chooser of folders cannot
+ * suggest a name. */
+static char *
+project_folder (const char *picked, const char *name)
+{
+  g_autoptr (GDir) dir = g_dir_open (picked, 0, NULL);
+
+  if (dir == NULL || g_dir_read_name (dir) == NULL)
+    return g_strdup (picked); /* new, empty, or not a folder: the engine says which */
+  g_autofree char *base = g_strdup_printf ("%s-pytorch", name);
+  g_strdelimit (base, G_DIR_SEPARATOR_S, '-');
+  for (int i = 1;; i++)
+    {
+      g_autofree char *leaf = i == 1 ? g_strdup (base) : g_strdup_printf ("%s-%d", base, i);
+      char *path = g_build_filename (picked, leaf, NULL);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ExportData *d = task_data;
+  HnRunInfo info = { 0 };
+  HnProjectSummary summary;
+  HnError err;
+
+  gboolean ok = run_info_read (d->run, &info, &err);
+  g_autofree char *name = g_strdup (info.name);
+  run_info_clear (&info);
+  g_autofree char *out = ok ? project_folder (d->picked, name) : NULL;
+  HnExport what = { .run = d->run, .exporter = STUDIO };
+  if (!ok || !export_pytorch_project (&what, out, &summary, &err))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                               "The project was not exported: %s", err.message);
+      return;
+    }
+  JobDone *done = g_new0 (JobDone, 1);
+  done->folder = g_strdup (summary.folder);
+  free (summary.folder);
+  g_autofree char *shown = g_filename_display_name (done->folder);
+  done->message = g_strdup_printf ("Exported “%s” to %s. Train it with torchrun as its README.md "
+                                   "says, then bring the result back with Import Run…",
+                                   name, shown);
+  g_task_return_pointer (task, done, job_done_free);
+}
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  JobDone *done = g_task_propagate_pointer (G_TASK (result), &error);
+
+  hold_application (FALSE);
+  if (done == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  HydraRunsView *self = HYDRA_RUNS_VIEW (source);
+  if (done == NULL)
+    {
+      g_signal_emit (self, signals[SIGNAL_FAILED], 0, error->message);
+      return;
+    }
+  g_free (self->projects);
+  self->projects = g_path_get_dirname (done->folder);
+  g_signal_emit (self, signals[SIGNAL_NOTICE], 0, done->message);
+  job_done_free (done);
+}
+
+void
+hydra_runs_view_export_pytorch (HydraRunsView *self, const char *run, const char *out_dir)
+{
+  g_return_if_fail (HYDRA_IS_RUNS_VIEW (self));
+  g_return_if_fail (run != NULL && out_dir != NULL);
+
+  ExportData *d = g_new0 (ExportData, 1);
+  d->run = g_strdup (run);
+  d->picked = g_strdup (out_dir);
+  hold_application (TRUE);
+  g_autoptr (GTask) task = g_task_new (self, self->cancellable, export_done, NULL);
+  g_task_set_source_tag (task, hydra_runs_view_export_pytorch);
+  g_task_set_task_data (task, d, export_data_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+static void
+export_response (GtkNativeDialog *dialog, int response, HydraRunsView *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autofree char *path = chosen_path (self, dialog);
+      if (path != NULL)
+        hydra_runs_view_export_pytorch (self, g_object_get_data (G_OBJECT (dialog), "run"), path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+void
+hydra_runs_view_choose_export (HydraRunsView *self, const char *run)
+{
+  g_return_if_fail (HYDRA_IS_RUNS_VIEW (self));
+  g_return_if_fail (run != NULL);
+
+  HydraRunRow *row = find_row (self, run, NULL);
+  const HnRunInfo *info = row ? hydra_run_row_get_info (row) : NULL;
+  g_autofree char *title = info ? g_strdup_printf ("Export “%s” as a PyTorch Project", info->name)
+                                : g_strdup ("Export the Run as a PyTorch Project");
+  GtkFileChooserNative *chooser = new_chooser (self, title, "_Export");
+  g_object_set_data_full (G_OBJECT (chooser), "run", g_strdup (run), g_free);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraRunsView *self = HYDRA_RUNS_VIEW (widget);
+  HydraRunRow *row = selected_row (self);
+
+  if (row != NULL && hydra_run_row_get_info (row) != NULL)
+    hydra_runs_view_choose_export (self, hydra_run_row_get_folder (row));
+}
+
+typedef struct
+{
+  char *project, *runs;
+} ImportData;
+
+static void
+import_data_free (gpointer data)
+{
+  ImportData *d = data;
+
+  g_free (d->project);
+  g_free (d->runs);
+  g_free (d);
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ImportData *d = task_data;
+  HnRunInfo info = { 0 };
+  HnError err;
+  char *folder;
+
+  if (!import_pytorch_run (d->project, d->runs, STUDIO, &folder, &err))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "The run was not imported: %s",
+                               err.message);
+      return;
+    }
+  JobDone *done = g_new0 (JobDone, 1);
+  done->folder = g_strdup (folder);
+  free (folder);
+  /* it was read whole before it was copied: its name is there */
+  run_info_read (done->folder, &info, &err);
+  g_autofree char *shown = g_filename_display_name (d->project);
+  done->message
+      = g_strdup_printf ("Imported “%s” from %s", info.name ? info.name : "the run", shown);
+  run_info_clear (&info);
+  g_task_return_pointer (task, done, job_done_free);
+}
+
+static void
+import_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  JobDone *done = g_task_propagate_pointer (G_TASK (result), &error);
+
+  hold_application (FALSE);
+  if (done == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  HydraRunsView *self = HYDRA_RUNS_VIEW (source);
+  if (done == NULL)
+    {
+      g_signal_emit (self, signals[SIGNAL_FAILED], 0, error->message);
+      return;
+    }
+  g_free (self->imported);
+  self->imported = g_strdup (done->folder);
+  g_signal_emit (self, signals[SIGNAL_NOTICE], 0, done->message);
+  job_done_free (done);
+  hydra_runs_view_refresh (self);
+}
+
+void
+hydra_runs_view_import_run (HydraRunsView *self, const char *project)
+{
+  g_return_if_fail (HYDRA_IS_RUNS_VIEW (self));
+  g_return_if_fail (project != NULL);
+
+  ImportData *d = g_new0 (ImportData, 1);
+  d->project = g_strdup (project);
+  d->runs = g_strdup (self->directory);
+  hold_application (TRUE);
+  g_autoptr (GTask) task = g_task_new (self, self->cancellable, import_done, NULL);
+  g_task_set_source_tag (task, hydra_runs_view_import_run);
+  g_task_set_task_data (task, d, import_data_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+static void
+import_response (GtkNativeDialog *dialog, int response, HydraRunsView *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autofree char *path = chosen_path (self, dialog);
+      if (path != NULL)
+        hydra_runs_view_import_run (self, path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+void
+hydra_runs_view_choose_import (HydraRunsView *self)
+{
+  g_return_if_fail (HYDRA_IS_RUNS_VIEW (self));
+
+  GtkFileChooserNative *chooser
+      = new_chooser (self, "Import a Trained Project or a Run Folder", "_Import");
+  g_signal_connect (chooser, "response", G_CALLBACK (import_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+import_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  hydra_runs_view_choose_import (HYDRA_RUNS_VIEW (widget));
+}
+
 static void
 refresh_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -998,6 +1338,7 @@ hydra_runs_view_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->chooser);
   hydra_runs_view_set_trainer (self, NULL);
   /* the column view drops its selection as it goes: nothing left to tell */
   if (self->selection != NULL)
@@ -1019,6 +1360,8 @@ hydra_runs_view_finalize (GObject *object)
 
   g_free (self->directory);
   g_free (self->baseline);
+  g_free (self->projects);
+  g_free (self->imported);
   g_hash_table_unref (self->compare);
 
   G_OBJECT_CLASS (hydra_runs_view_parent_class)->finalize (object);
@@ -1041,6 +1384,8 @@ hydra_runs_view_class_init (HydraRunsViewClass *klass)
   signals[SIGNAL_FAILED]
       = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                       G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   g_type_ensure (HYDRA_TYPE_RUNS_SCATTER);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1070,9 +1415,16 @@ hydra_runs_view_class_init (HydraRunsViewClass *klass)
   gtk_widget_class_install_action (widget_class, "runs.trash", NULL, trash_action);
   gtk_widget_class_install_action (widget_class, "runs.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "runs.fork", NULL, fork_action);
+  gtk_widget_class_install_action (widget_class, "runs.export-pytorch", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "runs.import", NULL, import_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "runs.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "runs.rename", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "runs.trash", NULL);
+  /* beside Delete, which takes a run out of the table, Insert brings one in (Ctrl+Shift+I is
+   * GTK's inspector, Ctrl+I predicts images) */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Insert, 0, "runs.import", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "runs.export-pytorch", NULL);
 }
 
 static void

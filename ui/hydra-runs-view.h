@@ -3,9 +3,9 @@
  * A table of the runs in $XDG_DATA_HOME/hydranet-studio/runs (read with run_list_read on a
  * worker), sortable by any column, with "Differences only" (settings every run shares are
  * hidden), a pinned baseline with Δ columns, rename, Move to Trash, check boxes that pick
- * runs for win.compare-runs, and Fork. Under the table, the trade-off scatter of the runs'
- * final age MAE against race accuracy. Folders that are not runs are dim lines with the
- * reader's reason.
+ * runs for win.compare-runs, Fork, Export as PyTorch Project and Import Run. Under the table,
+ * the trade-off scatter of the runs' final age MAE against race accuracy. Folders that are not
+ * runs are dim lines with the reader's reason.
  */
 #pragma once
 
@@ -51,6 +51,20 @@ gboolean hydra_runs_view_select (HydraRunsView *self, const char *folder);
 /* The selected run's folder, or NULL. */
 const char *hydra_runs_view_get_selected (HydraRunsView *self);
 
+/* Export as PyTorch Project (engine/export/export.h): the project of run (a run folder) is
+ * written on a worker into out_dir when that is new or empty, else into a new folder in it
+ * named after the run ("NAME-pytorch"); "notice" says where, or "failed" why not. */
+void hydra_runs_view_export_pytorch (HydraRunsView *self, const char *run, const char *out_dir);
+/* The same, after asking for the folder in a file chooser. */
+void hydra_runs_view_choose_export (HydraRunsView *self, const char *run);
+
+/* Import Run: what an exported project trained (PROJECT/output) or any run folder, copied on a
+ * worker into the folder of runs as a new run, which the table then selects; "notice" or
+ * "failed" says how it went. */
+void hydra_runs_view_import_run (HydraRunsView *self, const char *project);
+/* The same, after asking for the project in a file chooser. */
+void hydra_runs_view_choose_import (HydraRunsView *self);
+
 /* The baseline's folder (NULL: none); the Δ columns show final figures minus its. */
 void hydra_runs_view_set_baseline (HydraRunsView *self, const char *folder);
 const char *hydra_runs_view_get_baseline (HydraRunsView *self);
@@ -60,9 +74,13 @@ const char *hydra_runs_view_get_baseline (HydraRunsView *self);
  *   "fork" (HydraRunRow *run, const char *checkpoint)
  *                                     the user asked for a fork of run from checkpoint
  *                                     (absolute); the window checks the data and starts it
- *   "failed" (const char *message)    reading the folder, a rename or a move to the trash
- *                                     failed; the window says so in its banner
+ *   "failed" (const char *message)    reading the folder, a rename, a move to the trash, an
+ *                                     export or an import failed; the window says so in its
+ *                                     banner
+ *   "notice" (const char *message)    an export or an import is done: where it went, and
+ *                                     what comes next
  * Actions (the view's toolbar, and keys): runs.refresh (F5), runs.pin-baseline,
- * runs.rename (F2), runs.trash (Delete), runs.compare, runs.fork. */
+ * runs.rename (F2), runs.trash (Delete), runs.compare, runs.fork, runs.export-pytorch
+ * (Ctrl+Shift+E), runs.import (Insert). */
 
 G_END_DECLS

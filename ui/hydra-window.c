@@ -95,6 +95,7 @@ hide_banner_cb (gpointer data)
 typedef enum
 {
   BANNER_INFO, /* hides itself after a few seconds */
+  BANNER_NOTE, /* an info that stays until dismissed: a folder to go to, and what to do there */
   BANNER_ERROR,
   BANNER_DIVERGED /* offers Roll Back */
 } BannerKind;
@@ -107,10 +108,11 @@ show_banner (HydraWindow *self, BannerKind kind, const char *text)
   if (g_ascii_islower (sentence[0]))
     sentence[0] = g_ascii_toupper (sentence[0]);
   gtk_label_set_text (self->banner_label, sentence);
-  gtk_image_set_from_icon_name (self->banner_icon, kind == BANNER_INFO ? "emblem-ok-symbolic"
-                                                                       : "dialog-warning-symbolic");
+  gboolean info = kind == BANNER_INFO || kind == BANNER_NOTE;
+  gtk_image_set_from_icon_name (self->banner_icon,
+                                info ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
   gtk_widget_set_visible (self->banner_rollback, kind == BANNER_DIVERGED);
-  if (kind == BANNER_INFO)
+  if (info)
     gtk_widget_remove_css_class (self->banner, "error");
   else
     gtk_widget_add_css_class (self->banner, "error");
@@ -473,6 +475,32 @@ runs_failed (HydraWindow *self, const char *message)
 }
 
 static void
+runs_notice (HydraWindow *self, const char *message)
+{
+  show_banner (self, BANNER_NOTE, message);
+}
+
+/* The current run's project and an import: the Runs view's, which the table then shows. */
+static void
+export_pytorch_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+  const char *folder = hydra_trainer_get_run_folder (self->trainer);
+
+  if (folder != NULL)
+    hydra_runs_view_choose_export (self->runs_view, folder);
+}
+
+static void
+import_run_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HydraWindow *self = HYDRA_WINDOW (widget);
+
+  gtk_stack_set_visible_child_name (self->view_stack, "runs");
+  hydra_runs_view_choose_import (self->runs_view);
+}
+
+static void
 runs_loaded (HydraWindow *self)
 {
   if (!self->fork_current_pending)
@@ -620,6 +648,8 @@ update_actions (HydraWindow *self)
   /* a run's checkpoints can be forked once it has ended */
   gtk_widget_action_set_enabled (widget, "win.fork-current",
                                  hydra_trainer_get_run_folder (self->trainer) != NULL && !busy);
+  gtk_widget_action_set_enabled (widget, "win.export-pytorch",
+                                 hydra_trainer_get_run_folder (self->trainer) != NULL);
 
   const char *icon = "media-playback-start-symbolic";
   const char *label = "_Train";
@@ -1604,6 +1634,8 @@ hydra_window_class_init (HydraWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-run-folder", NULL,
                                    show_run_folder_action);
   gtk_widget_class_install_action (widget_class, "win.fork-current", NULL, fork_current_action);
+  gtk_widget_class_install_action (widget_class, "win.export-pytorch", NULL, export_pytorch_action);
+  gtk_widget_class_install_action (widget_class, "win.import-run", NULL, import_run_action);
   gtk_widget_class_install_action (widget_class, "win.open-images", NULL, open_images_action);
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
   gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
@@ -1632,6 +1664,7 @@ hydra_window_init (HydraWindow *self)
   g_signal_connect_swapped (self->runs_view, "fork", G_CALLBACK (runs_fork), self);
   g_signal_connect_swapped (self->runs_view, "loaded", G_CALLBACK (runs_loaded), self);
   g_signal_connect_swapped (self->runs_view, "failed", G_CALLBACK (runs_failed), self);
+  g_signal_connect_swapped (self->runs_view, "notice", G_CALLBACK (runs_notice), self);
 
   connect_settings_panel (self);
   bind_settings (self);
