@@ -228,14 +228,17 @@ class _SyncNorm(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         c = x.shape[1]
-        stats = torch.cat([x.sum((0, 2, 3)), (x * x).sum((0, 2, 3)),
-                           torch.tensor([x.numel() / c], dtype=x.dtype, device=x.device)])
+        stats = torch.cat([x.sum((0, 2, 3)), torch.tensor([x.numel() / c], dtype=x.dtype, device=x.device)])
         dist.all_reduce(stats)
         count = stats[-1]
         mean = stats[:c] / count
-        var = stats[c:2 * c] / count - mean * mean
+        # the spread about the mean in a second pass: E[x²] − mean² loses float32's digits
+        centred = x - mean[None, :, None, None]
+        square = (centred * centred).sum((0, 2, 3))
+        dist.all_reduce(square)
+        var = square / count
         invstd = torch.rsqrt(var.clamp_min(0) + eps)
-        xhat = (x - mean[None, :, None, None]) * invstd[None, :, None, None]
+        xhat = centred * invstd[None, :, None, None]
         unbiased = var * count / (count - 1).clamp_min(1)
         ctx.save_for_backward(xhat, weight, invstd, count)
         ctx.mark_non_differentiable(mean, unbiased)
