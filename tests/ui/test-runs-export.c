@@ -209,6 +209,10 @@ make_trained_project (const char *name)
   copy_file (run_folder, output, RUN_INFO);
   copy_file (run_folder, output, RUN_RECORD);
   copy_file (run_folder, output, RUN_MODEL);
+  /* a run of its own, as train.py names one (the run itself is in the folder already) */
+  HnError err;
+  g_autofree char *title = g_strdup_printf ("%s · torchrun 2×gloo", name);
+  ck_assert_msg (run_info_rename (output, title, &err), "%s", err.message);
   return project;
 }
 
