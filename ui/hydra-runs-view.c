@@ -7,6 +7,7 @@
  */
 
 #include "hydra-runs-view.h"
+#include "hydra-settings.h"
 
 #include <math.h>
 
@@ -1452,7 +1453,7 @@ hydra_runs_view_init (HydraRunsView *self)
   gtk_widget_add_controller (GTK_WIDGET (self->column_view), GTK_EVENT_CONTROLLER (click));
   hydra_runs_scatter_set_model (self->scatter, G_LIST_MODEL (self->sorted));
 
-  self->settings = g_settings_new (HYDRA_APP_ID);
+  self->settings = hydra_settings_new ();
   g_settings_bind (self->settings, "runs-differences-only", self->differences_check, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_swapped (self->differences_check, "toggled", G_CALLBACK (update_columns), self);

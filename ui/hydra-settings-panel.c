@@ -1,6 +1,7 @@
 /* hydra-settings-panel.c — the window's settings: the live ones and the run's own. */
 
 #include "hydra-settings-panel.h"
+#include "hydra-settings.h"
 
 #include <math.h>
 #include <string.h>
@@ -248,7 +249,7 @@ apply_preset (HydraSettingsPanel *self)
   augment_to_names (&c.augment, augment, sizeof augment);
 
   /* one change, not twenty; on an object of its own, as delay mode cannot be left */
-  g_autoptr (GSettings) batch = g_settings_new (HYDRA_APP_ID);
+  g_autoptr (GSettings) batch = hydra_settings_new ();
   g_settings_delay (batch);
   g_settings_set_enum (batch, "backbone", c.backbone == BACKBONE_RESNET34 ? 1 : 0);
   g_settings_set_int (batch, "input-size", c.size);
@@ -867,7 +868,7 @@ hydra_settings_panel_init (HydraSettingsPanel *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->settings = g_settings_new (HYDRA_APP_ID);
+  self->settings = hydra_settings_new ();
   g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
   for (int i = 0; i < N_BALANCE; i++)
     gtk_string_list_append (methods, balance_title ((HnBalance) i));

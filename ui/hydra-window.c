@@ -8,6 +8,7 @@
  */
 
 #include "hydra-window.h"
+#include "hydra-settings.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -1650,7 +1651,7 @@ hydra_window_init (HydraWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->settings = g_settings_new (HYDRA_APP_ID);
+  self->settings = hydra_settings_new ();
   self->trainer = hydra_trainer_new ();
   self->loader = hydra_dataset_loader_new ();
 
@@ -1703,6 +1704,11 @@ hydra_window_init (HydraWindow *self)
   /* the last folder, or the built-in faces: one click on Train is all it takes */
   g_autofree char *last = last_folder (self);
   load_dataset (self, last != NULL && g_file_test (last, G_FILE_TEST_IS_DIR) ? last : NULL);
+
+  /* the controls work either way; where their settings go is said once */
+  const char *problem = hydra_settings_take_problem ();
+  if (problem != NULL)
+    show_banner (self, BANNER_NOTE, problem);
 }
 
 HydraWindow *
