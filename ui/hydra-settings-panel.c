@@ -1,6 +1,7 @@
 /* hydra-settings-panel.c — the window's settings: the live ones and the run's own. */
 
 #include "hydra-settings-panel.h"
+#include "hydra-number-input.h"
 #include "hydra-settings.h"
 
 #include <math.h>
@@ -72,6 +73,7 @@ enum
   AGE_LOSS_CHANGED,
   LR_CHANGED,
   BALANCE_CHANGED,
+  REFUSED,
   N_SIGNALS
 };
 
@@ -342,6 +344,12 @@ weight_output (GtkSpinButton *spin, gpointer user_data)
   return TRUE;
 }
 
+static void
+number_refused (const char *message, gpointer self)
+{
+  g_signal_emit (self, signals[REFUSED], 0, message);
+}
+
 /* Three rows of one shape, so built here rather than written three times in the template. */
 static void
 build_weight_rows (HydraSettingsPanel *self)
@@ -374,6 +382,8 @@ build_weight_rows (HydraSettingsPanel *self)
       GtkWidget *spin = gtk_spin_button_new (self->weight_spin[h], 0.01, 3);
       g_signal_connect (spin, "output", G_CALLBACK (weight_output), NULL);
       gtk_widget_set_tooltip_text (spin, tips[h]);
+      hydra_number_input_attach (GTK_SPIN_BUTTON (spin), names[h] + 1, "a weight from 0 to 10",
+                                 NULL, number_refused, self);
       gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
       gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
 
@@ -472,16 +482,16 @@ lr_output (GtkSpinButton *spin, gpointer user_data)
   return TRUE;
 }
 
-static int
-lr_input (GtkSpinButton *spin, double *new_value, gpointer user_data)
+static gboolean
+lr_read (const char *text, double *value)
 {
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  g_autofree char *t = g_strstrip (g_strdup (text));
   char *end = NULL;
-  double lr = g_ascii_strtod (text, &end);
+  double lr = g_ascii_strtod (t, &end);
 
-  if (end == text || !(lr > 0) || !isfinite (lr))
-    return GTK_INPUT_ERROR;
-  *new_value = log10 (lr);
+  if (end == t || *end != '\0' || !(lr > 0) || !isfinite (lr))
+    return FALSE;
+  *value = log10 (lr);
   return TRUE;
 }
 
@@ -506,7 +516,6 @@ static void
 bind_learning_rate (HydraSettingsPanel *self)
 {
   g_signal_connect (self->lr_spin, "output", G_CALLBACK (lr_output), NULL);
-  g_signal_connect (self->lr_spin, "input", G_CALLBACK (lr_input), NULL);
   /* 10^-7 to 1; each arrow click halves or doubles */
   gtk_adjustment_configure (self->lr_adjustment, -3, -7, 0, G_LOG_2_BASE_10, 1, 0);
   gtk_spin_button_set_digits (self->lr_spin, 2);
@@ -659,10 +668,10 @@ budget_output (GtkSpinButton *spin, gpointer user_data)
 }
 
 /* "90", "90 min", "1.5 minutes"; "none" or nothing: no budget */
-static int
-budget_input (GtkSpinButton *spin, double *new_value, gpointer user_data)
+static gboolean
+budget_read (const char *typed, double *value)
 {
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
+  g_autofree char *text = g_strstrip (g_strdup (typed));
   char *end = NULL;
   double minutes = g_ascii_strtod (text, &end);
 
@@ -672,8 +681,8 @@ budget_input (GtkSpinButton *spin, double *new_value, gpointer user_data)
     end++;
   if (end == text || !(minutes >= 0) || !isfinite (minutes)
       || (*end != '\0' && !g_str_has_prefix ("minutes", end)))
-    return GTK_INPUT_ERROR;
-  *new_value = minutes;
+    return FALSE;
+  *value = minutes;
   return TRUE;
 }
 
@@ -684,7 +693,6 @@ bind_recipe (HydraSettingsPanel *self)
 
   bind_enum (self, "schedule", self->schedule_dropdown, schedule_nicks);
   g_signal_connect (self->budget_spin, "output", G_CALLBACK (budget_output), NULL);
-  g_signal_connect (self->budget_spin, "input", G_CALLBACK (budget_input), NULL);
   g_settings_bind (s, "time-budget", gtk_spin_button_get_adjustment (self->budget_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "weight-decay", gtk_spin_button_get_adjustment (self->decay_spin), "value",
@@ -827,6 +835,9 @@ hydra_settings_panel_class_init (HydraSettingsPanelClass *klass)
   signals[BALANCE_CHANGED]
       = g_signal_new ("balance-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                       NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  /* a number typed that a field does not take: the message says which and why */
+  signals[REFUSED] = g_signal_new ("refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   for (int i = 0; i < N_BALANCE; i++)
     balance_nicks[i] = balance_name ((HnBalance) i);
 
@@ -863,6 +874,23 @@ hydra_settings_panel_class_init (HydraSettingsPanelClass *klass)
   gtk_widget_class_set_css_name (widget_class, "hydrasettingspanel");
 }
 
+/* Every number field reads what is typed strictly (hydra-number-input.h). */
+static void
+check_typed_numbers (HydraSettingsPanel *self)
+{
+  hydra_number_input_attach (self->lr_spin, "Learning rate", "a rate from 1e-07 to 1", lr_read,
+                             number_refused, self);
+  hydra_number_input_attach (self->batch_spin, "Batch size", NULL, hydra_number_read_whole,
+                             number_refused, self);
+  hydra_number_input_attach (self->epochs_spin, "Epochs", NULL, hydra_number_read_whole,
+                             number_refused, self);
+  hydra_number_input_attach (self->budget_spin, "Time budget",
+                             "a number of minutes, or None", budget_read, number_refused, self);
+  hydra_number_input_attach (self->decay_spin, "Weight decay", NULL, NULL, number_refused, self);
+  hydra_number_input_attach (self->label_smoothing_spin, "Label smoothing", NULL, NULL,
+                             number_refused, self);
+}
+
 static void
 hydra_settings_panel_init (HydraSettingsPanel *self)
 {
@@ -878,6 +906,7 @@ hydra_settings_panel_init (HydraSettingsPanel *self)
   bind_learning_rate (self);
   bind_run_settings (self);
   bind_recipe (self);
+  check_typed_numbers (self);
   g_signal_connect (self->settings, "changed", G_CALLBACK (setting_changed), self);
   set_up_presets (self);
 }

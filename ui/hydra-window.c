@@ -782,6 +782,14 @@ busy_changed (HydraWindow *self)
     hydra_settings_panel_show_weights (self->settings_panel, BALANCE_MANUAL, NULL);
 }
 
+/* A number typed that a field does not take: the field keeps its value and is marked; why is
+ * said here. */
+static void
+number_refused (HydraWindow *self, const char *message)
+{
+  show_banner (self, BANNER_ERROR, message);
+}
+
 static void
 connect_settings_panel (HydraWindow *self)
 {
@@ -794,6 +802,7 @@ connect_settings_panel (HydraWindow *self)
   g_signal_connect_swapped (panel, "age-loss-changed", G_CALLBACK (age_loss_changed), self);
   g_signal_connect_swapped (panel, "lr-changed", G_CALLBACK (lr_changed), self);
   g_signal_connect_swapped (panel, "balance-changed", G_CALLBACK (balance_changed), self);
+  g_signal_connect_swapped (panel, "refused", G_CALLBACK (number_refused), self);
   g_signal_connect_swapped (self->trainer, "notify::busy", G_CALLBACK (busy_changed), self);
   self->busy_binding
       = g_object_bind_property (self->trainer, "busy", panel, "busy", G_BINDING_SYNC_CREATE);

@@ -1,7 +1,8 @@
 /* test-settings.c — the studio where its settings cannot be saved: a backend that undoes every
  * write, as dconf does without a D-Bus session. The live controls must work all the same (a
  * control bound to a setting used to spring back at once), the settings go to a key file, and
- * the window says so once. */
+ * the window says so once. And numbers typed that a field cannot hold are refused, with a
+ * message, before they reach a setting or the trainer. */
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 #include <gtk/gtk.h>
@@ -90,20 +91,30 @@ activate (const char *action, GVariant *param)
   ck_assert (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, param));
 }
 
-/* The loss weights' spin buttons: those that go up to the weights' maximum, 10. */
+/* The first spin button under w whose adjustment spans lower to upper. */
 static GtkSpinButton *
-weight_spin (GtkWidget *w)
+find_spin (GtkWidget *w, double lower, double upper)
 {
-  if (GTK_IS_SPIN_BUTTON (w)
-      && gtk_adjustment_get_upper (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (w))) == 10)
-    return GTK_SPIN_BUTTON (w);
+  if (GTK_IS_SPIN_BUTTON (w))
+    {
+      GtkAdjustment *a = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (w));
+      if (gtk_adjustment_get_lower (a) == lower && gtk_adjustment_get_upper (a) == upper)
+        return GTK_SPIN_BUTTON (w);
+    }
   for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
     {
-      GtkSpinButton *found = weight_spin (c);
+      GtkSpinButton *found = find_spin (c, lower, upper);
       if (found != NULL)
         return found;
     }
   return NULL;
+}
+
+/* The loss weights' (0 to 10, the first is the age's) and the learning rate's (log10: −7 to 0). */
+static GtkSpinButton *
+weight_spin (GtkWidget *w)
+{
+  return find_spin (w, 0, 10);
 }
 
 static char *
@@ -143,6 +154,46 @@ START_TEST (test_controls_work_and_the_window_says_where_settings_go)
 }
 END_TEST
 
+/* Typed into a field, what it cannot hold: refused with a message, the value kept. */
+START_TEST (test_typed_numbers_refused_with_a_message)
+{
+  struct
+  {
+    GtkSpinButton *spin;
+    const char *bad[6], *good, *message;
+  } fields[] = {
+    { weight_spin (GTK_WIDGET (window)), { "nan", "inf", "-1", "1e300", "0.5x", "" }, "2.5",
+      "a weight from 0 to 10" },
+    { find_spin (GTK_WIDGET (window), -7, 0), { "nan", "-inf", "0", "-0.001", "1e300", "1e-9" },
+      "0.002", "a rate from 1e-07 to 1" },
+  };
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    {
+      GtkSpinButton *spin = fields[f].spin;
+      ck_assert_ptr_nonnull (spin);
+      for (int i = 0; i < 6 && fields[f].bad[i] != NULL; i++)
+        {
+          const double before = gtk_spin_button_get_value (spin);
+          gtk_editable_set_text (GTK_EDITABLE (spin), fields[f].bad[i]);
+          gtk_spin_button_update (spin);
+          ui_spin (0.05);
+          ck_assert_msg (gtk_spin_button_get_value (spin) == before, "“%s” was taken",
+                         fields[f].bad[i]);
+          ck_assert (gtk_widget_has_css_class (GTK_WIDGET (spin), "error"));
+          const char *banner = hydra_window_get_banner_text (window);
+          ck_assert_msg (strstr (banner, fields[f].message) != NULL, "%s", banner);
+        }
+      gtk_editable_set_text (GTK_EDITABLE (spin), fields[f].good);
+      gtk_spin_button_update (spin);
+      ui_spin (0.05);
+      ck_assert (!gtk_widget_has_css_class (GTK_WIDGET (spin), "error"));
+    }
+  g_autoptr (GSettings) settings = hydra_settings_new ();
+  ck_assert (is_close (g_settings_get_double (settings, "w-age"), 2.5, 1e-9, 0));
+  ck_assert (is_close (g_settings_get_double (settings, "learning-rate"), 0.002, 1e-9, 0));
+}
+END_TEST
+
 static Suite *
 settings_suite (void)
 {
@@ -150,6 +201,7 @@ settings_suite (void)
   TCase *tc = tcase_create ("settings");
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_controls_work_and_the_window_says_where_settings_go);
+  tcase_add_test (tc, test_typed_numbers_refused_with_a_message);
   suite_add_tcase (s, tc);
   return s;
 }
