@@ -22,6 +22,7 @@
 #include "runinfo.h"
 #include "synth.h"
 #include "test-util.h"
+#include "runs-test-util.h"
 #include "ui-test-util.h"
 
 #define N_FACES 200 /* the fewest the window loads */
@@ -30,7 +31,6 @@ static HydraApplication *app;
 static HydraWindow *window;
 static HydraRunsView *view;
 static char *tmpdir, *runs_dir, *run_folder;
-static guint n_loaded;
 
 /* ---- making the run (before the suite: a failure ends the program) ---- */
 
@@ -82,42 +82,6 @@ make_run (void)
 
 /* ---- helpers ---- */
 
-typedef gboolean (*Condition) (void);
-
-static gboolean
-call_condition (gpointer cond)
-{
-  return ((Condition) cond) ();
-}
-
-static gboolean
-wait_for (Condition cond, double timeout_s)
-{
-  return ui_wait_for (call_condition, (gpointer) cond, timeout_s);
-}
-
-static guint wanted_loads;
-
-static gboolean
-loaded (void)
-{
-  return n_loaded >= wanted_loads;
-}
-
-static void
-reload (void)
-{
-  wanted_loads = n_loaded + 1;
-  hydra_runs_view_refresh (view);
-  ck_assert (wait_for (loaded, 30));
-}
-
-static guint
-n_rows (void)
-{
-  return g_list_model_get_n_items (hydra_runs_view_get_rows (view));
-}
-
 static const char *wanted_text;
 
 static gboolean
@@ -132,7 +96,7 @@ static void
 wait_for_banner (const char *text)
 {
   wanted_text = text;
-  ck_assert_msg (wait_for (banner_says, 60), "the banner says “%s”, not “%s”",
+  ck_assert_msg (ui_wait_until (banner_says, 60), "the banner says “%s”, not “%s”",
                  hydra_window_get_banner_text (window), text);
 }
 
@@ -222,7 +186,7 @@ static gboolean
 imported_run_selected (void)
 {
   const char *selected = hydra_runs_view_get_selected (view);
-  return !hydra_runs_view_get_loading (view) && n_rows () == rows_before + 1 && selected != NULL
+  return !hydra_runs_view_get_loading (view) && runs_test_n_rows () == rows_before + 1 && selected != NULL
          && g_strcmp0 (selected, run_folder) != 0;
 }
 
@@ -249,7 +213,7 @@ assert_imported (const char *project)
 
 START_TEST (test_export_writes_the_project)
 {
-  reload ();
+  runs_test_reload ();
   /* the action's state, as a button in the view (or its menus' items) shows it */
   GtkWidget *button = gtk_button_new ();
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "runs.export-pytorch");
@@ -288,11 +252,11 @@ END_TEST
 
 START_TEST (test_import_adds_and_selects_the_run)
 {
-  reload ();
+  runs_test_reload ();
   g_autofree char *project = make_trained_project ("trained");
-  rows_before = n_rows ();
+  rows_before = runs_test_n_rows ();
   hydra_runs_view_import_run (view, project);
-  ck_assert_msg (wait_for (imported_run_selected, 60), "%u rows, %s selected", n_rows (),
+  ck_assert_msg (ui_wait_until (imported_run_selected, 60), "%u rows, %s selected", runs_test_n_rows (),
                  hydra_runs_view_get_selected (view));
   assert_imported (project);
   wait_for_banner ("Imported");
@@ -306,14 +270,14 @@ START_TEST (test_import_of_an_untrained_project_says_why)
   g_autofree char *project = g_build_filename (tmpdir, "untrained", NULL);
   hydra_runs_view_export_pytorch (view, run_folder, project);
   wait_for_banner (project);
-  reload ();
-  guint before = n_rows ();
+  runs_test_reload ();
+  guint before = runs_test_n_rows ();
 
   hydra_runs_view_import_run (view, project);
   wait_for_banner ("has not been trained");
   ck_assert (g_str_has_prefix (hydra_window_get_banner_text (window), "The run was not imported"));
-  reload ();
-  ck_assert_uint_eq (n_rows (), before);
+  runs_test_reload ();
+  ck_assert_uint_eq (runs_test_n_rows (), before);
   screenshot ("runs-import-untrained");
 }
 END_TEST
@@ -361,15 +325,15 @@ START_TEST (test_import_from_the_main_menu)
 {
   g_autofree char *project = make_trained_project ("trained-again");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.view", "s", "loss");
-  reload ();
-  rows_before = n_rows ();
+  runs_test_reload ();
+  rows_before = runs_test_n_rows ();
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-run", NULL));
   /* it opens where the last project went (test_import_of_an_untrained_project_says_why's),
    * and takes a folder set only once it is there */
   chooser_file = g_file_new_for_path (tmpdir);
-  ck_assert (wait_for (chooser_shown, 10));
-  ck_assert (wait_for (chooser_in_folder, 10));
+  ck_assert (ui_wait_until (chooser_shown, 10));
+  ck_assert (ui_wait_until (chooser_in_folder, 10));
   g_clear_object (&chooser_file);
   GtkWidget *chooser = find_chooser ();
   ck_assert_int_eq (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)),
@@ -381,12 +345,12 @@ START_TEST (test_import_from_the_main_menu)
   g_autoptr (GFile) folder = g_file_new_for_path (project);
   ck_assert (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL));
   chooser_file = folder;
-  ck_assert (wait_for (chooser_picked, 10));
+  ck_assert (ui_wait_until (chooser_picked, 10));
   chooser_file = NULL;
   ui_screenshot (chooser, "runs-import-chooser");
   g_signal_emit_by_name (accept, "clicked");
 
-  ck_assert_msg (wait_for (imported_run_selected, 60), "%u rows, %s selected", n_rows (),
+  ck_assert_msg (ui_wait_until (imported_run_selected, 60), "%u rows, %s selected", runs_test_n_rows (),
                  hydra_runs_view_get_selected (view));
   assert_imported (project);
   ck_assert (gtk_widget_get_mapped (GTK_WIDGET (view))); /* the Runs view shows it */
@@ -406,12 +370,6 @@ runs_export_suite (void)
   tcase_add_test (tc, test_import_from_the_main_menu);
   suite_add_tcase (s, tc);
   return s;
-}
-
-static void
-on_loaded (void)
-{
-  n_loaded++;
 }
 
 int
@@ -441,7 +399,7 @@ main (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 1500, 900);
   gtk_window_present (GTK_WINDOW (window));
   view = hydra_window_get_runs_view (window);
-  g_signal_connect (view, "loaded", G_CALLBACK (on_loaded), NULL);
+  runs_test_follow (view);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.view", "s", "runs");
 
   int status = test_run_suite (runs_export_suite ());

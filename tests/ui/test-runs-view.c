@@ -20,6 +20,7 @@
 #include "runinfo.h"
 #include "synth.h"
 #include "test-util.h"
+#include "runs-test-util.h"
 #include "ui-test-util.h"
 
 #define N_FACES 200
@@ -30,7 +31,6 @@ static HydraWindow *window;
 static HydraRunsView *view;
 static char *tmpdir, *runs_dir;
 static char *run_folders[N_RUNS];
-static guint n_loaded;
 
 /* ---- making the runs (before the suite: a failure ends the program) ---- */
 
@@ -111,43 +111,6 @@ make_runs (void)
 
 /* ---- helpers ---- */
 
-typedef gboolean (*Condition) (void);
-
-static gboolean
-call_condition (gpointer cond)
-{
-  return ((Condition) cond) ();
-}
-
-static gboolean
-wait_for (Condition cond, double timeout_s)
-{
-  return ui_wait_for (call_condition, (gpointer) cond, timeout_s);
-}
-
-static guint wanted_loads;
-
-static gboolean
-loaded (void)
-{
-  return n_loaded >= wanted_loads;
-}
-
-/* Reads the folder again and waits for the table to show it. */
-static void
-reload (void)
-{
-  wanted_loads = n_loaded + 1;
-  hydra_runs_view_refresh (view);
-  ck_assert (wait_for (loaded, 30));
-}
-
-static guint
-n_rows (void)
-{
-  return g_list_model_get_n_items (hydra_runs_view_get_rows (view));
-}
-
 static HydraRunRow *
 row_at (guint i)
 {
@@ -158,7 +121,7 @@ row_at (guint i)
 static int
 position_of (const char *folder)
 {
-  for (guint i = 0; i < n_rows (); i++)
+  for (guint i = 0; i < runs_test_n_rows (); i++)
     if (g_strcmp0 (hydra_run_row_get_folder (row_at (i)), folder) == 0)
       return i;
   return -1;
@@ -202,8 +165,8 @@ screenshot (const char *name)
 
 START_TEST (test_lists_the_runs_with_their_figures)
 {
-  reload ();
-  ck_assert_uint_eq (n_rows (), N_RUNS + 1);
+  runs_test_reload ();
+  ck_assert_uint_eq (runs_test_n_rows (), N_RUNS + 1);
   /* the folder that is not a run: last, dim, with the reader's reason */
   HydraRunRow *junk = row_at (N_RUNS);
   ck_assert_ptr_null (hydra_run_row_get_info (junk));
@@ -477,7 +440,7 @@ START_TEST (test_compare_hands_the_checked_folders_over)
 
   /* the window draws the two checked runs with the session (win.compare-runs) */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.compare", NULL));
-  ck_assert (wait_for (comparing_two, 30));
+  ck_assert (ui_wait_until (comparing_two, 30));
   ck_assert_uint_eq (hydra_loss_plot_get_n_overlay (hydra_window_get_loss_plot (window)), 2);
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "win.clear-comparison", NULL));
   ui_spin (0.1);
@@ -509,7 +472,7 @@ trash_dialog_shown (void)
 static gboolean
 junk_gone (void)
 {
-  return n_rows () == N_RUNS - 1 + 1 && !hydra_runs_view_get_loading (view);
+  return runs_test_n_rows () == N_RUNS - 1 + 1 && !hydra_runs_view_get_loading (view);
 }
 
 START_TEST (test_trash_asks_then_removes)
@@ -517,16 +480,16 @@ START_TEST (test_trash_asks_then_removes)
   /* the FAMO run goes: first Cancel, then Move to Trash */
   ck_assert (hydra_runs_view_select (view, run_folders[2]));
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.trash", NULL));
-  ck_assert (wait_for (trash_dialog_shown, 5));
+  ck_assert (ui_wait_until (trash_dialog_shown, 5));
   screenshot ("runs-trash-confirmation");
   gtk_dialog_response (GTK_DIALOG (trash_dialog ()), GTK_RESPONSE_CANCEL);
   ui_spin (0.3);
   ck_assert (g_file_test (run_folders[2], G_FILE_TEST_IS_DIR));
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.trash", NULL));
-  ck_assert (wait_for (trash_dialog_shown, 5));
+  ck_assert (ui_wait_until (trash_dialog_shown, 5));
   gtk_dialog_response (GTK_DIALOG (trash_dialog ()), GTK_RESPONSE_ACCEPT);
-  ck_assert (wait_for (junk_gone, 30));
+  ck_assert (ui_wait_until (junk_gone, 30));
   ck_assert (!g_file_test (run_folders[2], G_FILE_TEST_EXISTS));
   ck_assert_int_lt (position_of (run_folders[2]), 0);
 }
@@ -588,7 +551,7 @@ find_button (GtkWidget *widget, const char *label)
 START_TEST (test_fork_from_epoch_one)
 {
   HydraTrainer *trainer = hydra_window_get_trainer (window);
-  ck_assert (wait_for (dataset_ready, 60));
+  ck_assert (ui_wait_until (dataset_ready, 60));
   HnRunInfo parent = { 0 };
   read_info (run_folders[0], &parent);
   ck_assert_int_ge (parent.summary.n_checkpoints, 3);
@@ -615,7 +578,7 @@ START_TEST (test_fork_from_epoch_one)
   g_signal_emit_by_name (start, "clicked");
 
   /* paused at its branch point, in a new folder whose run.json names its parent */
-  ck_assert (wait_for (is_paused, 60));
+  ck_assert (ui_wait_until (is_paused, 60));
   const char *folder = hydra_trainer_get_run_folder (trainer);
   ck_assert (folder != NULL && g_strcmp0 (folder, run_folders[0]) != 0);
   HnRunInfo fork = { 0 };
@@ -629,7 +592,7 @@ START_TEST (test_fork_from_epoch_one)
   run_info_clear (&fork);
 
   /* the live run cannot be trashed */
-  reload ();
+  runs_test_reload ();
   ck_assert (hydra_runs_view_select (view, folder));
   gtk_widget_activate_action (GTK_WIDGET (view), "runs.trash", NULL);
   ui_spin (0.5);
@@ -637,11 +600,11 @@ START_TEST (test_fork_from_epoch_one)
 
   /* Resume: its first step follows the checkpoint's */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.start-pause", NULL);
-  ck_assert (wait_for (has_steps, 60));
+  ck_assert (ui_wait_until (has_steps, 60));
   HydraSeries *series = hydra_trainer_get_series (trainer);
   ck_assert_int_eq (hydra_series_get_step (series, 0)->step, from->step + 1);
-  ck_assert (wait_for (is_finished, 120));
-  reload ();
+  ck_assert (ui_wait_until (is_finished, 120));
+  runs_test_reload ();
   ck_assert_int_ge (position_of (folder), 0);
   run_info_clear (&parent);
 }
@@ -661,7 +624,7 @@ START_TEST (test_fork_loads_the_parents_data)
   HnDataset *ds = dataset_new_synthetic (N_FACES, 7, 32, 1, NULL, &err);
   ck_assert_msg (ds != NULL, "%s", err.message);
   g_autofree char *parent = make_run_seeded (ds, 0.5f, BALANCE_MANUAL, 7, 0.75f);
-  reload ();
+  runs_test_reload ();
   /* its weights changed live: no static choice, so not in the manual series of the scatter */
   ck_assert (hydra_run_row_get_changed_live (row_at (position_of (parent))));
   ck_assert (!hydra_run_row_get_changed_live (row_at (position_of (run_folders[0]))));
@@ -681,7 +644,7 @@ START_TEST (test_fork_loads_the_parents_data)
   GtkWidget *dropdown = find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 1); /* epoch 1 */
   g_signal_emit_by_name (find_button (GTK_WIDGET (view), "_Start Fork"), "clicked");
-  ck_assert (wait_for (forked_paused, 60));
+  ck_assert (ui_wait_until (forked_paused, 60));
   HnRunInfo fork = { 0 };
   read_info (hydra_trainer_get_run_folder (hydra_window_get_trainer (window)), &fork);
   ck_assert_str_eq (fork.parent.folder, parent);
@@ -701,13 +664,13 @@ START_TEST (test_fork_loads_the_parents_data)
   g_settings_set_double (settings, "w-age", 2.0);
   g_object_unref (settings);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.start-pause", NULL);
-  ck_assert (wait_for (has_steps, 60));
+  ck_assert (ui_wait_until (has_steps, 60));
   const HydraStepPoint *first
       = hydra_series_get_step (hydra_trainer_get_series (hydra_window_get_trainer (window)), 0);
   ck_assert_double_eq (first->weight[0], 2.0);
   screenshot ("runs-fork-resumed");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
-  ck_assert (wait_for (is_stopped, 60));
+  ck_assert (ui_wait_until (is_stopped, 60));
 }
 END_TEST
 
@@ -723,14 +686,14 @@ START_TEST (test_fork_from_the_end_trains_on)
   const HnRunCheckpoint *end = &parent.summary.checkpoints[parent.summary.n_checkpoints - 1];
   ck_assert_int_eq (end->epoch, parent.settings.epochs);
 
-  reload ();
+  runs_test_reload ();
   ck_assert (hydra_runs_view_select (view, run_folders[0]));
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (view), "runs.fork", NULL));
   ui_spin (0.3);
   GtkWidget *dropdown = find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), parent.summary.n_checkpoints - 1);
   g_signal_emit_by_name (find_button (GTK_WIDGET (view), "_Start Fork"), "clicked");
-  ck_assert (wait_for (forked_paused, 60));
+  ck_assert (ui_wait_until (forked_paused, 60));
   const char *folder = hydra_trainer_get_run_folder (trainer);
   HnRunInfo fork = { 0 };
   read_info (folder, &fork);
@@ -738,7 +701,7 @@ START_TEST (test_fork_from_the_end_trains_on)
   ck_assert_int_eq (fork.settings.epochs, 3);
   run_info_clear (&fork);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.start-pause", NULL);
-  ck_assert (wait_for (is_finished, 120));
+  ck_assert (ui_wait_until (is_finished, 120));
   read_info (folder, &fork);
   ck_assert_int_eq (fork.summary.epochs, 3);
   ck_assert_int_gt (fork.summary.steps, end->step);
@@ -769,12 +732,6 @@ runs_suite (void)
   return s;
 }
 
-static void
-on_loaded (void)
-{
-  n_loaded++;
-}
-
 int
 main (void)
 {
@@ -799,7 +756,7 @@ main (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 1500, 900);
   gtk_window_present (GTK_WINDOW (window));
   view = hydra_window_get_runs_view (window);
-  g_signal_connect (view, "loaded", G_CALLBACK (on_loaded), NULL);
+  runs_test_follow (view);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.view", "s", "runs");
 
   int status = test_run_suite (runs_suite ());

@@ -28,21 +28,6 @@ static HydraApplication *app;
 static HydraWindow *window;
 static char *tmpdir;
 
-typedef gboolean (*Condition) (void);
-
-/* Runs the main loop until cond holds or timeout_s passes. */
-static gboolean
-call_condition (gpointer cond)
-{
-  return ((Condition) cond) ();
-}
-
-static gboolean
-wait_for (Condition cond, double timeout_s)
-{
-  return ui_wait_for (call_condition, (gpointer) cond, timeout_s);
-}
-
 static HydraTrainer *
 trainer (void)
 {
@@ -129,7 +114,7 @@ activate (const char *action, GVariant *param)
 
 START_TEST (test_opens_on_synthetic_faces)
 {
-  ck_assert (wait_for (dataset_ready, 60));
+  ck_assert (ui_wait_until (dataset_ready, 60));
   const HnDataset *ds = hydra_dataset_get (hydra_window_get_dataset (window));
   ck_assert_int_eq (ds->n, 400);
   ck_assert_int_eq (ds->size, 32);
@@ -145,14 +130,14 @@ START_TEST (test_live_settings_reach_the_next_step)
   GSettings *settings = g_settings_new (HYDRA_APP_ID);
 
   activate ("win.start-pause", NULL);
-  ck_assert_msg (wait_for (is_running, 120), "training did not start: %s",
+  ck_assert_msg (ui_wait_until (is_running, 120), "training did not start: %s",
                  hydra_trainer_get_message (trainer ()));
   ui_stall_meter_start ();
 
   /* what the weight spin button does, through its GSettings binding */
   g_settings_set_double (settings, "w-age", 0.25);
   activate ("win.age-loss", g_variant_new_string ("mse"));
-  ck_assert (wait_for (has_weight_and_loss_markers, 60));
+  ck_assert (ui_wait_until (has_weight_and_loss_markers, 60));
 
   const HydraMarker *w = find_marker ("w_age");
   const HydraMarker *l = find_marker ("age L1");
@@ -190,7 +175,7 @@ END_TEST
 START_TEST (test_pause_resume_stop)
 {
   activate ("win.start-pause", NULL);
-  ck_assert (wait_for (is_paused, 30));
+  ck_assert (ui_wait_until (is_paused, 30));
   gint64 step;
   g_object_get (trainer (), "step", &step, NULL);
   ui_spin (0.5);
@@ -201,12 +186,12 @@ START_TEST (test_pause_resume_stop)
   screenshot ("window-paused");
 
   activate ("win.start-pause", NULL);
-  ck_assert (wait_for (is_running, 30));
+  ck_assert (ui_wait_until (is_running, 30));
   ui_spin (0.5);
   ck_assert_ptr_nonnull (find_marker ("resumed"));
 
   activate ("win.stop", NULL);
-  ck_assert (wait_for (is_stopped, 30));
+  ck_assert (ui_wait_until (is_stopped, 30));
   ck_assert (hydra_trainer_get_has_model (trainer ()));
   ck_assert_ptr_nonnull (find_marker ("stopped"));
 }
@@ -309,13 +294,13 @@ START_TEST (test_save_then_load_predicts_the_same)
 
   predict_faces (before);
   hydra_trainer_save_async (trainer (), file, NULL, store_result, NULL);
-  ck_assert (wait_for (have_result, 60));
+  ck_assert (ui_wait_until (have_result, 60));
   ck_assert_msg (hydra_trainer_save_finish (trainer (), async_result, &error), "%s",
                  error ? error->message : "");
   g_clear_object (&async_result);
 
   hydra_trainer_load_async (trainer (), file, NULL, store_result, NULL);
-  ck_assert (wait_for (have_result, 60));
+  ck_assert (ui_wait_until (have_result, 60));
   ck_assert_msg (hydra_trainer_load_finish (trainer (), async_result, &error), "%s",
                  error ? error->message : "");
   g_clear_object (&async_result);
@@ -327,7 +312,7 @@ START_TEST (test_save_then_load_predicts_the_same)
   test_write_file (broken, "\x10\0\0\0\0\0\0\0{\"a\":", 13);
   g_autoptr (GFile) broken_file = g_file_new_for_path (broken);
   hydra_trainer_load_async (trainer (), broken_file, NULL, store_result, NULL);
-  ck_assert (wait_for (have_result, 60));
+  ck_assert (ui_wait_until (have_result, 60));
   ck_assert (!hydra_trainer_load_finish (trainer (), async_result, &error));
   ck_assert_ptr_nonnull (error);
   g_clear_object (&async_result);
@@ -357,17 +342,17 @@ START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
 
   /* the 400 synthetic faces: 11 steps an epoch, so the last checkpoint is the run's first */
   activate ("win.use-synthetic", NULL);
-  ck_assert (wait_for (synthetic_loaded, 60));
+  ck_assert (ui_wait_until (synthetic_loaded, 60));
   g_settings_set_enum (settings, "optimizer", OPTIMIZER_SGD);
   g_settings_set_double (settings, "learning-rate", 1e-4);
   g_settings_set_int (settings, "epochs", 50);
   activate ("win.start-pause", NULL);
-  ck_assert (wait_for (is_running, 120));
+  ck_assert (ui_wait_until (is_running, 120));
 
   /* then, live, a learning rate no network survives */
   g_settings_set_double (settings, "w-age", 10);
   g_settings_set_double (settings, "learning-rate", 1.0);
-  ck_assert (wait_for (is_diverged, 180));
+  ck_assert (ui_wait_until (is_diverged, 180));
   ck_assert_int_eq (state (), HYDRA_RUN_DIVERGED);
   const char *banner = hydra_window_get_banner_text (window);
   ck_assert_ptr_nonnull (banner);
@@ -381,7 +366,7 @@ START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
   screenshot ("window-diverged");
 
   activate ("win.rollback", NULL);
-  ck_assert (wait_for (is_paused, 60));
+  ck_assert (ui_wait_until (is_paused, 60));
   const HydraMarker *rollback = find_marker ("rolled back");
   ck_assert_ptr_nonnull (rollback);
   gint64 back_at;
@@ -392,7 +377,7 @@ START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
   /* training again from there: the abandoned steps stay in the series as a segment */
   g_settings_set_double (settings, "learning-rate", 1e-4);
   activate ("win.start-pause", NULL);
-  ck_assert (wait_for (retraced, 120));
+  ck_assert (ui_wait_until (retraced, 120));
   ck_assert_int_eq (state (), HYDRA_RUN_RUNNING);
   ck_assert_ptr_nonnull (find_marker ("resumed"));
   const HydraStepPoint *first
@@ -400,7 +385,7 @@ START_TEST (test_divergence_shows_the_guard_message_and_rolls_back)
   ck_assert_int_eq (first->step, back_at + 1);
   screenshot ("window-rolled-back");
   activate ("win.stop", NULL);
-  ck_assert (wait_for (is_stopped, 30));
+  ck_assert (ui_wait_until (is_stopped, 30));
   g_object_unref (settings);
 }
 END_TEST
@@ -429,8 +414,8 @@ START_TEST (test_open_files_from_the_command_line)
   ck_assert (synth_write_folder (folder, 60, 3, 64, SYNTH_JPEG, 0, NULL, &err));
   GFile *files[2] = { g_file_new_for_path (folder), g_file_new_for_path (model) };
   hydra_window_open_files (window, files, 2);
-  ck_assert (wait_for (folder_loaded, 60));
-  ck_assert (wait_for (model_opened, 60));
+  ck_assert (ui_wait_until (folder_loaded, 60));
+  ck_assert (ui_wait_until (model_opened, 60));
   HydraDataset *ds = hydra_window_get_dataset (window);
   ck_assert_str_eq (hydra_dataset_get_folder (ds), folder);
   ck_assert_int_eq (hydra_dataset_get (ds)->n, 60);
@@ -511,7 +496,7 @@ START_TEST (test_open_a_run_record)
 
   GFile *file = g_file_new_for_path (record);
   hydra_window_open_files (window, &file, 1);
-  ck_assert (wait_for (record_opened, 60));
+  ck_assert (ui_wait_until (record_opened, 60));
   g_object_unref (file);
   ck_assert_uint_eq (hydra_series_get_n_steps (series ()), c.steps);
   ck_assert_uint_eq (hydra_series_get_n_markers (series ()), c.markers);
@@ -522,7 +507,7 @@ START_TEST (test_open_a_run_record)
   test_write_file (junk, "name,size\nface.jpg,12\n", 22);
   file = g_file_new_for_path (junk);
   hydra_window_open_files (window, &file, 1);
-  ck_assert (wait_for (record_refused, 60));
+  ck_assert (ui_wait_until (record_refused, 60));
   g_object_unref (file);
   ck_assert_ptr_nonnull (strstr (hydra_window_get_banner_text (window), "not a record header"));
   ck_assert_uint_eq (hydra_series_get_n_steps (series ()), c.steps);
@@ -689,7 +674,7 @@ START_TEST (test_balance_method_switches_live)
     }
 
   g_settings_set_enum (settings, "balance", BALANCE_FAMO); /* what the drop-down writes */
-  ck_assert (wait_for (famo_has_run, 60));
+  ck_assert (ui_wait_until (famo_has_run, 60));
   const HydraStepPoint *p = last_step ();
   ck_assert_int_eq (p->balance, BALANCE_FAMO);
   ck_assert (is_close (p->weight[0] + p->weight[1] + p->weight[2], 1.0, 1e-5, 0));
@@ -708,14 +693,14 @@ START_TEST (test_balance_method_switches_live)
   gtk_range_set_value (GTK_RANGE (control_of ("Race")), sqrt (0.4 / 10));
   ck_assert_int_eq (g_settings_get_enum (settings, "balance"), BALANCE_MANUAL);
   ck_assert (is_close (g_settings_get_double (settings, "w-race"), 0.4, 1e-9, 0));
-  ck_assert (wait_for (famo_handed_back, 60));
+  ck_assert (ui_wait_until (famo_handed_back, 60));
   ck_assert (is_close (last_step ()->weight[HEAD_RACE], 0.4, 1e-6, 0));
 
   g_settings_set_enum (settings, "balance", BALANCE_FAMO);
-  ck_assert (wait_for (famo_runs_again, 60));
+  ck_assert (ui_wait_until (famo_runs_again, 60));
   gtk_spin_button_set_value (weight_spin ("Gender"), 0.5); /* as a click would */
   ck_assert_int_eq (g_settings_get_enum (settings, "balance"), BALANCE_MANUAL);
-  ck_assert (wait_for (handed_back, 60));
+  ck_assert (ui_wait_until (handed_back, 60));
   p = last_step ();
   ck_assert_int_eq (p->balance, BALANCE_MANUAL);
   ck_assert_float_eq (p->weight[HEAD_GENDER], 0.5f);
@@ -811,7 +796,7 @@ START_TEST (test_quick_preset_and_time_budget_reach_the_config)
   ck_assert_ptr_nonnull (strstr (error->message, "“rotat” is not an augmentation"));
   gtk_expander_set_expanded (GTK_EXPANDER (expander), FALSE);
   activate ("win.start-pause", NULL);
-  ck_assert (wait_for (banner_names_the_augmentation, 10));
+  ck_assert (ui_wait_until (banner_names_the_augmentation, 10));
   ck_assert (gtk_expander_get_expanded (GTK_EXPANDER (expander)));
   ck_assert (gtk_widget_has_focus (augment)
              || gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), augment));
@@ -931,7 +916,7 @@ START_TEST (test_compare_runs)
 
   const char *paths[] = { first, second, broken };
   activate ("win.compare-runs", g_variant_new_strv (paths, 3));
-  ck_assert (wait_for (comparing_two, 60));
+  ck_assert (ui_wait_until (comparing_two, 60));
   ck_assert_msg (strstr (hydra_window_get_comparison_text (window), first_name) != NULL, "%s",
                  hydra_window_get_comparison_text (window));
   ck_assert (strstr (hydra_window_get_comparison_text (window), "run-halved") != NULL);
@@ -946,7 +931,7 @@ START_TEST (test_compare_runs)
   activate ("win.view", g_variant_new_string ("loss"));
 
   activate ("win.clear-comparison", NULL);
-  ck_assert (wait_for (not_comparing, 5));
+  ck_assert (ui_wait_until (not_comparing, 5));
   ck_assert_uint_eq (hydra_loss_plot_get_n_overlay (hydra_window_get_loss_plot (window)), 0);
 }
 END_TEST

@@ -25,6 +25,20 @@ ui_wait_for (gboolean (*cond) (gpointer data), gpointer data, double timeout_s)
   return cond (data);
 }
 
+typedef gboolean (*Condition) (void);
+
+static gboolean
+call_condition (gpointer cond)
+{
+  return ((Condition) cond) ();
+}
+
+gboolean
+ui_wait_until (gboolean (*cond) (void), double timeout_s)
+{
+  return ui_wait_for (call_condition, (gpointer) cond, timeout_s);
+}
+
 cairo_surface_t *
 ui_grab (GtkWidget *widget)
 {

@@ -11,6 +11,9 @@ void ui_spin (double seconds);
 /* Runs the main loop until cond (data) holds or timeout_s passes; returns its last answer. */
 gboolean ui_wait_for (gboolean (*cond) (gpointer data), gpointer data, double timeout_s);
 
+/* The same for a condition that needs no data. */
+gboolean ui_wait_until (gboolean (*cond) (void), double timeout_s);
+
 /* The widget's current picture, drawn with Cairo; fails the test when it has none after a few
  * frames. The caller destroys the surface. */
 cairo_surface_t *ui_grab (GtkWidget *widget);
