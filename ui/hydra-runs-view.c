@@ -955,6 +955,34 @@ job_done_free (gpointer data)
   g_free (done);
 }
 
+/* Starts an export or an import on a worker, the application held until it ends. */
+static void
+run_job (HydraRunsView *self, gpointer tag, gpointer data, GDestroyNotify free_data,
+         GTaskThreadFunc thread, GAsyncReadyCallback done)
+{
+  hold_application (TRUE);
+  g_autoptr (GTask) task = g_task_new (self, self->cancellable, done, NULL);
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, data, free_data);
+  g_task_run_in_thread (task, thread);
+}
+
+/* An export's or an import's answer, told as "notice" or "failed"; NULL when it failed or was
+ * cancelled (free it). */
+static JobDone *
+finish_job (HydraRunsView *self, GAsyncResult *result)
+{
+  g_autoptr (GError) error = NULL;
+  JobDone *done = g_task_propagate_pointer (G_TASK (result), &error);
+
+  hold_application (FALSE);
+  if (done != NULL)
+    g_signal_emit (self, signals[SIGNAL_NOTICE], 0, done->message);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, error->message);
+  return done;
+}
+
 static GtkFileChooserNative *
 new_chooser (HydraRunsView *self, const char *title, const char *accept)
 {
@@ -1055,21 +1083,13 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 static void
 export_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-  JobDone *done = g_task_propagate_pointer (G_TASK (result), &error);
-
-  hold_application (FALSE);
-  if (done == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
   HydraRunsView *self = HYDRA_RUNS_VIEW (source);
+  JobDone *done = finish_job (self, result);
+
   if (done == NULL)
-    {
-      g_signal_emit (self, signals[SIGNAL_FAILED], 0, error->message);
-      return;
-    }
+    return;
   g_free (self->projects);
   self->projects = g_path_get_dirname (done->folder);
-  g_signal_emit (self, signals[SIGNAL_NOTICE], 0, done->message);
   job_done_free (done);
 }
 
@@ -1082,11 +1102,7 @@ hydra_runs_view_export_pytorch (HydraRunsView *self, const char *run, const char
   ExportData *d = g_new0 (ExportData, 1);
   d->run = g_strdup (run);
   d->picked = g_strdup (out_dir);
-  hold_application (TRUE);
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, export_done, NULL);
-  g_task_set_source_tag (task, hydra_runs_view_export_pytorch);
-  g_task_set_task_data (task, d, export_data_free);
-  g_task_run_in_thread (task, export_thread);
+  run_job (self, hydra_runs_view_export_pytorch, d, export_data_free, export_thread, export_done);
 }
 
 static void
@@ -1171,21 +1187,13 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 static void
 import_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-  JobDone *done = g_task_propagate_pointer (G_TASK (result), &error);
-
-  hold_application (FALSE);
-  if (done == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
   HydraRunsView *self = HYDRA_RUNS_VIEW (source);
+  JobDone *done = finish_job (self, result);
+
   if (done == NULL)
-    {
-      g_signal_emit (self, signals[SIGNAL_FAILED], 0, error->message);
-      return;
-    }
+    return;
   g_free (self->imported);
-  self->imported = g_strdup (done->folder);
-  g_signal_emit (self, signals[SIGNAL_NOTICE], 0, done->message);
+  self->imported = g_steal_pointer (&done->folder);
   job_done_free (done);
   hydra_runs_view_refresh (self);
 }
@@ -1199,11 +1207,7 @@ hydra_runs_view_import_run (HydraRunsView *self, const char *project)
   ImportData *d = g_new0 (ImportData, 1);
   d->project = g_strdup (project);
   d->runs = g_strdup (self->directory);
-  hold_application (TRUE);
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, import_done, NULL);
-  g_task_set_source_tag (task, hydra_runs_view_import_run);
-  g_task_set_task_data (task, d, import_data_free);
-  g_task_run_in_thread (task, import_thread);
+  run_job (self, hydra_runs_view_import_run, d, import_data_free, import_thread, import_done);
 }
 
 static void
