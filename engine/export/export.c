@@ -23,7 +23,6 @@
 #include "runinfo.h"
 #include "runmeta.h"
 
-#define MODEL_MAX (2ull << 30) /* a ResNet-34 is 85 MB */
 
 /* ---- the recipe ---- */
 
@@ -217,10 +216,7 @@ static char *
 run_of_model (const char *model)
 {
   char *folder = run_folder_of (model, NULL);
-  char *info = folder != NULL ? run_folder_file (folder, RUN_INFO) : NULL;
-  bool is_run = info != NULL && access (info, F_OK) == 0;
-  free (info);
-  if (!is_run)
+  if (folder != NULL && !folder_has (folder, RUN_INFO))
     {
       free (folder);
       return NULL;
@@ -242,16 +238,6 @@ folder_is_empty (const char *dir, HnError *err)
     empty = strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0;
   closedir (d);
   return empty || hn_error_set (err, "%s is not empty: export into a new or an empty folder", dir);
-}
-
-static bool
-write_file (const char *dir, const char *name, const void *data, size_t len, HnError *err)
-{
-  char *path = run_folder_file (dir, name);
-  bool ok = path != NULL ? file_replace (path, &(HnChunk) { data, len }, 1, true, NULL, err)
-                         : hn_error_set (err, "out of memory");
-  free (path);
-  return ok;
 }
 
 /* s as one word of a POSIX shell, for a command to paste: 'it'\''s' (free it). */
@@ -320,12 +306,7 @@ copy_init (const char *model, const cJSON *settings, const char *dir, HnError *e
   checkpoint_close (c);
   if (!fits)
     return false;
-  HnBytes bytes = { 0 };
-  bool ok = file_read (AT_FDCWD, model, MODEL_MAX, "a model", &bytes, err)
-            || hn_error_prefix (err, "%s", model);
-  ok = ok && write_file (dir, PROJECT_INIT, bytes.data, bytes.len, err);
-  bytes_clear (&bytes);
-  return ok;
+  return copy_into (model, dir, PROJECT_INIT, MODEL_MAX, "a model", err);
 }
 
 static bool
@@ -343,32 +324,21 @@ write_project (cJSON *project, const char *model, const char *dir, HnError *err)
     if (strcmp (f->name, "README.md") == 0)
       {
         char *text = fill_readme (f, cJSON_IsString (name) ? name->valuestring : "", data_arg);
-        ok = text != NULL ? write_file (dir, f->name, text, strlen (text), err)
+        ok = text != NULL ? write_into (dir, f->name, text, strlen (text), err)
                           : hn_error_set (err, "out of memory");
         free (text);
       }
     else
-      ok = write_file (dir, f->name, f->data, f->len, err);
+      ok = write_into (dir, f->name, f->data, f->len, err);
   ok = ok && (model == NULL
               || copy_init (model, cJSON_GetObjectItemCaseSensitive (project, "settings"), dir, err));
   char *text = ok ? cJSON_Print (project) : NULL;
   if (ok && text == NULL)
     ok = hn_error_set (err, "out of memory");
-  ok = ok && write_file (dir, RUN_INFO, text, strlen (text), err);
+  ok = ok && write_into (dir, RUN_INFO, text, strlen (text), err);
   free (text);
   free (quoted);
   return ok;
-}
-
-static void
-now_iso (char buf[32])
-{
-  struct timespec now;
-  struct tm utc;
-  clock_gettime (CLOCK_REALTIME, &now);
-  gmtime_r (&now.tv_sec, &utc);
-  size_t n = strftime (buf, 32, "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf (buf + n, 32 - n, ".%03dZ", (int) (now.tv_nsec / 1000000));
 }
 
 /* Removes what write_project wrote into dir (and dir, when this made it). */
@@ -376,20 +346,8 @@ static void
 undo (const char *dir, bool made)
 {
   for (const HnProjectFile *f = project_files; f->name != NULL; f++)
-    {
-      char *path = run_folder_file (dir, f->name);
-      if (path != NULL)
-        unlink (path);
-      free (path);
-    }
-  const char *ours[] = { PROJECT_INIT, RUN_INFO };
-  for (int i = 0; i < 2; i++)
-    {
-      char *path = run_folder_file (dir, ours[i]);
-      if (path != NULL)
-        unlink (path);
-      free (path);
-    }
+    remove_from (dir, &f->name, 1);
+  remove_from (dir, (const char *const[]) { PROJECT_INIT, RUN_INFO }, 2);
   if (made)
     rmdir (dir);
 }
@@ -419,8 +377,8 @@ export_pytorch_project (const HnExport *what, const char *out_dir, HnProjectSumm
         }
     }
 
-  char when[32];
-  now_iso (when);
+  char when[RUN_INFO_TIME];
+  run_info_format_now (when);
   cJSON *project = cJSON_CreateObject ();
   cJSON_AddStringToObject (project, "format", PROJECT_FORMAT);
   cJSON_AddStringToObject (project, "exported", when);

@@ -1,5 +1,6 @@
 /* import.c — what an exported project trained, brought in as a run (export.h). */
 #include "export.h"
+#include "export-private.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include "runinfo.h"
 
 #define RECORD_MAX (1ull << 32) /* a record grows by about 300 bytes a step */
-#define MODEL_MAX (2ull << 30)
 
 static bool
 count_row (const HnEvent *e, void *ctx)
@@ -31,10 +31,7 @@ static char *
 result_folder (const char *project)
 {
   char *output = run_folder_file (project, PROJECT_OUTPUT);
-  char *info = output != NULL ? run_folder_file (output, RUN_INFO) : NULL;
-  bool in_output = info != NULL && access (info, F_OK) == 0;
-  free (info);
-  if (in_output)
+  if (output != NULL && folder_has (output, RUN_INFO))
     return output;
   free (output);
   return strdup (project);
@@ -81,10 +78,7 @@ check_run (const char *folder, const char *runs_dir, HnError *err)
   if (!ok)
     {
       /* an exported project not trained yet is the likely mistake: say so */
-      char *script = run_folder_file (folder, "train.py");
-      bool project = script != NULL && access (script, F_OK) == 0;
-      free (script);
-      if (project)
+      if (folder_has (folder, "train.py"))
         return hn_error_set (err, "%s has not been trained: it has no %s/%s yet (run train.py "
                                   "as its README.md says)", folder, PROJECT_OUTPUT, RUN_INFO);
       return hn_error_prefix (err, "%s is not an exported project or a run", folder);
@@ -111,18 +105,15 @@ check_run (const char *folder, const char *runs_dir, HnError *err)
   return ok;
 }
 
+/* FROM_DIR/NAME copied into to_dir. */
 static bool
 copy_file (const char *from_dir, const char *to_dir, const char *name, uint64_t max,
            const char *what, HnError *err)
 {
-  char *from = run_folder_file (from_dir, name), *to = run_folder_file (to_dir, name);
-  HnBytes bytes = { 0 };
-  bool ok = (from != NULL && to != NULL) || hn_error_set (err, "out of memory");
-  ok = ok && (file_read (AT_FDCWD, from, max, what, &bytes, err) || hn_error_prefix (err, "%s", from));
-  ok = ok && file_replace (to, &(HnChunk) { bytes.data, bytes.len }, 1, true, NULL, err);
-  bytes_clear (&bytes);
+  char *from = run_folder_file (from_dir, name);
+  bool ok = from != NULL ? copy_into (from, to_dir, name, max, what, err)
+                         : hn_error_set (err, "out of memory");
   free (from);
-  free (to);
   return ok;
 }
 
@@ -131,9 +122,9 @@ static bool
 copy_info (const char *from_dir, const char *to_dir, const char *project, const char *importer,
            HnError *err)
 {
-  char *from = run_folder_file (from_dir, RUN_INFO), *to = run_folder_file (to_dir, RUN_INFO);
+  char *from = run_folder_file (from_dir, RUN_INFO);
   HnBytes bytes = { 0 };
-  bool ok = (from != NULL && to != NULL) || hn_error_set (err, "out of memory");
+  bool ok = from != NULL || hn_error_set (err, "out of memory");
   ok = ok && file_read (AT_FDCWD, from, RUN_INFO_MAX, "a run.json", &bytes, err);
   cJSON *root = ok ? cJSON_ParseWithLength ((const char *) bytes.data, bytes.len) : NULL;
   ok = ok && (root != NULL || hn_error_set (err, "%s is not JSON", from));
@@ -150,26 +141,18 @@ copy_info (const char *from_dir, const char *to_dir, const char *project, const 
       text = cJSON_Print (root);
       ok = text != NULL || hn_error_set (err, "out of memory");
     }
-  ok = ok && file_replace (to, &(HnChunk) { text, strlen (text) }, 1, true, NULL, err);
+  ok = ok && write_into (to_dir, RUN_INFO, text, strlen (text), err);
   free (text);
   cJSON_Delete (root);
   bytes_clear (&bytes);
   free (from);
-  free (to);
   return ok;
 }
 
 static void
 remove_run (const char *dir)
 {
-  const char *files[] = { RUN_INFO, RUN_RECORD, RUN_MODEL };
-  for (int i = 0; i < 3; i++)
-    {
-      char *path = run_folder_file (dir, files[i]);
-      if (path != NULL)
-        unlink (path);
-      free (path);
-    }
+  remove_from (dir, (const char *const[]) { RUN_INFO, RUN_RECORD, RUN_MODEL }, 3);
   rmdir (dir);
 }
 

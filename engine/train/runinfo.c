@@ -80,9 +80,8 @@ add_seed (cJSON *o, const char *key, uint64_t seed)
     }
 }
 
-/* The current time as run.json writes it: "2026-12-07T06:45:12.345Z". */
-static void
-format_now (char buf[32])
+void
+run_info_format_now (char buf[RUN_INFO_TIME])
 {
   struct timespec now;
   struct tm utc;
@@ -205,8 +204,8 @@ static cJSON *
 summary_to_json (const HnRunSummary *s)
 {
   cJSON *o = cJSON_CreateObject ();
-  char now[32];
-  format_now (now);
+  char now[RUN_INFO_TIME];
+  run_info_format_now (now);
   cJSON_AddStringToObject (o, "state", trainer_state_name (s->state));
   cJSON_AddStringToObject (o, "updated", now);
   cJSON_AddNumberToObject (o, "steps", (double) s->steps);
@@ -246,8 +245,8 @@ char *
 run_info_begin (const char *folder, const HnTrainConfig *config, const HnLossConfig *loss,
                 float lr, const HnRunParent *parent, HnError *err)
 {
-  char now[32], *name = folder_name (folder), *data_folder = NULL;
-  format_now (now);
+  char now[RUN_INFO_TIME], *name = folder_name (folder), *data_folder = NULL;
+  run_info_format_now (now);
   HnTrainConfig c = *config;
   if (c.data_folder != NULL && (data_folder = realpath (c.data_folder, NULL)) != NULL)
     c.data_folder = data_folder;

@@ -49,6 +49,10 @@
 
 #define RUN_INFO_FORMAT "hydranet-run-1"
 #define RUN_INFO_MAX (4u << 20)
+#define RUN_INFO_TIME 32 /* room for a time as run.json writes it */
+
+/* The current time as run.json writes it, in UTC: "2026-12-07T06:45:12.345Z". */
+void run_info_format_now (char buf[RUN_INFO_TIME]);
 
 typedef struct
 {
