@@ -22,6 +22,7 @@ studio's Import Run… bring it in.
 import argparse
 import datetime
 import hashlib
+import io
 import json
 import math
 import os
@@ -138,8 +139,9 @@ def scan(folder, val_percent):
             continue
         try:
             with open(path, "rb") as f:
-                digest = hashlib.sha1(f.read()).hexdigest()
-            with Image.open(path) as img:
+                raw = f.read()
+            digest = hashlib.sha1(raw).hexdigest()
+            with Image.open(io.BytesIO(raw)) as img:
                 img.load()  # a file that does not decode is skipped, as the studio skips it
         except (OSError, ValueError, Image.DecompressionBombError):
             skipped += 1
