@@ -138,8 +138,11 @@ class Torchrun(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         data = open(out, "rb").read()
         self.assertGreater(len(data), 40e6)  # ResNet-18's weights are in it
-        for name in (b"age", b"gender_logit", b"race_logits", b"batch"):
-            self.assertIn(name, data)
+        # protobuf as written: a value's name is field 1 (0x0a, then its length), a dimension's
+        # parameter field 2 (0x12): the input, the three outputs, and the batch axis by name
+        for field in (b"image", b"age", b"gender_logit", b"race_logits"):
+            self.assertIn(b"\n" + bytes([len(field)]) + field, data)
+        self.assertIn(b"\x12\x05batch", data)
 
 
 if __name__ == "__main__":
