@@ -260,3 +260,16 @@ hydra_application_new (void)
                        G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE, "resource-base-path",
                        "/org/hydranet/Studio", NULL);
 }
+
+void
+hydra_application_hold_while_writing (gboolean writing)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (app == NULL)
+    return;
+  if (writing)
+    g_application_hold (app);
+  else
+    g_application_release (app);
+}

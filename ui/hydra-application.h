@@ -12,4 +12,11 @@ G_DECLARE_FINAL_TYPE (HydraApplication, hydra_application, HYDRA, APPLICATION, G
 /* Finds the settings schema in the build tree when the studio runs uninstalled. */
 HydraApplication *hydra_application_new (void);
 
+/* Who writes a file, for its "source". */
+#define HYDRA_SOURCE "HydraNet Studio " HYDRA_VERSION
+
+/* TRUE while a file is being written, FALSE once it is: the process stays until then, even
+ * after its window closes. */
+void hydra_application_hold_while_writing (gboolean writing);
+
 G_END_DECLS

@@ -7,6 +7,7 @@
  */
 
 #include "hydra-runs-view.h"
+#include "hydra-application.h"
 #include "hydra-settings.h"
 
 #include <math.h>
@@ -923,22 +924,6 @@ fork_action (GtkWidget *widget, const char *name, GVariant *param)
 
 /* ---- export as a PyTorch project, import a run ---- */
 
-#define STUDIO "HydraNet Studio " HYDRA_VERSION
-
-/* The process stays until a project or a run is written whole, even when the window closes. */
-static void
-hold_application (gboolean hold)
-{
-  GApplication *app = g_application_get_default ();
-
-  if (app == NULL)
-    return;
-  if (hold)
-    g_application_hold (app);
-  else
-    g_application_release (app);
-}
-
 /* What an export or an import answers: the folder it made, and what to tell. */
 typedef struct
 {
@@ -960,7 +945,7 @@ static void
 run_job (HydraRunsView *self, gpointer tag, gpointer data, GDestroyNotify free_data,
          GTaskThreadFunc thread, GAsyncReadyCallback done)
 {
-  hold_application (TRUE);
+  hydra_application_hold_while_writing (TRUE);
   g_autoptr (GTask) task = g_task_new (self, self->cancellable, done, NULL);
   g_task_set_source_tag (task, tag);
   g_task_set_task_data (task, data, free_data);
@@ -975,7 +960,7 @@ finish_job (HydraRunsView *self, GAsyncResult *result)
   g_autoptr (GError) error = NULL;
   JobDone *done = g_task_propagate_pointer (G_TASK (result), &error);
 
-  hold_application (FALSE);
+  hydra_application_hold_while_writing (FALSE);
   if (done != NULL)
     g_signal_emit (self, signals[SIGNAL_NOTICE], 0, done->message);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1063,7 +1048,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   g_autofree char *name = g_strdup (info.name);
   run_info_clear (&info);
   g_autofree char *out = ok ? project_folder (d->picked, name) : NULL;
-  HnExport what = { .run = d->run, .exporter = STUDIO };
+  HnExport what = { .run = d->run, .exporter = HYDRA_SOURCE };
   if (!ok || !export_pytorch_project (&what, out, &summary, &err))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -1166,7 +1151,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   HnError err;
   char *folder;
 
-  if (!import_pytorch_run (d->project, d->runs, STUDIO, &folder, &err))
+  if (!import_pytorch_run (d->project, d->runs, HYDRA_SOURCE, &folder, &err))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "The run was not imported: %s",
                                err.message);

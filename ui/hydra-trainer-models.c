@@ -6,6 +6,7 @@
  */
 
 #include "hydra-trainer-private.h"
+#include "hydra-application.h"
 
 #include <math.h>
 #include <string.h>
@@ -161,7 +162,7 @@ save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     }
   if (loaded != NULL)
     {
-      HnRunMeta meta = { .source = "HydraNet Studio " HYDRA_VERSION, .val_age_mae = loaded->val_mae,
+      HnRunMeta meta = { .source = HYDRA_SOURCE, .val_age_mae = loaded->val_mae,
                          .val_gender_acc = NAN, .val_race_acc = NAN };
       HnMetaList list;
       run_meta_format (&meta, &list);

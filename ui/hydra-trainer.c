@@ -8,6 +8,7 @@
  */
 
 #include "hydra-trainer-private.h"
+#include "hydra-application.h"
 
 #include <math.h>
 #include <string.h>
@@ -298,7 +299,7 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   d->config.records_path = NULL;
   d->config.data_folder = data_folder;
   d->config.synthetic = data_folder == NULL ? hydra_dataset_get (d->ds)->n : 0;
-  d->config.source = "HydraNet Studio " HYDRA_VERSION;
+  d->config.source = HYDRA_SOURCE;
   d->config.fork_of = d->fork_of;
   /* a fork goes on from its checkpoint as hydranet-cli train --fork does, and waits at its
    * branch point: live settings changed there take effect at its first step */

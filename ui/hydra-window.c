@@ -8,6 +8,7 @@
  */
 
 #include "hydra-window.h"
+#include "hydra-application.h"
 #include "hydra-settings.h"
 
 #include <math.h>
@@ -936,20 +937,6 @@ restore_hidden_curves (HydraWindow *self)
 
 /* ---- files ---- */
 
-/* A file being written keeps the process alive after its window closes. */
-static void
-hold_application (gboolean hold)
-{
-  GApplication *app = g_application_get_default ();
-
-  if (app == NULL)
-    return;
-  if (hold)
-    g_application_hold (app);
-  else
-    g_application_release (app);
-}
-
 static void
 open_folder_response (GtkNativeDialog *dialog, int response, HydraWindow *self)
 {
@@ -1119,7 +1106,7 @@ write_job_new (HydraWindow *self, GFile *file)
 
   job->self = g_object_ref (self);
   job->name = g_file_get_parse_name (file);
-  hold_application (TRUE); /* the process stays until the file is written */
+  hydra_application_hold_while_writing (TRUE); /* the process stays until the file is written */
   return job;
 }
 
@@ -1127,7 +1114,7 @@ static void
 write_job_finish (WriteJob *job, gboolean ok, const GError *error, const char *failed,
                   const char *done)
 {
-  hold_application (FALSE);
+  hydra_application_hold_while_writing (FALSE);
   if (!ok)
     show_error (job->self, failed, error);
   else
