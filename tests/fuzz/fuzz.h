@@ -57,7 +57,8 @@ char *fuzz_expand (const uint8_t *text, size_t len, size_t *out_len);
 
 /* A run folder laid out from one input, for the run.json readers (runinfo, history, import):
  * parts run.json, curves.csv, then a second run's run.json and curves.csv (a fork's parent,
- * "@DIR@/runs/b"), written to DIR/runs/a and DIR/runs/b; a part absent is a file absent. */
+ * "@DIR@/runs/b"), written to DIR/runs/a and DIR/runs/b (both folders always made); a part absent is a file
+ * absent. */
 void fuzz_put_runs (const uint8_t *data, size_t size);
 
 /* Seeds: writes the target's starting corpus into dir (made if missing). False, with a

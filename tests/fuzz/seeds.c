@@ -434,7 +434,8 @@ put_parts (const char *dir, const char *name, const char *const *parts, int n)
   return ok;
 }
 
-/* A run of its own, and a fork of "@DIR@/runs/b" at step 4. The folder names in the files
+/* A run of its own, and a fork of "@DIR@/runs/b" at step 4 (fork), or with a model (the
+ * import's third part). The folder names in the files
  * are made under a scratch folder literally called "@DIR@", which fuzz_expand replaces. */
 static bool
 seeds_runs (const char *dir, bool fork)
@@ -450,8 +451,10 @@ seeds_runs (const char *dir, bool fork)
       /* the trainer writes absolute folders: make them the marker's again */
       const char *const own[] = { a, ra }, *const two[] = { a, ra, b, rb },
                         *const forked[] = { fa, rf, b, rb };
-      ok = put_parts (dir, "run", own, 2) && put_parts (dir, "two-runs", two, 4)
-           && (!fork || put_parts (dir, "fork", forked, 4));
+      const char *const with_model[] = { a, ra, "model" };
+      ok = put_parts (dir, "run", own, 2)
+           && (fork ? put_parts (dir, "two-runs", two, 4) && put_parts (dir, "fork", forked, 4)
+                    : put_parts (dir, "run-and-model", with_model, 3));
     }
   free (a);
   free (b);
