@@ -14,7 +14,7 @@
  *       48      8  meta bytes M
  *       56      8  pixel bytes P = n·S·S·3
  *       64     20  SHA-1 of the meta section
- *       84      8  payload_hash of the pixels
+ *       84      8  cache_pixel_hash of the pixels
  *       92     20  SHA-1 of bytes 0…91
  *      112      M  meta: n × (age, gender, race, never_val, split_key u32); n names;
  *                  n_skipped × (file, reason); per group (u32 count, u8 conflicting, names).
@@ -82,8 +82,8 @@ rotl64 (uint64_t x, int n)
 /* A fast 64-bit checksum of the pixels (xxHash64's round and mixing on four lanes): SHA-1
  * would be too slow over the 1 GiB of a 128×128 cache. It guards against a torn or rotten
  * file, not against someone who can write to the user's cache anyway. */
-static uint64_t
-payload_hash (const uint8_t *p, size_t len)
+uint64_t
+cache_pixel_hash (const uint8_t *p, size_t len)
 {
   const uint64_t p1 = 0x9E3779B185EBCA87ull, p2 = 0xC2B2AE3D27D4EB4Full;
   uint64_t acc[4] = { p1 + p2, p2, 0, -p1 };
@@ -295,7 +295,7 @@ read_sections (int fd, const uint8_t *h, HnDataset *ds)
     bad = "cannot read the cache";
   else if (!digest_matches (meta, meta_bytes, h + 64))
     bad = "damaged cache labels";
-  else if (payload_hash (ds->pixels, pixel_bytes) != get_u64 (h + 84))
+  else if (cache_pixel_hash (ds->pixels, pixel_bytes) != get_u64 (h + 84))
     bad = "damaged cache pixels";
   else if (!parse_meta (ds, meta, meta_bytes, get_u32 (h + 40), get_u32 (h + 44)))
     bad = "damaged cache labels";
@@ -421,7 +421,7 @@ encode_header (const HnDataset *ds, const uint8_t *key, const Buf *meta, size_t 
   put_u64 (h + 48, meta->len);
   put_u64 (h + 56, pixel_bytes);
   sha1 (meta->data, meta->len, h + 64);
-  put_u64 (h + 84, payload_hash (ds->pixels, pixel_bytes));
+  put_u64 (h + 84, cache_pixel_hash (ds->pixels, pixel_bytes));
   sha1 (h, 92, h + 92);
 }
 

@@ -73,6 +73,10 @@ void cache_key (const char *real_dir, int size, const FolderEntry *entries, cons
 HnDataset *cache_read (const char *path, const uint8_t key[SHA1_DIGEST_BYTES], int size, char *why,
                        size_t why_len);
 
+/* The checksum of the pixel section (cache.c says why not SHA-1). Here for the fuzz target,
+ * which fixes up the hashes of the bytes it is given (tests/fuzz/fuzz-cache.c). */
+uint64_t cache_pixel_hash (const uint8_t *p, size_t len);
+
 /* Writes ds to path atomically; cancel (may be NULL) set before the end keeps the old file
  * and fails with "cancelled". */
 bool cache_write (const HnDataset *ds, const char *path, const uint8_t key[SHA1_DIGEST_BYTES],
