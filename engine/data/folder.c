@@ -116,11 +116,29 @@ read_entries (Folder *f, HnError *err)
   return ok;
 }
 
+/* Why entry `name` of folder dfd could not be stat'ed (errno e), for a person: stat follows
+ * symbolic links, so a listed name that stat cannot find is a link to nothing, or a file
+ * removed since the listing. */
+static int
+stat_failure (int dfd, const char *name, int e, char **reason)
+{
+  char buf[128];
+  const char *why = strerror_r (e, buf, sizeof buf);
+  struct stat link;
+  bool is_link = fstatat (dfd, name, &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (link.st_mode);
+  if (e == ELOOP)
+    return asprintf (reason, "a symbolic link that loops (%s)", why);
+  if (e == ENOENT && is_link)
+    return asprintf (reason, "a symbolic link to nothing (%s)", why);
+  if (e == ENOENT)
+    return asprintf (reason, "removed while the folder was read");
+  return asprintf (reason, "cannot read (%s)", why);
+}
+
 /* Sorts the entries by name and stats them; one that cannot be stat'ed gets its reason. */
 static bool
 list_folder (Folder *f, HnError *err)
 {
-  char why[128];
   if (!read_entries (f, err))
     return false;
   if (f->n == 0)
@@ -138,9 +156,7 @@ list_folder (Folder *f, HnError *err)
     if (fstatat (f->dfd, f->entries[i].name, &f->st[i], 0) != 0)
       {
         f->st[i] = (struct stat){ 0 };
-        if (asprintf (&f->entries[i].reason, "cannot read (%s)",
-                      strerror_r (errno, why, sizeof why))
-            < 0)
+        if (stat_failure (f->dfd, f->entries[i].name, errno, &f->entries[i].reason) < 0)
           return f->entries[i].reason = NULL, hn_error_set (err, "out of memory");
       }
   return true;
@@ -188,14 +204,15 @@ pick_candidates (Folder *f, int *todo, int *n_todo, HnError *err)
       FolderEntry *e = &f->entries[i];
       const char *reason = NULL;
       char name_why[128];
+      HnError kind;
       if (e->reason != NULL) /* stat failed */
         continue;
       if (S_ISDIR (f->st[i].st_mode))
         reason = "a folder: subfolders are not read";
       else if (!utkface_parse_name (e->name, &e->labels, name_why, sizeof name_why))
         reason = name_why;
-      else if (!S_ISREG (f->st[i].st_mode))
-        reason = "not a regular file";
+      else if (!file_check_regular (f->st[i].st_mode, "an image file", &kind))
+        reason = kind.message; /* never opened: a pipe or a device could block */
       if (reason == NULL)
         todo[(*n_todo)++] = i;
       else if ((e->reason = strdup (reason)) == NULL)
