@@ -1,6 +1,6 @@
 /* test-hostile.c — folders that fight back: special files, symbolic-link loops, folders with
- * face names, files that grow while they are read, unreadable files and a named pipe where
- * the cache should be.
+ * face names, files that grow while they are read, unreadable files, names that are not
+ * UTF-8 and a named pipe where the cache should be.
  *
  * Each folder holds a few good synthetic faces beside the hostile entries: the faces must
  * load, every hostile entry must be skipped with a reason a person can read, and nothing may
@@ -25,6 +25,7 @@
 #include "dataset.h"
 #include "synth.h"
 #include "test-util.h"
+#include "utf8.h"
 
 #define SEED 7 /* the good faces; SEED + 1 for faces that must differ from them */
 #define SIZE 32
@@ -532,6 +533,91 @@ done:
 }
 END_TEST
 
+/* ---- names that are not UTF-8 ---- */
+
+START_TEST (test_utf8_copy_valid)
+{
+  static const struct
+  {
+    const char *in, *out;
+  } cases[] = {
+    { "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80" },
+    { "caf\xE9", "caf\xEF\xBF\xBD" },                           /* Latin-1 */
+    { "\xC3", "\xEF\xBF\xBD" },                                 /* cut short */
+    { "\xC0\xAF", "\xEF\xBF\xBD\xEF\xBF\xBD" },                 /* overlong */
+    { "\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" }, /* a surrogate */
+    { "\xF4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
+  };
+  char out[64];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      ck_assert_uint_eq (utf8_copy_valid (out, sizeof out, cases[i].in), strlen (cases[i].out));
+      ck_assert_str_eq (out, cases[i].out);
+    }
+  /* Cut short, a copy leaves out the character that does not fit whole. */
+  ck_assert_uint_eq (utf8_copy_valid (out, 5, "ab\xC3\xA9\xC3\xA9"), 4);
+  ck_assert_str_eq (out, "ab\xC3\xA9");
+  ck_assert_uint_eq (utf8_copy_valid (out, 4, "ab\xC3\xA9"), 2);
+  ck_assert_uint_eq (utf8_copy_valid (out, 1, "ab"), 0);
+
+  /* A message over HnError's 512 bytes is cut between characters, not inside one. */
+  char long_name[1200] = "";
+  for (int i = 0; i < 300; i++)
+    strcat (long_name, i % 7 == 0 ? "\xE9" : "\xC3\xA9");
+  HnError err;
+  hn_error_set (&err, "x%s", long_name);
+  ck_assert (valid_utf8 (err.message));
+  ck_assert_uint_gt (strlen (err.message), 500);
+  hn_error_prefix (&err, "%s", long_name);
+  ck_assert (valid_utf8 (err.message));
+}
+END_TEST
+
+START_TEST (test_names_not_utf8)
+{
+  char *dir = test_tmpdir (), names[2][64];
+  write_faces (dir, 2, SEED, names);
+  static const char *bad[] = {
+    "50_0_0_1\xE9.jpg",       /* Latin-1 é */
+    "\xFF\xFE_0_0_1.jpg",     /* not UTF-8 at all */
+    "51_0_0_1.jpg\xC3",       /* cut short */
+    "\xC0\xAF_0_0_1.jpg",     /* an overlong '/' */
+    "\xED\xA0\x80_0_0_1.jpg", /* a surrogate */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    copy_face (dir, names[0], bad[i]);
+
+  HnDataset *ds = open_ok (dir, "");
+  assert_faces_usable (ds, 2, names);
+  ck_assert_int_eq (ds->n, 2);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_skipped (ds, bad[i], "name is not AGE_GENDER_RACE_DATETIME.jpg");
+  assert_reasons_readable (ds);
+  dataset_free (ds);
+
+  /* When such a name, or the folder's own, ends up in a message, the message is UTF-8. */
+  char *sub = test_path (dir, "caf\xE9 \xFF");
+  ck_assert_int_eq (mkdir (sub, 0755), 0);
+  char *junk = test_path (sub, "\xFF\xFE.jpg");
+  test_write_file (junk, "x", 1);
+  HnError err = { 0 };
+  alarm (HANG_SECONDS);
+  ck_assert_ptr_null (dataset_open_folder (sub, SIZE, "", 1, NULL, &err));
+  alarm (0);
+  ck_assert_msg (strstr (err.message, "has no usable face image") != NULL, "%s", err.message);
+  ck_assert_msg (valid_utf8 (err.message), "not UTF-8: %s", err.message);
+  char *missing = test_path (sub, "gone \xE9");
+  ck_assert_ptr_null (dataset_open_folder (missing, SIZE, "", 1, NULL, &err));
+  ck_assert_msg (strstr (err.message, "no such folder") != NULL, "%s", err.message);
+  ck_assert_msg (valid_utf8 (err.message), "not UTF-8: %s", err.message);
+  free (missing);
+  free (junk);
+  free (sub);
+  test_rmtree (dir);
+  free (dir);
+}
+END_TEST
+
 static Suite *
 hostile_suite (void)
 {
@@ -543,6 +629,8 @@ hostile_suite (void)
   tcase_add_test (entries, test_cache_fifo_not_waited_on);
   tcase_add_test (entries, test_growing_files);
   tcase_add_test (entries, test_unreadable_as_other_user);
+  tcase_add_test (entries, test_utf8_copy_valid);
+  tcase_add_test (entries, test_names_not_utf8);
   suite_add_tcase (s, entries);
 
   return s;
