@@ -661,6 +661,17 @@ watch (void *data)
   return NULL;
 }
 
+/* Sets the load's cancel 5 ms from now. */
+static void *
+cancel_soon (void *data)
+{
+  HnLoadProgress *progress = data;
+  struct timespec t = { 0, 5 * 1000 * 1000 };
+  nanosleep (&t, NULL);
+  atomic_store (&progress->cancel, true);
+  return NULL;
+}
+
 START_TEST (test_hundred_thousand_tiny_files)
 {
   /* On tmpfs when there is one, so that the test measures the loader and not the disk. */
@@ -694,6 +705,20 @@ START_TEST (test_hundred_thousand_tiny_files)
       fclose (f);
       free (p);
     }
+
+  /* Listing 100,000 entries takes a while (here, 0.1 s and more): a load cancelled meanwhile
+   * stops there, before decoding starts (total is still 0). */
+  HnLoadProgress listing = { 0 };
+  pthread_t canceller;
+  ck_assert_int_eq (pthread_create (&canceller, NULL, cancel_soon, &listing), 0);
+  HnError err = { 0 };
+  alarm (HANG_SECONDS);
+  ck_assert_ptr_null (dataset_open_folder (dir, 128, cache, 2, &listing, &err));
+  alarm (0);
+  pthread_join (canceller, NULL);
+  ck_assert_str_eq (err.message, "cancelled");
+  int decoding = atomic_load (&listing.total);
+  ck_assert_msg (decoding == 0, "the cancelled load went on to decode %d files", decoding);
   clock_gettime (CLOCK_MONOTONIC, &t1);
 
   /* Bounded memory: the peak resident set, and the address space too — reserving room for
@@ -713,7 +738,6 @@ START_TEST (test_hundred_thousand_tiny_files)
   Watcher w = { .progress = &progress };
   pthread_t t;
   ck_assert_int_eq (pthread_create (&t, NULL, watch, &w), 0);
-  HnError err = { 0 };
   alarm (HANG_SECONDS);
   HnDataset *ds = dataset_open_folder (dir, 128, cache, 2, &progress, &err);
   alarm (0);
@@ -744,7 +768,8 @@ START_TEST (test_hundred_thousand_tiny_files)
   ck_assert_msg (after - before < 256 * 1024, "peak RSS grew by %ld MiB", (after - before) / 1024);
 #endif
   fprintf (stderr,
-           "100,000 tiny files: made in %.2f s, opened in %.2f s, peak RSS +%ld MiB, progress "
+           "100,000 tiny files: made (and a load cancelled) in %.2f s, opened in %.2f s, peak RSS "
+           "+%ld MiB, progress "
            "seen moving %d times\n",
            (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
            (double) (t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) * 1e-9,

@@ -28,6 +28,7 @@
 typedef struct
 {
   const char *dir; /* as the caller named it, for messages */
+  const HnLoadProgress *progress; /* its cancel is heeded while listing too */
   int dfd;
   FolderEntry *entries; /* (n) the non-hidden entries, in name order */
   struct stat *st;      /* (n) their stat; zero where it failed */
@@ -104,8 +105,12 @@ read_entries (Folder *f, HnError *err)
   int cap = 0;
   bool ok = true;
   struct dirent *de;
+  /* A listing can take minutes (a slow disk, a network share, millions of files): a
+   * cancelled load stops here too. */
   for (errno = 0; ok && (de = readdir (d)) != NULL; errno = 0)
-    if (de->d_name[0] == '.')
+    if (cancelled (f->progress))
+      ok = hn_error_set (err, "cancelled");
+    else if (de->d_name[0] == '.')
       f->n_hidden += strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0;
     else if (!add_entry (f, de->d_name, &cap))
       ok = hn_error_set (err, "out of memory listing %s", f->dir);
@@ -153,7 +158,9 @@ list_folder (Folder *f, HnError *err)
   if ((f->st = calloc (f->n, sizeof *f->st)) == NULL)
     return hn_error_set (err, "out of memory listing %s", f->dir);
   for (int i = 0; i < f->n; i++)
-    if (fstatat (f->dfd, f->entries[i].name, &f->st[i], 0) != 0)
+    if (cancelled (f->progress))
+      return hn_error_set (err, "cancelled");
+    else if (fstatat (f->dfd, f->entries[i].name, &f->st[i], 0) != 0)
       {
         f->st[i] = (struct stat){ 0 };
         if (stat_failure (f->dfd, f->entries[i].name, errno, &f->entries[i].reason) < 0)
@@ -563,7 +570,7 @@ dataset_open_folder (const char *dir, int size, const char *cache_dir, int threa
       threads = online > 0 ? (int) online : 1;
     }
 
-  Folder f = { .dir = dir, .dfd = -1 };
+  Folder f = { .dir = dir, .progress = progress, .dfd = -1 };
   HnDataset *ds = NULL;
   if (open_folder (&f, err) && list_folder (&f, err))
     {
