@@ -82,48 +82,10 @@ report_progress (void *data)
   return NULL;
 }
 
-/* s with every byte that is not part of valid UTF-8 replaced by U+FFFD, so that a file name
- * in another encoding still gives valid JSON. Caller frees. */
-static char *
-utf8_clean (const char *s)
-{
-  size_t n = strlen (s);
-  char *out = malloc (3 * n + 1), *o = out;
-  if (out == NULL)
-    return NULL;
-  const unsigned char *p = (const unsigned char *) s;
-  while (*p != '\0')
-    {
-      int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-      uint32_t cp = len == 1 ? *p : len == 2 ? *p & 0x1F : len == 3 ? *p & 0x0F : *p & 0x07;
-      for (int i = 1; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-          len = 0;
-        else
-          cp = cp << 6 | (p[i] & 0x3F);
-      /* Overlong forms, surrogates and code points past U+10FFFF are invalid too. */
-      static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-      if (len == 0 || cp < least[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        {
-          memcpy (o, "\xEF\xBF\xBD", 3);
-          o += 3;
-          p++;
-          continue;
-        }
-      memcpy (o, p, len);
-      o += len;
-      p += len;
-    }
-  *o = '\0';
-  return out;
-}
-
 static void
 add_string (cJSON *to, const char *key, const char *s)
 {
-  char *clean = utf8_clean (s);
-  cJSON *item = cJSON_CreateString (clean != NULL ? clean : "");
-  free (clean);
+  cJSON *item = cli_json_string (s);
   if (key != NULL)
     cJSON_AddItemToObject (to, key, item);
   else

@@ -58,7 +58,7 @@ cli_export (int argc, char **argv)
   if (!export_pytorch_project (&what, out, &summary, &err))
     return cli_fail ("%s", err.message);
   cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "project", summary.folder);
+  cJSON_AddItemToObject (o, "project", cli_json_string (summary.folder));
   cJSON_AddNumberToObject (o, "history", summary.changes);
   cJSON_AddBoolToObject (o, "init", summary.has_init);
   free (summary.folder);

@@ -84,7 +84,7 @@ faces_of (HnFaceFinder *finder, const char *file, bool landmarks, const char *ch
   if (ok)
     {
       o = cJSON_CreateObject ();
-      cJSON_AddStringToObject (o, "file", file);
+      cJSON_AddItemToObject (o, "file", cli_json_string (file));
       cJSON_AddNumberToObject (o, "width", img.w);
       cJSON_AddNumberToObject (o, "height", img.h);
       cJSON_AddNumberToObject (o, "decode_ms", (t1 - t0) * 1e3);

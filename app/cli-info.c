@@ -42,7 +42,7 @@ cli_info (int argc, char **argv)
                    && asprintf (&optim, "%s.optim", path) > 0 && access (optim, R_OK) == 0;
   free (optim);
   cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "file", path);
+  cJSON_AddItemToObject (o, "file", cli_json_string (path));
   cJSON_AddStringToObject (o, "backbone", backbone_name (info.backbone));
   cJSON_AddNumberToObject (o, "input_size", info.input_size);
   cJSON_AddNumberToObject (o, "parameters", (double) table->n_params);

@@ -54,7 +54,7 @@ cli_init (int argc, char **argv)
   if (!ok)
     return cli_fail ("%s", err.message);
   cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "file", out);
+  cJSON_AddItemToObject (o, "file", cli_json_string (out));
   cJSON_AddStringToObject (o, "backbone", backbone_name (backbone));
   cJSON_AddNumberToObject (o, "input_size", size);
   cJSON_AddNumberToObject (o, "seed", (double) seed);

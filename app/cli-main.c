@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "utf8.h"
 
 static const struct
 {
@@ -70,12 +71,14 @@ cli_bad_value (const char *cmd, const struct option *options, int opt, const cha
 int
 cli_fail (const char *fmt, ...)
 {
+  /* as the engine's messages: valid UTF-8 even when a path given is not */
+  char raw[1024], text[3 * sizeof raw];
   va_list ap;
-  fprintf (stderr, "hydranet-cli: ");
   va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
+  vsnprintf (raw, sizeof raw, fmt, ap);
   va_end (ap);
-  fputc ('\n', stderr);
+  utf8_copy_valid (text, sizeof text, raw);
+  fprintf (stderr, "hydranet-cli: %s\n", text);
   return EXIT_FAILED;
 }
 
@@ -106,11 +109,23 @@ cli_parse_u64 (const char *s, unsigned long long *out)
 }
 
 cJSON *
+cli_json_string (const char *s)
+{
+  size_t cap = 3 * strlen (s) + 1;
+  char *clean = malloc (cap);
+  if (clean != NULL)
+    utf8_copy_valid (clean, cap, s);
+  cJSON *item = cJSON_CreateString (clean != NULL ? clean : "");
+  free (clean);
+  return item;
+}
+
+cJSON *
 cli_file_error_json (const char *file, const char *message)
 {
   cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "file", file);
-  cJSON_AddStringToObject (o, "error", message);
+  cJSON_AddItemToObject (o, "file", cli_json_string (file));
+  cJSON_AddItemToObject (o, "error", cli_json_string (message));
   return o;
 }
 

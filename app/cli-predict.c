@@ -16,7 +16,7 @@ static cJSON *
 prediction_json (const char *file, const HnPrediction *p)
 {
   cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "file", file);
+  cJSON_AddItemToObject (o, "file", cli_json_string (file));
   cJSON_AddNumberToObject (o, "age", p->age);
   cJSON_AddStringToObject (o, "gender", gender_names[p->p_female >= 0.5f]);
   cJSON_AddNumberToObject (o, "p_female", p->p_female);

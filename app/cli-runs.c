@@ -110,7 +110,7 @@ cli_runs (int argc, char **argv)
   for (int i = 0; i < list.n_skipped; i++)
     {
       cJSON *s = cJSON_CreateObject ();
-      cJSON_AddStringToObject (s, "folder", list.skipped[i].folder);
+      cJSON_AddItemToObject (s, "folder", cli_json_string (list.skipped[i].folder));
       cJSON_AddStringToObject (s, "reason", list.skipped[i].reason);
       cJSON_AddItemToArray (skipped, s);
     }

@@ -185,7 +185,7 @@ cli_synth (int argc, char **argv)
   fprintf (stderr, "wrote %d faces to %s in %.1f s\n", job.count, job.dir,
            hn_seconds () - started);
   cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "dir", job.dir);
+  cJSON_AddItemToObject (o, "dir", cli_json_string (job.dir));
   cJSON_AddNumberToObject (o, "count", job.count);
   cJSON_AddNumberToObject (o, "seed", (double) job.seed);
   cJSON_AddNumberToObject (o, "size", job.size);

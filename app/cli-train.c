@@ -699,7 +699,7 @@ print_summary (const TrainArgs *a, const HnDataset *ds, const Outcome *out,
   cJSON_AddNumberToObject (o, "img_per_s", out->seconds > 0 ? out->images / out->seconds : 0);
   if (run_folder != NULL)
     {
-      cJSON_AddStringToObject (o, "run_dir", run_folder);
+      cJSON_AddItemToObject (o, "run_dir", cli_json_string (run_folder));
       if (model != NULL)
         cJSON_AddStringToObject (o, "model", model);
     }

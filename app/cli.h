@@ -47,6 +47,10 @@ bool cli_parse_tta (const char *s, bool *flip);
 bool cli_parse_int (const char *s, int lo, int hi, int *out);
 bool cli_parse_u64 (const char *s, unsigned long long *out);
 
+/* A JSON string of s, whose bytes need not be UTF-8 (a file's name): those that are not
+ * become U+FFFD, so that the output stays valid JSON. */
+cJSON *cli_json_string (const char *s);
+
 /* {"file": file, "error": message}: a file a command could not read, in its output. */
 cJSON *cli_file_error_json (const char *file, const char *message);
 

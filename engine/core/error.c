@@ -5,15 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 bool
 hn_error_set (HnError *err, const char *fmt, ...)
 {
   if (err == NULL)
     return false;
+  /* Messages quote file names, which are bytes: made valid UTF-8 here, once for every
+   * caller, and never cut inside a character. */
+  char raw[sizeof err->message];
   va_list ap;
   va_start (ap, fmt);
-  vsnprintf (err->message, sizeof err->message, fmt, ap);
+  vsnprintf (raw, sizeof raw, fmt, ap);
   va_end (ap);
+  utf8_copy_valid (err->message, sizeof err->message, raw);
   return false;
 }
 
@@ -29,8 +35,7 @@ hn_error_prefix (HnError *err, const char *fmt, ...)
   vsnprintf (prefix, sizeof prefix, fmt, ap);
   va_end (ap);
   memcpy (old, err->message, sizeof old);
-  snprintf (err->message, sizeof err->message, "%.200s: %.300s", prefix, old);
-  return false;
+  return hn_error_set (err, "%.200s: %.300s", prefix, old);
 }
 
 void

@@ -17,7 +17,8 @@ typedef struct
 } HnError;
 
 /* Formats the message into err (if err is not NULL) and returns false, so that a failing
- * path reads `return hn_error_set (err, "…", …);`. */
+ * path reads `return hn_error_set (err, "…", …);`. The message is always valid UTF-8 (bytes
+ * that are not, say of a file's name, become U+FFFD: utf8.h). */
 bool hn_error_set (HnError *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* Prepends "prefix: " to an existing message (for adding a file name on the way up). */

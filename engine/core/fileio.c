@@ -61,6 +61,20 @@ format_limit (uint64_t bytes, char *buf, size_t len)
 }
 
 bool
+file_check_regular (unsigned mode, const char *what, HnError *err)
+{
+  if (S_ISREG (mode))
+    return true;
+  if (S_ISDIR (mode))
+    return hn_error_set (err, "is a folder, not %s", what);
+  const char *kind = S_ISFIFO (mode)                    ? "a named pipe (FIFO)"
+                     : S_ISSOCK (mode)                  ? "a socket"
+                     : S_ISCHR (mode) || S_ISBLK (mode) ? "a device"
+                                                        : "a special file";
+  return hn_error_set (err, "%s, not a regular file", kind);
+}
+
+bool
 file_read (int dir_fd, const char *name, uint64_t max, const char *what, HnBytes *buf,
            HnError *err)
 {
@@ -75,10 +89,8 @@ file_read (int dir_fd, const char *name, uint64_t max, const char *what, HnBytes
   buf->len = 0;
   if (fstat (fd, &st) != 0)
     hn_error_set (err, "cannot read (%s)", strerror_r (errno, why, sizeof why));
-  else if (S_ISDIR (st.st_mode))
-    hn_error_set (err, "is a folder, not %s", what);
-  else if (!S_ISREG (st.st_mode))
-    hn_error_set (err, "not a regular file");
+  else if (!file_check_regular (st.st_mode, what, err))
+    ok = false; /* a folder, a pipe, a device: err says which */
   else if ((uint64_t) st.st_size > max)
     {
       format_limit (max, why, sizeof why);

@@ -36,6 +36,12 @@ void bytes_clear (HnBytes *b); /* frees data; the buffer is empty and reusable a
 bool file_read (int dir_fd, const char *name, uint64_t max, const char *what, HnBytes *buf,
                 HnError *err);
 
+/* What file_read checks of a file's type before reading it: true for a regular file;
+ * otherwise false, and err says what the file is instead, as a person would call it: "is a
+ * folder, not WHAT", "a named pipe (FIFO), not a regular file", "a socket, …", "a device, …".
+ * For whoever decides from a stat (st_mode) which files to read at all. */
+bool file_check_regular (unsigned mode, const char *what, HnError *err);
+
 /* One piece of a file to write. */
 typedef struct
 {

@@ -308,7 +308,9 @@ cache_read (const char *path, const uint8_t key[SHA1_DIGEST_BYTES], int size, ch
             size_t why_len)
 {
   why[0] = '\0';
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a named pipe in the cache's place must not wait for a writer (fstat below
+   * refuses it); regular files ignore the flag. */
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     {
       if (errno != ENOENT)

@@ -31,8 +31,9 @@ typedef struct
 
 typedef struct
 {
-  char *file;   /* name within the folder */
-  char *reason; /* why it was skipped, for a person */
+  char *file;   /* name within the folder, as the bytes on disk: not always UTF-8 (a GUI
+                 * shows it through g_filename_display_name or the like) */
+  char *reason; /* why it was skipped, for a person; always UTF-8 */
 } HnSkippedFile;
 
 typedef struct

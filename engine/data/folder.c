@@ -3,10 +3,10 @@
  * Opening a folder goes: list it (hidden files ignored), sort the names (byte order, as the
  * reference's sorted()), parse each name strictly (names.h), then on every core read each
  * candidate file, hash its bytes (SHA-1: duplicates and split key) and decode, crop and
- * resize it into its slot of one pixel block (decode.c). Byte-identical copies are then
- * folded onto the first by name (duplicates.c); the rest of the copies, and every file that
- * failed, become `skipped` entries with a reason, so usable + skipped = the folder's
- * (non-hidden) entries.
+ * resize it (decode.c) into the next slot of one pixel block that grows with the images
+ * decoded. Byte-identical copies are then folded onto the first by name (duplicates.c); the
+ * rest of the copies, and every file that failed, become `skipped` entries with a reason, so
+ * usable + skipped = the folder's (non-hidden) entries; the images are put in name order.
  *
  * The result is kept in a cache file (cache.c), so the next open of an unchanged folder
  * reads one file instead of decoding thousands.
@@ -28,6 +28,7 @@
 typedef struct
 {
   const char *dir; /* as the caller named it, for messages */
+  const HnLoadProgress *progress; /* its cancel is heeded while listing too */
   int dfd;
   FolderEntry *entries; /* (n) the non-hidden entries, in name order */
   struct stat *st;      /* (n) their stat; zero where it failed */
@@ -104,8 +105,12 @@ read_entries (Folder *f, HnError *err)
   int cap = 0;
   bool ok = true;
   struct dirent *de;
+  /* A listing can take minutes (a slow disk, a network share, millions of files): a
+   * cancelled load stops here too. */
   for (errno = 0; ok && (de = readdir (d)) != NULL; errno = 0)
-    if (de->d_name[0] == '.')
+    if (cancelled (f->progress))
+      ok = hn_error_set (err, "cancelled");
+    else if (de->d_name[0] == '.')
       f->n_hidden += strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0;
     else if (!add_entry (f, de->d_name, &cap))
       ok = hn_error_set (err, "out of memory listing %s", f->dir);
@@ -116,11 +121,29 @@ read_entries (Folder *f, HnError *err)
   return ok;
 }
 
+/* Why entry `name` of folder dfd could not be stat'ed (errno e), for a person: stat follows
+ * symbolic links, so a listed name that stat cannot find is a link to nothing, or a file
+ * removed since the listing. */
+static int
+stat_failure (int dfd, const char *name, int e, char **reason)
+{
+  char buf[128];
+  const char *why = strerror_r (e, buf, sizeof buf);
+  struct stat link;
+  bool is_link = fstatat (dfd, name, &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (link.st_mode);
+  if (e == ELOOP)
+    return asprintf (reason, "a symbolic link that loops (%s)", why);
+  if (e == ENOENT && is_link)
+    return asprintf (reason, "a symbolic link to nothing (%s)", why);
+  if (e == ENOENT)
+    return asprintf (reason, "removed while the folder was read");
+  return asprintf (reason, "cannot read (%s)", why);
+}
+
 /* Sorts the entries by name and stats them; one that cannot be stat'ed gets its reason. */
 static bool
 list_folder (Folder *f, HnError *err)
 {
-  char why[128];
   if (!read_entries (f, err))
     return false;
   if (f->n == 0)
@@ -135,12 +158,12 @@ list_folder (Folder *f, HnError *err)
   if ((f->st = calloc (f->n, sizeof *f->st)) == NULL)
     return hn_error_set (err, "out of memory listing %s", f->dir);
   for (int i = 0; i < f->n; i++)
-    if (fstatat (f->dfd, f->entries[i].name, &f->st[i], 0) != 0)
+    if (cancelled (f->progress))
+      return hn_error_set (err, "cancelled");
+    else if (fstatat (f->dfd, f->entries[i].name, &f->st[i], 0) != 0)
       {
         f->st[i] = (struct stat){ 0 };
-        if (asprintf (&f->entries[i].reason, "cannot read (%s)",
-                      strerror_r (errno, why, sizeof why))
-            < 0)
+        if (stat_failure (f->dfd, f->entries[i].name, errno, &f->entries[i].reason) < 0)
           return f->entries[i].reason = NULL, hn_error_set (err, "out of memory");
       }
   return true;
@@ -188,14 +211,15 @@ pick_candidates (Folder *f, int *todo, int *n_todo, HnError *err)
       FolderEntry *e = &f->entries[i];
       const char *reason = NULL;
       char name_why[128];
+      HnError kind;
       if (e->reason != NULL) /* stat failed */
         continue;
       if (S_ISDIR (f->st[i].st_mode))
         reason = "a folder: subfolders are not read";
       else if (!utkface_parse_name (e->name, &e->labels, name_why, sizeof name_why))
         reason = name_why;
-      else if (!S_ISREG (f->st[i].st_mode))
-        reason = "not a regular file";
+      else if (!file_check_regular (f->st[i].st_mode, "an image file", &kind))
+        reason = kind.message; /* never opened: a pipe or a device could block */
       if (reason == NULL)
         todo[(*n_todo)++] = i;
       else if ((e->reason = strdup (reason)) == NULL)
@@ -209,22 +233,55 @@ typedef struct
   int dfd;
   int size;
   FolderEntry *entries;
-  const int *todo; /* (n_todo) entry indices; entry todo[k] decodes into slot k */
+  const int *todo; /* (n_todo) entry indices, in name order */
   int n_todo;
-  uint8_t *pixels; /* (n_todo, size, size, 3) */
   HnLoadProgress *progress;
   atomic_int next; /* the next todo index to take */
   atomic_bool out_of_memory;
+
+  /* The images decoded so far, each in the slot its entry names, in the order they were
+   * finished: room grows with the images, not with the candidates, so a folder of 100,000
+   * junk files named like faces costs nothing for pixels. Guarded by lock. */
+  pthread_mutex_t lock;
+  uint8_t *pixels; /* (cap, size, size, 3) */
+  int cap, n_kept;
 } DecodeJob;
+
+/* Copies decoded pixels px into the job's next slot, which becomes e's. False when out of
+ * memory. */
+static bool
+keep_pixels (DecodeJob *job, FolderEntry *e, const uint8_t *px)
+{
+  size_t slot_bytes = (size_t) job->size * job->size * 3;
+  bool ok = true;
+  pthread_mutex_lock (&job->lock);
+  if (job->n_kept == job->cap)
+    {
+      int more = job->cap > 0 ? 2 * job->cap : 64;
+      if (more > job->n_todo)
+        more = job->n_todo;
+      uint8_t *p = realloc (job->pixels, more * slot_bytes);
+      if (p != NULL)
+        job->pixels = p, job->cap = more;
+      ok = p != NULL;
+    }
+  if (ok)
+    {
+      e->slot = job->n_kept++;
+      memcpy (job->pixels + e->slot * slot_bytes, px, slot_bytes);
+    }
+  pthread_mutex_unlock (&job->lock);
+  return ok;
+}
 
 static void *
 decode_worker (void *data)
 {
   DecodeJob *job = data;
   DecodeScratch s;
-  if (!decode_scratch_init (&s))
+  uint8_t *px = malloc ((size_t) job->size * job->size * 3); /* (size, size, 3) */
+  if (!decode_scratch_init (&s) || px == NULL)
     atomic_store (&job->out_of_memory, true);
-  size_t slot_bytes = (size_t) job->size * job->size * 3;
   while (!cancelled (job->progress) && !atomic_load (&job->out_of_memory))
     {
       int k = atomic_fetch_add (&job->next, 1);
@@ -232,14 +289,15 @@ decode_worker (void *data)
         break;
       FolderEntry *e = &job->entries[job->todo[k]];
       HnError err = { 0 };
-      e->slot = k;
-      if (!decode_entry (job->dfd, e, job->size, &s, job->pixels + k * slot_bytes, &err)
-          && ((e->reason = strdup (err.message)) == NULL || decode_scratch_broken (&s)))
+      if (decode_entry (job->dfd, e, job->size, &s, px, &err)
+              ? !keep_pixels (job, e, px)
+              : (e->reason = strdup (err.message)) == NULL || decode_scratch_broken (&s))
         atomic_store (&job->out_of_memory, true);
       if (job->progress != NULL)
         atomic_fetch_add (&job->progress->done, 1);
     }
   decode_scratch_clear (&s);
+  free (px);
   return NULL;
 }
 
@@ -260,10 +318,54 @@ decode_all (DecodeJob *job, int threads)
     pthread_join (tid[i], NULL);
 }
 
-/* Gives the entries' names and reasons to ds: the usable ones (no reason) with their pixels
- * from the decode block, the others as skipped. Entries keep only what ds did not take. */
+/* Puts the usable entries' images (slots[d] for the d-th, d < n) first and in name order,
+ * in place: block holds n_slots images in the order they were decoded. One image of scratch
+ * besides three ints a slot; an image is copied once unless the place it goes to holds one
+ * still wanted, which is then swapped there (only when threads finished out of order). */
 static bool
-assemble (HnDataset *ds, FolderEntry *entries, int n_entries, uint8_t *block, HnError *err)
+order_images (uint8_t *block, int n_slots, const int *slots, int n, size_t slot_bytes)
+{
+  if (n == 0)
+    return true;
+  int *at = malloc (n_slots * sizeof *at);       /* at[p]: the slot whose image is at p */
+  int *where = malloc (n_slots * sizeof *where); /* where[s]: where slot s's image is */
+  bool *wanted = calloc (n_slots, sizeof *wanted);
+  uint8_t *tmp = malloc (slot_bytes);
+  bool ok = at != NULL && where != NULL && wanted != NULL && tmp != NULL;
+  for (int p = 0; ok && p < n_slots; p++)
+    at[p] = where[p] = p;
+  for (int d = 0; ok && d < n; d++)
+    wanted[slots[d]] = true;
+  for (int d = 0; ok && d < n; d++)
+    {
+      int s = slots[d], p = where[s], t = at[d];
+      if (p == d)
+        continue;
+      if (wanted[t]) /* t is placed later: swap it out of the way */
+        {
+          memcpy (tmp, block + d * slot_bytes, slot_bytes);
+          memcpy (block + d * slot_bytes, block + p * slot_bytes, slot_bytes);
+          memcpy (block + p * slot_bytes, tmp, slot_bytes);
+        }
+      else
+        memcpy (block + d * slot_bytes, block + p * slot_bytes, slot_bytes);
+      at[p] = t, where[t] = p;
+      at[d] = s, where[s] = d;
+      wanted[s] = false;
+    }
+  free (at);
+  free (where);
+  free (wanted);
+  free (tmp);
+  return ok;
+}
+
+/* Gives the entries' names and reasons to ds: the usable ones (no reason) with their pixels
+ * from the decode block (n_slots images in decoding order), the others as skipped. Entries
+ * keep only what ds did not take. */
+static bool
+assemble (HnDataset *ds, FolderEntry *entries, int n_entries, uint8_t *block, int n_slots,
+          HnError *err)
 {
   size_t slot_bytes = (size_t) ds->size * ds->size * 3;
   int n = 0, n_skipped = 0;
@@ -272,11 +374,18 @@ assemble (HnDataset *ds, FolderEntry *entries, int n_entries, uint8_t *block, Hn
   ds->labels = calloc (n > 0 ? n : 1, sizeof *ds->labels);
   ds->names = calloc (n > 0 ? n : 1, sizeof *ds->names);
   ds->skipped = calloc (n_skipped > 0 ? n_skipped : 1, sizeof *ds->skipped);
-  if (ds->labels == NULL || ds->names == NULL || ds->skipped == NULL)
-    return hn_error_set (err, "out of memory");
+  int *slots = malloc ((n > 0 ? n : 1) * sizeof *slots); /* (n) the usable ones', name order */
+  bool ok = ds->labels != NULL && ds->names != NULL && ds->skipped != NULL && slots != NULL;
+  for (int i = 0, d = 0; ok && i < n_entries; i++)
+    if (entries[i].reason == NULL)
+      slots[d++] = entries[i].slot;
+  if (!ok || !order_images (block, n_slots, slots, n, slot_bytes))
+    {
+      free (slots);
+      return hn_error_set (err, "out of memory");
+    }
+  free (slots);
 
-  /* Slots grow with name order, so moving each usable image down to its index never
-   * overwrites one still to be moved. */
   for (int i = 0; i < n_entries; i++)
     {
       FolderEntry *e = &entries[i];
@@ -286,7 +395,6 @@ assemble (HnDataset *ds, FolderEntry *entries, int n_entries, uint8_t *block, Hn
           e->name = e->reason = NULL;
           continue;
         }
-      memmove (block + ds->n * slot_bytes, block + e->slot * slot_bytes, slot_bytes);
       e->labels.split_key = sha1_prefix32 (e->digest);
       ds->labels[ds->n] = e->labels;
       ds->names[ds->n++] = e->name;
@@ -297,16 +405,12 @@ assemble (HnDataset *ds, FolderEntry *entries, int n_entries, uint8_t *block, Hn
   return true;
 }
 
-/* Decodes the candidates (todo, n_todo of them) into one block on `threads` threads, folds
- * the copies and hands everything to ds (whose size is set). */
+/* Decodes the candidates (todo, n_todo of them) on `threads` threads, folds the copies and
+ * hands everything to ds (whose size is set). */
 static bool
 decode_candidates (Folder *f, int *todo, int n_todo, int threads, HnLoadProgress *progress,
                    HnDataset *ds, HnError *err)
 {
-  size_t slot_bytes = (size_t) ds->size * ds->size * 3;
-  uint8_t *block = malloc (n_todo > 0 ? n_todo * slot_bytes : 1); /* (n_todo, S, S, 3) */
-  if (block == NULL)
-    return hn_error_set (err, "out of memory for %d images of %d×%d", n_todo, ds->size, ds->size);
   if (progress != NULL)
     {
       atomic_store (&progress->done, 0);
@@ -317,27 +421,28 @@ decode_candidates (Folder *f, int *todo, int n_todo, int threads, HnLoadProgress
                     .entries = f->entries,
                     .todo = todo,
                     .n_todo = n_todo,
-                    .pixels = block,
                     .progress = progress };
+  pthread_mutex_init (&job.lock, NULL);
   if (n_todo > 0)
     decode_all (&job, threads);
+  pthread_mutex_destroy (&job.lock);
 
   bool ok = false;
   int n_ok = 0;
   if (cancelled (progress))
     hn_error_set (err, "cancelled");
   else if (atomic_load (&job.out_of_memory))
-    hn_error_set (err, "out of memory decoding images");
+    hn_error_set (err, "out of memory after %d images of %d×%d", job.n_kept, ds->size, ds->size);
   else
     {
       for (int k = 0; k < n_todo; k++)
         if (f->entries[todo[k]].reason == NULL)
           todo[n_ok++] = todo[k];
       ok = find_duplicates (f->entries, todo, n_ok, ds, err)
-           && assemble (ds, f->entries, f->n, block, err);
+           && assemble (ds, f->entries, f->n, job.pixels, job.n_kept, err);
     }
   if (!ok)
-    free (block); /* assemble takes it only when it succeeds */
+    free (job.pixels); /* assemble takes it only when it succeeds */
   return ok;
 }
 
@@ -465,7 +570,7 @@ dataset_open_folder (const char *dir, int size, const char *cache_dir, int threa
       threads = online > 0 ? (int) online : 1;
     }
 
-  Folder f = { .dir = dir, .dfd = -1 };
+  Folder f = { .dir = dir, .progress = progress, .dfd = -1 };
   HnDataset *ds = NULL;
   if (open_folder (&f, err) && list_folder (&f, err))
     {

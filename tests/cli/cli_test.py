@@ -6,6 +6,7 @@ suite runs.  Usage: cli_test.py HYDRANET_CLI
 """
 import json
 import os
+import subprocess
 import tempfile
 import unittest
 
@@ -81,6 +82,26 @@ class Cli(unittest.TestCase):
         # deterministic, and the same image alone gives the same numbers as in a batch
         _, alone, _ = run("predict", "--model", self.model, self.small)
         self.assertAlmostEqual(json.loads(alone)["age"], lines[1]["age"], places=4)
+
+    def test_predict_hostile_files(self):
+        # A name that is not UTF-8, a FIFO and a folder: each an error line, in strict UTF-8
+        # JSON, without waiting on the pipe; the good image still predicted.
+        odd = os.path.join(os.fsencode(self.tmp.name), b"face \xe9.png")
+        with open(self.face, "rb") as f, open(odd, "wb") as g:
+            g.write(f.read())
+        fifo = self.path("pipe.png")
+        os.mkfifo(fifo)
+        p = subprocess.run([clitest.CLI, "predict", "--model", self.model, "--faces", "whole", odd,
+                            fifo, self.tmp.name, self.face], capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        lines = [json.loads(line) for line in p.stdout.decode("utf-8", errors="strict").splitlines()]
+        self.assertEqual([r["file"] for r in lines],
+                         [os.path.join(self.tmp.name, "face \ufffd.png"), fifo, self.tmp.name,
+                          self.face])
+        self.assertIn("age", lines[0])
+        self.assertIn("a named pipe (FIFO), not a regular file", lines[1]["error"])
+        self.assertIn("is a folder", lines[2]["error"])
+        self.assertIn("age", lines[3])
 
     def test_predict_faces_whole_and_auto(self):
         # --faces whole is the old behaviour with "box": null; auto with no face found predicts

@@ -6,6 +6,7 @@ suite runs.  Usage: dataset_test.py HYDRANET_CLI
 """
 import json
 import os
+import subprocess
 import tempfile
 import unittest
 
@@ -155,6 +156,42 @@ class Dataset(unittest.TestCase):
             self.assertEqual(out, "", path)
             self.assertIn(path, err)
             self.assertIn(message, err)
+
+    def test_hostile_entries_give_valid_json(self):
+        # Names that are not UTF-8, a FIFO and a link loop beside good faces: every one listed
+        # with a reason, the output strict UTF-8 JSON, and no wait on the pipe.
+        d = os.path.join(self.tmp.name, "hostile")
+        os.makedirs(d, exist_ok=True)
+        face(os.path.join(d, "30_0_1_20170400.png"), 60)
+        face(os.path.join(d, "31_1_2_20170401.png"), 61)
+        bad = [b"caf\xe9.jpg", b"32_0_0_1\xff.png", b"\xc3.png"]
+        for name in bad:
+            open(os.path.join(os.fsencode(d), name), "wb").close()
+        os.mkfifo(os.path.join(d, "33_0_0_1.jpg"))
+        os.symlink("34_0_0_1.jpg", os.path.join(d, "34_0_0_1.jpg"))
+        p = subprocess.run([clitest.CLI, "dataset", d, "--cache-dir", ""], capture_output=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout.decode("utf-8", errors="strict"))
+        p.stderr.decode("utf-8", errors="strict")
+        self.assertEqual(out["usable"], 2)
+        reasons = {s["file"]: s["reason"] for s in out["skipped"]}
+        self.assertEqual(reasons["33_0_0_1.jpg"], "a named pipe (FIFO), not a regular file")
+        self.assertIn("a symbolic link that loops", reasons["34_0_0_1.jpg"])
+        for name in bad:
+            shown = name.decode("utf-8", errors="replace")
+            self.assertIn("name is not AGE_GENDER_RACE", reasons[shown])
+
+        # A folder whose own name is not UTF-8, with nothing usable: the message still is.
+        odd = os.path.join(os.fsencode(self.tmp.name), b"odd \xff")
+        os.makedirs(odd, exist_ok=True)
+        open(os.path.join(odd, b"\xfe.jpg"), "wb").close()
+        p = subprocess.run([clitest.CLI, "dataset", odd, "--cache-dir", ""], capture_output=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 1)
+        err = p.stderr.decode("utf-8", errors="strict")
+        self.assertIn("odd \ufffd has no usable face image", err)
+        self.assertIn("\ufffd.jpg", err)
 
     def test_help_lists_dataset(self):
         code, out, _ = run("--help")

@@ -12,6 +12,8 @@
 #include <locale.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hydra-dataset-loader.h"
 #include "hydra-dataset-pane.h"
@@ -604,6 +606,75 @@ START_TEST (test_pane_augment_grid)
 }
 END_TEST
 
+/* A folder with names that are not UTF-8, a named pipe and a link loop: the loader does not
+ * wait on the pipe, the pane lists every entry in text GTK takes (G_DEBUG=fatal-warnings
+ * turns Pango's "invalid UTF-8" into a failure), and so does the banner's message when such
+ * a folder has nothing usable. */
+START_TEST (test_pane_hostile_folder)
+{
+  g_autoptr (HydraDatasetLoader) loader = hydra_dataset_loader_new ();
+  g_autofree char *dir = make_folder (6);
+  g_autofree char *latin1 = test_path (dir, "caf\xE9.jpg");
+  g_autofree char *fifo = test_path (dir, "7_0_0_1.jpg");
+  g_autofree char *loop = test_path (dir, "8_0_0_1.jpg");
+  g_autofree char *odd = test_path (dir, "odd \xFF");
+  g_autofree char *junk = test_path (odd, "\xFE.jpg");
+  GtkWidget *pane = hydra_dataset_pane_new ();
+  GtkWidget *banner = gtk_label_new ("");
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWindow *window;
+  GListModel *skipped;
+  Load load = { 0 };
+  int odd_rows = 0;
+
+  test_write_file (latin1, "x", 1);
+  ck_assert_int_eq (mkfifo (fifo, 0644), 0);
+  ck_assert_int_eq (symlink ("8_0_0_1.jpg", loop), 0);
+  hydra_dataset_loader_load_folder_async (loader, dir, 32, NULL, on_loaded, &load);
+  wait_load (&load, 60);
+  ck_assert_msg (load.ds != NULL, "%s", load.error->message);
+  ck_assert_int_eq (load.ds->n, 6);
+  ck_assert_int_eq (load.ds->n_skipped, 5); /* notes.txt, the copy, and the three above */
+
+  gtk_box_append (GTK_BOX (box), banner);
+  gtk_box_append (GTK_BOX (box), pane);
+  window = show_in_window (box, 1280, 900);
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), load.ds, "hostile", 20);
+  skipped = hydra_dataset_pane_get_skipped (HYDRA_DATASET_PANE (pane));
+  ck_assert_uint_eq (g_list_model_get_n_items (skipped), 5);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr (GObject) row = g_list_model_get_item (skipped, i);
+      g_autofree char *file = NULL;
+      g_autofree char *reason = NULL;
+
+      g_object_get (row, "file", &file, "reason", &reason, NULL);
+      ck_assert_msg (g_utf8_validate (file, -1, NULL), "row %u: file is not UTF-8", i);
+      ck_assert_msg (g_utf8_validate (reason, -1, NULL), "row %u: reason is not UTF-8", i);
+      odd_rows += g_str_equal (file, "caf\uFFFD.jpg");
+    }
+  ck_assert_int_eq (odd_rows, 1);
+  ui_spin (0.2); /* the rows drawn */
+  load_clear (&load);
+
+  ck_assert_int_eq (mkdir (odd, 0755), 0);
+  test_write_file (junk, "x", 1);
+  memset (&load, 0, sizeof load);
+  hydra_dataset_loader_load_folder_async (loader, odd, 32, NULL, on_loaded, &load);
+  wait_load (&load, 10);
+  ck_assert_ptr_null (load.ds);
+  ck_assert_msg (g_utf8_validate (load.error->message, -1, NULL), "the message is not UTF-8");
+  ck_assert_ptr_nonnull (strstr (load.error->message, "odd \uFFFD has no usable face image"));
+  gtk_label_set_text (GTK_LABEL (banner), load.error->message); /* as the window's banner */
+  ui_spin (0.2);
+  load_clear (&load);
+
+  hydra_dataset_pane_set_dataset (HYDRA_DATASET_PANE (pane), NULL, NULL, 20);
+  gtk_window_destroy (window);
+  test_rmtree (dir);
+}
+END_TEST
+
 /* 20,000 skipped files (as a folder of non-images would give) stay responsive: the list is
  * virtual, so filling it and drawing a frame are quick. */
 START_TEST (test_pane_many_skipped)
@@ -902,6 +973,7 @@ panes_suite (void)
 
   tcase_set_timeout (pane, 240);
   tcase_add_test (pane, test_pane_folder);
+  tcase_add_test (pane, test_pane_hostile_folder);
   tcase_add_test (pane, test_pane_synthetic_and_empty);
   tcase_add_test (pane, test_pane_many_skipped);
   tcase_add_test (pane, test_pane_augment_grid);
