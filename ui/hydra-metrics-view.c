@@ -7,6 +7,7 @@
 #include "chart/hydra-chart-axis.h"
 #include "chart/hydra-chart-draw.h"
 #include "hydra-dataset-loader.h"
+#include "hydra-number-input.h"
 #include "model.h"
 
 typedef enum
@@ -79,6 +80,14 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  REFUSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static const char *const metric_titles[N_METRICS] = {
   "Age Error",
@@ -1210,6 +1219,9 @@ hydra_metrics_view_class_init (HydraMetricsViewClass *klass)
       = g_param_spec_int ("epoch", NULL, NULL, 0, G_MAXINT, 0,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  /* a typed epoch the picker does not take: why, for the window to say */
+  signals[REFUSED] = g_signal_new ("refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/hydranet/Studio/ui/hydra-metrics-view.ui");
@@ -1225,11 +1237,19 @@ hydra_metrics_view_class_init (HydraMetricsViewClass *klass)
 }
 
 static void
+epoch_refused (const char *message, gpointer self)
+{
+  g_signal_emit (self, signals[REFUSED], 0, message);
+}
+
+static void
 hydra_metrics_view_init (HydraMetricsView *self)
 {
   GtkEventController *motion;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  hydra_number_input_attach (self->epoch_spin, "Epoch", "an epoch with a validation pass",
+                             hydra_number_read_whole, epoch_refused, self);
 
   self->follow = TRUE;
   self->hover_row = self->hover_col = -1;

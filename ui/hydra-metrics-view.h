@@ -2,7 +2,8 @@
  *
  * Three small multiples (age MAE in years, gender accuracy, race accuracy; chance drawn as a
  * faint line) above the race confusion matrix of one epoch — the latest unless the user
- * picks another. Reads a HydraSeries and redraws when it changes.
+ * picks another. Reads a HydraSeries and redraws when it changes. Signal "refused"
+ * (message): an epoch typed that the picker does not take, which it keeps unchanged.
  */
 #pragma once
 

@@ -804,6 +804,7 @@ connect_settings_panel (HydraWindow *self)
   g_signal_connect_swapped (panel, "lr-changed", G_CALLBACK (lr_changed), self);
   g_signal_connect_swapped (panel, "balance-changed", G_CALLBACK (balance_changed), self);
   g_signal_connect_swapped (panel, "refused", G_CALLBACK (number_refused), self);
+  g_signal_connect_swapped (self->metrics_view, "refused", G_CALLBACK (number_refused), self);
   g_signal_connect_swapped (self->trainer, "notify::busy", G_CALLBACK (busy_changed), self);
   self->busy_binding
       = g_object_bind_property (self->trainer, "busy", panel, "busy", G_BINDING_SYNC_CREATE);

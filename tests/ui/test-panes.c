@@ -790,6 +790,27 @@ count_rgb (cairo_surface_t *surface, int r, int g, int b)
   return n;
 }
 
+static GtkSpinButton *
+find_spin (GtkWidget *w)
+{
+  if (GTK_IS_SPIN_BUTTON (w))
+    return GTK_SPIN_BUTTON (w);
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkSpinButton *spin = find_spin (c);
+      if (spin != NULL)
+        return spin;
+    }
+  return NULL;
+}
+
+static void
+keep_message (HydraMetricsView *view, const char *message, char **said)
+{
+  g_free (*said);
+  *said = g_strdup (message);
+}
+
 /* Compared runs: each run's figures in its colour (teal, then red), the primary's no longer
  * in the heads' colours; ending the comparison brings those back. */
 START_TEST (test_metrics_overlay)
@@ -895,6 +916,32 @@ START_TEST (test_metrics_view)
   hydra_series_commit (series);
   ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 12);
   screenshot (GTK_WIDGET (window), "metrics-12-epochs");
+
+  /* An epoch typed that has no pass is refused, said, and changes nothing. */
+  {
+    GtkSpinButton *spin = find_spin (view);
+    g_autofree char *said = NULL;
+    g_signal_connect (mv, "refused", G_CALLBACK (keep_message), &said);
+    hydra_metrics_view_set_epoch (mv, 5);
+    const char *bad[] = { "nan", "inf", "-1", "0", "13", "2.5", "1e300", "7x" };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_clear_pointer (&said, g_free);
+        gtk_editable_set_text (GTK_EDITABLE (spin), bad[i]);
+        gtk_spin_button_update (spin);
+        ck_assert_msg (hydra_metrics_view_get_epoch (mv) == 5, "“%s” picked %d", bad[i],
+                       hydra_metrics_view_get_epoch (mv));
+        ck_assert_msg (said != NULL && strstr (said, "an epoch with a validation pass") != NULL,
+                       "“%s”: %s", bad[i], said ? said : "nothing said");
+        ck_assert (gtk_widget_has_css_class (GTK_WIDGET (spin), "error"));
+      }
+    gtk_editable_set_text (GTK_EDITABLE (spin), "7");
+    gtk_spin_button_update (spin);
+    ck_assert_int_eq (hydra_metrics_view_get_epoch (mv), 7);
+    ck_assert (!gtk_widget_has_css_class (GTK_WIDGET (spin), "error"));
+    g_signal_handlers_disconnect_by_func (mv, keep_message, &said);
+    hydra_metrics_view_set_epoch (mv, 12);
+  }
 
   /* A pass that produced NaN (a diverged model) leaves a gap, not a broken drawing. */
   fill_epoch (&p, 13);
