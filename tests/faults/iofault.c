@@ -9,8 +9,8 @@
  *                                    the fonts' opens do not shift N
  *   HN_FAULT_REPORT=FILE             at exit, "open=… write=… fsync=… rename=… mkdir=…" is
  *                                    appended to FILE; each failure made is appended as it is
- *                                    made, "fault KIND N ERRNO PATH", so it is there even if
- *                                    the process dies
+ *                                    made, "fault KIND N ERRNO folder|file PATH", so it is
+ *                                    there even if the process dies
  *
  * What counts as each kind, as the app calls it: glibc's own calls inside fopen, mkostemp or
  * fflush do not go through the PLT, so those are intercepted themselves.
@@ -205,9 +205,13 @@ fault (int kind, const char *path)
   pthread_mutex_unlock (&S.lock);
   if (!fail)
     return 0;
+  /* a folder's own open or fsync (to make a rename durable, or to lock it) is marked, since
+   * some of those are best effort by design */
+  struct stat st;
+  int folder = kind != K_MKDIR && kind != K_RENAME && stat (path, &st) == 0 && S_ISDIR (st.st_mode);
   char line[PATH_MAX + 64];
-  snprintf (line, sizeof line, "fault %s %ld %s %s\n", kind_names[kind], n, errno_name (S.error),
-            path);
+  snprintf (line, sizeof line, "fault %s %ld %s %s %s\n", kind_names[kind], n,
+            errno_name (S.error), folder ? "folder" : "file", path);
   report_line (line);
   errno = S.error;
   return 1;
