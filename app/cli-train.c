@@ -852,9 +852,9 @@ cli_train (int argc, char **argv)
     apply_fork_changes (t, &a);
   if (t == NULL || !trainer_start (t, &err))
     {
-      if (t == NULL && run_folder != NULL)
-        rmdir (run_folder); /* still empty: nothing to list */
       trainer_free (t);
+      if (run_folder != NULL)
+        run_folder_remove_unstarted (run_folder); /* nothing to list */
       dataset_free (ds);
       free (run_folder);
       run_info_clear (&parent);
