@@ -146,8 +146,9 @@ static void
 sync_folder (const char *path)
 {
   const char *slash = strrchr (path, '/');
-  char *dir = slash == NULL ? strdup (".") : slash == path ? strdup ("/")
-                                                           : strndup (path, (size_t) (slash - path));
+  char *dir = slash == NULL   ? strdup (".")
+              : slash == path ? strdup ("/")
+                              : strndup (path, (size_t) (slash - path));
   int dir_fd = dir != NULL ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   if (dir_fd >= 0)
     {

@@ -198,7 +198,9 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnE
   char *optim = opt != NULL ? optimizer_path (path) : NULL;
   char *pending = optim != NULL ? pending_path (optim) : NULL;
   bool ok = opt == NULL || pending != NULL || hn_error_set (err, "%s: out of memory", path);
-  ok = ok && (opt == NULL || save_sidecar (opt, &s->balance, model, ema != NULL, s->step, pending, err));
+  ok = ok
+       && (opt == NULL
+           || save_sidecar (opt, &s->balance, model, ema != NULL, s->step, pending, err));
   if (ema != NULL)
     ema_swap (ema, model); /* the file is the model to use: the average */
   ok = ok && checkpoint_save (model, config->size, path, list.items, list.n, err);

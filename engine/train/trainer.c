@@ -76,7 +76,7 @@ struct HnTrainer
 
 /* ---- events, and the record of them ---- */
 
-/* Tells the consumer that the record has lost rows (why: strerror), and why. */
+/* Tells the consumer that rows of the record were lost, and why (strerror's words). */
 static void
 report_records (HnTrainer *t, const char *why, const char *after)
 {
