@@ -581,6 +581,9 @@ load_data (const TrainArgs *a, HnError *err)
     {
       fprintf (stderr, "loading %s at %d×%d…\n", a->data, a->config.size, a->config.size);
       ds = dataset_open_folder (a->data, a->config.size, a->cache_dir, a->threads, &progress, err);
+      /* a cache not written is no reason to stop, but the next start decodes again: said */
+      if (ds != NULL)
+        fprintf (stderr, "%d images (cache: %s)\n", ds->n, dataset_cache_status (ds));
     }
   else
     ds = dataset_new_synthetic (a->synthetic, a->config.synthetic_seed, a->config.size,

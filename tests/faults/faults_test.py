@@ -184,12 +184,12 @@ class Cache(Writer):
     name = "cache"
 
     def fixture(self, base):
-        self.faces = os.path.join(base, "faces")
-        spare = os.path.join(base, "spare")
+        self.faces = os.path.join(base, self.name, "faces")
+        spare = os.path.join(base, self.name, "spare")
         for d, n in ((self.faces, 24), (spare, 25)):
             code, _, err = run("synth", "--out", d, "--count", str(n), "--seed", "1")
             assert code == 0, err
-        self.stale = os.path.join(base, "stale-cache")
+        self.stale = os.path.join(base, self.name, "stale-cache")
         code, _, err = run("dataset", self.faces, "--cache-dir", self.stale, "--threads", "1")
         assert code == 0, err
         # one face more: the cache above is now stale, and rebuilt by every case
@@ -212,6 +212,20 @@ class Cache(Writer):
         again, out2, err2 = run("dataset", self.faces, "--cache-dir", self.folder(case), "--threads", "1")
         if again != 0 or json.loads(out2)["usable"] != 25:
             problems.append(f"the data set does not load again: {err2.strip()} {out2[:200]}")
+
+
+class TrainCache(Cache):
+    """train --data DIR --cache-dir C: the same cache, written by a training run, which must
+    train on and say that the cache was not written."""
+    name = "train-cache"
+
+    def command(self, case):
+        return ["train", "--data", self.faces, "--cache-dir", self.folder(case), *TRAIN[2:-2],
+                "--epochs", "1", "--out", os.path.join(case, "m.safetensors")]
+
+    def check(self, case, code, out, err, fired, problems):
+        if code != 0:
+            problems.append(f"training did not go on ({code}): {err.strip()[-300:]}")
 
 
 class Export(Writer):
@@ -367,7 +381,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="hn-faults-", dir=base_dir) as base:
         runs = Runs()
         runs.fixture(base)
-        writers = [TrainRun(), ModelOut(), Cache(), Export(runs), Import(runs)]
+        writers = [TrainRun(), ModelOut(), Cache(), TrainCache(), Export(runs), Import(runs)]
         turn = 0
         for w in writers:
             if only and w.name != only:
