@@ -12,7 +12,7 @@ ENOSPC, EIO or EACCES (once, or from then on: a full disk). Each case must leave
   - no temporary file, no half-made run
   - something usable: every run lists, the newest checkpoint resumes, the cache reloads.
 
-usage: faults_test.py HYDRANET_CLI IOFAULT_SO [--full] [--only WRITER]
+usage: faults_test.py HYDRANET_CLI IOFAULT_SO [--full] [--only WRITER] [--kinds open,write,…]
   default: first, middle and last call of each kind, the errors in turn (about 80 cases)
   --full:  every call of each kind (sampled past 40) with each of the three errors
 """
@@ -373,6 +373,7 @@ def main():
     args = sys.argv[1:]
     full = "--full" in args
     only = args[args.index("--only") + 1] if "--only" in args else None
+    kinds = args[args.index("--kinds") + 1].split(",") if "--kinds" in args else KINDS
     CLI, SHIM = os.path.abspath(args[0]), os.path.abspath(args[1])
     # tmpfs when there is one: the writers fsync every model, which a disk makes slow
     base_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -392,14 +393,14 @@ def main():
             counts, _, problems = run_case(w, os.path.join(base, "case"))
             assert not problems, f"{w.name} fails without faults: {problems}"
             cases = []
-            for kind in KINDS:
+            for kind in kinds:
                 for n in picks(counts.get(kind, 0), full):
                     for error in (ERRORS if full else [ERRORS[turn % 3]]):
                         cases.append((kind, n, error, False))
                     turn += 1
             # a full disk from the middle of the writes on
             middle = (counts.get("write", 0) + 1) // 2
-            for error in (ERRORS if full else ["ENOSPC"]):
+            for error in (ERRORS if full else ["ENOSPC"]) if "write" in kinds else []:
                 cases.append(("write", middle, error, True))
             n_fired = 0
             for i, (kind, n, error, sticky) in enumerate(cases):
