@@ -12,9 +12,11 @@ ENOSPC, EIO or EACCES (once, or from then on: a full disk). Each case must leave
   - no temporary file, no half-made run
   - something usable: every run lists, the newest checkpoint resumes, the cache reloads.
 
-usage: faults_test.py HYDRANET_CLI IOFAULT_SO [--full] [--only WRITER] [--kinds open,write,…]
+usage: faults_test.py HYDRANET_CLI IOFAULT_SO [--full [--errors-in-turn]] [--only WRITER]
+                                             [--kinds open,write,…]
   default: first, middle and last call of each kind, the errors in turn (about 80 cases)
-  --full:  every call of each kind (sampled past 40) with each of the three errors
+  --full:  every call of each kind (sampled past 40) with each of the three errors, and a
+           resume after each case (--errors-in-turn: one error a call, a third of the cases)
 """
 import errno
 import json
@@ -395,6 +397,7 @@ def main():
     global CLI, SHIM
     args = sys.argv[1:]
     full = "--full" in args
+    in_turn = not full or "--errors-in-turn" in args
     only = args[args.index("--only") + 1] if "--only" in args else None
     kinds = args[args.index("--kinds") + 1].split(",") if "--kinds" in args else KINDS
     CLI, SHIM = os.path.abspath(args[0]), os.path.abspath(args[1])
@@ -419,7 +422,7 @@ def main():
             cases = []
             for kind in kinds:
                 for n in picks(counts.get(kind, 0), full):
-                    for error in (ERRORS if full else [ERRORS[turn % 3]]):
+                    for error in ([ERRORS[turn % 3]] if in_turn else ERRORS):
                         cases.append((kind, n, error, False))
                     turn += 1
             # a full disk from the middle of the writes on
