@@ -101,6 +101,24 @@ pending_path (const char *file)
   return asprintf (&p, "%.*s.%s.pending", dir_len, file, file + dir_len) < 0 ? NULL : p;
 }
 
+/* A failure to write the pending sidecar, told with the name the user knows: "cannot write
+ * PENDING: reason" (fileio.h) becomes "cannot write OPTIM: reason". */
+static void
+name_sidecar (HnError *err, const char *pending, const char *optim)
+{
+  char *prefix = NULL;
+  if (asprintf (&prefix, "cannot write %s: ", pending) < 0)
+    return;
+  const size_t n = strlen (prefix);
+  if (strncmp (err->message, prefix, n) == 0)
+    {
+      char reason[sizeof err->message];
+      snprintf (reason, sizeof reason, "%s", err->message + n);
+      hn_error_set (err, "cannot write %s: %s", optim, reason);
+    }
+  free (prefix);
+}
+
 /* Up to five vectors of the sidecar, each in PyTorch's layout where it follows the parameter
  * table (params.h), owned until freed. */
 typedef struct
@@ -198,9 +216,12 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnE
   char *optim = opt != NULL ? optimizer_path (path) : NULL;
   char *pending = optim != NULL ? pending_path (optim) : NULL;
   bool ok = opt == NULL || pending != NULL || hn_error_set (err, "%s: out of memory", path);
-  ok = ok
-       && (opt == NULL
-           || save_sidecar (opt, &s->balance, model, ema != NULL, s->step, pending, err));
+  if (ok && opt != NULL
+      && !save_sidecar (opt, &s->balance, model, ema != NULL, s->step, pending, err))
+    {
+      name_sidecar (err, pending, optim);
+      ok = false;
+    }
   if (ema != NULL)
     ema_swap (ema, model); /* the file is the model to use: the average */
   ok = ok && checkpoint_save (model, config->size, path, list.items, list.n, err);

@@ -87,7 +87,8 @@ def target_name(path):
     """The file a faulted call was writing: a temporary's target, else the path's own name."""
     name = os.path.basename(path)
     m = TEMP.match(name)
-    return m.group(1) if m and m.group(1) else name
+    name = m.group(1) if m and m.group(1) else name
+    return name[1:-len(".pending")] if name.endswith(".pending") else name
 
 
 class Writer:
