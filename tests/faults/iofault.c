@@ -17,7 +17,8 @@
  *   open    open/open64/openat/openat64/creat/fopen/mkostemp/mkstemp… that create or write
  *           (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND; fopen "w"/"a"/"+"), and folders
  *           opened (O_DIRECTORY) to fsync or lock them; plain reads are not counted
- *   write   write/pwrite/pwrite64 on a counted fd; fwrite/fputs/fflush on a counted stream
+ *   write   write/pwrite/pwrite64 on a counted fd; fwrite/fputs/fflush/fclose on a counted
+ *           stream (fclose flushes)
  *   fsync   fsync/fdatasync on a counted fd
  *   rename  rename/renameat/renameat2 with either path under DIR
  *   mkdir   mkdir/mkdirat/mkdtemp under DIR
