@@ -581,6 +581,9 @@ load_data (const TrainArgs *a, HnError *err)
     {
       fprintf (stderr, "loading %s at %d×%d…\n", a->data, a->config.size, a->config.size);
       ds = dataset_open_folder (a->data, a->config.size, a->cache_dir, a->threads, &progress, err);
+      /* a cache not written is no reason to stop, but the next start decodes again: said */
+      if (ds != NULL)
+        fprintf (stderr, "%d images (cache: %s)\n", ds->n, dataset_cache_status (ds));
     }
   else
     ds = dataset_new_synthetic (a->synthetic, a->config.synthetic_seed, a->config.size,
@@ -629,6 +632,10 @@ take_state (HnTrainer *t, Progress *p, const HnEvent *e, Outcome *out)
     {
       end_line (p);
       fprintf (stderr, "%s\n", e->state.message);
+      /* a failure the run goes on after (a file not written) is no change of state, and
+       * must not take the place of the message the run ends with */
+      if (state == out->state)
+        return;
     }
   if (state == TRAINER_RUNNING || state == TRAINER_PAUSED || out->state == TRAINER_DIVERGED)
     return;
@@ -636,12 +643,47 @@ take_state (HnTrainer *t, Progress *p, const HnEvent *e, Outcome *out)
   snprintf (out->message, sizeof out->message, "%s", e->state.message);
 }
 
-/* Reads the trainer's events until the run ends; Ctrl-C asks it to stop after the step. */
+/* Takes the events that are in; returns how many. */
+static int
+take_events (HnTrainer *t, Progress *p, Outcome *out)
+{
+  HnEvent events[256];
+  int n = trainer_poll (t, events, 256, NULL);
+  for (int i = 0; i < n; i++)
+    {
+      const HnEvent *e = &events[i];
+      switch (e->kind)
+        {
+        case EVENT_STEP:
+          out->steps = e->step;
+          out->images += (uint64_t) e->train.images;
+          show_step (p, e);
+          break;
+        case EVENT_EPOCH:
+          end_line (p);
+          show_epoch (e, out);
+          break;
+        case EVENT_CHECKPOINT:
+          if (e->state.error)
+            fprintf (stderr, "checkpoint not saved: %s\n", e->state.message);
+          break;
+        case EVENT_STATE:
+          take_state (t, p, e, out);
+          break;
+        case EVENT_SETTING:
+          break;
+        }
+    }
+  return n;
+}
+
+/* Reads the trainer's events until the run ends; Ctrl-C asks it to stop after the step. Then
+ * those of its last writes (the record closed, run.json's summary): their failures too are
+ * the user's to see. */
 static void
 follow (HnTrainer *t, Progress *p, Outcome *out)
 {
   bool stopping = false;
-  HnEvent events[256];
   out->state = TRAINER_RUNNING;
   while (out->state == TRAINER_RUNNING || out->state == TRAINER_PAUSED)
     {
@@ -653,33 +695,11 @@ follow (HnTrainer *t, Progress *p, Outcome *out)
           trainer_stop (t);
         }
       trainer_wait_event (t, 200);
-      int n = trainer_poll (t, events, 256, NULL);
-      for (int i = 0; i < n; i++)
-        {
-          const HnEvent *e = &events[i];
-          switch (e->kind)
-            {
-            case EVENT_STEP:
-              out->steps = e->step;
-              out->images += (uint64_t) e->train.images;
-              show_step (p, e);
-              break;
-            case EVENT_EPOCH:
-              end_line (p);
-              show_epoch (e, out);
-              break;
-            case EVENT_CHECKPOINT:
-              if (e->state.error)
-                fprintf (stderr, "checkpoint not saved: %s\n", e->state.message);
-              break;
-            case EVENT_STATE:
-              take_state (t, p, e, out);
-              break;
-            case EVENT_SETTING:
-              break;
-            }
-        }
+      take_events (t, p, out);
     }
+  trainer_join (t);
+  while (take_events (t, p, out) > 0)
+    ;
 }
 
 static void
@@ -835,9 +855,9 @@ cli_train (int argc, char **argv)
     apply_fork_changes (t, &a);
   if (t == NULL || !trainer_start (t, &err))
     {
-      if (t == NULL && run_folder != NULL)
-        rmdir (run_folder); /* still empty: nothing to list */
       trainer_free (t);
+      if (run_folder != NULL)
+        run_folder_remove_unstarted (run_folder); /* nothing to list */
       dataset_free (ds);
       free (run_folder);
       run_info_clear (&parent);
@@ -855,7 +875,6 @@ cli_train (int argc, char **argv)
   Outcome out = { 0 };
   const double started = hn_seconds ();
   follow (t, &p, &out);
-  trainer_join (t);
   end_line (&p);
   out.seconds = hn_seconds () - started;
 

@@ -314,6 +314,7 @@ start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   if (trainer == NULL || !trainer_start (trainer, &err))
     {
       trainer_free (trainer);
+      run_folder_remove_unstarted (d->folder); /* a folder that is not a run, not listed */
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
       return;
     }

@@ -152,6 +152,34 @@ write_budgeted (int fd, const void *buf, size_t len, long long *budget)
   return allowed == len || (errno = ENOSPC, false);
 }
 
+/* Makes a rename into path's folder durable. Best effort: the new file is already in place,
+ * so a failure here must not tell the caller that the old one survived. */
+static void
+sync_folder (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  char *dir = slash == NULL   ? strdup (".")
+              : slash == path ? strdup ("/")
+                              : strndup (path, (size_t) (slash - path));
+  int dir_fd = dir != NULL ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (dir_fd >= 0)
+    {
+      fsync (dir_fd);
+      close (dir_fd);
+    }
+  free (dir);
+}
+
+bool
+file_rename (const char *from, const char *to, bool durable, HnError *err)
+{
+  if (rename (from, to) != 0)
+    return hn_error_set (err, "cannot write %s: %s", to, strerror (errno));
+  if (durable)
+    sync_folder (to);
+  return true;
+}
+
 bool
 file_replace (const char *path, const HnChunk *chunks, int n_chunks, bool durable,
               const atomic_bool *cancel, HnError *err)
@@ -191,17 +219,7 @@ file_replace (const char *path, const HnChunk *chunks, int n_chunks, bool durabl
         unlink (tmp);
     }
   if (error == 0 && !cancelled && durable)
-    {
-      /* Make the rename itself durable. Best effort: the new file is already in place, so a
-       * failure here must not tell the caller that the old one survived. */
-      tmp[dir_len] = '\0';
-      int dir_fd = open (dir_len > 0 ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir_fd >= 0)
-        {
-          fsync (dir_fd);
-          close (dir_fd);
-        }
-    }
+    sync_folder (path);
   free (tmp);
   if (cancelled)
     return hn_error_set (err, "cancelled");

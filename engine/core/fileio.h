@@ -57,6 +57,10 @@ typedef struct
 bool file_replace (const char *path, const HnChunk *chunks, int n_chunks, bool durable,
                    const atomic_bool *cancel, HnError *err);
 
+/* Renames from over to, the last step of a replace made in two (a file written whole under
+ * another name first); `durable` as above. Messages read "cannot write TO: reason". */
+bool file_rename (const char *from, const char *to, bool durable, HnError *err);
+
 /* write(2) until every byte is written; false with errno set otherwise. */
 bool file_write_all (int fd, const void *buf, size_t len);
 

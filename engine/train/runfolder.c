@@ -43,6 +43,31 @@ run_folder_create (const char *parent, HnError *err)
   return NULL;
 }
 
+void
+run_folder_remove_unstarted (const char *folder)
+{
+  char *first = run_folder_checkpoint (0, 0);
+  char *optim = NULL;
+  if (first == NULL || asprintf (&optim, "%s.optim", first) < 0)
+    optim = NULL;
+  const char *names[] = { RUN_INFO, RUN_RECORD, RUN_MODEL, first, optim };
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    {
+      char *path = names[i] != NULL ? run_folder_file (folder, names[i]) : NULL;
+      if (path != NULL)
+        unlink (path);
+      free (path);
+    }
+  /* the folders only if that left them empty: anything else in them is not the start's */
+  char *checkpoints = run_folder_file (folder, RUN_CHECKPOINTS);
+  if (checkpoints != NULL)
+    rmdir (checkpoints);
+  rmdir (folder);
+  free (checkpoints);
+  free (first);
+  free (optim);
+}
+
 char *
 run_folder_file (const char *folder, const char *name)
 {

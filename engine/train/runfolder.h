@@ -26,6 +26,10 @@
  * no run ever writes into another's. Returns its path (free it), or NULL and err. */
 char *run_folder_create (const char *parent, HnError *err);
 
+/* Takes away a run folder whose run could not start: what a start writes (run.json, the
+ * record, the first checkpoint) and the folder, when that leaves it empty; best effort. */
+void run_folder_remove_unstarted (const char *folder);
+
 /* FOLDER/NAME (free it); NULL when out of memory. */
 char *run_folder_file (const char *folder, const char *name);
 

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
+#include "fileio.h"
 #include "runmeta.h"
 
 void
@@ -88,6 +90,35 @@ optimizer_path (const char *path)
   return asprintf (&p, "%s.optim", path) < 0 ? NULL : p;
 }
 
+/* Where the sidecar waits, whole, until the checkpoint beside it is written: ".NAME.pending"
+ * in the same folder. Caller frees. */
+static char *
+pending_path (const char *file)
+{
+  const char *slash = strrchr (file, '/');
+  int dir_len = slash != NULL ? (int) (slash - file) + 1 : 0;
+  char *p = NULL;
+  return asprintf (&p, "%.*s.%s.pending", dir_len, file, file + dir_len) < 0 ? NULL : p;
+}
+
+/* A failure to write the pending sidecar, told with the name the user knows: "cannot write
+ * PENDING: reason" (fileio.h) becomes "cannot write OPTIM: reason". */
+static void
+name_sidecar (HnError *err, const char *pending, const char *optim)
+{
+  char *prefix = NULL;
+  if (asprintf (&prefix, "cannot write %s: ", pending) < 0)
+    return;
+  const size_t n = strlen (prefix);
+  if (strncmp (err->message, prefix, n) == 0)
+    {
+      char reason[sizeof err->message];
+      snprintf (reason, sizeof reason, "%s", err->message + n);
+      hn_error_set (err, "cannot write %s: %s", optim, reason);
+    }
+  free (prefix);
+}
+
 /* Up to five vectors of the sidecar, each in PyTorch's layout where it follows the parameter
  * table (params.h), owned until freed. */
 typedef struct
@@ -125,14 +156,13 @@ sidecar_free (Sidecar *sc)
  * with the step they belong to. */
 static bool
 save_sidecar (const HnOptimizer *opt, const HnBalanceState *balance, HnModel *model,
-              bool with_weights, int64_t step, const char *path, HnError *err)
+              bool with_weights, int64_t step, const char *file, HnError *err)
 {
   const HnParamTable *table = model_params (model);
   Sidecar sc = { 0 };
-  char *file = optimizer_path (path);
   float packed[BALANCE_PACKED];
   balance_pack (balance, packed);
-  bool ok = file != NULL && sidecar_add (&sc, "optim.m", opt->m, opt->n, table)
+  bool ok = sidecar_add (&sc, "optim.m", opt->m, opt->n, table)
             && sidecar_add (&sc, "balance.state", packed, BALANCE_PACKED, NULL)
             && (opt->v == NULL || sidecar_add (&sc, "optim.v", opt->v, opt->n, table))
             && (!with_weights
@@ -141,7 +171,7 @@ save_sidecar (const HnOptimizer *opt, const HnBalanceState *balance, HnModel *mo
                     && sidecar_add (&sc, "train.buffers", model_buffer_data (model),
                                     table->n_buffers, NULL)));
   if (!ok)
-    hn_error_set (err, "%s: out of memory", path);
+    hn_error_set (err, "%s: out of memory", file);
   else
     {
       char text[32];
@@ -150,7 +180,6 @@ save_sidecar (const HnOptimizer *opt, const HnBalanceState *balance, HnModel *mo
       ok = safetensors_write (file, sc.tensors, sc.n, &meta, 1, err);
     }
   sidecar_free (&sc);
-  free (file);
   return ok;
 }
 
@@ -181,13 +210,29 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnE
     }
   HnMetaList list;
   run_meta_format (&meta, &list);
-  /* the sidecar first, freed before checkpoint_save makes its own copy of the parameters */
-  bool ok = opt == NULL || save_sidecar (opt, &s->balance, model, ema != NULL, s->step, path, err);
+  /* The sidecar first, freed before checkpoint_save makes its own copy of the parameters; it
+   * waits under another name until the checkpoint is in place, so that a full disk leaves the
+   * old pair, one a run can still resume from. */
+  char *optim = opt != NULL ? optimizer_path (path) : NULL;
+  char *pending = optim != NULL ? pending_path (optim) : NULL;
+  bool ok = opt == NULL || pending != NULL || hn_error_set (err, "%s: out of memory", path);
+  if (ok && opt != NULL
+      && !save_sidecar (opt, &s->balance, model, ema != NULL, s->step, pending, err))
+    {
+      name_sidecar (err, pending, optim);
+      ok = false;
+    }
   if (ema != NULL)
     ema_swap (ema, model); /* the file is the model to use: the average */
   ok = ok && checkpoint_save (model, config->size, path, list.items, list.n, err);
   if (ema != NULL)
     ema_swap (ema, model);
+  /* renamed last: between the two renames, the pair's steps differ, which resuming refuses */
+  ok = ok && (opt == NULL || file_rename (pending, optim, true, err));
+  if (!ok && pending != NULL)
+    unlink (pending);
+  free (pending);
+  free (optim);
   cJSON_free (history);
   return ok;
 }

@@ -3,8 +3,10 @@
  * A checkpoint is the model with the run's metadata (runmeta.h: position, seed, the loss
  * settings in force and the history of every change, the optimizer's settings, the last
  * validation), so that it loads strictly in PyTorch, and the optimizer's moments beside it
- * in PATH.optim. Each file is written atomically and both carry the step, so a crash between
- * the two leaves a pair that resuming recognises as mismatched rather than one it trusts.
+ * in PATH.optim. Each file is written atomically and both carry the step. The sidecar is
+ * written first, as .PATH.optim.pending, and renamed into place once PATH is: a failed write
+ * (a full disk) leaves the old pair, and a crash between the two renames a pair that resuming
+ * recognises as mismatched rather than one it trusts.
  */
 #pragma once
 

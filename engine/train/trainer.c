@@ -76,21 +76,40 @@ struct HnTrainer
 
 /* ---- events, and the record of them ---- */
 
+/* Tells the consumer that rows of the record were lost, and why (strerror's words). */
 static void
-close_records (HnTrainer *t, const char *why)
+report_records (HnTrainer *t, const char *why, const char *after)
 {
   HnEvent e = { .kind = EVENT_STATE };
   e.state.state = t->state;
   e.state.error = true;
-  snprintf (e.state.message, sizeof e.state.message,
-            "the record %.100s could not be written (%.60s); training goes on without it",
-            t->records_path, why);
-  fclose (t->records);
-  t->records = NULL;
+  snprintf (e.state.message, sizeof e.state.message, "the record %.100s could not be written "
+            "(%.60s)%s", t->records_path, why, after);
   e.step = t->run.step;
   e.epoch = t->run.epoch;
   e.loss = t->run.loss;
   event_channel_push (&t->events, &e);
+}
+
+static void
+close_records (HnTrainer *t, const char *why)
+{
+  fclose (t->records);
+  t->records = NULL;
+  report_records (t, why, "; training goes on without it");
+}
+
+/* At the run's end. Closing can fail too: some file systems (NFS) report a failed write only
+ * then. */
+static void
+end_records (HnTrainer *t)
+{
+  if (t->records == NULL)
+    return;
+  FILE *f = t->records;
+  t->records = NULL;
+  if (fclose (f) != 0)
+    report_records (t, strerror (errno), "");
 }
 
 static void
@@ -803,6 +822,7 @@ trainer_main (void *data)
       yield_model (t);
     }
   flush_records (t);
+  end_records (t);
   write_summary (t);
   pthread_mutex_unlock (&t->model_lock);
   return NULL;
@@ -1023,12 +1043,15 @@ open_records (HnTrainer *t, HnError *err)
                                 "another file to write it to", t->records_path);
     }
   fseek (f, 0, SEEK_END);
-  if (empty)
-    fputs (header, f);
+  /* the header too: a record without one is not read back */
+  if ((empty && fputs (header, f) == EOF) || fflush (f) != 0)
+    {
+      hn_error_set (err, "cannot write %s: %s", t->records_path, strerror (errno));
+      fclose (f);
+      return false;
+    }
   t->records = f;
-  flush_records (t);
-  if (t->records == NULL)
-    return hn_error_set (err, "cannot write %s", t->records_path);
+  t->records_flushed = hn_seconds ();
   return true;
 }
 
