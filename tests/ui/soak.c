@@ -18,7 +18,10 @@
  * between two ticks of a 5 ms timer) and the training rate, into DIR/soak.csv, and at the end
  * draws them into DIR/soak.png and prints a JSON summary. It exits 1 when memory after the
  * warm-up (the first fifth of the run, at least a minute; the median of the next quarter
- * against that of the last) grew more than 5%, a stall exceeded 100 ms, GLib or GTK printed a warning or critical, or training stopped moving.
+ * against that of the last) grew more than 5%, a stall exceeded 100 ms, GLib or GTK printed
+ * a warning or critical, or training stopped moving. With --figures-not-judged, as in the test
+ * suite, memory and stalls are only reported: on a shared machine they measure the neighbours
+ * as much as the studio.
  */
 
 #include <gtk/gtk.h>
@@ -449,11 +452,14 @@ main (int argc, char **argv)
   double seconds = 300;
   g_autofree char *folder = NULL, *out = NULL;
   gint64 seed = 1;
+  gboolean figures_not_judged = FALSE;
   GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "How long to drive the studio", "S" },
     { "folder", 0, 0, G_OPTION_ARG_FILENAME, &folder, "UTKFace photos to train on", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Where soak.csv and soak.png go", "DIR" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "The random user's seed", "N" },
+    { "figures-not-judged", 0, 0, G_OPTION_ARG_NONE, &figures_not_judged,
+      "Report memory and stalls without failing on them (a shared machine blurs them)", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("— drive the studio for a long time");
@@ -529,7 +535,9 @@ main (int argc, char **argv)
   g_timeout_add ((guint) (seconds * 1000), stop, NULL);
   while (!soak.done)
     g_main_context_iteration (NULL, TRUE);
-  sample (NULL);
+  if (soak.samples->len == 0
+      || g_array_index (soak.samples, Sample, soak.samples->len - 1).t < seconds - 1)
+    sample (NULL); /* the last seconds, unless the timer just took them */
 
   /* the verdict */
   guint n = soak.samples->len;
@@ -547,8 +555,9 @@ main (int argc, char **argv)
   double rss_warm = median_rss (first, MIN (first + quarter, n));
   double rss_end = median_rss (n >= quarter ? n - quarter : 0, n);
   double growth = rss_warm > 0 ? rss_end / rss_warm - 1 : 0;
-  gboolean ok = n >= first + 2 * quarter && growth <= MAX_GROWTH && worst_stall <= MAX_STALL_MS
-                && soak.warnings == 0 && moving * 2 > n;
+  gboolean figures_ok = n >= first + 2 * quarter && growth <= MAX_GROWTH
+                        && worst_stall <= MAX_STALL_MS;
+  gboolean ok = (figures_ok || figures_not_judged) && soak.warnings == 0 && moving * 2 > n;
 
   g_autofree char *csv_path = g_build_filename (out, "soak.csv", NULL);
   FILE *csv = fopen (csv_path, "w");
@@ -569,11 +578,11 @@ main (int argc, char **argv)
   g_autofree char *png_path = g_build_filename (out, "soak.png", NULL);
   draw_plot (png_path, caption);
 
-  printf ("{\"passed\":%s,\"seconds\":%.0f,\"samples\":%u,\"rss_after_warmup_mb\":%.1f,"
+  printf ("{\"passed\":%s,\"figures_passed\":%s,\"seconds\":%.0f,\"samples\":%u,\"rss_after_warmup_mb\":%.1f,"
           "\"rss_end_mb\":%.1f,\"growth\":%.4f,\"longest_stall_ms\":%.1f,\"warnings\":%u,"
           "\"changes\":%u,\"pauses\":%u,\"drops\":%u,\"photos_dropped\":%u,\"views\":%u,"
           "\"rollbacks\":%u,\"restarts\":%u,\"csv\":\"%s\",\"plot\":\"%s\"}\n",
-          ok ? "true" : "false", seconds, n, rss_warm, rss_end, growth, worst_stall, soak.warnings,
+          ok ? "true" : "false", figures_ok ? "true" : "false", seconds, n, rss_warm, rss_end, growth, worst_stall, soak.warnings,
           soak.changes, soak.pauses, soak.drops, soak.dropped, soak.views, soak.rollbacks,
           soak.restarts, csv_path, png_path);
 
