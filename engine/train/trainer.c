@@ -81,7 +81,7 @@ static void
 report_records (HnTrainer *t, const char *why, const char *after)
 {
   HnEvent e = { .kind = EVENT_STATE };
-  e.state.state = t->state;
+  e.state.state = trainer_state (t); /* under `lock`: a resume may move it */
   e.state.error = true;
   snprintf (e.state.message, sizeof e.state.message, "the record %.100s could not be written "
             "(%.60s)%s", t->records_path, why, after);
@@ -571,7 +571,7 @@ write_summary (HnTrainer *t)
   if (t->run_info == NULL || store_summary (t, &err))
     return;
   HnEvent e = { .kind = EVENT_STATE };
-  e.state.state = t->state;
+  e.state.state = trainer_state (t);
   e.state.error = true;
   snprintf (e.state.message, sizeof e.state.message, "%.200s; training goes on", err.message);
   emit (t, &e);
