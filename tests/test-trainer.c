@@ -25,6 +25,7 @@ run_to_end (const HnTrainConfig *c, const HnDataset *ds, HnModel *init)
   ck_assert_msg (trainer_start (t, &err), "%s", err.message);
   ck_assert_int_eq (collect_steps (t, NULL, NULL, 0), TRAINER_FINISHED);
   trainer_join (t);
+  ck_assert (trainer_ended (t)); /* the studio polls until then */
   HnModel *out = model_new (c->backbone, 0);
   trainer_snapshot (t, out);
   trainer_free (t);

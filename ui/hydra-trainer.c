@@ -154,13 +154,16 @@ static void
 handle_state (HydraTrainer *self, const HnEvent *e)
 {
   HydraRunState state = run_state_from_engine (e->state.state);
+  gboolean ends = state != self->state
+                  && (state == HYDRA_RUN_FINISHED || state == HYDRA_RUN_STOPPED);
 
   if (e->state.error || state == HYDRA_RUN_DIVERGED || state == HYDRA_RUN_FAILED)
     set_message (self, e->state.message);
   else if (state == HYDRA_RUN_RUNNING)
     set_message (self, NULL);
   set_state (self, state);
-  if (state == HYDRA_RUN_FINISHED || state == HYDRA_RUN_STOPPED)
+  /* once: an error after the end (the record's close) repeats the final state */
+  if (ends)
     save_run_model (self);
 }
 
@@ -231,9 +234,11 @@ poll_cb (gpointer data)
   update_eta (self);
   g_object_thaw_notify (G_OBJECT (self));
 
+  /* polled until the thread has ended: what fails after the final state still reaches the
+   * user */
   gboolean over = self->state == HYDRA_RUN_FINISHED || self->state == HYDRA_RUN_STOPPED
                   || self->state == HYDRA_RUN_FAILED;
-  if (over)
+  if (over && trainer_ended (trainer) && !trainer_wait_event (trainer, 0))
     {
       self->poll_id = 0;
       return G_SOURCE_REMOVE;

@@ -55,6 +55,7 @@ struct HnTrainer
   pthread_mutex_t model_lock;
   pthread_cond_t yielded;
   atomic_int waiters;
+  atomic_bool ended; /* trainer_main has returned: every event it will send is sent */
 
   /* owned by the trainer thread (read by others only under model_lock) */
   HnRunState run;
@@ -825,7 +826,14 @@ trainer_main (void *data)
   end_records (t);
   write_summary (t);
   pthread_mutex_unlock (&t->model_lock);
+  atomic_store (&t->ended, true);
   return NULL;
+}
+
+bool
+trainer_ended (HnTrainer *t)
+{
+  return atomic_load (&t->ended);
 }
 
 /* ---- life cycle ---- */

@@ -72,6 +72,10 @@ void trainer_rollback (HnTrainer *t);
  * the number of step events dropped since the last call because nobody read them. */
 int trainer_poll (HnTrainer *t, HnEvent *events, int max, uint64_t *dropped);
 
+/* The thread has ended: the events after the last state (a record that failed to close,
+ * run.json's summary not written) are all in the channel. */
+bool trainer_ended (HnTrainer *t);
+
 /* Blocks until an event is pending or timeout_ms passes; true when one is. */
 bool trainer_wait_event (HnTrainer *t, int timeout_ms);
 
