@@ -222,7 +222,9 @@ read_run (const char *folder, HnHistory *h, int64_t stop, uint64_t *images_at_st
   bool ok = run_info_read (folder, &info, err);
   int64_t base = 0;
   uint64_t base_images = 0;
-  if (ok && info.has_parent)
+  if (ok && info.has_parent && info.parent.folder == NULL)
+    ok = hn_error_set (err, "%s: run.json names a parent run but not its folder", folder);
+  else if (ok && info.has_parent)
     {
       base = info.parent.step;
       ok = read_run (info.parent.folder, h, base, &base_images, depth + 1, err);
