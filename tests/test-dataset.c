@@ -206,39 +206,11 @@ open_fails (const char *dir, int size, const char *cache, const char *expect)
                  err.message, expect);
 }
 
-static int
-find (const HnDataset *ds, const char *name)
-{
-  for (int i = 0; i < ds->n; i++)
-    if (strcmp (ds->names[i], name) == 0)
-      return i;
-  return -1;
-}
-
-static const char *
-skip_reason (const HnDataset *ds, const char *name)
-{
-  for (int i = 0; i < ds->n_skipped; i++)
-    if (strcmp (ds->skipped[i].file, name) == 0)
-      return ds->skipped[i].reason;
-  return NULL;
-}
-
-static void
-assert_skipped (const HnDataset *ds, const char *name, const char *expect)
-{
-  const char *reason = skip_reason (ds, name);
-  ck_assert_msg (reason != NULL, "'%s' should have been skipped", name);
-  ck_assert_msg (find (ds, name) < 0, "'%s' is both used and skipped", name);
-  ck_assert_msg (strstr (reason, expect) != NULL, "'%s' skipped for '%s', expected '%s'", name,
-                 reason, expect);
-}
-
 static void
 assert_usable (const HnDataset *ds, const char *name, int age, int gender, int race)
 {
-  int i = find (ds, name);
-  ck_assert_msg (i >= 0, "'%s' should be usable (skipped: %s)", name, skip_reason (ds, name));
+  int i = dataset_find (ds, name);
+  ck_assert_msg (i >= 0, "'%s' should be usable (skipped: %s)", name, dataset_skip_reason (ds, name));
   ck_assert_int_eq (ds->labels[i].age, age);
   ck_assert_int_eq (ds->labels[i].gender, gender);
   ck_assert_int_eq (ds->labels[i].race, race);
@@ -447,10 +419,10 @@ START_TEST (test_names_parsed_strictly)
     if (cases[i].age >= 0)
       assert_usable (ds, cases[i].name, cases[i].age, cases[i].gender, cases[i].race), usable++;
     else
-      assert_skipped (ds, cases[i].name, cases[i].why);
+      assert_dataset_skipped (ds, cases[i].name, cases[i].why);
   ck_assert_int_eq (ds->n, usable);
-  assert_skipped (ds, "sub", "folder");
-  assert_skipped (ds, "2_0_0_1.jpg", "folder");
+  assert_dataset_skipped (ds, "sub", "folder");
+  assert_dataset_skipped (ds, "2_0_0_1.jpg", "folder");
   ck_assert_int_eq (ds->n_skipped, n - usable + 2); /* nothing hidden, nothing from sub/ */
   ck_assert_int_eq (ds->n_duplicates, 0);
   /* Name order, as the reference's sorted(), for both lists. */
@@ -563,20 +535,20 @@ START_TEST (test_broken_files_skipped_with_reasons)
   assert_usable (ds, "40_0_0_1.png", 40, 0, 0);
   assert_usable (ds, "9_1_1_9.jpg", 9, 1, 1);
   assert_usable (ds, "9_1_1_10.png", 9, 1, 1);
-  assert_skipped (ds, "1_0_0_1.jpg", "empty file");
-  assert_skipped (ds, "2_0_0_2.jpg", "not a JPEG, PNG, BMP or GIF image");
-  assert_skipped (ds, "2_0_0_3.png", "");
-  assert_skipped (ds, "3_0_0_4.jpg", "truncated JPEG");
-  assert_skipped (ds, "3_0_0_5.jpg", "damaged JPEG");
-  assert_skipped (ds, "3_0_0_7.jpg", "damaged JPEG");
+  assert_dataset_skipped (ds, "1_0_0_1.jpg", "empty file");
+  assert_dataset_skipped (ds, "2_0_0_2.jpg", "not a JPEG, PNG, BMP or GIF image");
+  assert_dataset_skipped (ds, "2_0_0_3.png", "");
+  assert_dataset_skipped (ds, "3_0_0_4.jpg", "truncated JPEG");
+  assert_dataset_skipped (ds, "3_0_0_5.jpg", "damaged JPEG");
+  assert_dataset_skipped (ds, "3_0_0_7.jpg", "damaged JPEG");
   assert_usable (ds, "3_1_0_9.jpg", 3, 1, 0);
-  assert_skipped (ds, "3_0_0_6.jpg", "60000×60000 pixels is larger than the 16384-pixel limit");
-  assert_skipped (ds, "4_0_0_4.png", "");
-  assert_skipped (ds, "5_0_0_5.png", "100000×100000 pixels is larger");
-  assert_skipped (ds, "6_0_0_6.jpg", "not a regular file");
-  assert_skipped (ds, "7_0_0_7.jpg", "No such file");
+  assert_dataset_skipped (ds, "3_0_0_6.jpg", "60000×60000 pixels is larger than the 16384-pixel limit");
+  assert_dataset_skipped (ds, "4_0_0_4.png", "");
+  assert_dataset_skipped (ds, "5_0_0_5.png", "100000×100000 pixels is larger");
+  assert_dataset_skipped (ds, "6_0_0_6.jpg", "not a regular file");
+  assert_dataset_skipped (ds, "7_0_0_7.jpg", "No such file");
   if (!as_root)
-    assert_skipped (ds, "8_0_0_8.png", "Permission denied");
+    assert_dataset_skipped (ds, "8_0_0_8.png", "Permission denied");
   ck_assert_int_eq (ds->n, 4);
   for (int i = 0; i < ds->n_skipped; i++)
     ck_assert_msg (ds->skipped[i].reason[0] != '\0', "%s: empty reason", ds->skipped[i].file);
@@ -718,20 +690,20 @@ START_TEST (test_duplicates)
   ck_assert (!g->conflicting);
 
   /* The first copy by name is used; conflicting labels keep it out of validation. */
-  int first = find (ds, "20_0_0_1.jpg"), agreed = find (ds, "30_1_2_3.png"),
-      alone = find (ds, "50_1_3_6.png");
+  int first = dataset_find (ds, "20_0_0_1.jpg"), agreed = dataset_find (ds, "30_1_2_3.png"),
+      alone = dataset_find (ds, "50_1_3_6.png");
   ck_assert (first >= 0 && agreed >= 0 && alone >= 0);
   ck_assert (ds->labels[first].never_val);
   ck_assert (!ds->labels[agreed].never_val);
   ck_assert (!ds->labels[alone].never_val);
   ck_assert (!dataset_is_val (ds, first, 100));
   ck_assert (dataset_is_val (ds, agreed, 100));
-  assert_skipped (ds, "21_0_0_2.jpg", "same bytes as 20_0_0_1.jpg");
-  assert_skipped (ds, "21_0_0_2.jpg", "training only");
-  assert_skipped (ds, "30_1_2_4.png", "same bytes as 30_1_2_3.png, which is used");
-  assert_skipped (ds, "30_1_2_5.jpg.chip.jpg", "same bytes as 30_1_2_3.png");
-  assert_skipped (ds, "60_0_0_7.jpg", "empty");
-  assert_skipped (ds, "60_0_0_8.jpg", "empty");
+  assert_dataset_skipped (ds, "21_0_0_2.jpg", "same bytes as 20_0_0_1.jpg");
+  assert_dataset_skipped (ds, "21_0_0_2.jpg", "training only");
+  assert_dataset_skipped (ds, "30_1_2_4.png", "same bytes as 30_1_2_3.png, which is used");
+  assert_dataset_skipped (ds, "30_1_2_5.jpg.chip.jpg", "same bytes as 30_1_2_3.png");
+  assert_dataset_skipped (ds, "60_0_0_7.jpg", "empty");
+  assert_dataset_skipped (ds, "60_0_0_8.jpg", "empty");
 
   int train[3], val[3], n_train, n_val;
   dataset_split (ds, 100, train, &n_train, val, &n_val);

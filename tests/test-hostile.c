@@ -59,40 +59,12 @@ open_ok (const char *dir, const char *cache)
   return ds;
 }
 
-static int
-find (const HnDataset *ds, const char *name)
-{
-  for (int i = 0; i < ds->n; i++)
-    if (strcmp (ds->names[i], name) == 0)
-      return i;
-  return -1;
-}
-
-static const char *
-skip_reason (const HnDataset *ds, const char *name)
-{
-  for (int i = 0; i < ds->n_skipped; i++)
-    if (strcmp (ds->skipped[i].file, name) == 0)
-      return ds->skipped[i].reason;
-  return NULL;
-}
-
-static void
-assert_skipped (const HnDataset *ds, const char *name, const char *expect)
-{
-  const char *reason = skip_reason (ds, name);
-  ck_assert_msg (reason != NULL, "'%s' should have been skipped", name);
-  ck_assert_msg (find (ds, name) < 0, "'%s' is both used and skipped", name);
-  ck_assert_msg (strstr (reason, expect) != NULL, "'%s' skipped for '%s', expected '%s'", name,
-                 reason, expect);
-}
-
 static void
 assert_faces_usable (const HnDataset *ds, int n, char names[][64])
 {
   for (int i = 0; i < n; i++)
-    ck_assert_msg (find (ds, names[i]) >= 0, "good face %s not usable (skipped: %s)", names[i],
-                   skip_reason (ds, names[i]));
+    ck_assert_msg (dataset_find (ds, names[i]) >= 0, "good face %s not usable (skipped: %s)", names[i],
+                   dataset_skip_reason (ds, names[i]));
 }
 
 /* An independent check of UTF-8: shortest forms only, no surrogates, nothing past U+10FFFF. */
@@ -197,11 +169,11 @@ START_TEST (test_special_files_skipped)
 
   HnDataset *ds = open_ok (dir, "");
   assert_faces_usable (ds, 3, names);
-  assert_skipped (ds, "10_0_0_1.jpg", "a named pipe (FIFO), not a regular file");
-  assert_skipped (ds, "pipe", "name is not AGE_GENDER_RACE");
-  assert_skipped (ds, "11_0_0_1.jpg", "a socket, not a regular file");
-  assert_skipped (ds, "12_0_0_1.jpg", "a device, not a regular file");
-  assert_skipped (ds, "12_0_0_2.jpg", "a device, not a regular file");
+  assert_dataset_skipped (ds, "10_0_0_1.jpg", "a named pipe (FIFO), not a regular file");
+  assert_dataset_skipped (ds, "pipe", "name is not AGE_GENDER_RACE");
+  assert_dataset_skipped (ds, "11_0_0_1.jpg", "a socket, not a regular file");
+  assert_dataset_skipped (ds, "12_0_0_1.jpg", "a device, not a regular file");
+  assert_dataset_skipped (ds, "12_0_0_2.jpg", "a device, not a regular file");
   ck_assert_int_eq (ds->n, 3);
   ck_assert_int_eq (ds->n_skipped, 5);
   assert_reasons_readable (ds);
@@ -252,15 +224,15 @@ START_TEST (test_symlink_loops_and_folders_skipped)
 
   HnDataset *ds = open_ok (dir, "");
   assert_faces_usable (ds, 2, names);
-  ck_assert_int_ge (find (ds, "23_1_2_1.jpg"), 0);
-  assert_skipped (ds, "20_0_0_1.jpg", "a symbolic link that loops");
-  assert_skipped (ds, "20_0_0_2.jpg", "a symbolic link that loops");
-  assert_skipped (ds, "20_0_0_3.jpg", "a symbolic link that loops");
-  assert_skipped (ds, "21_0_0_1.jpg", "a folder: subfolders are not read");
-  assert_skipped (ds, "21_0_0_2.jpg", "a folder: subfolders are not read");
-  assert_skipped (ds, "22_0_0_1.jpg", "a symbolic link to nothing");
-  assert_skipped (ds, "1_0_0_x.jpg", "a folder: subfolders are not read");
-  assert_skipped (ds, "2_0_0_2.jpg", "a folder: subfolders are not read");
+  ck_assert_int_ge (dataset_find (ds, "23_1_2_1.jpg"), 0);
+  assert_dataset_skipped (ds, "20_0_0_1.jpg", "a symbolic link that loops");
+  assert_dataset_skipped (ds, "20_0_0_2.jpg", "a symbolic link that loops");
+  assert_dataset_skipped (ds, "20_0_0_3.jpg", "a symbolic link that loops");
+  assert_dataset_skipped (ds, "21_0_0_1.jpg", "a folder: subfolders are not read");
+  assert_dataset_skipped (ds, "21_0_0_2.jpg", "a folder: subfolders are not read");
+  assert_dataset_skipped (ds, "22_0_0_1.jpg", "a symbolic link to nothing");
+  assert_dataset_skipped (ds, "1_0_0_x.jpg", "a folder: subfolders are not read");
+  assert_dataset_skipped (ds, "2_0_0_2.jpg", "a folder: subfolders are not read");
   ck_assert_int_eq (ds->n, 3);
   ck_assert_int_eq (ds->n_skipped, 8);
   assert_reasons_readable (ds);
@@ -343,10 +315,10 @@ grow (const char *path, const char *buf, size_t len, size_t chunk, int pause_us,
 static bool
 whole_or_skipped (const HnDataset *ds, const char *name, const uint8_t *px)
 {
-  int i = find (ds, name);
+  int i = dataset_find (ds, name);
   if (i < 0)
     {
-      const char *why = skip_reason (ds, name);
+      const char *why = dataset_skip_reason (ds, name);
       ck_assert_msg (why != NULL, "%s neither usable nor skipped", name);
       ck_assert_msg (strstr (why, "truncated") != NULL || strstr (why, "empty file") != NULL
                          || strstr (why, "damaged") != NULL,
@@ -389,7 +361,7 @@ START_TEST (test_growing_files)
   HnDataset *ds = open_ok (dir, cache);
   assert_faces_usable (ds, 3, names);
   ck_assert_msg (!whole_or_skipped (ds, slow, whole->pixels), "half a file loaded as whole");
-  if (find (ds, tail) >= 0 || skip_reason (ds, tail) != NULL)
+  if (dataset_find (ds, tail) >= 0 || dataset_skip_reason (ds, tail) != NULL)
     whole_or_skipped (ds, tail, whole->pixels);
   dataset_free (ds);
   ck_assert_int_eq (write (gate[1], "", 1), 1);
@@ -401,7 +373,7 @@ START_TEST (test_growing_files)
       ds = open_ok (dir, cache);
       assert_faces_usable (ds, 3, names);
       whole_or_skipped (ds, slow, whole->pixels);
-      if (find (ds, tail) >= 0 || skip_reason (ds, tail) != NULL)
+      if (dataset_find (ds, tail) >= 0 || dataset_skip_reason (ds, tail) != NULL)
         whole_or_skipped (ds, tail, whole->pixels);
       assert_reasons_readable (ds);
       dataset_free (ds);
@@ -591,7 +563,7 @@ START_TEST (test_names_not_utf8)
   assert_faces_usable (ds, 2, names);
   ck_assert_int_eq (ds->n, 2);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_skipped (ds, bad[i], "name is not AGE_GENDER_RACE_DATETIME.jpg");
+    assert_dataset_skipped (ds, bad[i], "name is not AGE_GENDER_RACE_DATETIME.jpg");
   assert_reasons_readable (ds);
   dataset_free (ds);
 
@@ -754,10 +726,10 @@ START_TEST (test_hundred_thousand_tiny_files)
   ck_assert_int_eq (ds->n_skipped, N_TINY);
   ck_assert_str_eq (dataset_cache_status (ds), "written");
   for (int i = 0; i < 3; i++)
-    ck_assert_int_ge (find (ds, names[i]), 0);
-  assert_skipped (ds, "0_0_0_0.jpg", "empty file");
-  assert_skipped (ds, "2_0_2_2.jpg", "not a JPEG, PNG, BMP or GIF image");
-  assert_skipped (ds, "junk-1.dat", "name is not AGE_GENDER_RACE");
+    ck_assert_int_ge (dataset_find (ds, names[i]), 0);
+  assert_dataset_skipped (ds, "0_0_0_0.jpg", "empty file");
+  assert_dataset_skipped (ds, "2_0_2_2.jpg", "not a JPEG, PNG, BMP or GIF image");
+  assert_dataset_skipped (ds, "junk-1.dat", "name is not AGE_GENDER_RACE");
   ck_assert_int_eq (atomic_load (&progress.total), N_TINY / 2 + 3);
   ck_assert_int_eq (atomic_load (&progress.done), N_TINY / 2 + 3);
   /* The bar moved all along, not only at the end. */

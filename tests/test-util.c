@@ -109,3 +109,31 @@ test_read_golden (const char *relative)
   free (path);
   return st;
 }
+
+int
+dataset_find (const HnDataset *ds, const char *name)
+{
+  for (int i = 0; i < ds->n; i++)
+    if (strcmp (ds->names[i], name) == 0)
+      return i;
+  return -1;
+}
+
+const char *
+dataset_skip_reason (const HnDataset *ds, const char *name)
+{
+  for (int i = 0; i < ds->n_skipped; i++)
+    if (strcmp (ds->skipped[i].file, name) == 0)
+      return ds->skipped[i].reason;
+  return NULL;
+}
+
+void
+assert_dataset_skipped (const HnDataset *ds, const char *name, const char *expect)
+{
+  const char *reason = dataset_skip_reason (ds, name);
+  ck_assert_msg (reason != NULL, "'%s' should have been skipped", name);
+  ck_assert_msg (dataset_find (ds, name) < 0, "'%s' is both used and skipped", name);
+  ck_assert_msg (strstr (reason, expect) != NULL, "'%s' skipped for '%s', expected '%s'", name,
+                 reason, expect);
+}

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dataset.h"
+
 /* Fails the running test unless |got − want| ≤ atol + rtol·|want| for every element, and
  * prints the first mismatch (index, both values) and the worst one. */
 void assert_close (const char *what,
@@ -34,6 +36,12 @@ struct HnSafetensors *test_read_golden (const char *relative);
 
 /* Writes len bytes to path, failing the test on error. */
 void test_write_file (const char *path, const void *data, size_t len);
+
+/* A data set's image called name: its index, or -1; why it was skipped, or NULL. */
+int dataset_find (const HnDataset *ds, const char *name);
+const char *dataset_skip_reason (const HnDataset *ds, const char *name);
+/* name was skipped, not used, and its reason says expect. */
+void assert_dataset_skipped (const HnDataset *ds, const char *name, const char *expect);
 
 /* Runs one suite, returns the process exit status (0 when every test passed). */
 int test_run_suite (Suite *suite);
