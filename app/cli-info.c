@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "runstate.h"
 #include "cli.h"
 
 int
@@ -37,9 +38,9 @@ cli_info (int argc, char **argv)
 
   const HnParamTable *table = model_params (model);
   /* a training checkpoint keeps its optimizer state beside it, in PATH.optim */
-  char *optim = NULL;
-  bool resumable = safetensors_meta (st, "optim.kind") != NULL
-                   && asprintf (&optim, "%s.optim", path) > 0 && access (optim, R_OK) == 0;
+  char *optim = run_state_optimizer_path (path);
+  bool resumable = safetensors_meta (st, "optim.kind") != NULL && optim != NULL
+                   && access (optim, R_OK) == 0;
   free (optim);
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddItemToObject (o, "file", cli_json_string (path));

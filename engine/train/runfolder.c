@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "runstate.h"
 
 char *
 run_folder_create (const char *parent, HnError *err)
@@ -47,9 +48,7 @@ void
 run_folder_remove_unstarted (const char *folder)
 {
   char *first = run_folder_checkpoint (0, 0);
-  char *optim = NULL;
-  if (first == NULL || asprintf (&optim, "%s.optim", first) < 0)
-    optim = NULL;
+  char *optim = first != NULL ? run_state_optimizer_path (first) : NULL;
   const char *names[] = { RUN_INFO, RUN_RECORD, RUN_MODEL, first, optim };
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     {

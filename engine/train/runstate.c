@@ -80,11 +80,10 @@ history_from_json (HnRunState *s, const char *text)
 
 /* ---- saving ---- */
 
-/* Where the optimizer state of checkpoint `path` lives: a sibling file, so that the
- * checkpoint itself holds only the model and loads with a plain, strict load_state_dict in
- * PyTorch. Caller frees. */
-static char *
-optimizer_path (const char *path)
+/* A sibling file, so that the checkpoint itself holds only the model and loads with a plain,
+ * strict load_state_dict in PyTorch. */
+char *
+run_state_optimizer_path (const char *path)
 {
   char *p = NULL;
   return asprintf (&p, "%s.optim", path) < 0 ? NULL : p;
@@ -213,7 +212,7 @@ run_state_save (const HnRunState *s, HnModel *model, const HnOptimizer *opt, HnE
   /* The sidecar first, freed before checkpoint_save makes its own copy of the parameters; it
    * waits under another name until the checkpoint is in place, so that a full disk leaves the
    * old pair, one a run can still resume from. */
-  char *optim = opt != NULL ? optimizer_path (path) : NULL;
+  char *optim = opt != NULL ? run_state_optimizer_path (path) : NULL;
   char *pending = optim != NULL ? pending_path (optim) : NULL;
   bool ok = opt == NULL || pending != NULL || hn_error_set (err, "%s: out of memory", path);
   if (ok && opt != NULL
@@ -264,7 +263,7 @@ load_sidecar (const HnOptimizerConfig *cfg, int64_t opt_step, int64_t step, floa
               const char *path, HnError *err)
 {
   const HnParamTable *table = model_params (model);
-  char *file = optimizer_path (path);
+  char *file = run_state_optimizer_path (path);
   HnSafetensors *os = file ? safetensors_read (file, err) : NULL;
   free (file);
   if (os == NULL)

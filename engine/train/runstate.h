@@ -43,6 +43,9 @@ typedef struct
 void run_state_record (HnRunState *s, HnSettingKind what, double value);
 void run_state_clear (HnRunState *s); /* frees the history */
 
+/* Where checkpoint path's optimizer state lives: PATH.optim. Caller frees; NULL: no memory. */
+char *run_state_optimizer_path (const char *path);
+
 /* Writes the model with the run's metadata to path; with opt, its moments to PATH.optim
  * first, which makes the checkpoint one a run can resume from. With an average of the weights
  * (ema, may be NULL), PATH holds the average, the model to use, and PATH.optim the weights
